@@ -1,0 +1,18 @@
+//! The wire: SyncML DM 1.2 messages, their XML codec, credentials, and status and alert codes.
+//!
+//! Everything here is pure (no IO): bytes in, typed messages out, and back.
+
+mod alert;
+pub mod auth;
+mod message;
+mod status;
+pub mod xml;
+
+pub use alert::AlertCode;
+pub use message::*;
+pub use status::StatusCode;
+
+/// MIME type of SyncML DM messages in XML.
+pub const CONTENT_TYPE_XML: &str = "application/vnd.syncml.dm+xml";
+/// MIME type of SyncML DM messages in WBXML.
+pub const CONTENT_TYPE_WBXML: &str = "application/vnd.syncml.dm+wbxml";

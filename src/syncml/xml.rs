@@ -1,0 +1,1 @@
+//! XML codec (in progress).
