@@ -168,6 +168,16 @@ pub enum Command {
     Sequence(Container),
     Status(Status),
     Results(Results),
+    /// A command DM does not define (e.g. `Sync`, `Put`, `Map`): kept so the device can answer it with
+    /// a Status (406/501) instead of rejecting the whole message.
+    Unknown(UnknownCommand),
+}
+
+/// A command element outside DM, with the CmdID it carried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownCommand {
+    pub name: String,
+    pub cmd_id: String,
 }
 
 /// The name of a command, as a Status's `Cmd` names it.
@@ -344,6 +354,7 @@ impl Command {
             Command::Sequence(_) => CmdName::Sequence,
             Command::Status(_) => CmdName::Status,
             Command::Results(_) => CmdName::Results,
+            Command::Unknown(c) => CmdName::Other(c.name.clone()),
         }
     }
 
@@ -358,6 +369,7 @@ impl Command {
             Command::Atomic(c) | Command::Sequence(c) => &c.cmd_id,
             Command::Status(c) => &c.cmd_id,
             Command::Results(c) => &c.cmd_id,
+            Command::Unknown(c) => &c.cmd_id,
         }
     }
 
@@ -369,7 +381,7 @@ impl Command {
             Command::Get(c) => &c.items,
             Command::Exec(c) => &c.items,
             Command::Alert(c) => &c.items,
-            Command::Atomic(_) | Command::Sequence(_) => &[],
+            Command::Atomic(_) | Command::Sequence(_) | Command::Unknown(_) => &[],
             Command::Status(c) => &c.items,
             Command::Results(c) => &c.items,
         }
@@ -384,7 +396,7 @@ impl Command {
             Command::Exec(c) => c.no_resp,
             Command::Alert(c) => c.no_resp,
             Command::Atomic(c) | Command::Sequence(c) => c.no_resp,
-            Command::Status(_) | Command::Results(_) => false,
+            Command::Status(_) | Command::Results(_) | Command::Unknown(_) => false,
         }
     }
 }
