@@ -5,6 +5,7 @@
 mod alert;
 pub mod auth;
 mod message;
+pub mod pkg0;
 mod status;
 pub mod xml;
 
