@@ -203,6 +203,17 @@ impl Parsed<'_> {
     /// Check the digest with the server password and the stored server nonce, then with the two
     /// resync nonces, and say which matched. The server id is the one in the trigger.
     pub fn verify(&self, server_pwd: &str, stored_nonce: &[u8]) -> Result<NonceUsed, Pkg0Error> {
+        self.verify_as(&self.notification.server_id, server_pwd, stored_nonce)
+    }
+
+    /// As [`Parsed::verify`], keying the digest with `server_name` (e.g. the SRVCRED AAuthName, as
+    /// libdmclient does) instead of the server id in the trigger.
+    pub fn verify_as(
+        &self,
+        server_name: &str,
+        server_pwd: &str,
+        stored_nonce: &[u8],
+    ) -> Result<NonceUsed, Pkg0Error> {
         [
             NonceUsed::Stored,
             NonceUsed::ResyncZeroBytes,
@@ -211,7 +222,7 @@ impl Parsed<'_> {
         .into_iter()
         .find(|used| {
             let expected = digest(
-                &self.notification.server_id,
+                server_name,
                 server_pwd,
                 used.bytes(stored_nonce),
                 self.trigger,
@@ -358,6 +369,14 @@ mod tests {
         assert_eq!(parsed.notification.session_id_hex(), "1234");
         assert_eq!(parsed.verify("srvpwd", b"nonce"), Ok(NonceUsed::Stored));
         assert_eq!(verify(&bytes, "srvpwd", b"nonce"), Ok(NonceUsed::Stored));
+        assert_eq!(
+            parsed.verify_as("dmsrv", "srvpwd", b"nonce"),
+            Ok(NonceUsed::Stored)
+        );
+        assert_eq!(
+            parsed.verify_as("other", "srvpwd", b"nonce"),
+            Err(Pkg0Error::DigestMismatch)
+        );
         assert_eq!(
             verify(&bytes, "srvpwd", b"other"),
             Err(Pkg0Error::DigestMismatch)
