@@ -1,8 +1,17 @@
 //! dmsim: simulated OMA-DM 1.2 device clients with fault injection, and a scriptable mock DM server.
 //!
 //! The crate is layered as data flows through it (see `README.md`):
-//! [`syncml`] is the wire, [`tree`] the device's management tree, [`session`] the client session as a
-//! sans-IO state machine, [`transport`] moves its messages, [`server`] is the embedded mock DM server,
-//! and [`scenario`] reads scenario files, runs them and reports what was observed.
+//! [`syncml`] is the wire, [`tree`] the device's management tree, [`device`] one simulated device
+//! (its user, its command processing), [`session`] the client session as a sans-IO state machine
+//! with a thin async driver, [`transport`] moves its messages, [`server`] is the embedded mock DM
+//! server, [`faults`] says what goes wrong and when, and [`scenario`] reads scenario files, runs them
+//! and reports what was observed.
 
+pub mod device;
+pub mod faults;
+pub mod scenario;
+pub mod server;
+pub mod session;
 pub mod syncml;
+pub mod transport;
+pub mod tree;

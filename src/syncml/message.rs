@@ -373,6 +373,21 @@ impl Command {
         }
     }
 
+    /// The command's CmdID, to set it.
+    pub fn cmd_id_mut(&mut self) -> &mut String {
+        match self {
+            Command::Add(c) | Command::Replace(c) | Command::Copy(c) => &mut c.cmd_id,
+            Command::Delete(c) => &mut c.cmd_id,
+            Command::Get(c) => &mut c.cmd_id,
+            Command::Exec(c) => &mut c.cmd_id,
+            Command::Alert(c) => &mut c.cmd_id,
+            Command::Atomic(c) | Command::Sequence(c) => &mut c.cmd_id,
+            Command::Status(c) => &mut c.cmd_id,
+            Command::Results(c) => &mut c.cmd_id,
+            Command::Unknown(c) => &mut c.cmd_id,
+        }
+    }
+
     /// The command's items (empty for Atomic and Sequence).
     pub fn items(&self) -> &[Item] {
         match self {

@@ -1,0 +1,244 @@
+//! Executing the server's management commands on a device, and the Status and Results it answers.
+//!
+//! One Status per item of an item command (with TargetRef/SourceRef), Results after the Status of a
+//! successful Get, one Status for a container before its members' (reference §1.4). Atomic is all or
+//! nothing: on a failure the tree snapshot is restored, members that had succeeded answer 216 (or 516
+//! when the `tree.atomic-rollback` fault stops the undo), members never reached answer 215, and the
+//! Atomic answers 507. A nested Atomic or a Get inside an Atomic answers 500. In a Sequence, a failed
+//! member leaves the rest unexecuted (215). After a UI answer that stops the package (see
+//! [`super::user`]), every later command answers 215.
+//!
+//! Commands DM does not define answer 406 when they are SyncML DS commands (Sync, Put, Map, Search,
+//! Move: an optional feature a DM client does not support) and 501 otherwise. Alerts a server may not
+//! send answer 406. A `tree.write` storage fault answers 510 and leaves the tree unchanged.
+
+use super::{Device, PromptRecord, Prompt};
+use crate::faults::{FaultEffect, FaultPoint};
+use crate::syncml::{
+    AlertCode, CmdName, Command, Container, Item, Results, Status, StatusCode,
+};
+use std::time::Duration;
+
+/// What processing a server message produced.
+#[derive(Debug, Clone, Default)]
+pub struct Processed {
+    /// Status and Results commands, CmdIDs not yet assigned.
+    pub replies: Vec<Command>,
+    /// Simulated time the device spent (user prompts).
+    pub elapsed: Duration,
+    /// A user answer stopped the package.
+    pub stopped: bool,
+}
+
+/// Runs a server message's commands against a device.
+pub struct Executor<'d> {
+    device: &'d mut Device,
+    server_id: &'d str,
+    msg_ref: &'d str,
+    out: Processed,
+}
+
+impl<'d> Executor<'d> {
+    /// An executor for the commands of server message `msg_ref`, sent by `server_id` (for ACLs).
+    pub fn new(device: &'d mut Device, server_id: &'d str, msg_ref: &'d str) -> Executor<'d> {
+        Executor { device, server_id, msg_ref, out: Processed::default() }
+    }
+
+    /// Execute one command and queue its replies.
+    pub fn run(&mut self, cmd: &Command) {
+        let start = self.out.replies.len();
+        // A stop (cancel, reject) counts as a failure but the message goes on: every later command
+        // answers 215, so the result is not needed here.
+        let _failed = self.execute(cmd, false);
+        if cmd.no_resp() {
+            let (kept, _): (Vec<_>, Vec<_>) = self
+                .out
+                .replies
+                .drain(start..)
+                .partition(|r| !matches!(r, Command::Status(s) if s.cmd_ref == cmd.cmd_id()));
+            self.out.replies.extend(kept);
+        }
+    }
+
+    /// Everything queued so far.
+    pub fn finish(self) -> Processed {
+        self.out
+    }
+
+    /// Execute one command, queue its replies, and say whether it failed.
+    fn execute(&mut self, cmd: &Command, in_atomic: bool) -> bool {
+        if self.out.stopped {
+            return self.push(status(self.msg_ref, cmd, StatusCode::NotExecuted, None));
+        }
+        let who = self.server_id;
+        match cmd {
+            Command::Add(c) => self.items(cmd, &c.items, |d, i| {
+                d.tree.add(who, i, c.meta.as_ref(), d.clock)
+            }),
+            Command::Replace(c) => self.items(cmd, &c.items, |d, i| {
+                d.tree.replace(who, i, c.meta.as_ref(), d.clock)
+            }),
+            Command::Copy(c) => self.items(cmd, &c.items, |d, i| d.tree.copy(who, i, d.clock)),
+            Command::Delete(c) => self.items(cmd, &c.items, |d, i| d.tree.delete(who, i)),
+            Command::Get(_) | Command::Atomic(_) if in_atomic => {
+                self.push(status(self.msg_ref, cmd, StatusCode::CommandFailed, None))
+            }
+            Command::Get(c) => c.items.iter().fold(false, |failed, item| self.get(cmd, item) | failed),
+            Command::Exec(c) => {
+                let code = match c.items.as_slice() {
+                    [item] => match self.device.tree.check_exec(who, item) {
+                        Ok(uri) => self.device.exec(&uri, item, c.correlator.as_deref()),
+                        Err(code) => code,
+                    },
+                    _ => StatusCode::BadRequest,
+                };
+                self.push(status(self.msg_ref, cmd, code, c.items.first()))
+            }
+            Command::Alert(a) => {
+                let (code, items) = self.alert(a.code, &a.items);
+                let mut s = status(self.msg_ref, cmd, code, None);
+                s.items = items;
+                self.push(s)
+            }
+            Command::Atomic(c) => self.atomic(cmd, c),
+            Command::Sequence(c) => self.sequence(cmd, c, in_atomic),
+            Command::Unknown(u) => {
+                let code = match u.name.as_str() {
+                    "Sync" | "Put" | "Map" | "Search" | "Move" => {
+                        StatusCode::OptionalFeatureNotSupported
+                    }
+                    _ => StatusCode::CommandNotImplemented,
+                };
+                self.push(status(self.msg_ref, cmd, code, None))
+            }
+            // Replies of the server to the device's own commands need no answer.
+            Command::Status(_) | Command::Results(_) => false,
+        }
+    }
+
+    /// One Status per item for a tree write, guarded by the `tree.write` fault point.
+    fn items(
+        &mut self,
+        cmd: &Command,
+        items: &[Item],
+        mut write: impl FnMut(&mut Device, &Item) -> StatusCode,
+    ) -> bool {
+        if items.is_empty() {
+            return self.push(status(self.msg_ref, cmd, StatusCode::IncompleteCommand, None));
+        }
+        let mut failed = false;
+        for item in items {
+            let code = match self.device.faults.fire(FaultPoint::TreeWrite) {
+                Some(FaultEffect::StorageWriteError) => StatusCode::DataStoreFailure,
+                None => write(self.device, item),
+            };
+            failed |= self.push(status(self.msg_ref, cmd, code, Some(item)));
+        }
+        failed
+    }
+
+    fn get(&mut self, cmd: &Command, item: &Item) -> bool {
+        match self.device.tree.get(self.server_id, item) {
+            Ok(result_items) => {
+                self.push(status(self.msg_ref, cmd, StatusCode::Ok, Some(item)));
+                self.out.replies.push(Command::Results(Results {
+                    cmd_id: String::new(),
+                    msg_ref: Some(self.msg_ref.to_string()),
+                    cmd_ref: cmd.cmd_id().to_string(),
+                    meta: None,
+                    target_ref: None,
+                    source_ref: item.target_uri().map(str::to_string),
+                    items: result_items,
+                }));
+                false
+            }
+            Err(code) => self.push(status(self.msg_ref, cmd, code, Some(item))),
+        }
+    }
+
+    fn alert(&mut self, code: AlertCode, items: &[Item]) -> (StatusCode, Vec<Item>) {
+        if !code.is_user_interaction() {
+            return (StatusCode::OptionalFeatureNotSupported, Vec::new());
+        }
+        let Some(prompt) = Prompt::from_items(code, items) else {
+            return (StatusCode::IncompleteCommand, Vec::new());
+        };
+        let outcome = self.device.user.answer(&prompt);
+        self.out.elapsed += outcome.elapsed;
+        self.device.clock += outcome.elapsed.as_secs();
+        self.out.stopped |= outcome.stops_package;
+        self.device.records.prompts.push(PromptRecord { prompt, status: outcome.status });
+        (outcome.status, outcome.items)
+    }
+
+    fn atomic(&mut self, cmd: &Command, c: &Container) -> bool {
+        let snapshot = self.device.tree.clone();
+        let (mut replies, failed) = self.members(&c.commands, true);
+        if failed {
+            let rolled = match self.device.faults.fire(FaultPoint::AtomicRollback) {
+                Some(FaultEffect::StorageWriteError) => StatusCode::AtomicRollbackFailed,
+                None => {
+                    self.device.tree = snapshot;
+                    StatusCode::AtomicRollbackOk
+                }
+            };
+            for reply in &mut replies {
+                if let Command::Status(s) = reply {
+                    if s.code.is_success() {
+                        s.code = rolled;
+                    }
+                }
+            }
+        }
+        let code = if failed { StatusCode::AtomicFailed } else { StatusCode::Ok };
+        self.push(status(self.msg_ref, cmd, code, None));
+        self.out.replies.extend(replies);
+        failed
+    }
+
+    fn sequence(&mut self, cmd: &Command, c: &Container, in_atomic: bool) -> bool {
+        let (replies, failed) = self.members(&c.commands, in_atomic);
+        self.push(status(self.msg_ref, cmd, StatusCode::Ok, None));
+        self.out.replies.extend(replies);
+        failed
+    }
+
+    /// Run container members into their own reply list; after the first failure the rest answer 215.
+    fn members(&mut self, commands: &[Command], in_atomic: bool) -> (Vec<Command>, bool) {
+        let outer = std::mem::take(&mut self.out.replies);
+        let mut failed = false;
+        for member in commands {
+            if failed {
+                self.push(status(self.msg_ref, member, StatusCode::NotExecuted, None));
+            } else {
+                failed = self.execute(member, in_atomic);
+            }
+        }
+        (std::mem::replace(&mut self.out.replies, outer), failed)
+    }
+
+    /// Queue a Status; true when it reports a failure.
+    fn push(&mut self, s: Status) -> bool {
+        let failed = !s.code.is_success();
+        self.out.replies.push(Command::Status(s));
+        failed
+    }
+}
+/// The Status answering `cmd` (for `item`, when the command has items).
+fn status(msg_ref: &str, cmd: &Command, code: StatusCode, item: Option<&Item>) -> Status {
+    let target_refs = item.and_then(Item::target_uri).map(str::to_string).into_iter().collect();
+    let source_refs = item.and_then(Item::source_uri).map(str::to_string).into_iter().collect();
+    Status {
+        cmd_id: String::new(),
+        msg_ref: msg_ref.to_string(),
+        cmd_ref: cmd.cmd_id().to_string(),
+        cmd: cmd.name(),
+        target_refs,
+        source_refs,
+        cred: None,
+        chal: None,
+        code,
+        items: Vec::new(),
+    }
+}
+

@@ -1,0 +1,110 @@
+//! One simulated device: its DM tree, its user, its faults, its clock and what it did.
+//!
+//! A [`Device`] is the state a session works on. It is small and owns nothing shared: the immutable
+//! parts (node templates, fault plan) are reference-counted, so a process can hold very many.
+
+mod commands;
+pub mod user;
+
+pub use commands::{Executor, Processed};
+pub use user::{Prompt, User, UserAnswer};
+
+use crate::faults::Faults;
+use crate::syncml::auth::NonceSource;
+use crate::syncml::{Item, StatusCode};
+use crate::tree::Tree;
+
+/// Simulated wall clock of a device, in seconds since the Unix epoch.
+pub type SimSeconds = u64;
+
+/// The simulated clock's start: 2026-01-01T00:00:00Z, so transcripts do not depend on the real date.
+pub const EPOCH: SimSeconds = 1_767_225_600;
+
+/// An Exec the device carried out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecRecord {
+    pub uri: String,
+    pub data: Option<String>,
+    pub correlator: Option<String>,
+    pub at: SimSeconds,
+}
+
+/// A UI alert the device showed, and how it ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PromptRecord {
+    pub prompt: Prompt,
+    pub status: StatusCode,
+}
+
+/// What the device did, for expectations and reports.
+#[derive(Debug, Clone, Default)]
+pub struct Records {
+    pub execs: Vec<ExecRecord>,
+    pub prompts: Vec<PromptRecord>,
+}
+
+/// Message and object size limits the device announces in its SyncHdr Meta.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SizeLimits {
+    pub max_msg_size: u64,
+    pub max_obj_size: u64,
+}
+
+impl Default for SizeLimits {
+    fn default() -> SizeLimits {
+        SizeLimits { max_msg_size: 16 * 1024, max_obj_size: 1024 * 1024 }
+    }
+}
+
+/// A simulated device.
+#[derive(Debug, Clone)]
+pub struct Device {
+    pub tree: Tree,
+    pub user: User,
+    pub faults: Faults,
+    pub records: Records,
+    pub limits: SizeLimits,
+    /// Simulated time now.
+    pub clock: SimSeconds,
+    /// Nonces the device issues when it challenges a server.
+    pub nonces: NonceSource,
+    sessions_started: u32,
+}
+
+impl Device {
+    pub fn new(tree: Tree, user: User, faults: Faults, seed: u64) -> Device {
+        Device {
+            tree,
+            user,
+            faults,
+            records: Records::default(),
+            limits: SizeLimits::default(),
+            clock: EPOCH,
+            nonces: NonceSource::new(seed),
+            sessions_started: 0,
+        }
+    }
+
+    /// The device's id (`./DevInfo/DevId`), its Source LocURI in every message.
+    pub fn dev_id(&self) -> &str {
+        self.tree.value_str("./DevInfo/DevId").unwrap_or("")
+    }
+
+    /// A fresh SessionID for a session the device starts itself.
+    pub fn next_session_id(&mut self) -> String {
+        self.sessions_started += 1;
+        format!("{:X}", self.sessions_started)
+    }
+
+    /// Carry out an Exec on a node that allows it. Nodes without a management object behind them are
+    /// plain device operations that complete at once (200) and are recorded.
+    pub fn exec(&mut self, uri: &str, item: &Item, correlator: Option<&str>) -> StatusCode {
+        self.records.execs.push(ExecRecord {
+            uri: uri.to_string(),
+            data: item.data_text().map(|d| d.into_owned()),
+            correlator: correlator.map(str::to_string),
+            at: self.clock,
+        });
+        StatusCode::Ok
+    }
+}

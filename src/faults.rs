@@ -1,0 +1,181 @@
+//! Fault injection: named points in the device's flows where a scenario makes things go wrong.
+//!
+//! A [`FaultPlan`] is a list of rules `(point, effect, trigger)`, shared by every device of a run. Each
+//! device keeps a small [`Faults`] state (hit counters and a seeded random generator) so a run with the
+//! same seed fires the same faults. A flow asks `faults.fire(FaultPoint::…)` at its fault point and, if
+//! an effect comes back, fails the way a real device would (the flow's docs say which code follows).
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::sync::Arc;
+
+macro_rules! named_enum {
+    ($(#[$doc:meta])* $name:ident { $( $(#[$vdoc:meta])* $variant:ident = $text:literal, )* }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name { $( $(#[$vdoc])* $variant, )* }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+
+            /// The name scenarios use.
+            pub fn as_str(self) -> &'static str {
+                match self { $( $name::$variant => $text, )* }
+            }
+
+            /// Look a name up.
+            pub fn parse(s: &str) -> Option<$name> {
+                $name::ALL.iter().copied().find(|v| v.as_str() == s)
+            }
+        }
+    };
+}
+
+named_enum! {
+    /// Where in a flow a fault can fire.
+    FaultPoint {
+        /// Any write of a server command to the DM tree (Add, Replace, Delete, Copy): 510.
+        TreeWrite = "tree.write",
+        /// Undoing a failed Atomic: the members that could not be undone answer 516.
+        AtomicRollback = "tree.atomic-rollback",
+    }
+}
+
+named_enum! {
+    /// What goes wrong when a fault fires.
+    FaultEffect {
+        /// The device's storage refuses the write.
+        StorageWriteError = "storage.write-error",
+    }
+}
+
+/// When a rule fires.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Trigger {
+    /// Every time the point is reached.
+    Always,
+    /// Only the Nth time (1-based).
+    Nth(u32),
+    /// Each time with this probability, drawn from the run's seed.
+    Probability(f64),
+}
+
+/// One rule of a plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaultRule {
+    pub point: FaultPoint,
+    pub effect: FaultEffect,
+    pub trigger: Trigger,
+}
+
+/// The rules of a run, shared by all its devices.
+#[derive(Debug, Clone, Default)]
+pub struct FaultPlan {
+    rules: Arc<[FaultRule]>,
+}
+
+impl FaultPlan {
+    pub fn new(rules: Vec<FaultRule>) -> FaultPlan {
+        FaultPlan { rules: rules.into() }
+    }
+
+    pub fn rules(&self) -> &[FaultRule] {
+        &self.rules
+    }
+
+    /// A device's own state for this plan.
+    pub fn for_device(&self, seed: u64) -> Faults {
+        Faults {
+            plan: self.clone(),
+            hits: vec![0; self.rules.len()],
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            fired: Vec::new(),
+        }
+    }
+}
+
+/// One device's view of the plan: how often each point was reached, and what fired.
+#[derive(Debug, Clone)]
+pub struct Faults {
+    plan: FaultPlan,
+    hits: Vec<u32>,
+    rng: ChaCha8Rng,
+    fired: Vec<(FaultPoint, FaultEffect)>,
+}
+
+impl Default for Faults {
+    fn default() -> Faults {
+        FaultPlan::default().for_device(0)
+    }
+}
+
+impl Faults {
+    /// The flow reached `point`: the effect to apply, if a rule fires.
+    pub fn fire(&mut self, point: FaultPoint) -> Option<FaultEffect> {
+        let mut effect = None;
+        for (i, rule) in self.plan.rules.iter().enumerate().filter(|(_, r)| r.point == point) {
+            self.hits[i] += 1;
+            let fires = match rule.trigger {
+                Trigger::Always => true,
+                Trigger::Nth(n) => self.hits[i] == n,
+                Trigger::Probability(p) => self.rng.gen_bool(p.clamp(0.0, 1.0)),
+            };
+            if fires && effect.is_none() {
+                effect = Some(rule.effect);
+            }
+        }
+        if let Some(e) = effect {
+            tracing::debug!(point = point.as_str(), effect = e.as_str(), "fault fired");
+            self.fired.push((point, e));
+        }
+        effect
+    }
+
+    /// Every fault that fired, in order.
+    pub fn fired(&self) -> &[(FaultPoint, FaultEffect)] {
+        &self.fired
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(trigger: Trigger) -> FaultPlan {
+        FaultPlan::new(vec![FaultRule {
+            point: FaultPoint::TreeWrite,
+            effect: FaultEffect::StorageWriteError,
+            trigger,
+        }])
+    }
+
+    #[test]
+    fn nth_fires_once_at_the_nth_hit_only() {
+        let mut f = plan(Trigger::Nth(2)).for_device(1);
+        let hits: Vec<_> = (0..4).map(|_| f.fire(FaultPoint::TreeWrite).is_some()).collect();
+        assert_eq!(hits, [false, true, false, false]);
+        assert_eq!(f.fire(FaultPoint::AtomicRollback), None);
+        assert_eq!(f.fired().len(), 1);
+    }
+
+    #[test]
+    fn probability_is_reproducible_from_the_seed() {
+        let draw = |seed| {
+            let mut f = plan(Trigger::Probability(0.5)).for_device(seed);
+            (0..64).map(|_| f.fire(FaultPoint::TreeWrite).is_some()).collect::<Vec<_>>()
+        };
+        assert_eq!(draw(7), draw(7));
+        assert_ne!(draw(7), draw(8));
+        assert!(draw(7).iter().any(|&b| b) && draw(7).iter().any(|&b| !b));
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for p in FaultPoint::ALL {
+            assert_eq!(FaultPoint::parse(p.as_str()), Some(*p));
+        }
+        assert_eq!(FaultEffect::parse("storage.write-error"), Some(FaultEffect::StorageWriteError));
+        assert_eq!(FaultPoint::parse("nope"), None);
+    }
+}

@@ -1,0 +1,148 @@
+//! Finding scenario files and reading them, with errors that name the file, line and problem.
+
+use super::model::ScenarioFile;
+use std::path::{Path, PathBuf};
+
+/// A scenario file that could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LoadError {
+    #[error("{path}: cannot read: {reason}")]
+    Io { path: PathBuf, reason: String },
+    #[error("{path}:{line}:{column}: {message}")]
+    Invalid { path: PathBuf, line: usize, column: usize, message: String },
+    #[error("{path}: no scenario files (*.toml) found")]
+    Empty { path: PathBuf },
+}
+
+/// A scenario read from disk.
+#[derive(Debug, Clone)]
+pub struct LoadedScenario {
+    pub path: PathBuf,
+    pub file: ScenarioFile,
+}
+
+/// Every `*.toml` file under the given files and directories, sorted, each once.
+pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
+    let mut found = Vec::new();
+    for path in paths {
+        let before = found.len();
+        collect(path, &mut found)?;
+        if found.len() == before {
+            return Err(LoadError::Empty { path: path.clone() });
+        }
+    }
+    found.dedup();
+    Ok(found)
+}
+
+fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
+    let io = |e: std::io::Error| LoadError::Io { path: path.to_path_buf(), reason: e.to_string() };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if meta.is_file() {
+        out.push(path.to_path_buf());
+        return Ok(());
+    }
+    let mut entries: Vec<PathBuf> =
+        std::fs::read_dir(path).map_err(io)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    for entry in entries {
+        if entry.is_dir() {
+            collect(&entry, out)?;
+        } else if entry.extension().is_some_and(|e| e == "toml") {
+            out.push(entry);
+        }
+    }
+    Ok(())
+}
+
+/// Read and check one scenario file.
+pub fn load(path: &Path) -> Result<LoadedScenario, LoadError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| LoadError::Io { path: path.to_path_buf(), reason: e.to_string() })?;
+    parse(path, &text)
+}
+
+/// Check the text of a scenario file.
+pub fn parse(path: &Path, text: &str) -> Result<LoadedScenario, LoadError> {
+    let file: ScenarioFile = toml::from_str(text).map_err(|e| {
+        let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
+        LoadError::Invalid {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: e.message().trim().to_string(),
+        }
+    })?;
+    let invalid = |message: String| LoadError::Invalid {
+        path: path.to_path_buf(),
+        line: 1,
+        column: 1,
+        message,
+    };
+    if file.name.trim().is_empty() {
+        return Err(invalid("the scenario needs a non-empty name".into()));
+    }
+    for (i, f) in file.faults.iter().enumerate() {
+        if let Some(p) = f.probability.filter(|p| !(0.0..=1.0).contains(p)) {
+            return Err(invalid(format!("fault[{i}]: probability {p} is not between 0 and 1")));
+        }
+        if f.nth.is_some() && f.probability.is_some() {
+            return Err(invalid(format!("fault[{i}]: give nth or probability, not both")));
+        }
+        if f.nth == Some(0) {
+            return Err(invalid(format!("fault[{i}]: nth counts from 1")));
+        }
+    }
+    Ok(LoadedScenario { path: path.to_path_buf(), file })
+}
+
+/// 1-based line and column of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text.as_bytes()[..offset.min(text.len())];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+    let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> String {
+        match parse(Path::new("s.toml"), text) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("expected an error for {text:?}"),
+        }
+    }
+
+    #[test]
+    fn a_minimal_scenario_reads() {
+        let s = parse(Path::new("s.toml"), "name = \"x\"\n").expect("valid");
+        assert_eq!(s.file.name, "x");
+        assert_eq!(s.file.device.model, "SIM-1");
+    }
+
+    #[test]
+    fn errors_name_file_line_and_problem() {
+        let e = err("name = \"x\"\n[device]\nmodle = \"typo\"\n");
+        assert!(e.starts_with("s.toml:3:1:"), "{e}");
+        assert!(e.contains("modle"), "{e}");
+        let e = err("name = \"x\"\n\n[[fault]]\nat = \"tree.nope\"\ninject = \"storage.write-error\"\n");
+        assert!(e.starts_with("s.toml:4:"), "{e}");
+        assert!(e.contains("unknown fault point"), "{e}");
+        let e = err("name = \"x\"\n[device.ui]\nanswers = [\"yes\", \"perhaps\"]\n");
+        assert!(e.contains("s.toml:3:") && e.contains("perhaps"), "{e}");
+        let e = err("name = \"x\"\n[[server.package]]\n[[server.package.command]]\ncmd = \"frobnicate\"\n");
+        assert!(e.contains("s.toml:") && e.contains("frobnicate"), "{e}");
+        assert!(err("name = \"\"\n").contains("non-empty name"));
+        assert!(err("name = \"x\"\n[[fault]]\nat = \"tree.write\"\ninject = \"storage.write-error\"\nprobability = 2.0\n").contains("between 0 and 1"));
+    }
+
+    #[test]
+    fn line_col_counts_from_one() {
+        assert_eq!(line_col("ab\ncd", 0), (1, 1));
+        assert_eq!(line_col("ab\ncd", 4), (2, 2));
+        assert_eq!(line_col("ab", 99), (1, 3));
+    }
+}

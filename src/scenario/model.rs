@@ -1,0 +1,297 @@
+//! The scenario file format (TOML), as read from disk.
+//!
+//! One scenario per file. Every table rejects unknown keys, and every value that names something
+//! (an auth type, a fault point, a user answer) is checked while reading, so a typo is reported with
+//! its file, line and column. See `README.md` for a complete example.
+
+use crate::faults::{FaultEffect, FaultPoint};
+use crate::device::UserAnswer;
+use crate::server::{ScriptPackage, SendCredentials};
+use serde::{de, Deserialize, Deserializer};
+use std::collections::BTreeMap;
+
+/// A whole scenario file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Seed of every random choice in the run (nonces, probabilistic faults).
+    #[serde(default)]
+    pub seed: u64,
+    #[serde(default)]
+    pub device: DeviceSpec,
+    #[serde(default)]
+    pub server: ServerSpec,
+    #[serde(default, rename = "fault")]
+    pub faults: Vec<FaultSpec>,
+    #[serde(default)]
+    pub expect: Expect,
+}
+
+/// Who starts the session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InitiatorSpec {
+    #[default]
+    Client,
+    Server,
+}
+
+/// The simulated device.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeviceSpec {
+    pub dev_id: String,
+    pub manufacturer: String,
+    pub model: String,
+    pub firmware: String,
+    pub software: String,
+    pub hardware: String,
+    pub oem: String,
+    pub dev_type: String,
+    pub lang: String,
+    pub dm_version: String,
+    pub large_object: bool,
+    pub initiator: InitiatorSpec,
+    /// Session id of a server-initiated session (from the notification).
+    pub session_id: u16,
+    pub max_depth: u16,
+    pub max_tot_len: u16,
+    pub max_seg_len: u16,
+    /// Bytes the tree's leaf values may take in all; more answers 420.
+    pub tree_capacity: Option<u64>,
+    pub max_msg_size: u64,
+    pub max_obj_size: u64,
+    /// The device's credentials (DMAcc CLCRED); none sends no credentials.
+    pub auth: Option<AuthSpec>,
+    /// Credentials the device demands of the server (DMAcc SRVCRED).
+    pub server_auth: Option<AuthSpec>,
+    #[serde(rename = "node")]
+    pub nodes: Vec<NodeSpec>,
+    pub ui: UiSpec,
+}
+
+impl Default for DeviceSpec {
+    fn default() -> DeviceSpec {
+        DeviceSpec {
+            dev_id: "IMEI:356938035643809".into(),
+            manufacturer: "dmsim".into(),
+            model: "SIM-1".into(),
+            firmware: "FW-1.0.0".into(),
+            software: "SW-1.0.0".into(),
+            hardware: "HW-A".into(),
+            oem: "dmsim".into(),
+            dev_type: "phone".into(),
+            lang: "en-US".into(),
+            dm_version: "1.2".into(),
+            large_object: false,
+            initiator: InitiatorSpec::Client,
+            session_id: 0x1234,
+            max_depth: 0,
+            max_tot_len: 0,
+            max_seg_len: 0,
+            tree_capacity: None,
+            max_msg_size: 16 * 1024,
+            max_obj_size: 1024 * 1024,
+            auth: None,
+            server_auth: None,
+            nodes: Vec::new(),
+            ui: UiSpec::default(),
+        }
+    }
+}
+
+/// An authentication scheme, by its scenario name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthKind {
+    Basic,
+    Md5,
+    Hmac,
+}
+
+/// Name, secret and starting nonce of one direction of authentication.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSpec {
+    #[serde(rename = "type")]
+    pub kind: AuthKind,
+    pub name: String,
+    pub secret: String,
+    /// The nonce held before the first session, as text (its bytes are the nonce).
+    #[serde(default)]
+    pub nonce: String,
+}
+
+/// A node added to the device's tree before the session.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeSpec {
+    pub uri: String,
+    #[serde(default = "chr")]
+    pub format: String,
+    #[serde(rename = "type")]
+    pub mime: Option<String>,
+    pub value: Option<String>,
+    /// Commands the node supports at all (DDF AccessType); all of them when absent.
+    pub access: Option<Vec<String>>,
+    pub acl: Option<String>,
+}
+
+fn chr() -> String {
+    "chr".to_string()
+}
+
+/// The device's display and the user's scripted answers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UiSpec {
+    pub display: bool,
+    pub max_text: usize,
+    #[serde(deserialize_with = "answers")]
+    pub answers: Vec<UserAnswer>,
+}
+
+impl Default for UiSpec {
+    fn default() -> UiSpec {
+        UiSpec { display: true, max_text: 1024, answers: Vec::new() }
+    }
+}
+
+/// The mock server.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSpec {
+    pub server_id: String,
+    pub url: String,
+    /// What the server expects of the device; by default the device's own credentials.
+    pub auth: Option<AuthSpec>,
+    /// The server's credentials; by default the ones the device demands (`device.server_auth`).
+    pub credentials: Option<AuthSpec>,
+    /// When the server sends its credentials.
+    pub send_credentials: SendCredentials,
+    #[serde(rename = "package")]
+    pub packages: Vec<ScriptPackage>,
+}
+
+impl Default for ServerSpec {
+    fn default() -> ServerSpec {
+        ServerSpec {
+            server_id: "dmsim-server".into(),
+            url: "https://dm.dmsim.test/dm".into(),
+            auth: None,
+            credentials: None,
+            send_credentials: SendCredentials::Always,
+            packages: Vec::new(),
+        }
+    }
+}
+
+/// A fault rule.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultSpec {
+    #[serde(deserialize_with = "fault_point")]
+    pub at: FaultPoint,
+    #[serde(deserialize_with = "fault_effect")]
+    pub inject: FaultEffect,
+    /// Fire only the Nth time the point is reached.
+    pub nth: Option<u32>,
+    /// Fire with this probability (from the run's seed).
+    pub probability: Option<f64>,
+}
+
+/// What must have happened.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// How the session ended: completed, aborted-by-server, aborted-by-device, auth-failed, failed.
+    pub end: Option<EndKind>,
+    /// Statuses the server received, in this order (other statuses may come between).
+    #[serde(default, rename = "status")]
+    pub statuses: Vec<StatusExpect>,
+    /// Results items the server received.
+    #[serde(default, rename = "result")]
+    pub results: Vec<ResultExpect>,
+    /// Tree values after the session.
+    #[serde(default)]
+    pub tree: BTreeMap<String, String>,
+    /// Nodes that must not exist after the session.
+    #[serde(default)]
+    pub absent: Vec<String>,
+    /// Nodes the device executed, in order.
+    pub execs: Option<Vec<String>>,
+    /// The server must not break any protocol rule the device checks.
+    #[serde(default)]
+    pub no_violations: bool,
+}
+
+/// The kinds of session end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EndKind {
+    Completed,
+    AbortedByServer,
+    AbortedByDevice,
+    AuthFailed,
+    Failed,
+}
+
+impl EndKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndKind::Completed => "completed",
+            EndKind::AbortedByServer => "aborted-by-server",
+            EndKind::AbortedByDevice => "aborted-by-device",
+            EndKind::AuthFailed => "auth-failed",
+            EndKind::Failed => "failed",
+        }
+    }
+}
+
+/// One expected Status.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusExpect {
+    pub cmd: String,
+    pub target: Option<String>,
+    pub code: u16,
+    /// Data of the Status's first item (typed text, chosen number).
+    pub data: Option<String>,
+}
+
+/// One expected Results item.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResultExpect {
+    pub source: String,
+    pub data: Option<String>,
+    pub format: Option<String>,
+}
+
+fn answers<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<UserAnswer>, D::Error> {
+    Vec::<String>::deserialize(d)?
+        .iter()
+        .map(|a| a.parse().map_err(de::Error::custom))
+        .collect()
+}
+
+fn fault_point<'de, D: Deserializer<'de>>(d: D) -> Result<FaultPoint, D::Error> {
+    let s = String::deserialize(d)?;
+    FaultPoint::parse(&s).ok_or_else(|| {
+        let known: Vec<_> = FaultPoint::ALL.iter().map(|p| p.as_str()).collect();
+        de::Error::custom(format!("unknown fault point {s:?}; known: {}", known.join(", ")))
+    })
+}
+
+fn fault_effect<'de, D: Deserializer<'de>>(d: D) -> Result<FaultEffect, D::Error> {
+    let s = String::deserialize(d)?;
+    FaultEffect::parse(&s).ok_or_else(|| {
+        let known: Vec<_> = FaultEffect::ALL.iter().map(|p| p.as_str()).collect();
+        de::Error::custom(format!("unknown fault effect {s:?}; known: {}", known.join(", ")))
+    })
+}

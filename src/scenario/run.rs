@@ -1,0 +1,333 @@
+//! Running one scenario: build the device and the mock server it names, run the session over the
+//! in-process transport under simulated time, then check the expectations against what happened.
+
+use super::load::LoadedScenario;
+use super::model::{AuthKind, AuthSpec, DeviceSpec, Expect, InitiatorSpec, NodeSpec, ScenarioFile};
+use super::observe::{Observation, Observations};
+use crate::device::{Device, SizeLimits, User};
+use crate::faults::{FaultPlan, FaultRule, Trigger};
+use crate::server::{ClientAuthPolicy, MockServer, ServerConfig, ServerCredentials, SessionRecord};
+use crate::session::{run_session, Exchange, Initiator, SessionReport, SessionStart};
+use crate::syncml::auth::{AuthType, Secret};
+use crate::syncml::xml;
+use crate::transport::InProcess;
+use crate::tree::{self, Access, Format, Node, UriLimits};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// How a scenario ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Passed,
+    Failed,
+    /// The scenario could not be run as written (e.g. a node it adds is invalid).
+    Error,
+}
+
+/// The outcome of one scenario.
+#[derive(Debug, Clone)]
+pub struct ScenarioResult {
+    pub name: String,
+    pub file: String,
+    pub verdict: Verdict,
+    pub duration_ms: u64,
+    pub failures: Vec<String>,
+    pub observed: Vec<Observation>,
+    /// How the session ended, in words.
+    pub end: String,
+    /// The session transcript as readable XML.
+    pub transcript: String,
+}
+
+/// Run one scenario to its verdict.
+pub async fn run(scenario: &LoadedScenario) -> ScenarioResult {
+    let started = Instant::now();
+    let file = &scenario.file;
+    let mut result = ScenarioResult {
+        name: file.name.clone(),
+        file: scenario.path.display().to_string(),
+        verdict: Verdict::Passed,
+        duration_ms: 0,
+        failures: Vec::new(),
+        observed: Vec::new(),
+        end: String::new(),
+        transcript: String::new(),
+    };
+    let mut device = match build_device(file) {
+        Ok(d) => d,
+        Err(e) => {
+            result.verdict = Verdict::Error;
+            result.failures.push(e);
+            return result;
+        }
+    };
+    let server = Arc::new(MockServer::new(server_config(file)));
+    let transport = InProcess::new(Arc::clone(&server));
+    let start = SessionStart {
+        initiator: match file.device.initiator {
+            InitiatorSpec::Client => Initiator::Client,
+            InitiatorSpec::Server => Initiator::Server { session_id: file.device.session_id },
+        },
+        server_id: Some(file.server.server_id.clone()),
+        generic_alerts: Vec::new(),
+    };
+    let report = run_session(&transport, &mut device, start, true).await;
+    let records = server.records();
+    result.failures = check(&file.expect, &report, &device, &records);
+    if !result.failures.is_empty() {
+        result.verdict = Verdict::Failed;
+    }
+    result.observed = Observations::from_transcript(&report.transcript).into_vec();
+    result.end = report.end.to_string();
+    result.transcript = render_transcript(&report.transcript);
+    result.duration_ms = started.elapsed().as_millis() as u64;
+    result
+}
+
+fn auth_type(kind: AuthKind) -> AuthType {
+    match kind {
+        AuthKind::Basic => AuthType::Basic,
+        AuthKind::Md5 => AuthType::Md5,
+        AuthKind::Hmac => AuthType::Hmac,
+    }
+}
+
+fn settings(spec: Option<&AuthSpec>) -> Option<tree::AuthSettings> {
+    spec.map(|a| tree::AuthSettings {
+        auth_type: auth_type(a.kind).aauth_type().to_string(),
+        name: a.name.clone(),
+        secret: a.secret.clone(),
+        data: a.nonce.as_bytes().to_vec(),
+    })
+}
+
+/// The device a scenario describes.
+pub fn build_device(file: &ScenarioFile) -> Result<Device, String> {
+    let d: &DeviceSpec = &file.device;
+    let identity = tree::Identity {
+        dev_id: d.dev_id.clone(),
+        man: d.manufacturer.clone(),
+        model: d.model.clone(),
+        dm_version: d.dm_version.clone(),
+        lang: d.lang.clone(),
+        dev_type: d.dev_type.clone(),
+        oem: d.oem.clone(),
+        fw_version: d.firmware.clone(),
+        sw_version: d.software.clone(),
+        hw_version: d.hardware.clone(),
+        large_object: d.large_object,
+    };
+    let account = tree::DmAccount {
+        account: "dmsim".to_string(),
+        server_id: file.server.server_id.clone(),
+        name: file.server.server_id.clone(),
+        addr: file.server.url.clone(),
+        addr_type: "URI".to_string(),
+        port: None,
+        client: settings(d.auth.as_ref()),
+        server: settings(d.server_auth.as_ref()),
+        pref_auth: d.auth.as_ref().map(|a| auth_type(a.kind).aauth_type().to_string()),
+    };
+    let limits = UriLimits::new(d.max_depth, d.max_tot_len, d.max_seg_len);
+    let mut tree = tree::standard_tree(&identity, &[account], limits).with_capacity_bytes(d.tree_capacity);
+    for node in &d.nodes {
+        tree.insert(&node.uri, custom_node(node)?)
+            .map_err(|e| format!("device.node {:?}: {e}", node.uri))?;
+    }
+    let user = User::new(d.ui.display, d.ui.max_text, d.ui.answers.clone());
+    let faults = fault_plan(file).for_device(file.seed);
+    let mut device = Device::new(tree, user, faults, file.seed);
+    device.limits = SizeLimits { max_msg_size: d.max_msg_size, max_obj_size: d.max_obj_size };
+    Ok(device)
+}
+
+fn custom_node(spec: &NodeSpec) -> Result<Node, String> {
+    let format = Format::parse(&spec.format)
+        .ok_or_else(|| format!("device.node {:?}: unknown format {:?}", spec.uri, spec.format))?;
+    let mut node = if format == Format::Node {
+        Node::interior()
+    } else {
+        Node::leaf(format, spec.value.as_deref().unwrap_or(""))
+    };
+    let access = match &spec.access {
+        None => Access::ALL,
+        Some(names) => names.iter().try_fold(Access::NONE, |acc, n| {
+            access_flag(n).map(|f| acc | f).ok_or_else(|| {
+                format!("device.node {:?}: unknown access {n:?} (Add, Copy, Delete, Exec, Get, Replace)", spec.uri)
+            })
+        })?,
+    };
+    node = node.access(access);
+    if let Some(acl) = &spec.acl {
+        node = node.acl(acl.as_str());
+    }
+    if let Some(mime) = &spec.mime {
+        node = node.mime(mime.as_str());
+    }
+    Ok(node)
+}
+
+fn access_flag(name: &str) -> Option<Access> {
+    Some(match name {
+        "Add" => Access::ADD,
+        "Copy" => Access::COPY,
+        "Delete" => Access::DELETE,
+        "Exec" => Access::EXEC,
+        "Get" => Access::GET,
+        "Replace" => Access::REPLACE,
+        _ => return None,
+    })
+}
+
+fn fault_plan(file: &ScenarioFile) -> FaultPlan {
+    FaultPlan::new(
+        file.faults
+            .iter()
+            .map(|f| FaultRule {
+                point: f.at,
+                effect: f.inject,
+                trigger: match (f.nth, f.probability) {
+                    (Some(n), _) => Trigger::Nth(n),
+                    (None, Some(p)) => Trigger::Probability(p),
+                    (None, None) => Trigger::Always,
+                },
+            })
+            .collect(),
+    )
+}
+
+/// The mock server a scenario describes.
+pub fn server_config(file: &ScenarioFile) -> ServerConfig {
+    let s = &file.server;
+    let client_auth = s.auth.as_ref().or(file.device.auth.as_ref()).map(|a| ClientAuthPolicy {
+        kind: auth_type(a.kind),
+        secret: Secret { name: a.name.clone(), secret: a.secret.clone() },
+        nonce: file.device.auth.as_ref().map(|d| d.nonce.as_bytes().to_vec()).unwrap_or_default(),
+    });
+    let credentials = s.credentials.as_ref().or(file.device.server_auth.as_ref()).map(|a| ServerCredentials {
+        kind: auth_type(a.kind),
+        secret: Secret { name: a.name.clone(), secret: a.secret.clone() },
+        nonce: file.device.server_auth.as_ref().map(|d| d.nonce.as_bytes().to_vec()).unwrap_or_default(),
+        send: s.send_credentials,
+    });
+    ServerConfig {
+        server_id: s.server_id.clone(),
+        url: s.url.clone(),
+        client_auth,
+        credentials,
+        packages: s.packages.clone(),
+        seed: file.seed,
+        keep_exchanges: false,
+    }
+}
+
+/// Every expectation that did not hold, in words.
+fn check(expect: &Expect, report: &SessionReport, device: &Device, records: &[SessionRecord]) -> Vec<String> {
+    let mut failures = Vec::new();
+    if let Some(end) = expect.end {
+        if report.end.kind() != end.as_str() {
+            failures.push(format!("session ended {}, expected {}", report.end, end.as_str()));
+        }
+    }
+    check_statuses(expect, records, &mut failures);
+    for want in &expect.results {
+        let found = records.iter().flat_map(|r| &r.results).any(|item| {
+            item.source_uri() == Some(want.source.as_str())
+                && want.data.as_deref().is_none_or(|d| item.data_text().as_deref() == Some(d))
+                && want.format.as_deref().is_none_or(|f| {
+                    item.meta.as_ref().and_then(|m| m.format.as_deref()).unwrap_or("chr") == f
+                })
+        });
+        if !found {
+            failures.push(format!(
+                "no Results item from {}{}",
+                want.source,
+                want.data.as_deref().map(|d| format!(" with data {d:?}")).unwrap_or_default()
+            ));
+        }
+    }
+    for (uri, want) in &expect.tree {
+        match device.tree.value(uri) {
+            Some(v) if v == want.as_bytes() => {}
+            Some(v) => failures.push(format!(
+                "tree {uri} is {:?}, expected {want:?}",
+                String::from_utf8_lossy(v)
+            )),
+            None => failures.push(format!("tree {uri} does not exist, expected {want:?}")),
+        }
+    }
+    for uri in &expect.absent {
+        if device.tree.node(uri).is_some() {
+            failures.push(format!("tree {uri} exists, expected it absent"));
+        }
+    }
+    if let Some(want) = &expect.execs {
+        let execs: Vec<&str> = device.records.execs.iter().map(|e| e.uri.as_str()).collect();
+        if execs != *want {
+            failures.push(format!("device executed {execs:?}, expected {want:?}"));
+        }
+    }
+    if expect.no_violations && !report.violations.is_empty() {
+        for v in &report.violations {
+            failures.push(format!("server broke a rule in message {}: {}", v.msg_id, v.rule));
+        }
+    }
+    failures
+}
+
+/// The expected statuses must appear in order among the statuses the server received.
+fn check_statuses(expect: &Expect, records: &[SessionRecord], failures: &mut Vec<String>) {
+    let mut received = records.iter().flat_map(|r| &r.statuses);
+    for want in &expect.statuses {
+        let found = received.by_ref().any(|s| {
+            s.cmd.as_str() == want.cmd
+                && s.code.code() == want.code
+                && want.target.as_deref().is_none_or(|t| s.target_ref.as_deref() == Some(t))
+                && want.data.as_deref().is_none_or(|d| {
+                    s.items.first().and_then(|i| i.data_text()).as_deref() == Some(d)
+                })
+        });
+        if !found {
+            let all: Vec<String> = records
+                .iter()
+                .flat_map(|r| &r.statuses)
+                .map(|s| match &s.target_ref {
+                    Some(t) => format!("{} {} {}", s.cmd, t, s.code.code()),
+                    None => format!("{} {}", s.cmd, s.code.code()),
+                })
+                .collect();
+            failures.push(format!(
+                "expected Status {} {}{} (in this order); the server received: {}",
+                want.cmd,
+                want.target.as_deref().map(|t| format!("{t} ")).unwrap_or_default(),
+                want.code,
+                all.join(", ")
+            ));
+            return;
+        }
+    }
+}
+
+/// The transcript as readable XML, message by message.
+pub fn render_transcript(transcript: &[Exchange]) -> String {
+    let mut out = String::new();
+    let pretty = |body: &[u8]| match xml::decode(body) {
+        Ok(msg) => xml::encode_pretty(&msg),
+        Err(_) => String::from_utf8_lossy(body).into_owned(),
+    };
+    for (n, exchange) in transcript.iter().enumerate() {
+        out.push_str(&format!("--- message {} device -> server ({})\n", n + 1, exchange.request.url));
+        out.push_str(&pretty(&exchange.request.body));
+        out.push('\n');
+        match &exchange.response {
+            Ok(r) => {
+                out.push_str(&format!("--- message {} server -> device (HTTP {})\n", n + 1, r.status));
+                out.push_str(&pretty(&r.body));
+                out.push('\n');
+            }
+            Err(e) => out.push_str(&format!("--- message {} failed: {e}\n", n + 1)),
+        }
+    }
+    out
+}

@@ -1,0 +1,111 @@
+//! The embedded mock DM server: sessions and authentication, a script of management commands, and
+//! a record of everything devices sent.
+//!
+//! [`MockServer::handle`] takes one HTTP request and gives its response, with no IO of its own: the
+//! in-process transport calls it directly, and a network front end can wrap it. Sessions are keyed by
+//! (device id, SessionID); nonces come from the run's seed, so a run is reproducible.
+
+mod record;
+pub mod script;
+mod session;
+
+pub use record::{ReceivedAlert, ReceivedStatus, ServerExchange, SessionRecord};
+pub use script::{ScriptCommand, ScriptPackage};
+
+use crate::syncml::auth::{AuthType, NonceSource, Secret};
+use crate::transport::{HttpRequest, HttpResponse};
+use session::ServerSession;
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
+/// What the server demands of devices.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientAuthPolicy {
+    pub kind: AuthType,
+    /// The device's name and password as the server knows them.
+    pub secret: Secret,
+    /// The nonce the device holds before its first session (its `CLCRED` AAuthData).
+    pub nonce: Vec<u8>,
+}
+
+/// When the server sends its own credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SendCredentials {
+    /// In every message.
+    #[default]
+    Always,
+    /// Only after the device challenged it.
+    OnChallenge,
+    /// Never (to see a device answer 407).
+    Never,
+}
+
+/// How the server authenticates itself to devices.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerCredentials {
+    pub kind: AuthType,
+    pub secret: Secret,
+    /// The nonce the device gave the server before (its `SRVCRED` AAuthData).
+    pub nonce: Vec<u8>,
+    pub send: SendCredentials,
+}
+
+/// Everything a mock server needs to run.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ServerConfig {
+    pub server_id: String,
+    /// The URL devices post to (the server's Source LocURI).
+    pub url: String,
+    pub client_auth: Option<ClientAuthPolicy>,
+    pub credentials: Option<ServerCredentials>,
+    pub packages: Vec<ScriptPackage>,
+    pub seed: u64,
+    /// Keep every request and response in the session records.
+    pub keep_exchanges: bool,
+}
+
+/// The mock DM server.
+pub struct MockServer {
+    config: ServerConfig,
+    state: Mutex<State>,
+}
+
+struct State {
+    sessions: Vec<ServerSession>,
+    by_key: HashMap<(String, String), usize>,
+    /// Per device: the nonce its next credentials must use.
+    client_nonces: HashMap<String, Vec<u8>>,
+    nonces: NonceSource,
+}
+
+impl MockServer {
+    pub fn new(config: ServerConfig) -> MockServer {
+        let nonces = NonceSource::new(config.seed);
+        MockServer {
+            config,
+            state: Mutex::new(State {
+                sessions: Vec::new(),
+                by_key: HashMap::new(),
+                client_nonces: HashMap::new(),
+                nonces,
+            }),
+        }
+    }
+
+    pub fn config(&self) -> &ServerConfig {
+        &self.config
+    }
+
+    /// Answer one request.
+    pub fn handle(&self, request: &HttpRequest) -> HttpResponse {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        session::handle(&self.config, &mut state, request)
+    }
+
+    /// Every session so far, in the order they started.
+    pub fn records(&self) -> Vec<SessionRecord> {
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.sessions.iter().map(|s| s.record.clone()).collect()
+    }
+}

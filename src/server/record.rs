@@ -1,0 +1,51 @@
+//! What the mock server saw of each session: the statuses, results and alerts a device sent.
+//!
+//! Expectations and reports read these records; they are built from the decoded messages, never
+//! from the script or the expectations.
+
+use crate::syncml::{AlertCode, CmdName, Item, StatusCode};
+use crate::transport::{HttpRequest, HttpResponse};
+
+/// A Status a device sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedStatus {
+    pub cmd: CmdName,
+    pub cmd_ref: String,
+    pub msg_ref: String,
+    pub code: StatusCode,
+    pub target_ref: Option<String>,
+    pub source_ref: Option<String>,
+    /// Items of the Status (typed text and choices of UI alerts).
+    pub items: Vec<Item>,
+}
+
+/// An Alert a device sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedAlert {
+    pub code: AlertCode,
+    pub correlator: Option<String>,
+    pub items: Vec<Item>,
+}
+
+/// One message exchange as the server saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerExchange {
+    pub request: HttpRequest,
+    pub response: HttpResponse,
+}
+
+/// One device session as the server saw it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub device: String,
+    pub session_id: String,
+    pub statuses: Vec<ReceivedStatus>,
+    /// Items of every Results the device sent.
+    pub results: Vec<Item>,
+    pub alerts: Vec<ReceivedAlert>,
+    /// The DevInfo items of Package 1.
+    pub devinfo: Vec<Item>,
+    pub client_authenticated: bool,
+    pub ended: bool,
+    pub exchanges: Vec<ServerExchange>,
+}

@@ -1,0 +1,221 @@
+//! The mock server's script: the management commands it sends, package by package.
+//!
+//! Scripts are written in scenario files (TOML) and turned into SyncML commands when sent:
+//!
+//! ```toml
+//! [[server.package]]
+//! [[server.package.command]]
+//! cmd = "get"
+//! target = "./DevInfo/Mod"
+//!
+//! [[server.package.command]]
+//! cmd = "alert"
+//! code = 1101
+//! text = "Install now?"
+//! options = "MAXDT=30"
+//! ```
+//!
+//! `abort` is not a command but a step: the server ends the session with Alert 1223.
+
+use crate::syncml::{
+    Alert, AlertCode, Command, Container, Data, Delete, Exec, Get, Item, ItemCommand, Location,
+    Meta, UnknownCommand,
+};
+use serde::Deserialize;
+
+/// One package the server sends (Package 2, 4, …).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptPackage {
+    #[serde(default, rename = "command")]
+    pub commands: Vec<ScriptCommand>,
+}
+
+/// One item of a command.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ItemSpec {
+    pub target: Option<String>,
+    pub source: Option<String>,
+    pub data: Option<String>,
+    pub format: Option<String>,
+    #[serde(rename = "type")]
+    pub mime: Option<String>,
+}
+
+/// Add, Replace, Delete, Copy and Get: one item written inline, or a list of items.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ItemsSpec {
+    pub target: Option<String>,
+    pub source: Option<String>,
+    pub data: Option<String>,
+    pub format: Option<String>,
+    #[serde(rename = "type")]
+    pub mime: Option<String>,
+    #[serde(default)]
+    pub items: Vec<ItemSpec>,
+    #[serde(default)]
+    pub no_resp: bool,
+}
+
+/// Exec on a node.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExecSpec {
+    pub target: Option<String>,
+    pub data: Option<String>,
+    pub correlator: Option<String>,
+    /// Send the Exec with this many items (the DTD wants exactly one), to test a device's 400.
+    pub item_count: Option<usize>,
+}
+
+/// A UI alert (1100-1104), or any other alert code.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertSpec {
+    pub code: u16,
+    #[serde(default)]
+    pub options: String,
+    pub text: Option<String>,
+    #[serde(default)]
+    pub choices: Vec<String>,
+}
+
+/// Atomic or Sequence.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContainerSpec {
+    #[serde(default, rename = "command")]
+    pub commands: Vec<ScriptCommand>,
+}
+
+/// A command DM does not define, sent to see how the device answers.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSpec {
+    pub name: String,
+}
+
+/// A step of the server's script.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "cmd", rename_all = "lowercase")]
+pub enum ScriptCommand {
+    Add(ItemsSpec),
+    Replace(ItemsSpec),
+    Delete(ItemsSpec),
+    Copy(ItemsSpec),
+    Get(ItemsSpec),
+    Exec(ExecSpec),
+    Alert(AlertSpec),
+    Atomic(ContainerSpec),
+    Sequence(ContainerSpec),
+    /// A command element outside DM (e.g. `Sync`).
+    Unknown(RawSpec),
+    /// End the session with Alert 1223.
+    Abort,
+}
+
+impl ScriptCommand {
+    /// The SyncML command, numbered from `next_id`.
+    pub fn to_command(&self, next_id: &mut u32) -> Command {
+        let cmd_id = {
+            let id = next_id.to_string();
+            *next_id += 1;
+            id
+        };
+        match self {
+            ScriptCommand::Add(s) => Command::Add(item_command(cmd_id, s)),
+            ScriptCommand::Replace(s) => Command::Replace(item_command(cmd_id, s)),
+            ScriptCommand::Copy(s) => Command::Copy(item_command(cmd_id, s)),
+            ScriptCommand::Delete(s) => {
+                let c = item_command(cmd_id, s);
+                Command::Delete(Delete {
+                    cmd_id: c.cmd_id,
+                    no_resp: c.no_resp,
+                    items: c.items,
+                    ..Delete::default()
+                })
+            }
+            ScriptCommand::Get(s) => {
+                let c = item_command(cmd_id, s);
+                Command::Get(Get { cmd_id: c.cmd_id, no_resp: c.no_resp, items: c.items, ..Get::default() })
+            }
+            ScriptCommand::Exec(s) => {
+                let item = Item {
+                    target: s.target.clone().map(Location::uri),
+                    data: s.data.clone().map(Data::Text),
+                    ..Item::default()
+                };
+                Command::Exec(Exec {
+                    cmd_id,
+                    correlator: s.correlator.clone(),
+                    items: vec![item; s.item_count.unwrap_or(1)],
+                    ..Exec::default()
+                })
+            }
+            ScriptCommand::Alert(s) => Command::Alert(Alert {
+                cmd_id,
+                no_resp: false,
+                cred: None,
+                code: AlertCode::from_code(s.code),
+                correlator: None,
+                items: alert_items(s),
+            }),
+            ScriptCommand::Atomic(s) => Command::Atomic(container(cmd_id, s, next_id)),
+            ScriptCommand::Sequence(s) => Command::Sequence(container(cmd_id, s, next_id)),
+            ScriptCommand::Unknown(s) => {
+                Command::Unknown(UnknownCommand { name: s.name.clone(), cmd_id })
+            }
+            ScriptCommand::Abort => Command::Alert(Alert {
+                cmd_id,
+                no_resp: false,
+                cred: None,
+                code: AlertCode::SessionAbort,
+                correlator: None,
+                items: Vec::new(),
+            }),
+        }
+    }
+}
+
+fn item_command(cmd_id: String, s: &ItemsSpec) -> ItemCommand {
+    let inline = ItemSpec {
+        target: s.target.clone(),
+        source: s.source.clone(),
+        data: s.data.clone(),
+        format: s.format.clone(),
+        mime: s.mime.clone(),
+    };
+    let specs = if inline == ItemSpec::default() { s.items.clone() } else { vec![inline] };
+    ItemCommand { cmd_id, no_resp: s.no_resp, cred: None, meta: None, items: specs.iter().map(item).collect() }
+}
+
+fn item(s: &ItemSpec) -> Item {
+    let meta = Meta { format: s.format.clone(), type_: s.mime.clone(), ..Meta::default() };
+    Item {
+        target: s.target.clone().map(Location::uri),
+        source: s.source.clone().map(Location::uri),
+        meta: (!meta.is_empty()).then_some(meta),
+        data: s.data.clone().map(Data::Text),
+        more_data: false,
+    }
+}
+
+/// UI alert items: options, then the text, then the choices (reference §1.7).
+fn alert_items(s: &AlertSpec) -> Vec<Item> {
+    let Some(text) = &s.text else { return Vec::new() };
+    let data = |t: &str| Item { data: Some(Data::Text(t.to_string())), ..Item::default() };
+    let mut items = vec![data(&s.options), data(text)];
+    items.extend(s.choices.iter().map(|c| data(c)));
+    items
+}
+
+fn container(cmd_id: String, s: &ContainerSpec, next_id: &mut u32) -> Container {
+    Container {
+        cmd_id,
+        no_resp: false,
+        meta: None,
+        commands: s.commands.iter().map(|c| c.to_command(next_id)).collect(),
+    }
+}

@@ -1,0 +1,309 @@
+//! One device session on the mock server: authentication, the next package of the script, and the
+//! record of what the device sent.
+//!
+//! Server behaviour, following reference §1.6 and §2:
+//! * the device's credentials are checked until accepted (212 for basic and MD5, with a Chal carrying
+//!   the nonce for the next session; 200 and a fresh nonce in every message for HMAC); missing → 407,
+//!   wrong → 401, each with a Chal; after three failures the server stops answering with challenges;
+//! * every device command gets a Status (200), except Status and Results;
+//! * each authenticated client message that is not an abort gets the next package of the script;
+//!   when the script is done, a reply with no commands ends the session;
+//! * a device that refuses the server's credentials (401/407 on the server's SyncHdr) gets the same
+//!   commands again, this time with credentials computed on the device's new nonce.
+
+use super::record::{ReceivedAlert, ReceivedStatus, ServerExchange, SessionRecord};
+use super::{ScriptCommand, SendCredentials, ServerConfig, State};
+use crate::session::MAX_AUTH_ATTEMPTS;
+use crate::syncml::auth::{self, AuthType, HmacHeader};
+use crate::syncml::{
+    xml, AlertCode, Chal, CmdName, Command, Location, Status, StatusCode, SyncBody, SyncHdr,
+    SyncMl, CONTENT_TYPE_XML, VER_DTD, VER_PROTO,
+};
+use crate::transport::{HttpRequest, HttpResponse};
+
+/// The server's state for one device session.
+pub(super) struct ServerSession {
+    pub(super) record: SessionRecord,
+    next_msg_id: u32,
+    next_package: usize,
+    auth_failures: u32,
+    /// The device challenged the server's credentials at least once.
+    challenged: bool,
+    /// The nonce the device wants the server's next credentials to use.
+    server_nonce: Vec<u8>,
+    /// Management commands of the last message, to send again after a device challenge.
+    last_commands: Vec<Command>,
+}
+
+pub(super) fn handle(config: &ServerConfig, state: &mut State, request: &HttpRequest) -> HttpResponse {
+    let msg = match xml::decode(&request.body) {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::warn!(error = %e, "mock server: undecodable client message");
+            return HttpResponse {
+                status: 400,
+                content_type: "text/plain".to_string(),
+                hmac: None,
+                body: format!("cannot decode SyncML message: {e}").into_bytes(),
+            };
+        }
+    };
+    let key = (msg.hdr.source.loc_uri.clone(), msg.hdr.session_id.clone());
+    let index = match state.by_key.get(&key) {
+        Some(&i) => i,
+        None => {
+            let i = state.sessions.len();
+            state.sessions.push(ServerSession::new(config, &key.0, &key.1));
+            state.by_key.insert(key, i);
+            i
+        }
+    };
+    let (hdr_code, chal) = authenticate(config, state, index, &msg, request);
+    let session = &mut state.sessions[index];
+    session.record_commands(&msg);
+    let body = session.next_body(config, &msg, hdr_code, chal);
+    let response = session.respond(config, &msg, body);
+    if config.keep_exchanges {
+        session
+            .record
+            .exchanges
+            .push(ServerExchange { request: request.clone(), response: response.clone() });
+    }
+    response
+}
+
+/// Check the device's credentials: the Status for its SyncHdr, and a Chal when one is due.
+fn authenticate(
+    config: &ServerConfig,
+    state: &mut State,
+    index: usize,
+    msg: &SyncMl,
+    request: &HttpRequest,
+) -> (StatusCode, Option<Chal>) {
+    let Some(policy) = &config.client_auth else { return (StatusCode::Ok, None) };
+    let device = msg.hdr.source.loc_uri.clone();
+    let session = &state.sessions[index];
+    if policy.kind != AuthType::Hmac && session.record.client_authenticated {
+        return (StatusCode::Ok, None);
+    }
+    if session.auth_failures >= MAX_AUTH_ATTEMPTS {
+        return (StatusCode::InvalidCredentials, None);
+    }
+    let nonce = state.client_nonces.get(&device).cloned().unwrap_or_else(|| policy.nonce.clone());
+    let verdict = match policy.kind {
+        AuthType::Hmac => match request.hmac.as_deref() {
+            None => Err(StatusCode::MissingCredentials),
+            Some(h) => HmacHeader::parse(h)
+                .and_then(|h| auth::check_hmac(&h, &policy.secret, &nonce, &request.body))
+                .map_err(|_| StatusCode::InvalidCredentials),
+        },
+        kind => match &msg.hdr.cred {
+            None => Err(StatusCode::MissingCredentials),
+            Some(cred) => auth::check_cred(cred, kind, &policy.secret, &nonce)
+                .map_err(|_| StatusCode::InvalidCredentials),
+        },
+    };
+    let next_nonce = state.nonces.next();
+    let chal = auth::challenge(policy.kind, &next_nonce);
+    state.client_nonces.insert(device, next_nonce);
+    let session = &mut state.sessions[index];
+    match verdict {
+        Ok(()) => {
+            session.record.client_authenticated = true;
+            let code = if policy.kind == AuthType::Hmac { StatusCode::Ok } else { StatusCode::AuthAccepted };
+            (code, Some(chal))
+        }
+        Err(code) => {
+            session.auth_failures += 1;
+            (code, Some(chal))
+        }
+    }
+}
+
+impl ServerSession {
+    fn new(config: &ServerConfig, device: &str, session_id: &str) -> ServerSession {
+        ServerSession {
+            record: SessionRecord {
+                device: device.to_string(),
+                session_id: session_id.to_string(),
+                ..SessionRecord::default()
+            },
+            next_msg_id: 1,
+            next_package: 0,
+            auth_failures: 0,
+            challenged: false,
+            server_nonce: config.credentials.as_ref().map(|c| c.nonce.clone()).unwrap_or_default(),
+            last_commands: Vec::new(),
+        }
+    }
+
+    /// Keep what the device sent.
+    fn record_commands(&mut self, msg: &SyncMl) {
+        let starts = msg.body.commands.iter().any(|c| {
+            matches!(c, Command::Alert(a) if matches!(a.code, AlertCode::ClientInitiatedMgmt | AlertCode::ServerInitiatedMgmt))
+        });
+        for cmd in &msg.body.commands {
+            match cmd {
+                Command::Status(s) => self.record.statuses.push(ReceivedStatus {
+                    cmd: s.cmd.clone(),
+                    cmd_ref: s.cmd_ref.clone(),
+                    msg_ref: s.msg_ref.clone(),
+                    code: s.code,
+                    target_ref: s.target_refs.first().cloned(),
+                    source_ref: s.source_refs.first().cloned(),
+                    items: s.items.clone(),
+                }),
+                Command::Results(r) => self.record.results.extend(r.items.iter().cloned()),
+                Command::Alert(a) => self.record.alerts.push(ReceivedAlert {
+                    code: a.code,
+                    correlator: a.correlator.clone(),
+                    items: a.items.clone(),
+                }),
+                Command::Replace(r) if starts && self.record.devinfo.is_empty() => {
+                    self.record.devinfo = r.items.clone();
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The commands of the server's answer.
+    fn next_body(&mut self, config: &ServerConfig, msg: &SyncMl, hdr_code: StatusCode, chal: Option<Chal>) -> Vec<Command> {
+        let mut body = vec![Command::Status(status_for_hdr(msg, hdr_code, chal))];
+        let answer = if hdr_code.is_success() { StatusCode::Ok } else { hdr_code };
+        body.extend(
+            msg.body
+                .commands
+                .iter()
+                .filter(|c| !matches!(c, Command::Status(_) | Command::Results(_)))
+                .map(|c| Command::Status(status_for(msg, c, answer))),
+        );
+        if !hdr_code.is_success() {
+            self.record.ended = self.auth_failures >= MAX_AUTH_ATTEMPTS;
+            return body;
+        }
+        let aborted = msg.body.commands.iter().any(|c| matches!(c, Command::Alert(a) if a.code == AlertCode::SessionAbort));
+        if aborted || self.record.ended {
+            self.record.ended = true;
+            return body;
+        }
+        if let Some(chal) = self.device_challenge(msg) {
+            self.challenged = true;
+            if let Some(nonce) = chal.meta.next_nonce.as_deref().and_then(|n| auth::decode_nonce(n).ok()) {
+                self.server_nonce = nonce;
+            }
+            body.extend(self.last_commands.iter().cloned());
+            return body;
+        }
+        let Some(package) = config.packages.get(self.next_package) else {
+            self.record.ended = true;
+            self.last_commands.clear();
+            return body;
+        };
+        self.next_package += 1;
+        let mut id = 1;
+        let commands: Vec<Command> = package.commands.iter().map(|c| c.to_command(&mut id)).collect();
+        if package.commands.iter().any(|c| matches!(c, ScriptCommand::Abort)) {
+            self.record.ended = true;
+        }
+        self.last_commands = commands.clone();
+        body.extend(commands);
+        body
+    }
+
+    /// The device's Chal on its Status for the server's SyncHdr, when it refused the server.
+    fn device_challenge<'m>(&self, msg: &'m SyncMl) -> Option<&'m Chal> {
+        msg.body.commands.iter().find_map(|c| match c {
+            Command::Status(s)
+                if s.cmd == CmdName::SyncHdr
+                    && matches!(s.code, StatusCode::InvalidCredentials | StatusCode::MissingCredentials) =>
+            {
+                s.chal.as_ref()
+            }
+            _ => None,
+        })
+    }
+
+    /// Wrap the body in a message with the server's credentials as the policy says.
+    fn respond(&mut self, config: &ServerConfig, msg: &SyncMl, mut commands: Vec<Command>) -> HttpResponse {
+        let mut id = 1;
+        for cmd in &mut commands {
+            renumber(cmd, &mut id);
+        }
+        let msg_id = self.next_msg_id.to_string();
+        self.next_msg_id += 1;
+        let creds = config.credentials.as_ref().filter(|c| match c.send {
+            SendCredentials::Always => true,
+            SendCredentials::OnChallenge => self.challenged,
+            SendCredentials::Never => false,
+        });
+        let reply = SyncMl {
+            hdr: SyncHdr {
+                ver_dtd: VER_DTD.to_string(),
+                ver_proto: VER_PROTO.to_string(),
+                session_id: msg.hdr.session_id.clone(),
+                msg_id,
+                target: Location::uri(msg.hdr.source.loc_uri.clone()),
+                source: Location {
+                    loc_uri: config.url.clone(),
+                    loc_name: creds.map(|c| c.secret.name.clone()),
+                },
+                resp_uri: None,
+                no_resp: false,
+                cred: creds.and_then(|c| auth::make_cred(c.kind, &c.secret, &self.server_nonce)),
+                meta: None,
+            },
+            body: SyncBody { commands, final_flag: true },
+        };
+        let body = xml::encode(&reply);
+        let hmac = creds
+            .filter(|c| c.kind == AuthType::Hmac)
+            .map(|c| HmacHeader::sign(&c.secret, &self.server_nonce, &body).to_string());
+        HttpResponse { status: 200, content_type: CONTENT_TYPE_XML.to_string(), hmac, body }
+    }
+}
+
+fn status_for_hdr(msg: &SyncMl, code: StatusCode, chal: Option<Chal>) -> Status {
+    Status {
+        cmd_id: String::new(),
+        msg_ref: msg.hdr.msg_id.clone(),
+        cmd_ref: "0".to_string(),
+        cmd: CmdName::SyncHdr,
+        target_refs: vec![msg.hdr.target.loc_uri.clone()],
+        source_refs: vec![msg.hdr.source.loc_uri.clone()],
+        cred: None,
+        chal,
+        code,
+        items: Vec::new(),
+    }
+}
+
+fn status_for(msg: &SyncMl, cmd: &Command, code: StatusCode) -> Status {
+    Status {
+        cmd_id: String::new(),
+        msg_ref: msg.hdr.msg_id.clone(),
+        cmd_ref: cmd.cmd_id().to_string(),
+        cmd: cmd.name(),
+        target_refs: Vec::new(),
+        source_refs: Vec::new(),
+        cred: None,
+        chal: None,
+        code,
+        items: Vec::new(),
+    }
+}
+
+/// Give a command (and its members) fresh CmdIDs.
+fn renumber(cmd: &mut Command, next: &mut u32) {
+    let id = next.to_string();
+    *next += 1;
+    match cmd {
+        Command::Atomic(c) | Command::Sequence(c) => {
+            c.cmd_id = id;
+            for member in &mut c.commands {
+                renumber(member, next);
+            }
+        }
+        other => *other.cmd_id_mut() = id,
+    }
+}

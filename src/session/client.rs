@@ -1,0 +1,585 @@
+//! The DM client session as a sans-IO state machine.
+//!
+//! [`ClientSession::start`] gives Package 1; [`ClientSession::receive`] takes each server message
+//! and gives the next client message or the end of the session. No IO and no clock: the simulated
+//! time a message took (user prompts) comes back as [`Outgoing::delay`] for the driver to wait.
+//!
+//! What it does, following reference §1.6 and §2:
+//! * Package 1: Alert 1201 (1200 when a notification started the session) and a Replace of every
+//!   `./DevInfo` leaf, plus any queued Generic Alerts; credentials from the DMAcc `CLCRED` entry.
+//! * The server's SyncHdr Status: 212 stops sending credentials, 200 keeps sending them (HMAC always),
+//!   401/407 with a Chal make the device start Package 1 again with the new nonce, same SessionID,
+//!   next MsgID, up to [`MAX_AUTH_ATTEMPTS`] times.
+//! * The server's credentials, when the DMAcc has a `SRVCRED` entry: missing → 407, wrong → 401, each
+//!   with a Chal carrying a fresh nonce; the server's commands are then not executed and answer the
+//!   same code (dmsim's choice: the spec only says the reply holds Status commands). After
+//!   [`MAX_AUTH_ATTEMPTS`] failures the device aborts the session (Alert 1223).
+//! * Every other command goes to the device's [`Executor`]; a Final-only reply (or one with only
+//!   Status/Results) ends the session; Alert 1223 from the server ends it without an answer.
+//! * A server message without Final is one message of a longer package: the device answers it and
+//!   asks for the next one with Alert 1222.
+//!
+//! Protocol slips of the server that do not stop the session (a missing SyncHdr Status, a wrong MsgRef)
+//! are collected as [`Violation`]s for conformance reports.
+
+use super::account::{Account, AuthEntry};
+use crate::device::{Device, Executor};
+use crate::syncml::auth::{self, AuthType, HmacHeader};
+use crate::syncml::{
+    xml, Alert, AlertCode, Chal, CmdName, Command, Data, Item, ItemCommand, Location, Meta,
+    Status, StatusCode, SyncBody, SyncHdr, SyncMl, CONTENT_TYPE_XML, VER_DTD, VER_PROTO,
+};
+use crate::transport::{HttpRequest, HttpResponse};
+use crate::tree;
+use std::time::Duration;
+
+/// How many times either side may fail authentication before the session ends.
+pub const MAX_AUTH_ATTEMPTS: u32 = 3;
+/// Server messages after which the device gives up on a session that does not end.
+pub const MAX_MESSAGES: u32 = 1000;
+
+/// Who started the session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Initiator {
+    /// The device (Alert 1201).
+    Client,
+    /// A notification (Package #0) with this session id (Alert 1200).
+    Server { session_id: u16 },
+}
+
+/// A Generic Alert (1226) to report to the server (reference §1.8).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GenericAlert {
+    pub correlator: Option<String>,
+    pub source_uri: String,
+    pub target_uri: Option<String>,
+    /// Alert type string, e.g. `org.openmobilealliance.dm.firmwareupdate.download`.
+    pub alert_type: String,
+    pub format: String,
+    pub mark: Option<String>,
+    pub data: String,
+}
+
+/// How a session starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionStart {
+    pub initiator: Initiator,
+    /// Which DMAcc account to use; `None` for the first.
+    pub server_id: Option<String>,
+    pub generic_alerts: Vec<GenericAlert>,
+}
+
+impl Default for SessionStart {
+    fn default() -> SessionStart {
+        SessionStart { initiator: Initiator::Client, server_id: None, generic_alerts: Vec::new() }
+    }
+}
+
+/// How a session ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionEnd {
+    /// The server closed the session normally.
+    Completed,
+    /// The server sent Alert 1223.
+    AbortedByServer,
+    /// The device sent Alert 1223.
+    AbortedByDevice { reason: String },
+    /// The server kept refusing the device's credentials.
+    AuthFailed { code: StatusCode },
+    /// The server's message could not be understood, or the exchange failed.
+    Failed { reason: String },
+}
+
+impl SessionEnd {
+    /// The name scenarios use for this kind of end.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SessionEnd::Completed => "completed",
+            SessionEnd::AbortedByServer => "aborted-by-server",
+            SessionEnd::AbortedByDevice { .. } => "aborted-by-device",
+            SessionEnd::AuthFailed { .. } => "auth-failed",
+            SessionEnd::Failed { .. } => "failed",
+        }
+    }
+}
+
+impl std::fmt::Display for SessionEnd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SessionEnd::AbortedByDevice { reason } | SessionEnd::Failed { reason } => {
+                write!(f, "{}: {reason}", self.kind())
+            }
+            SessionEnd::AuthFailed { code } => write!(f, "{} ({code})", self.kind()),
+            _ => f.write_str(self.kind()),
+        }
+    }
+}
+
+/// A protocol rule the server broke without stopping the session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    pub msg_id: String,
+    pub rule: String,
+}
+
+/// A message for the driver to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    pub request: HttpRequest,
+    /// Simulated time the device spent before it could send this (user prompts).
+    pub delay: Duration,
+}
+
+/// What the driver does next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Send this and feed the answer back.
+    Send(Outgoing),
+    /// Send this, read the answer, then the session is over.
+    SendAndEnd(Outgoing, SessionEnd),
+    /// The session is over.
+    Done(SessionEnd),
+}
+
+/// The device's view of its own authentication towards the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ClientAuthState {
+    /// Credentials go in every message until the server says 212.
+    Unconfirmed,
+    /// 212: no more credentials this session.
+    Session,
+}
+
+/// A client session in progress.
+#[derive(Debug, Clone)]
+pub struct ClientSession {
+    account: Account,
+    session_id: String,
+    url: String,
+    next_msg_id: u32,
+    last_msg_id: String,
+    package1: Vec<Command>,
+    client_state: ClientAuthState,
+    client_failures: u32,
+    server_authenticated: bool,
+    server_failures: u32,
+    received: u32,
+    violations: Vec<Violation>,
+    acknowledged: Vec<Status>,
+}
+
+/// Why a session could not start.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StartError {
+    #[error("the device has no DM account{}", .0.as_deref().map(|s| format!(" for server {s}")).unwrap_or_default())]
+    NoAccount(Option<String>),
+}
+
+impl ClientSession {
+    /// Open a session: the session and Package 1.
+    pub fn start(device: &mut Device, start: SessionStart) -> Result<(ClientSession, Outgoing), StartError> {
+        let account = Account::find(&device.tree, start.server_id.as_deref())
+            .ok_or(StartError::NoAccount(start.server_id.clone()))?;
+        let (session_id, alert) = match start.initiator {
+            Initiator::Client => (device.next_session_id(), AlertCode::ClientInitiatedMgmt),
+            Initiator::Server { session_id } => {
+                (format!("{session_id:X}"), AlertCode::ServerInitiatedMgmt)
+            }
+        };
+        let mut package1 = vec![
+            Command::Alert(Alert {
+                cmd_id: String::new(),
+                no_resp: false,
+                cred: None,
+                code: alert,
+                correlator: None,
+                items: Vec::new(),
+            }),
+            Command::Replace(ItemCommand {
+                items: tree::devinfo_items(&device.tree),
+                ..ItemCommand::default()
+            }),
+        ];
+        package1.extend(start.generic_alerts.iter().map(generic_alert));
+        let mut session = ClientSession {
+            url: account.addr.clone(),
+            account,
+            session_id,
+            next_msg_id: 1,
+            last_msg_id: String::new(),
+            package1,
+            client_state: ClientAuthState::Unconfirmed,
+            client_failures: 0,
+            server_authenticated: false,
+            server_failures: 0,
+            received: 0,
+            violations: Vec::new(),
+            acknowledged: Vec::new(),
+        };
+        let body = session.package1.clone();
+        let out = session.message(&*device, body, true, Duration::ZERO);
+        Ok((session, out))
+    }
+
+    /// The session's SessionID.
+    pub fn session_id(&self) -> &str {
+        &self.session_id
+    }
+
+    /// Protocol rules the server broke so far.
+    pub fn violations(&self) -> &[Violation] {
+        &self.violations
+    }
+
+    /// Statuses the server sent for the device's own commands (e.g. Generic Alerts).
+    pub fn acknowledged(&self) -> &[Status] {
+        &self.acknowledged
+    }
+
+    /// Take the server's answer to the last message.
+    pub fn receive(&mut self, device: &mut Device, response: &HttpResponse) -> Step {
+        let msg = match xml::decode(&response.body) {
+            Ok(m) => m,
+            Err(e) => return Step::Done(failed(format!("server message undecodable: {e}"))),
+        };
+        self.received += 1;
+        if msg.hdr.session_id != self.session_id {
+            return Step::Done(failed(format!(
+                "server answered in session {:?}, not {:?}",
+                msg.hdr.session_id, self.session_id
+            )));
+        }
+        if let Some(uri) = msg.hdr.resp_uri.as_deref().filter(|u| !u.is_empty()) {
+            self.url = uri.to_string();
+        }
+        self.collect_acknowledgements(&msg);
+        if let Some(step) = self.client_auth_result(device, &msg) {
+            return step;
+        }
+        if aborts(&msg) {
+            return Step::Done(SessionEnd::AbortedByServer);
+        }
+        let (hdr_code, chal) = self.check_server(device, &msg, response);
+        if !hdr_code.is_success() {
+            return self.refuse_server(device, &msg, hdr_code, chal);
+        }
+        let management = msg.body.commands.iter().any(|c| {
+            !matches!(c, Command::Status(_) | Command::Results(_))
+                && !matches!(c, Command::Alert(a) if a.code == AlertCode::NextMessage)
+        });
+        if !management && msg.body.final_flag {
+            return Step::Done(SessionEnd::Completed);
+        }
+        if self.received >= MAX_MESSAGES {
+            return self.abort(device, &msg, hdr_code, "the server never ended the session");
+        }
+        let server_id = self.account.server_id.clone();
+        let mut exec = Executor::new(device, &server_id, &msg.hdr.msg_id);
+        for cmd in msg.body.commands.iter().filter(|c| !is_next_message(c)) {
+            exec.run(cmd);
+        }
+        let processed = exec.finish();
+        let mut body = vec![Command::Status(hdr_status(&msg, hdr_code, None))];
+        body.extend(processed.replies);
+        if !msg.body.final_flag {
+            body.push(alert_command(AlertCode::NextMessage));
+        }
+        Step::Send(self.message(device, body, msg.body.final_flag, processed.elapsed))
+    }
+
+    /// React to the server's Status for our SyncHdr: `Some` when the session restarts or ends.
+    fn client_auth_result(&mut self, device: &mut Device, msg: &SyncMl) -> Option<Step> {
+        let found = msg.body.commands.iter().find_map(|c| match c {
+            Command::Status(s) if s.cmd == CmdName::SyncHdr => Some(s),
+            _ => None,
+        });
+        let Some(status) = found else {
+            self.violation(msg, "no Status for the client's SyncHdr");
+            return None;
+        };
+        if status.msg_ref != self.last_msg_id {
+            let rule = format!(
+                "SyncHdr Status has MsgRef {:?}, the client's message was {:?}",
+                status.msg_ref, self.last_msg_id
+            );
+            self.violation(msg, &rule);
+        }
+        if let Some(chal) = &status.chal {
+            self.take_challenge(device, msg, chal);
+        }
+        match status.code {
+            StatusCode::AuthAccepted => self.client_state = ClientAuthState::Session,
+            StatusCode::InvalidCredentials | StatusCode::MissingCredentials => {
+                self.client_failures += 1;
+                if status.chal.is_none() {
+                    self.violation(msg, "401/407 without a Chal");
+                }
+                if self.client_failures >= MAX_AUTH_ATTEMPTS || self.account.client.is_none() {
+                    return Some(Step::Done(SessionEnd::AuthFailed { code: status.code }));
+                }
+                let body = self.package1.clone();
+                return Some(Step::Send(self.message(device, body, true, Duration::ZERO)));
+            }
+            _ => {}
+        }
+        None
+    }
+
+    /// A server Chal: the nonce (and maybe the scheme) for the device's next credentials.
+    fn take_challenge(&mut self, device: &mut Device, msg: &SyncMl, chal: &Chal) {
+        let Some(client) = self.account.client.as_mut() else { return };
+        if let Some(kind) = chal.meta.type_.as_deref().and_then(AuthType::from_meta_type) {
+            client.kind = kind;
+        }
+        let Some(next) = chal.meta.next_nonce.as_deref() else { return };
+        match auth::decode_nonce(next) {
+            Ok(nonce) => {
+                let uri = client.data_uri.clone();
+                if device.tree.set_value(&uri, &nonce, device.clock).is_err() {
+                    tracing::warn!(%uri, "could not store the server's nonce");
+                }
+            }
+            Err(e) => self.violation(msg, &format!("NextNonce is not base64: {e}")),
+        }
+    }
+
+    /// Check the server's credentials when the account demands them: the SyncHdr status to answer.
+    fn check_server(
+        &mut self,
+        device: &mut Device,
+        msg: &SyncMl,
+        response: &HttpResponse,
+    ) -> (StatusCode, Option<Chal>) {
+        let Some(expected) = self.account.server.clone() else {
+            return (StatusCode::Ok, None);
+        };
+        if self.server_authenticated && expected.kind != AuthType::Hmac {
+            return (StatusCode::Ok, None);
+        }
+        let nonce = device.tree.value(&expected.data_uri).unwrap_or_default().to_vec();
+        let verdict = match expected.kind {
+            AuthType::Hmac => match response.hmac.as_deref() {
+                None => Err(StatusCode::MissingCredentials),
+                Some(h) => HmacHeader::parse(h)
+                    .and_then(|h| auth::check_hmac(&h, &expected.secret, &nonce, &response.body))
+                    .map_err(|_| StatusCode::InvalidCredentials),
+            },
+            kind => match &msg.hdr.cred {
+                None => Err(StatusCode::MissingCredentials),
+                Some(cred) => auth::check_cred(cred, kind, &expected.secret, &nonce)
+                    .map_err(|_| StatusCode::InvalidCredentials),
+            },
+        };
+        match verdict {
+            Ok(()) => {
+                self.server_authenticated = true;
+                let code = if expected.kind == AuthType::Hmac {
+                    StatusCode::Ok
+                } else {
+                    StatusCode::AuthAccepted
+                };
+                (code, None)
+            }
+            Err(code) => {
+                self.server_failures += 1;
+                (code, Some(self.new_server_nonce(device, &expected)))
+            }
+        }
+    }
+
+    /// Issue a fresh nonce for the server's next credentials and remember it in `AAuthData`.
+    fn new_server_nonce(&mut self, device: &mut Device, expected: &AuthEntry) -> Chal {
+        let nonce = device.nonces.next();
+        if device.tree.set_value(&expected.data_uri, &nonce, device.clock).is_err() {
+            tracing::warn!(uri = %expected.data_uri, "could not store the device's nonce");
+        }
+        auth::challenge(expected.kind, &nonce)
+    }
+
+    /// The server failed authentication: answer every command with the same code, or abort.
+    fn refuse_server(&mut self, device: &mut Device, msg: &SyncMl, code: StatusCode, chal: Option<Chal>) -> Step {
+        if self.server_failures >= MAX_AUTH_ATTEMPTS {
+            return self.abort(device, msg, code, "the server failed to authenticate");
+        }
+        let mut body = vec![Command::Status(hdr_status(msg, code, chal))];
+        body.extend(msg.body.commands.iter().filter(|c| answerable(c)).map(|c| {
+            Command::Status(plain_status(&msg.hdr.msg_id, c, code))
+        }));
+        Step::Send(self.message(device, body, true, Duration::ZERO))
+    }
+
+    /// End the session from the device side with Alert 1223.
+    fn abort(&mut self, device: &mut Device, msg: &SyncMl, code: StatusCode, reason: &str) -> Step {
+        let body = vec![
+            Command::Status(hdr_status(msg, code, None)),
+            alert_command(AlertCode::SessionAbort),
+        ];
+        let out = self.message(device, body, true, Duration::ZERO);
+        Step::SendAndEnd(out, SessionEnd::AbortedByDevice { reason: reason.to_string() })
+    }
+
+    fn collect_acknowledgements(&mut self, msg: &SyncMl) {
+        for cmd in &msg.body.commands {
+            if let Command::Status(s) = cmd {
+                if s.cmd != CmdName::SyncHdr {
+                    self.acknowledged.push(s.clone());
+                }
+            }
+        }
+    }
+
+    fn violation(&mut self, msg: &SyncMl, rule: &str) {
+        tracing::debug!(msg_id = %msg.hdr.msg_id, rule, "server protocol violation");
+        self.violations.push(Violation { msg_id: msg.hdr.msg_id.clone(), rule: rule.to_string() });
+    }
+
+    /// Assemble, number, encode and (for HMAC) sign a client message.
+    fn message(
+        &mut self,
+        device: &Device,
+        mut commands: Vec<Command>,
+        final_flag: bool,
+        delay: Duration,
+    ) -> Outgoing {
+        let msg_id = self.next_msg_id.to_string();
+        self.next_msg_id += 1;
+        for (n, cmd) in commands.iter_mut().enumerate() {
+            *cmd.cmd_id_mut() = (n + 1).to_string();
+        }
+        let client = self.account.client.as_ref();
+        let nonce = client.map(|c| device.tree.value(&c.data_uri).unwrap_or_default().to_vec());
+        let send_cred = self.client_state == ClientAuthState::Unconfirmed;
+        let cred = match (client, &nonce) {
+            (Some(c), Some(n)) if send_cred => auth::make_cred(c.kind, &c.secret, n),
+            _ => None,
+        };
+        let msg = SyncMl {
+            hdr: SyncHdr {
+                ver_dtd: VER_DTD.to_string(),
+                ver_proto: VER_PROTO.to_string(),
+                session_id: self.session_id.clone(),
+                msg_id: msg_id.clone(),
+                target: Location::uri(self.url.clone()),
+                source: Location {
+                    loc_uri: device.dev_id().to_string(),
+                    loc_name: client.map(|c| c.secret.name.clone()),
+                },
+                resp_uri: None,
+                no_resp: false,
+                cred,
+                meta: Some(Meta {
+                    max_msg_size: Some(device.limits.max_msg_size),
+                    max_obj_size: Some(device.limits.max_obj_size),
+                    ..Meta::default()
+                }),
+            },
+            body: SyncBody { commands, final_flag },
+        };
+        let body = xml::encode(&msg);
+        let hmac = match (client, &nonce) {
+            (Some(c), Some(n)) if c.kind == AuthType::Hmac => Some(
+                HmacHeader {
+                    algorithm: Some("MD5".to_string()),
+                    username: c.secret.name.clone(),
+                    mac: auth::hmac_mac(&c.secret.name, &c.secret.secret, n, &body),
+                }
+                .to_string(),
+            ),
+            _ => None,
+        };
+        self.last_msg_id = msg_id;
+        Outgoing {
+            request: HttpRequest {
+                url: self.url.clone(),
+                content_type: CONTENT_TYPE_XML.to_string(),
+                hmac,
+                body,
+            },
+            delay,
+        }
+    }
+}
+
+fn failed(reason: String) -> SessionEnd {
+    SessionEnd::Failed { reason }
+}
+
+fn aborts(msg: &SyncMl) -> bool {
+    msg.body
+        .commands
+        .iter()
+        .any(|c| matches!(c, Command::Alert(a) if a.code == AlertCode::SessionAbort))
+}
+
+fn is_next_message(cmd: &Command) -> bool {
+    matches!(cmd, Command::Alert(a) if a.code == AlertCode::NextMessage)
+}
+
+/// Commands that get a Status (everything but the server's own Status and Results).
+fn answerable(cmd: &Command) -> bool {
+    !matches!(cmd, Command::Status(_) | Command::Results(_))
+}
+
+/// The device's Status for the server's SyncHdr.
+fn hdr_status(msg: &SyncMl, code: StatusCode, chal: Option<Chal>) -> Status {
+    Status {
+        cmd_id: String::new(),
+        msg_ref: msg.hdr.msg_id.clone(),
+        cmd_ref: "0".to_string(),
+        cmd: CmdName::SyncHdr,
+        target_refs: vec![msg.hdr.target.loc_uri.clone()],
+        source_refs: vec![msg.hdr.source.loc_uri.clone()],
+        cred: None,
+        chal,
+        code,
+        items: Vec::new(),
+    }
+}
+
+fn plain_status(msg_ref: &str, cmd: &Command, code: StatusCode) -> Status {
+    Status {
+        cmd_id: String::new(),
+        msg_ref: msg_ref.to_string(),
+        cmd_ref: cmd.cmd_id().to_string(),
+        cmd: cmd.name(),
+        target_refs: Vec::new(),
+        source_refs: Vec::new(),
+        cred: None,
+        chal: None,
+        code,
+        items: Vec::new(),
+    }
+}
+
+fn alert_command(code: AlertCode) -> Command {
+    Command::Alert(Alert {
+        cmd_id: String::new(),
+        no_resp: false,
+        cred: None,
+        code,
+        correlator: None,
+        items: Vec::new(),
+    })
+}
+
+fn generic_alert(a: &GenericAlert) -> Command {
+    Command::Alert(Alert {
+        cmd_id: String::new(),
+        no_resp: false,
+        cred: None,
+        code: AlertCode::GenericAlert,
+        correlator: a.correlator.clone(),
+        items: vec![Item {
+            source: Some(Location::uri(a.source_uri.clone())),
+            target: a.target_uri.clone().map(Location::uri),
+            meta: Some(Meta {
+                type_: Some(a.alert_type.clone()),
+                format: Some(a.format.clone()),
+                mark: a.mark.clone(),
+                ..Meta::default()
+            }),
+            data: Some(Data::Text(a.data.clone())),
+            more_data: false,
+        }],
+    })
+}

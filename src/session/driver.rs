@@ -1,0 +1,78 @@
+//! The async driver: feeds a [`ClientSession`] its server's answers over a [`Transport`].
+//!
+//! Waiting for the simulated user goes through `tokio::time::sleep`, so under paused tokio time
+//! (tests, scenario runs) a prompt that times out after 60 s costs nothing.
+
+use super::client::{ClientSession, SessionEnd, SessionStart, Step, Violation};
+use crate::device::Device;
+use crate::syncml::Status;
+use crate::transport::{HttpRequest, HttpResponse, Transport, TransportError};
+
+/// One request and what came back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exchange {
+    pub request: HttpRequest,
+    pub response: Result<HttpResponse, TransportError>,
+}
+
+/// Everything a finished session leaves behind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionReport {
+    pub session_id: String,
+    pub end: SessionEnd,
+    /// Every message exchanged, in order (empty unless a transcript was asked for).
+    pub transcript: Vec<Exchange>,
+    pub violations: Vec<Violation>,
+    /// Statuses the server sent for the device's own commands.
+    pub acknowledged: Vec<Status>,
+}
+
+/// Run one session of `device` to its end.
+pub async fn run_session<T: Transport>(
+    transport: &T,
+    device: &mut Device,
+    start: SessionStart,
+    keep_transcript: bool,
+) -> SessionReport {
+    let mut transcript = Vec::new();
+    let (mut session, first) = match ClientSession::start(device, start) {
+        Ok(s) => s,
+        Err(e) => {
+            return SessionReport {
+                session_id: String::new(),
+                end: SessionEnd::Failed { reason: e.to_string() },
+                transcript,
+                violations: Vec::new(),
+                acknowledged: Vec::new(),
+            }
+        }
+    };
+    let mut step = Step::Send(first);
+    let end = loop {
+        let (outgoing, then) = match step {
+            Step::Done(end) => break end,
+            Step::Send(o) => (o, None),
+            Step::SendAndEnd(o, end) => (o, Some(end)),
+        };
+        if !outgoing.delay.is_zero() {
+            tokio::time::sleep(outgoing.delay).await;
+        }
+        let result = transport.exchange(outgoing.request.clone()).await;
+        let next = match (&result, then) {
+            (_, Some(end)) => Step::Done(end),
+            (Ok(response), None) => session.receive(device, response),
+            (Err(e), None) => Step::Done(SessionEnd::Failed { reason: e.to_string() }),
+        };
+        if keep_transcript {
+            transcript.push(Exchange { request: outgoing.request, response: result });
+        }
+        step = next;
+    };
+    SessionReport {
+        session_id: session.session_id().to_string(),
+        end,
+        transcript,
+        violations: session.violations().to_vec(),
+        acknowledged: session.acknowledged().to_vec(),
+    }
+}

@@ -1,0 +1,13 @@
+//! The DM client session: a sans-IO state machine ([`ClientSession`]) and a thin async driver
+//! ([`run_session`]) that moves its messages over a [`crate::transport::Transport`].
+
+mod account;
+mod client;
+mod driver;
+
+pub use account::{Account, AuthEntry};
+pub use client::{
+    ClientSession, GenericAlert, Initiator, Outgoing, SessionEnd, SessionStart, StartError, Step,
+    Violation, MAX_AUTH_ATTEMPTS, MAX_MESSAGES,
+};
+pub use driver::{run_session, Exchange, SessionReport};

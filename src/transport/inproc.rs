@@ -1,0 +1,31 @@
+//! The in-process transport: the embedded mock server's service called directly.
+
+use super::{HttpRequest, HttpResponse, Transport, TransportError};
+use crate::server::MockServer;
+use std::sync::Arc;
+
+/// Delivers requests straight to a [`MockServer`] in the same process.
+#[derive(Clone)]
+pub struct InProcess {
+    server: Arc<MockServer>,
+}
+
+impl InProcess {
+    pub fn new(server: Arc<MockServer>) -> InProcess {
+        InProcess { server }
+    }
+}
+
+impl Transport for InProcess {
+    async fn exchange(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let response = self.server.handle(&request);
+        if (200..300).contains(&response.status) {
+            Ok(response)
+        } else {
+            Err(TransportError::Http {
+                status: response.status,
+                reason: String::from_utf8_lossy(&response.body).into_owned(),
+            })
+        }
+    }
+}

@@ -1,0 +1,53 @@
+//! Moving SyncML messages between a device and a DM server.
+//!
+//! The session core never does IO: it hands an [`HttpRequest`] to a [`Transport`] and gets an
+//! [`HttpResponse`] back. Implementations: [`InProcess`] calls the embedded mock server directly (no
+//! sockets, fully deterministic, works under paused tokio time); an HTTP/HTTPS transport slots in
+//! behind the same trait.
+
+mod inproc;
+
+pub use inproc::InProcess;
+
+use std::future::Future;
+
+/// One POST of a SyncML message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    /// Where the message goes (the server URL, or the last RespURI).
+    pub url: String,
+    pub content_type: String,
+    /// The `x-syncml-hmac` header value, when HMAC authentication is in use.
+    pub hmac: Option<String>,
+    pub body: Vec<u8>,
+}
+
+/// The server's answer to an [`HttpRequest`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub content_type: String,
+    pub hmac: Option<String>,
+    pub body: Vec<u8>,
+}
+
+/// Why a message could not be exchanged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransportError {
+    #[error("no server answers at {0}")]
+    Unreachable(String),
+    #[error("connection failed: {0}")]
+    Connect(String),
+    #[error("request timed out after {0} ms")]
+    Timeout(u64),
+    #[error("server answered HTTP {status}: {reason}")]
+    Http { status: u16, reason: String },
+}
+
+/// Sends one request and waits for its response.
+pub trait Transport: Send + Sync {
+    fn exchange(
+        &self,
+        request: HttpRequest,
+    ) -> impl Future<Output = Result<HttpResponse, TransportError>> + Send;
+}

@@ -1,0 +1,79 @@
+//! The scenario suite as a test: every scenario under `scenarios/` passes, the codes the foundation
+//! must produce are observed, and runs are deterministic.
+
+use dmsim::scenario::{self, report, ScenarioResult, Verdict};
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+fn run_suite() -> Vec<ScenarioResult> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let files = scenario::discover(&[dir]).expect("scenarios/ has scenario files");
+    let loaded: Vec<_> = files.iter().map(|f| scenario::load(f).expect("valid scenario")).collect();
+    scenario::run_all(&loaded).expect("runtime")
+}
+
+fn observed(results: &[ScenarioResult], family: &str) -> BTreeSet<i64> {
+    results
+        .iter()
+        .flat_map(|r| &r.observed)
+        .filter(|o| o.family == family)
+        .map(|o| o.code)
+        .collect()
+}
+
+#[test]
+fn every_scenario_passes() {
+    let results = run_suite();
+    assert!(results.len() >= 15, "only {} scenarios", results.len());
+    let failed: Vec<String> = results
+        .iter()
+        .filter(|r| r.verdict != Verdict::Passed)
+        .map(|r| format!("{} [{}]: {}\n{}", r.name, r.file, r.failures.join("; "), r.transcript))
+        .collect();
+    assert!(failed.is_empty(), "failing scenarios:\n{}", failed.join("\n\n"));
+}
+
+#[test]
+fn the_foundation_statuses_and_alerts_are_observed() {
+    let results = run_suite();
+    let statuses = observed(&results, "syncml-status");
+    let required = [
+        200, 212, 214, 215, 216, 304, 400, 401, 404, 405, 406, 407, 408, 412, 414, 415, 416, 418,
+        420, 425, 500, 507, 516,
+    ];
+    let missing: Vec<_> = required.iter().filter(|c| !statuses.contains(c)).collect();
+    assert!(missing.is_empty(), "statuses never sent by a device: {missing:?}");
+    let alerts = observed(&results, "alert");
+    for code in [1100, 1101, 1102, 1103, 1104, 1200, 1201, 1223] {
+        assert!(alerts.contains(&code), "alert {code} never observed");
+    }
+}
+
+#[test]
+fn a_run_with_the_same_seed_gives_the_same_transcript() {
+    let first = run_suite();
+    let second = run_suite();
+    for (a, b) in first.iter().zip(&second) {
+        assert_eq!(a.transcript, b.transcript, "{} differs between runs", a.name);
+    }
+}
+
+#[test]
+fn the_json_report_has_the_stable_shape() {
+    let results = run_suite();
+    let json: serde_json::Value =
+        serde_json::from_str(&report::json(&results)).expect("the report is JSON");
+    let scenarios = json["scenarios"].as_array().expect("scenarios array");
+    assert_eq!(scenarios.len(), results.len());
+    for s in scenarios {
+        for key in ["name", "file", "status", "duration_ms", "failures", "observed"] {
+            assert!(s.get(key).is_some(), "scenario entry lacks {key}: {s}");
+        }
+        for o in s["observed"].as_array().expect("observed array") {
+            assert!(o["family"].is_string() && o["code"].is_i64(), "bad observation {o}");
+        }
+    }
+    assert_eq!(json["summary"]["total"], results.len());
+    let junit = report::junit(&results);
+    assert_eq!(junit.matches("<testcase ").count(), results.len());
+}
