@@ -6,3 +6,4 @@
 //! and [`scenario`] reads scenario files, runs them and reports what was observed.
 
 pub mod syncml;
+pub mod tree;
