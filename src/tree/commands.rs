@@ -444,3 +444,6 @@ fn result_item(path: &str, node: &Node, data: Option<Data>) -> Item {
 pub(super) fn item_text(item: &Item) -> Cow<'_, str> {
     item.data_text().unwrap_or(Cow::Borrowed(""))
 }
+
+#[cfg(test)]
+mod tests;

@@ -29,6 +29,9 @@ pub mod stdobj;
 mod tstamp;
 pub mod uri;
 
+#[cfg(test)]
+mod testutil;
+
 use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::sync::Arc;
