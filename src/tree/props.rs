@@ -220,3 +220,6 @@ impl Tree {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
