@@ -30,6 +30,8 @@ mod tstamp;
 pub mod uri;
 
 #[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod testutil;
 
 use std::collections::BTreeMap;

@@ -401,3 +401,6 @@ fn build_account(acc: &DmAccount) -> Vec<(Arc<str>, Arc<Node>)> {
         .map(|(rel, node)| (Arc::from(format!("{base}{rel}")), Arc::new(node)))
         .collect()
 }
+
+#[cfg(test)]
+mod tests;
