@@ -22,7 +22,8 @@
 //!   Format/Type); a missing target is created as by Add. The source needs the Copy access type and the
 //!   Get right.
 //! - Get: the access type is checked before the ACL. `?list=` skips (per node) the nodes whose
-//!   effective ACL denies Get, and gives no Data for leaves whose access type lacks Get. `bin` values
+//!   effective ACL denies Get and anything under `./Inbox`, and gives no Data for leaves whose access
+//!   type lacks Get. `bin` values
 //!   are sent as base64 with Meta Format `b64`. Get on `./Inbox` or below is 405.
 
 use std::borrow::Cow;
@@ -393,7 +394,9 @@ impl Tree {
         let subtree =
             std::iter::once((path, node)).chain(self.descendants(path).map(|(k, n)| (&**k, &**n)));
         Ok(subtree
-            .filter(|(p, _)| self.allowed(p, AclCmd::Get, who))
+            .filter(|(p, _)| {
+                !uri::is_ancestor_or_self(INBOX, p) && self.allowed(p, AclCmd::Get, who)
+            })
             .map(|(p, n)| {
                 let data = (with_data && n.is_leaf() && n.access.contains(Access::GET))
                     .then(|| value_data(n));

@@ -20,7 +20,7 @@
 //! VerNo/TStamp of a parent do not change when children are added or removed; device-side writes do
 //! not check URI limits (the device may hold nodes a server cannot address) but do check capacity.
 
-mod acl;
+pub mod acl;
 mod commands;
 mod format;
 mod node;

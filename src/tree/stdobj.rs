@@ -140,8 +140,10 @@ pub fn add_account(tree: &mut Tree, account: &DmAccount) -> Result<(), TreeError
     let old_bytes: u64 = tree.descendants(&base).map(|(_, n)| n.value_len()).sum();
     tree.check_capacity(old_bytes, new_bytes)
         .map_err(|_| TreeError::DeviceFull)?;
-    if tree.node(DMACC).is_none() {
-        tree.insert(DMACC, dmacc_root())?;
+    match tree.node(DMACC) {
+        None => tree.insert(DMACC, dmacc_root())?,
+        Some(n) if n.is_leaf() => return Err(TreeError::ParentIsLeaf(DMACC.to_string())),
+        Some(_) => {}
     }
     tree.remove_subtree(&base);
     for (key, node) in nodes.iter() {

@@ -624,6 +624,15 @@ fn list_struct_lists_the_subtree_without_data() {
         items[1].meta.as_ref().unwrap().type_.as_deref(),
         Some("application/octet-stream")
     );
+    // The Inbox never shows in a listing.
+    let mut t = t;
+    t.insert("./Inbox/Pending", Node::leaf(Format::Chr, "x"))
+        .unwrap();
+    let all = t.get(OTHER, &target(".?list=Struct")).unwrap();
+    assert!(all
+        .iter()
+        .all(|i| !i.source_uri().unwrap().starts_with("./Inbox")));
+    assert_eq!(all[0].source_uri(), Some("."));
     // A leaf lists itself.
     let one = t.get(SRV, &target("./App/Leaf?list=Struct")).unwrap();
     assert_eq!(one.len(), 1);

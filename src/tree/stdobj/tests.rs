@@ -390,6 +390,13 @@ fn accounts_are_validated_and_replaced() {
         t.children("./DMAcc").collect::<Vec<_>>(),
         ["acme", "second"]
     );
+    // A leaf where ./DMAcc should be.
+    let mut odd = Tree::new(UriLimits::UNLIMITED);
+    odd.insert("./DMAcc", Node::leaf(Format::Chr, "")).unwrap();
+    assert_eq!(
+        add_account(&mut odd, &account("x")),
+        Err(TreeError::ParentIsLeaf(DMACC.into()))
+    );
     // Capacity.
     let mut small = Tree::new(UriLimits::UNLIMITED).with_capacity_bytes(Some(10));
     assert_eq!(
