@@ -34,10 +34,10 @@ use crate::syncml::{Data, Item, Location, StatusCode};
 type Outcome<T = ()> = Result<T, StatusCode>;
 
 /// Longest Title accepted, in bytes.
-pub const MAX_TITLE_LEN: usize = 255;
+const MAX_TITLE_LEN: usize = 255;
 
 /// The value of a property of `node` (at canonical `path`); 406 for Size of an interior node.
-pub fn prop_value(path: &str, node: &Node, prop: Property) -> Outcome<String> {
+fn prop_value(path: &str, node: &Node, prop: Property) -> Outcome<String> {
     Ok(match prop {
         Property::Acl => node.acl_str().unwrap_or("").to_string(),
         Property::Format => node.format.as_str().to_string(),
@@ -172,11 +172,7 @@ impl Tree {
         if !uri::is_valid_segment(new_name) {
             return Err(StatusCode::BadRequest);
         }
-        let new_path = if parent == "." {
-            format!("./{new_name}")
-        } else {
-            uri::join(parent, new_name)
-        };
+        let new_path = uri::join(parent, new_name);
         if new_path == path {
             self.update(path, |n| n.touch(now));
             return Ok(());
