@@ -49,7 +49,10 @@ fn sessions(c: &mut Criterion) {
         Err(e) => panic!("bench device: {e}"),
     };
     let config = server_config(&scenario.file);
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_time().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => panic!("runtime: {e}"),
     };
@@ -58,7 +61,12 @@ fn sessions(c: &mut Criterion) {
             let server = Arc::new(MockServer::new(config.clone()));
             let transport = InProcess::new(server);
             let mut device = device.clone();
-            runtime.block_on(run_session(&transport, &mut device, SessionStart::default(), false))
+            runtime.block_on(run_session(
+                &transport,
+                &mut device,
+                SessionStart::default(),
+                false,
+            ))
         })
     });
 }

@@ -77,7 +77,9 @@ pub struct FaultPlan {
 
 impl FaultPlan {
     pub fn new(rules: Vec<FaultRule>) -> FaultPlan {
-        FaultPlan { rules: rules.into() }
+        FaultPlan {
+            rules: rules.into(),
+        }
     }
 
     pub fn rules(&self) -> &[FaultRule] {
@@ -114,7 +116,13 @@ impl Faults {
     /// The flow reached `point`: the effect to apply, if a rule fires.
     pub fn fire(&mut self, point: FaultPoint) -> Option<FaultEffect> {
         let mut effect = None;
-        for (i, rule) in self.plan.rules.iter().enumerate().filter(|(_, r)| r.point == point) {
+        for (i, rule) in self
+            .plan
+            .rules
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.point == point)
+        {
             self.hits[i] += 1;
             let fires = match rule.trigger {
                 Trigger::Always => true,
@@ -153,7 +161,9 @@ mod tests {
     #[test]
     fn nth_fires_once_at_the_nth_hit_only() {
         let mut f = plan(Trigger::Nth(2)).for_device(1);
-        let hits: Vec<_> = (0..4).map(|_| f.fire(FaultPoint::TreeWrite).is_some()).collect();
+        let hits: Vec<_> = (0..4)
+            .map(|_| f.fire(FaultPoint::TreeWrite).is_some())
+            .collect();
         assert_eq!(hits, [false, true, false, false]);
         assert_eq!(f.fire(FaultPoint::AtomicRollback), None);
         assert_eq!(f.fired().len(), 1);
@@ -163,7 +173,9 @@ mod tests {
     fn probability_is_reproducible_from_the_seed() {
         let draw = |seed| {
             let mut f = plan(Trigger::Probability(0.5)).for_device(seed);
-            (0..64).map(|_| f.fire(FaultPoint::TreeWrite).is_some()).collect::<Vec<_>>()
+            (0..64)
+                .map(|_| f.fire(FaultPoint::TreeWrite).is_some())
+                .collect::<Vec<_>>()
         };
         assert_eq!(draw(7), draw(7));
         assert_ne!(draw(7), draw(8));
@@ -175,7 +187,10 @@ mod tests {
         for p in FaultPoint::ALL {
             assert_eq!(FaultPoint::parse(p.as_str()), Some(*p));
         }
-        assert_eq!(FaultEffect::parse("storage.write-error"), Some(FaultEffect::StorageWriteError));
+        assert_eq!(
+            FaultEffect::parse("storage.write-error"),
+            Some(FaultEffect::StorageWriteError)
+        );
         assert_eq!(FaultPoint::parse("nope"), None);
     }
 }

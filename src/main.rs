@@ -42,14 +42,22 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        Command::Run { paths, json, junit, quiet } => run(&paths, json, junit, quiet),
+        Command::Run {
+            paths,
+            json,
+            junit,
+            quiet,
+        } => run(&paths, json, junit, quiet),
     }
 }
 
 fn run(paths: &[PathBuf], json: Option<PathBuf>, junit: Option<PathBuf>, quiet: bool) -> ExitCode {
-    let loaded = match scenario::discover(paths)
-        .and_then(|files| files.iter().map(|f| scenario::load(f)).collect::<Result<Vec<_>, _>>())
-    {
+    let loaded = match scenario::discover(paths).and_then(|files| {
+        files
+            .iter()
+            .map(|f| scenario::load(f))
+            .collect::<Result<Vec<_>, _>>()
+    }) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("dmsim: {e}");

@@ -40,7 +40,12 @@ fn a_passing_run_exits_0_and_writes_json_and_junit() {
         .arg(dir.join("r.xml"))
         .output()
         .expect("runs");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let json = std::fs::read_to_string(dir.join("r.json")).expect("json written");
     assert!(json.contains("\"family\": \"syncml-status\""), "{json}");
     let junit = std::fs::read_to_string(dir.join("r.xml")).expect("junit written");
@@ -55,23 +60,39 @@ fn a_failing_expectation_exits_1_and_says_why() {
     let out = dmsim().arg("run").arg(&dir).output().expect("runs");
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("FAIL") && stdout.contains("expected Status Get 404"), "{stdout}");
+    assert!(
+        stdout.contains("FAIL") && stdout.contains("expected Status Get 404"),
+        "{stdout}"
+    );
 }
 
 #[test]
 fn a_bad_file_exits_2_naming_file_and_line() {
     let dir = temp_dir("invalid");
-    std::fs::write(dir.join("broken.toml"), "name = \"x\"\n[device]\ncolour = \"red\"\n").expect("write");
+    std::fs::write(
+        dir.join("broken.toml"),
+        "name = \"x\"\n[device]\ncolour = \"red\"\n",
+    )
+    .expect("write");
     let out = dmsim().arg("run").arg(&dir).output().expect("runs");
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("broken.toml:3:1") && stderr.contains("colour"), "{stderr}");
+    assert!(
+        stderr.contains("broken.toml:3:1") && stderr.contains("colour"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn a_bad_flag_or_missing_path_exits_2() {
-    let out = dmsim().args(["run", "--no-such-flag", "x"]).output().expect("runs");
+    let out = dmsim()
+        .args(["run", "--no-such-flag", "x"])
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(2));
-    let out = dmsim().args(["run", "/no/such/dir"]).output().expect("runs");
+    let out = dmsim()
+        .args(["run", "/no/such/dir"])
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(2));
 }

@@ -8,7 +8,10 @@ use std::path::PathBuf;
 fn run_suite() -> Vec<ScenarioResult> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
     let files = scenario::discover(&[dir]).expect("scenarios/ has scenario files");
-    let loaded: Vec<_> = files.iter().map(|f| scenario::load(f).expect("valid scenario")).collect();
+    let loaded: Vec<_> = files
+        .iter()
+        .map(|f| scenario::load(f).expect("valid scenario"))
+        .collect();
     scenario::run_all(&loaded).expect("runtime")
 }
 
@@ -28,9 +31,21 @@ fn every_scenario_passes() {
     let failed: Vec<String> = results
         .iter()
         .filter(|r| r.verdict != Verdict::Passed)
-        .map(|r| format!("{} [{}]: {}\n{}", r.name, r.file, r.failures.join("; "), r.transcript))
+        .map(|r| {
+            format!(
+                "{} [{}]: {}\n{}",
+                r.name,
+                r.file,
+                r.failures.join("; "),
+                r.transcript
+            )
+        })
         .collect();
-    assert!(failed.is_empty(), "failing scenarios:\n{}", failed.join("\n\n"));
+    assert!(
+        failed.is_empty(),
+        "failing scenarios:\n{}",
+        failed.join("\n\n")
+    );
 }
 
 #[test]
@@ -42,7 +57,10 @@ fn the_foundation_statuses_and_alerts_are_observed() {
         420, 425, 500, 507, 516,
     ];
     let missing: Vec<_> = required.iter().filter(|c| !statuses.contains(c)).collect();
-    assert!(missing.is_empty(), "statuses never sent by a device: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "statuses never sent by a device: {missing:?}"
+    );
     let alerts = observed(&results, "alert");
     for code in [1100, 1101, 1102, 1103, 1104, 1200, 1201, 1223] {
         assert!(alerts.contains(&code), "alert {code} never observed");
@@ -54,7 +72,11 @@ fn a_run_with_the_same_seed_gives_the_same_transcript() {
     let first = run_suite();
     let second = run_suite();
     for (a, b) in first.iter().zip(&second) {
-        assert_eq!(a.transcript, b.transcript, "{} differs between runs", a.name);
+        assert_eq!(
+            a.transcript, b.transcript,
+            "{} differs between runs",
+            a.name
+        );
     }
 }
 
@@ -66,11 +88,21 @@ fn the_json_report_has_the_stable_shape() {
     let scenarios = json["scenarios"].as_array().expect("scenarios array");
     assert_eq!(scenarios.len(), results.len());
     for s in scenarios {
-        for key in ["name", "file", "status", "duration_ms", "failures", "observed"] {
+        for key in [
+            "name",
+            "file",
+            "status",
+            "duration_ms",
+            "failures",
+            "observed",
+        ] {
             assert!(s.get(key).is_some(), "scenario entry lacks {key}: {s}");
         }
         for o in s["observed"].as_array().expect("observed array") {
-            assert!(o["family"].is_string() && o["code"].is_i64(), "bad observation {o}");
+            assert!(
+                o["family"].is_string() && o["code"].is_i64(),
+                "bad observation {o}"
+            );
         }
     }
     assert_eq!(json["summary"]["total"], results.len());

@@ -12,11 +12,9 @@
 //! Move: an optional feature a DM client does not support) and 501 otherwise. Alerts a server may not
 //! send answer 406. A `tree.write` storage fault answers 510 and leaves the tree unchanged.
 
-use super::{Device, PromptRecord, Prompt};
+use super::{Device, Prompt, PromptRecord};
 use crate::faults::{FaultEffect, FaultPoint};
-use crate::syncml::{
-    AlertCode, CmdName, Command, Container, Item, Results, Status, StatusCode,
-};
+use crate::syncml::{AlertCode, Command, Container, Item, Results, Status, StatusCode};
 use std::time::Duration;
 
 /// What processing a server message produced.
@@ -41,7 +39,12 @@ pub struct Executor<'d> {
 impl<'d> Executor<'d> {
     /// An executor for the commands of server message `msg_ref`, sent by `server_id` (for ACLs).
     pub fn new(device: &'d mut Device, server_id: &'d str, msg_ref: &'d str) -> Executor<'d> {
-        Executor { device, server_id, msg_ref, out: Processed::default() }
+        Executor {
+            device,
+            server_id,
+            msg_ref,
+            out: Processed::default(),
+        }
     }
 
     /// Execute one command and queue its replies.
@@ -83,7 +86,10 @@ impl<'d> Executor<'d> {
             Command::Get(_) | Command::Atomic(_) if in_atomic => {
                 self.push(status(self.msg_ref, cmd, StatusCode::CommandFailed, None))
             }
-            Command::Get(c) => c.items.iter().fold(false, |failed, item| self.get(cmd, item) | failed),
+            Command::Get(c) => c
+                .items
+                .iter()
+                .fold(false, |failed, item| self.get(cmd, item) | failed),
             Command::Exec(c) => {
                 let code = match c.items.as_slice() {
                     [item] => match self.device.tree.check_exec(who, item) {
@@ -124,7 +130,12 @@ impl<'d> Executor<'d> {
         mut write: impl FnMut(&mut Device, &Item) -> StatusCode,
     ) -> bool {
         if items.is_empty() {
-            return self.push(status(self.msg_ref, cmd, StatusCode::IncompleteCommand, None));
+            return self.push(status(
+                self.msg_ref,
+                cmd,
+                StatusCode::IncompleteCommand,
+                None,
+            ));
         }
         let mut failed = false;
         for item in items {
@@ -167,7 +178,10 @@ impl<'d> Executor<'d> {
         self.out.elapsed += outcome.elapsed;
         self.device.clock += outcome.elapsed.as_secs();
         self.out.stopped |= outcome.stops_package;
-        self.device.records.prompts.push(PromptRecord { prompt, status: outcome.status });
+        self.device.records.prompts.push(PromptRecord {
+            prompt,
+            status: outcome.status,
+        });
         (outcome.status, outcome.items)
     }
 
@@ -183,14 +197,19 @@ impl<'d> Executor<'d> {
                 }
             };
             for reply in &mut replies {
+                // Members that ran and succeeded are undone; 215 (never run) stays.
                 if let Command::Status(s) = reply {
-                    if s.code.is_success() {
+                    if s.code.is_success() && s.code != StatusCode::NotExecuted {
                         s.code = rolled;
                     }
                 }
             }
         }
-        let code = if failed { StatusCode::AtomicFailed } else { StatusCode::Ok };
+        let code = if failed {
+            StatusCode::AtomicFailed
+        } else {
+            StatusCode::Ok
+        };
         self.push(status(self.msg_ref, cmd, code, None));
         self.out.replies.extend(replies);
         failed
@@ -226,8 +245,16 @@ impl<'d> Executor<'d> {
 }
 /// The Status answering `cmd` (for `item`, when the command has items).
 fn status(msg_ref: &str, cmd: &Command, code: StatusCode, item: Option<&Item>) -> Status {
-    let target_refs = item.and_then(Item::target_uri).map(str::to_string).into_iter().collect();
-    let source_refs = item.and_then(Item::source_uri).map(str::to_string).into_iter().collect();
+    let target_refs = item
+        .and_then(Item::target_uri)
+        .map(str::to_string)
+        .into_iter()
+        .collect();
+    let source_refs = item
+        .and_then(Item::source_uri)
+        .map(str::to_string)
+        .into_iter()
+        .collect();
     Status {
         cmd_id: String::new(),
         msg_ref: msg_ref.to_string(),
@@ -241,4 +268,3 @@ fn status(msg_ref: &str, cmd: &Command, code: StatusCode, item: Option<&Item>) -
         items: Vec::new(),
     }
 }
-

@@ -52,7 +52,10 @@ pub struct SizeLimits {
 
 impl Default for SizeLimits {
     fn default() -> SizeLimits {
-        SizeLimits { max_msg_size: 16 * 1024, max_obj_size: 1024 * 1024 }
+        SizeLimits {
+            max_msg_size: 16 * 1024,
+            max_obj_size: 1024 * 1024,
+        }
     }
 }
 

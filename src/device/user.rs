@@ -78,7 +78,11 @@ pub struct User {
 
 impl Default for User {
     fn default() -> User {
-        User { has_display: true, max_text: 1024, answers: VecDeque::new() }
+        User {
+            has_display: true,
+            max_text: 1024,
+            answers: VecDeque::new(),
+        }
     }
 }
 
@@ -98,7 +102,9 @@ impl UiOptions {
     pub fn parse(s: &str) -> UiOptions {
         let mut o = UiOptions::default();
         for pair in s.split('&').filter(|p| !p.is_empty()) {
-            let Some((key, value)) = pair.split_once('=') else { continue };
+            let Some((key, value)) = pair.split_once('=') else {
+                continue;
+            };
             let value = value.trim();
             match key.trim().to_ascii_uppercase().as_str() {
                 "MINDT" => o.min_dt = value.parse().ok(),
@@ -130,7 +136,12 @@ impl Prompt {
         let options = items.first().map(|i| UiOptions::parse(&text_of(i)))?;
         let text = items.get(1).map(text_of)?;
         let choices = items.iter().skip(2).map(text_of).collect();
-        Some(Prompt { kind, options, text, choices })
+        Some(Prompt {
+            kind,
+            options,
+            text,
+            choices,
+        })
     }
 }
 
@@ -148,7 +159,12 @@ pub struct UiOutcome {
 
 impl UiOutcome {
     fn new(status: StatusCode, elapsed: Duration) -> UiOutcome {
-        UiOutcome { status, items: Vec::new(), elapsed, stops_package: false }
+        UiOutcome {
+            status,
+            items: Vec::new(),
+            elapsed,
+            stops_package: false,
+        }
     }
 
     fn stopping(mut self) -> UiOutcome {
@@ -160,7 +176,11 @@ impl UiOutcome {
 impl User {
     /// A user with a display who gives these answers in order.
     pub fn new(has_display: bool, max_text: usize, answers: Vec<UserAnswer>) -> User {
-        User { has_display, max_text, answers: answers.into() }
+        User {
+            has_display,
+            max_text,
+            answers: answers.into(),
+        }
     }
 
     /// Show a prompt and take the user's answer.
@@ -169,13 +189,20 @@ impl User {
             return UiOutcome::new(StatusCode::OptionalFeatureNotSupported, Duration::ZERO);
         }
         let too_long = prompt.text.chars().count() > self.max_text
-            || prompt.choices.iter().any(|c| c.chars().count() > self.max_text);
+            || prompt
+                .choices
+                .iter()
+                .any(|c| c.chars().count() > self.max_text);
         if too_long {
             return UiOutcome::new(StatusCode::RequestedSizeTooBig, Duration::ZERO);
         }
         let answer = self.answers.pop_front().unwrap_or(UserAnswer::Accept);
         let shown = Duration::from_secs(prompt.options.min_dt.unwrap_or(0));
-        let timeout = prompt.options.max_dt.map(Duration::from_secs).unwrap_or(DEFAULT_UI_TIMEOUT);
+        let timeout = prompt
+            .options
+            .max_dt
+            .map(Duration::from_secs)
+            .unwrap_or(DEFAULT_UI_TIMEOUT);
         match answer {
             UserAnswer::Timeout => {
                 let out = UiOutcome::new(StatusCode::RequestTimeout, timeout);
@@ -196,7 +223,10 @@ impl User {
 
     fn accepted(&self, prompt: &Prompt, answer: UserAnswer, shown: Duration) -> UiOutcome {
         let mut out = UiOutcome::new(StatusCode::Ok, shown);
-        let data_item = |text: String| Item { data: Some(Data::Text(text)), ..Item::default() };
+        let data_item = |text: String| Item {
+            data: Some(Data::Text(text)),
+            ..Item::default()
+        };
         match prompt.kind {
             AlertCode::TextInput => {
                 let mut text = match answer {
@@ -217,7 +247,8 @@ impl User {
                 if prompt.kind == AlertCode::SingleChoice {
                     picks.truncate(1);
                 }
-                out.items.extend(picks.into_iter().map(|n| data_item(n.to_string())));
+                out.items
+                    .extend(picks.into_iter().map(|n| data_item(n.to_string())));
             }
             _ => {}
         }
@@ -247,7 +278,10 @@ mod tests {
     use super::*;
 
     fn item(text: &str) -> Item {
-        Item { data: Some(Data::Text(text.into())), ..Item::default() }
+        Item {
+            data: Some(Data::Text(text.into())),
+            ..Item::default()
+        }
     }
 
     fn prompt(kind: AlertCode, opts: &str, choices: &[&str]) -> Prompt {
@@ -257,7 +291,11 @@ mod tests {
     }
 
     fn user(answers: &[&str]) -> User {
-        User::new(true, 100, answers.iter().map(|a| a.parse().expect("answer")).collect())
+        User::new(
+            true,
+            100,
+            answers.iter().map(|a| a.parse().expect("answer")).collect(),
+        )
     }
 
     #[test]
@@ -276,10 +314,16 @@ mod tests {
         let mut u = user(&["yes", "no", "cancel", "timeout"]);
         assert_eq!(u.answer(&p).status, StatusCode::Ok);
         let no = u.answer(&p);
-        assert_eq!((no.status, no.stops_package), (StatusCode::NotModified, true));
+        assert_eq!(
+            (no.status, no.stops_package),
+            (StatusCode::NotModified, true)
+        );
         assert_eq!(u.answer(&p).status, StatusCode::OperationCancelled);
         let t = u.answer(&p);
-        assert_eq!((t.status, t.elapsed), (StatusCode::RequestTimeout, Duration::from_secs(30)));
+        assert_eq!(
+            (t.status, t.elapsed),
+            (StatusCode::RequestTimeout, Duration::from_secs(30))
+        );
     }
 
     #[test]
@@ -308,7 +352,10 @@ mod tests {
         let mut small = User::new(true, 5, vec![]);
         assert_eq!(small.answer(&p).status, StatusCode::RequestedSizeTooBig);
         let mut headless = User::new(false, 100, vec![]);
-        assert_eq!(headless.answer(&p).status, StatusCode::OptionalFeatureNotSupported);
+        assert_eq!(
+            headless.answer(&p).status,
+            StatusCode::OptionalFeatureNotSupported
+        );
     }
 
     #[test]
@@ -316,6 +363,9 @@ mod tests {
         assert!("choose:".parse::<UserAnswer>().is_err());
         assert!("choose:0".parse::<UserAnswer>().is_err());
         assert!("maybe".parse::<UserAnswer>().is_err());
-        assert_eq!("input:".parse::<UserAnswer>(), Ok(UserAnswer::Input(String::new())));
+        assert_eq!(
+            "input:".parse::<UserAnswer>(),
+            Ok(UserAnswer::Input(String::new()))
+        );
     }
 }

@@ -9,7 +9,12 @@ pub enum LoadError {
     #[error("{path}: cannot read: {reason}")]
     Io { path: PathBuf, reason: String },
     #[error("{path}:{line}:{column}: {message}")]
-    Invalid { path: PathBuf, line: usize, column: usize, message: String },
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
     #[error("{path}: no scenario files (*.toml) found")]
     Empty { path: PathBuf },
 }
@@ -36,14 +41,19 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
 }
 
 fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
-    let io = |e: std::io::Error| LoadError::Io { path: path.to_path_buf(), reason: e.to_string() };
+    let io = |e: std::io::Error| LoadError::Io {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
     let meta = std::fs::metadata(path).map_err(io)?;
     if meta.is_file() {
         out.push(path.to_path_buf());
         return Ok(());
     }
-    let mut entries: Vec<PathBuf> =
-        std::fs::read_dir(path).map_err(io)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(io)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
     entries.sort();
     for entry in entries {
         if entry.is_dir() {
@@ -57,8 +67,10 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
 
 /// Read and check one scenario file.
 pub fn load(path: &Path) -> Result<LoadedScenario, LoadError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| LoadError::Io { path: path.to_path_buf(), reason: e.to_string() })?;
+    let text = std::fs::read_to_string(path).map_err(|e| LoadError::Io {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
     parse(path, &text)
 }
 
@@ -84,24 +96,37 @@ pub fn parse(path: &Path, text: &str) -> Result<LoadedScenario, LoadError> {
     }
     for (i, f) in file.faults.iter().enumerate() {
         if let Some(p) = f.probability.filter(|p| !(0.0..=1.0).contains(p)) {
-            return Err(invalid(format!("fault[{i}]: probability {p} is not between 0 and 1")));
+            return Err(invalid(format!(
+                "fault[{i}]: probability {p} is not between 0 and 1"
+            )));
         }
         if f.nth.is_some() && f.probability.is_some() {
-            return Err(invalid(format!("fault[{i}]: give nth or probability, not both")));
+            return Err(invalid(format!(
+                "fault[{i}]: give nth or probability, not both"
+            )));
         }
         if f.nth == Some(0) {
             return Err(invalid(format!("fault[{i}]: nth counts from 1")));
         }
     }
-    Ok(LoadedScenario { path: path.to_path_buf(), file })
+    Ok(LoadedScenario {
+        path: path.to_path_buf(),
+        file,
+    })
 }
 
 /// 1-based line and column of a byte offset.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text.as_bytes()[..offset.min(text.len())];
     let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
-    let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |p| p + 1);
+    let column = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
     (line, column)
 }
 
@@ -128,12 +153,16 @@ mod tests {
         let e = err("name = \"x\"\n[device]\nmodle = \"typo\"\n");
         assert!(e.starts_with("s.toml:3:1:"), "{e}");
         assert!(e.contains("modle"), "{e}");
-        let e = err("name = \"x\"\n\n[[fault]]\nat = \"tree.nope\"\ninject = \"storage.write-error\"\n");
+        let e = err(
+            "name = \"x\"\n\n[[fault]]\nat = \"tree.nope\"\ninject = \"storage.write-error\"\n",
+        );
         assert!(e.starts_with("s.toml:4:"), "{e}");
         assert!(e.contains("unknown fault point"), "{e}");
         let e = err("name = \"x\"\n[device.ui]\nanswers = [\"yes\", \"perhaps\"]\n");
         assert!(e.contains("s.toml:3:") && e.contains("perhaps"), "{e}");
-        let e = err("name = \"x\"\n[[server.package]]\n[[server.package.command]]\ncmd = \"frobnicate\"\n");
+        let e = err(
+            "name = \"x\"\n[[server.package]]\n[[server.package.command]]\ncmd = \"frobnicate\"\n",
+        );
         assert!(e.contains("s.toml:") && e.contains("frobnicate"), "{e}");
         assert!(err("name = \"\"\n").contains("non-empty name"));
         assert!(err("name = \"x\"\n[[fault]]\nat = \"tree.write\"\ninject = \"storage.write-error\"\nprobability = 2.0\n").contains("between 0 and 1"));

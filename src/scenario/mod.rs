@@ -17,5 +17,8 @@ pub fn run_all(scenarios: &[LoadedScenario]) -> std::io::Result<Vec<ScenarioResu
         .enable_time()
         .start_paused(true)
         .build()?;
-    Ok(scenarios.iter().map(|s| runtime.block_on(run::run(s))).collect())
+    Ok(scenarios
+        .iter()
+        .map(|s| runtime.block_on(run::run(s)))
+        .collect())
 }

@@ -4,8 +4,8 @@
 //! (an auth type, a fault point, a user answer) is checked while reading, so a typo is reported with
 //! its file, line and column. See `README.md` for a complete example.
 
-use crate::faults::{FaultEffect, FaultPoint};
 use crate::device::UserAnswer;
+use crate::faults::{FaultEffect, FaultPoint};
 use crate::server::{ScriptPackage, SendCredentials};
 use serde::{de, Deserialize, Deserializer};
 use std::collections::BTreeMap;
@@ -158,7 +158,11 @@ pub struct UiSpec {
 
 impl Default for UiSpec {
     fn default() -> UiSpec {
-        UiSpec { display: true, max_text: 1024, answers: Vec::new() }
+        UiSpec {
+            display: true,
+            max_text: 1024,
+            answers: Vec::new(),
+        }
     }
 }
 
@@ -284,7 +288,10 @@ fn fault_point<'de, D: Deserializer<'de>>(d: D) -> Result<FaultPoint, D::Error> 
     let s = String::deserialize(d)?;
     FaultPoint::parse(&s).ok_or_else(|| {
         let known: Vec<_> = FaultPoint::ALL.iter().map(|p| p.as_str()).collect();
-        de::Error::custom(format!("unknown fault point {s:?}; known: {}", known.join(", ")))
+        de::Error::custom(format!(
+            "unknown fault point {s:?}; known: {}",
+            known.join(", ")
+        ))
     })
 }
 
@@ -292,6 +299,9 @@ fn fault_effect<'de, D: Deserializer<'de>>(d: D) -> Result<FaultEffect, D::Error
     let s = String::deserialize(d)?;
     FaultEffect::parse(&s).ok_or_else(|| {
         let known: Vec<_> = FaultEffect::ALL.iter().map(|p| p.as_str()).collect();
-        de::Error::custom(format!("unknown fault effect {s:?}; known: {}", known.join(", ")))
+        de::Error::custom(format!(
+            "unknown fault effect {s:?}; known: {}",
+            known.join(", ")
+        ))
     })
 }

@@ -51,24 +51,32 @@ impl Observations {
             if let Ok(msg) = xml::decode(&exchange.request.body) {
                 obs.message(&msg, Sender::Device);
             }
-            if let Ok(msg) = exchange.response.as_ref().map(|r| xml::decode(&r.body)) {
-                if let Ok(msg) = msg {
-                    obs.message(&msg, Sender::Server);
-                }
+            if let Ok(Ok(msg)) = exchange.response.as_ref().map(|r| xml::decode(&r.body)) {
+                obs.message(&msg, Sender::Server);
             }
         }
         obs
     }
 
     /// Add one observation.
-    pub fn add(&mut self, family: &'static str, code: i64, command: Option<String>, sender: Option<&'static str>) {
-        match self
-            .list
-            .iter_mut()
-            .find(|o| o.family == family && o.code == code && o.command == command && o.sender == sender)
-        {
+    pub fn add(
+        &mut self,
+        family: &'static str,
+        code: i64,
+        command: Option<String>,
+        sender: Option<&'static str>,
+    ) {
+        match self.list.iter_mut().find(|o| {
+            o.family == family && o.code == code && o.command == command && o.sender == sender
+        }) {
             Some(o) => o.count += 1,
-            None => self.list.push(Observation { family, code, command, sender, count: 1 }),
+            None => self.list.push(Observation {
+                family,
+                code,
+                command,
+                sender,
+                count: 1,
+            }),
         }
     }
 
@@ -79,9 +87,12 @@ impl Observations {
     fn commands(&mut self, commands: &[Command], sender: Sender) {
         for cmd in commands {
             match cmd {
-                Command::Status(s) if sender == Sender::Device => {
-                    self.add("syncml-status", s.code.code().into(), Some(s.cmd.to_string()), None)
-                }
+                Command::Status(s) if sender == Sender::Device => self.add(
+                    "syncml-status",
+                    s.code.code().into(),
+                    Some(s.cmd.to_string()),
+                    None,
+                ),
                 Command::Alert(a) => {
                     self.add("alert", a.code.code().into(), None, Some(sender.as_str()))
                 }

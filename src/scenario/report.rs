@@ -107,8 +107,18 @@ pub fn junit(results: &[ScenarioResult]) -> String {
         };
         let message = r.failures.join("; ");
         let _ = writeln!(out, ">\n      <{tag} message=\"{}\">", escape(&message));
-        let body = format!("{}\n\nsession: {}\n\n{}", r.failures.join("\n"), r.end, r.transcript);
-        let _ = writeln!(out, "{}", escape(&body));
+        let body = format!(
+            "{}\n\nsession: {}\n\n{}",
+            r.failures.join("\n"),
+            r.end,
+            r.transcript
+        );
+        // CDATA keeps the transcript readable; a "]]>" inside it is split across two sections.
+        let _ = writeln!(
+            out,
+            "<![CDATA[{}]]>",
+            body.replace("]]>", "]]]]><![CDATA[>")
+        );
         let _ = writeln!(out, "      </{tag}>\n    </testcase>");
     }
     out.push_str("  </testsuite>\n</testsuites>\n");

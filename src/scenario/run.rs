@@ -67,7 +67,9 @@ pub async fn run(scenario: &LoadedScenario) -> ScenarioResult {
     let start = SessionStart {
         initiator: match file.device.initiator {
             InitiatorSpec::Client => Initiator::Client,
-            InitiatorSpec::Server => Initiator::Server { session_id: file.device.session_id },
+            InitiatorSpec::Server => Initiator::Server {
+                session_id: file.device.session_id,
+            },
         },
         server_id: Some(file.server.server_id.clone()),
         generic_alerts: Vec::new(),
@@ -125,12 +127,16 @@ pub fn build_device(file: &ScenarioFile) -> Result<Device, String> {
         addr: file.server.url.clone(),
         addr_type: "URI".to_string(),
         port: None,
-        client: settings(d.auth.as_ref()),
-        server: settings(d.server_auth.as_ref()),
-        pref_auth: d.auth.as_ref().map(|a| auth_type(a.kind).aauth_type().to_string()),
+        client: settings(d.auth.as_ref()).unwrap_or_default(),
+        server: settings(d.server_auth.as_ref()).unwrap_or_default(),
+        pref_auth: d
+            .auth
+            .as_ref()
+            .map(|a| auth_type(a.kind).aauth_type().to_string()),
     };
     let limits = UriLimits::new(d.max_depth, d.max_tot_len, d.max_seg_len);
-    let mut tree = tree::standard_tree(&identity, &[account], limits).with_capacity_bytes(d.tree_capacity);
+    let mut tree =
+        tree::standard_tree(&identity, &[account], limits).with_capacity_bytes(d.tree_capacity);
     for node in &d.nodes {
         tree.insert(&node.uri, custom_node(node)?)
             .map_err(|e| format!("device.node {:?}: {e}", node.uri))?;
@@ -138,13 +144,20 @@ pub fn build_device(file: &ScenarioFile) -> Result<Device, String> {
     let user = User::new(d.ui.display, d.ui.max_text, d.ui.answers.clone());
     let faults = fault_plan(file).for_device(file.seed);
     let mut device = Device::new(tree, user, faults, file.seed);
-    device.limits = SizeLimits { max_msg_size: d.max_msg_size, max_obj_size: d.max_obj_size };
+    device.limits = SizeLimits {
+        max_msg_size: d.max_msg_size,
+        max_obj_size: d.max_obj_size,
+    };
     Ok(device)
 }
 
 fn custom_node(spec: &NodeSpec) -> Result<Node, String> {
-    let format = Format::parse(&spec.format)
-        .ok_or_else(|| format!("device.node {:?}: unknown format {:?}", spec.uri, spec.format))?;
+    let format = Format::parse(&spec.format).ok_or_else(|| {
+        format!(
+            "device.node {:?}: unknown format {:?}",
+            spec.uri, spec.format
+        )
+    })?;
     let mut node = if format == Format::Node {
         Node::interior()
     } else {
@@ -200,17 +213,41 @@ fn fault_plan(file: &ScenarioFile) -> FaultPlan {
 /// The mock server a scenario describes.
 pub fn server_config(file: &ScenarioFile) -> ServerConfig {
     let s = &file.server;
-    let client_auth = s.auth.as_ref().or(file.device.auth.as_ref()).map(|a| ClientAuthPolicy {
-        kind: auth_type(a.kind),
-        secret: Secret { name: a.name.clone(), secret: a.secret.clone() },
-        nonce: file.device.auth.as_ref().map(|d| d.nonce.as_bytes().to_vec()).unwrap_or_default(),
-    });
-    let credentials = s.credentials.as_ref().or(file.device.server_auth.as_ref()).map(|a| ServerCredentials {
-        kind: auth_type(a.kind),
-        secret: Secret { name: a.name.clone(), secret: a.secret.clone() },
-        nonce: file.device.server_auth.as_ref().map(|d| d.nonce.as_bytes().to_vec()).unwrap_or_default(),
-        send: s.send_credentials,
-    });
+    let client_auth = s
+        .auth
+        .as_ref()
+        .or(file.device.auth.as_ref())
+        .map(|a| ClientAuthPolicy {
+            kind: auth_type(a.kind),
+            secret: Secret {
+                name: a.name.clone(),
+                secret: a.secret.clone(),
+            },
+            nonce: file
+                .device
+                .auth
+                .as_ref()
+                .map(|d| d.nonce.as_bytes().to_vec())
+                .unwrap_or_default(),
+        });
+    let credentials = s
+        .credentials
+        .as_ref()
+        .or(file.device.server_auth.as_ref())
+        .map(|a| ServerCredentials {
+            kind: auth_type(a.kind),
+            secret: Secret {
+                name: a.name.clone(),
+                secret: a.secret.clone(),
+            },
+            nonce: file
+                .device
+                .server_auth
+                .as_ref()
+                .map(|d| d.nonce.as_bytes().to_vec())
+                .unwrap_or_default(),
+            send: s.send_credentials,
+        });
     ServerConfig {
         server_id: s.server_id.clone(),
         url: s.url.clone(),
@@ -223,27 +260,46 @@ pub fn server_config(file: &ScenarioFile) -> ServerConfig {
 }
 
 /// Every expectation that did not hold, in words.
-fn check(expect: &Expect, report: &SessionReport, device: &Device, records: &[SessionRecord]) -> Vec<String> {
+fn check(
+    expect: &Expect,
+    report: &SessionReport,
+    device: &Device,
+    records: &[SessionRecord],
+) -> Vec<String> {
     let mut failures = Vec::new();
     if let Some(end) = expect.end {
         if report.end.kind() != end.as_str() {
-            failures.push(format!("session ended {}, expected {}", report.end, end.as_str()));
+            failures.push(format!(
+                "session ended {}, expected {}",
+                report.end,
+                end.as_str()
+            ));
         }
     }
     check_statuses(expect, records, &mut failures);
     for want in &expect.results {
         let found = records.iter().flat_map(|r| &r.results).any(|item| {
             item.source_uri() == Some(want.source.as_str())
-                && want.data.as_deref().is_none_or(|d| item.data_text().as_deref() == Some(d))
+                && want
+                    .data
+                    .as_deref()
+                    .is_none_or(|d| item.data_text().as_deref() == Some(d))
                 && want.format.as_deref().is_none_or(|f| {
-                    item.meta.as_ref().and_then(|m| m.format.as_deref()).unwrap_or("chr") == f
+                    item.meta
+                        .as_ref()
+                        .and_then(|m| m.format.as_deref())
+                        .unwrap_or("chr")
+                        == f
                 })
         });
         if !found {
             failures.push(format!(
                 "no Results item from {}{}",
                 want.source,
-                want.data.as_deref().map(|d| format!(" with data {d:?}")).unwrap_or_default()
+                want.data
+                    .as_deref()
+                    .map(|d| format!(" with data {d:?}"))
+                    .unwrap_or_default()
             ));
         }
     }
@@ -263,14 +319,22 @@ fn check(expect: &Expect, report: &SessionReport, device: &Device, records: &[Se
         }
     }
     if let Some(want) = &expect.execs {
-        let execs: Vec<&str> = device.records.execs.iter().map(|e| e.uri.as_str()).collect();
+        let execs: Vec<&str> = device
+            .records
+            .execs
+            .iter()
+            .map(|e| e.uri.as_str())
+            .collect();
         if execs != *want {
             failures.push(format!("device executed {execs:?}, expected {want:?}"));
         }
     }
     if expect.no_violations && !report.violations.is_empty() {
         for v in &report.violations {
-            failures.push(format!("server broke a rule in message {}: {}", v.msg_id, v.rule));
+            failures.push(format!(
+                "server broke a rule in message {}: {}",
+                v.msg_id, v.rule
+            ));
         }
     }
     failures
@@ -283,7 +347,10 @@ fn check_statuses(expect: &Expect, records: &[SessionRecord], failures: &mut Vec
         let found = received.by_ref().any(|s| {
             s.cmd.as_str() == want.cmd
                 && s.code.code() == want.code
-                && want.target.as_deref().is_none_or(|t| s.target_ref.as_deref() == Some(t))
+                && want
+                    .target
+                    .as_deref()
+                    .is_none_or(|t| s.target_ref.as_deref() == Some(t))
                 && want.data.as_deref().is_none_or(|d| {
                     s.items.first().and_then(|i| i.data_text()).as_deref() == Some(d)
                 })
@@ -300,7 +367,10 @@ fn check_statuses(expect: &Expect, records: &[SessionRecord], failures: &mut Vec
             failures.push(format!(
                 "expected Status {} {}{} (in this order); the server received: {}",
                 want.cmd,
-                want.target.as_deref().map(|t| format!("{t} ")).unwrap_or_default(),
+                want.target
+                    .as_deref()
+                    .map(|t| format!("{t} "))
+                    .unwrap_or_default(),
                 want.code,
                 all.join(", ")
             ));
@@ -317,12 +387,20 @@ pub fn render_transcript(transcript: &[Exchange]) -> String {
         Err(_) => String::from_utf8_lossy(body).into_owned(),
     };
     for (n, exchange) in transcript.iter().enumerate() {
-        out.push_str(&format!("--- message {} device -> server ({})\n", n + 1, exchange.request.url));
+        out.push_str(&format!(
+            "--- message {} device -> server ({})\n",
+            n + 1,
+            exchange.request.url
+        ));
         out.push_str(&pretty(&exchange.request.body));
         out.push('\n');
         match &exchange.response {
             Ok(r) => {
-                out.push_str(&format!("--- message {} server -> device (HTTP {})\n", n + 1, r.status));
+                out.push_str(&format!(
+                    "--- message {} server -> device (HTTP {})\n",
+                    n + 1,
+                    r.status
+                ));
                 out.push_str(&pretty(&r.body));
                 out.push('\n');
             }

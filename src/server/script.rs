@@ -139,7 +139,12 @@ impl ScriptCommand {
             }
             ScriptCommand::Get(s) => {
                 let c = item_command(cmd_id, s);
-                Command::Get(Get { cmd_id: c.cmd_id, no_resp: c.no_resp, items: c.items, ..Get::default() })
+                Command::Get(Get {
+                    cmd_id: c.cmd_id,
+                    no_resp: c.no_resp,
+                    items: c.items,
+                    ..Get::default()
+                })
             }
             ScriptCommand::Exec(s) => {
                 let item = Item {
@@ -164,9 +169,10 @@ impl ScriptCommand {
             }),
             ScriptCommand::Atomic(s) => Command::Atomic(container(cmd_id, s, next_id)),
             ScriptCommand::Sequence(s) => Command::Sequence(container(cmd_id, s, next_id)),
-            ScriptCommand::Unknown(s) => {
-                Command::Unknown(UnknownCommand { name: s.name.clone(), cmd_id })
-            }
+            ScriptCommand::Unknown(s) => Command::Unknown(UnknownCommand {
+                name: s.name.clone(),
+                cmd_id,
+            }),
             ScriptCommand::Abort => Command::Alert(Alert {
                 cmd_id,
                 no_resp: false,
@@ -187,12 +193,26 @@ fn item_command(cmd_id: String, s: &ItemsSpec) -> ItemCommand {
         format: s.format.clone(),
         mime: s.mime.clone(),
     };
-    let specs = if inline == ItemSpec::default() { s.items.clone() } else { vec![inline] };
-    ItemCommand { cmd_id, no_resp: s.no_resp, cred: None, meta: None, items: specs.iter().map(item).collect() }
+    let specs = if inline == ItemSpec::default() {
+        s.items.clone()
+    } else {
+        vec![inline]
+    };
+    ItemCommand {
+        cmd_id,
+        no_resp: s.no_resp,
+        cred: None,
+        meta: None,
+        items: specs.iter().map(item).collect(),
+    }
 }
 
 fn item(s: &ItemSpec) -> Item {
-    let meta = Meta { format: s.format.clone(), type_: s.mime.clone(), ..Meta::default() };
+    let meta = Meta {
+        format: s.format.clone(),
+        type_: s.mime.clone(),
+        ..Meta::default()
+    };
     Item {
         target: s.target.clone().map(Location::uri),
         source: s.source.clone().map(Location::uri),
@@ -204,8 +224,13 @@ fn item(s: &ItemSpec) -> Item {
 
 /// UI alert items: options, then the text, then the choices (reference §1.7).
 fn alert_items(s: &AlertSpec) -> Vec<Item> {
-    let Some(text) = &s.text else { return Vec::new() };
-    let data = |t: &str| Item { data: Some(Data::Text(t.to_string())), ..Item::default() };
+    let Some(text) = &s.text else {
+        return Vec::new();
+    };
+    let data = |t: &str| Item {
+        data: Some(Data::Text(t.to_string())),
+        ..Item::default()
+    };
     let mut items = vec![data(&s.options), data(text)];
     items.extend(s.choices.iter().map(|c| data(c)));
     items

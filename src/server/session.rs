@@ -35,7 +35,11 @@ pub(super) struct ServerSession {
     last_commands: Vec<Command>,
 }
 
-pub(super) fn handle(config: &ServerConfig, state: &mut State, request: &HttpRequest) -> HttpResponse {
+pub(super) fn handle(
+    config: &ServerConfig,
+    state: &mut State,
+    request: &HttpRequest,
+) -> HttpResponse {
     let msg = match xml::decode(&request.body) {
         Ok(m) => m,
         Err(e) => {
@@ -53,7 +57,9 @@ pub(super) fn handle(config: &ServerConfig, state: &mut State, request: &HttpReq
         Some(&i) => i,
         None => {
             let i = state.sessions.len();
-            state.sessions.push(ServerSession::new(config, &key.0, &key.1));
+            state
+                .sessions
+                .push(ServerSession::new(config, &key.0, &key.1));
             state.by_key.insert(key, i);
             i
         }
@@ -64,10 +70,10 @@ pub(super) fn handle(config: &ServerConfig, state: &mut State, request: &HttpReq
     let body = session.next_body(config, &msg, hdr_code, chal);
     let response = session.respond(config, &msg, body);
     if config.keep_exchanges {
-        session
-            .record
-            .exchanges
-            .push(ServerExchange { request: request.clone(), response: response.clone() });
+        session.record.exchanges.push(ServerExchange {
+            request: request.clone(),
+            response: response.clone(),
+        });
     }
     response
 }
@@ -80,7 +86,9 @@ fn authenticate(
     msg: &SyncMl,
     request: &HttpRequest,
 ) -> (StatusCode, Option<Chal>) {
-    let Some(policy) = &config.client_auth else { return (StatusCode::Ok, None) };
+    let Some(policy) = &config.client_auth else {
+        return (StatusCode::Ok, None);
+    };
     let device = msg.hdr.source.loc_uri.clone();
     let session = &state.sessions[index];
     if policy.kind != AuthType::Hmac && session.record.client_authenticated {
@@ -89,7 +97,11 @@ fn authenticate(
     if session.auth_failures >= MAX_AUTH_ATTEMPTS {
         return (StatusCode::InvalidCredentials, None);
     }
-    let nonce = state.client_nonces.get(&device).cloned().unwrap_or_else(|| policy.nonce.clone());
+    let nonce = state
+        .client_nonces
+        .get(&device)
+        .cloned()
+        .unwrap_or_else(|| policy.nonce.clone());
     let verdict = match policy.kind {
         AuthType::Hmac => match request.hmac.as_deref() {
             None => Err(StatusCode::MissingCredentials),
@@ -110,7 +122,11 @@ fn authenticate(
     match verdict {
         Ok(()) => {
             session.record.client_authenticated = true;
-            let code = if policy.kind == AuthType::Hmac { StatusCode::Ok } else { StatusCode::AuthAccepted };
+            let code = if policy.kind == AuthType::Hmac {
+                StatusCode::Ok
+            } else {
+                StatusCode::AuthAccepted
+            };
             (code, Some(chal))
         }
         Err(code) => {
@@ -132,7 +148,11 @@ impl ServerSession {
             next_package: 0,
             auth_failures: 0,
             challenged: false,
-            server_nonce: config.credentials.as_ref().map(|c| c.nonce.clone()).unwrap_or_default(),
+            server_nonce: config
+                .credentials
+                .as_ref()
+                .map(|c| c.nonce.clone())
+                .unwrap_or_default(),
             last_commands: Vec::new(),
         }
     }
@@ -168,9 +188,19 @@ impl ServerSession {
     }
 
     /// The commands of the server's answer.
-    fn next_body(&mut self, config: &ServerConfig, msg: &SyncMl, hdr_code: StatusCode, chal: Option<Chal>) -> Vec<Command> {
+    fn next_body(
+        &mut self,
+        config: &ServerConfig,
+        msg: &SyncMl,
+        hdr_code: StatusCode,
+        chal: Option<Chal>,
+    ) -> Vec<Command> {
         let mut body = vec![Command::Status(status_for_hdr(msg, hdr_code, chal))];
-        let answer = if hdr_code.is_success() { StatusCode::Ok } else { hdr_code };
+        let answer = if hdr_code.is_success() {
+            StatusCode::Ok
+        } else {
+            hdr_code
+        };
         body.extend(
             msg.body
                 .commands
@@ -182,14 +212,23 @@ impl ServerSession {
             self.record.ended = self.auth_failures >= MAX_AUTH_ATTEMPTS;
             return body;
         }
-        let aborted = msg.body.commands.iter().any(|c| matches!(c, Command::Alert(a) if a.code == AlertCode::SessionAbort));
+        let aborted = msg
+            .body
+            .commands
+            .iter()
+            .any(|c| matches!(c, Command::Alert(a) if a.code == AlertCode::SessionAbort));
         if aborted || self.record.ended {
             self.record.ended = true;
             return body;
         }
         if let Some(chal) = self.device_challenge(msg) {
             self.challenged = true;
-            if let Some(nonce) = chal.meta.next_nonce.as_deref().and_then(|n| auth::decode_nonce(n).ok()) {
+            if let Some(nonce) = chal
+                .meta
+                .next_nonce
+                .as_deref()
+                .and_then(|n| auth::decode_nonce(n).ok())
+            {
                 self.server_nonce = nonce;
             }
             body.extend(self.last_commands.iter().cloned());
@@ -202,8 +241,16 @@ impl ServerSession {
         };
         self.next_package += 1;
         let mut id = 1;
-        let commands: Vec<Command> = package.commands.iter().map(|c| c.to_command(&mut id)).collect();
-        if package.commands.iter().any(|c| matches!(c, ScriptCommand::Abort)) {
+        let commands: Vec<Command> = package
+            .commands
+            .iter()
+            .map(|c| c.to_command(&mut id))
+            .collect();
+        if package
+            .commands
+            .iter()
+            .any(|c| matches!(c, ScriptCommand::Abort))
+        {
             self.record.ended = true;
         }
         self.last_commands = commands.clone();
@@ -216,7 +263,10 @@ impl ServerSession {
         msg.body.commands.iter().find_map(|c| match c {
             Command::Status(s)
                 if s.cmd == CmdName::SyncHdr
-                    && matches!(s.code, StatusCode::InvalidCredentials | StatusCode::MissingCredentials) =>
+                    && matches!(
+                        s.code,
+                        StatusCode::InvalidCredentials | StatusCode::MissingCredentials
+                    ) =>
             {
                 s.chal.as_ref()
             }
@@ -225,7 +275,12 @@ impl ServerSession {
     }
 
     /// Wrap the body in a message with the server's credentials as the policy says.
-    fn respond(&mut self, config: &ServerConfig, msg: &SyncMl, mut commands: Vec<Command>) -> HttpResponse {
+    fn respond(
+        &mut self,
+        config: &ServerConfig,
+        msg: &SyncMl,
+        mut commands: Vec<Command>,
+    ) -> HttpResponse {
         let mut id = 1;
         for cmd in &mut commands {
             renumber(cmd, &mut id);
@@ -253,13 +308,21 @@ impl ServerSession {
                 cred: creds.and_then(|c| auth::make_cred(c.kind, &c.secret, &self.server_nonce)),
                 meta: None,
             },
-            body: SyncBody { commands, final_flag: true },
+            body: SyncBody {
+                commands,
+                final_flag: true,
+            },
         };
         let body = xml::encode(&reply);
         let hmac = creds
             .filter(|c| c.kind == AuthType::Hmac)
             .map(|c| HmacHeader::sign(&c.secret, &self.server_nonce, &body).to_string());
-        HttpResponse { status: 200, content_type: CONTENT_TYPE_XML.to_string(), hmac, body }
+        HttpResponse {
+            status: 200,
+            content_type: CONTENT_TYPE_XML.to_string(),
+            hmac,
+            body,
+        }
     }
 }
 

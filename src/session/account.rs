@@ -54,11 +54,20 @@ impl Account {
         let entries: Vec<String> = tree.children(&auth_uri).map(str::to_string).collect();
         for entry in entries {
             let base = format!("{auth_uri}/{entry}");
-            let field = |n: &str| tree.value_str(&format!("{base}/{n}")).unwrap_or("").to_string();
-            let Some(kind) = AuthType::from_aauth_type(&field("AAuthType")) else { continue };
+            let field = |n: &str| {
+                tree.value_str(&format!("{base}/{n}"))
+                    .unwrap_or("")
+                    .to_string()
+            };
+            let Some(kind) = AuthType::from_aauth_type(&field("AAuthType")) else {
+                continue;
+            };
             let auth = AuthEntry {
                 kind,
-                secret: Secret { name: field("AAuthName"), secret: field("AAuthSecret") },
+                secret: Secret {
+                    name: field("AAuthName"),
+                    secret: field("AAuthSecret"),
+                },
                 data_uri: format!("{base}/AAuthData"),
             };
             match field("AAuthLevel").as_str() {
@@ -67,7 +76,13 @@ impl Account {
                 _ => {}
             }
         }
-        Account { uri, server_id, addr, client, server }
+        Account {
+            uri,
+            server_id,
+            addr,
+            client,
+            server,
+        }
     }
 }
 

@@ -26,8 +26,8 @@ use super::account::{Account, AuthEntry};
 use crate::device::{Device, Executor};
 use crate::syncml::auth::{self, AuthType, HmacHeader};
 use crate::syncml::{
-    xml, Alert, AlertCode, Chal, CmdName, Command, Data, Item, ItemCommand, Location, Meta,
-    Status, StatusCode, SyncBody, SyncHdr, SyncMl, CONTENT_TYPE_XML, VER_DTD, VER_PROTO,
+    xml, Alert, AlertCode, Chal, CmdName, Command, Data, Item, ItemCommand, Location, Meta, Status,
+    StatusCode, SyncBody, SyncHdr, SyncMl, CONTENT_TYPE_XML, VER_DTD, VER_PROTO,
 };
 use crate::transport::{HttpRequest, HttpResponse};
 use crate::tree;
@@ -71,7 +71,11 @@ pub struct SessionStart {
 
 impl Default for SessionStart {
     fn default() -> SessionStart {
-        SessionStart { initiator: Initiator::Client, server_id: None, generic_alerts: Vec::new() }
+        SessionStart {
+            initiator: Initiator::Client,
+            server_id: None,
+            generic_alerts: Vec::new(),
+        }
     }
 }
 
@@ -177,7 +181,10 @@ pub enum StartError {
 
 impl ClientSession {
     /// Open a session: the session and Package 1.
-    pub fn start(device: &mut Device, start: SessionStart) -> Result<(ClientSession, Outgoing), StartError> {
+    pub fn start(
+        device: &mut Device,
+        start: SessionStart,
+    ) -> Result<(ClientSession, Outgoing), StartError> {
         let account = Account::find(&device.tree, start.server_id.as_deref())
             .ok_or(StartError::NoAccount(start.server_id.clone()))?;
         let (session_id, alert) = match start.initiator {
@@ -327,11 +334,20 @@ impl ClientSession {
 
     /// A server Chal: the nonce (and maybe the scheme) for the device's next credentials.
     fn take_challenge(&mut self, device: &mut Device, msg: &SyncMl, chal: &Chal) {
-        let Some(client) = self.account.client.as_mut() else { return };
-        if let Some(kind) = chal.meta.type_.as_deref().and_then(AuthType::from_meta_type) {
+        let Some(client) = self.account.client.as_mut() else {
+            return;
+        };
+        if let Some(kind) = chal
+            .meta
+            .type_
+            .as_deref()
+            .and_then(AuthType::from_meta_type)
+        {
             client.kind = kind;
         }
-        let Some(next) = chal.meta.next_nonce.as_deref() else { return };
+        let Some(next) = chal.meta.next_nonce.as_deref() else {
+            return;
+        };
         match auth::decode_nonce(next) {
             Ok(nonce) => {
                 let uri = client.data_uri.clone();
@@ -356,7 +372,11 @@ impl ClientSession {
         if self.server_authenticated && expected.kind != AuthType::Hmac {
             return (StatusCode::Ok, None);
         }
-        let nonce = device.tree.value(&expected.data_uri).unwrap_or_default().to_vec();
+        let nonce = device
+            .tree
+            .value(&expected.data_uri)
+            .unwrap_or_default()
+            .to_vec();
         let verdict = match expected.kind {
             AuthType::Hmac => match response.hmac.as_deref() {
                 None => Err(StatusCode::MissingCredentials),
@@ -390,21 +410,35 @@ impl ClientSession {
     /// Issue a fresh nonce for the server's next credentials and remember it in `AAuthData`.
     fn new_server_nonce(&mut self, device: &mut Device, expected: &AuthEntry) -> Chal {
         let nonce = device.nonces.next();
-        if device.tree.set_value(&expected.data_uri, &nonce, device.clock).is_err() {
+        if device
+            .tree
+            .set_value(&expected.data_uri, &nonce, device.clock)
+            .is_err()
+        {
             tracing::warn!(uri = %expected.data_uri, "could not store the device's nonce");
         }
         auth::challenge(expected.kind, &nonce)
     }
 
     /// The server failed authentication: answer every command with the same code, or abort.
-    fn refuse_server(&mut self, device: &mut Device, msg: &SyncMl, code: StatusCode, chal: Option<Chal>) -> Step {
+    fn refuse_server(
+        &mut self,
+        device: &mut Device,
+        msg: &SyncMl,
+        code: StatusCode,
+        chal: Option<Chal>,
+    ) -> Step {
         if self.server_failures >= MAX_AUTH_ATTEMPTS {
             return self.abort(device, msg, code, "the server failed to authenticate");
         }
         let mut body = vec![Command::Status(hdr_status(msg, code, chal))];
-        body.extend(msg.body.commands.iter().filter(|c| answerable(c)).map(|c| {
-            Command::Status(plain_status(&msg.hdr.msg_id, c, code))
-        }));
+        body.extend(
+            msg.body
+                .commands
+                .iter()
+                .filter(|c| answerable(c))
+                .map(|c| Command::Status(plain_status(&msg.hdr.msg_id, c, code))),
+        );
         Step::Send(self.message(device, body, true, Duration::ZERO))
     }
 
@@ -415,7 +449,12 @@ impl ClientSession {
             alert_command(AlertCode::SessionAbort),
         ];
         let out = self.message(device, body, true, Duration::ZERO);
-        Step::SendAndEnd(out, SessionEnd::AbortedByDevice { reason: reason.to_string() })
+        Step::SendAndEnd(
+            out,
+            SessionEnd::AbortedByDevice {
+                reason: reason.to_string(),
+            },
+        )
     }
 
     fn collect_acknowledgements(&mut self, msg: &SyncMl) {
@@ -430,7 +469,10 @@ impl ClientSession {
 
     fn violation(&mut self, msg: &SyncMl, rule: &str) {
         tracing::debug!(msg_id = %msg.hdr.msg_id, rule, "server protocol violation");
-        self.violations.push(Violation { msg_id: msg.hdr.msg_id.clone(), rule: rule.to_string() });
+        self.violations.push(Violation {
+            msg_id: msg.hdr.msg_id.clone(),
+            rule: rule.to_string(),
+        });
     }
 
     /// Assemble, number, encode and (for HMAC) sign a client message.
@@ -473,7 +515,10 @@ impl ClientSession {
                     ..Meta::default()
                 }),
             },
-            body: SyncBody { commands, final_flag },
+            body: SyncBody {
+                commands,
+                final_flag,
+            },
         };
         let body = xml::encode(&msg);
         let hmac = match (client, &nonce) {

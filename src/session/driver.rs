@@ -40,7 +40,9 @@ pub async fn run_session<T: Transport>(
         Err(e) => {
             return SessionReport {
                 session_id: String::new(),
-                end: SessionEnd::Failed { reason: e.to_string() },
+                end: SessionEnd::Failed {
+                    reason: e.to_string(),
+                },
                 transcript,
                 violations: Vec::new(),
                 acknowledged: Vec::new(),
@@ -61,10 +63,15 @@ pub async fn run_session<T: Transport>(
         let next = match (&result, then) {
             (_, Some(end)) => Step::Done(end),
             (Ok(response), None) => session.receive(device, response),
-            (Err(e), None) => Step::Done(SessionEnd::Failed { reason: e.to_string() }),
+            (Err(e), None) => Step::Done(SessionEnd::Failed {
+                reason: e.to_string(),
+            }),
         };
         if keep_transcript {
-            transcript.push(Exchange { request: outgoing.request, response: result });
+            transcript.push(Exchange {
+                request: outgoing.request,
+                response: result,
+            });
         }
         step = next;
     };

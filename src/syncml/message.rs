@@ -47,7 +47,10 @@ pub struct Location {
 impl Location {
     /// A location with only a URI.
     pub fn uri(uri: impl Into<String>) -> Location {
-        Location { loc_uri: uri.into(), loc_name: None }
+        Location {
+            loc_uri: uri.into(),
+            loc_name: None,
+        }
     }
 }
 
@@ -95,7 +98,10 @@ impl Meta {
 
     /// Meta with only a Format.
     pub fn format(format: impl Into<String>) -> Meta {
-        Meta { format: Some(format.into()), ..Meta::default() }
+        Meta {
+            format: Some(format.into()),
+            ..Meta::default()
+        }
     }
 }
 
