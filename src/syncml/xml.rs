@@ -591,24 +591,16 @@ impl<'a> Tree<'a> {
                 }
                 Event::Text(t) => match open.last() {
                     Some(&id) => {
-                        let text = t.unescape().map_err(|e| {
-                            tree.error_in(Some(id), pos, DecodeErrorKind::Syntax(e.to_string()))
-                        })?;
-                        tree.append_text(id, text);
+                        tree.append_text(id, pos, t.unescape().map_err(|e| e.to_string()))?
                     }
-                    None => tree.outside_root(&t, pos)?,
+                    None if is_xml_space(&t) => {}
+                    None => return Err(tree.outside_root("text", pos)),
                 },
                 Event::CData(c) => match open.last() {
                     Some(&id) => {
-                        let text = c.decode().map_err(|e| {
-                            tree.error_in(Some(id), pos, DecodeErrorKind::Syntax(e.to_string()))
-                        })?;
-                        tree.append_text(id, text);
+                        tree.append_text(id, pos, c.decode().map_err(|e| e.to_string()))?
                     }
-                    None => {
-                        let kind = DecodeErrorKind::Syntax("CDATA outside the root element".into());
-                        return Err(tree.error_in(None, pos, kind));
-                    }
+                    None => return Err(tree.outside_root("CDATA", pos)),
                 },
                 Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::DocType(_) => {}
                 Event::Eof => break,
@@ -681,26 +673,30 @@ impl<'a> Tree<'a> {
         Ok(id)
     }
 
-    /// Add character data to an element; text after its first child element is not needed.
-    fn append_text(&mut self, id: NodeId, text: Cow<'a, str>) {
+    /// Add character data (or the reason it could not be read) at `pos` to an element. Text after
+    /// the element's first child element is not needed.
+    fn append_text(
+        &mut self,
+        id: NodeId,
+        pos: usize,
+        text: Result<Cow<'a, str>, String>,
+    ) -> Result<(), DecodeError> {
+        let text = text.map_err(|e| self.error_in(Some(id), pos, DecodeErrorKind::Syntax(e)))?;
         let node = self.node_mut(id);
-        if node.first_child.is_some() {
-            return;
+        if node.first_child.is_none() {
+            if node.text.is_empty() {
+                node.text = text;
+            } else {
+                node.text.to_mut().push_str(&text);
+            }
         }
-        if node.text.is_empty() {
-            node.text = text;
-        } else {
-            node.text.to_mut().push_str(&text);
-        }
+        Ok(())
     }
 
-    /// Only whitespace may stand outside the root element.
-    fn outside_root(&self, raw: &[u8], pos: usize) -> Result<(), DecodeError> {
-        if is_xml_space(raw) {
-            return Ok(());
-        }
-        let kind = DecodeErrorKind::Syntax("text outside the root element".into());
-        Err(self.error_in(None, pos, kind))
+    /// Character data outside the root element (only whitespace is allowed there).
+    fn outside_root(&self, what: &str, pos: usize) -> DecodeError {
+        let kind = DecodeErrorKind::Syntax(format!("{what} outside the root element"));
+        self.error_in(None, pos, kind)
     }
 
     fn node(&self, id: NodeId) -> &Node<'a> {
@@ -1201,21 +1197,21 @@ impl Tree<'_> {
 
     /// The verbatim content of a `Data`: its text, or its raw inner XML when it has child elements.
     fn data_text(&self, id: NodeId) -> String {
+        self.content(id).to_string()
+    }
+
+    /// An element's text, or its raw inner XML when it has child elements.
+    fn content(&self, id: NodeId) -> &str {
         let node = self.node(id);
         match node.first_child {
-            Some(_) => self
-                .input
-                .get(node.content.clone())
-                .unwrap_or_default()
-                .to_string(),
-            None => node.text.to_string(),
+            Some(_) => self.input.get(node.content.clone()).unwrap_or_default(),
+            None => &node.text,
         }
     }
 
     /// The decimal number in an element (surrounding whitespace allowed).
     fn number<T: FromStr>(&self, id: NodeId, element: &'static str) -> Result<T, DecodeError> {
-        let data = self.data_text(id);
-        let text = trim_xml(&data);
+        let text = trim_xml(self.content(id));
         let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
         match text.parse() {
             Ok(n) if digits => Ok(n),
