@@ -699,6 +699,7 @@ impl<'a> Tree<'a> {
         self.error_in(None, pos, kind)
     }
 
+    // Node ids only come from `element`, so they are always in bounds whatever the input.
     fn node(&self, id: NodeId) -> &Node<'a> {
         &self.nodes[id]
     }
