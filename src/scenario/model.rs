@@ -73,6 +73,30 @@ pub struct DeviceSpec {
     #[serde(rename = "node")]
     pub nodes: Vec<NodeSpec>,
     pub ui: UiSpec,
+    /// Generic Alerts (1226) the device reports in Package 1.
+    #[serde(rename = "generic_alert")]
+    pub generic_alerts: Vec<GenericAlertSpec>,
+}
+
+/// A Generic Alert the device sends.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenericAlertSpec {
+    /// The management object node the alert is about.
+    pub source: String,
+    pub target: Option<String>,
+    /// The alert type, e.g. `org.openmobilealliance.dm.firmwareupdate.download`.
+    #[serde(rename = "type")]
+    pub alert_type: String,
+    #[serde(default = "int")]
+    pub format: String,
+    pub mark: Option<String>,
+    pub data: String,
+    pub correlator: Option<String>,
+}
+
+fn int() -> String {
+    "int".to_string()
 }
 
 impl Default for DeviceSpec {
@@ -101,6 +125,7 @@ impl Default for DeviceSpec {
             server_auth: None,
             nodes: Vec::new(),
             ui: UiSpec::default(),
+            generic_alerts: Vec::new(),
         }
     }
 }
@@ -178,6 +203,8 @@ pub struct ServerSpec {
     pub credentials: Option<AuthSpec>,
     /// When the server sends its credentials.
     pub send_credentials: SendCredentials,
+    /// The Package #0 that starts a server-initiated session (`device.initiator = "server"`).
+    pub notification: NotificationSpec,
     #[serde(rename = "package")]
     pub packages: Vec<ScriptPackage>,
 }
@@ -190,9 +217,30 @@ impl Default for ServerSpec {
             auth: None,
             credentials: None,
             send_credentials: SendCredentials::Always,
+            notification: NotificationSpec::default(),
             packages: Vec::new(),
         }
     }
+}
+
+/// How the mock server signs its notification.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotificationSpec {
+    pub ui_mode: UiModeSpec,
+    /// Sign with this secret instead of the server's own (a forged notification).
+    pub secret: Option<String>,
+}
+
+/// The notification's UI mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UiModeSpec {
+    NotSpecified,
+    #[default]
+    Background,
+    Informative,
+    UserInteraction,
 }
 
 /// A fault rule.
@@ -215,9 +263,14 @@ pub struct FaultSpec {
 pub struct Expect {
     /// How the session ended: completed, aborted-by-server, aborted-by-device, auth-failed, failed.
     pub end: Option<EndKind>,
+    /// The SessionID the device used.
+    pub session_id: Option<String>,
     /// Statuses the server received, in this order (other statuses may come between).
     #[serde(default, rename = "status")]
     pub statuses: Vec<StatusExpect>,
+    /// Alert codes the server received from the device, in this order.
+    #[serde(default)]
+    pub alerts: Vec<u16>,
     /// Results items the server received.
     #[serde(default, rename = "result")]
     pub results: Vec<ResultExpect>,
@@ -243,6 +296,7 @@ pub enum EndKind {
     AbortedByDevice,
     AuthFailed,
     Failed,
+    NotificationRejected,
 }
 
 impl EndKind {
@@ -253,6 +307,7 @@ impl EndKind {
             EndKind::AbortedByDevice => "aborted-by-device",
             EndKind::AuthFailed => "auth-failed",
             EndKind::Failed => "failed",
+            EndKind::NotificationRejected => "notification-rejected",
         }
     }
 }

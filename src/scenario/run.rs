@@ -2,12 +2,18 @@
 //! in-process transport under simulated time, then check the expectations against what happened.
 
 use super::load::LoadedScenario;
-use super::model::{AuthKind, AuthSpec, DeviceSpec, Expect, InitiatorSpec, NodeSpec, ScenarioFile};
+use super::model::{
+    AuthKind, AuthSpec, DeviceSpec, Expect, InitiatorSpec, NodeSpec, ScenarioFile, UiModeSpec,
+};
 use super::observe::{Observation, Observations};
 use crate::device::{Device, SizeLimits, User};
 use crate::faults::{FaultPlan, FaultRule, Trigger};
 use crate::server::{ClientAuthPolicy, MockServer, ServerConfig, ServerCredentials, SessionRecord};
-use crate::session::{run_session, Exchange, Initiator, SessionReport, SessionStart};
+use crate::session::{
+    accept_notification, run_session, Exchange, GenericAlert, Initiator, NotificationRejected, SessionEnd,
+    SessionReport, SessionStart,
+};
+use crate::syncml::pkg0::UiMode;
 use crate::syncml::auth::{AuthType, Secret};
 use crate::syncml::xml;
 use crate::transport::InProcess;
@@ -64,17 +70,12 @@ pub async fn run(scenario: &LoadedScenario) -> ScenarioResult {
     };
     let server = Arc::new(MockServer::new(server_config(file)));
     let transport = InProcess::new(Arc::clone(&server));
-    let start = SessionStart {
-        initiator: match file.device.initiator {
-            InitiatorSpec::Client => Initiator::Client,
-            InitiatorSpec::Server => Initiator::Server {
-                session_id: file.device.session_id,
-            },
-        },
-        server_id: Some(file.server.server_id.clone()),
-        generic_alerts: Vec::new(),
+    let report = match session_start(file, &server, &device) {
+        Ok(start) => run_session(&transport, &mut device, start, true).await,
+        Err(rejected) => SessionReport::not_started(SessionEnd::NotificationRejected {
+            reason: rejected.to_string(),
+        }),
     };
-    let report = run_session(&transport, &mut device, start, true).await;
     let records = server.records();
     result.failures = check(&file.expect, &report, &device, &records);
     if !result.failures.is_empty() {
@@ -85,6 +86,50 @@ pub async fn run(scenario: &LoadedScenario) -> ScenarioResult {
     result.transcript = render_transcript(&report.transcript);
     result.duration_ms = started.elapsed().as_millis() as u64;
     result
+}
+
+/// A client-initiated start, or the one a notification from the server asks for.
+fn session_start(
+    file: &ScenarioFile,
+    server: &MockServer,
+    device: &Device,
+) -> Result<SessionStart, NotificationRejected> {
+    match file.device.initiator {
+        InitiatorSpec::Client => Ok(SessionStart {
+            initiator: Initiator::Client,
+            server_id: Some(file.server.server_id.clone()),
+            generic_alerts: generic_alerts(file),
+        }),
+        InitiatorSpec::Server => {
+            let spec = &file.server.notification;
+            let ui_mode = match spec.ui_mode {
+                UiModeSpec::NotSpecified => UiMode::NotSpecified,
+                UiModeSpec::Background => UiMode::Background,
+                UiModeSpec::Informative => UiMode::Informative,
+                UiModeSpec::UserInteraction => UiMode::UserInteraction,
+            };
+            let bytes = server.notification(file.device.session_id, ui_mode, spec.secret.as_deref());
+            let mut start = accept_notification(device, &bytes)?;
+            start.generic_alerts = generic_alerts(file);
+            Ok(start)
+        }
+    }
+}
+
+fn generic_alerts(file: &ScenarioFile) -> Vec<GenericAlert> {
+    file.device
+        .generic_alerts
+        .iter()
+        .map(|g| GenericAlert {
+            correlator: g.correlator.clone(),
+            source_uri: g.source.clone(),
+            target_uri: g.target.clone(),
+            alert_type: g.alert_type.clone(),
+            format: g.format.clone(),
+            mark: g.mark.clone(),
+            data: g.data.clone(),
+        })
+        .collect()
 }
 
 fn auth_type(kind: AuthKind) -> AuthType {
@@ -276,7 +321,19 @@ fn check(
             ));
         }
     }
+    if let Some(want) = &expect.session_id {
+        if report.session_id != *want {
+            failures.push(format!("session id was {:?}, expected {want:?}", report.session_id));
+        }
+    }
     check_statuses(expect, records, &mut failures);
+    let mut alerts = records.iter().flat_map(|r| &r.alerts).map(|a| a.code.code());
+    for want in &expect.alerts {
+        if !alerts.by_ref().any(|code| code == *want) {
+            failures.push(format!("the server never received alert {want} (in this order)"));
+            break;
+        }
+    }
     for want in &expect.results {
         let found = records.iter().flat_map(|r| &r.results).any(|item| {
             item.source_uri() == Some(want.source.as_str())

@@ -13,6 +13,7 @@ pub use record::{ReceivedAlert, ReceivedStatus, ServerExchange, SessionRecord};
 pub use script::{ScriptCommand, ScriptPackage};
 
 use crate::syncml::auth::{AuthType, NonceSource, Secret};
+use crate::syncml::pkg0::{self, Notification, UiMode};
 use crate::transport::{HttpRequest, HttpResponse};
 use session::ServerSession;
 use std::collections::HashMap;
@@ -101,6 +102,18 @@ impl MockServer {
     pub fn handle(&self, request: &HttpRequest) -> HttpResponse {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         session::handle(&self.config, &mut state, request)
+    }
+
+    /// A Package #0 asking a device to open session `session_id`, signed with the server's
+    /// credentials and the nonce the device gave it (or with `secret_override` to sign it wrongly).
+    pub fn notification(&self, session_id: u16, ui_mode: UiMode, secret_override: Option<&str>) -> Vec<u8> {
+        let mut n = Notification::new(self.config.server_id.clone(), session_id);
+        n.ui_mode = ui_mode;
+        let (secret, nonce) = match &self.config.credentials {
+            Some(c) => (c.secret.secret.as_str(), c.nonce.as_slice()),
+            None => ("", &[][..]),
+        };
+        pkg0::build(&n, secret_override.unwrap_or(secret), nonce)
     }
 
     /// Every session so far, in the order they started.

@@ -92,6 +92,8 @@ pub enum SessionEnd {
     AuthFailed { code: StatusCode },
     /// The server's message could not be understood, or the exchange failed.
     Failed { reason: String },
+    /// The device ignored the server's notification, so no session started.
+    NotificationRejected { reason: String },
 }
 
 impl SessionEnd {
@@ -103,6 +105,7 @@ impl SessionEnd {
             SessionEnd::AbortedByDevice { .. } => "aborted-by-device",
             SessionEnd::AuthFailed { .. } => "auth-failed",
             SessionEnd::Failed { .. } => "failed",
+            SessionEnd::NotificationRejected { .. } => "notification-rejected",
         }
     }
 }
@@ -110,7 +113,9 @@ impl SessionEnd {
 impl std::fmt::Display for SessionEnd {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            SessionEnd::AbortedByDevice { reason } | SessionEnd::Failed { reason } => {
+            SessionEnd::AbortedByDevice { reason }
+            | SessionEnd::Failed { reason }
+            | SessionEnd::NotificationRejected { reason } => {
                 write!(f, "{}: {reason}", self.kind())
             }
             SessionEnd::AuthFailed { code } => write!(f, "{} ({code})", self.kind()),

@@ -27,6 +27,19 @@ pub struct SessionReport {
     pub acknowledged: Vec<Status>,
 }
 
+impl SessionReport {
+    /// The report of a session that never started.
+    pub fn not_started(end: SessionEnd) -> SessionReport {
+        SessionReport {
+            session_id: String::new(),
+            end,
+            transcript: Vec::new(),
+            violations: Vec::new(),
+            acknowledged: Vec::new(),
+        }
+    }
+}
+
 /// Run one session of `device` to its end.
 pub async fn run_session<T: Transport>(
     transport: &T,

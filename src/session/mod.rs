@@ -4,6 +4,7 @@
 mod account;
 mod client;
 mod driver;
+mod notification;
 
 pub use account::{Account, AuthEntry};
 pub use client::{
@@ -11,3 +12,4 @@ pub use client::{
     Violation, MAX_AUTH_ATTEMPTS, MAX_MESSAGES,
 };
 pub use driver::{run_session, Exchange, SessionReport};
+pub use notification::{accept_notification, NotificationRejected};
