@@ -10,11 +10,11 @@ use crate::device::{Device, SizeLimits, User};
 use crate::faults::{FaultPlan, FaultRule, Trigger};
 use crate::server::{ClientAuthPolicy, MockServer, ServerConfig, ServerCredentials, SessionRecord};
 use crate::session::{
-    accept_notification, run_session, Exchange, GenericAlert, Initiator, NotificationRejected, SessionEnd,
-    SessionReport, SessionStart,
+    accept_notification, run_session, Exchange, GenericAlert, Initiator, NotificationRejected,
+    SessionEnd, SessionReport, SessionStart,
 };
-use crate::syncml::pkg0::UiMode;
 use crate::syncml::auth::{AuthType, Secret};
+use crate::syncml::pkg0::UiMode;
 use crate::syncml::xml;
 use crate::transport::InProcess;
 use crate::tree::{self, Access, Format, Node, UriLimits};
@@ -108,7 +108,8 @@ fn session_start(
                 UiModeSpec::Informative => UiMode::Informative,
                 UiModeSpec::UserInteraction => UiMode::UserInteraction,
             };
-            let bytes = server.notification(file.device.session_id, ui_mode, spec.secret.as_deref());
+            let bytes =
+                server.notification(file.device.session_id, ui_mode, spec.secret.as_deref());
             let mut start = accept_notification(device, &bytes)?;
             start.generic_alerts = generic_alerts(file);
             Ok(start)
@@ -323,14 +324,22 @@ fn check(
     }
     if let Some(want) = &expect.session_id {
         if report.session_id != *want {
-            failures.push(format!("session id was {:?}, expected {want:?}", report.session_id));
+            failures.push(format!(
+                "session id was {:?}, expected {want:?}",
+                report.session_id
+            ));
         }
     }
     check_statuses(expect, records, &mut failures);
-    let mut alerts = records.iter().flat_map(|r| &r.alerts).map(|a| a.code.code());
+    let mut alerts = records
+        .iter()
+        .flat_map(|r| &r.alerts)
+        .map(|a| a.code.code());
     for want in &expect.alerts {
         if !alerts.by_ref().any(|code| code == *want) {
-            failures.push(format!("the server never received alert {want} (in this order)"));
+            failures.push(format!(
+                "the server never received alert {want} (in this order)"
+            ));
             break;
         }
     }

@@ -106,7 +106,12 @@ impl MockServer {
 
     /// A Package #0 asking a device to open session `session_id`, signed with the server's
     /// credentials and the nonce the device gave it (or with `secret_override` to sign it wrongly).
-    pub fn notification(&self, session_id: u16, ui_mode: UiMode, secret_override: Option<&str>) -> Vec<u8> {
+    pub fn notification(
+        &self,
+        session_id: u16,
+        ui_mode: UiMode,
+        secret_override: Option<&str>,
+    ) -> Vec<u8> {
         let mut n = Notification::new(self.config.server_id.clone(), session_id);
         n.ui_mode = ui_mode;
         let (secret, nonce) = match &self.config.credentials {

@@ -13,3 +13,6 @@ pub use client::{
 };
 pub use driver::{run_session, Exchange, SessionReport};
 pub use notification::{accept_notification, NotificationRejected};
+
+#[cfg(test)]
+mod tests;

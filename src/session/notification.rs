@@ -23,7 +23,10 @@ pub enum NotificationRejected {
 }
 
 /// Check a notification and say how the session it asks for starts.
-pub fn accept_notification(device: &Device, bytes: &[u8]) -> Result<SessionStart, NotificationRejected> {
+pub fn accept_notification(
+    device: &Device,
+    bytes: &[u8],
+) -> Result<SessionStart, NotificationRejected> {
     let parsed = pkg0::parse(bytes).map_err(NotificationRejected::Malformed)?;
     let server_id = parsed.notification.server_id.clone();
     let account = Account::find(&device.tree, Some(&server_id))
@@ -41,7 +44,9 @@ pub fn accept_notification(device: &Device, bytes: &[u8]) -> Result<SessionStart
         }
     }
     Ok(SessionStart {
-        initiator: Initiator::Server { session_id: parsed.notification.session_id },
+        initiator: Initiator::Server {
+            session_id: parsed.notification.session_id,
+        },
         server_id: Some(server_id),
         generic_alerts: Vec::new(),
     })

@@ -1,0 +1,342 @@
+//! The client session without sockets: server messages are built by hand and fed to the state
+//! machine, and the client messages it answers with are decoded and checked.
+
+use super::*;
+use crate::device::Device;
+use crate::scenario::load::parse;
+use crate::scenario::run::build_device;
+use crate::syncml::auth::{self, AuthType, HmacHeader, Secret};
+use crate::syncml::{
+    xml, Alert, AlertCode, CmdName, Command, Exec, Get, Item, Location, Status, StatusCode,
+    SyncBody, SyncHdr, SyncMl, VER_DTD, VER_PROTO,
+};
+use crate::transport::HttpResponse;
+use std::path::Path;
+
+const SERVER: &str = "https://dm.dmsim.test/dm";
+
+fn device(extra: &str) -> Device {
+    let text = format!("name = \"t\"\n{extra}");
+    let scenario = parse(Path::new("t.toml"), &text).expect("valid scenario");
+    build_device(&scenario.file).expect("device")
+}
+
+fn start(device: &mut Device) -> (ClientSession, SyncMl, Outgoing) {
+    let (session, out) = ClientSession::start(device, SessionStart::default()).expect("account");
+    let msg = xml::decode(&out.request.body).expect("client message decodes");
+    (session, msg, out)
+}
+
+fn hdr_status(client: &SyncMl, code: StatusCode) -> Command {
+    Command::Status(Status {
+        cmd_id: "1".into(),
+        msg_ref: client.hdr.msg_id.clone(),
+        cmd_ref: "0".into(),
+        cmd: CmdName::SyncHdr,
+        target_refs: vec![SERVER.into()],
+        source_refs: vec![client.hdr.source.loc_uri.clone()],
+        cred: None,
+        chal: None,
+        code,
+        items: Vec::new(),
+    })
+}
+
+fn server_msg(client: &SyncMl, msg_id: &str, commands: Vec<Command>, final_flag: bool) -> SyncMl {
+    SyncMl {
+        hdr: SyncHdr {
+            ver_dtd: VER_DTD.into(),
+            ver_proto: VER_PROTO.into(),
+            session_id: client.hdr.session_id.clone(),
+            msg_id: msg_id.into(),
+            target: Location::uri(client.hdr.source.loc_uri.clone()),
+            source: Location::uri(SERVER),
+            resp_uri: None,
+            no_resp: false,
+            cred: None,
+            meta: None,
+        },
+        body: SyncBody {
+            commands,
+            final_flag,
+        },
+    }
+}
+
+fn response(msg: &SyncMl) -> HttpResponse {
+    HttpResponse {
+        status: 200,
+        content_type: crate::syncml::CONTENT_TYPE_XML.into(),
+        hmac: None,
+        body: xml::encode(msg),
+    }
+}
+
+fn get(id: &str, uri: &str) -> Command {
+    Command::Get(Get {
+        cmd_id: id.into(),
+        items: vec![Item {
+            target: Some(Location::uri(uri)),
+            ..Item::default()
+        }],
+        ..Get::default()
+    })
+}
+
+fn sent(step: Step) -> (SyncMl, Outgoing) {
+    match step {
+        Step::Send(out) => (xml::decode(&out.request.body).expect("decodes"), out),
+        other => panic!("expected a message to send, got {other:?}"),
+    }
+}
+
+fn statuses(msg: &SyncMl) -> Vec<(CmdName, u16)> {
+    msg.body
+        .commands
+        .iter()
+        .filter_map(|c| match c {
+            Command::Status(s) => Some((s.cmd.clone(), s.code.code())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn package1_has_alert_1201_devinfo_credentials_and_final() {
+    let mut d = device("[device.auth]\ntype = \"basic\"\nname = \"u\"\nsecret = \"p\"\n");
+    let (session, msg, out) = start(&mut d);
+    assert_eq!(out.request.url, SERVER);
+    assert_eq!(msg.hdr.session_id, session.session_id());
+    assert_eq!(msg.hdr.msg_id, "1");
+    assert_eq!(msg.hdr.source.loc_uri, "IMEI:356938035643809");
+    assert_eq!(
+        msg.hdr.cred.as_ref().map(|c| c.data.as_str()),
+        Some(auth::basic("u", "p").as_str())
+    );
+    assert!(
+        matches!(&msg.body.commands[0], Command::Alert(a) if a.code == AlertCode::ClientInitiatedMgmt)
+    );
+    let Command::Replace(devinfo) = &msg.body.commands[1] else {
+        panic!("no DevInfo Replace")
+    };
+    let uris: Vec<_> = devinfo.items.iter().filter_map(Item::source_uri).collect();
+    assert_eq!(
+        uris[..5],
+        [
+            "./DevInfo/DevId",
+            "./DevInfo/Man",
+            "./DevInfo/Mod",
+            "./DevInfo/DmV",
+            "./DevInfo/Lang"
+        ]
+    );
+    assert!(msg.body.final_flag);
+    let meta = msg.hdr.meta.as_ref().expect("size limits announced");
+    assert_eq!(meta.max_msg_size, Some(16 * 1024));
+}
+
+#[test]
+fn a_212_stops_credentials_and_commands_are_answered_with_status_then_results() {
+    let mut d = device("[device.auth]\ntype = \"basic\"\nname = \"u\"\nsecret = \"p\"\n");
+    let (mut session, pkg1, _) = start(&mut d);
+    let pkg2 = server_msg(
+        &pkg1,
+        "1",
+        vec![
+            hdr_status(&pkg1, StatusCode::AuthAccepted),
+            get("2", "./DevInfo/Mod"),
+        ],
+        true,
+    );
+    let (pkg3, _) = sent(session.receive(&mut d, &response(&pkg2)));
+    assert!(pkg3.hdr.cred.is_none(), "no credentials after 212");
+    assert_eq!(pkg3.hdr.msg_id, "2");
+    assert_eq!(
+        statuses(&pkg3),
+        [(CmdName::SyncHdr, 200), (CmdName::Get, 200)]
+    );
+    let Some(Command::Results(r)) = pkg3.body.commands.get(2) else {
+        panic!("Results after the Status")
+    };
+    assert_eq!((r.cmd_ref.as_str(), r.msg_ref.as_deref()), ("2", Some("1")));
+    assert_eq!(r.items[0].data_text().as_deref(), Some("SIM-1"));
+    let pkg4 = server_msg(&pkg3, "2", vec![hdr_status(&pkg3, StatusCode::Ok)], true);
+    assert_eq!(
+        session.receive(&mut d, &response(&pkg4)),
+        Step::Done(SessionEnd::Completed)
+    );
+    assert!(session.violations().is_empty());
+}
+
+#[test]
+fn a_challenge_restarts_package1_with_the_new_nonce_until_the_device_gives_up() {
+    let mut d =
+        device("[device.auth]\ntype = \"md5\"\nname = \"u\"\nsecret = \"p\"\nnonce = \"old\"\n");
+    let (mut session, mut client, _) = start(&mut d);
+    for attempt in 1..=MAX_AUTH_ATTEMPTS {
+        let nonce = format!("nonce-{attempt}");
+        let Command::Status(mut s) = hdr_status(&client, StatusCode::InvalidCredentials) else {
+            unreachable!()
+        };
+        s.chal = Some(auth::challenge(AuthType::Md5, nonce.as_bytes()));
+        let reply = server_msg(
+            &client,
+            &attempt.to_string(),
+            vec![Command::Status(s)],
+            true,
+        );
+        let step = session.receive(&mut d, &response(&reply));
+        if attempt == MAX_AUTH_ATTEMPTS {
+            assert_eq!(
+                step,
+                Step::Done(SessionEnd::AuthFailed {
+                    code: StatusCode::InvalidCredentials
+                })
+            );
+            break;
+        }
+        let (next, _) = sent(step);
+        assert_eq!(next.hdr.session_id, client.hdr.session_id);
+        assert_eq!(next.hdr.msg_id, (attempt + 1).to_string());
+        let cred = next.hdr.cred.as_ref().expect("credentials again");
+        assert_eq!(cred.data, auth::md5_digest("u", "p", nonce.as_bytes()));
+        assert!(
+            matches!(&next.body.commands[0], Command::Alert(a) if a.code == AlertCode::ClientInitiatedMgmt)
+        );
+        client = next;
+    }
+}
+
+#[test]
+fn hmac_signs_the_exact_body_of_every_message() {
+    let mut d =
+        device("[device.auth]\ntype = \"hmac\"\nname = \"u\"\nsecret = \"p\"\nnonce = \"n1\"\n");
+    let (mut session, pkg1, out) = start(&mut d);
+    assert!(pkg1.hdr.cred.is_none(), "HMAC never goes in Cred");
+    let header = HmacHeader::parse(out.request.hmac.as_deref().expect("header")).expect("parses");
+    auth::check_hmac(&header, &Secret::new("u", "p"), b"n1", &out.request.body).expect("valid MAC");
+    let Command::Status(mut s) = hdr_status(&pkg1, StatusCode::Ok) else {
+        unreachable!()
+    };
+    s.chal = Some(auth::challenge(AuthType::Hmac, b"n2"));
+    let pkg2 = server_msg(
+        &pkg1,
+        "1",
+        vec![Command::Status(s), get("2", "./DevInfo/Lang")],
+        true,
+    );
+    let (_, out) = sent(session.receive(&mut d, &response(&pkg2)));
+    let header = HmacHeader::parse(out.request.hmac.as_deref().expect("header")).expect("parses");
+    auth::check_hmac(&header, &Secret::new("u", "p"), b"n2", &out.request.body)
+        .expect("MAC on the new nonce");
+}
+
+#[test]
+fn resp_uri_is_followed_and_a_message_without_final_asks_for_the_next_one() {
+    let mut d = device("");
+    let (mut session, pkg1, _) = start(&mut d);
+    let mut pkg2 = server_msg(
+        &pkg1,
+        "1",
+        vec![hdr_status(&pkg1, StatusCode::Ok), get("2", "./DevInfo/Mod")],
+        false,
+    );
+    pkg2.hdr.resp_uri = Some("https://dm.dmsim.test/dm?s=42".into());
+    let (reply, out) = sent(session.receive(&mut d, &response(&pkg2)));
+    assert_eq!(out.request.url, "https://dm.dmsim.test/dm?s=42");
+    assert_eq!(reply.hdr.target.loc_uri, "https://dm.dmsim.test/dm?s=42");
+    assert!(
+        !reply.body.final_flag,
+        "no Final before the server's package is complete"
+    );
+    assert!(
+        matches!(reply.body.commands.last(), Some(Command::Alert(a)) if a.code == AlertCode::NextMessage)
+    );
+}
+
+#[test]
+fn broken_server_messages_end_the_session_with_a_reason() {
+    let mut d = device("");
+    let (mut session, pkg1, _) = start(&mut d);
+    let garbage = HttpResponse {
+        body: b"<SyncML><SyncHdr>".to_vec(),
+        ..response(&pkg1)
+    };
+    assert!(
+        matches!(session.receive(&mut d, &garbage), Step::Done(SessionEnd::Failed { reason }) if reason.contains("undecodable"))
+    );
+
+    let (mut session, pkg1, _) = start(&mut d);
+    let mut other = server_msg(&pkg1, "1", vec![hdr_status(&pkg1, StatusCode::Ok)], true);
+    other.hdr.session_id = "999".into();
+    assert!(
+        matches!(session.receive(&mut d, &response(&other)), Step::Done(SessionEnd::Failed { reason }) if reason.contains("999"))
+    );
+}
+
+#[test]
+fn protocol_slips_are_recorded_as_violations() {
+    let mut d = device("");
+    let (mut session, pkg1, _) = start(&mut d);
+    let pkg2 = server_msg(&pkg1, "1", vec![get("1", "./DevInfo/Mod")], true);
+    let _ = sent(session.receive(&mut d, &response(&pkg2)));
+    assert_eq!(session.violations().len(), 1);
+    assert!(session.violations()[0]
+        .rule
+        .contains("no Status for the client's SyncHdr"));
+}
+
+#[test]
+fn the_server_abort_ends_without_an_answer_and_no_resp_suppresses_the_status() {
+    let mut d = device("[[device.node]]\nuri = \"./Vendor/Op\"\nformat = \"node\"\naccess = [\"Exec\", \"Get\"]\nacl = \"Exec=*\"\n");
+    let (mut session, pkg1, _) = start(&mut d);
+    let exec = Command::Exec(Exec {
+        cmd_id: "2".into(),
+        no_resp: true,
+        items: vec![Item {
+            target: Some(Location::uri("./Vendor/Op")),
+            ..Item::default()
+        }],
+        ..Exec::default()
+    });
+    let pkg2 = server_msg(
+        &pkg1,
+        "1",
+        vec![hdr_status(&pkg1, StatusCode::Ok), exec],
+        true,
+    );
+    let (pkg3, _) = sent(session.receive(&mut d, &response(&pkg2)));
+    assert_eq!(statuses(&pkg3), [(CmdName::SyncHdr, 200)]);
+    assert_eq!(d.records.execs.len(), 1, "executed even without a Status");
+    let abort = Command::Alert(Alert {
+        cmd_id: "2".into(),
+        no_resp: false,
+        cred: None,
+        code: AlertCode::SessionAbort,
+        correlator: None,
+        items: Vec::new(),
+    });
+    let pkg4 = server_msg(
+        &pkg3,
+        "2",
+        vec![hdr_status(&pkg3, StatusCode::Ok), abort],
+        true,
+    );
+    assert_eq!(
+        session.receive(&mut d, &response(&pkg4)),
+        Step::Done(SessionEnd::AbortedByServer)
+    );
+}
+
+#[test]
+fn a_device_without_an_account_cannot_start() {
+    let mut d = device("");
+    let start = SessionStart {
+        server_id: Some("nobody".into()),
+        ..SessionStart::default()
+    };
+    assert_eq!(
+        ClientSession::start(&mut d, start).err(),
+        Some(StartError::NoAccount(Some("nobody".into())))
+    );
+}
