@@ -395,6 +395,11 @@ fn check(
             failures.push(format!("device executed {execs:?}, expected {want:?}"));
         }
     }
+    // The simulated device must never break the protocol itself: what the server saw is checked
+    // in every scenario.
+    for rule in records.iter().flat_map(|r| &r.violations) {
+        failures.push(format!("the device broke a protocol rule: {rule}"));
+    }
     if expect.no_violations && !report.violations.is_empty() {
         for v in &report.violations {
             failures.push(format!(

@@ -46,6 +46,8 @@ pub struct SessionRecord {
     /// The DevInfo items of Package 1.
     pub devinfo: Vec<Item>,
     pub client_authenticated: bool,
+    /// Protocol rules the device broke, as the server saw them.
+    pub violations: Vec<String>,
     pub ended: bool,
     pub exchanges: Vec<ServerExchange>,
 }

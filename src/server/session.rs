@@ -31,8 +31,11 @@ pub(super) struct ServerSession {
     challenged: bool,
     /// The nonce the device wants the server's next credentials to use.
     server_nonce: Vec<u8>,
-    /// Management commands of the last message, to send again after a device challenge.
-    last_commands: Vec<Command>,
+    /// Management commands of the last message as sent: each needs a Status from the device, and
+    /// they go again after a device challenge.
+    last_sent: Vec<Command>,
+    /// MsgID of the device's last message.
+    last_client_msg: Option<u64>,
 }
 
 pub(super) fn handle(
@@ -66,6 +69,7 @@ pub(super) fn handle(
     };
     let (hdr_code, chal) = authenticate(config, state, index, &msg, request);
     let session = &mut state.sessions[index];
+    session.check_device(&msg);
     session.record_commands(&msg);
     let body = session.next_body(config, &msg, hdr_code, chal);
     let response = session.respond(config, &msg, body);
@@ -153,8 +157,50 @@ impl ServerSession {
                 .as_ref()
                 .map(|c| c.nonce.clone())
                 .unwrap_or_default(),
-            last_commands: Vec::new(),
+            last_sent: Vec::new(),
+            last_client_msg: None,
         }
+    }
+
+    /// Check the device's message against the rules a server can see: MsgIDs count up by one, and
+    /// every command of the server's last message has a Status.
+    fn check_device(&mut self, msg: &SyncMl) {
+        match (msg.hdr.msg_id.trim().parse::<u64>(), self.last_client_msg) {
+            (Ok(id), Some(last)) if id != last + 1 => {
+                self.violation(format!("device MsgID {id} does not follow {last}"))
+            }
+            (Err(_), _) => {
+                self.violation(format!("device MsgID {:?} is not a number", msg.hdr.msg_id))
+            }
+            _ => {}
+        }
+        self.last_client_msg = msg.hdr.msg_id.trim().parse().ok().or(self.last_client_msg);
+        let Some(server_msg) = self.next_msg_id.checked_sub(1).filter(|&n| n > 0) else {
+            return;
+        };
+        let server_msg = server_msg.to_string();
+        let unanswered: Vec<String> = self
+            .last_sent
+            .iter()
+            .filter(|c| !c.no_resp())
+            .filter(|c| {
+                !msg.body.commands.iter().any(|r| {
+                    matches!(r, Command::Status(s) if s.cmd_ref == c.cmd_id() && s.msg_ref == server_msg)
+                })
+            })
+            .map(|c| format!("{} {}", c.name(), c.cmd_id()))
+            .collect();
+        if !unanswered.is_empty() {
+            self.violation(format!(
+                "no Status for {} of server message {server_msg}",
+                unanswered.join(", ")
+            ));
+        }
+    }
+
+    fn violation(&mut self, rule: String) {
+        tracing::debug!(device = %self.record.device, %rule, "device protocol violation");
+        self.record.violations.push(rule);
     }
 
     /// Keep what the device sent.
@@ -231,12 +277,11 @@ impl ServerSession {
             {
                 self.server_nonce = nonce;
             }
-            body.extend(self.last_commands.iter().cloned());
+            body.extend(self.last_sent.iter().cloned());
             return body;
         }
         let Some(package) = config.packages.get(self.next_package) else {
             self.record.ended = true;
-            self.last_commands.clear();
             return body;
         };
         self.next_package += 1;
@@ -253,7 +298,6 @@ impl ServerSession {
         {
             self.record.ended = true;
         }
-        self.last_commands = commands.clone();
         body.extend(commands);
         body
     }
@@ -285,6 +329,11 @@ impl ServerSession {
         for cmd in &mut commands {
             renumber(cmd, &mut id);
         }
+        self.last_sent = commands
+            .iter()
+            .filter(|c| !matches!(c, Command::Status(_) | Command::Results(_)))
+            .cloned()
+            .collect();
         let msg_id = self.next_msg_id.to_string();
         self.next_msg_id += 1;
         let creds = config.credentials.as_ref().filter(|c| match c.send {

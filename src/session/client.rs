@@ -283,7 +283,8 @@ impl ClientSession {
             return Step::Done(SessionEnd::Completed);
         }
         if self.received >= MAX_MESSAGES {
-            return self.abort(device, &msg, hdr_code, "the server never ended the session");
+            let codes = (hdr_code, StatusCode::NotExecuted);
+            return self.abort(device, &msg, codes, "the server never ended the session");
         }
         let server_id = self.account.server_id.clone();
         let mut exec = Executor::new(device, &server_id, &msg.hdr.msg_id);
@@ -434,7 +435,12 @@ impl ClientSession {
         chal: Option<Chal>,
     ) -> Step {
         if self.server_failures >= MAX_AUTH_ATTEMPTS {
-            return self.abort(device, msg, code, "the server failed to authenticate");
+            return self.abort(
+                device,
+                msg,
+                (code, code),
+                "the server failed to authenticate",
+            );
         }
         let mut body = vec![Command::Status(hdr_status(msg, code, chal))];
         body.extend(
@@ -447,12 +453,24 @@ impl ClientSession {
         Step::Send(self.message(device, body, true, Duration::ZERO))
     }
 
-    /// End the session from the device side with Alert 1223.
-    fn abort(&mut self, device: &mut Device, msg: &SyncMl, code: StatusCode, reason: &str) -> Step {
-        let body = vec![
-            Command::Status(hdr_status(msg, code, None)),
-            alert_command(AlertCode::SessionAbort),
-        ];
+    /// End the session from the device side with Alert 1223, answering the server's SyncHdr and
+    /// (unexecuted) commands with the given codes.
+    fn abort(
+        &mut self,
+        device: &mut Device,
+        msg: &SyncMl,
+        (hdr_code, cmd_code): (StatusCode, StatusCode),
+        reason: &str,
+    ) -> Step {
+        let mut body = vec![Command::Status(hdr_status(msg, hdr_code, None))];
+        body.extend(
+            msg.body
+                .commands
+                .iter()
+                .filter(|c| answerable(c))
+                .map(|c| Command::Status(plain_status(&msg.hdr.msg_id, c, cmd_code))),
+        );
+        body.push(alert_command(AlertCode::SessionAbort));
         let out = self.message(device, body, true, Duration::ZERO);
         Step::SendAndEnd(
             out,
