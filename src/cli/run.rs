@@ -1,0 +1,72 @@
+//! `dmsim run`: scenario files in, a summary, JSON and JUnit reports out.
+
+use anyhow::Context;
+use dmsim::scenario::{self, report};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Scenario files or directories.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Write the JSON report (what was observed) to this file.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Write a JUnit XML report to this file.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Only print failures and the totals.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let loaded = match scenario::discover(&args.paths)
+        .and_then(|files| files.iter().map(|f| scenario::load(f)).collect::<Result<Vec<_>, _>>())
+    {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("dmsim: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let outcome = scenario::run_all(&loaded)
+        .context("cannot start the runtime")
+        .and_then(|results| {
+            write_reports(&args, &results)?;
+            Ok(results)
+        });
+    let results = match outcome {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("dmsim: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let text = report::human(&results);
+    if args.quiet {
+        for line in text.lines().filter(|l| !l.starts_with("PASS")) {
+            println!("{line}");
+        }
+    } else {
+        print!("{text}");
+    }
+    if report::Summary::of(&results).all_passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn write_reports(args: &Args, results: &[scenario::ScenarioResult]) -> anyhow::Result<()> {
+    if let Some(path) = &args.json {
+        std::fs::write(path, report::json(results))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if let Some(path) = &args.junit {
+        std::fs::write(path, report::junit(results))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
