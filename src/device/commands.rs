@@ -20,7 +20,7 @@ use std::time::Duration;
 /// What processing a server message produced.
 #[derive(Debug, Clone, Default)]
 pub struct Processed {
-    /// Status and Results commands, CmdIDs not yet assigned.
+    /// Status and Results commands (and device alerts such as 1225), CmdIDs not yet assigned.
     pub replies: Vec<Command>,
     /// Simulated time the device spent (user prompts).
     pub elapsed: Duration,
@@ -33,6 +33,8 @@ pub struct Executor<'d> {
     device: &'d mut Device,
     server_id: &'d str,
     msg_ref: &'d str,
+    /// The server's MaxObjSize: a Get whose result is larger answers 413.
+    peer_max_obj: Option<u64>,
     out: Processed,
 }
 
@@ -43,8 +45,37 @@ impl<'d> Executor<'d> {
             device,
             server_id,
             msg_ref,
+            peer_max_obj: None,
             out: Processed::default(),
         }
+    }
+
+    /// Refuse (413) Results larger than the server's MaxObjSize.
+    pub fn with_peer_max_obj(mut self, max: Option<u64>) -> Executor<'d> {
+        self.peer_max_obj = max;
+        self
+    }
+
+    /// The device this executor works on.
+    pub fn device(&mut self) -> &mut Device {
+        self.device
+    }
+
+    /// A user answer stopped the package: later commands answer 215.
+    pub fn is_stopped(&self) -> bool {
+        self.out.stopped
+    }
+
+    /// Answer a command with a status without executing it (large-object chunks, refusals).
+    pub fn answer(&mut self, cmd: &Command, code: StatusCode) {
+        if !cmd.no_resp() {
+            self.push(status(self.msg_ref, cmd, code, cmd.items().first()));
+        }
+    }
+
+    /// Queue a command of the device's own (e.g. Alert 1225) after the replies so far.
+    pub fn send(&mut self, cmd: Command) {
+        self.out.replies.push(cmd);
     }
 
     /// Execute one command and queue its replies.
@@ -149,7 +180,22 @@ impl<'d> Executor<'d> {
     }
 
     fn get(&mut self, cmd: &Command, item: &Item) -> bool {
+        let too_large = |items: &[Item]| {
+            self.peer_max_obj.is_some_and(|max| {
+                items.iter().any(|i| {
+                    i.data
+                        .as_ref()
+                        .is_some_and(|d| d.as_bytes().len() as u64 > max)
+                })
+            })
+        };
         match self.device.tree.get(self.server_id, item) {
+            Ok(result_items) if too_large(&result_items) => self.push(status(
+                self.msg_ref,
+                cmd,
+                StatusCode::RequestEntityTooLarge,
+                Some(item),
+            )),
             Ok(result_items) => {
                 self.push(status(self.msg_ref, cmd, StatusCode::Ok, Some(item)));
                 self.out.replies.push(Command::Results(Results {

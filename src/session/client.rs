@@ -25,6 +25,8 @@
 use super::account::{Account, AuthEntry};
 use crate::device::{Device, Executor};
 use crate::syncml::auth::{self, AuthType, HmacHeader};
+use crate::syncml::large_object::{self, Chunk};
+use crate::syncml::outbox::Outbox;
 use crate::syncml::{
     xml, Alert, AlertCode, Chal, CmdName, Command, Data, Item, ItemCommand, Location, Meta, Status,
     StatusCode, SyncBody, SyncHdr, SyncMl, CONTENT_TYPE_XML, VER_DTD, VER_PROTO,
@@ -175,6 +177,13 @@ pub struct ClientSession {
     received: u32,
     violations: Vec<Violation>,
     acknowledged: Vec<Status>,
+    /// The rest of the device's current package, when it did not fit one message.
+    outbox: Outbox,
+    /// A large object the server is sending.
+    incoming: Option<large_object::Pending>,
+    /// The server's MaxMsgSize (0: not given, no limit) and MaxObjSize.
+    server_max_msg: usize,
+    server_max_obj: Option<u64>,
 }
 
 /// Why a session could not start.
@@ -227,6 +236,10 @@ impl ClientSession {
             received: 0,
             violations: Vec::new(),
             acknowledged: Vec::new(),
+            outbox: Outbox::default(),
+            incoming: None,
+            server_max_msg: 0,
+            server_max_obj: None,
         };
         let body = session.package1.clone();
         let out = session.message(&*device, body, true, Duration::ZERO);
@@ -275,11 +288,13 @@ impl ClientSession {
         if !hdr_code.is_success() {
             return self.refuse_server(device, &msg, hdr_code, chal);
         }
-        let management = msg.body.commands.iter().any(|c| {
-            !matches!(c, Command::Status(_) | Command::Results(_))
-                && !matches!(c, Command::Alert(a) if a.code == AlertCode::NextMessage)
-        });
-        if !management && msg.body.final_flag {
+        self.take_limits(&msg);
+        let asks_next = msg.body.commands.iter().any(is_next_message);
+        let management =
+            msg.body.commands.iter().any(|c| {
+                !matches!(c, Command::Status(_) | Command::Results(_)) && !is_next_message(c)
+            });
+        if !management && msg.body.final_flag && self.outbox.is_empty() && !asks_next {
             return Step::Done(SessionEnd::Completed);
         }
         if self.received >= MAX_MESSAGES {
@@ -287,17 +302,73 @@ impl ClientSession {
             return self.abort(device, &msg, codes, "the server never ended the session");
         }
         let server_id = self.account.server_id.clone();
-        let mut exec = Executor::new(device, &server_id, &msg.hdr.msg_id);
+        let max_obj = Some(device.limits.max_obj_size);
+        let mut exec = Executor::new(device, &server_id, &msg.hdr.msg_id)
+            .with_peer_max_obj(self.server_max_obj);
         for cmd in msg.body.commands.iter().filter(|c| !is_next_message(c)) {
-            exec.run(cmd);
+            self.feed(&mut exec, cmd, max_obj);
+        }
+        if msg.body.final_flag {
+            if let Some(pending) = self.incoming.take() {
+                exec.send(pending.no_end_of_data());
+            }
         }
         let processed = exec.finish();
-        let mut body = vec![Command::Status(hdr_status(&msg, hdr_code, None))];
-        body.extend(processed.replies);
-        if !msg.body.final_flag {
-            body.push(alert_command(AlertCode::NextMessage));
+        self.outbox.extend(processed.replies);
+        // The server's package goes on: answer what fits and ask for its next message.
+        let server_continues = !msg.body.final_flag && !asks_next;
+        let mut reply = self.envelope(
+            device,
+            vec![Command::Status(hdr_status(&msg, hdr_code, None))],
+            false,
+        );
+        if server_continues {
+            reply
+                .body
+                .commands
+                .push(alert_command(AlertCode::NextMessage));
         }
-        Step::Send(self.message(device, body, msg.body.final_flag, processed.elapsed))
+        let more = self.outbox.fill(&mut reply, self.server_max_msg, &measure);
+        if server_continues {
+            let next = reply.body.commands.remove(1);
+            reply.body.commands.push(next);
+        }
+        reply.body.final_flag = !server_continues && !more;
+        Step::Send(self.seal(device, reply, processed.elapsed))
+    }
+
+    /// A command of the server, through large-object reassembly to the executor.
+    fn feed(&mut self, exec: &mut Executor<'_>, cmd: &Command, max_obj: Option<u64>) {
+        if exec.is_stopped() {
+            exec.run(cmd);
+            return;
+        }
+        loop {
+            match large_object::feed(&mut self.incoming, cmd, max_obj) {
+                Chunk::Whole => exec.run(cmd),
+                Chunk::Complete(whole) => exec.run(&whole),
+                Chunk::Buffered => exec.answer(cmd, StatusCode::ChunkAccepted),
+                Chunk::SizeMismatch => exec.answer(cmd, StatusCode::SizeMismatch),
+                Chunk::TooLarge => exec.answer(cmd, StatusCode::RequestEntityTooLarge),
+                Chunk::Abandoned(pending) => {
+                    exec.send(pending.no_end_of_data());
+                    continue;
+                }
+            }
+            return;
+        }
+    }
+
+    /// The server's MaxMsgSize and MaxObjSize, when its SyncHdr gives them.
+    fn take_limits(&mut self, msg: &SyncMl) {
+        if let Some(meta) = &msg.hdr.meta {
+            if let Some(size) = meta.max_msg_size {
+                self.server_max_msg = usize::try_from(size).unwrap_or(usize::MAX);
+            }
+            if meta.max_obj_size.is_some() {
+                self.server_max_obj = meta.max_obj_size;
+            }
+        }
     }
 
     /// React to the server's Status for our SyncHdr: `Some` when the session restarts or ends.
@@ -502,28 +573,30 @@ impl ClientSession {
     fn message(
         &mut self,
         device: &Device,
-        mut commands: Vec<Command>,
+        commands: Vec<Command>,
         final_flag: bool,
         delay: Duration,
     ) -> Outgoing {
-        let msg_id = self.next_msg_id.to_string();
-        self.next_msg_id += 1;
-        for (n, cmd) in commands.iter_mut().enumerate() {
-            *cmd.cmd_id_mut() = (n + 1).to_string();
-        }
+        let msg = self.envelope(device, commands, final_flag);
+        self.seal(device, msg, delay)
+    }
+
+    /// A client message around `commands`, with the credentials due (not numbered yet).
+    fn envelope(&self, device: &Device, commands: Vec<Command>, final_flag: bool) -> SyncMl {
         let client = self.account.client.as_ref();
-        let nonce = client.map(|c| device.tree.value(&c.data_uri).unwrap_or_default().to_vec());
-        let send_cred = self.client_state == ClientAuthState::Unconfirmed;
-        let cred = match (client, &nonce) {
-            (Some(c), Some(n)) if send_cred => auth::make_cred(c.kind, &c.secret, n),
+        let cred = match client {
+            Some(c) if self.client_state == ClientAuthState::Unconfirmed => {
+                let nonce = device.tree.value(&c.data_uri).unwrap_or_default();
+                auth::make_cred(c.kind, &c.secret, nonce)
+            }
             _ => None,
         };
-        let msg = SyncMl {
+        SyncMl {
             hdr: SyncHdr {
                 ver_dtd: VER_DTD.to_string(),
                 ver_proto: VER_PROTO.to_string(),
                 session_id: self.session_id.clone(),
-                msg_id: msg_id.clone(),
+                msg_id: self.next_msg_id.to_string(),
                 target: Location::uri(self.url.clone()),
                 source: Location {
                     loc_uri: device.dev_id().to_string(),
@@ -542,20 +615,27 @@ impl ClientSession {
                 commands,
                 final_flag,
             },
-        };
+        }
+    }
+
+    /// Number the message and its commands, encode it and sign it when HMAC is in use.
+    fn seal(&mut self, device: &Device, mut msg: SyncMl, delay: Duration) -> Outgoing {
+        msg.hdr.msg_id = self.next_msg_id.to_string();
+        self.next_msg_id += 1;
+        for (n, cmd) in msg.body.commands.iter_mut().enumerate() {
+            *cmd.cmd_id_mut() = (n + 1).to_string();
+        }
         let body = xml::encode(&msg);
-        let hmac = match (client, &nonce) {
-            (Some(c), Some(n)) if c.kind == AuthType::Hmac => Some(
-                HmacHeader {
-                    algorithm: Some("MD5".to_string()),
-                    username: c.secret.name.clone(),
-                    mac: auth::hmac_mac(&c.secret.name, &c.secret.secret, n, &body),
-                }
-                .to_string(),
-            ),
-            _ => None,
-        };
-        self.last_msg_id = msg_id;
+        let hmac = self
+            .account
+            .client
+            .as_ref()
+            .filter(|c| c.kind == AuthType::Hmac)
+            .map(|c| {
+                let nonce = device.tree.value(&c.data_uri).unwrap_or_default();
+                HmacHeader::sign(&c.secret, nonce, &body).to_string()
+            });
+        self.last_msg_id = msg.hdr.msg_id;
         Outgoing {
             request: HttpRequest {
                 url: self.url.clone(),
@@ -566,6 +646,11 @@ impl ClientSession {
             delay,
         }
     }
+}
+
+/// Encoded size of a message whose CmdIDs are not assigned yet (up to 4 digits each are allowed for).
+pub(super) fn measure(msg: &SyncMl) -> usize {
+    xml::encode(msg).len() + 4 * msg.body.commands.len()
 }
 
 fn failed(reason: String) -> SessionEnd {

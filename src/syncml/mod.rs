@@ -4,7 +4,9 @@
 
 mod alert;
 pub mod auth;
+pub mod large_object;
 mod message;
+pub mod outbox;
 pub mod pkg0;
 mod status;
 pub mod xml;

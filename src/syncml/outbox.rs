@@ -1,0 +1,261 @@
+//! Packages over several messages: what a sender still has to send, cut to the peer's MaxMsgSize.
+//!
+//! An [`Outbox`] holds the commands of a package in order. [`Outbox::fill`] moves as many as fit into
+//! a message, measured with the encoding in use. A command with several items that does not fit is
+//! split into commands with fewer items; a single item that does not fit is sent as a large object
+//! (reference §1.6): its Data is cut into chunks, every chunk but the last carries `MoreData`, and the
+//! first one carries the total size in `Meta/Size` (the byte length of the Data as transmitted).
+//! Whatever cannot be cut (a Status, a command without data) goes alone in a message even if it is
+//! too big: the peer then answers as it must (413).
+
+use super::{Command, Data, Item, Meta, SyncMl};
+use std::collections::VecDeque;
+
+/// A package's commands waiting to be sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outbox {
+    queue: VecDeque<Entry>,
+}
+
+/// A queued command; `continued` when it is the rest of a large object whose first chunk (with
+/// the total size) has gone already.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Entry {
+    cmd: Command,
+    continued: bool,
+}
+
+impl Outbox {
+    /// Queue commands at the end of the package.
+    pub fn extend(&mut self, commands: impl IntoIterator<Item = Command>) {
+        self.queue.extend(commands.into_iter().map(|cmd| Entry {
+            cmd,
+            continued: false,
+        }));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Drop everything still queued.
+    pub fn clear(&mut self) {
+        self.queue.clear();
+    }
+
+    /// Move queued commands into `msg` while its encoded size stays within `max_size`; a limit of 0
+    /// means unlimited. Returns true when commands remain for later messages.
+    pub fn fill(
+        &mut self,
+        msg: &mut SyncMl,
+        max_size: usize,
+        measure: &dyn Fn(&SyncMl) -> usize,
+    ) -> bool {
+        if self.queue.is_empty() {
+            return false;
+        }
+        let start = msg.body.commands.len();
+        msg.body
+            .commands
+            .extend(self.queue.iter().map(|e| e.cmd.clone()));
+        if max_size == 0 || measure(msg) <= max_size {
+            self.queue.clear();
+            return false;
+        }
+        msg.body.commands.truncate(start);
+        let mut added = 0;
+        while let Some(entry) = self.queue.pop_front() {
+            msg.body.commands.push(entry.cmd.clone());
+            if measure(msg) <= max_size {
+                added += 1;
+                continue;
+            }
+            msg.body.commands.pop();
+            match split(entry, msg, max_size, measure) {
+                Split::Parts(first, rest) => {
+                    msg.body.commands.push(first);
+                    self.queue.push_front(rest);
+                    break;
+                }
+                Split::Requeue(first, rest) => {
+                    self.queue.push_front(rest);
+                    self.queue.push_front(first);
+                }
+                Split::Whole(entry) if added == 0 => {
+                    msg.body.commands.push(entry.cmd);
+                    break;
+                }
+                Split::Whole(entry) => {
+                    self.queue.push_front(entry);
+                    break;
+                }
+            }
+        }
+        !self.queue.is_empty()
+    }
+}
+
+enum Split {
+    /// What fits now, and the rest for the next message.
+    Parts(Command, Entry),
+    /// Items split apart: try again with the first part alone.
+    Requeue(Entry, Entry),
+    /// It cannot be cut to fit the room left.
+    Whole(Entry),
+}
+
+/// Cut a command that does not fit in `msg`.
+fn split(
+    entry: Entry,
+    msg: &mut SyncMl,
+    max_size: usize,
+    measure: &dyn Fn(&SyncMl) -> usize,
+) -> Split {
+    let n = entry.cmd.items().len();
+    if n <= 1 || matches!(entry.cmd, Command::Status(_) | Command::Alert(_)) {
+        return chunk(entry, msg, max_size, measure);
+    }
+    // Keep the longest prefix of items that fits; if not even one does, try that one alone.
+    for keep in (1..n).rev() {
+        let (first, rest) = split_items(&entry.cmd, keep);
+        msg.body.commands.push(first);
+        let fits = measure(msg) <= max_size;
+        if let (true, Some(first)) = (fits, msg.body.commands.pop()) {
+            return Split::Parts(
+                first,
+                Entry {
+                    cmd: rest,
+                    continued: false,
+                },
+            );
+        }
+    }
+    let (first, rest) = split_items(&entry.cmd, 1);
+    Split::Requeue(
+        Entry {
+            cmd: first,
+            continued: entry.continued,
+        },
+        Entry {
+            cmd: rest,
+            continued: false,
+        },
+    )
+}
+
+/// The command with its first `keep` items, and the same command with the others.
+fn split_items(cmd: &Command, keep: usize) -> (Command, Command) {
+    let mut first = cmd.clone();
+    let mut rest = cmd.clone();
+    if let Some(items) = items_mut(&mut first) {
+        items.truncate(keep);
+    }
+    if let Some(items) = items_mut(&mut rest) {
+        items.drain(..keep);
+    }
+    (first, rest)
+}
+
+/// Send a single item's Data as a large object: the chunk that fits now, and the rest.
+fn chunk(
+    entry: Entry,
+    msg: &mut SyncMl,
+    max_size: usize,
+    measure: &dyn Fn(&SyncMl) -> usize,
+) -> Split {
+    let Some(text) = single_item_text(&entry.cmd) else {
+        return Split::Whole(entry);
+    };
+    let declared = single_item(&entry.cmd)
+        .and_then(|i| i.meta.as_ref())
+        .and_then(|m| m.size);
+    let size = (!entry.continued).then(|| declared.unwrap_or(text.len() as u64));
+    let mut probe = entry.cmd.clone();
+    set_chunk(&mut probe, String::new(), true, size);
+    msg.body.commands.push(probe);
+    let overhead = measure(msg);
+    msg.body.commands.pop();
+    let room = max_size.saturating_sub(overhead);
+    let cut = prefix_fitting(&text, room);
+    if cut == 0 || cut >= text.len() {
+        return Split::Whole(entry);
+    }
+    let mut first = entry.cmd.clone();
+    set_chunk(&mut first, text[..cut].to_string(), true, size);
+    let mut rest = entry.cmd;
+    set_chunk(&mut rest, text[cut..].to_string(), false, None);
+    Split::Parts(
+        first,
+        Entry {
+            cmd: rest,
+            continued: true,
+        },
+    )
+}
+
+/// The longest prefix of `text` (on a char boundary) whose XML-escaped length fits in `room`.
+fn prefix_fitting(text: &str, room: usize) -> usize {
+    let mut used = 0;
+    for (i, c) in text.char_indices() {
+        let cost = match c {
+            '&' | '\r' => 5,
+            '<' | '>' => 4,
+            c => c.len_utf8(),
+        };
+        if used + cost > room {
+            return i;
+        }
+        used += cost;
+    }
+    text.len()
+}
+
+fn items_mut(cmd: &mut Command) -> Option<&mut Vec<Item>> {
+    match cmd {
+        Command::Add(c) | Command::Replace(c) | Command::Copy(c) => Some(&mut c.items),
+        Command::Delete(c) => Some(&mut c.items),
+        Command::Get(c) => Some(&mut c.items),
+        Command::Results(c) => Some(&mut c.items),
+        Command::Status(c) => Some(&mut c.items),
+        Command::Alert(c) => Some(&mut c.items),
+        Command::Exec(_) | Command::Atomic(_) | Command::Sequence(_) | Command::Unknown(_) => None,
+    }
+}
+
+fn single_item(cmd: &Command) -> Option<&Item> {
+    match cmd.items() {
+        [item] => Some(item),
+        _ => None,
+    }
+}
+
+/// The Data of the only item of a command that may carry a large object (Add, Replace, Results).
+fn single_item_text(cmd: &Command) -> Option<String> {
+    if !matches!(
+        cmd,
+        Command::Add(_) | Command::Replace(_) | Command::Results(_)
+    ) {
+        return None;
+    }
+    single_item(cmd)?
+        .data
+        .as_ref()
+        .map(|d| d.as_text().into_owned())
+}
+
+fn set_chunk(cmd: &mut Command, data: String, more: bool, size: Option<u64>) {
+    let Some(item) = items_mut(cmd).and_then(|items| items.first_mut()) else {
+        return;
+    };
+    item.data = Some(Data::Text(data));
+    item.more_data = more;
+    let meta = item.meta.get_or_insert_with(Meta::default);
+    meta.size = size;
+    if meta.is_empty() {
+        item.meta = None;
+    }
+}
