@@ -53,8 +53,8 @@ fn the_foundation_statuses_and_alerts_are_observed() {
     let results = run_suite();
     let statuses = observed(&results, "syncml-status");
     let required = [
-        200, 212, 214, 215, 216, 304, 400, 401, 404, 405, 406, 407, 408, 412, 414, 415, 416, 418,
-        420, 425, 500, 507, 516,
+        200, 212, 213, 214, 215, 216, 304, 400, 401, 404, 405, 406, 407, 408, 412, 413, 414, 415,
+        416, 418, 420, 424, 425, 500, 501, 507, 510, 516,
     ];
     let missing: Vec<_> = required.iter().filter(|c| !statuses.contains(c)).collect();
     assert!(
@@ -62,7 +62,9 @@ fn the_foundation_statuses_and_alerts_are_observed() {
         "statuses never sent by a device: {missing:?}"
     );
     let alerts = observed(&results, "alert");
-    for code in [1100, 1101, 1102, 1103, 1104, 1200, 1201, 1223] {
+    for code in [
+        1100, 1101, 1102, 1103, 1104, 1200, 1201, 1222, 1223, 1225, 1226,
+    ] {
         assert!(alerts.contains(&code), "alert {code} never observed");
     }
 }

@@ -162,6 +162,8 @@ pub struct NodeSpec {
     #[serde(rename = "type")]
     pub mime: Option<String>,
     pub value: Option<String>,
+    /// The value is `value` this many times over (for large objects).
+    pub repeat: Option<usize>,
     /// Commands the node supports at all (DDF AccessType); all of them when absent.
     pub access: Option<Vec<String>>,
     pub acl: Option<String>,
@@ -205,6 +207,10 @@ pub struct ServerSpec {
     pub send_credentials: SendCredentials,
     /// The Package #0 that starts a server-initiated session (`device.initiator = "server"`).
     pub notification: NotificationSpec,
+    /// The largest message the server accepts; the device splits its packages to fit.
+    pub max_msg_size: Option<u64>,
+    /// The largest object the server accepts; a larger Get result answers 413.
+    pub max_obj_size: Option<u64>,
     #[serde(rename = "package")]
     pub packages: Vec<ScriptPackage>,
 }
@@ -218,6 +224,8 @@ impl Default for ServerSpec {
             credentials: None,
             send_credentials: SendCredentials::Always,
             notification: NotificationSpec::default(),
+            max_msg_size: None,
+            max_obj_size: None,
             packages: Vec::new(),
         }
     }
@@ -277,6 +285,9 @@ pub struct Expect {
     /// Tree values after the session.
     #[serde(default)]
     pub tree: BTreeMap<String, String>,
+    /// Byte lengths of tree values after the session (for large values).
+    #[serde(default)]
+    pub tree_len: BTreeMap<String, usize>,
     /// Nodes that must not exist after the session.
     #[serde(default)]
     pub absent: Vec<String>,
@@ -330,6 +341,8 @@ pub struct ResultExpect {
     pub source: String,
     pub data: Option<String>,
     pub format: Option<String>,
+    /// Byte length of the data (for large objects).
+    pub len: Option<usize>,
 }
 
 fn answers<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<UserAnswer>, D::Error> {

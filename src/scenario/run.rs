@@ -207,7 +207,13 @@ fn custom_node(spec: &NodeSpec) -> Result<Node, String> {
     let mut node = if format == Format::Node {
         Node::interior()
     } else {
-        Node::leaf(format, spec.value.as_deref().unwrap_or(""))
+        Node::leaf(
+            format,
+            spec.value
+                .as_deref()
+                .unwrap_or("")
+                .repeat(spec.repeat.unwrap_or(1)),
+        )
     };
     let access = match &spec.access {
         None => Access::ALL,
@@ -302,6 +308,8 @@ pub fn server_config(file: &ScenarioFile) -> ServerConfig {
         packages: s.packages.clone(),
         seed: file.seed,
         keep_exchanges: false,
+        max_msg_size: s.max_msg_size,
+        max_obj_size: s.max_obj_size,
     }
 }
 
@@ -350,6 +358,9 @@ fn check(
                     .data
                     .as_deref()
                     .is_none_or(|d| item.data_text().as_deref() == Some(d))
+                && want
+                    .len
+                    .is_none_or(|n| item.data.as_ref().map_or(0, |d| d.as_bytes().len()) == n)
                 && want.format.as_deref().is_none_or(|f| {
                     item.meta
                         .as_ref()
@@ -377,6 +388,16 @@ fn check(
                 String::from_utf8_lossy(v)
             )),
             None => failures.push(format!("tree {uri} does not exist, expected {want:?}")),
+        }
+    }
+    for (uri, want) in &expect.tree_len {
+        match device.tree.value(uri) {
+            Some(v) if v.len() == *want => {}
+            Some(v) => failures.push(format!(
+                "tree {uri} holds {} bytes, expected {want}",
+                v.len()
+            )),
+            None => failures.push(format!("tree {uri} does not exist, expected {want} bytes")),
         }
     }
     for uri in &expect.absent {

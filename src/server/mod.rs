@@ -64,6 +64,10 @@ pub struct ServerConfig {
     pub seed: u64,
     /// Keep every request and response in the session records.
     pub keep_exchanges: bool,
+    /// The largest message the server accepts (announced in its SyncHdr Meta).
+    pub max_msg_size: Option<u64>,
+    /// The largest object the server accepts.
+    pub max_obj_size: Option<u64>,
 }
 
 /// The mock DM server.

@@ -41,6 +41,11 @@ pub struct ItemSpec {
     pub format: Option<String>,
     #[serde(rename = "type")]
     pub mime: Option<String>,
+    /// Declared `Meta/Size` (a size that differs from the data makes the device answer 424).
+    pub size: Option<u64>,
+    /// Mark the item as a chunk with more to come, and send no more (the device answers 1225).
+    #[serde(default)]
+    pub more_data: bool,
 }
 
 /// Add, Replace, Delete, Copy and Get: one item written inline, or a list of items.
@@ -53,6 +58,13 @@ pub struct ItemsSpec {
     pub format: Option<String>,
     #[serde(rename = "type")]
     pub mime: Option<String>,
+    /// Declared `Meta/Size` (a size that differs from the data makes the device answer 424).
+    pub size: Option<u64>,
+    /// Mark the item as a chunk with more to come, and send no more (the device answers 1225).
+    #[serde(default)]
+    pub more_data: bool,
+    /// Send `data` this many times over (for large objects).
+    pub repeat: Option<usize>,
     #[serde(default)]
     pub items: Vec<ItemSpec>,
     #[serde(default)]
@@ -189,9 +201,11 @@ fn item_command(cmd_id: String, s: &ItemsSpec) -> ItemCommand {
     let inline = ItemSpec {
         target: s.target.clone(),
         source: s.source.clone(),
-        data: s.data.clone(),
+        data: s.data.as_ref().map(|d| d.repeat(s.repeat.unwrap_or(1))),
         format: s.format.clone(),
         mime: s.mime.clone(),
+        size: s.size,
+        more_data: s.more_data,
     };
     let specs = if inline == ItemSpec::default() {
         s.items.clone()
@@ -211,6 +225,7 @@ fn item(s: &ItemSpec) -> Item {
     let meta = Meta {
         format: s.format.clone(),
         type_: s.mime.clone(),
+        size: s.size,
         ..Meta::default()
     };
     Item {
@@ -218,7 +233,7 @@ fn item(s: &ItemSpec) -> Item {
         source: s.source.clone().map(Location::uri),
         meta: (!meta.is_empty()).then_some(meta),
         data: s.data.clone().map(Data::Text),
-        more_data: false,
+        more_data: s.more_data,
     }
 }
 

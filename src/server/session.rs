@@ -15,11 +15,24 @@ use super::record::{ReceivedAlert, ReceivedStatus, ServerExchange, SessionRecord
 use super::{ScriptCommand, SendCredentials, ServerConfig, State};
 use crate::session::MAX_AUTH_ATTEMPTS;
 use crate::syncml::auth::{self, AuthType, HmacHeader};
+use crate::syncml::large_object::{self, Chunk};
+use crate::syncml::outbox::{self, Outbox};
 use crate::syncml::{
-    xml, AlertCode, Chal, CmdName, Command, Location, Status, StatusCode, SyncBody, SyncHdr,
-    SyncMl, CONTENT_TYPE_XML, VER_DTD, VER_PROTO,
+    xml, Alert, AlertCode, Chal, CmdName, Command, Location, Meta, Status, StatusCode, SyncBody,
+    SyncHdr, SyncMl, CONTENT_TYPE_XML, VER_DTD, VER_PROTO,
 };
 use crate::transport::{HttpRequest, HttpResponse};
+
+/// How the server's answer goes on after its Statuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Then {
+    /// Send as much of the package as fits; Final when it is all sent.
+    Package,
+    /// The device's package goes on: Alert 1222 and no Final.
+    AskNext,
+    /// Only the Statuses, with Final (refused credentials, abort, session over).
+    Close,
+}
 
 /// The server's state for one device session.
 pub(super) struct ServerSession {
@@ -36,6 +49,14 @@ pub(super) struct ServerSession {
     last_sent: Vec<Command>,
     /// MsgID of the device's last message.
     last_client_msg: Option<u64>,
+    /// Commands sent that the device has not answered yet: (server MsgID, CmdID, name).
+    unanswered: Vec<(String, String, String)>,
+    /// The rest of the server's current package.
+    outbox: Outbox,
+    /// The device's MaxMsgSize (0: not given).
+    device_max_msg: usize,
+    /// A large object (Results) the device is sending.
+    incoming: Option<large_object::Pending>,
 }
 
 pub(super) fn handle(
@@ -70,8 +91,8 @@ pub(super) fn handle(
     let (hdr_code, chal) = authenticate(config, state, index, &msg, request);
     let session = &mut state.sessions[index];
     session.check_device(&msg);
-    session.record_commands(&msg);
-    let body = session.next_body(config, &msg, hdr_code, chal);
+    let owed = session.record_commands(config, &msg);
+    let body = session.next_body(config, &msg, hdr_code, chal, owed);
     let response = session.respond(config, &msg, body);
     if config.keep_exchanges {
         session.record.exchanges.push(ServerExchange {
@@ -159,6 +180,10 @@ impl ServerSession {
                 .unwrap_or_default(),
             last_sent: Vec::new(),
             last_client_msg: None,
+            unanswered: Vec::new(),
+            outbox: Outbox::default(),
+            device_max_msg: 0,
+            incoming: None,
         }
     }
 
@@ -175,26 +200,20 @@ impl ServerSession {
             _ => {}
         }
         self.last_client_msg = msg.hdr.msg_id.trim().parse().ok().or(self.last_client_msg);
-        let Some(server_msg) = self.next_msg_id.checked_sub(1).filter(|&n| n > 0) else {
-            return;
-        };
-        let server_msg = server_msg.to_string();
-        let unanswered: Vec<String> = self
-            .last_sent
-            .iter()
-            .filter(|c| !c.no_resp())
-            .filter(|c| {
-                !msg.body.commands.iter().any(|r| {
-                    matches!(r, Command::Status(s) if s.cmd_ref == c.cmd_id() && s.msg_ref == server_msg)
-                })
-            })
-            .map(|c| format!("{} {}", c.name(), c.cmd_id()))
-            .collect();
-        if !unanswered.is_empty() {
-            self.violation(format!(
-                "no Status for {} of server message {server_msg}",
-                unanswered.join(", ")
-            ));
+        self.unanswered.retain(|(m, c, _)| {
+            !msg.body
+                .commands
+                .iter()
+                .any(|r| matches!(r, Command::Status(s) if s.cmd_ref == *c && s.msg_ref == *m))
+        });
+        // Statuses may come in later messages of the device's package; by its Final all are due.
+        if msg.body.final_flag && !self.unanswered.is_empty() {
+            let missing: Vec<String> = self
+                .unanswered
+                .drain(..)
+                .map(|(m, c, name)| format!("{name} {c} of server message {m}"))
+                .collect();
+            self.violation(format!("no Status for {}", missing.join(", ")));
         }
     }
 
@@ -203,8 +222,10 @@ impl ServerSession {
         self.record.violations.push(rule);
     }
 
-    /// Keep what the device sent.
-    fn record_commands(&mut self, msg: &SyncMl) {
+    /// Keep what the device sent; the Statuses owed for Results chunks (213, 424, 413) and the
+    /// Alert 1225 for an object that never ended come back to go in the reply.
+    fn record_commands(&mut self, config: &ServerConfig, msg: &SyncMl) -> Vec<Command> {
+        let mut owed = Vec::new();
         let starts = msg.body.commands.iter().any(|c| {
             matches!(c, Command::Alert(a) if matches!(a.code, AlertCode::ClientInitiatedMgmt | AlertCode::ServerInitiatedMgmt))
         });
@@ -219,7 +240,7 @@ impl ServerSession {
                     source_ref: s.source_refs.first().cloned(),
                     items: s.items.clone(),
                 }),
-                Command::Results(r) => self.record.results.extend(r.items.iter().cloned()),
+                Command::Results(_) => self.receive_results(config, msg, cmd, &mut owed),
                 Command::Alert(a) => self.record.alerts.push(ReceivedAlert {
                     code: a.code,
                     correlator: a.correlator.clone(),
@@ -231,16 +252,50 @@ impl ServerSession {
                 _ => {}
             }
         }
+        if msg.body.final_flag {
+            if let Some(pending) = self.incoming.take() {
+                owed.push(pending.no_end_of_data());
+            }
+        }
+        owed
     }
 
-    /// The commands of the server's answer.
+    /// Results, possibly one chunk of a large object.
+    fn receive_results(
+        &mut self,
+        config: &ServerConfig,
+        msg: &SyncMl,
+        cmd: &Command,
+        owed: &mut Vec<Command>,
+    ) {
+        let code = loop {
+            match large_object::feed(&mut self.incoming, cmd, config.max_obj_size) {
+                Chunk::Whole => self.record.results.extend(cmd.items().iter().cloned()),
+                Chunk::Complete(whole) => self.record.results.extend(whole.items().iter().cloned()),
+                Chunk::Buffered => break Some(StatusCode::ChunkAccepted),
+                Chunk::SizeMismatch => break Some(StatusCode::SizeMismatch),
+                Chunk::TooLarge => break Some(StatusCode::RequestEntityTooLarge),
+                Chunk::Abandoned(pending) => {
+                    owed.push(pending.no_end_of_data());
+                    continue;
+                }
+            }
+            break None;
+        };
+        if let Some(code) = code {
+            owed.push(Command::Status(status_for(msg, cmd, code)));
+        }
+    }
+
+    /// The server's answer: its commands, and whether it ends the server's package (Final).
     fn next_body(
         &mut self,
         config: &ServerConfig,
         msg: &SyncMl,
         hdr_code: StatusCode,
         chal: Option<Chal>,
-    ) -> Vec<Command> {
+        owed: Vec<Command>,
+    ) -> (Vec<Command>, Then) {
         let mut body = vec![Command::Status(status_for_hdr(msg, hdr_code, chal))];
         let answer = if hdr_code.is_success() {
             StatusCode::Ok
@@ -256,8 +311,9 @@ impl ServerSession {
         );
         if !hdr_code.is_success() {
             self.record.ended = self.auth_failures >= MAX_AUTH_ATTEMPTS;
-            return body;
+            return (body, Then::Close);
         }
+        body.extend(owed);
         let aborted = msg
             .body
             .commands
@@ -265,7 +321,17 @@ impl ServerSession {
             .any(|c| matches!(c, Command::Alert(a) if a.code == AlertCode::SessionAbort));
         if aborted || self.record.ended {
             self.record.ended = true;
-            return body;
+            return (body, Then::Close);
+        }
+        let asks_next = msg
+            .body
+            .commands
+            .iter()
+            .any(|c| matches!(c, Command::Alert(a) if a.code == AlertCode::NextMessage));
+        if !msg.body.final_flag && !asks_next {
+            // The device's package goes on: ask for its next message.
+            body.push(next_message());
+            return (body, Then::AskNext);
         }
         if let Some(chal) = self.device_challenge(msg) {
             self.challenged = true;
@@ -277,20 +343,24 @@ impl ServerSession {
             {
                 self.server_nonce = nonce;
             }
-            body.extend(self.last_sent.iter().cloned());
-            return body;
+            self.outbox.clear();
+            self.outbox.extend(self.last_sent.iter().cloned());
+        } else if self.outbox.is_empty() && !asks_next {
+            self.load_next_package(config);
         }
+        (body, Then::Package)
+    }
+
+    /// Queue the next package of the script; none left ends the session.
+    fn load_next_package(&mut self, config: &ServerConfig) {
         let Some(package) = config.packages.get(self.next_package) else {
             self.record.ended = true;
-            return body;
+            return;
         };
         self.next_package += 1;
         let mut id = 1;
-        let commands: Vec<Command> = package
-            .commands
-            .iter()
-            .map(|c| c.to_command(&mut id))
-            .collect();
+        self.outbox
+            .extend(package.commands.iter().map(|c| c.to_command(&mut id)));
         if package
             .commands
             .iter()
@@ -298,8 +368,6 @@ impl ServerSession {
         {
             self.record.ended = true;
         }
-        body.extend(commands);
-        body
     }
 
     /// The device's Chal on its Status for the server's SyncHdr, when it refused the server.
@@ -318,22 +386,17 @@ impl ServerSession {
         })
     }
 
-    /// Wrap the body in a message with the server's credentials as the policy says.
+    /// Wrap the body in a message with the server's credentials as the policy says, adding as much
+    /// of the package as fits the device's MaxMsgSize; Final when the package is done.
     fn respond(
         &mut self,
         config: &ServerConfig,
         msg: &SyncMl,
-        mut commands: Vec<Command>,
+        (commands, then): (Vec<Command>, Then),
     ) -> HttpResponse {
-        let mut id = 1;
-        for cmd in &mut commands {
-            renumber(cmd, &mut id);
+        if let Some(size) = msg.hdr.meta.as_ref().and_then(|m| m.max_msg_size) {
+            self.device_max_msg = usize::try_from(size).unwrap_or(usize::MAX);
         }
-        self.last_sent = commands
-            .iter()
-            .filter(|c| !matches!(c, Command::Status(_) | Command::Results(_)))
-            .cloned()
-            .collect();
         let msg_id = self.next_msg_id.to_string();
         self.next_msg_id += 1;
         let creds = config.credentials.as_ref().filter(|c| match c.send {
@@ -341,7 +404,7 @@ impl ServerSession {
             SendCredentials::OnChallenge => self.challenged,
             SendCredentials::Never => false,
         });
-        let reply = SyncMl {
+        let mut reply = SyncMl {
             hdr: SyncHdr {
                 ver_dtd: VER_DTD.to_string(),
                 ver_proto: VER_PROTO.to_string(),
@@ -355,13 +418,39 @@ impl ServerSession {
                 resp_uri: None,
                 no_resp: false,
                 cred: creds.and_then(|c| auth::make_cred(c.kind, &c.secret, &self.server_nonce)),
-                meta: None,
+                meta: limits_meta(config),
             },
             body: SyncBody {
                 commands,
-                final_flag: true,
+                final_flag: false,
             },
         };
+        reply.body.final_flag = match then {
+            Then::Package => !self
+                .outbox
+                .fill(&mut reply, self.device_max_msg, &outbox::xml_size),
+            Then::AskNext => false,
+            Then::Close => true,
+        };
+        let mut id = 1;
+        for cmd in &mut reply.body.commands {
+            renumber(cmd, &mut id);
+        }
+        self.last_sent = reply
+            .body
+            .commands
+            .iter()
+            .filter(|c| !matches!(c, Command::Status(_) | Command::Results(_)))
+            .cloned()
+            .collect();
+        self.unanswered
+            .extend(self.last_sent.iter().filter(|c| !c.no_resp()).map(|c| {
+                (
+                    reply.hdr.msg_id.clone(),
+                    c.cmd_id().to_string(),
+                    c.name().to_string(),
+                )
+            }));
         let body = xml::encode(&reply);
         let hmac = creds
             .filter(|c| c.kind == AuthType::Hmac)
@@ -373,6 +462,27 @@ impl ServerSession {
             body,
         }
     }
+}
+
+/// The server's MaxMsgSize and MaxObjSize for its SyncHdr, when configured.
+fn limits_meta(config: &ServerConfig) -> Option<Meta> {
+    let meta = Meta {
+        max_msg_size: config.max_msg_size,
+        max_obj_size: config.max_obj_size,
+        ..Meta::default()
+    };
+    (!meta.is_empty()).then_some(meta)
+}
+
+fn next_message() -> Command {
+    Command::Alert(Alert {
+        cmd_id: String::new(),
+        no_resp: false,
+        cred: None,
+        code: AlertCode::NextMessage,
+        correlator: None,
+        items: Vec::new(),
+    })
 }
 
 fn status_for_hdr(msg: &SyncMl, code: StatusCode, chal: Option<Chal>) -> Status {

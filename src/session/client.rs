@@ -26,7 +26,7 @@ use super::account::{Account, AuthEntry};
 use crate::device::{Device, Executor};
 use crate::syncml::auth::{self, AuthType, HmacHeader};
 use crate::syncml::large_object::{self, Chunk};
-use crate::syncml::outbox::Outbox;
+use crate::syncml::outbox::{self, Outbox};
 use crate::syncml::{
     xml, Alert, AlertCode, Chal, CmdName, Command, Data, Item, ItemCommand, Location, Meta, Status,
     StatusCode, SyncBody, SyncHdr, SyncMl, CONTENT_TYPE_XML, VER_DTD, VER_PROTO,
@@ -305,8 +305,12 @@ impl ClientSession {
         let max_obj = Some(device.limits.max_obj_size);
         let mut exec = Executor::new(device, &server_id, &msg.hdr.msg_id)
             .with_peer_max_obj(self.server_max_obj);
-        for cmd in msg.body.commands.iter().filter(|c| !is_next_message(c)) {
-            self.feed(&mut exec, cmd, max_obj);
+        for cmd in &msg.body.commands {
+            if is_next_message(cmd) {
+                exec.answer(cmd, StatusCode::Ok);
+            } else {
+                self.feed(&mut exec, cmd, max_obj);
+            }
         }
         if msg.body.final_flag {
             if let Some(pending) = self.incoming.take() {
@@ -328,7 +332,9 @@ impl ClientSession {
                 .commands
                 .push(alert_command(AlertCode::NextMessage));
         }
-        let more = self.outbox.fill(&mut reply, self.server_max_msg, &measure);
+        let more = self
+            .outbox
+            .fill(&mut reply, self.server_max_msg, &outbox::xml_size);
         if server_continues {
             let next = reply.body.commands.remove(1);
             reply.body.commands.push(next);
@@ -646,11 +652,6 @@ impl ClientSession {
             delay,
         }
     }
-}
-
-/// Encoded size of a message whose CmdIDs are not assigned yet (up to 4 digits each are allowed for).
-pub(super) fn measure(msg: &SyncMl) -> usize {
-    xml::encode(msg).len() + 4 * msg.body.commands.len()
 }
 
 fn failed(reason: String) -> SessionEnd {

@@ -60,8 +60,13 @@ pub enum Chunk {
     Abandoned(Pending),
 }
 
-/// Feed one received command. `max_obj` is the receiver's MaxObjSize.
+/// Feed one received command. `max_obj` is the receiver's MaxObjSize. A caller feeds every command
+/// but Alert 1222 (which asks for the next message and travels beside the chunks too).
 pub fn feed(state: &mut Option<Pending>, cmd: &Command, max_obj: Option<u64>) -> Chunk {
+    // Statuses answer the receiver's own commands: they travel beside the chunks.
+    if matches!(cmd, Command::Status(_)) {
+        return Chunk::Whole;
+    }
     let chunk = chunk_of(cmd);
     if let Some(mut pending) = state.take() {
         let Some((_, item)) = chunk.filter(|(key, _)| *key == pending.key) else {

@@ -99,6 +99,12 @@ impl Outbox {
     }
 }
 
+/// Encoded XML size of a message whose CmdIDs are not assigned yet (up to 4 digits each are
+/// allowed for): the measure both sides use with [`Outbox::fill`].
+pub fn xml_size(msg: &SyncMl) -> usize {
+    super::xml::encode(msg).len() + 4 * msg.body.commands.len()
+}
+
 enum Split {
     /// What fits now, and the rest for the next message.
     Parts(Command, Entry),
