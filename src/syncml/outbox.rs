@@ -265,3 +265,152 @@ fn set_chunk(cmd: &mut Command, data: String, more: bool, size: Option<u64>) {
         item.meta = None;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syncml::{
+        CmdName, ItemCommand, Location, Results, Status, StatusCode, SyncBody, SyncHdr,
+    };
+
+    fn empty_msg() -> SyncMl {
+        SyncMl {
+            hdr: SyncHdr {
+                ver_dtd: "1.2".into(),
+                ver_proto: "DM/1.2".into(),
+                session_id: "1".into(),
+                msg_id: "1".into(),
+                target: Location::uri("https://dm.example/dm"),
+                source: Location::uri("IMEI:1"),
+                resp_uri: None,
+                no_resp: false,
+                cred: None,
+                meta: None,
+            },
+            body: SyncBody::default(),
+        }
+    }
+
+    fn status(n: usize) -> Command {
+        Command::Status(Status {
+            cmd_id: String::new(),
+            msg_ref: "1".into(),
+            cmd_ref: n.to_string(),
+            cmd: CmdName::Get,
+            target_refs: vec![format!("./Vendor/Node{n}")],
+            source_refs: Vec::new(),
+            cred: None,
+            chal: None,
+            code: StatusCode::Ok,
+            items: Vec::new(),
+        })
+    }
+
+    fn results(data: &str, items: usize) -> Command {
+        Command::Results(Results {
+            cmd_ref: "2".into(),
+            items: (0..items)
+                .map(|n| Item {
+                    source: Some(Location::uri(format!("./Vendor/N{n}"))),
+                    data: Some(Data::Text(data.to_string())),
+                    ..Item::default()
+                })
+                .collect(),
+            ..Results::default()
+        })
+    }
+
+    /// Send everything through messages of at most `max` bytes; each message's commands.
+    fn drain(outbox: &mut Outbox, max: usize) -> Vec<Vec<Command>> {
+        let mut messages = Vec::new();
+        loop {
+            let mut msg = empty_msg();
+            let more = outbox.fill(&mut msg, max, &xml_size);
+            assert!(
+                max == 0 || xml_size(&msg) <= max,
+                "message of {} bytes over {max}",
+                xml_size(&msg)
+            );
+            messages.push(msg.body.commands);
+            if !more {
+                return messages;
+            }
+            assert!(messages.len() < 100, "no progress");
+        }
+    }
+
+    #[test]
+    fn everything_goes_in_one_message_when_it_fits_or_there_is_no_limit() {
+        let mut outbox = Outbox::default();
+        outbox.extend((0..5).map(status));
+        assert_eq!(drain(&mut outbox.clone(), 0).len(), 1);
+        assert_eq!(
+            drain(&mut outbox, 100_000),
+            vec![(0..5).map(status).collect::<Vec<_>>()]
+        );
+        assert!(outbox.is_empty());
+    }
+
+    #[test]
+    fn commands_are_spread_over_messages_in_order() {
+        let mut outbox = Outbox::default();
+        outbox.extend((0..20).map(status));
+        let messages = drain(&mut outbox, 1200);
+        assert!(messages.len() > 1);
+        let all: Vec<Command> = messages.into_iter().flatten().collect();
+        assert_eq!(all, (0..20).map(status).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_large_item_goes_in_chunks_with_the_total_size_first() {
+        let data = "x&<y".repeat(500);
+        let mut outbox = Outbox::default();
+        outbox.extend([results(&data, 1)]);
+        let messages = drain(&mut outbox, 1000);
+        assert!(messages.len() > 2);
+        let items: Vec<&Item> = messages.iter().flatten().flat_map(|c| c.items()).collect();
+        assert_eq!(
+            items[0].meta.as_ref().and_then(|m| m.size),
+            Some(data.len() as u64)
+        );
+        assert!(items[1..]
+            .iter()
+            .all(|i| i.meta.as_ref().and_then(|m| m.size).is_none()));
+        let (last, chunks) = items.split_last().expect("chunks");
+        assert!(chunks.iter().all(|i| i.more_data) && !last.more_data);
+        let joined: String = items.iter().filter_map(|i| i.data_text()).collect();
+        assert_eq!(joined, data);
+    }
+
+    #[test]
+    fn many_items_are_split_between_commands_before_any_is_chunked() {
+        let mut outbox = Outbox::default();
+        outbox.extend([results("value", 30)]);
+        let messages = drain(&mut outbox, 1200);
+        assert!(messages.len() > 1);
+        let items: Vec<&Item> = messages.iter().flatten().flat_map(|c| c.items()).collect();
+        assert_eq!(items.len(), 30);
+        assert!(items.iter().all(|i| !i.more_data));
+    }
+
+    #[test]
+    fn what_cannot_be_cut_goes_alone() {
+        let mut big = status(1);
+        if let Command::Status(s) = &mut big {
+            s.target_refs = vec!["./x".repeat(400)];
+        }
+        let mut outbox = Outbox::default();
+        outbox.extend([status(0), big.clone(), status(2)]);
+        let mut msg = empty_msg();
+        assert!(outbox.fill(&mut msg, 600, &xml_size));
+        assert_eq!(msg.body.commands, vec![status(0)]);
+        let mut msg = empty_msg();
+        assert!(outbox.fill(&mut msg, 600, &xml_size));
+        assert_eq!(msg.body.commands, vec![big], "too big, but alone");
+        let add = Command::Add(ItemCommand::default());
+        assert!(
+            single_item_text(&add).is_none(),
+            "no item, nothing to chunk"
+        );
+    }
+}
