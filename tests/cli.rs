@@ -96,3 +96,86 @@ fn a_bad_flag_or_missing_path_exits_2() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(2));
 }
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/syncml")
+        .join(name)
+}
+
+#[test]
+fn decode_reads_messages_written_by_other_implementations() {
+    let cases = [
+        (
+            "samsung-pkg1.xml",
+            "<LocURI>./DevInfo/Ext/FotaClientVer</LocURI>",
+        ),
+        (
+            "server-pkg2-prefixed.xml",
+            "<NextNonce xmlns=\"syncml:metinf\">bm9uY2UyMDI2</NextNonce>",
+        ),
+        (
+            "server-pkg2-prefixed.xml",
+            "<Correlator>job-1138</Correlator>",
+        ),
+        ("libdmclient-generic-alert.xml", "<Data>1226</Data>"),
+        (
+            "crlf-bom-cdata.xml",
+            "&lt;Config&gt;&lt;Mode&gt;kiosk&lt;/Mode&gt;&lt;/Config&gt;",
+        ),
+    ];
+    for (file, expected) in cases {
+        let out = dmsim()
+            .arg("decode")
+            .arg(fixture(file))
+            .output()
+            .expect("runs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{file}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            stdout.contains(expected),
+            "{file}: no {expected} in\n{stdout}"
+        );
+    }
+}
+
+#[test]
+fn decode_prints_json_on_request() {
+    let out = dmsim()
+        .arg("decode")
+        .arg("--json")
+        .arg(fixture("libdmclient-generic-alert.xml"))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(json["hdr"]["session_id"], "1");
+    assert_eq!(json["body"]["commands"][1]["Alert"]["code"], 1226);
+    assert_eq!(json["body"]["commands"][1]["Alert"]["correlator"], "abc123");
+}
+
+#[test]
+fn decode_rejects_a_truncated_file_naming_the_position() {
+    let out = dmsim()
+        .arg("decode")
+        .arg(fixture("truncated.xml"))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("truncated.xml") && stderr.contains("line 15, column 3"),
+        "{stderr}"
+    );
+    let out = dmsim()
+        .arg("decode")
+        .arg(fixture("no-such-file.xml"))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+}

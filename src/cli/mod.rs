@@ -1,5 +1,6 @@
 //! The `dmsim` command line: one module per subcommand.
 
+mod decode;
 mod run;
 
 use clap::{Parser, Subcommand};
@@ -19,6 +20,8 @@ enum Command {
     ///
     /// Exits 0 when every scenario passes, 1 when any fails, 2 on a bad file or flag.
     Run(run::Args),
+    /// Print a captured SyncML message as normalized XML (or JSON); exit 2 if it is malformed.
+    Decode(decode::Args),
 }
 
 impl Cli {
@@ -26,6 +29,7 @@ impl Cli {
     pub fn execute(self) -> ExitCode {
         match self.command {
             Command::Run(args) => run::run(args),
+            Command::Decode(args) => decode::run(args),
         }
     }
 }

@@ -77,6 +77,13 @@ impl AlertCode {
     }
 }
 
+/// Serialised as its number, as on the wire.
+impl serde::Serialize for AlertCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u16(self.code())
+    }
+}
+
 impl fmt::Display for AlertCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.code(), self.name())

@@ -15,14 +15,14 @@ pub const VER_DTD: &str = "1.2";
 pub const VER_PROTO: &str = "DM/1.2";
 
 /// A whole SyncML message: `<SyncML><SyncHdr/><SyncBody/></SyncML>`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SyncMl {
     pub hdr: SyncHdr,
     pub body: SyncBody,
 }
 
 /// `SyncHdr`: who talks to whom, in which session and message, with which credentials.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SyncHdr {
     pub ver_dtd: String,
     pub ver_proto: String,
@@ -38,7 +38,7 @@ pub struct SyncHdr {
 }
 
 /// `Target` or `Source`: a `LocURI` with an optional `LocName`.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct Location {
     pub loc_uri: String,
     pub loc_name: Option<String>,
@@ -55,27 +55,27 @@ impl Location {
 }
 
 /// `SyncBody`: the commands of the message, and `Final` on the last message of a package.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct SyncBody {
     pub commands: Vec<Command>,
     pub final_flag: bool,
 }
 
 /// `Cred`: credentials in the SyncHdr (DM never puts them on commands, but the DTD allows it).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Cred {
     pub meta: Option<Meta>,
     pub data: String,
 }
 
 /// `Chal`: an authentication challenge, carried by a Status.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Chal {
     pub meta: Meta,
 }
 
 /// `Meta` with the MetInf elements DM uses (namespace `syncml:metinf`).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct Meta {
     pub format: Option<String>,
     pub type_: Option<String>,
@@ -106,7 +106,8 @@ impl Meta {
 }
 
 /// `Data` of an `Item`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Data {
     /// Character data (already unescaped). For Meta Format `b64` this is the base64 text.
     Text(String),
@@ -133,7 +134,7 @@ impl Data {
 }
 
 /// `Item`: the unit of data of every command.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct Item {
     pub target: Option<Location>,
     pub source: Option<Location>,
@@ -161,7 +162,7 @@ impl Item {
 }
 
 /// A command of the SyncBody (or nested in Atomic / Sequence).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub enum Command {
     Add(ItemCommand),
     Replace(ItemCommand),
@@ -180,7 +181,7 @@ pub enum Command {
 }
 
 /// A command element outside DM, with the CmdID it carried.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct UnknownCommand {
     pub name: String,
     pub cmd_id: String,
@@ -245,6 +246,12 @@ impl CmdName {
     }
 }
 
+impl serde::Serialize for CmdName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 impl std::fmt::Display for CmdName {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -252,7 +259,7 @@ impl std::fmt::Display for CmdName {
 }
 
 /// Add, Replace and Copy: `CmdID, NoResp?, Cred?, Meta?, Item+`.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct ItemCommand {
     pub cmd_id: String,
     pub no_resp: bool,
@@ -262,7 +269,7 @@ pub struct ItemCommand {
 }
 
 /// Delete: `CmdID, NoResp?, Archive?, SftDel?, Cred?, Meta?, Item+`.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct Delete {
     pub cmd_id: String,
     pub no_resp: bool,
@@ -274,7 +281,7 @@ pub struct Delete {
 }
 
 /// Get: `CmdID, NoResp?, Lang?, Cred?, Meta?, Item+`.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct Get {
     pub cmd_id: String,
     pub no_resp: bool,
@@ -288,7 +295,7 @@ pub struct Get {
 ///
 /// The DTD allows exactly one Item; the model keeps what the peer sent so the device can answer a
 /// wrong count with a Status (400) instead of dropping the whole message.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct Exec {
     pub cmd_id: String,
     pub no_resp: bool,
@@ -299,7 +306,7 @@ pub struct Exec {
 }
 
 /// Alert: `CmdID, NoResp?, Cred?, Data, Correlator?, Item*`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Alert {
     pub cmd_id: String,
     pub no_resp: bool,
@@ -310,7 +317,7 @@ pub struct Alert {
 }
 
 /// Atomic or Sequence: `CmdID, NoResp?, Meta?, commands*`.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct Container {
     pub cmd_id: String,
     pub no_resp: bool,
@@ -319,7 +326,7 @@ pub struct Container {
 }
 
 /// Status: `CmdID, MsgRef, CmdRef, Cmd, TargetRef*, SourceRef*, Cred?, Chal?, Data, Item*`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Status {
     pub cmd_id: String,
     pub msg_ref: String,
@@ -334,7 +341,7 @@ pub struct Status {
 }
 
 /// Results: `CmdID, MsgRef?, CmdRef, Meta?, TargetRef?, SourceRef?, Item+`.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct Results {
     pub cmd_id: String,
     pub msg_ref: Option<String>,

@@ -102,6 +102,13 @@ impl StatusCode {
     }
 }
 
+/// Serialised as its number, as on the wire.
+impl serde::Serialize for StatusCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u16(self.code())
+    }
+}
+
 impl fmt::Display for StatusCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.code(), self.text())
