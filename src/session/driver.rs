@@ -40,6 +40,25 @@ impl SessionReport {
     }
 }
 
+/// How the driver spends the simulated time a device takes (user prompts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Pace {
+    /// Wait with `tokio::time::sleep`: free under paused time, real time otherwise.
+    #[default]
+    Sleep,
+    /// Do not wait (the device's own clock still advances): for runs over real sockets, where
+    /// tokio time cannot be paused but a scenario should not take minutes.
+    Skip,
+}
+
+/// Options of [`run_session_with`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DriverOptions {
+    /// Keep every exchanged message in the report.
+    pub keep_transcript: bool,
+    pub pace: Pace,
+}
+
 /// Run one session of `device` to its end.
 pub async fn run_session<T: Transport>(
     transport: &T,
@@ -47,6 +66,21 @@ pub async fn run_session<T: Transport>(
     start: SessionStart,
     keep_transcript: bool,
 ) -> SessionReport {
+    let options = DriverOptions {
+        keep_transcript,
+        pace: Pace::Sleep,
+    };
+    run_session_with(transport, device, start, options).await
+}
+
+/// Run one session of `device` to its end, with explicit options.
+pub async fn run_session_with<T: Transport>(
+    transport: &T,
+    device: &mut Device,
+    start: SessionStart,
+    options: DriverOptions,
+) -> SessionReport {
+    let keep_transcript = options.keep_transcript;
     let mut transcript = Vec::new();
     let (mut session, first) = match ClientSession::start(device, start) {
         Ok(s) => s,
@@ -69,7 +103,7 @@ pub async fn run_session<T: Transport>(
             Step::Send(o) => (o, None),
             Step::SendAndEnd(o, end) => (o, Some(end)),
         };
-        if !outgoing.delay.is_zero() {
+        if !outgoing.delay.is_zero() && options.pace == Pace::Sleep {
             tokio::time::sleep(outgoing.delay).await;
         }
         let result = transport.exchange(outgoing.request.clone()).await;

@@ -11,7 +11,7 @@ pub use client::{
     ClientSession, GenericAlert, Initiator, Outgoing, SessionEnd, SessionStart, StartError, Step,
     Violation, MAX_AUTH_ATTEMPTS, MAX_MESSAGES,
 };
-pub use driver::{run_session, Exchange, SessionReport};
+pub use driver::{run_session, run_session_with, DriverOptions, Exchange, Pace, SessionReport};
 pub use notification::{accept_notification, NotificationRejected};
 
 #[cfg(test)]
