@@ -340,3 +340,30 @@ fn a_device_without_an_account_cannot_start() {
         Some(StartError::NoAccount(Some("nobody".into())))
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn user_waits_pass_in_simulated_time() {
+    use crate::scenario::run::server_config;
+    use crate::server::MockServer;
+    use crate::transport::InProcess;
+    let text = r#"
+name = "t"
+[device.ui]
+answers = ["timeout"]
+[[server.package]]
+[[server.package.command]]
+cmd = "alert"
+code = 1101
+options = "MAXDT=300"
+text = "Reboot now?"
+"#;
+    let scenario = parse(Path::new("t.toml"), text).expect("valid");
+    let mut d = build_device(&scenario.file).expect("device");
+    let server = std::sync::Arc::new(MockServer::new(server_config(&scenario.file)));
+    let transport = InProcess::new(server);
+    let (clock, started) = (d.clock, tokio::time::Instant::now());
+    let report = run_session(&transport, &mut d, SessionStart::default(), false).await;
+    assert_eq!(report.end, SessionEnd::Completed);
+    assert_eq!(d.clock - clock, 300, "the device's clock moved by MAXDT");
+    assert!(started.elapsed() >= std::time::Duration::from_secs(300), "tokio time moved too");
+}
