@@ -1,6 +1,9 @@
 //! The `dmsim` command line: one module per subcommand.
 
+mod certs;
+mod device;
 mod run;
+mod serve;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -19,6 +22,20 @@ enum Command {
     ///
     /// Exits 0 when every scenario passes, 1 when any fails, 2 on a bad file or flag.
     Run(run::Args),
+    /// Serve the mock DM server on a socket (HTTPS by default) for DM clients that are not dmsim's.
+    ///
+    /// Runs until Ctrl-C, then prints a summary of the sessions it saw. Exits 2 on a bad flag or an
+    /// unusable file (certificate, key, script).
+    Serve(serve::Args),
+    /// Run one simulated device against a DM server URL (any server, or `dmsim serve`), printing
+    /// every message.
+    ///
+    /// Exits 0 when the session completed, 1 when it did not, 2 on a bad flag or unusable file.
+    Device(Box<device::Args>),
+    /// Generate a test PKI (CA, server and device certificates) as PEM files.
+    ///
+    /// For tests only: the keys are not secret. Exits 2 when the files cannot be written.
+    Certs(certs::Args),
 }
 
 impl Cli {
@@ -26,6 +43,9 @@ impl Cli {
     pub fn execute(self) -> ExitCode {
         match self.command {
             Command::Run(args) => run::run(args),
+            Command::Serve(args) => serve::run(args),
+            Command::Device(args) => device::run(*args),
+            Command::Certs(args) => certs::run(args),
         }
     }
 }

@@ -22,9 +22,12 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> ExitCode {
-    let loaded = match scenario::discover(&args.paths)
-        .and_then(|files| files.iter().map(|f| scenario::load(f)).collect::<Result<Vec<_>, _>>())
-    {
+    let loaded = match scenario::discover(&args.paths).and_then(|files| {
+        files
+            .iter()
+            .map(|f| scenario::load(f))
+            .collect::<Result<Vec<_>, _>>()
+    }) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("dmsim: {e}");
