@@ -54,14 +54,16 @@ pub struct Args {
     /// Scenario file whose [device] section describes the device (identity, auth, tree, user).
     #[arg(long, value_name = "FILE")]
     scenario: Option<PathBuf>,
-    /// The DM account's ServerID.
+    /// The DM account's ServerID [default: dmsim-server, or the scenario's server.server_id].
     #[arg(long, value_name = "ID")]
     server_id: Option<String>,
     /// Device id (DevInfo/DevId and the message Source), e.g. IMEI:356938035643809.
     #[arg(long, value_name = "ID", conflicts_with = "scenario")]
     dev_id: Option<String>,
+    /// Model (DevInfo/Mod).
     #[arg(long, value_name = "TEXT", conflicts_with = "scenario")]
     model: Option<String>,
+    /// Manufacturer (DevInfo/Man).
     #[arg(long, value_name = "TEXT", conflicts_with = "scenario")]
     manufacturer: Option<String>,
     /// Firmware version (DevDetail/FwV).
@@ -91,7 +93,7 @@ pub struct Args {
     /// The nonce the server's first credentials must use (MD5, HMAC).
     #[arg(long, value_name = "TEXT", requires = "server_auth")]
     server_nonce: Option<String>,
-    /// Seed of the device's random choices (session id, nonces).
+    /// Seed of the device's random choices (its nonces).
     #[arg(
         long,
         value_name = "N",

@@ -50,7 +50,7 @@ pub struct Args {
     #[arg(long, requires = "client_ca")]
     require_client_cert: bool,
     /// Serve plain HTTP instead of HTTPS.
-    #[arg(long, conflicts_with_all = ["client_ca", "require_client_cert"])]
+    #[arg(long, conflicts_with_all = ["cert", "key", "client_ca", "require_client_cert"])]
     plain: bool,
     /// Path of the URL printed for devices (the server answers on any path).
     #[arg(long, value_name = "PATH", default_value = "/dm")]
