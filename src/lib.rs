@@ -5,10 +5,12 @@
 //! (its user, its command processing), [`session`] the client session as a sans-IO state machine
 //! with a thin async driver, [`transport`] moves its messages, [`server`] is the embedded mock DM
 //! server, [`faults`] says what goes wrong and when, and [`scenario`] reads scenario files, runs them
-//! and reports what was observed.
+//! and reports what was observed. [`net`] puts sessions on real sockets: an HTTP(S) transport for
+//! devices and a network front end for the mock server.
 
 pub mod device;
 pub mod faults;
+pub mod net;
 pub mod scenario;
 pub mod server;
 pub mod session;

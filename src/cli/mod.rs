@@ -1,7 +1,10 @@
 //! The `dmsim` command line: one module per subcommand.
 
+mod certs;
 mod decode;
+mod device;
 mod run;
+mod serve;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -22,6 +25,20 @@ enum Command {
     Run(run::Args),
     /// Print a captured SyncML message as normalized XML (or JSON); exit 2 if it is malformed.
     Decode(decode::Args),
+    /// Serve the mock DM server on a socket (HTTPS by default) for DM clients that are not dmsim's.
+    ///
+    /// Runs until Ctrl-C, then prints a summary of the sessions it saw. Exits 2 on a bad flag or an
+    /// unusable file (certificate, key, script).
+    Serve(serve::Args),
+    /// Run one simulated device against a DM server URL (any server, or `dmsim serve`), printing
+    /// every message.
+    ///
+    /// Exits 0 when the session completed, 1 when it did not, 2 on a bad flag or unusable file.
+    Device(Box<device::Args>),
+    /// Generate a test PKI (CA, server and device certificates) as PEM files.
+    ///
+    /// For tests only: the keys are not secret. Exits 2 when the files cannot be written.
+    Certs(certs::Args),
 }
 
 impl Cli {
@@ -30,6 +47,9 @@ impl Cli {
         match self.command {
             Command::Run(args) => run::run(args),
             Command::Decode(args) => decode::run(args),
+            Command::Serve(args) => serve::run(args),
+            Command::Device(args) => device::run(*args),
+            Command::Certs(args) => certs::run(args),
         }
     }
 }

@@ -365,5 +365,8 @@ text = "Reboot now?"
     let report = run_session(&transport, &mut d, SessionStart::default(), false).await;
     assert_eq!(report.end, SessionEnd::Completed);
     assert_eq!(d.clock - clock, 300, "the device's clock moved by MAXDT");
-    assert!(started.elapsed() >= std::time::Duration::from_secs(300), "tokio time moved too");
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(300),
+        "tokio time moved too"
+    );
 }

@@ -2,8 +2,8 @@
 //!
 //! The session core never does IO: it hands an [`HttpRequest`] to a [`Transport`] and gets an
 //! [`HttpResponse`] back. Implementations: [`InProcess`] calls the embedded mock server directly (no
-//! sockets, fully deterministic, works under paused tokio time); an HTTP/HTTPS transport slots in
-//! behind the same trait.
+//! sockets, fully deterministic, works under paused tokio time); `dmsim::net::HttpTransport` posts
+//! them over HTTP/HTTPS behind the same trait.
 
 mod inproc;
 
@@ -42,6 +42,17 @@ pub enum TransportError {
     Timeout(u64),
     #[error("server answered HTTP {status}: {reason}")]
     Http { status: u16, reason: String },
+    /// The TLS handshake failed (untrusted certificate, a client certificate the server wanted…).
+    #[error("TLS handshake with {peer} failed: {reason}")]
+    Tls { peer: String, reason: String },
+    /// The server answered 2xx with a body that is not a SyncML message.
+    #[error("server answered with content type {0:?}, not a SyncML DM message")]
+    ContentType(String),
+    #[error("invalid server URL {url:?}: {reason}")]
+    InvalidUrl { url: String, reason: String },
+    /// The connection broke during the exchange.
+    #[error("HTTP exchange with {peer} failed: {reason}")]
+    Io { peer: String, reason: String },
 }
 
 /// Sends one request and waits for its response.

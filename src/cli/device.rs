@@ -1,0 +1,311 @@
+//! `dmsim device`: one simulated device against a DM server URL, for trying a server by hand.
+//!
+//! The device is built by the scenario machinery: from a scenario file's `[device]` section, or
+//! from a small scenario composed from the flags. Its DM account points at `--server`. Every
+//! message is printed as readable XML as it goes, then how the session ended; the exit code is 0
+//! when the session completed, 1 when it did not, 2 on a bad flag or unusable file.
+
+use anyhow::Context;
+use dmsim::net::{self, tls, ClientOptions, HttpTransport, Identity};
+use dmsim::scenario::{self, load, model::ScenarioFile, run::build_device};
+use dmsim::session::{run_session, Initiator, SessionStart};
+use dmsim::syncml::xml;
+use dmsim::transport::{HttpRequest, HttpResponse, Transport, TransportError};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+/// Where the CA comes from when an https server is named without --ca.
+const DEFAULT_CA: &str = "certs/ca.pem";
+
+/// An authentication scheme on the command line.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum AuthArg {
+    Basic,
+    Md5,
+    Hmac,
+}
+
+impl AuthArg {
+    fn as_str(self) -> &'static str {
+        match self {
+            AuthArg::Basic => "basic",
+            AuthArg::Md5 => "md5",
+            AuthArg::Hmac => "hmac",
+        }
+    }
+}
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The DM server's URL (http:// or https://); it becomes the device account's server address.
+    #[arg(long, value_name = "URL")]
+    server: String,
+    /// CA certificates (PEM) the device trusts for https; default certs/ca.pem.
+    #[arg(long, value_name = "FILE")]
+    ca: Option<PathBuf>,
+    /// Client certificate (PEM) presented when the server asks for one.
+    #[arg(long, value_name = "FILE", requires = "key")]
+    cert: Option<PathBuf>,
+    /// Private key of --cert (PEM: PKCS#8, RSA or EC).
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    key: Option<PathBuf>,
+    /// Scenario file whose [device] section describes the device (identity, auth, tree, user).
+    #[arg(long, value_name = "FILE")]
+    scenario: Option<PathBuf>,
+    /// The DM account's ServerID [default: dmsim-server, or the scenario's server.server_id].
+    #[arg(long, value_name = "ID")]
+    server_id: Option<String>,
+    /// Device id (DevInfo/DevId and the message Source), e.g. IMEI:356938035643809.
+    #[arg(long, value_name = "ID", conflicts_with = "scenario")]
+    dev_id: Option<String>,
+    /// Model (DevInfo/Mod).
+    #[arg(long, value_name = "TEXT", conflicts_with = "scenario")]
+    model: Option<String>,
+    /// Manufacturer (DevInfo/Man).
+    #[arg(long, value_name = "TEXT", conflicts_with = "scenario")]
+    manufacturer: Option<String>,
+    /// Firmware version (DevDetail/FwV).
+    #[arg(long, value_name = "TEXT", conflicts_with = "scenario")]
+    firmware: Option<String>,
+    /// How the device authenticates to the server.
+    #[arg(long, value_enum, requires_all = ["user", "password"], conflicts_with = "scenario")]
+    auth: Option<AuthArg>,
+    /// The device's user name towards the server.
+    #[arg(long, value_name = "NAME", requires = "auth")]
+    user: Option<String>,
+    /// The device's password towards the server.
+    #[arg(long, value_name = "SECRET", requires = "auth")]
+    password: Option<String>,
+    /// The nonce for the device's first credentials (MD5, HMAC).
+    #[arg(long, value_name = "TEXT", requires = "auth")]
+    nonce: Option<String>,
+    /// How the server must authenticate to the device.
+    #[arg(long, value_enum, requires_all = ["server_user", "server_password"], conflicts_with = "scenario")]
+    server_auth: Option<AuthArg>,
+    /// The server's user name as the device expects it.
+    #[arg(long, value_name = "NAME", requires = "server_auth")]
+    server_user: Option<String>,
+    /// The server's password as the device expects it.
+    #[arg(long, value_name = "SECRET", requires = "server_auth")]
+    server_password: Option<String>,
+    /// The nonce the server's first credentials must use (MD5, HMAC).
+    #[arg(long, value_name = "TEXT", requires = "server_auth")]
+    server_nonce: Option<String>,
+    /// Seed of the device's random choices (its nonces).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 1,
+        conflicts_with = "scenario"
+    )]
+    seed: u64,
+    /// Seconds allowed for each HTTP exchange.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    timeout: u64,
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let prepared = scenario_of(&args).and_then(|file| Ok((transport(&args)?, file)));
+    let (transport, file) = match prepared {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("dmsim: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut device = match build_device(&file) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("dmsim: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("dmsim: cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let start = SessionStart {
+        initiator: Initiator::Client,
+        server_id: Some(file.server.server_id.clone()),
+        generic_alerts: Vec::new(),
+    };
+    let printing = Printing {
+        inner: transport,
+        count: AtomicUsize::new(0),
+    };
+    println!(
+        "device {} -> {} (server id {})",
+        file.device.dev_id, file.server.url, file.server.server_id
+    );
+    let report = runtime.block_on(run_session(&printing, &mut device, start, false));
+    println!(
+        "--- session {} ended: {}",
+        if report.session_id.is_empty() {
+            "(none)"
+        } else {
+            report.session_id.as_str()
+        },
+        report.end
+    );
+    for v in &report.violations {
+        println!(
+            "    server broke a rule in message {}: {}",
+            v.msg_id, v.rule
+        );
+    }
+    if report.end.kind() == "completed" {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// The scenario the device comes from, its server URL set to `--server`.
+fn scenario_of(args: &Args) -> anyhow::Result<ScenarioFile> {
+    let mut file = match &args.scenario {
+        Some(path) => scenario::load(path)?.file,
+        None => {
+            let text = compose(args)?;
+            load::parse(Path::new("<device flags>"), &text)?.file
+        }
+    };
+    file.server.url = args.server.clone();
+    if let Some(id) = &args.server_id {
+        file.server.server_id = id.clone();
+    }
+    Ok(file)
+}
+
+/// A scenario file (TOML text) describing the device of the flags.
+fn compose(args: &Args) -> anyhow::Result<String> {
+    use toml::{Table, Value};
+    let text = |s: &str| Value::String(s.to_string());
+    let mut device = Table::new();
+    let identity = [
+        ("dev_id", &args.dev_id),
+        ("model", &args.model),
+        ("manufacturer", &args.manufacturer),
+        ("firmware", &args.firmware),
+    ];
+    for (key, value) in identity {
+        if let Some(v) = value {
+            device.insert(key.into(), text(v));
+        }
+    }
+    let auth = |kind: Option<AuthArg>,
+                name: &Option<String>,
+                secret: &Option<String>,
+                nonce: &Option<String>| {
+        kind.map(|kind| {
+            let mut t = Table::new();
+            t.insert("type".into(), text(kind.as_str()));
+            t.insert("name".into(), text(name.as_deref().unwrap_or("")));
+            t.insert("secret".into(), text(secret.as_deref().unwrap_or("")));
+            t.insert("nonce".into(), text(nonce.as_deref().unwrap_or("")));
+            Value::Table(t)
+        })
+    };
+    if let Some(a) = auth(args.auth, &args.user, &args.password, &args.nonce) {
+        device.insert("auth".into(), a);
+    }
+    if let Some(a) = auth(
+        args.server_auth,
+        &args.server_user,
+        &args.server_password,
+        &args.server_nonce,
+    ) {
+        device.insert("server_auth".into(), a);
+    }
+    let mut server = Table::new();
+    server.insert("url".into(), text(&args.server));
+    server.insert(
+        "server_id".into(),
+        text(args.server_id.as_deref().unwrap_or("dmsim-server")),
+    );
+    let mut root = Table::new();
+    root.insert("name".into(), text("dmsim device"));
+    root.insert(
+        "seed".into(),
+        Value::Integer(i64::try_from(args.seed).context("--seed is too large")?),
+    );
+    root.insert("device".into(), Value::Table(device));
+    root.insert("server".into(), Value::Table(server));
+    toml::to_string(&root).context("cannot compose the device scenario")
+}
+
+/// The HTTP(S) transport of the flags: the CA for https, the client certificate when given.
+fn transport(args: &Args) -> anyhow::Result<HttpTransport> {
+    let https = args.server.starts_with("https://");
+    let ca = match &args.ca {
+        Some(path) => Some(path.clone()),
+        None if https => Some(PathBuf::from(DEFAULT_CA)),
+        None => None,
+    };
+    let tls = match ca {
+        None => None,
+        Some(path) => {
+            let roots = tls::load_roots(&path).context("CA certificates (--ca)")?;
+            let identity = match (&args.cert, &args.key) {
+                (Some(cert), Some(key)) => {
+                    Some(Identity::load(cert, key).context("client certificate")?)
+                }
+                _ => None,
+            };
+            Some(tls::client_config(roots, identity)?)
+        }
+    };
+    let options = ClientOptions {
+        tls,
+        request_timeout: Duration::from_secs(args.timeout.max(1)),
+        ..ClientOptions::default()
+    };
+    Ok(HttpTransport::new(&options)?)
+}
+
+/// Prints every message as it goes.
+struct Printing<T> {
+    inner: T,
+    count: AtomicUsize,
+}
+
+impl<T: Transport> Transport for Printing<T> {
+    async fn exchange(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let n = self.count.fetch_add(1, Ordering::Relaxed) + 1;
+        println!("--- message {n} device -> server ({})", request.url);
+        if let Some(h) = &request.hmac {
+            println!("{}: {h}", net::HMAC_HEADER);
+        }
+        println!("{}", pretty(&request.body));
+        let result = self.inner.exchange(request).await;
+        match &result {
+            Ok(r) => {
+                println!(
+                    "--- message {n} server -> device (HTTP {}, {})",
+                    r.status, r.content_type
+                );
+                if let Some(h) = &r.hmac {
+                    println!("{}: {h}", net::HMAC_HEADER);
+                }
+                println!("{}", pretty(&r.body));
+            }
+            Err(e) => println!("--- message {n} failed: {e}"),
+        }
+        result
+    }
+}
+
+/// A message as indented XML, or as text when it does not decode.
+fn pretty(body: &[u8]) -> String {
+    match xml::decode(body) {
+        Ok(msg) => xml::encode_pretty(&msg),
+        Err(_) => String::from_utf8_lossy(body).into_owned(),
+    }
+}

@@ -1,0 +1,232 @@
+//! `dmsim serve`: the embedded mock DM server on a real socket, for DM clients that are not dmsim's.
+//!
+//! The first line on stdout is `listening on URL` with the real bound address (so `--listen
+//! 127.0.0.1:0` works for scripts). Each message's statuses are logged at info level
+//! (`RUST_LOG=info`); on Ctrl-C (or SIGTERM) the server stops and prints a summary of its sessions.
+
+use anyhow::Context;
+use dmsim::net::{self, tls, ClientAuth, DmService, Identity};
+use dmsim::scenario::{self, load, run::server_config};
+use dmsim::server::{MockServer, ServerConfig, SessionRecord};
+use dmsim::syncml::{xml, Command};
+use dmsim::transport::{HttpRequest, HttpResponse};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::{Arc, OnceLock};
+
+/// The script of the default server: read two nodes every device has.
+const DEFAULT_SCRIPT: &str = r#"
+name = "dmsim serve: default script"
+
+[[server.package]]
+[[server.package.command]]
+cmd = "get"
+target = "./DevInfo/Mod"
+[[server.package.command]]
+cmd = "get"
+target = "./DevDetail/FwV"
+"#;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Address and port to listen on (port 0 picks a free port).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8443")]
+    listen: SocketAddr,
+    /// Scenario file whose [server] part (auth, credentials, packages) configures the server.
+    /// Without it the server accepts any device and sends Get ./DevInfo/Mod and ./DevDetail/FwV.
+    #[arg(long, value_name = "FILE")]
+    script: Option<PathBuf>,
+    /// Server certificate chain (PEM).
+    #[arg(long, value_name = "FILE", default_value = "certs/server.pem")]
+    cert: PathBuf,
+    /// Private key of the server certificate (PEM: PKCS#8, RSA or EC).
+    #[arg(long, value_name = "FILE", default_value = "certs/server.key")]
+    key: PathBuf,
+    /// Ask devices for a client certificate signed by this CA (PEM); see --require-client-cert.
+    #[arg(long, value_name = "FILE")]
+    client_ca: Option<PathBuf>,
+    /// Refuse devices without a client certificate signed by --client-ca.
+    #[arg(long, requires = "client_ca")]
+    require_client_cert: bool,
+    /// Serve plain HTTP instead of HTTPS.
+    #[arg(long, conflicts_with_all = ["cert", "key", "client_ca", "require_client_cert"])]
+    plain: bool,
+    /// Path of the URL printed for devices (the server answers on any path).
+    #[arg(long, value_name = "PATH", default_value = "/dm")]
+    path: String,
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let setup = prepare(&args);
+    let (config, tls) = match setup {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("dmsim: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("dmsim: cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(serve_until_stopped(&args, config, tls)) {
+        Ok(records) => {
+            print!("{}", summary(&records));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("dmsim: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The server's configuration and TLS settings, from the flags and files.
+fn prepare(args: &Args) -> anyhow::Result<(ServerConfig, Option<Arc<rustls::ServerConfig>>)> {
+    let config = match &args.script {
+        Some(path) => server_config(&scenario::load(path)?.file),
+        None => server_config(&load::parse(Path::new("<default script>"), DEFAULT_SCRIPT)?.file),
+    };
+    if args.plain {
+        return Ok((config, None));
+    }
+    let identity = Identity::load(&args.cert, &args.key).context("server certificate")?;
+    let client_auth = match &args.client_ca {
+        None => ClientAuth::None,
+        Some(path) => {
+            let roots = tls::load_roots(path).context("client CA")?;
+            if args.require_client_cert {
+                ClientAuth::Required(roots)
+            } else {
+                ClientAuth::Optional(roots)
+            }
+        }
+    };
+    Ok((config, Some(tls::server_config(identity, client_auth)?)))
+}
+
+async fn serve_until_stopped(
+    args: &Args,
+    mut config: ServerConfig,
+    tls: Option<Arc<rustls::ServerConfig>>,
+) -> anyhow::Result<Vec<SessionRecord>> {
+    let service = Arc::new(LoggedServer {
+        server: OnceLock::new(),
+    });
+    let running = net::serve(args.listen, Arc::clone(&service) as Arc<dyn DmService>, tls).await?;
+    // The server's LocURI is the URL it really listens on, known once the socket is bound.
+    let url = running.url(&args.path);
+    config.url = url.clone();
+    let _ = service.server.set(MockServer::new(config));
+    println!("listening on {url}");
+    eprintln!("dmsim: serving until Ctrl-C (RUST_LOG=info logs every message)");
+    stopped().await;
+    running.shutdown().await;
+    Ok(service
+        .server
+        .get()
+        .map(MockServer::records)
+        .unwrap_or_default())
+}
+
+/// Until Ctrl-C, or SIGTERM on Unix.
+async fn stopped() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    // Without a signal handler the server runs until the process is killed.
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// The mock server (set once the socket is bound), logging the statuses of each device message.
+struct LoggedServer {
+    server: OnceLock<MockServer>,
+}
+
+impl DmService for LoggedServer {
+    fn handle(&self, request: &HttpRequest) -> HttpResponse {
+        let Some(server) = self.server.get() else {
+            return HttpResponse {
+                status: 503,
+                content_type: "text/plain".into(),
+                hmac: None,
+                body: b"the server is starting".to_vec(),
+            };
+        };
+        let response = server.handle(request);
+        if tracing::enabled!(tracing::Level::INFO) {
+            if let Ok(msg) = xml::decode(&request.body) {
+                let statuses: Vec<String> = msg
+                    .body
+                    .commands
+                    .iter()
+                    .filter_map(|c| match c {
+                        Command::Status(s) => Some(format!("{} {}", s.cmd, s.code.code())),
+                        _ => None,
+                    })
+                    .collect();
+                tracing::info!(
+                    device = msg.hdr.source.loc_uri,
+                    session = msg.hdr.session_id,
+                    msg = msg.hdr.msg_id,
+                    statuses = statuses.join(", "),
+                    http = response.status,
+                    "device message"
+                );
+            }
+        }
+        response
+    }
+}
+
+/// What the server saw, session by session.
+fn summary(records: &[SessionRecord]) -> String {
+    let mut out = format!("{} session(s)\n", records.len());
+    for r in records {
+        let statuses: Vec<String> = r
+            .statuses
+            .iter()
+            .map(|s| match &s.target_ref {
+                Some(t) => format!("{} {} {}", s.cmd, t, s.code.code()),
+                None => format!("{} {}", s.cmd, s.code.code()),
+            })
+            .collect();
+        out.push_str(&format!(
+            "  {} session {}: {}{}; statuses: {}\n",
+            r.device,
+            r.session_id,
+            if r.ended { "ended" } else { "not ended" },
+            if r.client_authenticated {
+                ", authenticated"
+            } else {
+                ""
+            },
+            if statuses.is_empty() {
+                "none".to_string()
+            } else {
+                statuses.join(", ")
+            }
+        ));
+        for v in &r.violations {
+            out.push_str(&format!("    protocol violation: {v}\n"));
+        }
+    }
+    out
+}

@@ -1,0 +1,388 @@
+//! The network front end of the mock DM server: [`serve`] listens on a socket (HTTP, or HTTPS with
+//! optional client-certificate checks), turns each POST into an [`HttpRequest`] for a [`DmService`]
+//! and writes its [`HttpResponse`] back.
+//!
+//! Connections are tokio tasks (no thread per connection) served by hyper's HTTP/1.1 with
+//! keep-alive. The service is synchronous and fast, so it is called inline. A TLS handshake that
+//! fails is logged with the peer and the reason, and the server goes on. What is refused before the
+//! service sees it: a method other than POST (405), a content type that is not SyncML (415), and a
+//! body over [`MAX_BODY_BYTES`] (413), each with a short text body.
+
+use super::{is_syncml_content_type, NetError, HMAC_HEADER};
+use crate::server::MockServer;
+use crate::syncml::xml;
+use crate::transport::{HttpRequest, HttpResponse};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE, HOST};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
+use std::convert::Infallible;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
+
+/// Largest request body accepted; larger ones are answered 413.
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+/// Time a client has to complete its TLS handshake.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Time a client has to send a request's headers once it started one.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+/// Time open connections get to finish their request after a shutdown.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Something that answers SyncML DM requests, such as the [`MockServer`].
+pub trait DmService: Send + Sync + 'static {
+    /// Answer one request (synchronous and quick: it runs on the connection's task).
+    fn handle(&self, request: &HttpRequest) -> HttpResponse;
+}
+
+impl DmService for MockServer {
+    fn handle(&self, request: &HttpRequest) -> HttpResponse {
+        MockServer::handle(self, request)
+    }
+}
+
+/// A server running in the background; dropping it stops it too (without waiting for it).
+#[derive(Debug)]
+pub struct RunningServer {
+    local_addr: SocketAddr,
+    scheme: &'static str,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+impl RunningServer {
+    /// The address the server is bound to (the real port when port 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// `http` or `https`.
+    pub fn scheme(&self) -> &'static str {
+        self.scheme
+    }
+
+    /// The URL of `path` on this server, e.g. `https://127.0.0.1:8443/dm` (an unspecified listen
+    /// address such as `0.0.0.0` becomes the loopback address).
+    pub fn url(&self, path: &str) -> String {
+        let ip = match self.local_addr.ip() {
+            IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            ip => ip,
+        };
+        let addr = SocketAddr::new(ip, self.local_addr.port());
+        let slash = if path.starts_with('/') { "" } else { "/" };
+        format!("{}://{addr}{slash}{path}", self.scheme)
+    }
+
+    /// Stop accepting connections, let requests in progress finish (a few seconds at most), and
+    /// wait until the server is down.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            // The server task may already be gone; then there is nothing to stop.
+            let _ = stop.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
+
+/// Listen on `addr` (port 0 picks a free port) and serve `service` in the background, over TLS
+/// when `tls` is given. Returns as soon as the socket is bound. Must be called within a tokio
+/// runtime with IO and time enabled.
+pub async fn serve(
+    addr: SocketAddr,
+    service: Arc<dyn DmService>,
+    tls: Option<Arc<rustls::ServerConfig>>,
+) -> Result<RunningServer, NetError> {
+    let bind_error = |e: std::io::Error| NetError::Bind {
+        addr,
+        reason: e.to_string(),
+    };
+    let listener = TcpListener::bind(addr).await.map_err(bind_error)?;
+    let local_addr = listener.local_addr().map_err(bind_error)?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let (stop, stopped) = oneshot::channel();
+    let context = Arc::new(Context {
+        service,
+        scheme,
+        local_addr,
+    });
+    let acceptor = tls.map(TlsAcceptor::from);
+    let task = tokio::spawn(accept_loop(listener, context, acceptor, stopped));
+    tracing::info!(%local_addr, scheme, "DM server listening");
+    Ok(RunningServer {
+        local_addr,
+        scheme,
+        stop: Some(stop),
+        task,
+    })
+}
+
+/// What every connection needs.
+struct Context {
+    service: Arc<dyn DmService>,
+    scheme: &'static str,
+    local_addr: SocketAddr,
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    context: Arc<Context>,
+    acceptor: Option<TlsAcceptor>,
+    mut stopped: oneshot::Receiver<()>,
+) {
+    let graceful = GracefulShutdown::new();
+    loop {
+        tokio::select! {
+            _ = &mut stopped => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    let context = Arc::clone(&context);
+                    let acceptor = acceptor.clone();
+                    let watcher = graceful.watcher();
+                    tokio::spawn(connection(stream, peer, context, acceptor, watcher));
+                }
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a little instead of spinning.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        }
+    }
+    drop(listener);
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("connections still open after the shutdown grace period; closing them");
+    }
+    tracing::info!(local_addr = %context.local_addr, "DM server stopped");
+}
+
+/// One client connection: the TLS handshake when there is one, then HTTP/1.1 requests.
+async fn connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    context: Arc<Context>,
+    acceptor: Option<TlsAcceptor>,
+    watcher: Watcher,
+) {
+    // Small request/response messages: do not wait to fill segments.
+    let _ = stream.set_nodelay(true);
+    match acceptor {
+        None => serve_http(TokioIo::new(stream), peer, context, watcher).await,
+        Some(acceptor) => {
+            match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                Ok(Ok(tls)) => {
+                    let client_cert = tls.get_ref().1.peer_certificates().is_some();
+                    tracing::debug!(%peer, client_cert, "TLS handshake done");
+                    serve_http(TokioIo::new(tls), peer, context, watcher).await;
+                }
+                Ok(Err(e)) => tracing::warn!(%peer, reason = %e, "TLS handshake failed"),
+                Err(_) => tracing::warn!(
+                    %peer,
+                    reason = "no handshake within 10 s",
+                    "TLS handshake failed"
+                ),
+            }
+        }
+    }
+}
+
+async fn serve_http<I>(io: TokioIo<I>, peer: SocketAddr, context: Arc<Context>, watcher: Watcher)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |request: Request<Incoming>| {
+        let context = Arc::clone(&context);
+        async move { Ok::<_, Infallible>(respond(&context, peer, request).await) }
+    });
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT)
+        .keep_alive(true);
+    let conn = builder.serve_connection(io, service);
+    if let Err(e) = watcher.watch(conn).await {
+        tracing::debug!(%peer, error = %e, "connection ended with an error");
+    }
+}
+
+/// A short plain-text answer.
+fn text(status: StatusCode, message: String) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(message + "\n")));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+async fn respond(
+    context: &Context,
+    peer: SocketAddr,
+    request: Request<Incoming>,
+) -> Response<Full<Bytes>> {
+    if request.method() != Method::POST {
+        tracing::info!(%peer, method = %request.method(), "refused: method not allowed");
+        let mut response = text(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!(
+                "{} not allowed: SyncML DM messages are POSTed",
+                request.method()
+            ),
+        );
+        response
+            .headers_mut()
+            .insert(ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    let content_type = request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    if !is_syncml_content_type(&content_type) {
+        tracing::info!(%peer, content_type, "refused: unsupported content type");
+        return text(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!(
+                "unsupported content type {content_type:?}: use application/vnd.syncml.dm+xml or application/vnd.syncml.dm+wbxml"
+            ),
+        );
+    }
+    let declared = request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return too_large(peer);
+    }
+    let url = request_url(context, &request);
+    let hmac = request
+        .headers()
+        .get(HMAC_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let body = match Limited::new(request.into_body(), MAX_BODY_BYTES)
+        .collect()
+        .await
+    {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => return too_large(peer),
+        Err(e) => {
+            tracing::info!(%peer, error = %e, "refused: request body unreadable");
+            return text(
+                StatusCode::BAD_REQUEST,
+                format!("cannot read the request body: {e}"),
+            );
+        }
+    };
+    let request = HttpRequest {
+        url,
+        content_type,
+        hmac,
+        body: body.to_vec(),
+    };
+    let started = Instant::now();
+    let service = &context.service;
+    let answer = std::panic::catch_unwind(AssertUnwindSafe(|| service.handle(&request)));
+    let answer = match answer {
+        Ok(a) => a,
+        Err(_) => {
+            tracing::error!(%peer, url = request.url, "the DM service panicked");
+            return text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the DM service failed".into(),
+            );
+        }
+    };
+    log_exchange(peer, &request, &answer, started.elapsed());
+    into_response(answer)
+}
+
+fn too_large(peer: SocketAddr) -> Response<Full<Bytes>> {
+    tracing::info!(%peer, limit = MAX_BODY_BYTES, "refused: request body too large");
+    text(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!("request body over {MAX_BODY_BYTES} bytes"),
+    )
+}
+
+/// The URL as the client addressed it: absolute already, or scheme + Host + path.
+fn request_url(context: &Context, request: &Request<Incoming>) -> String {
+    let uri = request.uri();
+    if uri.scheme().is_some() && uri.authority().is_some() {
+        return uri.to_string();
+    }
+    let host = request
+        .headers()
+        .get(HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .unwrap_or_else(|| context.local_addr.to_string());
+    let path = uri.path_and_query().map_or("/", |p| p.as_str());
+    format!("{}://{host}{path}", context.scheme)
+}
+
+fn into_response(answer: HttpResponse) -> Response<Full<Bytes>> {
+    let status = match StatusCode::from_u16(answer.status) {
+        Ok(s) => s,
+        Err(_) => {
+            tracing::error!(
+                status = answer.status,
+                "the DM service answered an invalid status"
+            );
+            return text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("invalid status {}", answer.status),
+            );
+        }
+    };
+    let mut response = Response::new(Full::new(Bytes::from(answer.body)));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&answer.content_type) {
+        headers.insert(CONTENT_TYPE, v);
+    }
+    if let Some(v) = answer
+        .hmac
+        .as_deref()
+        .and_then(|h| HeaderValue::from_str(h).ok())
+    {
+        headers.insert(HMAC_HEADER, v);
+    }
+    response
+}
+
+/// One line per request: who (device, SessionID, MsgID when the body decodes) and the outcome.
+fn log_exchange(peer: SocketAddr, request: &HttpRequest, answer: &HttpResponse, took: Duration) {
+    if !tracing::enabled!(tracing::Level::INFO) {
+        return;
+    }
+    let (device, session, msg) = match xml::decode(&request.body) {
+        Ok(m) => (m.hdr.source.loc_uri, m.hdr.session_id, m.hdr.msg_id),
+        Err(_) => Default::default(),
+    };
+    tracing::info!(
+        %peer,
+        device,
+        session,
+        msg,
+        bytes = request.body.len(),
+        status = answer.status,
+        micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX),
+        "DM request"
+    );
+}
