@@ -1,18 +1,81 @@
 //! The scenario suite as a test: every scenario under `scenarios/` passes, the codes the foundation
 //! must produce are observed, and runs are deterministic.
 
-use dmsim::scenario::{self, report, ScenarioResult, Verdict};
+use dmsim::scenario::{self, report, RunOptions, ScenarioResult, TransportKind, Verdict};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-fn run_suite() -> Vec<ScenarioResult> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let files = scenario::discover(&[dir]).expect("scenarios/ has scenario files");
+fn run_suite_over(transport: TransportKind) -> Vec<ScenarioResult> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let files =
+        scenario::discover(&[root.join("scenarios")]).expect("scenarios/ has scenario files");
     let loaded: Vec<_> = files
         .iter()
         .map(|f| scenario::load(f).expect("valid scenario"))
         .collect();
-    scenario::run_all(&loaded).expect("runtime")
+    let options = RunOptions {
+        transport,
+        certs: root.join("certs"),
+    };
+    scenario::run_all(&loaded, &options).expect("runtime")
+}
+
+fn run_suite() -> Vec<ScenarioResult> {
+    run_suite_over(TransportKind::InProcess)
+}
+
+fn failures(results: &[ScenarioResult]) -> Vec<String> {
+    results
+        .iter()
+        .filter(|r| r.verdict != Verdict::Passed)
+        .map(|r| {
+            format!(
+                "{} [{}]: {}\n{}",
+                r.name,
+                r.file,
+                r.failures.join("; "),
+                r.transcript
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_suite_passes_over_https_as_in_process() {
+    let over_https = run_suite_over(TransportKind::Https);
+    let failed = failures(&over_https);
+    assert!(
+        failed.is_empty(),
+        "failing over https:\n{}",
+        failed.join("\n\n")
+    );
+    let in_process = run_suite();
+    let codes = |results: &[ScenarioResult]| -> Vec<Vec<(String, i64)>> {
+        results
+            .iter()
+            .map(|r| {
+                r.observed
+                    .iter()
+                    .map(|o| (o.family.to_string(), o.code))
+                    .collect()
+            })
+            .collect()
+    };
+    assert_eq!(
+        codes(&over_https),
+        codes(&in_process),
+        "same codes observed either way"
+    );
+}
+
+#[test]
+fn the_suite_passes_over_plain_http() {
+    let failed = failures(&run_suite_over(TransportKind::Http));
+    assert!(
+        failed.is_empty(),
+        "failing over http:\n{}",
+        failed.join("\n\n")
+    );
 }
 
 fn observed(results: &[ScenarioResult], family: &str) -> BTreeSet<i64> {
@@ -27,20 +90,8 @@ fn observed(results: &[ScenarioResult], family: &str) -> BTreeSet<i64> {
 #[test]
 fn every_scenario_passes() {
     let results = run_suite();
-    assert!(results.len() >= 15, "only {} scenarios", results.len());
-    let failed: Vec<String> = results
-        .iter()
-        .filter(|r| r.verdict != Verdict::Passed)
-        .map(|r| {
-            format!(
-                "{} [{}]: {}\n{}",
-                r.name,
-                r.file,
-                r.failures.join("; "),
-                r.transcript
-            )
-        })
-        .collect();
+    assert!(results.len() >= 25, "only {} scenarios", results.len());
+    let failed = failures(&results);
     assert!(
         failed.is_empty(),
         "failing scenarios:\n{}",
@@ -73,7 +124,13 @@ fn the_foundation_statuses_and_alerts_are_observed() {
 fn a_run_with_the_same_seed_gives_the_same_transcript() {
     let first = run_suite();
     let second = run_suite();
-    for (a, b) in first.iter().zip(&second) {
+    // Over sockets the URLs carry a fresh port each run; the protocol is compared in-process.
+    let in_process = |r: &&ScenarioResult| r.transport == TransportKind::InProcess;
+    for (a, b) in first
+        .iter()
+        .filter(in_process)
+        .zip(second.iter().filter(in_process))
+    {
         assert_eq!(
             a.transcript, b.transcript,
             "{} differs between runs",

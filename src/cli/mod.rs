@@ -42,6 +42,14 @@ enum Command {
 }
 
 impl Cli {
+    /// The log level when `RUST_LOG` is not set.
+    pub fn default_log_level(&self) -> &'static str {
+        match self.command {
+            Command::Serve(_) => "info",
+            _ => "warn",
+        }
+    }
+
     /// Carry out the command; the exit code follows each command's documentation.
     pub fn execute(self) -> ExitCode {
         match self.command {

@@ -1,7 +1,7 @@
 //! `dmsim run`: scenario files in, a summary, JSON and JUnit reports out.
 
 use anyhow::Context;
-use dmsim::scenario::{self, report};
+use dmsim::scenario::{self, report, RunOptions, TransportKind};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -19,6 +19,20 @@ pub struct Args {
     /// Only print failures and the totals.
     #[arg(long, short)]
     quiet: bool,
+    /// How devices reach the mock server, for scenarios that do not name a transport: in-process
+    /// (no sockets, simulated time), or a real loopback socket with http or https.
+    #[arg(long, value_enum, default_value = "in-process")]
+    transport: TransportArg,
+    /// Directory of the test PKI used for https (ca.pem, server.pem, client.pem, …).
+    #[arg(long, value_name = "DIR", default_value = "certs")]
+    certs: PathBuf,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum TransportArg {
+    InProcess,
+    Http,
+    Https,
 }
 
 pub fn run(args: Args) -> ExitCode {
@@ -34,7 +48,15 @@ pub fn run(args: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let outcome = scenario::run_all(&loaded)
+    let options = RunOptions {
+        transport: match args.transport {
+            TransportArg::InProcess => TransportKind::InProcess,
+            TransportArg::Http => TransportKind::Http,
+            TransportArg::Https => TransportKind::Https,
+        },
+        certs: args.certs.clone(),
+    };
+    let outcome = scenario::run_all(&loaded, &options)
         .context("cannot start the runtime")
         .and_then(|results| {
             write_reports(&args, &results)?;

@@ -1,8 +1,9 @@
 //! `dmsim serve`: the embedded mock DM server on a real socket, for DM clients that are not dmsim's.
 //!
 //! The first line on stdout is `listening on URL` with the real bound address (so `--listen
-//! 127.0.0.1:0` works for scripts). Each message's statuses are logged at info level
-//! (`RUST_LOG=info`); on Ctrl-C (or SIGTERM) the server stops and prints a summary of its sessions.
+//! 127.0.0.1:0` works for scripts). Each message's statuses are logged at info level, the default
+//! for `serve` (`RUST_LOG` overrides it); on Ctrl-C (or SIGTERM) the server stops and prints a
+//! summary of its sessions.
 
 use anyhow::Context;
 use dmsim::net::{self, tls, ClientAuth, DmService, Identity};
@@ -126,7 +127,7 @@ async fn serve_until_stopped(
     config.url = url.clone();
     let _ = service.server.set(MockServer::new(config));
     println!("listening on {url}");
-    eprintln!("dmsim: serving until Ctrl-C (RUST_LOG=info logs every message)");
+    eprintln!("dmsim: serving until Ctrl-C (RUST_LOG=debug shows more, RUST_LOG=warn less)");
     stopped().await;
     running.shutdown().await;
     Ok(service

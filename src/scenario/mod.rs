@@ -1,24 +1,71 @@
-//! Scenario files: reading them ([`load`]), running them ([`run`]), what they observed
+//! Scenario files: reading them ([`load()`]), running them ([`run`]), what they observed
 //! ([`observe`]) and the reports ([`report`]).
 
 pub mod load;
 pub mod model;
+mod network;
 pub mod observe;
 pub mod report;
 pub mod run;
 
 pub use load::{discover, load, LoadError, LoadedScenario};
+pub use model::TransportKind;
+pub use network::NetworkEnv;
 pub use observe::Observation;
-pub use run::{ScenarioResult, Verdict};
+pub use run::{RunEnv, ScenarioResult, Verdict};
 
-/// Run scenarios one after the other under paused (simulated) tokio time, on one runtime.
-pub fn run_all(scenarios: &[LoadedScenario]) -> std::io::Result<Vec<ScenarioResult>> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
+use std::path::PathBuf;
+
+/// How a run reaches its servers.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The transport of scenarios that do not name one.
+    pub transport: TransportKind,
+    /// The test PKI for HTTPS (`ca.pem`, `server.pem`, …).
+    pub certs: PathBuf,
+}
+
+impl Default for RunOptions {
+    fn default() -> RunOptions {
+        RunOptions {
+            transport: TransportKind::InProcess,
+            certs: PathBuf::from("certs"),
+        }
+    }
+}
+
+/// Run scenarios one after the other: in-process ones under paused (simulated) tokio time, network
+/// ones on a runtime with real time and IO. One runtime of each kind serves the whole run.
+pub fn run_all(
+    scenarios: &[LoadedScenario],
+    options: &RunOptions,
+) -> std::io::Result<Vec<ScenarioResult>> {
+    let simulated = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .start_paused(true)
         .build()?;
-    Ok(scenarios
-        .iter()
-        .map(|s| runtime.block_on(run::run(s)))
-        .collect())
+    let mut real: Option<tokio::runtime::Runtime> = None;
+    let env = RunEnv {
+        transport: options.transport,
+        network: NetworkEnv::new(&options.certs),
+    };
+    let mut results = Vec::with_capacity(scenarios.len());
+    for s in scenarios {
+        let kind = s.file.transport.kind.unwrap_or(options.transport);
+        let result = if kind == TransportKind::InProcess {
+            simulated.block_on(run::run(s, &env))
+        } else {
+            let runtime = match real.take() {
+                Some(r) => r,
+                None => tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?,
+            };
+            let result = runtime.block_on(run::run(s, &env));
+            real = Some(runtime);
+            result
+        };
+        results.push(result);
+    }
+    Ok(results)
 }

@@ -29,7 +29,55 @@ pub struct ScenarioFile {
     #[serde(default, rename = "fault")]
     pub faults: Vec<FaultSpec>,
     #[serde(default)]
+    pub transport: TransportSpec,
+    #[serde(default)]
     pub expect: Expect,
+}
+
+/// How the device reaches the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TransportKind {
+    /// The mock server called in the same process: no sockets, simulated time.
+    InProcess,
+    /// Plain HTTP over loopback.
+    Http,
+    /// HTTPS over loopback with the test PKI of `certs/`.
+    Https,
+}
+
+impl TransportKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransportKind::InProcess => "in-process",
+            TransportKind::Http => "http",
+            TransportKind::Https => "https",
+        }
+    }
+}
+
+/// Which CA the device trusts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Trust {
+    /// `certs/ca.pem`, which signed the server's certificate.
+    #[default]
+    Ca,
+    /// `certs/wrong-ca.pem`, an unrelated CA: the handshake must fail.
+    WrongCa,
+}
+
+/// Transport settings of a scenario.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TransportSpec {
+    /// Always run this scenario over this transport (e.g. a TLS scenario); by default the run's.
+    pub kind: Option<TransportKind>,
+    /// The device presents `certs/client.pem`.
+    pub client_certificate: bool,
+    /// The server refuses devices without a client certificate.
+    pub require_client_certificate: bool,
+    pub trust: Trust,
 }
 
 /// Who starts the session.
@@ -271,6 +319,8 @@ pub struct FaultSpec {
 pub struct Expect {
     /// How the session ended: completed, aborted-by-server, aborted-by-device, auth-failed, failed.
     pub end: Option<EndKind>,
+    /// Text the description of the end must contain (e.g. the reason of a failure).
+    pub end_reason: Option<String>,
     /// The SessionID the device used.
     pub session_id: Option<String>,
     /// Statuses the server received, in this order (other statuses may come between).

@@ -1,6 +1,6 @@
 //! Reports of a run: the human summary, JSON (`--json`) and JUnit XML (`--junit`).
 //!
-//! The JSON schema is stable: `{"scenarios": [{"name", "file", "status", "duration_ms", "failures",
+//! The JSON schema is stable: `{"scenarios": [{"name", "file", "status", "transport", "duration_ms", "failures",
 //! "observed": [{"family", "code", "command"?, "sender"?, "count"}], "end"}], "summary": {"total",
 //! "passed", "failed", "errors", "duration_ms"}}`.
 
@@ -14,6 +14,7 @@ struct JsonScenario<'a> {
     name: &'a str,
     file: &'a str,
     status: Verdict,
+    transport: &'static str,
     duration_ms: u64,
     failures: &'a [String],
     observed: &'a [super::Observation],
@@ -61,6 +62,7 @@ pub fn json(results: &[ScenarioResult]) -> String {
                 name: &r.name,
                 file: &r.file,
                 status: r.verdict,
+                transport: r.transport.as_str(),
                 duration_ms: r.duration_ms,
                 failures: &r.failures,
                 observed: &r.observed,

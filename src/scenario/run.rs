@@ -3,20 +3,23 @@
 
 use super::load::LoadedScenario;
 use super::model::{
-    AuthKind, AuthSpec, DeviceSpec, Expect, InitiatorSpec, NodeSpec, ScenarioFile, UiModeSpec,
+    AuthKind, AuthSpec, DeviceSpec, Expect, InitiatorSpec, NodeSpec, ScenarioFile, TransportKind,
+    UiModeSpec,
 };
+use super::network::{self, NetworkEnv};
 use super::observe::{Observation, Observations};
 use crate::device::{Device, SizeLimits, User};
 use crate::faults::{FaultPlan, FaultRule, Trigger};
 use crate::server::{ClientAuthPolicy, MockServer, ServerConfig, ServerCredentials, SessionRecord};
 use crate::session::{
-    accept_notification, run_session, Exchange, GenericAlert, Initiator, NotificationRejected,
-    SessionEnd, SessionReport, SessionStart,
+    accept_notification, run_session_with, DriverOptions, Exchange, GenericAlert, Initiator,
+    NotificationRejected, Pace, SessionEnd, SessionReport, SessionStart,
 };
 use crate::syncml::auth::{AuthType, Secret};
 use crate::syncml::pkg0::UiMode;
 use crate::syncml::xml;
 use crate::transport::InProcess;
+use crate::transport::Transport;
 use crate::tree::{self, Access, Format, Node, UriLimits};
 use std::sync::Arc;
 use std::time::Instant;
@@ -37,6 +40,8 @@ pub struct ScenarioResult {
     pub name: String,
     pub file: String,
     pub verdict: Verdict,
+    /// How the device reached the server.
+    pub transport: TransportKind,
     pub duration_ms: u64,
     pub failures: Vec<String>,
     pub observed: Vec<Observation>,
@@ -46,37 +51,75 @@ pub struct ScenarioResult {
     pub transcript: String,
 }
 
+/// What a run needs besides the scenarios.
+pub struct RunEnv {
+    /// The transport of scenarios that do not name one.
+    pub transport: TransportKind,
+    pub network: NetworkEnv,
+}
+
+/// What a session left behind: its report, the device after it, and the server's records.
+pub(super) type Outcome = (SessionReport, Device, Vec<SessionRecord>);
+
+/// Run the scenario's session against the mock server in the same process.
+async fn run_in_process(file: &ScenarioFile) -> Result<Outcome, String> {
+    let mut device = build_device(file)?;
+    let server = Arc::new(MockServer::new(server_config(file)));
+    let transport = InProcess::new(Arc::clone(&server));
+    let report = run_against(&transport, &server, file, &mut device, Pace::Sleep).await;
+    Ok((report, device, server.records()))
+}
+
+/// Run the scenario's session over `transport` to `server`.
+pub(super) async fn run_against<T: Transport>(
+    transport: &T,
+    server: &MockServer,
+    file: &ScenarioFile,
+    device: &mut Device,
+    pace: Pace,
+) -> SessionReport {
+    match session_start(file, server, device) {
+        Ok(start) => {
+            let options = DriverOptions {
+                keep_transcript: true,
+                pace,
+            };
+            run_session_with(transport, device, start, options).await
+        }
+        Err(rejected) => SessionReport::not_started(SessionEnd::NotificationRejected {
+            reason: rejected.to_string(),
+        }),
+    }
+}
+
 /// Run one scenario to its verdict.
-pub async fn run(scenario: &LoadedScenario) -> ScenarioResult {
+pub async fn run(scenario: &LoadedScenario, env: &RunEnv) -> ScenarioResult {
     let started = Instant::now();
     let file = &scenario.file;
     let mut result = ScenarioResult {
         name: file.name.clone(),
         file: scenario.path.display().to_string(),
         verdict: Verdict::Passed,
+        transport: file.transport.kind.unwrap_or(env.transport),
         duration_ms: 0,
         failures: Vec::new(),
         observed: Vec::new(),
         end: String::new(),
         transcript: String::new(),
     };
-    let mut device = match build_device(file) {
-        Ok(d) => d,
+    let outcome = match result.transport {
+        TransportKind::InProcess => run_in_process(file).await,
+        TransportKind::Http => network::run(file, &env.network, false).await,
+        TransportKind::Https => network::run(file, &env.network, true).await,
+    };
+    let (report, device, records) = match outcome {
+        Ok(o) => o,
         Err(e) => {
             result.verdict = Verdict::Error;
             result.failures.push(e);
             return result;
         }
     };
-    let server = Arc::new(MockServer::new(server_config(file)));
-    let transport = InProcess::new(Arc::clone(&server));
-    let report = match session_start(file, &server, &device) {
-        Ok(start) => run_session(&transport, &mut device, start, true).await,
-        Err(rejected) => SessionReport::not_started(SessionEnd::NotificationRejected {
-            reason: rejected.to_string(),
-        }),
-    };
-    let records = server.records();
     result.failures = check(&file.expect, &report, &device, &records);
     if !result.failures.is_empty() {
         result.verdict = Verdict::Failed;

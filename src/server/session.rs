@@ -77,9 +77,12 @@ pub(super) fn handle(
         }
     };
     let key = (msg.hdr.source.loc_uri.clone(), msg.hdr.session_id.clone());
-    let index = match state.by_key.get(&key) {
-        Some(&i) => i,
-        None => {
+    // A Package 1 on the key of a session that ended opens a new session (a device that restarted
+    // its SessionID counter, e.g. a fresh `dmsim device` against a long-running `dmsim serve`).
+    let reopens = |i: usize| state.sessions[i].record.ended && opens_session(&msg);
+    let index = match state.by_key.get(&key).copied() {
+        Some(i) if !reopens(i) => i,
+        _ => {
             let i = state.sessions.len();
             state
                 .sessions
@@ -226,9 +229,7 @@ impl ServerSession {
     /// Alert 1225 for an object that never ended come back to go in the reply.
     fn record_commands(&mut self, config: &ServerConfig, msg: &SyncMl) -> Vec<Command> {
         let mut owed = Vec::new();
-        let starts = msg.body.commands.iter().any(|c| {
-            matches!(c, Command::Alert(a) if matches!(a.code, AlertCode::ClientInitiatedMgmt | AlertCode::ServerInitiatedMgmt))
-        });
+        let starts = opens_session(msg);
         for cmd in &msg.body.commands {
             match cmd {
                 Command::Status(s) => self.record.statuses.push(ReceivedStatus {
@@ -462,6 +463,13 @@ impl ServerSession {
             body,
         }
     }
+}
+
+/// Alert 1200 or 1201: the message is a Package 1.
+fn opens_session(msg: &SyncMl) -> bool {
+    msg.body.commands.iter().any(|c| {
+        matches!(c, Command::Alert(a) if matches!(a.code, AlertCode::ClientInitiatedMgmt | AlertCode::ServerInitiatedMgmt))
+    })
 }
 
 /// The server's MaxMsgSize and MaxObjSize for its SyncHdr, when configured.

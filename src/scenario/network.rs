@@ -1,0 +1,146 @@
+//! Running a scenario over real sockets: the mock server behind `dmsim::net::serve` on a loopback
+//! port, and the device on a shared [`HttpTransport`], over plain HTTP or HTTPS with the test PKI
+//! of `certs/` (`ca.pem`, `server.pem`/`.key`, `client.pem`/`.key`, `wrong-ca.pem`).
+//!
+//! TLS configurations and HTTP clients are built once per kind and shared by every scenario of the
+//! run. Tokio time cannot be paused over sockets, so the device's simulated waits are skipped
+//! (its own clock still advances).
+
+use super::model::{ScenarioFile, Trust};
+use super::run::{build_device, run_against, server_config, Outcome};
+use crate::net::{self, tls, ClientAuth, ClientOptions, DmService, HttpTransport, Identity};
+use crate::server::MockServer;
+use crate::session::Pace;
+use crate::transport::{HttpRequest, HttpResponse};
+use std::collections::HashMap;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+/// Shared network resources of a run.
+pub struct NetworkEnv {
+    certs: PathBuf,
+    clients: Mutex<HashMap<(bool, bool, Trust), HttpTransport>>,
+    servers: Mutex<HashMap<bool, Arc<rustls::ServerConfig>>>,
+}
+
+impl NetworkEnv {
+    /// Resources using the PEM files in `certs`.
+    pub fn new(certs: impl Into<PathBuf>) -> NetworkEnv {
+        NetworkEnv {
+            certs: certs.into(),
+            clients: Mutex::new(HashMap::new()),
+            servers: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The shared client for this combination of scheme, client certificate and trusted CA.
+    fn client(
+        &self,
+        https: bool,
+        client_cert: bool,
+        trust: Trust,
+    ) -> Result<HttpTransport, String> {
+        let key = (https, client_cert, trust);
+        let mut clients = self.clients.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(c) = clients.get(&key) {
+            return Ok(c.clone());
+        }
+        let tls = if https {
+            let ca = match trust {
+                Trust::Ca => "ca.pem",
+                Trust::WrongCa => "wrong-ca.pem",
+            };
+            let roots = tls::load_roots(&self.certs.join(ca)).map_err(|e| e.to_string())?;
+            let identity = client_cert
+                .then(|| {
+                    Identity::load(
+                        &self.certs.join("client.pem"),
+                        &self.certs.join("client.key"),
+                    )
+                })
+                .transpose()
+                .map_err(|e| e.to_string())?;
+            Some(tls::client_config(roots, identity).map_err(|e| e.to_string())?)
+        } else {
+            None
+        };
+        let options = ClientOptions {
+            tls,
+            ..ClientOptions::default()
+        };
+        let client = HttpTransport::new(&options).map_err(|e| e.to_string())?;
+        clients.insert(key, client.clone());
+        Ok(client)
+    }
+
+    /// The shared server TLS configuration, requiring client certificates or not.
+    fn server_tls(&self, require_client_cert: bool) -> Result<Arc<rustls::ServerConfig>, String> {
+        let mut servers = self.servers.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(c) = servers.get(&require_client_cert) {
+            return Ok(Arc::clone(c));
+        }
+        let identity = Identity::load(
+            &self.certs.join("server.pem"),
+            &self.certs.join("server.key"),
+        )
+        .map_err(|e| e.to_string())?;
+        let roots = tls::load_roots(&self.certs.join("ca.pem")).map_err(|e| e.to_string())?;
+        let auth = if require_client_cert {
+            ClientAuth::Required(roots)
+        } else {
+            ClientAuth::Optional(roots)
+        };
+        let config = tls::server_config(identity, auth).map_err(|e| e.to_string())?;
+        servers.insert(require_client_cert, Arc::clone(&config));
+        Ok(config)
+    }
+}
+
+/// The mock server, set once the socket is bound and its URL known.
+struct Deferred(OnceLock<Arc<MockServer>>);
+
+impl DmService for Deferred {
+    fn handle(&self, request: &HttpRequest) -> HttpResponse {
+        match self.0.get() {
+            Some(server) => server.handle(request),
+            None => HttpResponse {
+                status: 503,
+                content_type: "text/plain".into(),
+                hmac: None,
+                body: b"server starting".to_vec(),
+            },
+        }
+    }
+}
+
+/// Run the scenario's session over loopback HTTP or HTTPS.
+pub(super) async fn run(
+    file: &ScenarioFile,
+    env: &NetworkEnv,
+    https: bool,
+) -> Result<Outcome, String> {
+    let spec = &file.transport;
+    let tls = https
+        .then(|| env.server_tls(spec.require_client_certificate))
+        .transpose()?;
+    let client = env.client(https, spec.client_certificate, spec.trust)?;
+    let service = Arc::new(Deferred(OnceLock::new()));
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+    let running = net::serve(addr, Arc::clone(&service) as Arc<dyn DmService>, tls)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut file = file.clone();
+    file.server.url = running.url("/dm");
+    let server = Arc::new(MockServer::new(server_config(&file)));
+    let _ = service.0.set(Arc::clone(&server));
+    let outcome = match build_device(&file) {
+        Ok(mut device) => {
+            let report = run_against(&client, &server, &file, &mut device, Pace::Skip).await;
+            Ok((report, device, server.records()))
+        }
+        Err(e) => Err(e),
+    };
+    running.shutdown().await;
+    outcome
+}
