@@ -7,6 +7,7 @@ pub mod auth;
 mod message;
 pub mod pkg0;
 mod status;
+mod tree_map;
 pub mod xml;
 
 pub use alert::AlertCode;
