@@ -8,6 +8,7 @@ mod message;
 pub mod pkg0;
 mod status;
 mod tree_map;
+pub mod wbxml;
 pub mod xml;
 
 pub use alert::AlertCode;

@@ -544,7 +544,11 @@ impl<'t, T: ElementTree + ?Sized> Mapper<'t, T> {
     /// The decimal number in an element (surrounding whitespace allowed).
     fn number<N: FromStr>(&self, id: NodeId, element: &'static str) -> Result<N, T::Error> {
         let text = trim_xml(self.tree.content(id));
-        let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+        // An element with child elements is not a number whatever its text (the XML tree's content
+        // then holds markup; the WBXML tree keeps children as nodes).
+        let digits = self.tree.first_child(id).is_none()
+            && !text.is_empty()
+            && text.bytes().all(|b| b.is_ascii_digit());
         match text.parse() {
             Ok(n) if digits => Ok(n),
             _ => Err(self.error(
