@@ -305,16 +305,16 @@ fn text_items(items: &mut [Item]) {
     }
 }
 
-/// A valid header (WBXML 1.2, SyncML 1.2, UTF-8) and a small string table, then tokens that look
-/// like SyncML often enough to get past the first elements.
+/// A valid header (WBXML 1.2, SyncML 1.2, UTF-8) with a small string table and the root tag, then
+/// tokens that look like SyncML often enough to get past the first elements.
 fn wbxml_soup() -> impl Strategy<Value = Vec<u8>> {
     let piece = prop_oneof![
         // Tags of code page 0 (with and without content), the usual ones more often.
         4 => select(vec![0x6D, 0x6C, 0x6B, 0x69, 0x4B, 0x4F, 0x54, 0x5A, 0x48, 0x64, 0x12, 0x1D])
             .prop_map(|t| vec![t]),
         2 => (0x05u8..=0xFF).prop_map(|t| vec![t]),
-        4 => Just(vec![0x01]),
-        2 => (0u8..4).prop_map(|p| vec![0x00, p]),
+        2 => Just(vec![0x01]),
+        1 => (0u8..4).prop_map(|p| vec![0x00, p]),
         3 => "[0-9a-z<&]{0,6}".prop_map(|s| [&[0x03], s.as_bytes(), &[0]].concat()),
         1 => (0u8..12).prop_map(|i| vec![0x83, i]),
         1 => vec(any::<u8>(), 0..4).prop_map(|b| [&[0xC3, 2], b.as_slice()].concat()),
@@ -325,6 +325,7 @@ fn wbxml_soup() -> impl Strategy<Value = Vec<u8>> {
     vec(piece, 0..64).prop_map(|pieces| {
         let mut doc = vec![0x02, 0xA4, 0x01, 0x6A, 0x09];
         doc.extend_from_slice(b"Foo\0Data\0");
+        doc.push(0x6D);
         doc.extend(pieces.concat());
         doc
     })

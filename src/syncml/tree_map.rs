@@ -92,7 +92,7 @@ pub(super) fn sync_ml<T: ElementTree + ?Sized>(tree: &T, root: NodeId) -> Result
 }
 
 /// Trim XML whitespace (space, tab, line feed, carriage return).
-pub(super) fn trim_xml(s: &str) -> &str {
+fn trim_xml(s: &str) -> &str {
     s.trim_matches([' ', '\t', '\n', '\r'])
 }
 

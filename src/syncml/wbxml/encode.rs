@@ -35,6 +35,7 @@ pub(super) fn push_mb_u32(buf: &mut Vec<u8>, n: u32) {
     let mut bytes = [0u8; 5];
     let mut start = bytes.len();
     let mut rest = n;
+    // 32 bits are at most five 7-bit groups, so `start` stays in bounds.
     loop {
         start -= 1;
         let continuation = if start == bytes.len() - 1 { 0 } else { 0x80 };

@@ -6,8 +6,8 @@
 //! [`encode`] writes WBXML 1.2 with the numeric public id 0x1201 (`A4 01`), as the SyncML
 //! representation protocol assigns it, charset UTF-8 (`6A`) and an empty string table (`00`). Real
 //! clients often write the FPI `-//SYNCML//DTD SyncML 1.2//EN` (or the 1.1 one) in the string table
-//! instead; both are valid WBXML, and every decoder we know (libwbxml included) reads the numeric id,
-//! so the encoder keeps the compact form. The string table is used only for the names of commands
+//! instead; both are valid WBXML, and libwbxml both reads and writes the numeric id (see
+//! `tests/wbxml_libwbxml.rs`), so the encoder keeps the compact form the specification assigns. The string table is used only for the names of commands
 //! outside code page 0 (LITERAL tags). Elements and their order are those of the XML encoder; Meta
 //! children are on code page 1 (`… 5A 00 01 47 03 'chr' 00 01 01 00 00 …`); empty flags such as
 //! `Final` have no content flag; text is STR_I. An Item's [`Data::Opaque`] is OPAQUE and its
