@@ -9,6 +9,8 @@ mod message;
 pub mod outbox;
 pub mod pkg0;
 mod status;
+mod tree_map;
+pub mod wbxml;
 pub mod xml;
 
 pub use alert::AlertCode;

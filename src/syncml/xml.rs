@@ -7,23 +7,23 @@
 //! The decoder is lenient where real implementations differ (namespace prefixes, child order, unknown
 //! elements, DOCTYPE and comments) and strict where the meaning of the message would change (missing
 //! required elements, duplicated single elements, codes that are not numbers). It first builds a flat
-//! element tree with quick-xml, then maps each element to the model; nothing in it recurses on the
+//! element tree with quick-xml, then maps each element to the model with the mapping it shares with
+//! the WBXML decoder (`tree_map`), so that the two cannot drift apart; nothing in it recurses on the
 //! input except Atomic/Sequence, whose nesting is capped at [`MAX_NESTING`]. Every error carries the
 //! element path and the line and column of the element's start tag.
 
 use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 use std::ops::Range;
-use std::str::FromStr;
 
 use base64::Engine as _;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
+use super::tree_map::{self, ElementTree, MapErrorKind, NodeId};
 use super::{
-    Alert, AlertCode, Chal, CmdName, Command, Container, Cred, Data, Delete, Exec, Get, Item,
-    ItemCommand, Location, Meta, Results, Status, StatusCode, SyncBody, SyncHdr, SyncMl,
-    UnknownCommand,
+    Alert, Command, Container, Cred, Data, Delete, Exec, Get, Item, ItemCommand, Location, Meta,
+    Results, Status, SyncBody, SyncHdr, SyncMl, UnknownCommand,
 };
 
 /// Namespace of the `SyncML` root element.
@@ -388,7 +388,7 @@ impl XmlWriter {
 
 /// Append `text` escaped for character data: `<`, `>` and `&` as entities, and `\r` as a character
 /// reference so that it survives the line-end normalisation of other XML parsers.
-fn push_escaped(buf: &mut String, text: &str) {
+pub(super) fn push_escaped(buf: &mut String, text: &str) {
     let mut rest = text;
     while let Some(i) = rest.find(['<', '>', '&', '\r']) {
         let (plain, tail) = rest.split_at(i);
@@ -517,11 +517,8 @@ pub fn decode(bytes: &[u8]) -> Result<SyncMl, DecodeError> {
         )
     })?;
     let tree = Tree::parse(input)?;
-    tree.sync_ml(ROOT)
+    tree_map::sync_ml(&tree, ROOT)
 }
-
-/// Index of an element in [`Tree::nodes`].
-type NodeId = usize;
 
 /// The root element is always the first node.
 const ROOT: NodeId = 0;
@@ -708,19 +705,6 @@ impl<'a> Tree<'a> {
         &mut self.nodes[id]
     }
 
-    fn name(&self, id: NodeId) -> &'a str {
-        self.node(id).name
-    }
-
-    fn children(&self, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
-        std::iter::successors(self.node(id).first_child, |&c| self.node(c).next_sibling)
-    }
-
-    /// An error about element `id`, at its start tag.
-    fn error(&self, id: NodeId, kind: DecodeErrorKind) -> DecodeError {
-        self.error_in(Some(id), self.node(id).start, kind)
-    }
-
     /// An error at `offset`, inside element `id` if any.
     fn error_in(&self, id: Option<NodeId>, offset: usize, kind: DecodeErrorKind) -> DecodeError {
         let path = id.map(|id| self.path(id)).unwrap_or_default();
@@ -730,30 +714,6 @@ impl<'a> Tree<'a> {
     fn error_with_path(&self, offset: usize, path: String, kind: DecodeErrorKind) -> DecodeError {
         let bom = self.source.len() - self.input.len();
         DecodeError::new(self.source.as_bytes(), bom + offset, path, kind)
-    }
-
-    /// `SyncML/SyncBody/Status[2]/Data`: local names, indexed where a name repeats among siblings.
-    fn path(&self, id: NodeId) -> String {
-        let mut steps: Vec<String> = std::iter::successors(Some(id), |&n| self.node(n).parent)
-            .map(|n| self.step(n))
-            .collect();
-        steps.reverse();
-        steps.join("/")
-    }
-
-    fn step(&self, id: NodeId) -> String {
-        let name = self.name(id);
-        let Some(parent) = self.node(id).parent else {
-            return name.to_string();
-        };
-        let same: Vec<NodeId> = self
-            .children(parent)
-            .filter(|&c| self.name(c) == name)
-            .collect();
-        match same.iter().position(|&c| c == id) {
-            Some(i) if same.len() > 1 => format!("{name}[{}]", i + 1),
-            _ => name.to_string(),
-        }
     }
 }
 
@@ -767,441 +727,34 @@ fn is_xml_space(bytes: &[u8]) -> bool {
         .all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
 }
 
-fn trim_xml(s: &str) -> &str {
-    s.trim_matches([' ', '\t', '\n', '\r'])
-}
-
 // ---------------------------------------------------------------------------------------------------
-// Decoder: elements to the model
+// Decoder: elements to the model (shared with WBXML)
 // ---------------------------------------------------------------------------------------------------
 
-/// The children most commands share, collected in one pass in any order.
-#[derive(Default)]
-struct CommandParts {
-    cmd_id: Option<NodeId>,
-    no_resp: bool,
-    cred: Option<NodeId>,
-    meta: Option<NodeId>,
-    items: Vec<Item>,
-}
+impl ElementTree for Tree<'_> {
+    type Error = DecodeError;
 
-impl Tree<'_> {
-    fn sync_ml(&self, id: NodeId) -> Result<SyncMl, DecodeError> {
-        let (mut hdr, mut body) = (None, None);
-        for c in self.children(id) {
-            match self.name(c) {
-                "SyncHdr" => self.once(&mut hdr, c)?,
-                "SyncBody" => self.once(&mut body, c)?,
-                _ => {}
-            }
-        }
-        Ok(SyncMl {
-            hdr: self.sync_hdr(self.required(id, hdr, "SyncHdr")?)?,
-            body: self.sync_body(self.required(id, body, "SyncBody")?)?,
-        })
+    fn name(&self, id: NodeId) -> &str {
+        self.node(id).name
     }
 
-    fn sync_hdr(&self, id: NodeId) -> Result<SyncHdr, DecodeError> {
-        let (mut ver_dtd, mut ver_proto, mut session_id, mut msg_id) = (None, None, None, None);
-        let (mut target, mut source, mut resp_uri, mut cred, mut meta) =
-            (None, None, None, None, None);
-        let mut no_resp = false;
-        for c in self.children(id) {
-            match self.name(c) {
-                "VerDTD" => self.once(&mut ver_dtd, c)?,
-                "VerProto" => self.once(&mut ver_proto, c)?,
-                "SessionID" => self.once(&mut session_id, c)?,
-                "MsgID" => self.once(&mut msg_id, c)?,
-                "Target" => self.once(&mut target, c)?,
-                "Source" => self.once(&mut source, c)?,
-                "RespURI" => self.once(&mut resp_uri, c)?,
-                "NoResp" => no_resp = true,
-                "Cred" => self.once(&mut cred, c)?,
-                "Meta" => self.once(&mut meta, c)?,
-                _ => {}
-            }
-        }
-        Ok(SyncHdr {
-            ver_dtd: self.required_text(id, ver_dtd, "VerDTD")?,
-            ver_proto: self.required_text(id, ver_proto, "VerProto")?,
-            session_id: self.required_text(id, session_id, "SessionID")?,
-            msg_id: self.required_text(id, msg_id, "MsgID")?,
-            target: self.location(self.required(id, target, "Target")?)?,
-            source: self.location(self.required(id, source, "Source")?)?,
-            resp_uri: self.opt_text(resp_uri),
-            no_resp,
-            cred: self.opt_cred(cred)?,
-            meta: self.opt_meta(meta)?,
-        })
+    fn parent(&self, id: NodeId) -> Option<NodeId> {
+        self.node(id).parent
     }
 
-    fn sync_body(&self, id: NodeId) -> Result<SyncBody, DecodeError> {
-        let mut body = SyncBody::default();
-        for c in self.children(id) {
-            match self.name(c) {
-                "Final" => body.final_flag = true,
-                _ => body.commands.push(self.command(c, 0)?),
-            }
-        }
-        Ok(body)
+    fn first_child(&self, id: NodeId) -> Option<NodeId> {
+        self.node(id).first_child
     }
 
-    /// A command element; `depth` is the number of Atomic/Sequence around it.
-    fn command(&self, id: NodeId, depth: usize) -> Result<Command, DecodeError> {
-        Ok(match self.name(id) {
-            "Add" => Command::Add(self.item_command(id)?),
-            "Replace" => Command::Replace(self.item_command(id)?),
-            "Copy" => Command::Copy(self.item_command(id)?),
-            "Delete" => Command::Delete(self.delete(id)?),
-            "Get" => Command::Get(self.get(id)?),
-            "Exec" => Command::Exec(self.exec(id)?),
-            "Alert" => Command::Alert(self.alert(id)?),
-            "Atomic" => Command::Atomic(self.container(id, depth + 1)?),
-            "Sequence" => Command::Sequence(self.container(id, depth + 1)?),
-            "Status" => Command::Status(self.status(id)?),
-            "Results" => Command::Results(self.results(id)?),
-            _ => Command::Unknown(self.unknown(id)),
-        })
+    fn next_sibling(&self, id: NodeId) -> Option<NodeId> {
+        self.node(id).next_sibling
     }
 
-    /// Collect the shared command children; every other child goes to `other`.
-    fn command_parts(
-        &self,
-        id: NodeId,
-        mut other: impl FnMut(&str, NodeId) -> Result<(), DecodeError>,
-    ) -> Result<CommandParts, DecodeError> {
-        let mut parts = CommandParts::default();
-        for c in self.children(id) {
-            match self.name(c) {
-                "CmdID" => self.once(&mut parts.cmd_id, c)?,
-                "NoResp" => parts.no_resp = true,
-                "Cred" => self.once(&mut parts.cred, c)?,
-                "Meta" => self.once(&mut parts.meta, c)?,
-                "Item" => parts.items.push(self.item(c)?),
-                name => other(name, c)?,
-            }
-        }
-        Ok(parts)
+    fn text(&self, id: NodeId) -> &str {
+        &self.node(id).text
     }
 
-    fn item_command(&self, id: NodeId) -> Result<ItemCommand, DecodeError> {
-        let parts = self.command_parts(id, |_, _| Ok(()))?;
-        Ok(ItemCommand {
-            cmd_id: self.required_text(id, parts.cmd_id, "CmdID")?,
-            no_resp: parts.no_resp,
-            cred: self.opt_cred(parts.cred)?,
-            meta: self.opt_meta(parts.meta)?,
-            items: parts.items,
-        })
-    }
-
-    fn delete(&self, id: NodeId) -> Result<Delete, DecodeError> {
-        let (mut archive, mut sft_del) = (false, false);
-        let parts = self.command_parts(id, |name, _| {
-            match name {
-                "Archive" => archive = true,
-                "SftDel" => sft_del = true,
-                _ => {}
-            }
-            Ok(())
-        })?;
-        Ok(Delete {
-            cmd_id: self.required_text(id, parts.cmd_id, "CmdID")?,
-            no_resp: parts.no_resp,
-            archive,
-            sft_del,
-            cred: self.opt_cred(parts.cred)?,
-            meta: self.opt_meta(parts.meta)?,
-            items: parts.items,
-        })
-    }
-
-    fn get(&self, id: NodeId) -> Result<Get, DecodeError> {
-        let mut lang = None;
-        let parts = self.command_parts(id, |name, c| match name {
-            "Lang" => self.once(&mut lang, c),
-            _ => Ok(()),
-        })?;
-        Ok(Get {
-            cmd_id: self.required_text(id, parts.cmd_id, "CmdID")?,
-            no_resp: parts.no_resp,
-            lang: self.opt_text(lang),
-            cred: self.opt_cred(parts.cred)?,
-            meta: self.opt_meta(parts.meta)?,
-            items: parts.items,
-        })
-    }
-
-    fn exec(&self, id: NodeId) -> Result<Exec, DecodeError> {
-        let mut correlator = None;
-        let parts = self.command_parts(id, |name, c| match name {
-            "Correlator" => self.once(&mut correlator, c),
-            _ => Ok(()),
-        })?;
-        Ok(Exec {
-            cmd_id: self.required_text(id, parts.cmd_id, "CmdID")?,
-            no_resp: parts.no_resp,
-            cred: self.opt_cred(parts.cred)?,
-            meta: self.opt_meta(parts.meta)?,
-            correlator: self.opt_text(correlator),
-            items: parts.items,
-        })
-    }
-
-    fn alert(&self, id: NodeId) -> Result<Alert, DecodeError> {
-        let (mut data, mut correlator) = (None, None);
-        let parts = self.command_parts(id, |name, c| match name {
-            "Data" => self.once(&mut data, c),
-            "Correlator" => self.once(&mut correlator, c),
-            _ => Ok(()),
-        })?;
-        Ok(Alert {
-            cmd_id: self.required_text(id, parts.cmd_id, "CmdID")?,
-            no_resp: parts.no_resp,
-            cred: self.opt_cred(parts.cred)?,
-            code: AlertCode::from_code(self.number(self.required(id, data, "Data")?, "Data")?),
-            correlator: self.opt_text(correlator),
-            items: parts.items,
-        })
-    }
-
-    fn status(&self, id: NodeId) -> Result<Status, DecodeError> {
-        let (mut msg_ref, mut cmd_ref, mut cmd, mut chal, mut data) =
-            (None, None, None, None, None);
-        let (mut target_refs, mut source_refs) = (Vec::new(), Vec::new());
-        let parts = self.command_parts(id, |name, c| match name {
-            "MsgRef" => self.once(&mut msg_ref, c),
-            "CmdRef" => self.once(&mut cmd_ref, c),
-            "Cmd" => self.once(&mut cmd, c),
-            "Chal" => self.once(&mut chal, c),
-            "Data" => self.once(&mut data, c),
-            "TargetRef" => {
-                target_refs.push(self.text(c));
-                Ok(())
-            }
-            "SourceRef" => {
-                source_refs.push(self.text(c));
-                Ok(())
-            }
-            _ => Ok(()),
-        })?;
-        Ok(Status {
-            cmd_id: self.required_text(id, parts.cmd_id, "CmdID")?,
-            msg_ref: self.required_text(id, msg_ref, "MsgRef")?,
-            cmd_ref: self.required_text(id, cmd_ref, "CmdRef")?,
-            cmd: CmdName::parse(self.trimmed(self.required(id, cmd, "Cmd")?)),
-            target_refs,
-            source_refs,
-            cred: self.opt_cred(parts.cred)?,
-            chal: chal.map(|c| self.chal(c)).transpose()?,
-            code: StatusCode::from_code(self.number(self.required(id, data, "Data")?, "Data")?),
-            items: parts.items,
-        })
-    }
-
-    fn results(&self, id: NodeId) -> Result<Results, DecodeError> {
-        let (mut msg_ref, mut cmd_ref, mut target_ref, mut source_ref) = (None, None, None, None);
-        let parts = self.command_parts(id, |name, c| match name {
-            "MsgRef" => self.once(&mut msg_ref, c),
-            "CmdRef" => self.once(&mut cmd_ref, c),
-            "TargetRef" => self.once(&mut target_ref, c),
-            "SourceRef" => self.once(&mut source_ref, c),
-            _ => Ok(()),
-        })?;
-        Ok(Results {
-            cmd_id: self.required_text(id, parts.cmd_id, "CmdID")?,
-            msg_ref: self.opt_text(msg_ref),
-            cmd_ref: self.required_text(id, cmd_ref, "CmdRef")?,
-            meta: self.opt_meta(parts.meta)?,
-            target_ref: self.opt_text(target_ref),
-            source_ref: self.opt_text(source_ref),
-            items: parts.items,
-        })
-    }
-
-    /// Atomic or Sequence: every child that is not CmdID, NoResp or Meta is a command.
-    fn container(&self, id: NodeId, depth: usize) -> Result<Container, DecodeError> {
-        if depth > MAX_NESTING {
-            return Err(self.error(id, DecodeErrorKind::TooDeep));
-        }
-        let (mut cmd_id, mut meta) = (None, None);
-        let mut container = Container::default();
-        for c in self.children(id) {
-            match self.name(c) {
-                "CmdID" => self.once(&mut cmd_id, c)?,
-                "NoResp" => container.no_resp = true,
-                "Meta" => self.once(&mut meta, c)?,
-                _ => container.commands.push(self.command(c, depth)?),
-            }
-        }
-        container.cmd_id = self.required_text(id, cmd_id, "CmdID")?;
-        container.meta = self.opt_meta(meta)?;
-        Ok(container)
-    }
-
-    /// A command DM does not define: its name and CmdID (empty when absent).
-    fn unknown(&self, id: NodeId) -> UnknownCommand {
-        let cmd_id = self.children(id).find(|&c| self.name(c) == "CmdID");
-        UnknownCommand {
-            name: self.name(id).to_string(),
-            cmd_id: self.opt_text(cmd_id).unwrap_or_default(),
-        }
-    }
-
-    fn item(&self, id: NodeId) -> Result<Item, DecodeError> {
-        let (mut target, mut source, mut meta, mut data) = (None, None, None, None);
-        let mut more_data = false;
-        for c in self.children(id) {
-            match self.name(c) {
-                "Target" => self.once(&mut target, c)?,
-                "Source" => self.once(&mut source, c)?,
-                "Meta" => self.once(&mut meta, c)?,
-                "Data" => self.once(&mut data, c)?,
-                "MoreData" => more_data = true,
-                _ => {}
-            }
-        }
-        Ok(Item {
-            target: target.map(|c| self.location(c)).transpose()?,
-            source: source.map(|c| self.location(c)).transpose()?,
-            meta: self.opt_meta(meta)?,
-            data: data.map(|c| Data::Text(self.data_text(c))),
-            more_data,
-        })
-    }
-
-    fn location(&self, id: NodeId) -> Result<Location, DecodeError> {
-        let (mut loc_uri, mut loc_name) = (None, None);
-        for c in self.children(id) {
-            match self.name(c) {
-                "LocURI" => self.once(&mut loc_uri, c)?,
-                "LocName" => self.once(&mut loc_name, c)?,
-                _ => {}
-            }
-        }
-        Ok(Location {
-            loc_uri: self.required_text(id, loc_uri, "LocURI")?,
-            loc_name: self.opt_text(loc_name),
-        })
-    }
-
-    fn opt_cred(&self, id: Option<NodeId>) -> Result<Option<Cred>, DecodeError> {
-        let Some(id) = id else { return Ok(None) };
-        let (mut meta, mut data) = (None, None);
-        for c in self.children(id) {
-            match self.name(c) {
-                "Meta" => self.once(&mut meta, c)?,
-                "Data" => self.once(&mut data, c)?,
-                _ => {}
-            }
-        }
-        Ok(Some(Cred {
-            meta: self.opt_meta(meta)?,
-            data: self.data_text(self.required(id, data, "Data")?),
-        }))
-    }
-
-    fn chal(&self, id: NodeId) -> Result<Chal, DecodeError> {
-        let mut meta = None;
-        for c in self.children(id) {
-            if self.name(c) == "Meta" {
-                self.once(&mut meta, c)?;
-            }
-        }
-        Ok(Chal {
-            meta: self.meta(self.required(id, meta, "Meta")?)?,
-        })
-    }
-
-    /// An optional Meta; an empty one counts as absent (the encoder omits empty Meta).
-    fn opt_meta(&self, id: Option<NodeId>) -> Result<Option<Meta>, DecodeError> {
-        let Some(id) = id else { return Ok(None) };
-        let meta = self.meta(id)?;
-        Ok((!meta.is_empty()).then_some(meta))
-    }
-
-    /// `Meta`: MetInf elements matched by local name, with or without a namespace.
-    fn meta(&self, id: NodeId) -> Result<Meta, DecodeError> {
-        let (mut format, mut type_, mut mark, mut size, mut next_nonce) =
-            (None, None, None, None, None);
-        let (mut version, mut max_msg_size, mut max_obj_size) = (None, None, None);
-        let mut emi = Vec::new();
-        for c in self.children(id) {
-            match self.name(c) {
-                "Format" => self.once(&mut format, c)?,
-                "Type" => self.once(&mut type_, c)?,
-                "Mark" => self.once(&mut mark, c)?,
-                "Size" => self.once(&mut size, c)?,
-                "NextNonce" => self.once(&mut next_nonce, c)?,
-                "Version" => self.once(&mut version, c)?,
-                "MaxMsgSize" => self.once(&mut max_msg_size, c)?,
-                "MaxObjSize" => self.once(&mut max_obj_size, c)?,
-                "EMI" => emi.push(self.text(c)),
-                _ => {}
-            }
-        }
-        Ok(Meta {
-            format: self.opt_text(format),
-            type_: self.opt_text(type_),
-            mark: self.opt_text(mark),
-            size: self.opt_number(size, "Size")?,
-            next_nonce: self.opt_text(next_nonce),
-            version: self.opt_text(version),
-            max_msg_size: self.opt_number(max_msg_size, "MaxMsgSize")?,
-            max_obj_size: self.opt_number(max_obj_size, "MaxObjSize")?,
-            emi,
-        })
-    }
-
-    /// Record the single occurrence of an element; a second one is an error.
-    fn once(&self, slot: &mut Option<NodeId>, id: NodeId) -> Result<(), DecodeError> {
-        match slot.replace(id) {
-            None => Ok(()),
-            Some(_) => Err(self.error(
-                id,
-                DecodeErrorKind::DuplicateElement(self.name(id).to_string()),
-            )),
-        }
-    }
-
-    /// A required child of `parent`, or [`DecodeErrorKind::MissingElement`] at `parent`.
-    fn required(
-        &self,
-        parent: NodeId,
-        child: Option<NodeId>,
-        name: &'static str,
-    ) -> Result<NodeId, DecodeError> {
-        child.ok_or_else(|| self.error(parent, DecodeErrorKind::MissingElement(name)))
-    }
-
-    fn required_text(
-        &self,
-        parent: NodeId,
-        child: Option<NodeId>,
-        name: &'static str,
-    ) -> Result<String, DecodeError> {
-        Ok(self.text(self.required(parent, child, name)?))
-    }
-
-    fn opt_text(&self, id: Option<NodeId>) -> Option<String> {
-        id.map(|id| self.text(id))
-    }
-
-    /// The trimmed text of a leaf element.
-    fn text(&self, id: NodeId) -> String {
-        self.trimmed(id).to_string()
-    }
-
-    fn trimmed(&self, id: NodeId) -> &str {
-        trim_xml(&self.node(id).text)
-    }
-
-    /// The verbatim content of a `Data`: its text, or its raw inner XML when it has child elements.
-    fn data_text(&self, id: NodeId) -> String {
-        self.content(id).to_string()
-    }
-
-    /// An element's text, or its raw inner XML when it has child elements.
+    /// The element's text, or its raw inner XML when it has child elements.
     fn content(&self, id: NodeId) -> &str {
         let node = self.node(id);
         match node.first_child {
@@ -1210,34 +763,23 @@ impl Tree<'_> {
         }
     }
 
-    /// The decimal number in an element (surrounding whitespace allowed).
-    fn number<T: FromStr>(&self, id: NodeId, element: &'static str) -> Result<T, DecodeError> {
-        let text = trim_xml(self.content(id));
-        let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
-        match text.parse() {
-            Ok(n) if digits => Ok(n),
-            _ => Err(self.error(
-                id,
-                DecodeErrorKind::InvalidNumber {
-                    element,
-                    value: text.to_string(),
-                },
-            )),
-        }
-    }
-
-    fn opt_number<T: FromStr>(
-        &self,
-        id: Option<NodeId>,
-        element: &'static str,
-    ) -> Result<Option<T>, DecodeError> {
-        id.map(|id| self.number(id, element)).transpose()
+    fn error(&self, id: NodeId, kind: MapErrorKind) -> DecodeError {
+        let kind = match kind {
+            MapErrorKind::MissingElement(name) => DecodeErrorKind::MissingElement(name),
+            MapErrorKind::DuplicateElement(name) => DecodeErrorKind::DuplicateElement(name),
+            MapErrorKind::InvalidNumber { element, value } => {
+                DecodeErrorKind::InvalidNumber { element, value }
+            }
+            MapErrorKind::TooDeep => DecodeErrorKind::TooDeep,
+        };
+        self.error_in(Some(id), self.node(id).start, kind)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::syncml::{AlertCode, CmdName, StatusCode};
 
     /// A header from server to device, on one line.
     const SERVER_HDR: &str = "<SyncHdr><VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto><SessionID>1A2B</SessionID><MsgID>1</MsgID><Target><LocURI>IMEI:356938035643809</LocURI></Target><Source><LocURI>https://dm.example.com/oma</LocURI></Source></SyncHdr>";
