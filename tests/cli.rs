@@ -179,3 +179,51 @@ fn decode_rejects_a_truncated_file_naming_the_position() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn encode_to_wbxml_and_decode_it_back() {
+    let dir = temp_dir("wbxml");
+    let wbxml = dir.join("pkg1.wbxml");
+    let out = dmsim()
+        .arg("encode")
+        .arg(fixture("samsung-pkg1.xml"))
+        .arg("--wbxml")
+        .arg("-o")
+        .arg(&wbxml)
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bytes = std::fs::read(&wbxml).expect("written");
+    assert_eq!(
+        &bytes[..4],
+        &[0x02, 0xA4, 0x01, 0x6A],
+        "WBXML 1.2, SyncML 1.2 public id, UTF-8"
+    );
+    let decoded = dmsim().arg("decode").arg(&wbxml).output().expect("runs");
+    assert_eq!(decoded.status.code(), Some(0));
+    let original = dmsim()
+        .arg("decode")
+        .arg(fixture("samsung-pkg1.xml"))
+        .output()
+        .expect("runs");
+    assert_eq!(
+        decoded.stdout, original.stdout,
+        "the same message either way"
+    );
+    std::fs::write(dir.join("cut.wbxml"), &bytes[..bytes.len() / 2]).expect("write");
+    let cut = dmsim()
+        .arg("decode")
+        .arg(dir.join("cut.wbxml"))
+        .output()
+        .expect("runs");
+    assert_eq!(cut.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&cut.stderr).contains("byte"),
+        "names the byte offset"
+    );
+}

@@ -2,10 +2,15 @@
 //! must produce are observed, and runs are deterministic.
 
 use dmsim::scenario::{self, report, RunOptions, ScenarioResult, TransportKind, Verdict};
+use dmsim::syncml::Encoding;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 fn run_suite_over(transport: TransportKind) -> Vec<ScenarioResult> {
+    run_suite_with(transport, None)
+}
+
+fn run_suite_with(transport: TransportKind, encoding: Option<Encoding>) -> Vec<ScenarioResult> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let files =
         scenario::discover(&[root.join("scenarios")]).expect("scenarios/ has scenario files");
@@ -16,6 +21,7 @@ fn run_suite_over(transport: TransportKind) -> Vec<ScenarioResult> {
     let options = RunOptions {
         transport,
         certs: root.join("certs"),
+        encoding,
     };
     scenario::run_all(&loaded, &options).expect("runtime")
 }
@@ -65,6 +71,40 @@ fn the_suite_passes_over_https_as_in_process() {
         codes(&over_https),
         codes(&in_process),
         "same codes observed either way"
+    );
+}
+
+#[test]
+fn the_suite_passes_in_wbxml_with_the_same_codes() {
+    let wbxml = run_suite_with(TransportKind::InProcess, Some(Encoding::Wbxml));
+    let failed = failures(&wbxml);
+    assert!(
+        failed.is_empty(),
+        "failing in WBXML:\n{}",
+        failed.join("\n\n")
+    );
+    // Splitting depends on message sizes, which differ by encoding (the messages/ scenarios are
+    // written for both); every other scenario must observe exactly the same codes.
+    let codes = |results: &[ScenarioResult]| -> Vec<Vec<(String, i64)>> {
+        results
+            .iter()
+            .filter(|r| !r.file.contains("/messages/"))
+            .map(|r| {
+                r.observed
+                    .iter()
+                    .map(|o| (o.family.to_string(), o.code))
+                    .collect()
+            })
+            .collect()
+    };
+    assert_eq!(
+        codes(&wbxml),
+        codes(&run_suite()),
+        "same codes observed in either encoding"
+    );
+    assert!(
+        wbxml.iter().any(|r| r.transcript.contains("<SyncML")),
+        "transcripts are readable XML"
     );
 }
 

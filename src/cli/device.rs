@@ -104,6 +104,9 @@ pub struct Args {
     /// Seconds allowed for each HTTP exchange.
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     timeout: u64,
+    /// Speak WBXML (application/vnd.syncml.dm+wbxml) instead of XML.
+    #[arg(long)]
+    wbxml: bool,
 }
 
 pub fn run(args: Args) -> ExitCode {
@@ -122,6 +125,9 @@ pub fn run(args: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if args.wbxml {
+        device.encoding = dmsim::syncml::Encoding::Wbxml;
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -304,7 +310,7 @@ impl<T: Transport> Transport for Printing<T> {
 
 /// A message as indented XML, or as text when it does not decode.
 fn pretty(body: &[u8]) -> String {
-    match xml::decode(body) {
+    match dmsim::syncml::decode(body) {
         Ok(msg) => xml::encode_pretty(&msg),
         Err(_) => String::from_utf8_lossy(body).into_owned(),
     }

@@ -23,8 +23,12 @@ enum Command {
     ///
     /// Exits 0 when every scenario passes, 1 when any fails, 2 on a bad file or flag.
     Run(run::Args),
-    /// Print a captured SyncML message as normalized XML (or JSON); exit 2 if it is malformed.
+    /// Print a captured SyncML message (XML or WBXML) as normalized XML (or JSON).
+    ///
+    /// Exits 2 if the message is malformed, naming the position of the problem.
     Decode(decode::Args),
+    /// Turn an XML SyncML message into WBXML (--wbxml) or normalized XML.
+    Encode(decode::EncodeArgs),
     /// Serve the mock DM server on a socket (HTTPS by default) for DM clients that are not dmsim's.
     ///
     /// Runs until Ctrl-C, then prints a summary of the sessions it saw. Exits 2 on a bad flag or an
@@ -46,6 +50,8 @@ impl Cli {
     pub fn default_log_level(&self) -> &'static str {
         match self.command {
             Command::Serve(_) => "info",
+            // Scenarios make things fail on purpose; their reports say what happened.
+            Command::Run(_) => "error",
             _ => "warn",
         }
     }
@@ -55,6 +61,7 @@ impl Cli {
         match self.command {
             Command::Run(args) => run::run(args),
             Command::Decode(args) => decode::run(args),
+            Command::Encode(args) => decode::encode(args),
             Command::Serve(args) => serve::run(args),
             Command::Device(args) => device::run(*args),
             Command::Certs(args) => certs::run(args),

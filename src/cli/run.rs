@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use dmsim::scenario::{self, report, RunOptions, TransportKind};
+use dmsim::syncml::Encoding;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -23,9 +24,18 @@ pub struct Args {
     /// (no sockets, simulated time), or a real loopback socket with http or https.
     #[arg(long, value_enum, default_value = "in-process")]
     transport: TransportArg,
+    /// Make every device speak this encoding, whatever its scenario says.
+    #[arg(long, value_enum)]
+    encoding: Option<EncodingArg>,
     /// Directory of the test PKI used for https (ca.pem, server.pem, client.pem, …).
     #[arg(long, value_name = "DIR", default_value = "certs")]
     certs: PathBuf,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum EncodingArg {
+    Xml,
+    Wbxml,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -55,6 +65,10 @@ pub fn run(args: Args) -> ExitCode {
             TransportArg::Https => TransportKind::Https,
         },
         certs: args.certs.clone(),
+        encoding: args.encoding.map(|e| match e {
+            EncodingArg::Xml => Encoding::Xml,
+            EncodingArg::Wbxml => Encoding::Wbxml,
+        }),
     };
     let outcome = scenario::run_all(&loaded, &options)
         .context("cannot start the runtime")

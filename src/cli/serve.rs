@@ -9,7 +9,7 @@ use anyhow::Context;
 use dmsim::net::{self, tls, ClientAuth, DmService, Identity};
 use dmsim::scenario::{self, load, run::server_config};
 use dmsim::server::{MockServer, ServerConfig, SessionRecord};
-use dmsim::syncml::{xml, Command};
+use dmsim::syncml::Command;
 use dmsim::transport::{HttpRequest, HttpResponse};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -173,7 +173,7 @@ impl DmService for LoggedServer {
         };
         let response = server.handle(request);
         if tracing::enabled!(tracing::Level::INFO) {
-            if let Ok(msg) = xml::decode(&request.body) {
+            if let Ok(msg) = dmsim::syncml::decode(&request.body) {
                 let statuses: Vec<String> = msg
                     .body
                     .commands

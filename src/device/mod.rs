@@ -11,7 +11,7 @@ pub use user::{Prompt, User, UserAnswer};
 
 use crate::faults::Faults;
 use crate::syncml::auth::NonceSource;
-use crate::syncml::{Item, StatusCode};
+use crate::syncml::{Encoding, Item, StatusCode};
 use crate::tree::Tree;
 
 /// Simulated wall clock of a device, in seconds since the Unix epoch.
@@ -67,6 +67,8 @@ pub struct Device {
     pub faults: Faults,
     pub records: Records,
     pub limits: SizeLimits,
+    /// The encoding of the device's messages.
+    pub encoding: Encoding,
     /// Simulated time now.
     pub clock: SimSeconds,
     /// Nonces the device issues when it challenges a server.
@@ -82,6 +84,7 @@ impl Device {
             faults,
             records: Records::default(),
             limits: SizeLimits::default(),
+            encoding: Encoding::Xml,
             clock: EPOCH,
             nonces: NonceSource::new(seed),
             sessions_started: 0,

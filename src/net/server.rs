@@ -10,7 +10,6 @@
 
 use super::{is_syncml_content_type, NetError, HMAC_HEADER};
 use crate::server::MockServer;
-use crate::syncml::xml;
 use crate::transport::{HttpRequest, HttpResponse};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
@@ -371,7 +370,7 @@ fn log_exchange(peer: SocketAddr, request: &HttpRequest, answer: &HttpResponse, 
     if !tracing::enabled!(tracing::Level::INFO) {
         return;
     }
-    let (device, session, msg) = match xml::decode(&request.body) {
+    let (device, session, msg) = match crate::syncml::decode(&request.body) {
         Ok(m) => (m.hdr.source.loc_uri, m.hdr.session_id, m.hdr.msg_id),
         Err(_) => Default::default(),
     };

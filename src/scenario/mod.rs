@@ -14,6 +14,7 @@ pub use network::NetworkEnv;
 pub use observe::Observation;
 pub use run::{RunEnv, ScenarioResult, Verdict};
 
+use crate::syncml::Encoding;
 use std::path::PathBuf;
 
 /// How a run reaches its servers.
@@ -23,6 +24,8 @@ pub struct RunOptions {
     pub transport: TransportKind,
     /// The test PKI for HTTPS (`ca.pem`, `server.pem`, …).
     pub certs: PathBuf,
+    /// Make every device speak this encoding, whatever its scenario says.
+    pub encoding: Option<Encoding>,
 }
 
 impl Default for RunOptions {
@@ -30,6 +33,7 @@ impl Default for RunOptions {
         RunOptions {
             transport: TransportKind::InProcess,
             certs: PathBuf::from("certs"),
+            encoding: None,
         }
     }
 }
@@ -47,6 +51,7 @@ pub fn run_all(
     let mut real: Option<tokio::runtime::Runtime> = None;
     let env = RunEnv {
         transport: options.transport,
+        encoding: options.encoding,
         network: NetworkEnv::new(&options.certs),
     };
     let mut results = Vec::with_capacity(scenarios.len());

@@ -7,6 +7,7 @@
 use crate::device::UserAnswer;
 use crate::faults::{FaultEffect, FaultPoint};
 use crate::server::{ScriptPackage, SendCredentials};
+use crate::syncml::Encoding;
 use serde::{de, Deserialize, Deserializer};
 use std::collections::BTreeMap;
 
@@ -114,6 +115,8 @@ pub struct DeviceSpec {
     pub tree_capacity: Option<u64>,
     pub max_msg_size: u64,
     pub max_obj_size: u64,
+    /// The encoding of the device's messages: `xml` or `wbxml`.
+    pub encoding: Encoding,
     /// The device's credentials (DMAcc CLCRED); none sends no credentials.
     pub auth: Option<AuthSpec>,
     /// Credentials the device demands of the server (DMAcc SRVCRED).
@@ -169,6 +172,7 @@ impl Default for DeviceSpec {
             tree_capacity: None,
             max_msg_size: 16 * 1024,
             max_obj_size: 1024 * 1024,
+            encoding: Encoding::Xml,
             auth: None,
             server_auth: None,
             nodes: Vec::new(),

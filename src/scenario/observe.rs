@@ -6,7 +6,7 @@
 //! in the order first seen, with how often it occurred.
 
 use crate::session::Exchange;
-use crate::syncml::{xml, Command, SyncMl};
+use crate::syncml::{Command, SyncMl};
 use serde::Serialize;
 
 /// One distinct observed code.
@@ -48,10 +48,14 @@ impl Observations {
     pub fn from_transcript(transcript: &[Exchange]) -> Observations {
         let mut obs = Observations::default();
         for exchange in transcript {
-            if let Ok(msg) = xml::decode(&exchange.request.body) {
+            if let Ok(msg) = crate::syncml::decode(&exchange.request.body) {
                 obs.message(&msg, Sender::Device);
             }
-            if let Ok(Ok(msg)) = exchange.response.as_ref().map(|r| xml::decode(&r.body)) {
+            if let Ok(Ok(msg)) = exchange
+                .response
+                .as_ref()
+                .map(|r| crate::syncml::decode(&r.body))
+            {
                 obs.message(&msg, Sender::Server);
             }
         }

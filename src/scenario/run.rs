@@ -17,7 +17,7 @@ use crate::session::{
 };
 use crate::syncml::auth::{AuthType, Secret};
 use crate::syncml::pkg0::UiMode;
-use crate::syncml::xml;
+use crate::syncml::{xml, Encoding};
 use crate::transport::InProcess;
 use crate::transport::Transport;
 use crate::tree::{self, Access, Format, Node, UriLimits};
@@ -55,6 +55,8 @@ pub struct ScenarioResult {
 pub struct RunEnv {
     /// The transport of scenarios that do not name one.
     pub transport: TransportKind,
+    /// The encoding every device uses, whatever its scenario says.
+    pub encoding: Option<Encoding>,
     pub network: NetworkEnv,
 }
 
@@ -95,7 +97,11 @@ pub(super) async fn run_against<T: Transport>(
 /// Run one scenario to its verdict.
 pub async fn run(scenario: &LoadedScenario, env: &RunEnv) -> ScenarioResult {
     let started = Instant::now();
-    let file = &scenario.file;
+    let mut file = std::borrow::Cow::Borrowed(&scenario.file);
+    if let Some(encoding) = env.encoding {
+        file.to_mut().device.encoding = encoding;
+    }
+    let file = file.as_ref();
     let mut result = ScenarioResult {
         name: file.name.clone(),
         file: scenario.path.display().to_string(),
@@ -233,6 +239,7 @@ pub fn build_device(file: &ScenarioFile) -> Result<Device, String> {
     let user = User::new(d.ui.display, d.ui.max_text, d.ui.answers.clone());
     let faults = fault_plan(file).for_device(file.seed);
     let mut device = Device::new(tree, user, faults, file.seed);
+    device.encoding = d.encoding;
     device.limits = SizeLimits {
         max_msg_size: d.max_msg_size,
         max_obj_size: d.max_obj_size,
@@ -517,7 +524,7 @@ fn check_statuses(expect: &Expect, records: &[SessionRecord], failures: &mut Vec
 /// The transcript as readable XML, message by message.
 pub fn render_transcript(transcript: &[Exchange]) -> String {
     let mut out = String::new();
-    let pretty = |body: &[u8]| match xml::decode(body) {
+    let pretty = |body: &[u8]| match crate::syncml::decode(body) {
         Ok(msg) => xml::encode_pretty(&msg),
         Err(_) => String::from_utf8_lossy(body).into_owned(),
     };

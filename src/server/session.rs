@@ -16,10 +16,10 @@ use super::{ScriptCommand, SendCredentials, ServerConfig, State};
 use crate::session::MAX_AUTH_ATTEMPTS;
 use crate::syncml::auth::{self, AuthType, HmacHeader};
 use crate::syncml::large_object::{self, Chunk};
-use crate::syncml::outbox::{self, Outbox};
+use crate::syncml::outbox::Outbox;
 use crate::syncml::{
-    xml, Alert, AlertCode, Chal, CmdName, Command, Location, Meta, Status, StatusCode, SyncBody,
-    SyncHdr, SyncMl, CONTENT_TYPE_XML, VER_DTD, VER_PROTO,
+    Alert, AlertCode, Chal, CmdName, Command, Encoding, Location, Meta, Status, StatusCode,
+    SyncBody, SyncHdr, SyncMl, VER_DTD, VER_PROTO,
 };
 use crate::transport::{HttpRequest, HttpResponse};
 
@@ -64,7 +64,9 @@ pub(super) fn handle(
     state: &mut State,
     request: &HttpRequest,
 ) -> HttpResponse {
-    let msg = match xml::decode(&request.body) {
+    let encoding = Encoding::from_content_type(&request.content_type)
+        .unwrap_or_else(|| Encoding::detect(&request.body));
+    let msg = match crate::syncml::decode(&request.body) {
         Ok(m) => m,
         Err(e) => {
             tracing::warn!(error = %e, "mock server: undecodable client message");
@@ -96,7 +98,7 @@ pub(super) fn handle(
     session.check_device(&msg);
     let owed = session.record_commands(config, &msg);
     let body = session.next_body(config, &msg, hdr_code, chal, owed);
-    let response = session.respond(config, &msg, body);
+    let response = session.respond(config, &msg, body, encoding);
     if config.keep_exchanges {
         session.record.exchanges.push(ServerExchange {
             request: request.clone(),
@@ -394,6 +396,7 @@ impl ServerSession {
         config: &ServerConfig,
         msg: &SyncMl,
         (commands, then): (Vec<Command>, Then),
+        encoding: Encoding,
     ) -> HttpResponse {
         if let Some(size) = msg.hdr.meta.as_ref().and_then(|m| m.max_msg_size) {
             self.device_max_msg = usize::try_from(size).unwrap_or(usize::MAX);
@@ -429,7 +432,7 @@ impl ServerSession {
         reply.body.final_flag = match then {
             Then::Package => !self
                 .outbox
-                .fill(&mut reply, self.device_max_msg, &outbox::xml_size),
+                .fill(&mut reply, self.device_max_msg, &|m| encoding.size(m)),
             Then::AskNext => false,
             Then::Close => true,
         };
@@ -452,13 +455,13 @@ impl ServerSession {
                     c.name().to_string(),
                 )
             }));
-        let body = xml::encode(&reply);
+        let body = encoding.encode(&reply);
         let hmac = creds
             .filter(|c| c.kind == AuthType::Hmac)
             .map(|c| HmacHeader::sign(&c.secret, &self.server_nonce, &body).to_string());
         HttpResponse {
             status: 200,
-            content_type: CONTENT_TYPE_XML.to_string(),
+            content_type: encoding.content_type().to_string(),
             hmac,
             body,
         }

@@ -26,10 +26,10 @@ use super::account::{Account, AuthEntry};
 use crate::device::{Device, Executor};
 use crate::syncml::auth::{self, AuthType, HmacHeader};
 use crate::syncml::large_object::{self, Chunk};
-use crate::syncml::outbox::{self, Outbox};
+use crate::syncml::outbox::Outbox;
 use crate::syncml::{
     xml, Alert, AlertCode, Chal, CmdName, Command, Data, Item, ItemCommand, Location, Meta, Status,
-    StatusCode, SyncBody, SyncHdr, SyncMl, CONTENT_TYPE_XML, VER_DTD, VER_PROTO,
+    StatusCode, SyncBody, SyncHdr, SyncMl, VER_DTD, VER_PROTO,
 };
 use crate::transport::{HttpRequest, HttpResponse};
 use crate::tree;
@@ -263,7 +263,7 @@ impl ClientSession {
 
     /// Take the server's answer to the last message.
     pub fn receive(&mut self, device: &mut Device, response: &HttpResponse) -> Step {
-        let msg = match xml::decode(&response.body) {
+        let msg = match crate::syncml::decode(&response.body) {
             Ok(m) => m,
             Err(e) => return Step::Done(failed(format!("server message undecodable: {e}"))),
         };
@@ -332,9 +332,10 @@ impl ClientSession {
                 .commands
                 .push(alert_command(AlertCode::NextMessage));
         }
+        let encoding = device.encoding;
         let more = self
             .outbox
-            .fill(&mut reply, self.server_max_msg, &outbox::xml_size);
+            .fill(&mut reply, self.server_max_msg, &|m| encoding.size(m));
         if server_continues {
             let next = reply.body.commands.remove(1);
             reply.body.commands.push(next);
@@ -645,7 +646,7 @@ impl ClientSession {
         Outgoing {
             request: HttpRequest {
                 url: self.url.clone(),
-                content_type: CONTENT_TYPE_XML.to_string(),
+                content_type: device.encoding.content_type().to_string(),
                 hmac,
                 body,
             },

@@ -1,9 +1,11 @@
-//! The wire: SyncML DM 1.2 messages, their XML codec, credentials, and status and alert codes.
+//! The wire: SyncML DM 1.2 messages, their XML and WBXML codecs, credentials, status and alert
+//! codes, Package #0, and packages over several messages.
 //!
 //! Everything here is pure (no IO): bytes in, typed messages out, and back.
 
 mod alert;
 pub mod auth;
+mod codec;
 pub mod large_object;
 mod message;
 pub mod outbox;
@@ -14,6 +16,7 @@ pub mod wbxml;
 pub mod xml;
 
 pub use alert::AlertCode;
+pub use codec::{decode, CodecError, Encoding};
 pub use message::*;
 pub use status::StatusCode;
 

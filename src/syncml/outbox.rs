@@ -8,6 +8,8 @@
 //! Whatever cannot be cut (a Status, a command without data) goes alone in a message even if it is
 //! too big: the peer then answers as it must (413).
 
+#[cfg(test)]
+use super::Encoding;
 use super::{Command, Data, Item, Meta, SyncMl};
 use std::collections::VecDeque;
 
@@ -97,12 +99,6 @@ impl Outbox {
         }
         !self.queue.is_empty()
     }
-}
-
-/// Encoded XML size of a message whose CmdIDs are not assigned yet (up to 4 digits each are
-/// allowed for): the measure both sides use with [`Outbox::fill`].
-pub fn xml_size(msg: &SyncMl) -> usize {
-    super::xml::encode(msg).len() + 4 * msg.body.commands.len()
 }
 
 enum Split {
@@ -325,11 +321,11 @@ mod tests {
         let mut messages = Vec::new();
         loop {
             let mut msg = empty_msg();
-            let more = outbox.fill(&mut msg, max, &xml_size);
+            let more = outbox.fill(&mut msg, max, &|m| Encoding::Xml.size(m));
             assert!(
-                max == 0 || xml_size(&msg) <= max,
+                max == 0 || Encoding::Xml.size(&msg) <= max,
                 "message of {} bytes over {max}",
-                xml_size(&msg)
+                Encoding::Xml.size(&msg)
             );
             messages.push(msg.body.commands);
             if !more {
@@ -402,10 +398,10 @@ mod tests {
         let mut outbox = Outbox::default();
         outbox.extend([status(0), big.clone(), status(2)]);
         let mut msg = empty_msg();
-        assert!(outbox.fill(&mut msg, 600, &xml_size));
+        assert!(outbox.fill(&mut msg, 600, &|m| Encoding::Xml.size(m)));
         assert_eq!(msg.body.commands, vec![status(0)]);
         let mut msg = empty_msg();
-        assert!(outbox.fill(&mut msg, 600, &xml_size));
+        assert!(outbox.fill(&mut msg, 600, &|m| Encoding::Xml.size(m)));
         assert_eq!(msg.body.commands, vec![big], "too big, but alone");
         let add = Command::Add(ItemCommand::default());
         assert!(
