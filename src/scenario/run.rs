@@ -506,15 +506,20 @@ fn check_statuses(expect: &Expect, records: &[SessionRecord], failures: &mut Vec
                     None => format!("{} {}", s.cmd, s.code.code()),
                 })
                 .collect();
+            const SHOWN: usize = 40;
+            let more = all.len().saturating_sub(SHOWN);
+            let mut received = all.into_iter().take(SHOWN).collect::<Vec<_>>().join(", ");
+            if more > 0 {
+                received.push_str(&format!(", … and {more} more"));
+            }
             failures.push(format!(
-                "expected Status {} {}{} (in this order); the server received: {}",
+                "expected Status {} {}{} (in this order); the server received: {received}",
                 want.cmd,
                 want.target
                     .as_deref()
                     .map(|t| format!("{t} "))
                     .unwrap_or_default(),
                 want.code,
-                all.join(", ")
             ));
             return;
         }

@@ -309,7 +309,9 @@ impl ServerSession {
             msg.body
                 .commands
                 .iter()
-                .filter(|c| !matches!(c, Command::Status(_) | Command::Results(_)))
+                .filter(|c| {
+                    !matches!(c, Command::Status(_) | Command::Results(_)) && !is_next_message(c)
+                })
                 .map(|c| Command::Status(status_for(msg, c, answer))),
         );
         if !hdr_code.is_success() {
@@ -447,14 +449,18 @@ impl ServerSession {
             .filter(|c| !matches!(c, Command::Status(_) | Command::Results(_)))
             .cloned()
             .collect();
-        self.unanswered
-            .extend(self.last_sent.iter().filter(|c| !c.no_resp()).map(|c| {
-                (
-                    reply.hdr.msg_id.clone(),
-                    c.cmd_id().to_string(),
-                    c.name().to_string(),
-                )
-            }));
+        self.unanswered.extend(
+            self.last_sent
+                .iter()
+                .filter(|c| !c.no_resp() && !is_next_message(c))
+                .map(|c| {
+                    (
+                        reply.hdr.msg_id.clone(),
+                        c.cmd_id().to_string(),
+                        c.name().to_string(),
+                    )
+                }),
+        );
         let body = encoding.encode(&reply);
         let hmac = creds
             .filter(|c| c.kind == AuthType::Hmac)
@@ -466,6 +472,11 @@ impl ServerSession {
             body,
         }
     }
+}
+
+/// Alert 1222 asks for the next message of a package: flow control that gets no Status.
+fn is_next_message(cmd: &Command) -> bool {
+    matches!(cmd, Command::Alert(a) if a.code == AlertCode::NextMessage)
 }
 
 /// Alert 1200 or 1201: the message is a Package 1.

@@ -87,7 +87,11 @@ impl Outbox {
                     self.queue.push_front(rest);
                     self.queue.push_front(first);
                 }
-                Split::Whole(entry) if added == 0 => {
+                // Something that cannot be cut and would not fit even beside the leading
+                // commands goes now, too big as it is: waiting would never make it fit.
+                Split::Whole(entry)
+                    if added == 0 || !fits_alone(msg, start, &entry, max_size, measure) =>
+                {
                     msg.body.commands.push(entry.cmd);
                     break;
                 }
@@ -99,6 +103,23 @@ impl Outbox {
         }
         !self.queue.is_empty()
     }
+}
+
+/// Whether `entry` fits in `msg` with only the commands it had before filling started.
+fn fits_alone(
+    msg: &SyncMl,
+    start: usize,
+    entry: &Entry,
+    max_size: usize,
+    measure: &dyn Fn(&SyncMl) -> usize,
+) -> bool {
+    let mut probe = SyncMl {
+        hdr: msg.hdr.clone(),
+        body: msg.body.clone(),
+    };
+    probe.body.commands.truncate(start);
+    probe.body.commands.push(entry.cmd.clone());
+    measure(&probe) <= max_size
 }
 
 enum Split {
@@ -397,12 +418,13 @@ mod tests {
         }
         let mut outbox = Outbox::default();
         outbox.extend([status(0), big.clone(), status(2)]);
+        // It would never fit, so waiting is no use: it goes now, too big as it is.
         let mut msg = empty_msg();
         assert!(outbox.fill(&mut msg, 600, &|m| Encoding::Xml.size(m)));
-        assert_eq!(msg.body.commands, vec![status(0)]);
+        assert_eq!(msg.body.commands, vec![status(0), big]);
         let mut msg = empty_msg();
-        assert!(outbox.fill(&mut msg, 600, &|m| Encoding::Xml.size(m)));
-        assert_eq!(msg.body.commands, vec![big], "too big, but alone");
+        assert!(!outbox.fill(&mut msg, 600, &|m| Encoding::Xml.size(m)));
+        assert_eq!(msg.body.commands, vec![status(2)]);
         let add = Command::Add(ItemCommand::default());
         assert!(
             single_item_text(&add).is_none(),
