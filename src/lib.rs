@@ -10,6 +10,7 @@
 
 pub mod device;
 pub mod faults;
+pub mod fumo;
 pub mod net;
 pub mod scenario;
 pub mod server;

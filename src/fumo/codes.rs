@@ -1,0 +1,258 @@
+//! FUMO 1.0 codes (reference §5.2-§5.4): the State node's values, the result codes a device
+//! reports in its Generic Alert, and the alert types.
+//!
+//! The vendor ranges are used by dmsim for outcomes the OMA table has no code for; each is produced
+//! by one flow, named in its doc:
+//! * 250 — successful, nothing to install: the package's target version is already running;
+//! * 450 — client error: the battery is too low to install (fault `battery.low`);
+//! * 451 — client error: downloads are not allowed while roaming (fault `network.roaming`);
+//! * 551 — server error: the package URL answered 404 Not Found;
+//! * 552 — server error: the package URL has expired (HTTP 403).
+
+use std::fmt;
+
+/// The value of `<x>/State`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum FumoState {
+    /// 10: nothing pending.
+    Idle,
+    /// 20: the download failed.
+    DownloadFailed,
+    /// 30: the download is in progress.
+    DownloadProgressing,
+    /// 40: the package is downloaded.
+    DownloadComplete,
+    /// 50: the package is ready to install.
+    ReadyToUpdate,
+    /// 60: the update is in progress.
+    UpdateProgressing,
+    /// 70: the update failed; the package is still on the device.
+    UpdateFailedHaveData,
+    /// 80: the update failed; the package is gone.
+    UpdateFailedNoData,
+    /// 90: the update succeeded; the package is still on the device.
+    UpdateSuccessfulHaveData,
+    /// 100: the update succeeded; the package is gone.
+    UpdateSuccessfulNoData,
+}
+
+impl FumoState {
+    pub const ALL: [FumoState; 10] = [
+        FumoState::Idle,
+        FumoState::DownloadFailed,
+        FumoState::DownloadProgressing,
+        FumoState::DownloadComplete,
+        FumoState::ReadyToUpdate,
+        FumoState::UpdateProgressing,
+        FumoState::UpdateFailedHaveData,
+        FumoState::UpdateFailedNoData,
+        FumoState::UpdateSuccessfulHaveData,
+        FumoState::UpdateSuccessfulNoData,
+    ];
+
+    /// The value written to the State node.
+    pub fn value(self) -> u16 {
+        match self {
+            FumoState::Idle => 10,
+            FumoState::DownloadFailed => 20,
+            FumoState::DownloadProgressing => 30,
+            FumoState::DownloadComplete => 40,
+            FumoState::ReadyToUpdate => 50,
+            FumoState::UpdateProgressing => 60,
+            FumoState::UpdateFailedHaveData => 70,
+            FumoState::UpdateFailedNoData => 80,
+            FumoState::UpdateSuccessfulHaveData => 90,
+            FumoState::UpdateSuccessfulNoData => 100,
+        }
+    }
+
+    pub fn from_value(v: u16) -> Option<FumoState> {
+        FumoState::ALL.into_iter().find(|s| s.value() == v)
+    }
+
+    /// A state in which an operation ended (20, 70, 80, 90, 100).
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            FumoState::DownloadFailed
+                | FumoState::UpdateFailedHaveData
+                | FumoState::UpdateFailedNoData
+                | FumoState::UpdateSuccessfulHaveData
+                | FumoState::UpdateSuccessfulNoData
+        )
+    }
+}
+
+macro_rules! fumo_results {
+    ($( $(#[$doc:meta])* $name:ident = $code:literal, $text:literal; )*) => {
+        /// A FUMO result code: the Data of the Generic Alert that ends an operation.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        pub enum FumoResult {
+            $( $(#[$doc])* $name, )*
+        }
+
+        impl FumoResult {
+            pub const ALL: &'static [FumoResult] = &[$(FumoResult::$name),*];
+
+            pub fn code(self) -> u16 {
+                match self { $( FumoResult::$name => $code, )* }
+            }
+
+            pub fn from_code(code: u16) -> Option<FumoResult> {
+                match code { $( $code => Some(FumoResult::$name), )* _ => None }
+            }
+
+            pub fn text(self) -> &'static str {
+                match self { $( FumoResult::$name => $text, )* }
+            }
+        }
+    };
+}
+
+fumo_results! {
+    Successful = 200, "Successful";
+    /// dmsim vendor code: the target version already runs, nothing was installed.
+    AlreadyInstalled = 250, "Successful - already up to date (vendor)";
+    ClientError = 400, "Management Client Error";
+    UserCancelled = 401, "User Cancelled";
+    CorruptedPackage = 402, "Corrupted Firmware Update Package";
+    DeviceMismatch = 403, "Firmware Update Package - Device Mismatch";
+    ValidationFailed = 404, "Failed Firmware Update Package Validation";
+    NotAcceptable = 405, "Firmware Update Package Not Acceptable";
+    DownloadAuthFailure = 406, "Alternate Download Authentication Failure";
+    DownloadTimeout = 407, "Alternate Download Request Time-Out";
+    NotImplemented = 408, "Not Implemented";
+    UndefinedError = 409, "Undefined Error";
+    UpdateFailed = 410, "Firmware Update Failed";
+    MalformedUrl = 411, "Malformed or Bad URL";
+    ServerUnavailable = 412, "Alternate Download Server Unavailable";
+    /// dmsim vendor code: the battery is too low to install.
+    BatteryLow = 450, "Battery too low to update (vendor)";
+    /// dmsim vendor code: downloads are not allowed while roaming.
+    Roaming = 451, "Download not allowed while roaming (vendor)";
+    ServerError = 500, "Alternate Download Server Error";
+    DownloadOutOfMemory = 501, "Download fails: device out of memory";
+    UpdateOutOfMemory = 502, "Update fails: device out of memory";
+    NetworkError = 503, "Download fails: network issues";
+    /// dmsim vendor code: the package URL answered 404.
+    PackageNotFound = 551, "Package not found on the server (vendor)";
+    /// dmsim vendor code: the package URL expired (HTTP 403).
+    UrlExpired = 552, "Download URL expired (vendor)";
+}
+
+impl FumoResult {
+    /// The Generic Alert Mark: failures are not informational.
+    pub fn mark(self) -> &'static str {
+        if (200..300).contains(&self.code()) {
+            "informational"
+        } else {
+            "critical"
+        }
+    }
+}
+
+impl fmt::Display for FumoResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.code(), self.text())
+    }
+}
+
+/// The FUMO operations a server can Exec, and the Generic Alert type that reports each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Operation {
+    Download,
+    Update,
+    DownloadAndUpdate,
+}
+
+impl Operation {
+    /// The node name under `<x>`.
+    pub fn node(self) -> &'static str {
+        match self {
+            Operation::Download => "Download",
+            Operation::Update => "Update",
+            Operation::DownloadAndUpdate => "DownloadAndUpdate",
+        }
+    }
+
+    /// The alert type of the Generic Alert that reports the operation's result.
+    pub fn alert_type(self) -> &'static str {
+        match self {
+            Operation::Download => "org.openmobilealliance.dm.firmwareupdate.download",
+            Operation::Update => "org.openmobilealliance.dm.firmwareupdate.update",
+            Operation::DownloadAndUpdate => {
+                "org.openmobilealliance.dm.firmwareupdate.downloadandupdate"
+            }
+        }
+    }
+
+    pub fn from_node(name: &str) -> Option<Operation> {
+        [
+            Operation::Download,
+            Operation::Update,
+            Operation::DownloadAndUpdate,
+        ]
+        .into_iter()
+        .find(|o| o.node() == name)
+    }
+}
+
+/// Alert type of an update the device asks for by itself.
+pub const DEVICE_REQUEST: &str = "org.openmobilealliance.dm.firmwareupdate.devicerequest";
+/// Alert type of an update the user asks for.
+pub const USER_REQUEST: &str = "org.openmobilealliance.dm.firmwareupdate.userrequest";
+
+/// The alert type without the `Reversed-Domain-Name: ` prefix the spec text shows and real
+/// implementations omit (reference §12: accept both).
+pub fn bare_alert_type(t: &str) -> &str {
+    t.trim()
+        .strip_prefix("Reversed-Domain-Name:")
+        .map(str::trim)
+        .unwrap_or(t.trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_and_results_round_trip() {
+        for s in FumoState::ALL {
+            assert_eq!(FumoState::from_value(s.value()), Some(s));
+        }
+        for &r in FumoResult::ALL {
+            assert_eq!(FumoResult::from_code(r.code()), Some(r));
+        }
+        assert_eq!(FumoResult::from_code(299), None);
+        assert_eq!(FumoResult::UpdateFailed.mark(), "critical");
+        assert_eq!(FumoResult::AlreadyInstalled.mark(), "informational");
+    }
+
+    #[test]
+    fn the_oma_table_and_a_vendor_code_of_each_range_are_there() {
+        let codes: Vec<u16> = FumoResult::ALL.iter().map(|r| r.code()).collect();
+        for c in [
+            200, 400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 500, 501, 502,
+            503,
+        ] {
+            assert!(codes.contains(&c), "{c}");
+        }
+        for range in [250..=299, 450..=499, 550..=599] {
+            assert!(codes.iter().any(|c| range.contains(c)));
+        }
+    }
+
+    #[test]
+    fn alert_types_with_and_without_prefix() {
+        assert_eq!(
+            bare_alert_type(
+                "Reversed-Domain-Name: org.openmobilealliance.dm.firmwareupdate.update"
+            ),
+            Operation::Update.alert_type()
+        );
+        assert_eq!(
+            Operation::from_node("DownloadAndUpdate"),
+            Some(Operation::DownloadAndUpdate)
+        );
+    }
+}
