@@ -1,10 +1,11 @@
-//! XML codec speed on a typical client Package 3 (~2 KB): encode, decode, and both.
+//! Codec speed on a typical client Package 3 (~2 KB as XML, about half as WBXML): encode, decode,
+//! and both, in each encoding.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use dmsim::syncml::xml::{decode, encode};
+
 use dmsim::syncml::{
-    CmdName, Command, Data, Item, Location, Meta, Results, Status, StatusCode, SyncBody, SyncHdr,
-    SyncMl, VER_DTD, VER_PROTO,
+    CmdName, Command, Data, Encoding, Item, Location, Meta, Results, Status, StatusCode, SyncBody,
+    SyncHdr, SyncMl, VER_DTD, VER_PROTO,
 };
 
 const SERVER: &str = "https://dm.example.com/oma";
@@ -122,12 +123,19 @@ fn package_3() -> SyncMl {
 
 fn codec(c: &mut Criterion) {
     let msg = package_3();
-    let bytes = encode(&msg);
-    c.bench_function("xml encode pkg3", |b| b.iter(|| encode(black_box(&msg))));
-    c.bench_function("xml decode pkg3", |b| b.iter(|| decode(black_box(&bytes))));
-    c.bench_function("xml encode+decode pkg3", |b| {
-        b.iter(|| decode(&encode(black_box(&msg))))
-    });
+    for encoding in [Encoding::Xml, Encoding::Wbxml] {
+        let name = encoding.as_str();
+        let bytes = encoding.encode(&msg);
+        c.bench_function(&format!("{name} encode pkg3"), |b| {
+            b.iter(|| encoding.encode(black_box(&msg)))
+        });
+        c.bench_function(&format!("{name} decode pkg3"), |b| {
+            b.iter(|| dmsim::syncml::decode(black_box(&bytes)))
+        });
+        c.bench_function(&format!("{name} encode+decode pkg3"), |b| {
+            b.iter(|| dmsim::syncml::decode(&encoding.encode(black_box(&msg))))
+        });
+    }
 }
 
 criterion_group!(benches, codec);

@@ -291,26 +291,16 @@ impl<'d> Executor<'d> {
 }
 /// The Status answering `cmd` (for `item`, when the command has items).
 fn status(msg_ref: &str, cmd: &Command, code: StatusCode, item: Option<&Item>) -> Status {
-    let target_refs = item
+    let mut status = Status::for_command(msg_ref, cmd, code);
+    status.target_refs = item
         .and_then(Item::target_uri)
         .map(str::to_string)
         .into_iter()
         .collect();
-    let source_refs = item
+    status.source_refs = item
         .and_then(Item::source_uri)
         .map(str::to_string)
         .into_iter()
         .collect();
-    Status {
-        cmd_id: String::new(),
-        msg_ref: msg_ref.to_string(),
-        cmd_ref: cmd.cmd_id().to_string(),
-        cmd: cmd.name(),
-        target_refs,
-        source_refs,
-        cred: None,
-        chal: None,
-        code,
-        items: Vec::new(),
-    }
+    status
 }

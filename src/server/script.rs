@@ -187,11 +187,7 @@ impl ScriptCommand {
             }),
             ScriptCommand::Abort => Command::Alert(Alert {
                 cmd_id,
-                no_resp: false,
-                cred: None,
-                code: AlertCode::SessionAbort,
-                correlator: None,
-                items: Vec::new(),
+                ..Alert::bare(AlertCode::SessionAbort)
             }),
         }
     }

@@ -286,7 +286,11 @@ impl ServerSession {
             break None;
         };
         if let Some(code) = code {
-            owed.push(Command::Status(status_for(msg, cmd, code)));
+            owed.push(Command::Status(Status::for_command(
+                &msg.hdr.msg_id,
+                cmd,
+                code,
+            )));
         }
     }
 
@@ -299,7 +303,7 @@ impl ServerSession {
         chal: Option<Chal>,
         owed: Vec<Command>,
     ) -> (Vec<Command>, Then) {
-        let mut body = vec![Command::Status(status_for_hdr(msg, hdr_code, chal))];
+        let mut body = vec![Command::Status(Status::for_header(msg, hdr_code, chal))];
         let answer = if hdr_code.is_success() {
             StatusCode::Ok
         } else {
@@ -312,7 +316,7 @@ impl ServerSession {
                 .filter(|c| {
                     !matches!(c, Command::Status(_) | Command::Results(_)) && !is_next_message(c)
                 })
-                .map(|c| Command::Status(status_for(msg, c, answer))),
+                .map(|c| Command::Status(Status::for_command(&msg.hdr.msg_id, c, answer))),
         );
         if !hdr_code.is_success() {
             self.record.ended = self.auth_failures >= MAX_AUTH_ATTEMPTS;
@@ -335,7 +339,7 @@ impl ServerSession {
             .any(|c| matches!(c, Command::Alert(a) if a.code == AlertCode::NextMessage));
         if !msg.body.final_flag && !asks_next {
             // The device's package goes on: ask for its next message.
-            body.push(next_message());
+            body.push(Command::Alert(Alert::bare(AlertCode::NextMessage)));
             return (body, Then::AskNext);
         }
         if let Some(chal) = self.device_challenge(msg) {
@@ -494,47 +498,6 @@ fn limits_meta(config: &ServerConfig) -> Option<Meta> {
         ..Meta::default()
     };
     (!meta.is_empty()).then_some(meta)
-}
-
-fn next_message() -> Command {
-    Command::Alert(Alert {
-        cmd_id: String::new(),
-        no_resp: false,
-        cred: None,
-        code: AlertCode::NextMessage,
-        correlator: None,
-        items: Vec::new(),
-    })
-}
-
-fn status_for_hdr(msg: &SyncMl, code: StatusCode, chal: Option<Chal>) -> Status {
-    Status {
-        cmd_id: String::new(),
-        msg_ref: msg.hdr.msg_id.clone(),
-        cmd_ref: "0".to_string(),
-        cmd: CmdName::SyncHdr,
-        target_refs: vec![msg.hdr.target.loc_uri.clone()],
-        source_refs: vec![msg.hdr.source.loc_uri.clone()],
-        cred: None,
-        chal,
-        code,
-        items: Vec::new(),
-    }
-}
-
-fn status_for(msg: &SyncMl, cmd: &Command, code: StatusCode) -> Status {
-    Status {
-        cmd_id: String::new(),
-        msg_ref: msg.hdr.msg_id.clone(),
-        cmd_ref: cmd.cmd_id().to_string(),
-        cmd: cmd.name(),
-        target_refs: Vec::new(),
-        source_refs: Vec::new(),
-        cred: None,
-        chal: None,
-        code,
-        items: Vec::new(),
-    }
 }
 
 /// Give a command (and its members) fresh CmdIDs.

@@ -208,14 +208,7 @@ impl ClientSession {
             }
         };
         let mut package1 = vec![
-            Command::Alert(Alert {
-                cmd_id: String::new(),
-                no_resp: false,
-                cred: None,
-                code: alert,
-                correlator: None,
-                items: Vec::new(),
-            }),
+            Command::Alert(Alert::bare(alert)),
             Command::Replace(ItemCommand {
                 items: tree::devinfo_items(&device.tree),
                 ..ItemCommand::default()
@@ -322,14 +315,14 @@ impl ClientSession {
         let server_continues = !msg.body.final_flag && !asks_next;
         let mut reply = self.envelope(
             device,
-            vec![Command::Status(hdr_status(&msg, hdr_code, None))],
+            vec![Command::Status(Status::for_header(&msg, hdr_code, None))],
             false,
         );
         if server_continues {
             reply
                 .body
                 .commands
-                .push(alert_command(AlertCode::NextMessage));
+                .push(Command::Alert(Alert::bare(AlertCode::NextMessage)));
         }
         let encoding = device.encoding;
         let more = self
@@ -519,13 +512,13 @@ impl ClientSession {
                 "the server failed to authenticate",
             );
         }
-        let mut body = vec![Command::Status(hdr_status(msg, code, chal))];
+        let mut body = vec![Command::Status(Status::for_header(msg, code, chal))];
         body.extend(
             msg.body
                 .commands
                 .iter()
                 .filter(|c| answerable(c))
-                .map(|c| Command::Status(plain_status(&msg.hdr.msg_id, c, code))),
+                .map(|c| Command::Status(Status::for_command(&msg.hdr.msg_id, c, code))),
         );
         Step::Send(self.message(device, body, true, Duration::ZERO))
     }
@@ -539,15 +532,15 @@ impl ClientSession {
         (hdr_code, cmd_code): (StatusCode, StatusCode),
         reason: &str,
     ) -> Step {
-        let mut body = vec![Command::Status(hdr_status(msg, hdr_code, None))];
+        let mut body = vec![Command::Status(Status::for_header(msg, hdr_code, None))];
         body.extend(
             msg.body
                 .commands
                 .iter()
                 .filter(|c| answerable(c))
-                .map(|c| Command::Status(plain_status(&msg.hdr.msg_id, c, cmd_code))),
+                .map(|c| Command::Status(Status::for_command(&msg.hdr.msg_id, c, cmd_code))),
         );
-        body.push(alert_command(AlertCode::SessionAbort));
+        body.push(Command::Alert(Alert::bare(AlertCode::SessionAbort)));
         let out = self.message(device, body, true, Duration::ZERO);
         Step::SendAndEnd(
             out,
@@ -674,54 +667,8 @@ fn answerable(cmd: &Command) -> bool {
     !matches!(cmd, Command::Status(_) | Command::Results(_))
 }
 
-/// The device's Status for the server's SyncHdr.
-fn hdr_status(msg: &SyncMl, code: StatusCode, chal: Option<Chal>) -> Status {
-    Status {
-        cmd_id: String::new(),
-        msg_ref: msg.hdr.msg_id.clone(),
-        cmd_ref: "0".to_string(),
-        cmd: CmdName::SyncHdr,
-        target_refs: vec![msg.hdr.target.loc_uri.clone()],
-        source_refs: vec![msg.hdr.source.loc_uri.clone()],
-        cred: None,
-        chal,
-        code,
-        items: Vec::new(),
-    }
-}
-
-fn plain_status(msg_ref: &str, cmd: &Command, code: StatusCode) -> Status {
-    Status {
-        cmd_id: String::new(),
-        msg_ref: msg_ref.to_string(),
-        cmd_ref: cmd.cmd_id().to_string(),
-        cmd: cmd.name(),
-        target_refs: Vec::new(),
-        source_refs: Vec::new(),
-        cred: None,
-        chal: None,
-        code,
-        items: Vec::new(),
-    }
-}
-
-fn alert_command(code: AlertCode) -> Command {
-    Command::Alert(Alert {
-        cmd_id: String::new(),
-        no_resp: false,
-        cred: None,
-        code,
-        correlator: None,
-        items: Vec::new(),
-    })
-}
-
 fn generic_alert(a: &GenericAlert) -> Command {
     Command::Alert(Alert {
-        cmd_id: String::new(),
-        no_resp: false,
-        cred: None,
-        code: AlertCode::GenericAlert,
         correlator: a.correlator.clone(),
         items: vec![Item {
             source: Some(Location::uri(a.source_uri.clone())),
@@ -735,5 +682,6 @@ fn generic_alert(a: &GenericAlert) -> Command {
             data: Some(Data::Text(a.data.clone())),
             more_data: false,
         }],
+        ..Alert::bare(AlertCode::GenericAlert)
     })
 }

@@ -28,16 +28,12 @@ impl Pending {
     /// The Alert 1225 telling the sender this object never ended.
     pub fn no_end_of_data(&self) -> Command {
         Command::Alert(Alert {
-            cmd_id: String::new(),
-            no_resp: false,
-            cred: None,
-            code: AlertCode::NoEndOfData,
-            correlator: None,
             items: vec![Item {
                 target: Some(Location::uri(self.key.clone())),
                 source: Some(Location::uri(self.key.clone())),
                 ..Item::default()
             }],
+            ..Alert::bare(AlertCode::NoEndOfData)
         })
     }
 }

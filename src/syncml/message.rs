@@ -340,6 +340,54 @@ pub struct Status {
     pub items: Vec<Item>,
 }
 
+impl Status {
+    /// The Status answering the SyncHdr of `msg` (CmdRef 0); its CmdID is assigned when sent.
+    pub fn for_header(msg: &SyncMl, code: StatusCode, chal: Option<Chal>) -> Status {
+        Status {
+            cmd_id: String::new(),
+            msg_ref: msg.hdr.msg_id.clone(),
+            cmd_ref: "0".to_string(),
+            cmd: CmdName::SyncHdr,
+            target_refs: vec![msg.hdr.target.loc_uri.clone()],
+            source_refs: vec![msg.hdr.source.loc_uri.clone()],
+            cred: None,
+            chal,
+            code,
+            items: Vec::new(),
+        }
+    }
+
+    /// The Status answering `cmd` of message `msg_ref`; its CmdID is assigned when sent.
+    pub fn for_command(msg_ref: &str, cmd: &Command, code: StatusCode) -> Status {
+        Status {
+            cmd_id: String::new(),
+            msg_ref: msg_ref.to_string(),
+            cmd_ref: cmd.cmd_id().to_string(),
+            cmd: cmd.name(),
+            target_refs: Vec::new(),
+            source_refs: Vec::new(),
+            cred: None,
+            chal: None,
+            code,
+            items: Vec::new(),
+        }
+    }
+}
+
+impl Alert {
+    /// An alert with only its code (1222, 1223, 1201 …); its CmdID is assigned when sent.
+    pub fn bare(code: AlertCode) -> Alert {
+        Alert {
+            cmd_id: String::new(),
+            no_resp: false,
+            cred: None,
+            code,
+            correlator: None,
+            items: Vec::new(),
+        }
+    }
+}
+
 /// Results: `CmdID, MsgRef?, CmdRef, Meta?, TargetRef?, SourceRef?, Item+`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct Results {
