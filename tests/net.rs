@@ -119,7 +119,6 @@ async fn session<T: Transport>(transport: &T, device: &mut Device) -> SessionRep
     let start = SessionStart {
         initiator: Initiator::Client,
         server_id: Some("dmsim-server".to_string()),
-        generic_alerts: Vec::new(),
     };
     run_session(transport, device, start, true).await
 }

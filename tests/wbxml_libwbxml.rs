@@ -118,7 +118,6 @@ fn transcript_messages() -> Vec<Sample> {
                 },
             },
             server_id: Some(file.server.server_id.clone()),
-            generic_alerts: Vec::new(),
         };
         let report = runtime.block_on(run_session(&transport, &mut device, start, true));
         let name = path.file_stem().map(|s| s.to_string_lossy().into_owned());

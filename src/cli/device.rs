@@ -141,7 +141,6 @@ pub fn run(args: Args) -> ExitCode {
     let start = SessionStart {
         initiator: Initiator::Client,
         server_id: Some(file.server.server_id.clone()),
-        generic_alerts: Vec::new(),
     };
     let printing = Printing {
         inner: transport,

@@ -4,9 +4,11 @@
 //! parts (node templates, fault plan) are reference-counted, so a process can hold very many.
 
 mod commands;
+pub mod reports;
 pub mod user;
 
 pub use commands::{Executor, Processed};
+pub use reports::{Report, ReportQueue};
 pub use user::{Prompt, User, UserAnswer};
 
 use crate::faults::Faults;
@@ -73,6 +75,8 @@ pub struct Device {
     pub clock: SimSeconds,
     /// Nonces the device issues when it challenges a server.
     pub nonces: NonceSource,
+    /// Generic Alerts waiting for the server's acknowledgement.
+    pub reports: ReportQueue,
     sessions_started: u32,
 }
 
@@ -87,6 +91,7 @@ impl Device {
             encoding: Encoding::Xml,
             clock: EPOCH,
             nonces: NonceSource::new(seed),
+            reports: ReportQueue::default(),
             sessions_started: 0,
         }
     }

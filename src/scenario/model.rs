@@ -23,6 +23,10 @@ pub struct ScenarioFile {
     /// Seed of every random choice in the run (nonces, probabilistic faults).
     #[serde(default)]
     pub seed: u64,
+    /// Sessions to run; the device opens up to three more by itself while it still owes the server
+    /// a report.
+    #[serde(default = "one")]
+    pub sessions: u32,
     #[serde(default)]
     pub device: DeviceSpec,
     #[serde(default)]
@@ -221,6 +225,10 @@ pub struct NodeSpec {
     pub acl: Option<String>,
 }
 
+fn one() -> u32 {
+    1
+}
+
 fn chr() -> String {
     "chr".to_string()
 }
@@ -263,6 +271,9 @@ pub struct ServerSpec {
     pub max_msg_size: Option<u64>,
     /// The largest object the server accepts; a larger Get result answers 413.
     pub max_obj_size: Option<u64>,
+    /// Answer the first this many Generic Alerts with 500 instead of 200 (the device must send
+    /// them again in a later session).
+    pub refuse_generic_alerts: u32,
     #[serde(rename = "package")]
     pub packages: Vec<ScriptPackage>,
 }
@@ -279,6 +290,7 @@ impl Default for ServerSpec {
             max_msg_size: None,
             max_obj_size: None,
             packages: Vec::new(),
+            refuse_generic_alerts: 0,
         }
     }
 }
@@ -347,6 +359,10 @@ pub struct Expect {
     pub absent: Vec<String>,
     /// Nodes the device executed, in order.
     pub execs: Option<Vec<String>>,
+    /// Reports (Generic Alerts) the device still owes the server at the end.
+    pub reports_pending: Option<usize>,
+    /// How many sessions ran.
+    pub sessions: Option<usize>,
     /// The server must not break any protocol rule the device checks.
     #[serde(default)]
     pub no_violations: bool,

@@ -46,8 +46,13 @@ pub struct Observations {
 impl Observations {
     /// Observations of a whole transcript.
     pub fn from_transcript(transcript: &[Exchange]) -> Observations {
+        Observations::from_exchanges(transcript)
+    }
+
+    /// Observations of exchanges, in order (e.g. of several sessions).
+    pub fn from_exchanges<'a>(exchanges: impl IntoIterator<Item = &'a Exchange>) -> Observations {
         let mut obs = Observations::default();
-        for exchange in transcript {
+        for exchange in exchanges {
             if let Ok(msg) = crate::syncml::decode(&exchange.request.body) {
                 obs.message(&msg, Sender::Device);
             }

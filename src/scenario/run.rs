@@ -61,7 +61,7 @@ pub struct RunEnv {
 }
 
 /// What a session left behind: its report, the device after it, and the server's records.
-pub(super) type Outcome = (SessionReport, Device, Vec<SessionRecord>);
+pub(super) type Outcome = (Vec<SessionReport>, Device, Vec<SessionRecord>);
 
 /// Run the scenario's session against the mock server in the same process.
 async fn run_in_process(file: &ScenarioFile) -> Result<Outcome, String> {
@@ -72,26 +72,49 @@ async fn run_in_process(file: &ScenarioFile) -> Result<Outcome, String> {
     Ok((report, device, server.records()))
 }
 
-/// Run the scenario's session over `transport` to `server`.
+/// Extra sessions a device may open on its own to deliver what it still owes the server.
+const EXTRA_SESSIONS: u32 = 3;
+
+/// Run the scenario's sessions over `transport` to `server`: `sessions` of them (the first one
+/// started by a notification when the scenario says so), then up to [`EXTRA_SESSIONS`] more while
+/// the device still has reports to deliver.
 pub(super) async fn run_against<T: Transport>(
     transport: &T,
     server: &MockServer,
     file: &ScenarioFile,
     device: &mut Device,
     pace: Pace,
-) -> SessionReport {
-    match session_start(file, server, device) {
-        Ok(start) => {
-            let options = DriverOptions {
-                keep_transcript: true,
-                pace,
-            };
-            run_session_with(transport, device, start, options).await
+) -> Vec<SessionReport> {
+    let mut reports = Vec::new();
+    let planned = file.sessions.max(1);
+    for n in 0..planned + EXTRA_SESSIONS {
+        if n >= planned && device.reports.pending().is_empty() {
+            break;
         }
-        Err(rejected) => SessionReport::not_started(SessionEnd::NotificationRejected {
-            reason: rejected.to_string(),
-        }),
+        let start = if n == 0 {
+            session_start(file, server, device)
+        } else {
+            Ok(client_start(file))
+        };
+        let report = match start {
+            Ok(start) => {
+                let options = DriverOptions {
+                    keep_transcript: true,
+                    pace,
+                };
+                run_session_with(transport, device, start, options).await
+            }
+            Err(rejected) => SessionReport::not_started(SessionEnd::NotificationRejected {
+                reason: rejected.to_string(),
+            }),
+        };
+        let stop = matches!(report.end, SessionEnd::NotificationRejected { .. });
+        reports.push(report);
+        if stop {
+            break;
+        }
     }
+    reports
 }
 
 /// Run one scenario to its verdict.
@@ -118,7 +141,7 @@ pub async fn run(scenario: &LoadedScenario, env: &RunEnv) -> ScenarioResult {
         TransportKind::Http => network::run(file, &env.network, false).await,
         TransportKind::Https => network::run(file, &env.network, true).await,
     };
-    let (report, device, records) = match outcome {
+    let (reports, device, records) = match outcome {
         Ok(o) => o,
         Err(e) => {
             result.verdict = Verdict::Error;
@@ -126,13 +149,28 @@ pub async fn run(scenario: &LoadedScenario, env: &RunEnv) -> ScenarioResult {
             return result;
         }
     };
-    result.failures = check(&file.expect, &report, &device, &records);
+    result.failures = check(&file.expect, &reports, &device, &records);
     if !result.failures.is_empty() {
         result.verdict = Verdict::Failed;
     }
-    result.observed = Observations::from_transcript(&report.transcript).into_vec();
-    result.end = report.end.to_string();
-    result.transcript = render_transcript(&report.transcript);
+    let transcript: Vec<&Exchange> = reports.iter().flat_map(|r| &r.transcript).collect();
+    result.observed = Observations::from_exchanges(transcript.iter().copied()).into_vec();
+    result.end = reports
+        .last()
+        .map(|r| r.end.to_string())
+        .unwrap_or_default();
+    result.transcript = reports
+        .iter()
+        .enumerate()
+        .map(|(n, r)| {
+            format!(
+                "=== session {} ({})\n{}",
+                n + 1,
+                r.end,
+                render_transcript(&r.transcript)
+            )
+        })
+        .collect();
     result.duration_ms = started.elapsed().as_millis() as u64;
     result
 }
@@ -144,11 +182,7 @@ fn session_start(
     device: &Device,
 ) -> Result<SessionStart, NotificationRejected> {
     match file.device.initiator {
-        InitiatorSpec::Client => Ok(SessionStart {
-            initiator: Initiator::Client,
-            server_id: Some(file.server.server_id.clone()),
-            generic_alerts: generic_alerts(file),
-        }),
+        InitiatorSpec::Client => Ok(client_start(file)),
         InitiatorSpec::Server => {
             let spec = &file.server.notification;
             let ui_mode = match spec.ui_mode {
@@ -159,27 +193,29 @@ fn session_start(
             };
             let bytes =
                 server.notification(file.device.session_id, ui_mode, spec.secret.as_deref());
-            let mut start = accept_notification(device, &bytes)?;
-            start.generic_alerts = generic_alerts(file);
-            Ok(start)
+            accept_notification(device, &bytes)
         }
     }
 }
 
-fn generic_alerts(file: &ScenarioFile) -> Vec<GenericAlert> {
-    file.device
-        .generic_alerts
-        .iter()
-        .map(|g| GenericAlert {
-            correlator: g.correlator.clone(),
-            source_uri: g.source.clone(),
-            target_uri: g.target.clone(),
-            alert_type: g.alert_type.clone(),
-            format: g.format.clone(),
-            mark: g.mark.clone(),
-            data: g.data.clone(),
-        })
-        .collect()
+/// A session the device starts by itself.
+fn client_start(file: &ScenarioFile) -> SessionStart {
+    SessionStart {
+        initiator: Initiator::Client,
+        server_id: Some(file.server.server_id.clone()),
+    }
+}
+
+fn generic_alerts(file: &ScenarioFile) -> impl Iterator<Item = GenericAlert> + '_ {
+    file.device.generic_alerts.iter().map(|g| GenericAlert {
+        correlator: g.correlator.clone(),
+        source_uri: g.source.clone(),
+        target_uri: g.target.clone(),
+        alert_type: g.alert_type.clone(),
+        format: g.format.clone(),
+        mark: g.mark.clone(),
+        data: g.data.clone(),
+    })
 }
 
 fn auth_type(kind: AuthKind) -> AuthType {
@@ -240,6 +276,9 @@ pub fn build_device(file: &ScenarioFile) -> Result<Device, String> {
     let faults = fault_plan(file).for_device(file.seed);
     let mut device = Device::new(tree, user, faults, file.seed);
     device.encoding = d.encoding;
+    for alert in generic_alerts(file) {
+        device.reports.push(alert);
+    }
     device.limits = SizeLimits {
         max_msg_size: d.max_msg_size,
         max_obj_size: d.max_obj_size,
@@ -360,17 +399,21 @@ pub fn server_config(file: &ScenarioFile) -> ServerConfig {
         keep_exchanges: false,
         max_msg_size: s.max_msg_size,
         max_obj_size: s.max_obj_size,
+        refuse_generic_alerts: s.refuse_generic_alerts,
     }
 }
 
 /// Every expectation that did not hold, in words.
 fn check(
     expect: &Expect,
-    report: &SessionReport,
+    reports: &[SessionReport],
     device: &Device,
     records: &[SessionRecord],
 ) -> Vec<String> {
     let mut failures = Vec::new();
+    let Some(report) = reports.last() else {
+        return vec!["no session ran".to_string()];
+    };
     if let Some(end) = expect.end {
         if report.end.kind() != end.as_str() {
             failures.push(format!(
@@ -386,6 +429,19 @@ fn check(
                 "session id was {:?}, expected {want:?}",
                 report.session_id
             ));
+        }
+    }
+    if let Some(want) = expect.reports_pending {
+        let pending = device.reports.pending().len();
+        if pending != want {
+            failures.push(format!(
+                "the device still owes {pending} reports, expected {want}"
+            ));
+        }
+    }
+    if let Some(want) = expect.sessions {
+        if reports.len() != want {
+            failures.push(format!("{} sessions ran, expected {want}", reports.len()));
         }
     }
     check_statuses(expect, records, &mut failures);
@@ -471,8 +527,8 @@ fn check(
     for rule in records.iter().flat_map(|r| &r.violations) {
         failures.push(format!("the device broke a protocol rule: {rule}"));
     }
-    if expect.no_violations && !report.violations.is_empty() {
-        for v in &report.violations {
+    if expect.no_violations {
+        for v in reports.iter().flat_map(|r| &r.violations) {
             failures.push(format!(
                 "server broke a rule in message {}: {}",
                 v.msg_id, v.rule

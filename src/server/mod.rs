@@ -68,6 +68,9 @@ pub struct ServerConfig {
     pub max_msg_size: Option<u64>,
     /// The largest object the server accepts.
     pub max_obj_size: Option<u64>,
+    /// Answer the first this many Generic Alerts (1226) with 500, as a server that failed to
+    /// store them would.
+    pub refuse_generic_alerts: u32,
 }
 
 /// The mock DM server.
@@ -79,6 +82,8 @@ pub struct MockServer {
 struct State {
     sessions: Vec<ServerSession>,
     by_key: HashMap<(String, String), usize>,
+    /// Generic Alerts still to refuse (from `refuse_generic_alerts`).
+    refusals_left: u32,
     /// Per device: the nonce its next credentials must use.
     client_nonces: HashMap<String, Vec<u8>>,
     nonces: NonceSource,
@@ -87,12 +92,14 @@ struct State {
 impl MockServer {
     pub fn new(config: ServerConfig) -> MockServer {
         let nonces = NonceSource::new(config.seed);
+        let refusals_left = config.refuse_generic_alerts;
         MockServer {
             config,
             state: Mutex::new(State {
                 sessions: Vec::new(),
                 by_key: HashMap::new(),
                 client_nonces: HashMap::new(),
+                refusals_left,
                 nonces,
             }),
         }

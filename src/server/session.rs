@@ -97,7 +97,13 @@ pub(super) fn handle(
     let session = &mut state.sessions[index];
     session.check_device(&msg);
     let owed = session.record_commands(config, &msg);
-    let body = session.next_body(config, &msg, hdr_code, chal, owed);
+    let body = session.next_body(
+        config,
+        &msg,
+        (hdr_code, chal),
+        owed,
+        &mut state.refusals_left,
+    );
     let response = session.respond(config, &msg, body, encoding);
     if config.keep_exchanges {
         session.record.exchanges.push(ServerExchange {
@@ -299,9 +305,9 @@ impl ServerSession {
         &mut self,
         config: &ServerConfig,
         msg: &SyncMl,
-        hdr_code: StatusCode,
-        chal: Option<Chal>,
+        (hdr_code, chal): (StatusCode, Option<Chal>),
         owed: Vec<Command>,
+        refusals_left: &mut u32,
     ) -> (Vec<Command>, Then) {
         let mut body = vec![Command::Status(Status::for_header(msg, hdr_code, chal))];
         let answer = if hdr_code.is_success() {
@@ -316,7 +322,19 @@ impl ServerSession {
                 .filter(|c| {
                     !matches!(c, Command::Status(_) | Command::Results(_)) && !is_next_message(c)
                 })
-                .map(|c| Command::Status(Status::for_command(&msg.hdr.msg_id, c, answer))),
+                .map(|c| {
+                    let refused =
+                        hdr_code.is_success() && is_generic_alert(c) && *refusals_left > 0;
+                    if refused {
+                        *refusals_left -= 1;
+                    }
+                    let code = if refused {
+                        StatusCode::CommandFailed
+                    } else {
+                        answer
+                    };
+                    Command::Status(Status::for_command(&msg.hdr.msg_id, c, code))
+                }),
         );
         if !hdr_code.is_success() {
             self.record.ended = self.auth_failures >= MAX_AUTH_ATTEMPTS;
@@ -481,6 +499,10 @@ impl ServerSession {
 /// Alert 1222 asks for the next message of a package: flow control that gets no Status.
 fn is_next_message(cmd: &Command) -> bool {
     matches!(cmd, Command::Alert(a) if a.code == AlertCode::NextMessage)
+}
+
+fn is_generic_alert(cmd: &Command) -> bool {
+    matches!(cmd, Command::Alert(a) if a.code == AlertCode::GenericAlert)
 }
 
 /// Alert 1200 or 1201: the message is a Package 1.

@@ -68,7 +68,6 @@ pub struct SessionStart {
     pub initiator: Initiator,
     /// Which DMAcc account to use; `None` for the first.
     pub server_id: Option<String>,
-    pub generic_alerts: Vec<GenericAlert>,
 }
 
 impl Default for SessionStart {
@@ -76,7 +75,6 @@ impl Default for SessionStart {
         SessionStart {
             initiator: Initiator::Client,
             server_id: None,
-            generic_alerts: Vec::new(),
         }
     }
 }
@@ -177,6 +175,10 @@ pub struct ClientSession {
     received: u32,
     violations: Vec<Violation>,
     acknowledged: Vec<Status>,
+    /// CmdIDs of the reports in Package 1, and their ids in the device's report queue.
+    reports: Vec<(String, u64)>,
+    /// MsgIDs Package 1 went out in (it goes again after a challenge).
+    package1_msgs: Vec<String>,
     /// The rest of the device's current package, when it did not fit one message.
     outbox: Outbox,
     /// A large object the server is sending.
@@ -214,7 +216,23 @@ impl ClientSession {
                 ..ItemCommand::default()
             }),
         ];
-        package1.extend(start.generic_alerts.iter().map(generic_alert));
+        // The device's pending reports ride in Package 1; remember where, to match the server's
+        // Status for each (CmdIDs are positions in Package 1).
+        let reports: Vec<(String, u64)> = device
+            .reports
+            .pending()
+            .iter()
+            .enumerate()
+            .map(|(i, r)| ((package1.len() + i + 1).to_string(), r.id))
+            .collect();
+        package1.extend(
+            device
+                .reports
+                .pending()
+                .iter()
+                .map(|r| generic_alert(&r.alert)),
+        );
+        device.reports.sent();
         let mut session = ClientSession {
             url: account.addr.clone(),
             account,
@@ -229,6 +247,8 @@ impl ClientSession {
             received: 0,
             violations: Vec::new(),
             acknowledged: Vec::new(),
+            reports,
+            package1_msgs: Vec::new(),
             outbox: Outbox::default(),
             incoming: None,
             server_max_msg: 0,
@@ -236,6 +256,7 @@ impl ClientSession {
         };
         let body = session.package1.clone();
         let out = session.message(&*device, body, true, Duration::ZERO);
+        session.package1_msgs.push(session.last_msg_id.clone());
         Ok((session, out))
     }
 
@@ -249,7 +270,7 @@ impl ClientSession {
         &self.violations
     }
 
-    /// Statuses the server sent for the device's own commands (e.g. Generic Alerts).
+    /// Statuses the server sent for the device's own commands.
     pub fn acknowledged(&self) -> &[Status] {
         &self.acknowledged
     }
@@ -270,7 +291,7 @@ impl ClientSession {
         if let Some(uri) = msg.hdr.resp_uri.as_deref().filter(|u| !u.is_empty()) {
             self.url = uri.to_string();
         }
-        self.collect_acknowledgements(&msg);
+        self.collect_acknowledgements(device, &msg);
         if let Some(step) = self.client_auth_result(device, &msg) {
             return step;
         }
@@ -401,7 +422,9 @@ impl ClientSession {
                     return Some(Step::Done(SessionEnd::AuthFailed { code: status.code }));
                 }
                 let body = self.package1.clone();
-                return Some(Step::Send(self.message(device, body, true, Duration::ZERO)));
+                let out = self.message(device, body, true, Duration::ZERO);
+                self.package1_msgs.push(self.last_msg_id.clone());
+                return Some(Step::Send(out));
             }
             _ => {}
         }
@@ -550,13 +573,26 @@ impl ClientSession {
         )
     }
 
-    fn collect_acknowledgements(&mut self, msg: &SyncMl) {
+    /// Keep the server's Statuses for the device's commands; a report acknowledged with 200 or 202
+    /// leaves the device's queue.
+    fn collect_acknowledgements(&mut self, device: &mut Device, msg: &SyncMl) {
         for cmd in &msg.body.commands {
-            if let Command::Status(s) = cmd {
-                if s.cmd != CmdName::SyncHdr {
-                    self.acknowledged.push(s.clone());
-                }
+            let Command::Status(s) = cmd else { continue };
+            if s.cmd == CmdName::SyncHdr {
+                continue;
             }
+            let delivered = matches!(s.code, StatusCode::Ok | StatusCode::Accepted)
+                && s.cmd == CmdName::Alert
+                && self.package1_msgs.contains(&s.msg_ref);
+            if let Some((_, id)) = self
+                .reports
+                .iter()
+                .find(|(c, _)| *c == s.cmd_ref)
+                .filter(|_| delivered)
+            {
+                device.reports.acknowledge(*id);
+            }
+            self.acknowledged.push(s.clone());
         }
     }
 

@@ -48,6 +48,5 @@ pub fn accept_notification(
             session_id: parsed.notification.session_id,
         },
         server_id: Some(server_id),
-        generic_alerts: Vec::new(),
     })
 }

@@ -1,0 +1,62 @@
+//! Reports the device owes its server: Generic Alerts (1226) waiting for an acknowledgement.
+//!
+//! A report goes out in the next session's Package 1 and leaves the queue only when the server
+//! answers its Alert with 200 or 202; otherwise it goes again in the session after (reference §1.8,
+//! and FUMO: "the client must not retry the operation", only the report).
+
+use crate::session::GenericAlert;
+
+/// A queued report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub id: u64,
+    pub alert: GenericAlert,
+    /// Sessions it has gone out in so far.
+    pub attempts: u32,
+}
+
+/// The device's unacknowledged reports, oldest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReportQueue {
+    next_id: u64,
+    pending: Vec<Report>,
+    delivered: Vec<Report>,
+}
+
+impl ReportQueue {
+    /// Queue a report; its id.
+    pub fn push(&mut self, alert: GenericAlert) -> u64 {
+        self.next_id += 1;
+        self.pending.push(Report {
+            id: self.next_id,
+            alert,
+            attempts: 0,
+        });
+        self.next_id
+    }
+
+    /// Reports not acknowledged yet.
+    pub fn pending(&self) -> &[Report] {
+        &self.pending
+    }
+
+    /// Reports the server acknowledged, in the order it did.
+    pub fn delivered(&self) -> &[Report] {
+        &self.delivered
+    }
+
+    /// Count one more sending of every pending report.
+    pub fn sent(&mut self) {
+        for r in &mut self.pending {
+            r.attempts += 1;
+        }
+    }
+
+    /// The server acknowledged report `id`.
+    pub fn acknowledge(&mut self, id: u64) {
+        if let Some(i) = self.pending.iter().position(|r| r.id == id) {
+            let report = self.pending.remove(i);
+            self.delivered.push(report);
+        }
+    }
+}
