@@ -28,7 +28,7 @@
 //! - TNDS (`tnds.rs`): `Get <uri>?list=TNDS…` answers the subtree as one TNDS document; an Add or
 //!   Replace whose Meta Type is `application/vnd.syncml.dmtnds+xml` or `+wbxml` writes the subtree
 //!   it describes under its Target in one step (any other `dmtnds` type is 415). Replace on a
-//!   `?list=` URI is 405.
+//!   `?list=` URI is 405, as is a TNDS payload on a `?prop=` URI.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -251,19 +251,19 @@ impl Tree {
         now: u64,
     ) -> Outcome {
         let target = self.target(item)?;
-        match target.query {
-            Query::List(_) | Query::Tnds(_) => Err(StatusCode::CommandNotAllowed),
-            Query::Prop(prop) => self.replace_prop(who, &target.path, prop, item, now),
-            Query::None => match tnds_payload(item, cmd_meta)? {
-                Some((format, encoding)) => {
-                    let xml = tnds_xml(item, format, encoding)?;
-                    self.replace_tnds(who, &target.path, &xml, now)
-                }
-                None => {
-                    let (format, mime) = item_meta(item, cmd_meta);
-                    self.replace_leaf(who, &target.path, format, mime, item_bytes(item), now)
-                }
-            },
+        match (target.query, tnds_payload(item, cmd_meta)?) {
+            (Query::List(_) | Query::Tnds(_), _) | (Query::Prop(_), Some(_)) => {
+                Err(StatusCode::CommandNotAllowed)
+            }
+            (Query::Prop(prop), None) => self.replace_prop(who, &target.path, prop, item, now),
+            (Query::None, Some((format, encoding))) => {
+                let xml = tnds_xml(item, format, encoding)?;
+                self.replace_tnds(who, &target.path, &xml, now)
+            }
+            (Query::None, None) => {
+                let (format, mime) = item_meta(item, cmd_meta);
+                self.replace_leaf(who, &target.path, format, mime, item_bytes(item), now)
+            }
         }
     }
 

@@ -846,3 +846,6 @@ impl Tree {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
