@@ -8,7 +8,7 @@
 //! Decisions where the spec is silent or loose:
 //! - Add: the ACL checked is the Add right on the nearest existing ancestor, whose access type must
 //!   also allow Add. Missing interior parents are created implicitly. Format `node` with non-empty Data
-//!   is 400. A Meta Type naming TNDS (`application/vnd.syncml.dmtnds+…`) is 415 (TNDS not supported).
+//!   is 400.
 //!   A new node's ACL is empty, except that an interior node (explicit or implicit) created by a
 //!   server lacking Replace on its parent gets `Add=<who>&Delete=<who>&Replace=<who>` (DM TND
 //!   §8.3.7.1.3 and DM protocol §6.6.1: the creator must be able to manage what it created).
@@ -25,23 +25,25 @@
 //!   effective ACL denies Get and anything under `./Inbox`, and gives no Data for leaves whose access
 //!   type lacks Get. `bin` values
 //!   are sent as base64 with Meta Format `b64`. Get on `./Inbox` or below is 405.
+//! - TNDS (`tnds.rs`): `Get <uri>?list=TNDS…` answers the subtree as one TNDS document; an Add or
+//!   Replace whose Meta Type is `application/vnd.syncml.dmtnds+xml` or `+wbxml` writes the subtree
+//!   it describes under its Target in one step (any other `dmtnds` type is 415). Replace on a
+//!   `?list=` URI is 405, as is a TNDS payload on a `?prop=` URI.
 
 use std::borrow::Cow;
 use std::sync::Arc;
 
 use super::format::{decode_b64, encode_b64, Format};
 use super::node::{self, Access, Node, TEXT_PLAIN};
+use super::tnds::{self, Encoding};
 use super::uri::{self, DmUri, ListKind, Query};
 use super::{acl, AclCmd, Tree};
 use crate::syncml::{Data, Item, Location, Meta, StatusCode};
 
 type Outcome<T = ()> = Result<T, StatusCode>;
 
-/// The Type prefix of TNDS payloads, which this tree does not accept.
-const TNDS_TYPE_PREFIX: &str = "application/vnd.syncml.dmtnds";
-
 /// The one node a server may never Get (nor anything under it).
-const INBOX: &str = "./Inbox";
+pub(super) const INBOX: &str = "./Inbox";
 
 fn status(outcome: Outcome) -> StatusCode {
     outcome.err().unwrap_or(StatusCode::Ok)
@@ -62,13 +64,6 @@ fn item_bytes(item: &Item) -> &[u8] {
     item.data.as_ref().map_or(&[][..], Data::as_bytes)
 }
 
-fn reject_tnds(mime: Option<&str>) -> Outcome {
-    match mime {
-        Some(m) if m.trim().starts_with(TNDS_TYPE_PREFIX) => Err(StatusCode::UnsupportedMediaType),
-        _ => Ok(()),
-    }
-}
-
 /// The Format a value sent with `format` is stored as (`b64` is decoded to `bin`).
 fn stored_format(format: Format) -> Format {
     if format == Format::B64 {
@@ -79,7 +74,7 @@ fn stored_format(format: Format) -> Format {
 }
 
 /// Decode (`b64`) and validate item data sent with `format`: the stored format and bytes.
-fn decode_value(format: Format, data: &[u8]) -> Outcome<(Format, Vec<u8>)> {
+pub(super) fn decode_value(format: Format, data: &[u8]) -> Outcome<(Format, Vec<u8>)> {
     if format == Format::B64 {
         return Ok((Format::Bin, decode_b64(data)?));
     }
@@ -88,7 +83,7 @@ fn decode_value(format: Format, data: &[u8]) -> Outcome<(Format, Vec<u8>)> {
 }
 
 /// The stored MIME type of a leaf for a Meta Type (`text/plain` and empty are the default, `None`).
-fn leaf_mime(mime: &str) -> Option<Arc<str>> {
+pub(super) fn leaf_mime(mime: &str) -> Option<Arc<str>> {
     let mime = mime.trim();
     (!mime.is_empty() && mime != TEXT_PLAIN).then(|| Arc::from(mime))
 }
@@ -96,7 +91,6 @@ fn leaf_mime(mime: &str) -> Option<Arc<str>> {
 /// The node an Add creates from its item.
 fn new_node(item: &Item, cmd_meta: Option<&Meta>, now: u64) -> Outcome<Node> {
     let (format, mime) = item_meta(item, cmd_meta);
-    reject_tnds(mime)?;
     let format = format.map_or(Ok(Format::Chr), Format::parse_status)?;
     let data = item_bytes(item);
     if format == Format::Node {
@@ -151,6 +145,7 @@ impl Tree {
         match target.query {
             Query::Prop(prop) => self.get_prop(who, path, node, prop).map(|item| vec![item]),
             Query::List(kind) => self.list(who, path, node, kind),
+            Query::Tnds(sel) => self.get_tnds(who, path, node, sel).map(|item| vec![item]),
             Query::None => {
                 self.check_get(who, path, node)?;
                 Ok(vec![self.node_item(path, node)])
@@ -197,6 +192,10 @@ impl Tree {
 
     fn try_add(&mut self, who: &str, item: &Item, cmd_meta: Option<&Meta>, now: u64) -> Outcome {
         let path = self.plain_target(item)?;
+        if let Some((format, encoding)) = tnds_payload(item, cmd_meta)? {
+            let xml = tnds_xml(item, format, encoding)?;
+            return self.add_tnds(who, &path, &xml, now);
+        }
         if self.nodes.contains_key(path.as_str()) {
             return Err(StatusCode::AlreadyExists);
         }
@@ -209,7 +208,7 @@ impl Tree {
 
     /// Whether `who` may create the missing node `path`: its nearest existing ancestor must be
     /// interior (405), support Add (405) and grant Add (425).
-    fn check_can_create(&self, who: &str, path: &str) -> Outcome {
+    pub(super) fn check_can_create(&self, who: &str, path: &str) -> Outcome {
         let anchor = self.nearest_existing(path);
         let anchor_node = self.nodes.get(anchor).ok_or(StatusCode::CommandFailed)?;
         if anchor_node.is_leaf() || !anchor_node.access.contains(Access::ADD) {
@@ -222,7 +221,7 @@ impl Tree {
     }
 
     /// Store a node created by `who`, with its implicit parents.
-    fn create_node(&mut self, who: &str, path: &str, mut node: Node, now: u64) {
+    pub(super) fn create_node(&mut self, who: &str, path: &str, mut node: Node, now: u64) {
         self.create_missing_parents(path, |tree, parent| tree.creation_acl(parent, who), now);
         if node.is_interior() && node.acl.is_none() {
             node.acl = uri::parent(path)
@@ -252,19 +251,31 @@ impl Tree {
         now: u64,
     ) -> Outcome {
         let target = self.target(item)?;
-        match target.query {
-            Query::List(_) => Err(StatusCode::CommandNotAllowed),
-            Query::Prop(prop) => self.replace_prop(who, &target.path, prop, item, now),
-            Query::None => self.replace_value(who, &target.path, item, cmd_meta, now),
+        match (target.query, tnds_payload(item, cmd_meta)?) {
+            (Query::List(_) | Query::Tnds(_), _) | (Query::Prop(_), Some(_)) => {
+                Err(StatusCode::CommandNotAllowed)
+            }
+            (Query::Prop(prop), None) => self.replace_prop(who, &target.path, prop, item, now),
+            (Query::None, Some((format, encoding))) => {
+                let xml = tnds_xml(item, format, encoding)?;
+                self.replace_tnds(who, &target.path, &xml, now)
+            }
+            (Query::None, None) => {
+                let (format, mime) = item_meta(item, cmd_meta);
+                self.replace_leaf(who, &target.path, format, mime, item_bytes(item), now)
+            }
         }
     }
 
-    fn replace_value(
+    /// Replace the value of the leaf at `path` with `data` sent with Meta `format` and `mime` (each
+    /// `None` when absent: the node's own is kept).
+    pub(super) fn replace_leaf(
         &mut self,
         who: &str,
         path: &str,
-        item: &Item,
-        cmd_meta: Option<&Meta>,
+        format: Option<&str>,
+        mime: Option<&str>,
+        data: &[u8],
         now: u64,
     ) -> Outcome {
         let node = Arc::clone(self.nodes.get(path).ok_or(StatusCode::NotFound)?);
@@ -274,15 +285,13 @@ impl Tree {
         if !self.allowed(path, AclCmd::Replace, who) {
             return Err(StatusCode::PermissionDenied);
         }
-        let (format, mime) = item_meta(item, cmd_meta);
-        reject_tnds(mime)?;
         let format = format.map_or(Ok(node.format), Format::parse_status)?;
         let mime = mime.map_or_else(|| node.mime.clone(), leaf_mime);
         let kind_changes = stored_format(format) != node.format || mime != node.mime;
         if format == Format::Node || (node.permanent && kind_changes) {
             return Err(StatusCode::CommandNotAllowed);
         }
-        let (format, value) = decode_value(format, item_bytes(item))?;
+        let (format, value) = decode_value(format, data)?;
         self.check_capacity(node.value_len(), value.len() as u64)?;
         self.update(path, |n| {
             n.value = node::shared_bytes(&value);
@@ -377,7 +386,7 @@ impl Tree {
     // ---- Get ----
 
     /// The Get checks on a node: access type (405), then ACL (425).
-    fn check_get(&self, who: &str, path: &str, node: &Node) -> Outcome {
+    pub(super) fn check_get(&self, who: &str, path: &str, node: &Node) -> Outcome {
         if !node.access.contains(Access::GET) {
             return Err(StatusCode::CommandNotAllowed);
         }
@@ -415,6 +424,24 @@ impl Tree {
         };
         result_item(path, node, Some(data))
     }
+}
+
+/// The Meta Format and encoding of an item carrying a TNDS payload; `None` for any other item, 415
+/// for a TNDS type other than `+xml` and `+wbxml`.
+fn tnds_payload<'a>(
+    item: &'a Item,
+    cmd_meta: Option<&'a Meta>,
+) -> Outcome<Option<(Option<&'a str>, Encoding)>> {
+    let (format, mime) = item_meta(item, cmd_meta);
+    Ok(tnds::payload_encoding(mime)?.map(|encoding| (format, encoding)))
+}
+
+/// The TNDS XML of an item's payload: 400 when it cannot be read.
+fn tnds_xml(item: &Item, format: Option<&str>, encoding: Encoding) -> Outcome<String> {
+    tnds::payload_xml(item_bytes(item), format, encoding).map_err(|e| {
+        tracing::debug!(error = %e, "TNDS payload refused");
+        e.status()
+    })
 }
 
 /// A leaf's value as item Data: text, or base64 for `bin`.

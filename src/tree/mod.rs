@@ -9,7 +9,8 @@
 //! Two faces:
 //! - Server commands ([`Tree::add`], [`Tree::replace`], [`Tree::delete`], [`Tree::copy`],
 //!   [`Tree::get`], [`Tree::check_exec`]) take one `Item`, check URI, access type and ACL, and answer a
-//!   [`StatusCode`]. A refused command leaves the tree unchanged. See `commands.rs` and `props.rs`.
+//!   [`StatusCode`]. A refused command leaves the tree unchanged. See `commands.rs`, `props.rs` and,
+//!   for whole subtrees in one item (`?list=TNDS`, TNDS payloads), `tnds.rs`.
 //! - Device-side access ([`Tree::insert`], [`Tree::set_value`], [`Tree::value`], …) for agents,
 //!   setup and expectations: no ACL, errors as [`TreeError`].
 //!
@@ -26,6 +27,7 @@ mod format;
 mod node;
 mod props;
 pub mod stdobj;
+mod tnds;
 mod tstamp;
 pub mod uri;
 
@@ -42,8 +44,9 @@ pub use acl::{Acl, AclCmd, AclEntry, AclError};
 pub use format::{decode_b64, encode_b64, Format};
 pub use node::{Access, Node, TEXT_PLAIN};
 pub use stdobj::{devinfo_items, standard_tree, AuthSettings, DmAccount, Identity};
+pub use tnds::{TndsError, TNDS_WBXML, TNDS_XML};
 pub use tstamp::format_tstamp;
-pub use uri::{ListKind, Property, Query, UriLimits};
+pub use uri::{ListKind, Property, Query, TndsProp, TndsSelection, UriLimits};
 
 use crate::syncml::StatusCode;
 

@@ -34,7 +34,7 @@ use crate::syncml::{Data, Item, Location, StatusCode};
 type Outcome<T = ()> = Result<T, StatusCode>;
 
 /// Longest Title accepted, in bytes.
-const MAX_TITLE_LEN: usize = 255;
+pub(super) const MAX_TITLE_LEN: usize = 255;
 
 /// The value of a property of `node` (at canonical `path`); 406 for Size of an interior node.
 fn prop_value(path: &str, node: &Node, prop: Property) -> Outcome<String> {

@@ -13,8 +13,13 @@
 //!   path including the leading `./`, segment length is the byte length of each segment. Exceeding any
 //!   limit is 414 (URI too long). A limit of 0 means unlimited.
 //! - The query is either `prop=<Name>` with a property of [`Property`], or `list=<Attr>` with
-//!   `Struct` or `StructData`. A query without `=` is 400; any other key, an unknown property and any
-//!   other list attribute (including `TNDS…`) are 406 (Optional feature not supported).
+//!   `Struct`, `StructData` or `TNDS` (see [`TndsSelection`]). A query without `=` is 400; any other
+//!   key, an unknown property and any other list attribute are 406 (Optional feature not supported).
+//! - `list=TNDS` may be followed by `+<Prop>…` (only these) or `-<Prop>…` (all but these), with
+//!   properties among [`TndsProp`] (the RTProperties names and `Value`). Mixing `+` and `-` in one
+//!   request is 400 (the request is malformed: the spec allows one or the other, not both), as is an
+//!   empty name (`TNDS+`, `TNDS+ACL+`); an unknown property is 406, like an unknown `?prop=`.
+//!   A property named twice counts once.
 
 use crate::syncml::StatusCode;
 
@@ -124,6 +129,155 @@ impl ListKind {
     }
 }
 
+/// What a TNDS listing may include: the run-time properties of a node and its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TndsProp {
+    Acl,
+    Format,
+    Name,
+    Size,
+    Title,
+    TStamp,
+    Type,
+    VerNo,
+    Value,
+}
+
+impl TndsProp {
+    /// Every TNDS property, in the order of the DDF `RTProperties` element, `Value` last.
+    pub const ALL: [TndsProp; 9] = [
+        TndsProp::Acl,
+        TndsProp::Format,
+        TndsProp::Name,
+        TndsProp::Size,
+        TndsProp::Title,
+        TndsProp::TStamp,
+        TndsProp::Type,
+        TndsProp::VerNo,
+        TndsProp::Value,
+    ];
+
+    /// The name as it appears in `?list=TNDS+<Name>` (and as the DDF element name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TndsProp::Acl => "ACL",
+            TndsProp::Format => "Format",
+            TndsProp::Name => "Name",
+            TndsProp::Size => "Size",
+            TndsProp::Title => "Title",
+            TndsProp::TStamp => "TStamp",
+            TndsProp::Type => "Type",
+            TndsProp::VerNo => "VerNo",
+            TndsProp::Value => "Value",
+        }
+    }
+
+    /// Parse a property name (case-sensitive).
+    pub fn parse(name: &str) -> Option<TndsProp> {
+        TndsProp::ALL.into_iter().find(|p| p.as_str() == name)
+    }
+
+    fn bit(self) -> u16 {
+        1 << (self as u16)
+    }
+}
+
+/// How a `?list=TNDS…` request selected its properties.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TndsMode {
+    /// `TNDS`: every property.
+    All,
+    /// `TNDS+A+B`: only the named properties.
+    Only,
+    /// `TNDS-A-B`: every property but the named ones.
+    Except,
+}
+
+/// The properties a `?list=TNDS…` request asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TndsSelection {
+    mode: TndsMode,
+    /// The properties named in the request.
+    named: u16,
+}
+
+impl TndsSelection {
+    /// `TNDS`: every property and the value.
+    pub const ALL: TndsSelection = TndsSelection {
+        mode: TndsMode::All,
+        named: 0,
+    };
+
+    /// `TNDS+<props>`.
+    pub fn only(props: &[TndsProp]) -> TndsSelection {
+        TndsSelection::named(TndsMode::Only, props)
+    }
+
+    /// `TNDS-<props>`.
+    pub fn except(props: &[TndsProp]) -> TndsSelection {
+        TndsSelection::named(TndsMode::Except, props)
+    }
+
+    fn named(mode: TndsMode, props: &[TndsProp]) -> TndsSelection {
+        let named = props.iter().fold(0, |bits, p| bits | p.bit());
+        TndsSelection { mode, named }
+    }
+
+    /// Whether the listing includes `prop`.
+    pub fn includes(self, prop: TndsProp) -> bool {
+        let named = self.named & prop.bit() != 0;
+        match self.mode {
+            TndsMode::All => true,
+            TndsMode::Only => named,
+            TndsMode::Except => !named,
+        }
+    }
+
+    /// The `list=` attribute in canonical form: `TNDS`, then the named properties in
+    /// [`TndsProp::ALL`] order, each after `+` or `-`.
+    pub fn attribute(self) -> String {
+        let sign = match self.mode {
+            TndsMode::All => return "TNDS".to_string(),
+            TndsMode::Only => '+',
+            TndsMode::Except => '-',
+        };
+        TndsProp::ALL
+            .into_iter()
+            .filter(|p| self.named & p.bit() != 0)
+            .fold("TNDS".to_string(), |mut s, p| {
+                s.push(sign);
+                s.push_str(p.as_str());
+                s
+            })
+    }
+
+    /// Parse the text after `TNDS` (empty, `+A+B…` or `-A-B…`): 400 when malformed, 406 for an
+    /// unknown property.
+    fn parse(rest: &str) -> Result<TndsSelection, StatusCode> {
+        let Some(first) = rest.chars().next() else {
+            return Ok(TndsSelection::ALL);
+        };
+        let mode = match first {
+            '+' => TndsMode::Only,
+            '-' => TndsMode::Except,
+            _ => return Err(StatusCode::OptionalFeatureNotSupported),
+        };
+        let other = if mode == TndsMode::Only { '-' } else { '+' };
+        let names = &rest[first.len_utf8()..];
+        if names.contains(other) {
+            return Err(StatusCode::BadRequest);
+        }
+        let props = names
+            .split(first)
+            .map(|name| match name {
+                "" => Err(StatusCode::BadRequest),
+                _ => TndsProp::parse(name).ok_or(StatusCode::OptionalFeatureNotSupported),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(TndsSelection::named(mode, &props))
+    }
+}
+
 /// What a URI's query asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Query {
@@ -133,6 +287,8 @@ pub enum Query {
     Prop(Property),
     /// `?list=<Attr>`.
     List(ListKind),
+    /// `?list=TNDS…`: the subtree serialised as one TNDS document.
+    Tnds(TndsSelection),
 }
 
 /// A parsed server URI: canonical path and query.
@@ -167,7 +323,10 @@ fn parse_query(query: &str) -> Result<Query, StatusCode> {
         "list" => match value {
             "Struct" => Ok(Query::List(ListKind::Struct)),
             "StructData" => Ok(Query::List(ListKind::StructData)),
-            _ => Err(StatusCode::OptionalFeatureNotSupported),
+            _ => match value.strip_prefix("TNDS") {
+                Some(rest) => TndsSelection::parse(rest).map(Query::Tnds),
+                None => Err(StatusCode::OptionalFeatureNotSupported),
+            },
         },
         _ => Err(StatusCode::OptionalFeatureNotSupported),
     }
@@ -321,7 +480,15 @@ mod tests {
             Some(StatusCode::OptionalFeatureNotSupported)
         );
         assert_eq!(
-            u("./A?list=TNDS+ACL").err(),
+            u("./A?list=TNDS").map(|d| d.query),
+            Ok(Query::Tnds(TndsSelection::ALL))
+        );
+        assert_eq!(
+            u("./A?list=TNDSX").err(),
+            Some(StatusCode::OptionalFeatureNotSupported)
+        );
+        assert_eq!(
+            u("./A?list=tnds").err(),
             Some(StatusCode::OptionalFeatureNotSupported)
         );
         assert_eq!(
@@ -330,6 +497,60 @@ mod tests {
         );
         assert_eq!(u("./A?prop").err(), Some(StatusCode::BadRequest));
         assert_eq!(u("./A").map(|d| d.path), Ok("./A".to_string()));
+    }
+
+    #[test]
+    fn tnds_selections_parse() {
+        let sel = |s: &str| match parse(&format!("./A?list={s}"), &UriLimits::UNLIMITED) {
+            Ok(DmUri {
+                query: Query::Tnds(sel),
+                ..
+            }) => Ok(sel),
+            Ok(other) => panic!("{other:?}"),
+            Err(e) => Err(e),
+        };
+        let all = sel("TNDS").unwrap();
+        assert!(TndsProp::ALL.into_iter().all(|p| all.includes(p)));
+        assert_eq!(all.attribute(), "TNDS");
+
+        let only = sel("TNDS+Format+ACL+Format").unwrap();
+        assert_eq!(
+            only,
+            TndsSelection::only(&[TndsProp::Acl, TndsProp::Format])
+        );
+        assert!(only.includes(TndsProp::Acl) && only.includes(TndsProp::Format));
+        assert!(!only.includes(TndsProp::Value) && !only.includes(TndsProp::Type));
+        assert_eq!(only.attribute(), "TNDS+ACL+Format");
+
+        let except = sel("TNDS-Value").unwrap();
+        assert_eq!(except, TndsSelection::except(&[TndsProp::Value]));
+        assert!(!except.includes(TndsProp::Value) && except.includes(TndsProp::Acl));
+        assert_eq!(except.attribute(), "TNDS-Value");
+
+        use StatusCode as S;
+        for bad in [
+            "TNDS+ACL-Value",
+            "TNDS-ACL+Value",
+            "TNDS+",
+            "TNDS+ACL+",
+            "TNDS-",
+            "TNDS++ACL",
+        ] {
+            assert_eq!(sel(bad), Err(S::BadRequest), "{bad}");
+        }
+        for unsupported in [
+            "TNDS+Colour",
+            "TNDS-acl",
+            "TNDS+Value+Nope",
+            "TNDSACL",
+            "TNDS*ACL",
+        ] {
+            assert_eq!(
+                sel(unsupported),
+                Err(S::OptionalFeatureNotSupported),
+                "{unsupported}"
+            );
+        }
     }
 
     #[test]

@@ -430,36 +430,9 @@ impl<'a> Parser<'a> {
         self.text(Cow::Borrowed(text), tokens::OPAQUE, at)
     }
 
-    /// Skip an attribute list (or a PI) up to its END. SyncML defines no attributes, so they are
-    /// read only to be passed over; their strings and table references are still checked.
+    /// Skip an attribute list (or a PI) up to its END.
     fn skip_attributes(&mut self) -> Result<(), Fault> {
-        loop {
-            let at = self.r.pos();
-            match self.r.byte()? {
-                tokens::END => return Ok(()),
-                tokens::SWITCH_PAGE => {
-                    self.r.byte()?;
-                }
-                tokens::ENTITY => {
-                    self.r.mb_u32()?;
-                }
-                tokens::STR_I => self.r.skip_inline_str()?,
-                tokens::OPAQUE => {
-                    self.r.length_prefixed()?;
-                }
-                tokens::PI => {
-                    return Err(Fault::new(WbxmlErrorKind::UnexpectedToken(tokens::PI), at));
-                }
-                t if t == tokens::LITERAL || t == tokens::STR_T || tokens::EXT_T.contains(&t) => {
-                    let index = self.r.mb_u32()?;
-                    self.strtbl.get(index, at)?;
-                }
-                t if tokens::EXT_I.contains(&t) => self.r.skip_inline_str()?,
-                t if tokens::EXT.contains(&t) => {}
-                // Attribute start and value tokens: nothing follows them.
-                _ => {}
-            }
-        }
+        reader::skip_attributes(&mut self.r, &self.strtbl)
     }
 }
 

@@ -8,12 +8,16 @@
 //! switches page lazily before a tag of another page, so a Meta reads `5A 00 01 … 01` and the next
 //! code page 0 tag is preceded by `00 00`, as in real captures. Text is STR_I; a NUL character, which
 //! STR_I cannot hold, is written as ENTITY 0. Item `Data::Opaque` is OPAQUE; `Data::Text` is STR_I,
-//! including text that holds XML (e.g. a TNDS tree the XML decoder kept verbatim): it travels as a
-//! string, since WBXML could only carry it structurally as code page 2 elements.
+//! except for a TNDS tree: when the Item's Meta Type (or, without one, its command's) is
+//! `application/vnd.syncml.dmtnds+xml` and the text is a `MgmtTree` document the decoder gives back
+//! unchanged (see `tnds.rs`), it is written as elements on code page 2 (`0F 00 02 60 … 01 00 00 01`:
+//! Data, switch to page 2, MgmtTree with content, …, switch back to page 0, end of Data). Any other
+//! text, XML or not, travels as a string.
 
 use std::io::Write as _;
 
-use super::tokens::{self, metinf, tag, PAGE_METINF, PAGE_SYNCML};
+use super::tnds::{self, DdfEvent};
+use super::tokens::{self, metinf, tag, PAGE_DMDDF, PAGE_METINF, PAGE_SYNCML};
 use crate::syncml::{
     Alert, Command, Container, Cred, Data, Delete, Exec, Get, Item, ItemCommand, Location, Meta,
     Results, Status, SyncBody, SyncHdr, SyncMl, UnknownCommand,
@@ -21,6 +25,9 @@ use crate::syncml::{
 
 /// WBXML version byte of the encoder's output (1.2).
 const VERSION_1_2: u8 = 0x02;
+
+/// The Meta Type of an Item whose Data is a TNDS tree in XML.
+const TNDS_XML: &str = "application/vnd.syncml.dmtnds+xml";
 
 /// Encode a message as WBXML.
 pub fn encode(msg: &SyncMl) -> Vec<u8> {
@@ -129,7 +136,7 @@ impl Writer {
         self.flag(tag::NO_RESP, c.no_resp);
         self.opt_cred(c.cred.as_ref());
         self.opt_meta(c.meta.as_ref());
-        self.items(&c.items);
+        self.items(&c.items, c.meta.as_ref());
         self.close();
     }
 
@@ -141,7 +148,7 @@ impl Writer {
         self.flag(tag::SFT_DEL, c.sft_del);
         self.opt_cred(c.cred.as_ref());
         self.opt_meta(c.meta.as_ref());
-        self.items(&c.items);
+        self.items(&c.items, c.meta.as_ref());
         self.close();
     }
 
@@ -152,7 +159,7 @@ impl Writer {
         self.opt_leaf(tag::LANG, c.lang.as_deref());
         self.opt_cred(c.cred.as_ref());
         self.opt_meta(c.meta.as_ref());
-        self.items(&c.items);
+        self.items(&c.items, c.meta.as_ref());
         self.close();
     }
 
@@ -163,7 +170,7 @@ impl Writer {
         self.opt_cred(c.cred.as_ref());
         self.opt_meta(c.meta.as_ref());
         self.opt_leaf(tag::CORRELATOR, c.correlator.as_deref());
-        self.items(&c.items);
+        self.items(&c.items, c.meta.as_ref());
         self.close();
     }
 
@@ -174,7 +181,7 @@ impl Writer {
         self.opt_cred(c.cred.as_ref());
         self.number(PAGE_SYNCML, tag::DATA, u64::from(c.code.code()));
         self.opt_leaf(tag::CORRELATOR, c.correlator.as_deref());
-        self.items(&c.items);
+        self.items(&c.items, None);
         self.close();
     }
 
@@ -206,7 +213,7 @@ impl Writer {
             self.close();
         }
         self.number(PAGE_SYNCML, tag::DATA, u64::from(c.code.code()));
-        self.items(&c.items);
+        self.items(&c.items, None);
         self.close();
     }
 
@@ -218,7 +225,7 @@ impl Writer {
         self.opt_meta(c.meta.as_ref());
         self.opt_leaf(tag::TARGET_REF, c.target_ref.as_deref());
         self.opt_leaf(tag::SOURCE_REF, c.source_ref.as_deref());
-        self.items(&c.items);
+        self.items(&c.items, c.meta.as_ref());
         self.close();
     }
 
@@ -235,7 +242,8 @@ impl Writer {
         self.close();
     }
 
-    fn items(&mut self, items: &[Item]) {
+    /// The Items of a command whose Meta is `cmd_meta`.
+    fn items(&mut self, items: &[Item], cmd_meta: Option<&Meta>) {
         for item in items {
             self.open(tag::ITEM);
             if let Some(t) = &item.target {
@@ -246,6 +254,7 @@ impl Writer {
             }
             self.opt_meta(item.meta.as_ref());
             match &item.data {
+                Some(Data::Text(text)) if is_tnds_xml(item, cmd_meta) => self.tnds_data(text),
                 Some(Data::Text(text)) => self.leaf(tag::DATA, text),
                 Some(Data::Opaque(bytes)) => self.opaque_leaf(tag::DATA, bytes),
                 None => {}
@@ -253,6 +262,28 @@ impl Writer {
             self.flag(tag::MORE_DATA, item.more_data);
             self.close();
         }
+    }
+
+    /// A `Data` holding a TNDS tree: code page 2 elements when they decode back to `text`, else a
+    /// string.
+    fn tnds_data(&mut self, text: &str) {
+        let Some(events) = tnds::ddf_events(text) else {
+            self.leaf(tag::DATA, text);
+            return;
+        };
+        self.open(tag::DATA);
+        for event in &events {
+            match event {
+                DdfEvent::Start { token, content } => {
+                    let flag = if *content { tokens::HAS_CONTENT } else { 0 };
+                    self.tag(PAGE_DMDDF, token | flag);
+                }
+                DdfEvent::Text(t) => self.text(t),
+                DdfEvent::End => self.close(),
+            }
+        }
+        self.switch_page(PAGE_SYNCML);
+        self.close();
     }
 
     fn location(&mut self, token: u8, loc: &Location) {
@@ -394,11 +425,16 @@ impl Writer {
 
     /// A tag token on `page`, switching page first when needed.
     fn tag(&mut self, page: u8, token: u8) {
+        self.switch_page(page);
+        self.body.push(token);
+    }
+
+    /// Make `page` the code page in force, with SWITCH_PAGE when it is not.
+    fn switch_page(&mut self, page: u8) {
         if page != self.page {
             self.body.extend_from_slice(&[tokens::SWITCH_PAGE, page]);
             self.page = page;
         }
-        self.body.push(token);
     }
 
     /// The string table index of `s`, adding it (NUL-terminated) when new.
@@ -415,6 +451,15 @@ impl Writer {
         self.strtbl.push(0);
         index
     }
+}
+
+/// Whether an Item's Meta Type (or, without one, its command's) says its Data is TNDS XML.
+fn is_tnds_xml(item: &Item, cmd_meta: Option<&Meta>) -> bool {
+    item.meta
+        .as_ref()
+        .and_then(|m| m.type_.as_deref())
+        .or_else(|| cmd_meta.and_then(|m| m.type_.as_deref()))
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case(TNDS_XML))
 }
 
 /// A length or index as an mb_u_int32 (lengths over 4 GiB are split before they get here).

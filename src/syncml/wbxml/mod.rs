@@ -7,13 +7,18 @@
 //! representation protocol assigns it, charset UTF-8 (`6A`) and an empty string table (`00`). Real
 //! clients often write the FPI `-//SYNCML//DTD SyncML 1.2//EN` (or the 1.1 one) in the string table
 //! instead; both are valid WBXML, and libwbxml both reads and writes the numeric id (see
-//! `tests/wbxml_libwbxml.rs`), so the encoder keeps the compact form the specification assigns. The string table is used only for the names of commands
-//! outside code page 0 (LITERAL tags). Elements and their order are those of the XML encoder; Meta
-//! children are on code page 1 (`… 5A 00 01 47 03 'chr' 00 01 01 00 00 …`); empty flags such as
-//! `Final` have no content flag; text is STR_I. An Item's [`Data::Opaque`] is OPAQUE and its
-//! [`Data::Text`] is STR_I, including text that holds XML (e.g. a TNDS tree the XML decoder kept
-//! verbatim): WBXML could only carry that structurally as code page 2 (or DevInf) elements, which
-//! would need parsing the XML; as a string it decodes back to the same text.
+//! `tests/wbxml_libwbxml.rs`), so the encoder keeps the compact form the specification assigns. The
+//! string table is used only for the names of commands outside code page 0 (LITERAL tags). Elements
+//! and their order are those of the XML encoder; Meta children are on code page 1
+//! (`… 5A 00 01 47 03 'chr' 00 01 01 00 00 …`); empty flags such as `Final` have no content flag;
+//! text is STR_I. An Item's [`Data::Opaque`] is OPAQUE and its [`Data::Text`] is STR_I, except a TNDS
+//! tree in an Item whose Meta Type is `application/vnd.syncml.dmtnds+xml`: that is written as DM DDF
+//! elements on code page 2 (`0F 00 02 60 …`), provided the decoder gives back the very same text
+//! (see `tnds.rs`); otherwise it too is a string.
+//!
+//! [`decode_tnds`] reads a standalone `application/vnd.syncml.dmtnds+wbxml` document (FPI
+//! `-//OMA//DTD-DM-DDF 1.2//EN`, tags on code page 2) into the TNDS XML text the decoders give for a
+//! `MgmtTree` inside a `Data`.
 //!
 //! # Decoding
 //!
@@ -48,6 +53,7 @@ mod decode;
 mod encode;
 mod error;
 mod reader;
+mod tnds;
 mod tokens;
 
 #[cfg(test)]
@@ -56,6 +62,7 @@ mod tests;
 pub use decode::decode;
 pub use encode::encode;
 pub use error::{WbxmlError, WbxmlErrorKind};
+pub use tnds::decode_tnds;
 
 #[cfg(doc)]
 use crate::syncml::{Data, SyncMl};

@@ -138,8 +138,30 @@ impl<'a> StringTable<'a> {
     }
 }
 
-/// Read and check the header: version, public id, charset and string table.
+/// The document types a header may announce: numeric public ids and formal public identifiers.
+pub(super) struct DocType {
+    pub public_ids: &'static [u32],
+    pub fpis: &'static [&'static str],
+}
+
+/// SyncML messages (any version; DM 1.2 captures carry the 1.1 id too).
+pub(super) const SYNCML_DOC: DocType = DocType {
+    public_ids: &[
+        tokens::PUBLIC_ID_SYNCML_12,
+        tokens::PUBLIC_ID_SYNCML_11,
+        tokens::PUBLIC_ID_SYNCML_10,
+        tokens::PUBLIC_ID_UNKNOWN,
+    ],
+    fpis: &tokens::SYNCML_FPIS,
+};
+
+/// Read and check the header of a SyncML message: version, public id, charset and string table.
 pub(super) fn header<'a>(r: &mut Reader<'a>) -> Result<StringTable<'a>, Fault> {
+    header_for(r, &SYNCML_DOC)
+}
+
+/// Read and check the header of a document of type `doc`.
+pub(super) fn header_for<'a>(r: &mut Reader<'a>, doc: &DocType) -> Result<StringTable<'a>, Fault> {
     if r.at_end() {
         return Err(Fault::new(WbxmlErrorKind::Empty, 0));
     }
@@ -174,28 +196,23 @@ pub(super) fn header<'a>(r: &mut Reader<'a>) -> Result<StringTable<'a>, Fault> {
         offset: r.pos() - bytes.len(),
     };
     match fpi {
-        Some((at, index)) => check_fpi(table.get(index, at)?, at)?,
-        None => check_public_id(public_id, public_id_at)?,
+        Some((at, index)) => check_fpi(doc, table.get(index, at)?, at)?,
+        None => check_public_id(doc, public_id, public_id_at)?,
     }
     Ok(table)
 }
 
-fn check_public_id(public_id: u32, at: usize) -> Result<(), Fault> {
-    let known = [
-        tokens::PUBLIC_ID_SYNCML_12,
-        tokens::PUBLIC_ID_SYNCML_11,
-        tokens::PUBLIC_ID_SYNCML_10,
-        tokens::PUBLIC_ID_UNKNOWN,
-    ];
-    if known.contains(&public_id) {
+fn check_public_id(doc: &DocType, public_id: u32, at: usize) -> Result<(), Fault> {
+    if doc.public_ids.contains(&public_id) {
         Ok(())
     } else {
         Err(Fault::new(WbxmlErrorKind::UnknownPublicId(public_id), at))
     }
 }
 
-fn check_fpi(fpi: &str, at: usize) -> Result<(), Fault> {
-    if tokens::SYNCML_FPIS
+fn check_fpi(doc: &DocType, fpi: &str, at: usize) -> Result<(), Fault> {
+    if doc
+        .fpis
         .iter()
         .any(|known| known.eq_ignore_ascii_case(fpi.trim()))
     {
@@ -205,5 +222,37 @@ fn check_fpi(fpi: &str, at: usize) -> Result<(), Fault> {
             WbxmlErrorKind::UnknownDocumentType(fpi.to_string()),
             at,
         ))
+    }
+}
+
+/// Skip an attribute list (or a PI) up to its END. SyncML and the DDF define no attributes, so they
+/// are read only to be passed over; their strings and table references are still checked.
+pub(super) fn skip_attributes(r: &mut Reader<'_>, strtbl: &StringTable<'_>) -> Result<(), Fault> {
+    loop {
+        let at = r.pos();
+        match r.byte()? {
+            tokens::END => return Ok(()),
+            tokens::SWITCH_PAGE => {
+                r.byte()?;
+            }
+            tokens::ENTITY => {
+                r.mb_u32()?;
+            }
+            tokens::STR_I => r.skip_inline_str()?,
+            tokens::OPAQUE => {
+                r.length_prefixed()?;
+            }
+            tokens::PI => {
+                return Err(Fault::new(WbxmlErrorKind::UnexpectedToken(tokens::PI), at));
+            }
+            t if t == tokens::LITERAL || t == tokens::STR_T || tokens::EXT_T.contains(&t) => {
+                let index = r.mb_u32()?;
+                strtbl.get(index, at)?;
+            }
+            t if tokens::EXT_I.contains(&t) => r.skip_inline_str()?,
+            t if tokens::EXT.contains(&t) => {}
+            // Attribute start and value tokens: nothing follows them.
+            _ => {}
+        }
     }
 }

@@ -892,3 +892,248 @@ fn no_resp_and_hdr_fields() {
     })];
     assert_eq!(decode(&encode(&msg)), Ok(msg));
 }
+
+// ---- TNDS on code page 2 ----
+
+const TNDS_XML_TYPE: &str = "application/vnd.syncml.dmtnds+xml";
+
+/// A server message with one Replace whose item carries `data` with Meta Type `type_` (on the item,
+/// or on the command when `on_command`).
+fn tnds_message(data: &str, type_: &str, on_command: bool) -> SyncMl {
+    let meta = Meta {
+        format: Some("xml".into()),
+        type_: Some(type_.into()),
+        ..Meta::default()
+    };
+    let mut msg = small_message();
+    msg.body.commands = vec![Command::Replace(ItemCommand {
+        cmd_id: "4".into(),
+        meta: on_command.then(|| meta.clone()),
+        items: vec![Item {
+            target: Some(Location::uri("./App")),
+            meta: (!on_command).then_some(meta),
+            data: Some(Data::Text(data.into())),
+            ..Item::default()
+        }],
+        ..ItemCommand::default()
+    })];
+    msg
+}
+
+/// Whether `needle` occurs in `bytes`.
+fn contains(bytes: &[u8], needle: &[u8]) -> bool {
+    bytes.windows(needle.len()).any(|w| w == needle)
+}
+
+const TNDS_DOC: &str = "<MgmtTree xmlns=\"syncml:dmddf1.2\"><VerDTD>1.2</VerDTD><Node><NodeName>A</NodeName><Path>.</Path><RTProperties><ACL>Get=*&amp;Add=s</ACL><Format><chr/></Format></RTProperties><Value>a&lt;b&#13;\n</Value></Node><Node><NodeName>E</NodeName><Value></Value></Node></MgmtTree>";
+
+#[test]
+fn tnds_data_is_written_on_code_page_2() {
+    for on_command in [false, true] {
+        let msg = tnds_message(TNDS_DOC, TNDS_XML_TYPE, on_command);
+        let bytes = encode(&msg);
+        let tree = cat(&[
+            &[DATA, SWITCH, 2, MGMT_TREE],
+            &leaf(DDF_VER_DTD, "1.2"),
+            &[NODE],
+            &leaf(NODE_NAME, "A"),
+            &leaf(0x2C | C, "."),
+            &[0x2F | C],
+            &leaf(0x06 | C, "Get=*&Add=s"),
+            &[0x1C | C, DDF_CHR, END, END],
+            &leaf(0x36 | C, "a<b\r\n"),
+            &[END, NODE],
+            &leaf(NODE_NAME, "E"),
+            // `<Value></Value>`: content flag, no content.
+            &[0x36 | C, END, END],
+            &[END, SWITCH, 0, END],
+        ]);
+        assert!(contains(&bytes, &tree), "{bytes:02X?}");
+        assert_eq!(decode_ok(&bytes), xml::decode(&xml::encode(&msg)).unwrap());
+        assert_eq!(
+            only_command(&decode_ok(&bytes)).items()[0].data,
+            Some(Data::Text(TNDS_DOC.into()))
+        );
+    }
+}
+
+#[test]
+fn tnds_text_the_decoder_would_change_stays_a_string() {
+    let cases = [
+        // Not TNDS by its Type.
+        (TNDS_DOC, "text/plain"),
+        (TNDS_DOC, "application/vnd.syncml.dmtnds+wbxml"),
+        // Whitespace outside the root, a declaration, a comment, CDATA, an entity the decoder
+        // would write otherwise, no or another namespace, another attribute, a prefix, an
+        // element the DDF does not have, two roots, another root, not XML at all.
+        (" <MgmtTree xmlns=\"syncml:dmddf1.2\"/>", TNDS_XML_TYPE),
+        (
+            "<?xml version=\"1.0\"?><MgmtTree xmlns=\"syncml:dmddf1.2\"/>",
+            TNDS_XML_TYPE,
+        ),
+        (
+            "<MgmtTree xmlns=\"syncml:dmddf1.2\"><!-- c --></MgmtTree>",
+            TNDS_XML_TYPE,
+        ),
+        (
+            "<MgmtTree xmlns=\"syncml:dmddf1.2\"><Value><![CDATA[x]]></Value></MgmtTree>",
+            TNDS_XML_TYPE,
+        ),
+        (
+            "<MgmtTree xmlns=\"syncml:dmddf1.2\"><Value>&quot;</Value></MgmtTree>",
+            TNDS_XML_TYPE,
+        ),
+        ("<MgmtTree><VerDTD>1.2</VerDTD></MgmtTree>", TNDS_XML_TYPE),
+        ("<MgmtTree xmlns=\"syncml:other\"/>", TNDS_XML_TYPE),
+        ("<MgmtTree xmlns='syncml:dmddf1.2'/>", TNDS_XML_TYPE),
+        (
+            "<MgmtTree xmlns=\"syncml:dmddf1.2\" a=\"1\"/>",
+            TNDS_XML_TYPE,
+        ),
+        (
+            "<MgmtTree xmlns=\"syncml:dmddf1.2\"><Node a=\"1\"/></MgmtTree>",
+            TNDS_XML_TYPE,
+        ),
+        ("<dm:MgmtTree xmlns:dm=\"syncml:dmddf1.2\"/>", TNDS_XML_TYPE),
+        (
+            "<MgmtTree xmlns=\"syncml:dmddf1.2\"><Foo/></MgmtTree>",
+            TNDS_XML_TYPE,
+        ),
+        (
+            "<MgmtTree xmlns=\"syncml:dmddf1.2\"><MgmtTree xmlns=\"syncml:dmddf1.2\"/></MgmtTree>",
+            TNDS_XML_TYPE,
+        ),
+        (
+            "<MgmtTree xmlns=\"syncml:dmddf1.2\"/><MgmtTree xmlns=\"syncml:dmddf1.2\"/>",
+            TNDS_XML_TYPE,
+        ),
+        ("<Node xmlns=\"syncml:dmddf1.2\"/>", TNDS_XML_TYPE),
+        ("<MgmtTree xmlns=\"syncml:dmddf1.2\"><Node>", TNDS_XML_TYPE),
+        ("plain text", TNDS_XML_TYPE),
+        ("", TNDS_XML_TYPE),
+    ];
+    for (data, type_) in cases {
+        let msg = tnds_message(data, type_, false);
+        let bytes = encode(&msg);
+        assert!(!contains(&bytes, &[SWITCH, 2]), "{data}: {bytes:02X?}");
+        assert_eq!(
+            decode_ok(&bytes),
+            xml::decode(&xml::encode(&msg)).unwrap(),
+            "{data}"
+        );
+    }
+    // Whitespace between elements is kept, as text.
+    let spaced = "<MgmtTree xmlns=\"syncml:dmddf1.2\">\n  <VerDTD>1.2</VerDTD>\n</MgmtTree>";
+    let msg = tnds_message(spaced, TNDS_XML_TYPE, false);
+    let bytes = encode(&msg);
+    assert!(contains(&bytes, &[SWITCH, 2, MGMT_TREE, STR_I, b'\n']));
+    assert_eq!(decode_ok(&bytes), xml::decode(&xml::encode(&msg)).unwrap());
+    // An empty root.
+    let empty = "<MgmtTree xmlns=\"syncml:dmddf1.2\"/>";
+    let bytes = encode(&tnds_message(empty, TNDS_XML_TYPE, false));
+    assert!(contains(&bytes, &[DATA, SWITCH, 2, 0x20, SWITCH, 0, END]));
+}
+
+/// A standalone DDF document as libwbxml's `xml2wbxml` writes it (FPI in the string table).
+fn ddf_doc(body: &[u8]) -> Vec<u8> {
+    let fpi = b"-//OMA//DTD-DM-DDF 1.2//EN\0";
+    let mut v = vec![0x03, 0x00, 0x00, 0x6A, fpi.len() as u8];
+    v.extend_from_slice(fpi);
+    v.extend_from_slice(body);
+    v
+}
+
+#[test]
+fn decode_tnds_reads_standalone_documents() {
+    // `xml2wbxml` output for a one-leaf tree, byte for byte.
+    let body = cat(&[
+        &[SWITCH, 2, MGMT_TREE],
+        &leaf(DDF_VER_DTD, "1.2"),
+        &[NODE],
+        &leaf(NODE_NAME, "A"),
+        &[0x2F | C, 0x1C | C, DDF_CHR, END, END],
+        &leaf(0x36 | C, "x&y"),
+        &[END, END],
+    ]);
+    let expected = "<MgmtTree xmlns=\"syncml:dmddf1.2\"><VerDTD>1.2</VerDTD><Node><NodeName>A</NodeName><RTProperties><Format><chr/></Format></RTProperties><Value>x&amp;y</Value></Node></MgmtTree>";
+    assert_eq!(decode_tnds(&ddf_doc(&body)).as_deref(), Ok(expected));
+    // Public id "unknown", tags on page 0, OPAQUE text, an entity, a PI after the root.
+    let page0 = cat(&[
+        &[
+            0x02, 0x01, 0x6A, 0x00, MGMT_TREE, NODE, NODE_NAME, OPAQUE, 1, b'B', ENTITY, 0x41, END,
+        ],
+        &[0x25, END, END, PI, 0x05, END],
+    ]);
+    assert_eq!(
+        decode_tnds(&page0).as_deref(),
+        Ok("<MgmtTree xmlns=\"syncml:dmddf1.2\"><Node><NodeName>BA</NodeName><node/></Node></MgmtTree>")
+    );
+    // An empty root is a whole document.
+    assert_eq!(
+        decode_tnds(&ddf_doc(&[SWITCH, 2, 0x20])).as_deref(),
+        Ok("<MgmtTree xmlns=\"syncml:dmddf1.2\"/>")
+    );
+}
+
+#[test]
+fn decode_tnds_errors() {
+    let kind = |bytes: &[u8]| match decode_tnds(bytes) {
+        Ok(xml) => panic!("decoded {xml}"),
+        Err(e) => e.kind,
+    };
+    let tree = [SWITCH, 2, MGMT_TREE, END];
+    assert_eq!(kind(&[]), WbxmlErrorKind::Empty);
+    // A SyncML header is not a DDF one.
+    assert_eq!(
+        kind(&cat(&[&HEAD, &tree])),
+        WbxmlErrorKind::UnknownPublicId(0x1201)
+    );
+    let syncml_fpi = cat(&[
+        &[0x03, 0x00, 0x00, 0x6A, 0x1E],
+        b"-//SYNCML//DTD SyncML 1.2//EN\0",
+        &tree,
+    ]);
+    assert!(matches!(
+        kind(&syncml_fpi),
+        WbxmlErrorKind::UnknownDocumentType(_)
+    ));
+    assert_eq!(
+        kind(&ddf_doc(&[SWITCH, 2, NODE, END])),
+        WbxmlErrorKind::UnexpectedRoot("Node".into())
+    );
+    assert_eq!(
+        kind(&ddf_doc(&[SWITCH, 1])),
+        WbxmlErrorKind::UnknownCodePage(1)
+    );
+    assert_eq!(
+        kind(&ddf_doc(&s("x"))),
+        WbxmlErrorKind::UnexpectedToken(STR_I)
+    );
+    assert_eq!(
+        kind(&ddf_doc(&[SWITCH, 2, MGMT_TREE, 0xC0])),
+        WbxmlErrorKind::UnexpectedToken(0xC0)
+    );
+    assert_eq!(
+        kind(&ddf_doc(&[SWITCH, 2, MGMT_TREE, 0x3F])),
+        WbxmlErrorKind::UnknownToken {
+            page: 2,
+            token: 0x3F
+        }
+    );
+    assert_eq!(
+        kind(&ddf_doc(&[SWITCH, 2, MGMT_TREE, NODE, END])),
+        WbxmlErrorKind::Truncated
+    );
+    assert_eq!(
+        kind(&ddf_doc(&[SWITCH, 2, MGMT_TREE, END, END])),
+        WbxmlErrorKind::TrailingData
+    );
+    assert_eq!(kind(&ddf_doc(&[END])), WbxmlErrorKind::UnexpectedToken(END));
+    assert_eq!(
+        kind(&ddf_doc(&[SWITCH, 2, MGMT_TREE, OPAQUE, 1, 0xFF, END])),
+        WbxmlErrorKind::InvalidUtf8
+    );
+    // Errors name the element they are in.
+    let e = decode_tnds(&ddf_doc(&[SWITCH, 2, MGMT_TREE, NODE, 0x3F])).unwrap_err();
+    assert_eq!(e.path, "MgmtTree/Node");
+}

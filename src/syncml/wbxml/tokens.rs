@@ -51,6 +51,9 @@ pub const SYNCML_FPIS: [&str; 3] = [
     "-//SYNCML//DTD SyncML 1.0//EN",
 ];
 
+/// The formal public identifier of a standalone DM DDF / TNDS document (its tags are on code page 2).
+pub const DDF_FPIS: [&str; 1] = ["-//OMA//DTD-DM-DDF 1.2//EN"];
+
 /// IANA MIBenum of UTF-8.
 pub const CHARSET_UTF8: u32 = 106;
 /// IANA MIBenum of US-ASCII, a subset of UTF-8.

@@ -141,8 +141,11 @@ fn add_refusals() {
     refused(&mut t, S::CommandNotAllowed, |t| {
         t.add(SRV, &target("./App?list=Struct"), None, 1)
     });
-    refused(&mut t, S::OptionalFeatureNotSupported, |t| {
+    refused(&mut t, S::CommandNotAllowed, |t| {
         t.add(SRV, &target("./App/N?list=TNDS"), None, 1)
+    });
+    refused(&mut t, S::OptionalFeatureNotSupported, |t| {
+        t.add(SRV, &target("./App/N?list=TNDSX"), None, 1)
     });
     refused(&mut t, S::PermissionDenied, |t| {
         t.add(OTHER, &target("./App/New"), None, 1)
@@ -153,11 +156,12 @@ fn add_refusals() {
     refused(&mut t, S::UnsupportedMediaType, |t| {
         t.add(SRV, &with_meta("./App/N", "x", "string", None), None, 1)
     });
+    // TNDS in an encoding other than XML and WBXML.
     let tnds = with_meta(
         "./App/N",
-        "<MgmtTree/>",
-        "xml",
-        Some("application/vnd.syncml.dmtnds+xml"),
+        "{}",
+        "chr",
+        Some("application/vnd.syncml.dmtnds+json"),
     );
     refused(&mut t, S::UnsupportedMediaType, |t| {
         t.add(SRV, &tnds, None, 1)
@@ -339,6 +343,9 @@ fn replace_refusals() {
     });
     refused(&mut t, S::CommandNotAllowed, |t| {
         t.replace(SRV, &with_data("./App?list=Struct", "x"), None, 1)
+    });
+    refused(&mut t, S::CommandNotAllowed, |t| {
+        t.replace(SRV, &with_data("./App?list=TNDS-Value", "x"), None, 1)
     });
     refused(&mut t, S::CommandNotAllowed, |t| {
         t.replace(SRV, &with_meta("./App/Leaf", "", "node", None), None, 1)
@@ -581,9 +588,16 @@ fn get_refusals() {
     assert_eq!(get(SRV, "Inbox/Anything"), Some(S::CommandNotAllowed));
     assert_eq!(get(SRV, "./Inbox?list=Struct"), Some(S::CommandNotAllowed));
     assert_eq!(
-        get(SRV, "./App?list=TNDS+ACL"),
+        get(SRV, "./App?list=TNDS+Colour"),
         Some(S::OptionalFeatureNotSupported)
     );
+    assert_eq!(get(SRV, "./App?list=TNDS+ACL-Value"), Some(S::BadRequest));
+    assert_eq!(get(OTHER, "./App?list=TNDS"), Some(S::PermissionDenied));
+    assert_eq!(
+        get(SRV, "./App/Secret?list=TNDS"),
+        Some(S::CommandNotAllowed)
+    );
+    assert_eq!(get(SRV, "./Inbox?list=TNDS"), Some(S::CommandNotAllowed));
     assert_eq!(
         get(SRV, "./App?list=Other"),
         Some(S::OptionalFeatureNotSupported)
