@@ -17,6 +17,7 @@ pub mod package;
 pub mod scenario;
 pub mod server;
 pub mod session;
+pub mod storage;
 pub mod syncml;
 pub mod transport;
 pub mod tree;
