@@ -12,6 +12,7 @@
 
 pub mod device;
 pub mod faults;
+pub mod firmware;
 pub mod net;
 pub mod package;
 pub mod scenario;
