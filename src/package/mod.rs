@@ -403,25 +403,35 @@ fn different(text: &str) -> String {
 }
 
 fn header_len(spec: &PackageSpec) -> usize {
-    8 + 2 + 3 + spec.model.len() + spec.from_version.len() + spec.to_version.len() + 8 + 32
+    texts_header_len(&spec.model, &spec.from_version, &spec.to_version)
 }
 
+fn texts_header_len(model: &str, from_version: &str, to_version: &str) -> usize {
+    8 + 2 + 3 + model.len() + from_version.len() + to_version.len() + 8 + 32
+}
+
+/// One allocation of the package's final size: the payload is generated in place, hashed, then the
+/// header is written in front of it and signed.
 fn assemble(spec: &PackageSpec, model: &str, from_version: &str, key: &SigningKey) -> Vec<u8> {
-    let payload = payload(spec);
-    let hash: [u8; 32] = Sha256::digest(&payload).into();
-    let mut bytes = Vec::with_capacity(header_len(spec) + 16 + SIGNATURE_LEN + payload.len());
-    bytes.extend_from_slice(MAGIC);
-    bytes.extend_from_slice(&FORMAT_VERSION.to_be_bytes());
+    let header_len = texts_header_len(model, from_version, &spec.to_version);
+    let payload_start = header_len + SIGNATURE_LEN;
+    // PackageSpec::new checked that the size fits in a usize.
+    let mut bytes = vec![0u8; payload_start + spec.size as usize];
+    ChaCha8Rng::seed_from_u64(spec.seed).fill_bytes(&mut bytes[payload_start..]);
+    let hash: [u8; 32] = Sha256::digest(&bytes[payload_start..]).into();
+    let mut header = Vec::with_capacity(header_len);
+    header.extend_from_slice(MAGIC);
+    header.extend_from_slice(&FORMAT_VERSION.to_be_bytes());
     for text in [model, from_version, spec.to_version.as_str()] {
         // PackageSpec::new and `different` keep every text within 255 bytes.
-        bytes.push(text.len() as u8);
-        bytes.extend_from_slice(text.as_bytes());
+        header.push(text.len() as u8);
+        header.extend_from_slice(text.as_bytes());
     }
-    bytes.extend_from_slice(&(payload.len() as u64).to_be_bytes());
-    bytes.extend_from_slice(&hash);
-    let signature = key.sign(&bytes);
-    bytes.extend_from_slice(&signature.to_bytes());
-    bytes.extend_from_slice(&payload);
+    header.extend_from_slice(&spec.size.to_be_bytes());
+    header.extend_from_slice(&hash);
+    bytes[..header_len].copy_from_slice(&header);
+    let signature = key.sign(&header);
+    bytes[header_len..payload_start].copy_from_slice(&signature.to_bytes());
     bytes
 }
 
