@@ -39,6 +39,18 @@ named_enum! {
         TreeWrite = "tree.write",
         /// Undoing a failed Atomic: the members that could not be undone answer 516.
         AtomicRollback = "tree.atomic-rollback",
+        /// The installer's memory check before an install (`memory.low`): 502.
+        InstallMemoryCheck = "install.memory-check",
+        /// Writing the new firmware into the inactive slot (`power.loss`: the write is cut and the
+        /// device reboots on the old firmware; `storage.write-error`: 410).
+        InstallWrite = "install.write",
+        /// The reboot into the new slot (`power.loss`: the device comes up on the old slot and
+        /// resumes the install).
+        InstallReboot = "install.reboot",
+        /// The post-update verification on the new slot (`verify.fail`: 410 and a rollback).
+        InstallVerify = "install.verify",
+        /// The rollback to the old slot after a failed update (`rollback.fail`: 410, recorded).
+        InstallRollback = "install.rollback",
     }
 }
 
@@ -47,6 +59,14 @@ named_enum! {
     FaultEffect {
         /// The device's storage refuses the write.
         StorageWriteError = "storage.write-error",
+        /// The power goes out: what was not yet durable is lost, and the device boots again.
+        PowerLoss = "power.loss",
+        /// The new firmware fails its post-update verification.
+        VerifyFail = "verify.fail",
+        /// The rollback to the old firmware fails.
+        RollbackFail = "rollback.fail",
+        /// Less memory is free than the install needs.
+        MemoryLow = "memory.low",
     }
 }
 

@@ -6,15 +6,20 @@
 //! with a thin async driver, [`transport`] moves its messages, [`server`] is the embedded mock DM
 //! server, [`faults`] says what goes wrong and when, and [`scenario`] reads scenario files, runs them
 //! and reports what was observed. [`net`] puts sessions on real sockets: an HTTP(S) transport for
-//! devices and a network front end for the mock server.
+//! devices and a network front end for the mock server. [`package`] is the simulated firmware
+//! update package format, [`firmware`] a device's A/B slots and installer, and [`storage`] the
+//! durable state that survives a simulated power loss.
 
 pub mod device;
 pub mod faults;
+pub mod firmware;
 pub mod fumo;
 pub mod net;
+pub mod package;
 pub mod scenario;
 pub mod server;
 pub mod session;
+pub mod storage;
 pub mod syncml;
 pub mod transport;
 pub mod tree;

@@ -3,6 +3,7 @@
 mod certs;
 mod decode;
 mod device;
+mod package;
 mod run;
 mod serve;
 
@@ -43,6 +44,13 @@ enum Command {
     ///
     /// For tests only: the keys are not secret. Exits 2 when the files cannot be written.
     Certs(certs::Args),
+    /// Build a simulated firmware update package (valid, or broken with --defect), or inspect one
+    /// (--inspect) as a device would.
+    ///
+    /// Building exits 0, or 2 on a bad flag or file. Inspecting exits 0 when a device of --model
+    /// running --current would install the package, 1 when it would refuse it (printing the reason
+    /// and its FUMO result code), 2 on a bad flag or an unreadable file.
+    Package(package::Args),
 }
 
 impl Cli {
@@ -65,6 +73,7 @@ impl Cli {
             Command::Serve(args) => serve::run(args),
             Command::Device(args) => device::run(*args),
             Command::Certs(args) => certs::run(args),
+            Command::Package(args) => package::run(args),
         }
     }
 }

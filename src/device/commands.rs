@@ -13,7 +13,7 @@
 //! send answer 406. A `tree.write` storage fault answers 510 and leaves the tree unchanged.
 
 use super::{Device, Prompt, PromptRecord};
-use crate::faults::{FaultEffect, FaultPoint};
+use crate::faults::FaultPoint;
 use crate::syncml::{AlertCode, Command, Container, Item, Results, Status, StatusCode};
 use std::time::Duration;
 
@@ -171,7 +171,8 @@ impl<'d> Executor<'d> {
         let mut failed = false;
         for item in items {
             let code = match self.device.faults.fire(FaultPoint::TreeWrite) {
-                Some(FaultEffect::StorageWriteError) => StatusCode::DataStoreFailure,
+                // Whatever effect a plan puts on a tree write, the write fails.
+                Some(_) => StatusCode::DataStoreFailure,
                 None => write(self.device, item),
             };
             failed |= self.push(status(self.msg_ref, cmd, code, Some(item)));
@@ -236,7 +237,7 @@ impl<'d> Executor<'d> {
         let (mut replies, failed) = self.members(&c.commands, true);
         if failed {
             let rolled = match self.device.faults.fire(FaultPoint::AtomicRollback) {
-                Some(FaultEffect::StorageWriteError) => StatusCode::AtomicRollbackFailed,
+                Some(_) => StatusCode::AtomicRollbackFailed,
                 None => {
                     self.device.tree = snapshot;
                     StatusCode::AtomicRollbackOk

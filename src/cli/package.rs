@@ -1,0 +1,187 @@
+//! `dmsim package`: build simulated firmware update packages (good, or broken on purpose), and
+//! inspect one as a device would.
+
+use dmsim::package::{
+    self, Defect, DeviceView, InstallError, PackageSpec, DEFAULT_SIGNING_KEY, DEFAULT_VERIFYING_KEY,
+};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+#[command(after_help = "Examples:
+  dmsim package --model SIM-1 --from 1.0 --to 2.0 --size 4MiB --out update.pkg
+  dmsim package --model SIM-1 --from 1.0 --to 2.0 --size 4MiB --out bad.pkg --defect corrupt
+  dmsim package --inspect update.pkg --model SIM-1 --current 1.0")]
+pub struct Args {
+    /// Inspect this package instead of building one: print its header and whether a device of
+    /// --model running --current would install it.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "current",
+        conflicts_with_all = ["from", "to", "size", "out", "seed", "defect", "key"]
+    )]
+    inspect: Option<PathBuf>,
+    /// The model the package is for (building), or the device's model (inspecting).
+    #[arg(long, value_name = "MODEL")]
+    model: String,
+    /// The firmware version the package updates.
+    #[arg(long, value_name = "VERSION", required_unless_present = "inspect")]
+    from: Option<String>,
+    /// The firmware version after the update.
+    #[arg(long, value_name = "VERSION", required_unless_present = "inspect")]
+    to: Option<String>,
+    /// Payload size: bytes, or with a unit (4KiB, 4MiB, 1GiB, 10kB, 10MB).
+    #[arg(long, value_name = "SIZE", value_parser = size, required_unless_present = "inspect")]
+    size: Option<u64>,
+    /// Where to write the package.
+    #[arg(long, value_name = "FILE", required_unless_present = "inspect")]
+    out: Option<PathBuf>,
+    /// Seed of the payload's pseudo-random bytes (the same flags make the same package).
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+    /// Build a broken package: corrupt (402), truncated (402), bad-magic (402), wrong-model
+    /// (403), bad-signature (404), tampered-header (404), wrong-from-version (405).
+    #[arg(long, value_enum, value_name = "DEFECT")]
+    defect: Option<DefectArg>,
+    /// Signing key: 64 hex digits, the Ed25519 seed.
+    #[arg(long, value_name = "FILE", default_value = DEFAULT_SIGNING_KEY)]
+    key: PathBuf,
+    /// The firmware version the device runs (inspecting).
+    #[arg(long, value_name = "VERSION", requires = "inspect")]
+    current: Option<String>,
+    /// The key the device trusts (inspecting): 64 hex digits, the Ed25519 public key.
+    #[arg(long, value_name = "FILE", default_value = DEFAULT_VERIFYING_KEY)]
+    trust: PathBuf,
+    /// Memory the device has free for the install (inspecting; unchecked when not given).
+    #[arg(long, value_name = "SIZE", value_parser = size, requires = "inspect")]
+    free_memory: Option<u64>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum DefectArg {
+    Corrupt,
+    Truncated,
+    BadMagic,
+    WrongModel,
+    BadSignature,
+    TamperedHeader,
+    WrongFromVersion,
+}
+
+impl From<DefectArg> for Defect {
+    fn from(d: DefectArg) -> Defect {
+        match d {
+            DefectArg::Corrupt => Defect::Corrupt,
+            DefectArg::Truncated => Defect::Truncated,
+            DefectArg::BadMagic => Defect::BadMagic,
+            DefectArg::WrongModel => Defect::WrongModel,
+            DefectArg::BadSignature => Defect::BadSignature,
+            DefectArg::TamperedHeader => Defect::TamperedHeader,
+            DefectArg::WrongFromVersion => Defect::WrongFromVersion,
+        }
+    }
+}
+
+fn size(text: &str) -> Result<u64, String> {
+    package::parse_size(text).map_err(|e| e.to_string())
+}
+
+/// Exit 0 when built or valid, 1 when the inspected package is invalid, 2 on bad flags or files.
+pub fn run(args: Args) -> ExitCode {
+    let result = match &args.inspect {
+        Some(file) => inspect(&args, file),
+        None => build(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("dmsim: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn build(args: &Args) -> Result<ExitCode, String> {
+    let (Some(from), Some(to), Some(size), Some(out)) =
+        (&args.from, &args.to, args.size, &args.out)
+    else {
+        return Err("building a package needs --from, --to, --size and --out".into());
+    };
+    let spec = PackageSpec::new(args.model.as_str(), from.as_str(), to.as_str(), size)
+        .map_err(|e| e.to_string())?
+        .with_seed(args.seed.unwrap_or(0));
+    let key = package::load_signing_key(&args.key).map_err(|e| e.to_string())?;
+    let bytes = match args.defect.map(Defect::from) {
+        None => package::build(&spec, &key),
+        Some(defect) => package::build_defective(&spec, &key, defect),
+    };
+    std::fs::write(out, &bytes).map_err(|e| format!("{}: cannot write: {e}", out.display()))?;
+    let what = match args.defect.map(Defect::from) {
+        None => "valid".to_string(),
+        Some(d) => format!("defect {d}: a device reports FUMO {}", d.fumo_code()),
+    };
+    println!(
+        "wrote {} ({} bytes): {} {} -> {}, {}-byte payload, seed {} ({what})",
+        out.display(),
+        bytes.len(),
+        spec.model(),
+        spec.from_version(),
+        spec.to_version(),
+        spec.size(),
+        spec.seed(),
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn inspect(args: &Args, file: &Path) -> Result<ExitCode, String> {
+    let bytes = std::fs::read(file).map_err(|e| format!("{}: cannot read: {e}", file.display()))?;
+    let trusted = package::load_verifying_key(&args.trust).map_err(|e| e.to_string())?;
+    let current = args.current.as_deref().unwrap_or_default();
+    println!("package   {} ({} bytes)", file.display(), bytes.len());
+    match package::parse(&bytes) {
+        Ok(parsed) => {
+            let h = &parsed.header;
+            println!("format    {}", package::FORMAT_VERSION);
+            println!("model     {}", h.model);
+            println!("from      {}", h.from_version);
+            println!("to        {}", h.to_version);
+            println!("payload   {} bytes", h.payload_len);
+            println!("sha256    {}", package::to_hex(&h.payload_hash));
+        }
+        Err(_) => println!("header    unreadable"),
+    }
+    let device = DeviceView {
+        model: &args.model,
+        current_version: current,
+        free_memory: args.free_memory.unwrap_or(u64::MAX),
+    };
+    match package::inspect(&bytes, &trusted, &device) {
+        Ok(p) => {
+            println!(
+                "verdict   valid: a {} running {} installs {}",
+                args.model, current, p.header.to_version
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            println!(
+                "verdict   invalid: {e} (FUMO {} {})",
+                e.fumo_code(),
+                fumo_name(&e)
+            );
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+/// The FUMO 1.0 name of an error's result code.
+fn fumo_name(e: &InstallError) -> &'static str {
+    match e {
+        InstallError::Corrupt(_) => "Corrupted Firmware Update Package",
+        InstallError::DeviceMismatch { .. } => "Firmware Update Package - Device Mismatch",
+        InstallError::BadSignature => "Failed Firmware Update Package Validation",
+        InstallError::NotAcceptable { .. } => "Firmware Update Package Not Acceptable",
+        InstallError::OutOfMemory { .. } => "Update fails: device out of memory",
+    }
+}

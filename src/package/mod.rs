@@ -1,0 +1,640 @@
+//! Simulated firmware update packages: a small signed format, a builder for good and deliberately
+//! broken packages, and the device-side inspection that a FUMO installer runs before it writes
+//! anything.
+//!
+//! # Byte layout (format version 1)
+//!
+//! All integers are big-endian; texts are UTF-8, 1 to 255 bytes, preceded by their length.
+//!
+//! | offset | size | field |
+//! | --- | --- | --- |
+//! | 0 | 8 | magic `DMSIMPKG` |
+//! | 8 | 2 | format version, `1` |
+//! | 10 | 1 | `m`: length of the target model |
+//! | 11 | `m` | target model (the device's `DevInfo/Mod`) |
+//! | 11+`m` | 1 | `f`: length of the from-version |
+//! | 12+`m` | `f` | from-version: the firmware this package updates |
+//! | 12+`m`+`f` | 1 | `t`: length of the to-version |
+//! | 13+`m`+`f` | `t` | to-version: the firmware after the update |
+//! | 13+`m`+`f`+`t` | 8 | `n`: payload length in bytes |
+//! | 21+`m`+`f`+`t` | 32 | SHA-256 of the payload |
+//! | `H` = 53+`m`+`f`+`t` | 64 | Ed25519 signature over bytes `0..H` (the whole header) |
+//! | `H`+64 | `n` | payload |
+//!
+//! A package is exactly `H + 64 + n` bytes long. The signature covers the header, and the header
+//! carries the payload's hash, so the signature vouches for the payload too. The payload is
+//! deterministic pseudo-random bytes (ChaCha8 seeded with [`PackageSpec::seed`]): the same spec and
+//! key always give the same package.
+//!
+//! # Inspection order
+//!
+//! [`inspect`] checks, and reports the first failure, in this order: the structure (magic, format
+//! version, header fields, a complete signature: 402), the signature with the trusted key (404),
+//! the payload's length and hash (402), the target model (403), the from-version (405), the memory
+//! the install needs (502). Nothing in the header is believed before the signature verifies.
+
+mod keys;
+
+pub use ed25519_dalek::{SigningKey, VerifyingKey};
+pub use keys::{
+    load_signing_key, load_verifying_key, test_signing_key, KeyError, DEFAULT_SIGNING_KEY,
+    DEFAULT_VERIFYING_KEY, TEST_KEY_SEED,
+};
+
+use ed25519_dalek::{Signature, Signer};
+use rand::{RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fmt;
+
+/// The first eight bytes of every package.
+pub const MAGIC: &[u8; 8] = b"DMSIMPKG";
+/// The format version this module writes and reads.
+pub const FORMAT_VERSION: u16 = 1;
+/// Length of the Ed25519 signature that follows the header.
+pub const SIGNATURE_LEN: usize = 64;
+/// Longest text field (model, versions), in bytes.
+pub const MAX_TEXT_LEN: usize = 255;
+
+/// What to build: a package for `model` that updates `from_version` to `to_version`, with `size`
+/// bytes of payload generated from `seed`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageSpec {
+    model: String,
+    from_version: String,
+    to_version: String,
+    size: u64,
+    seed: u64,
+}
+
+/// Why a [`PackageSpec`] cannot be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SpecError {
+    #[error("the {field} must be 1 to 255 bytes long (it is {len})")]
+    TextLength { field: Field, len: usize },
+    #[error("the payload must be at least 1 byte")]
+    EmptyPayload,
+    #[error("a {0}-byte payload does not fit in memory here")]
+    TooLarge(u64),
+}
+
+impl PackageSpec {
+    /// A spec with seed 0; texts must be 1 to 255 bytes, the size at least 1 byte.
+    pub fn new(
+        model: impl Into<String>,
+        from_version: impl Into<String>,
+        to_version: impl Into<String>,
+        size: u64,
+    ) -> Result<PackageSpec, SpecError> {
+        let spec = PackageSpec {
+            model: model.into(),
+            from_version: from_version.into(),
+            to_version: to_version.into(),
+            size,
+            seed: 0,
+        };
+        for (field, text) in [
+            (Field::Model, &spec.model),
+            (Field::FromVersion, &spec.from_version),
+            (Field::ToVersion, &spec.to_version),
+        ] {
+            if text.is_empty() || text.len() > MAX_TEXT_LEN {
+                return Err(SpecError::TextLength {
+                    field,
+                    len: text.len(),
+                });
+            }
+        }
+        if size == 0 {
+            return Err(SpecError::EmptyPayload);
+        }
+        if usize::try_from(size).is_err() {
+            return Err(SpecError::TooLarge(size));
+        }
+        Ok(spec)
+    }
+
+    /// The same spec with another payload seed.
+    pub fn with_seed(mut self, seed: u64) -> PackageSpec {
+        self.seed = seed;
+        self
+    }
+
+    pub fn model(&self) -> &str {
+        &self.model
+    }
+    pub fn from_version(&self) -> &str {
+        &self.from_version
+    }
+    pub fn to_version(&self) -> &str {
+        &self.to_version
+    }
+    /// Payload size in bytes.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+    /// Seed of the payload's pseudo-random bytes.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+}
+
+/// A deliberately broken package, one per way a device must refuse it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Defect {
+    /// One payload byte flipped: the hash does not match (402).
+    Corrupt,
+    /// Cut in the middle of the payload (402).
+    Truncated,
+    /// The first byte of the magic changed (402).
+    BadMagic,
+    /// Correctly signed, but for another model (403).
+    WrongModel,
+    /// Signed with a key the device does not trust (404).
+    BadSignature,
+    /// A header byte (in the payload hash) changed after signing (404).
+    TamperedHeader,
+    /// Correctly signed, but updates another firmware version than the spec's from-version (405).
+    WrongFromVersion,
+}
+
+impl Defect {
+    /// Every defect, in declaration order.
+    pub const ALL: &'static [Defect] = &[
+        Defect::Corrupt,
+        Defect::Truncated,
+        Defect::BadMagic,
+        Defect::WrongModel,
+        Defect::BadSignature,
+        Defect::TamperedHeader,
+        Defect::WrongFromVersion,
+    ];
+
+    /// The name the command line and scenarios use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Defect::Corrupt => "corrupt",
+            Defect::Truncated => "truncated",
+            Defect::BadMagic => "bad-magic",
+            Defect::WrongModel => "wrong-model",
+            Defect::BadSignature => "bad-signature",
+            Defect::TamperedHeader => "tampered-header",
+            Defect::WrongFromVersion => "wrong-from-version",
+        }
+    }
+
+    /// Look a name up.
+    pub fn parse(name: &str) -> Option<Defect> {
+        Defect::ALL.iter().copied().find(|d| d.as_str() == name)
+    }
+
+    /// The FUMO result code a device reports for a package with this defect (when the device's
+    /// model and version are the spec's and it has the memory).
+    pub fn fumo_code(self) -> u16 {
+        match self {
+            Defect::Corrupt | Defect::Truncated | Defect::BadMagic => 402,
+            Defect::WrongModel => 403,
+            Defect::BadSignature | Defect::TamperedHeader => 404,
+            Defect::WrongFromVersion => 405,
+        }
+    }
+}
+
+impl fmt::Display for Defect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A header field, to say which one is broken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Field {
+    Magic,
+    FormatVersion,
+    Model,
+    FromVersion,
+    ToVersion,
+    PayloadLength,
+    PayloadHash,
+    Signature,
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Field::Magic => "magic",
+            Field::FormatVersion => "format version",
+            Field::Model => "target model",
+            Field::FromVersion => "from-version",
+            Field::ToVersion => "to-version",
+            Field::PayloadLength => "payload length",
+            Field::PayloadHash => "payload hash",
+            Field::Signature => "signature",
+        })
+    }
+}
+
+/// Why a package is corrupt (FUMO 402).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(rename_all = "kebab-case")]
+pub enum CorruptReason {
+    #[error("not a dmsim package (bad magic)")]
+    BadMagic,
+    #[error("unsupported format version {0}")]
+    UnsupportedFormat(u16),
+    #[error("truncated in the {0}")]
+    Truncated(Field),
+    #[error("the {0} is empty")]
+    EmptyField(Field),
+    #[error("the {0} is not UTF-8")]
+    NotUtf8(Field),
+    #[error("the payload is {actual} bytes, the header says {declared}")]
+    PayloadLength { declared: u64, actual: u64 },
+    #[error("the payload does not match its SHA-256")]
+    HashMismatch,
+}
+
+/// Why a device refuses a package. Each variant is one FUMO result code (OMA FUMO 1.0, the
+/// Generic Alert 1226's Data), given by [`InstallError::fumo_code`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(rename_all = "kebab-case")]
+pub enum InstallError {
+    /// FUMO 402 Corrupted Firmware Update Package: bad magic, unknown format, truncated, payload
+    /// length or hash mismatch.
+    #[error("corrupt package: {0}")]
+    Corrupt(CorruptReason),
+    /// FUMO 403 Firmware Update Package – Device Mismatch: built for another model.
+    #[error("the package is for model {package}, the device is {device}")]
+    DeviceMismatch { package: String, device: String },
+    /// FUMO 404 Failed Firmware Update Package Validation: the signature does not verify with the
+    /// device's trusted key.
+    #[error("the package signature does not verify with the trusted key")]
+    BadSignature,
+    /// FUMO 405 Firmware Update Package Not Acceptable: it updates another version than the one the
+    /// device runs.
+    #[error("the package updates {package_from}, the device runs {device_current}")]
+    NotAcceptable {
+        package_from: String,
+        device_current: String,
+    },
+    /// FUMO 502 Update fails: device out of memory.
+    #[error("not enough memory to install: {need} bytes needed, {have} free")]
+    OutOfMemory { need: u64, have: u64 },
+}
+
+impl InstallError {
+    /// The FUMO result code the device reports for this failure.
+    pub fn fumo_code(&self) -> u16 {
+        match self {
+            InstallError::Corrupt(_) => 402,
+            InstallError::DeviceMismatch { .. } => 403,
+            InstallError::BadSignature => 404,
+            InstallError::NotAcceptable { .. } => 405,
+            InstallError::OutOfMemory { .. } => 502,
+        }
+    }
+}
+
+/// The header of a package, as read (before or after verification).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Header {
+    pub model: String,
+    pub from_version: String,
+    pub to_version: String,
+    pub payload_len: u64,
+    #[serde(with = "hex32")]
+    pub payload_hash: [u8; 32],
+}
+
+/// A package that passed [`inspect`]: its verified header and where its payload starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Package {
+    pub header: Header,
+    /// Offset of the payload in the package bytes.
+    pub payload_offset: usize,
+}
+
+impl Package {
+    /// The payload, out of the bytes this package was inspected from.
+    pub fn payload<'a>(&self, bytes: &'a [u8]) -> &'a [u8] {
+        bytes.get(self.payload_offset..).unwrap_or(&[])
+    }
+}
+
+/// What the installer knows about the device it installs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeviceView<'a> {
+    /// The device's model (`DevInfo/Mod`).
+    pub model: &'a str,
+    /// The firmware version it runs.
+    pub current_version: &'a str,
+    /// Memory free for the install, in bytes.
+    pub free_memory: u64,
+}
+
+/// A package as parsed, before any check beyond its structure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parsed<'a> {
+    pub header: Header,
+    /// Bytes `0..H` that the signature covers.
+    pub signed: &'a [u8],
+    pub signature: [u8; SIGNATURE_LEN],
+    /// Everything after the signature (the payload, if the package is whole).
+    pub payload: &'a [u8],
+}
+
+/// Build a valid package signed with `key`.
+pub fn build(spec: &PackageSpec, key: &SigningKey) -> Vec<u8> {
+    assemble(spec, &spec.model, &spec.from_version, key)
+}
+
+/// Build a package with one deliberate defect (see [`Defect`] for what each breaks).
+pub fn build_defective(spec: &PackageSpec, key: &SigningKey, defect: Defect) -> Vec<u8> {
+    match defect {
+        Defect::WrongModel => assemble(spec, &different(&spec.model), &spec.from_version, key),
+        Defect::WrongFromVersion => {
+            assemble(spec, &spec.model, &different(&spec.from_version), key)
+        }
+        Defect::BadSignature => assemble(spec, &spec.model, &spec.from_version, &rogue_key()),
+        Defect::Corrupt | Defect::Truncated | Defect::BadMagic | Defect::TamperedHeader => {
+            let mut bytes = build(spec, key);
+            let payload_start = header_len(spec) + SIGNATURE_LEN;
+            match defect {
+                Defect::Corrupt => {
+                    let middle = payload_start + (bytes.len() - payload_start) / 2;
+                    if let Some(b) = bytes.get_mut(middle) {
+                        *b ^= 0xFF;
+                    }
+                }
+                Defect::Truncated => {
+                    let payload = bytes.len() - payload_start;
+                    bytes.truncate(payload_start + payload / 2);
+                }
+                Defect::BadMagic => bytes[0] ^= 0xFF,
+                // The hash is the last 32 bytes of the header.
+                _ => bytes[payload_start - SIGNATURE_LEN - 1] ^= 0x01,
+            }
+            bytes
+        }
+    }
+}
+
+/// The payload of a spec: `size` pseudo-random bytes from its seed.
+pub fn payload(spec: &PackageSpec) -> Vec<u8> {
+    let mut bytes = vec![0u8; spec.size as usize];
+    ChaCha8Rng::seed_from_u64(spec.seed).fill_bytes(&mut bytes);
+    bytes
+}
+
+/// A key no device trusts, for [`Defect::BadSignature`].
+fn rogue_key() -> SigningKey {
+    SigningKey::from_bytes(&Sha256::digest(b"dmsim rogue package signing key").into())
+}
+
+/// A text that differs from `text` and is still a valid field.
+fn different(text: &str) -> String {
+    if text.len() + 6 <= MAX_TEXT_LEN {
+        format!("{text}-OTHER")
+    } else {
+        "OTHER".to_string()
+    }
+}
+
+fn header_len(spec: &PackageSpec) -> usize {
+    texts_header_len(&spec.model, &spec.from_version, &spec.to_version)
+}
+
+fn texts_header_len(model: &str, from_version: &str, to_version: &str) -> usize {
+    8 + 2 + 3 + model.len() + from_version.len() + to_version.len() + 8 + 32
+}
+
+/// One allocation of the package's final size: the payload is generated in place, hashed, then the
+/// header is written in front of it and signed.
+fn assemble(spec: &PackageSpec, model: &str, from_version: &str, key: &SigningKey) -> Vec<u8> {
+    let header_len = texts_header_len(model, from_version, &spec.to_version);
+    let payload_start = header_len + SIGNATURE_LEN;
+    // PackageSpec::new checked that the size fits in a usize.
+    let mut bytes = vec![0u8; payload_start + spec.size as usize];
+    ChaCha8Rng::seed_from_u64(spec.seed).fill_bytes(&mut bytes[payload_start..]);
+    let hash: [u8; 32] = Sha256::digest(&bytes[payload_start..]).into();
+    let mut header = Vec::with_capacity(header_len);
+    header.extend_from_slice(MAGIC);
+    header.extend_from_slice(&FORMAT_VERSION.to_be_bytes());
+    for text in [model, from_version, spec.to_version.as_str()] {
+        // PackageSpec::new and `different` keep every text within 255 bytes.
+        header.push(text.len() as u8);
+        header.extend_from_slice(text.as_bytes());
+    }
+    header.extend_from_slice(&spec.size.to_be_bytes());
+    header.extend_from_slice(&hash);
+    bytes[..header_len].copy_from_slice(&header);
+    let signature = key.sign(&header);
+    bytes[header_len..payload_start].copy_from_slice(&signature.to_bytes());
+    bytes
+}
+
+/// A cursor over untrusted bytes: every read is bounds-checked.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize, field: Field) -> Result<&'a [u8], CorruptReason> {
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&end| end <= self.bytes.len())
+            .ok_or(CorruptReason::Truncated(field))?;
+        let out = &self.bytes[self.pos..end];
+        self.pos = end;
+        Ok(out)
+    }
+
+    fn array<const N: usize>(&mut self, field: Field) -> Result<[u8; N], CorruptReason> {
+        let mut out = [0u8; N];
+        out.copy_from_slice(self.take(N, field)?);
+        Ok(out)
+    }
+
+    fn text(&mut self, field: Field) -> Result<String, CorruptReason> {
+        let [len] = self.array::<1>(field)?;
+        if len == 0 {
+            return Err(CorruptReason::EmptyField(field));
+        }
+        let raw = self.take(usize::from(len), field)?;
+        std::str::from_utf8(raw)
+            .map(str::to_string)
+            .map_err(|_| CorruptReason::NotUtf8(field))
+    }
+}
+
+/// Read a package's structure: magic, format version, header fields and signature. Checks nothing
+/// else (not the signature, not the payload).
+pub fn parse(bytes: &[u8]) -> Result<Parsed<'_>, InstallError> {
+    parse_inner(bytes).map_err(InstallError::Corrupt)
+}
+
+fn parse_inner(bytes: &[u8]) -> Result<Parsed<'_>, CorruptReason> {
+    let mut r = Reader { bytes, pos: 0 };
+    let magic = r.take(MAGIC.len(), Field::Magic);
+    if magic != Ok(MAGIC.as_slice()) {
+        return Err(CorruptReason::BadMagic);
+    }
+    let version = u16::from_be_bytes(r.array(Field::FormatVersion)?);
+    if version != FORMAT_VERSION {
+        return Err(CorruptReason::UnsupportedFormat(version));
+    }
+    let model = r.text(Field::Model)?;
+    let from_version = r.text(Field::FromVersion)?;
+    let to_version = r.text(Field::ToVersion)?;
+    let payload_len = u64::from_be_bytes(r.array(Field::PayloadLength)?);
+    let payload_hash = r.array(Field::PayloadHash)?;
+    let signed_end = r.pos;
+    let signature = r.array(Field::Signature)?;
+    Ok(Parsed {
+        header: Header {
+            model,
+            from_version,
+            to_version,
+            payload_len,
+            payload_hash,
+        },
+        signed: &bytes[..signed_end],
+        signature,
+        payload: &bytes[r.pos..],
+    })
+}
+
+/// Everything a device checks before installing, in the order of the module docs; the first
+/// failure is the answer. Never panics, whatever the bytes.
+pub fn inspect(
+    bytes: &[u8],
+    trusted: &VerifyingKey,
+    device: &DeviceView<'_>,
+) -> Result<Package, InstallError> {
+    let package = verify(bytes, trusted, device.model, device.current_version)?;
+    check_memory(&package, device.free_memory)?;
+    Ok(package)
+}
+
+/// [`inspect`] without the memory check (the installer's memory check is a fault point of its
+/// own).
+pub fn verify(
+    bytes: &[u8],
+    trusted: &VerifyingKey,
+    model: &str,
+    current_version: &str,
+) -> Result<Package, InstallError> {
+    let parsed = parse(bytes)?;
+    trusted
+        .verify_strict(parsed.signed, &Signature::from_bytes(&parsed.signature))
+        .map_err(|_| InstallError::BadSignature)?;
+    let header = parsed.header;
+    let actual = parsed.payload.len() as u64;
+    if actual != header.payload_len {
+        return Err(InstallError::Corrupt(CorruptReason::PayloadLength {
+            declared: header.payload_len,
+            actual,
+        }));
+    }
+    if <[u8; 32]>::from(Sha256::digest(parsed.payload)) != header.payload_hash {
+        return Err(InstallError::Corrupt(CorruptReason::HashMismatch));
+    }
+    if header.model != model {
+        return Err(InstallError::DeviceMismatch {
+            package: header.model,
+            device: model.to_string(),
+        });
+    }
+    if header.from_version != current_version {
+        return Err(InstallError::NotAcceptable {
+            package_from: header.from_version,
+            device_current: current_version.to_string(),
+        });
+    }
+    Ok(Package {
+        header,
+        payload_offset: parsed.signed.len() + SIGNATURE_LEN,
+    })
+}
+
+/// The install needs as much free memory as the payload is long.
+pub fn check_memory(package: &Package, free_memory: u64) -> Result<(), InstallError> {
+    let need = package.header.payload_len;
+    if need > free_memory {
+        return Err(InstallError::OutOfMemory {
+            need,
+            have: free_memory,
+        });
+    }
+    Ok(())
+}
+
+/// Why a size text such as `4MiB` is not a size.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid size {text:?}: expected a number of bytes with an optional unit (B, KiB, MiB, GiB, kB, MB, GB)")]
+pub struct SizeError {
+    pub text: String,
+}
+
+/// Parse a size: `4096`, `512B`, `4KiB`, `4MiB`, `1GiB`, `10kB`, `10MB`, `1GB` (spaces allowed
+/// between number and unit).
+pub fn parse_size(text: &str) -> Result<u64, SizeError> {
+    let err = || SizeError {
+        text: text.to_string(),
+    };
+    let trimmed = text.trim();
+    let digits = trimmed
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(trimmed.len());
+    let number: u64 = trimmed[..digits].parse().map_err(|_| err())?;
+    let factor: u64 = match trimmed[digits..].trim() {
+        "" | "B" => 1,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        "kB" | "KB" => 1_000,
+        "MB" => 1_000_000,
+        "GB" => 1_000_000_000,
+        _ => return Err(err()),
+    };
+    number.checked_mul(factor).ok_or_else(err)
+}
+
+/// Lower-case hex of bytes.
+pub fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Bytes of a hex text (either case), or `None` when it is not hex.
+pub fn from_hex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) || !text.is_ascii() {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok())
+        .collect()
+}
+
+/// Serde for a 32-byte hash as a hex string (readable persisted state).
+pub mod hex32 {
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::to_hex(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
+        let text = String::deserialize(d)?;
+        super::from_hex(&text)
+            .and_then(|v| <[u8; 32]>::try_from(v).ok())
+            .ok_or_else(|| D::Error::custom("expected 64 hex digits"))
+    }
+}
+
+#[cfg(test)]
+mod tests;
