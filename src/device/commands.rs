@@ -172,7 +172,8 @@ impl<'d> Executor<'d> {
         for item in items {
             let code = match self.device.faults.fire(FaultPoint::TreeWrite) {
                 Some(FaultEffect::StorageWriteError) => StatusCode::DataStoreFailure,
-                None => write(self.device, item),
+                // Effects meant for other fault points do nothing here.
+                Some(_) | None => write(self.device, item),
             };
             failed |= self.push(status(self.msg_ref, cmd, code, Some(item)));
         }
@@ -237,7 +238,7 @@ impl<'d> Executor<'d> {
         if failed {
             let rolled = match self.device.faults.fire(FaultPoint::AtomicRollback) {
                 Some(FaultEffect::StorageWriteError) => StatusCode::AtomicRollbackFailed,
-                None => {
+                Some(_) | None => {
                     self.device.tree = snapshot;
                     StatusCode::AtomicRollbackOk
                 }
