@@ -6,9 +6,11 @@
 //! with a thin async driver, [`transport`] moves its messages, [`server`] is the embedded mock DM
 //! server, [`faults`] says what goes wrong and when, and [`scenario`] reads scenario files, runs them
 //! and reports what was observed. [`net`] puts sessions on real sockets: an HTTP(S) transport for
-//! devices and a network front end for the mock server.
+//! devices and a network front end for the mock server. [`download`] is OMA Download OTA 1.0: how a
+//! device fetches a package (descriptors, resume, install notifications) for FUMO and SCOMO.
 
 pub mod device;
+pub mod download;
 pub mod faults;
 pub mod net;
 pub mod scenario;
