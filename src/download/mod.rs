@@ -10,10 +10,14 @@
 //!
 //! FUMO and SCOMO build on this: they map a [`DownloadFailure`] to their own result codes.
 
+pub mod agent;
 pub mod client;
 pub mod descriptor;
 pub mod status;
 
+pub use agent::{
+    download, DownloadFailure, DownloadOutcome, DownloadRequest, NotifyResult, Partial,
+};
 pub use client::{
     BodyEnd, ContentClient, ContentResponse, FetchError, HttpContent, InProcessContent,
 };
