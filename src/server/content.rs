@@ -14,6 +14,10 @@
 //!    flips a byte, [`ContentFaultKind::WrongContentLength`] announces another length,
 //!    [`ContentFaultKind::CutAt`] drops the connection, [`ContentFaultKind::Slow`] delays it.
 //!
+//! A path where nothing is hosted (no file, notify path or fault) is not the content part's:
+//! [`MockServer::content`](super::MockServer::content) refuses it like the HTTP front end does
+//! (GET 405, POST 415).
+//!
 //! Faults fire on the path's first request only ([`Attempts::First`]) or on every request
 //! ([`Attempts::Every`]); requests are counted per path and device, the device being the `device`
 //! query parameter of the URL when there is one (so one fault hits each device once). Paths are

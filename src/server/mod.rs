@@ -128,8 +128,22 @@ impl MockServer {
     }
 
     /// Answer a content request: a GET of a hosted file, or a POST to an install-notify path (see
-    /// [`content`] for the rules and the faults).
+    /// [`content`] for the rules and the faults). A path with nothing hosted is refused the way the
+    /// HTTP front end refuses what is not a SyncML POST (GET 405, POST 415), so in-process and
+    /// network clients see the same answers.
     pub fn content(&self, request: &ContentRequest) -> ContentResponse {
+        if !self.hosts_content(&request.url) {
+            return match request.method {
+                ContentMethod::Get => ContentResponse::text(
+                    405,
+                    "GET not allowed: SyncML DM messages are POSTed",
+                ),
+                ContentMethod::Post => ContentResponse::text(
+                    415,
+                    "unsupported content type: use application/vnd.syncml.dm+xml or application/vnd.syncml.dm+wbxml",
+                ),
+            };
+        }
         let mut state = self
             .content_state
             .lock()
