@@ -779,7 +779,8 @@ mod tests {
 
     #[test]
     fn broken_documents_are_906_with_a_position() {
-        let cases: [(&[u8], fn(&DescriptorProblem) -> bool); 7] = [
+        type Check = fn(&DescriptorProblem) -> bool;
+        let cases: [(&[u8], Check); 7] = [
             (b"", |p| *p == DescriptorProblem::Empty),
             (b"<media><type>a/b</media>", |p| {
                 matches!(p, DescriptorProblem::Malformed(_))
