@@ -55,8 +55,15 @@ pub trait DmService: Send + Sync + 'static {
     /// Answer one request (synchronous and quick: it runs on the connection's task).
     fn handle(&self, request: &HttpRequest) -> HttpResponse;
 
-    /// Answer a GET or a non-SyncML POST, or `None` when nothing is hosted at its path (then the
-    /// request is refused: 405 for a GET, 415 for a POST). By default nothing is hosted.
+    /// Whether something is hosted at this URL's path, for GETs and non-SyncML POSTs. When not,
+    /// they are refused before their body is read (405 for a GET, 415 for a POST). By default
+    /// nothing is hosted.
+    fn hosts_content(&self, url: &str) -> bool {
+        let _ = url;
+        false
+    }
+
+    /// Answer a GET or a non-SyncML POST to a hosted path (`None`: refused as if not hosted).
     fn content(&self, request: &ContentRequest) -> Option<ContentResponse> {
         let _ = request;
         None
@@ -68,9 +75,12 @@ impl DmService for MockServer {
         MockServer::handle(self, request)
     }
 
+    fn hosts_content(&self, url: &str) -> bool {
+        MockServer::hosts_content(self, url)
+    }
+
     fn content(&self, request: &ContentRequest) -> Option<ContentResponse> {
-        self.hosts_content(&request.url)
-            .then(|| MockServer::content(self, request))
+        Some(MockServer::content(self, request))
     }
 }
 
@@ -267,6 +277,11 @@ async fn route(
         return respond(context, peer, request).await.map(OutBody::Whole);
     }
     let url = request_url(context, &request);
+    let hosted = std::panic::catch_unwind(AssertUnwindSafe(|| context.service.hosts_content(&url)))
+        .unwrap_or(false);
+    if !hosted {
+        return refuse_content(peer, &method, &content_type);
+    }
     let range_from = request
         .headers()
         .get(RANGE)
@@ -291,12 +306,9 @@ async fn route(
     let answer = std::panic::catch_unwind(AssertUnwindSafe(|| service.content(&content_request)));
     let answer = match answer {
         Ok(Some(answer)) => answer,
-        Ok(None) if method == Method::GET => {
-            return method_not_allowed(peer, &method).map(OutBody::Whole)
-        }
         Ok(None) => {
             let content_type = content_request.content_type.unwrap_or_default();
-            return unsupported_type(peer, &content_type).map(OutBody::Whole);
+            return refuse_content(peer, &method, &content_type);
         }
         Err(_) => {
             tracing::error!(%peer, url = content_request.url, "the content service panicked");
@@ -322,6 +334,15 @@ async fn route(
         tokio::time::sleep(delay).await;
     }
     content_response(answer)
+}
+
+/// The answer to a GET or a non-SyncML POST where nothing is hosted: what a DM server answers.
+fn refuse_content(peer: SocketAddr, method: &Method, content_type: &str) -> Response<OutBody> {
+    let refusal = match *method {
+        Method::GET => method_not_allowed(peer, method),
+        _ => unsupported_type(peer, content_type),
+    };
+    refusal.map(OutBody::Whole)
 }
 
 /// `N` of `Range: bytes=N-`; other forms are ignored (the whole file is sent).
@@ -616,4 +637,18 @@ fn log_exchange(peer: SocketAddr, request: &HttpRequest, answer: &HttpResponse, 
         micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX),
         "DM request"
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_open_ended_byte_ranges_are_passed_on() {
+        assert_eq!(parse_range("bytes=4096-"), Some(4096));
+        assert_eq!(parse_range(" bytes= 0 - "), Some(0));
+        assert_eq!(parse_range("bytes=0-99"), None);
+        assert_eq!(parse_range("bytes=-500"), None);
+        assert_eq!(parse_range("items=1-"), None);
+    }
 }
