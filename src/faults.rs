@@ -4,6 +4,9 @@
 //! device keeps a small [`Faults`] state (hit counters and a seeded random generator) so a run with the
 //! same seed fires the same faults. A flow asks `faults.fire(FaultPoint::…)` at its fault point and, if
 //! an effect comes back, fails the way a real device would (the flow's docs say which code follows).
+//!
+//! Some effects carry a count, written `name@N` in scenarios: `network.lost@4096` drops the network
+//! after 4096 bytes of a transfer. Effects reaching a point that has no use for them do nothing.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
