@@ -4,29 +4,59 @@
 //! device keeps a small [`Faults`] state (hit counters and a seeded random generator) so a run with the
 //! same seed fires the same faults. A flow asks `faults.fire(FaultPoint::…)` at its fault point and, if
 //! an effect comes back, fails the way a real device would (the flow's docs say which code follows).
+//!
+//! Some effects carry a count, written `name@N` in scenarios: `network.lost@4096` drops the network
+//! after 4096 bytes of a transfer. Effects reaching a point that has no use for them do nothing.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::sync::Arc;
 
 macro_rules! named_enum {
-    ($(#[$doc:meta])* $name:ident { $( $(#[$vdoc:meta])* $variant:ident = $text:literal, )* }) => {
+    ($(#[$doc:meta])* $name:ident {
+        $( $(#[$vdoc:meta])* $variant:ident = $text:literal, )*
+    } $( with a count { $( $(#[$pdoc:meta])* $pvariant:ident = $ptext:literal, )* } )?) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name { $( $(#[$vdoc])* $variant, )* }
+        pub enum $name {
+            $( $(#[$vdoc])* $variant, )*
+            $( $( $(#[$pdoc])* $pvariant(u64), )* )?
+        }
 
         impl $name {
-            /// Every value, in declaration order.
-            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+            /// Every value, in declaration order (a counted value with count 0).
+            pub const ALL: &'static [$name] = &[
+                $($name::$variant,)*
+                $( $($name::$pvariant(0),)* )?
+            ];
 
-            /// The name scenarios use.
+            /// The name scenarios use (for a counted value, the name before its `@N`).
             pub fn as_str(self) -> &'static str {
-                match self { $( $name::$variant => $text, )* }
+                match self {
+                    $( $name::$variant => $text, )*
+                    $( $( $name::$pvariant(_) => $ptext, )* )?
+                }
             }
 
-            /// Look a name up.
+            /// Look a name up; a counted value is written `name@N` (`name` alone is `name@0`).
             pub fn parse(s: &str) -> Option<$name> {
-                $name::ALL.iter().copied().find(|v| v.as_str() == s)
+                if let Some(v) = $name::ALL.iter().copied().find(|v| v.as_str() == s) {
+                    return Some(v);
+                }
+                let (_base, _count) = s.split_once('@')?;
+                let _count: u64 = _count.parse().ok()?;
+                $( $( if _base == $ptext { return Some($name::$pvariant(_count)); } )* )?
+                None
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                match *self {
+                    $( $( $name::$pvariant(n) => write!(f, "{}@{n}", $ptext), )* )?
+                    #[allow(unreachable_patterns)]
+                    other => f.write_str(other.as_str()),
+                }
             }
         }
     };
@@ -51,6 +81,15 @@ named_enum! {
         InstallVerify = "install.verify",
         /// The rollback to the old slot after a failed update (`rollback.fail`: 410, recorded).
         InstallRollback = "install.rollback",
+        /// OMA Download: the device checks its free storage before a download (`storage.insufficient`:
+        /// 901 Insufficient memory).
+        DownloadStorageCheck = "download.storage-check",
+        /// OMA Download: one transfer of the object (`network.lost@N`: the connection drops after N
+        /// bytes of this transfer, 903 Loss of Service; `device.abort`: 952 Device Aborted).
+        DownloadTransfer = "download.transfer",
+        /// OMA Download: the user confirms a new download (`user.reject`, `user.cancel`: 902 User
+        /// Cancelled).
+        DownloadUserConfirm = "download.user-confirm",
     }
 }
 
@@ -67,6 +106,18 @@ named_enum! {
         RollbackFail = "rollback.fail",
         /// Less memory is free than the install needs.
         MemoryLow = "memory.low",
+        /// The device finds too little free storage for a download.
+        StorageInsufficient = "storage.insufficient",
+        /// The user answers "no" when asked to confirm a download.
+        UserReject = "user.reject",
+        /// The user cancels the download when asked to confirm it.
+        UserCancel = "user.cancel",
+        /// The device gives the download up (battery low, reboot, a lower layer failing).
+        DeviceAbort = "device.abort",
+    } with a count {
+        /// The network drops after this many bytes of the transfer (`network.lost@4096`; plain
+        /// `network.lost` drops it before the first byte).
+        NetworkLostAtByte = "network.lost",
     }
 }
 
@@ -212,5 +263,35 @@ mod tests {
             Some(FaultEffect::StorageWriteError)
         );
         assert_eq!(FaultPoint::parse("nope"), None);
+    }
+
+    #[test]
+    fn counted_effects_carry_their_count() {
+        assert_eq!(
+            FaultEffect::parse("network.lost@4096"),
+            Some(FaultEffect::NetworkLostAtByte(4096))
+        );
+        assert_eq!(
+            FaultEffect::parse("network.lost"),
+            Some(FaultEffect::NetworkLostAtByte(0))
+        );
+        assert_eq!(FaultEffect::NetworkLostAtByte(7).as_str(), "network.lost");
+        assert_eq!(
+            FaultEffect::NetworkLostAtByte(7).to_string(),
+            "network.lost@7"
+        );
+        assert_eq!(FaultEffect::UserCancel.to_string(), "user.cancel");
+        for bad in [
+            "network.lost@",
+            "network.lost@x",
+            "network.lost@-1",
+            "user.cancel@1",
+        ] {
+            assert_eq!(FaultEffect::parse(bad), None, "{bad}");
+        }
+        assert_eq!(FaultPoint::parse("download.transfer@1"), None);
+        for e in FaultEffect::ALL {
+            assert_eq!(FaultEffect::parse(&e.to_string()), Some(*e));
+        }
     }
 }

@@ -6,11 +6,14 @@
 //! with a thin async driver, [`transport`] moves its messages, [`server`] is the embedded mock DM
 //! server, [`faults`] says what goes wrong and when, and [`scenario`] reads scenario files, runs them
 //! and reports what was observed. [`net`] puts sessions on real sockets: an HTTP(S) transport for
-//! devices and a network front end for the mock server. [`package`] is the simulated firmware
-//! update package format, [`firmware`] a device's A/B slots and installer, and [`storage`] the
-//! durable state that survives a simulated power loss.
+//! devices and a network front end for the mock server. [`download`] is OMA Download OTA 1.0: how a
+//! device fetches a package (descriptors, resume, install notifications) for FUMO and SCOMO.
+//! [`package`] is the simulated firmware update package format, [`firmware`] a device's A/B slots
+//! and installer, [`fumo`] the firmware update management object and its agent, and [`storage`]
+//! the durable state that survives a simulated power loss.
 
 pub mod device;
+pub mod download;
 pub mod faults;
 pub mod firmware;
 pub mod fumo;

@@ -6,9 +6,10 @@
 //! summary of its sessions.
 
 use anyhow::Context;
+use dmsim::download::ContentResponse;
 use dmsim::net::{self, tls, ClientAuth, DmService, Identity};
 use dmsim::scenario::{self, load, run::server_config};
-use dmsim::server::{MockServer, ServerConfig, SessionRecord};
+use dmsim::server::{ContentRequest, MockServer, ServerConfig, SessionRecord};
 use dmsim::syncml::Command;
 use dmsim::transport::{HttpRequest, HttpResponse};
 use std::net::SocketAddr;
@@ -194,6 +195,20 @@ impl DmService for LoggedServer {
             }
         }
         response
+    }
+
+    fn hosts_content(&self, url: &str) -> bool {
+        self.server.get().is_some_and(|s| s.hosts_content(url))
+    }
+
+    fn content(&self, request: &ContentRequest) -> Option<ContentResponse> {
+        let response = self.server.get().map(|s| s.content(request))?;
+        tracing::info!(
+            url = request.url,
+            status = response.status,
+            "content request"
+        );
+        Some(response)
     }
 }
 

@@ -13,7 +13,7 @@
 //! send answer 406. A `tree.write` storage fault answers 510 and leaves the tree unchanged.
 
 use super::{Device, Prompt, PromptRecord};
-use crate::faults::FaultPoint;
+use crate::faults::{FaultEffect, FaultPoint};
 use crate::syncml::{AlertCode, Command, Container, Item, Results, Status, StatusCode};
 use std::time::Duration;
 
@@ -171,9 +171,9 @@ impl<'d> Executor<'d> {
         let mut failed = false;
         for item in items {
             let code = match self.device.faults.fire(FaultPoint::TreeWrite) {
-                // Whatever effect a plan puts on a tree write, the write fails.
-                Some(_) => StatusCode::DataStoreFailure,
-                None => write(self.device, item),
+                Some(FaultEffect::StorageWriteError) => StatusCode::DataStoreFailure,
+                // Effects meant for other fault points do nothing here.
+                Some(_) | None => write(self.device, item),
             };
             failed |= self.push(status(self.msg_ref, cmd, code, Some(item)));
         }
@@ -237,8 +237,8 @@ impl<'d> Executor<'d> {
         let (mut replies, failed) = self.members(&c.commands, true);
         if failed {
             let rolled = match self.device.faults.fire(FaultPoint::AtomicRollback) {
-                Some(_) => StatusCode::AtomicRollbackFailed,
-                None => {
+                Some(FaultEffect::StorageWriteError) => StatusCode::AtomicRollbackFailed,
+                Some(_) | None => {
                     self.device.tree = snapshot;
                     StatusCode::AtomicRollbackOk
                 }

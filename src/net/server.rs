@@ -7,20 +7,32 @@
 //! fails is logged with the peer and the reason, and the server goes on. What is refused before the
 //! service sees it: a method other than POST (405), a content type that is not SyncML (415), and a
 //! body over [`MAX_BODY_BYTES`] (413), each with a short text body.
+//!
+//! Content (OMA Download): a GET, or a POST whose content type is not SyncML, goes to
+//! [`DmService::content`] first; when the service hosts that path its answer is sent (a `Range:
+//! bytes=N-` header is passed on, 206 answers get a `Content-Range`), else the request is refused
+//! as above (405, 415). The answer's faults happen on the wire: a `delay` is waited out before the
+//! head, and a cut body ([`BodyEnd::ConnectionLost`]) announces its whole `Content-Length`, sends
+//! the bytes it has, and drops the connection once they had [`CUT_FLUSH_GRACE`] to leave.
 
 use super::{is_syncml_content_type, NetError, HMAC_HEADER};
-use crate::server::MockServer;
+use crate::download::{BodyEnd, ContentResponse};
+use crate::server::{ContentMethod, ContentRequest, MockServer};
 use crate::transport::{HttpRequest, HttpResponse};
 use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::{Bytes, Incoming};
-use hyper::header::{HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE, HOST};
+use hyper::body::{Body, Bytes, Frame, Incoming, SizeHint};
+use hyper::header::{
+    HeaderValue, ACCEPT_RANGES, ALLOW, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, HOST, RANGE,
+};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
 use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
@@ -35,16 +47,40 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 /// Time open connections get to finish their request after a shutdown.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// Time the bytes of a cut body get to leave before the connection is dropped.
+pub const CUT_FLUSH_GRACE: Duration = Duration::from_millis(200);
 
 /// Something that answers SyncML DM requests, such as the [`MockServer`].
 pub trait DmService: Send + Sync + 'static {
     /// Answer one request (synchronous and quick: it runs on the connection's task).
     fn handle(&self, request: &HttpRequest) -> HttpResponse;
+
+    /// Whether something is hosted at this URL's path, for GETs and non-SyncML POSTs. When not,
+    /// they are refused before their body is read (405 for a GET, 415 for a POST). By default
+    /// nothing is hosted.
+    fn hosts_content(&self, url: &str) -> bool {
+        let _ = url;
+        false
+    }
+
+    /// Answer a GET or a non-SyncML POST to a hosted path (`None`: refused as if not hosted).
+    fn content(&self, request: &ContentRequest) -> Option<ContentResponse> {
+        let _ = request;
+        None
+    }
 }
 
 impl DmService for MockServer {
     fn handle(&self, request: &HttpRequest) -> HttpResponse {
         MockServer::handle(self, request)
+    }
+
+    fn hosts_content(&self, url: &str) -> bool {
+        MockServer::hosts_content(self, url)
+    }
+
+    fn content(&self, request: &ContentRequest) -> Option<ContentResponse> {
+        Some(MockServer::content(self, request))
     }
 }
 
@@ -202,7 +238,7 @@ where
 {
     let service = hyper::service::service_fn(move |request: Request<Incoming>| {
         let context = Arc::clone(&context);
-        async move { Ok::<_, Infallible>(respond(&context, peer, request).await) }
+        async move { Ok::<_, Infallible>(route(&context, peer, request).await) }
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
@@ -226,39 +262,219 @@ fn text(status: StatusCode, message: String) -> Response<Full<Bytes>> {
     response
 }
 
+/// GETs and non-SyncML POSTs to the content part when it hosts them, everything else to
+/// [`respond`].
+async fn route(
+    context: &Context,
+    peer: SocketAddr,
+    request: Request<Incoming>,
+) -> Response<OutBody> {
+    let method = request.method().clone();
+    let content_type = content_type_of(&request);
+    let is_content =
+        method == Method::GET || (method == Method::POST && !is_syncml_content_type(&content_type));
+    if !is_content {
+        return respond(context, peer, request).await.map(OutBody::Whole);
+    }
+    let url = request_url(context, &request);
+    let hosted = std::panic::catch_unwind(AssertUnwindSafe(|| context.service.hosts_content(&url)))
+        .unwrap_or(false);
+    if !hosted {
+        return refuse_content(peer, &method, &content_type);
+    }
+    let range_from = request
+        .headers()
+        .get(RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_range);
+    let (content_method, body) = if method == Method::POST {
+        match read_body(peer, request.into_body()).await {
+            Ok(body) => (ContentMethod::Post, body.to_vec()),
+            Err(refusal) => return refusal.map(OutBody::Whole),
+        }
+    } else {
+        (ContentMethod::Get, Vec::new())
+    };
+    let content_request = ContentRequest {
+        method: content_method,
+        url,
+        range_from,
+        content_type: (!content_type.is_empty()).then_some(content_type),
+        body,
+    };
+    let service = &context.service;
+    let answer = std::panic::catch_unwind(AssertUnwindSafe(|| service.content(&content_request)));
+    let answer = match answer {
+        Ok(Some(answer)) => answer,
+        Ok(None) => {
+            let content_type = content_request.content_type.unwrap_or_default();
+            return refuse_content(peer, &method, &content_type);
+        }
+        Err(_) => {
+            tracing::error!(%peer, url = content_request.url, "the content service panicked");
+            return text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the content service failed".into(),
+            )
+            .map(OutBody::Whole);
+        }
+    };
+    tracing::info!(
+        %peer,
+        %method,
+        url = content_request.url,
+        range_from,
+        status = answer.status,
+        bytes = answer.body.len(),
+        cut = answer.end != BodyEnd::Complete,
+        delay_ms = answer.delay.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+        "content request"
+    );
+    if let Some(delay) = answer.delay {
+        tokio::time::sleep(delay).await;
+    }
+    content_response(answer)
+}
+
+/// The answer to a GET or a non-SyncML POST where nothing is hosted: what a DM server answers.
+fn refuse_content(peer: SocketAddr, method: &Method, content_type: &str) -> Response<OutBody> {
+    let refusal = match *method {
+        Method::GET => method_not_allowed(peer, method),
+        _ => unsupported_type(peer, content_type),
+    };
+    refusal.map(OutBody::Whole)
+}
+
+/// `N` of `Range: bytes=N-`; other forms are ignored (the whole file is sent).
+fn parse_range(value: &str) -> Option<u64> {
+    let from = value
+        .trim()
+        .strip_prefix("bytes=")?
+        .trim()
+        .strip_suffix('-')?;
+    from.trim().parse().ok()
+}
+
+fn content_response(answer: ContentResponse) -> Response<OutBody> {
+    let Ok(status) = StatusCode::from_u16(answer.status) else {
+        tracing::error!(
+            status = answer.status,
+            "the content service answered an invalid status"
+        );
+        return text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("invalid status {}", answer.status),
+        )
+        .map(OutBody::Whole);
+    };
+    let sent = answer.body.len() as u64;
+    let length = answer.content_length.unwrap_or(sent);
+    let body = Bytes::from(answer.body);
+    let mut response = Response::new(match answer.end {
+        BodyEnd::Complete => OutBody::Whole(Full::new(body)),
+        BodyEnd::ConnectionLost | BodyEnd::TimedOut => OutBody::Cut(CutState::Data(body)),
+    });
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    if let Some(v) = answer
+        .content_type
+        .as_deref()
+        .and_then(|t| HeaderValue::from_str(t).ok())
+    {
+        headers.insert(CONTENT_TYPE, v);
+    }
+    if answer.end != BodyEnd::Complete {
+        headers.insert(CONTENT_LENGTH, HeaderValue::from(length));
+    }
+    if matches!(answer.status, 200 | 206) {
+        headers.insert(ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    }
+    if let (206, Some(start)) = (answer.status, answer.content_range_start) {
+        let last = (start + length).saturating_sub(1);
+        if let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{last}/*")) {
+            headers.insert(CONTENT_RANGE, v);
+        }
+    }
+    response
+}
+
+/// A response body: whole, or cut (its bytes, a pause for them to leave, then an error that makes
+/// hyper drop the connection).
+enum OutBody {
+    Whole(Full<Bytes>),
+    Cut(CutState),
+}
+
+enum CutState {
+    Data(Bytes),
+    Flushing(Pin<Box<tokio::time::Sleep>>),
+    Dropped,
+}
+
+impl Body for OutBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        match self.get_mut() {
+            OutBody::Whole(full) => Pin::new(full)
+                .poll_frame(cx)
+                .map_err(|never| match never {}),
+            OutBody::Cut(state) => loop {
+                match state {
+                    CutState::Data(data) => {
+                        let data = std::mem::take(data);
+                        *state = CutState::Flushing(Box::pin(tokio::time::sleep(CUT_FLUSH_GRACE)));
+                        if !data.is_empty() {
+                            return Poll::Ready(Some(Ok(Frame::data(data))));
+                        }
+                    }
+                    CutState::Flushing(sleep) => {
+                        if std::future::Future::poll(sleep.as_mut(), cx).is_pending() {
+                            return Poll::Pending;
+                        }
+                        *state = CutState::Dropped;
+                    }
+                    CutState::Dropped => {
+                        return Poll::Ready(Some(Err(std::io::Error::new(
+                            std::io::ErrorKind::ConnectionAborted,
+                            "body cut by a content fault",
+                        ))))
+                    }
+                }
+            },
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            OutBody::Whole(full) => full.is_end_stream(),
+            OutBody::Cut(_) => false,
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            OutBody::Whole(full) => full.size_hint(),
+            OutBody::Cut(_) => SizeHint::default(),
+        }
+    }
+}
+
 async fn respond(
     context: &Context,
     peer: SocketAddr,
     request: Request<Incoming>,
 ) -> Response<Full<Bytes>> {
     if request.method() != Method::POST {
-        tracing::info!(%peer, method = %request.method(), "refused: method not allowed");
-        let mut response = text(
-            StatusCode::METHOD_NOT_ALLOWED,
-            format!(
-                "{} not allowed: SyncML DM messages are POSTed",
-                request.method()
-            ),
-        );
-        response
-            .headers_mut()
-            .insert(ALLOW, HeaderValue::from_static("POST"));
-        return response;
+        return method_not_allowed(peer, request.method());
     }
-    let content_type = request
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
+    let content_type = content_type_of(&request);
     if !is_syncml_content_type(&content_type) {
-        tracing::info!(%peer, content_type, "refused: unsupported content type");
-        return text(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            format!(
-                "unsupported content type {content_type:?}: use application/vnd.syncml.dm+xml or application/vnd.syncml.dm+wbxml"
-            ),
-        );
+        return unsupported_type(peer, &content_type);
     }
     let declared = request
         .headers()
@@ -274,19 +490,9 @@ async fn respond(
         .get(HMAC_HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let body = match Limited::new(request.into_body(), MAX_BODY_BYTES)
-        .collect()
-        .await
-    {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => return too_large(peer),
-        Err(e) => {
-            tracing::info!(%peer, error = %e, "refused: request body unreadable");
-            return text(
-                StatusCode::BAD_REQUEST,
-                format!("cannot read the request body: {e}"),
-            );
-        }
+    let body = match read_body(peer, request.into_body()).await {
+        Ok(body) => body,
+        Err(refusal) => return refusal,
     };
     let request = HttpRequest {
         url,
@@ -309,6 +515,53 @@ async fn respond(
     };
     log_exchange(peer, &request, &answer, started.elapsed());
     into_response(answer)
+}
+
+fn method_not_allowed(peer: SocketAddr, method: &Method) -> Response<Full<Bytes>> {
+    tracing::info!(%peer, %method, "refused: method not allowed");
+    let mut response = text(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("{method} not allowed: SyncML DM messages are POSTed"),
+    );
+    response
+        .headers_mut()
+        .insert(ALLOW, HeaderValue::from_static("POST"));
+    response
+}
+
+fn unsupported_type(peer: SocketAddr, content_type: &str) -> Response<Full<Bytes>> {
+    tracing::info!(%peer, content_type, "refused: unsupported content type");
+    text(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        format!(
+            "unsupported content type {content_type:?}: use application/vnd.syncml.dm+xml or application/vnd.syncml.dm+wbxml"
+        ),
+    )
+}
+
+/// The request's `Content-Type`, empty when there is none.
+fn content_type_of(request: &Request<Incoming>) -> String {
+    request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string()
+}
+
+/// The body of a request, or the answer refusing it (413, 400).
+async fn read_body(peer: SocketAddr, body: Incoming) -> Result<Bytes, Response<Full<Bytes>>> {
+    match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_large(peer)),
+        Err(e) => {
+            tracing::info!(%peer, error = %e, "refused: request body unreadable");
+            Err(text(
+                StatusCode::BAD_REQUEST,
+                format!("cannot read the request body: {e}"),
+            ))
+        }
+    }
 }
 
 fn too_large(peer: SocketAddr) -> Response<Full<Bytes>> {
@@ -384,4 +637,18 @@ fn log_exchange(peer: SocketAddr, request: &HttpRequest, answer: &HttpResponse, 
         micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX),
         "DM request"
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_open_ended_byte_ranges_are_passed_on() {
+        assert_eq!(parse_range("bytes=4096-"), Some(4096));
+        assert_eq!(parse_range(" bytes= 0 - "), Some(0));
+        assert_eq!(parse_range("bytes=0-99"), None);
+        assert_eq!(parse_range("bytes=-500"), None);
+        assert_eq!(parse_range("items=1-"), None);
+    }
 }

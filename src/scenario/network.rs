@@ -8,8 +8,9 @@
 
 use super::model::{ScenarioFile, Trust};
 use super::run::{build_device, run_against, server_config, Outcome};
+use crate::download::ContentResponse;
 use crate::net::{self, tls, ClientAuth, ClientOptions, DmService, HttpTransport, Identity};
-use crate::server::MockServer;
+use crate::server::{ContentRequest, MockServer};
 use crate::session::Pace;
 use crate::transport::{HttpRequest, HttpResponse};
 use std::collections::HashMap;
@@ -111,6 +112,14 @@ impl DmService for Deferred {
                 body: b"server starting".to_vec(),
             },
         }
+    }
+
+    fn hosts_content(&self, url: &str) -> bool {
+        self.0.get().is_some_and(|s| s.hosts_content(url))
+    }
+
+    fn content(&self, request: &ContentRequest) -> Option<ContentResponse> {
+        self.0.get().map(|s| s.content(request))
     }
 }
 

@@ -4,14 +4,24 @@
 //! [`MockServer::handle`] takes one HTTP request and gives its response, with no IO of its own: the
 //! in-process transport calls it directly, and a network front end can wrap it. Sessions are keyed by
 //! (device id, SessionID); nonces come from the run's seed, so a run is reproducible.
+//!
+//! The server also hosts content ([`content`]): packages and Download Descriptors devices GET, and
+//! install-notify paths they POST to, with faults per path. [`MockServer::content`] answers those
+//! requests the same sans-IO way; [`MockServer::with_content`] sets what is hosted.
 
+pub mod content;
 mod record;
 pub mod script;
 mod session;
 
+pub use content::{
+    Attempts, ContentConfig, ContentFault, ContentFaultKind, ContentMethod, ContentRequest,
+    HostedFile, InstallNotification,
+};
 pub use record::{ReceivedAlert, ReceivedStatus, ServerExchange, SessionRecord};
 pub use script::{ScriptCommand, ScriptPackage};
 
+use crate::download::ContentResponse;
 use crate::syncml::auth::{AuthType, NonceSource, Secret};
 use crate::syncml::pkg0::{self, Notification, UiMode};
 use crate::transport::{HttpRequest, HttpResponse};
@@ -77,6 +87,9 @@ pub struct ServerConfig {
 pub struct MockServer {
     config: ServerConfig,
     state: Mutex<State>,
+    /// What is hosted. (Not a field of [`ServerConfig`], which other code builds field by field.)
+    content: ContentConfig,
+    content_state: Mutex<content::ContentState>,
 }
 
 struct State {
@@ -91,6 +104,11 @@ struct State {
 
 impl MockServer {
     pub fn new(config: ServerConfig) -> MockServer {
+        MockServer::with_content(config, ContentConfig::default())
+    }
+
+    /// A server that also hosts `content`.
+    pub fn with_content(config: ServerConfig, content: ContentConfig) -> MockServer {
         let nonces = NonceSource::new(config.seed);
         let refusals_left = config.refuse_generic_alerts;
         MockServer {
@@ -102,11 +120,57 @@ impl MockServer {
                 refusals_left,
                 nonces,
             }),
+            content,
+            content_state: Mutex::new(content::ContentState::default()),
         }
     }
 
     pub fn config(&self) -> &ServerConfig {
         &self.config
+    }
+
+    /// What the server hosts.
+    pub fn content_config(&self) -> &ContentConfig {
+        &self.content
+    }
+
+    /// Answer a content request: a GET of a hosted file, or a POST to an install-notify path (see
+    /// [`content`] for the rules and the faults). A path with nothing hosted is refused the way the
+    /// HTTP front end refuses what is not a SyncML POST (GET 405, POST 415), so in-process and
+    /// network clients see the same answers.
+    pub fn content(&self, request: &ContentRequest) -> ContentResponse {
+        if !self.hosts_content(&request.url) {
+            return match request.method {
+                ContentMethod::Get => ContentResponse::text(
+                    405,
+                    "GET not allowed: SyncML DM messages are POSTed",
+                ),
+                ContentMethod::Post => ContentResponse::text(
+                    415,
+                    "unsupported content type: use application/vnd.syncml.dm+xml or application/vnd.syncml.dm+wbxml",
+                ),
+            };
+        }
+        let mut state = self
+            .content_state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        content::handle(&self.content, &mut state, request)
+    }
+
+    /// Whether a request for this URL is for the content part (a hosted file, a notify path, or a
+    /// path with faults); everything else is a DM request.
+    pub fn hosts_content(&self, url: &str) -> bool {
+        self.content.hosts(&ContentRequest::get(url, None).path())
+    }
+
+    /// Every install notification recorded so far, in order.
+    pub fn install_notifications(&self) -> Vec<InstallNotification> {
+        let state = self
+            .content_state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        state.notifications.clone()
     }
 
     /// Answer one request.

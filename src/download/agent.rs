@@ -1,0 +1,798 @@
+//! The download agent: from a `PkgURL` to the object's bytes, the way an OMA DL 1.0 device does it.
+//!
+//! [`download`] runs one attempt:
+//! 1. GET the `PkgURL`. The answer is a Download Descriptor when its `Content-Type` is
+//!    `application/vnd.oma.dd+xml`, or when it has no `Content-Type` or a generic one
+//!    (`application/octet-stream`, `application/xml`, `text/xml`, `text/plain`) and the URL's path
+//!    ends in `.dd` or `.xml`; anything else is the package itself (a direct download).
+//! 2. With a descriptor: parse and validate it (906, 951), check it against the device (953, then
+//!    901), fire `download.storage-check`, ask the user (`download.user-confirm`, only when the
+//!    download starts afresh, not when it resumes), then GET its `objectURI` (relative URIs are
+//!    resolved against the descriptor's URL, as are `installNotifyURI`s).
+//! 3. The object is fetched with resume: the caller keeps a [`Partial`] across attempts. When it
+//!    holds bytes of this object, the GET carries `Range: bytes=<len>-`; a 206 from there is
+//!    appended, a 200 restarts from zero, a 416 drops the partial bytes and fetches again from zero
+//!    at once. `download.transfer` fires on each object GET (`network.lost@N` keeps only the first N
+//!    bytes of the answer and counts as a lost connection; `device.abort` gives up, 952). A cut
+//!    answer leaves its bytes in the [`Partial`] and fails with [`DownloadFailure::ConnectionLost`]
+//!    (or [`DownloadFailure::Timeout`] when the client's time ran out mid-body).
+//! 4. The whole object is checked against the descriptor: its `Content-Type` (when given) is one
+//!    of the descriptor's types, its size is the descriptor's `size`, and the `MD5=`/`SHA256=`
+//!    hashes of `installParam` match; any of these failing is 905 and drops the bytes.
+//! 5. The status goes to the descriptor's `installNotifyURI`, when it has one: 900 on success, the
+//!    failure's status otherwise (for a descriptor that failed to validate, when its
+//!    `installNotifyURI` could still be read). Failures the caller will retry
+//!    ([`DownloadFailure::is_resumable`] with [`DownloadRequest::resume_later`]) are not reported:
+//!    903 goes out when the caller gives up (an attempt without `resume_later`).
+//!
+//! A direct download (no descriptor) checks `Content-Length` against the free storage (901), and
+//! nothing is reported (there is no `installNotifyURI`); its failures carry no DL status.
+//!
+//! The agent never sleeps: a timeout is the client's outcome ([`FetchError::Timeout`]).
+//!
+//! [`FetchError::Timeout`]: super::FetchError::Timeout
+
+use super::client::{parse_url, BodyEnd, ContentClient, ContentResponse, FetchError};
+use super::descriptor::{
+    essence, Descriptor, DescriptorError, DescriptorProblem, DeviceLimits, HashAlgorithm,
+    DD_CONTENT_TYPE,
+};
+use super::DlStatus;
+use crate::faults::{FaultEffect, FaultPoint, Faults};
+use reqwest::Url;
+
+/// Content type of install notifications.
+const NOTIFY_CONTENT_TYPE: &str = "text/plain";
+
+/// What to download.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DownloadRequest {
+    /// The `PkgURL`: a descriptor's URL or the package's.
+    pub url: String,
+    /// What the device offers.
+    pub limits: DeviceLimits,
+    /// The caller will try again after a resumable failure (connection lost, timeout, 503, server
+    /// unreachable), so its 903 or 954 is not reported yet.
+    pub resume_later: bool,
+}
+
+impl DownloadRequest {
+    /// A download of `url` on a device with these limits, reporting every failure.
+    pub fn new(url: impl Into<String>, limits: DeviceLimits) -> Self {
+        DownloadRequest {
+            url: url.into(),
+            limits,
+            resume_later: false,
+        }
+    }
+}
+
+/// The bytes of an object received so far, kept by the caller between attempts (and persisted by
+/// it: a device keeps them across a reboot).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Partial {
+    /// The object's URL (the descriptor's `objectURI`, resolved, or the `PkgURL` of a direct
+    /// download); empty before the first attempt.
+    pub url: String,
+    pub bytes: Vec<u8>,
+    /// The object's whole size: the descriptor's `size`, or the `Content-Length` of a direct
+    /// download.
+    pub expected_size: Option<u64>,
+}
+
+impl Partial {
+    pub fn new() -> Partial {
+        Partial::default()
+    }
+
+    /// Bytes held.
+    pub fn received(&self) -> u64 {
+        self.bytes.len() as u64
+    }
+
+    /// Whether this holds bytes of the object at `url` of that size.
+    fn holds(&self, url: &str, expected_size: Option<u64>) -> bool {
+        !self.bytes.is_empty() && self.url == url && self.expected_size == expected_size
+    }
+
+    /// Start over on another object.
+    fn reset(&mut self, url: &str, expected_size: Option<u64>) {
+        self.url = url.to_string();
+        self.bytes.clear();
+        self.expected_size = expected_size;
+    }
+}
+
+/// An install notification the agent sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotifyResult {
+    /// The `installNotifyURI`, resolved.
+    pub url: String,
+    /// The status reported (the body was its status line).
+    pub status: DlStatus,
+    /// The HTTP status of the answer, or why there was none.
+    pub response: Result<u16, FetchError>,
+}
+
+impl NotifyResult {
+    /// Whether the server answered 2xx. (A device keeps a successful download only then, per
+    /// the DL spec; whether it does is the caller's decision.)
+    pub fn accepted(&self) -> bool {
+        matches!(self.response, Ok(s) if (200..300).contains(&s))
+    }
+}
+
+/// Why a download failed. Each variant's doc says the DL status it reports
+/// ([`DownloadFailure::dl_status`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DownloadFailure {
+    /// The `PkgURL` is not an http(s) URL. 954 Loader Error.
+    #[error("bad URL: {0}")]
+    BadUrl(String),
+    /// HTTP 401. 954 Loader Error.
+    #[error("authentication failed (HTTP 401)")]
+    AuthenticationFailed,
+    /// HTTP 403, e.g. an expired download URL. 954 Loader Error.
+    #[error("forbidden (HTTP 403)")]
+    Forbidden,
+    /// HTTP 404. 954 Loader Error.
+    #[error("not found (HTTP 404)")]
+    NotFound,
+    /// HTTP 5xx other than 503. 954 Loader Error.
+    #[error("server error (HTTP {0})")]
+    ServerError(u16),
+    /// HTTP 503. 954 Loader Error; resumable.
+    #[error("server unavailable (HTTP 503)")]
+    ServerUnavailable,
+    /// Any other status that is not 200 or 206 (a redirect not followed, 4xx, 416 twice).
+    /// 954 Loader Error.
+    #[error("unexpected HTTP status {0}")]
+    UnexpectedStatus(u16),
+    /// A 206 that does not start where the partial bytes end. 954 Loader Error.
+    #[error("the server resumed at byte {got:?}, not at byte {requested}")]
+    BadRange { requested: u64, got: Option<u64> },
+    /// No server answered. 903 Loss of Service; resumable.
+    #[error("server unreachable: {0}")]
+    Unreachable(String),
+    /// No answer, or no whole body, within the client's time (the bytes received are kept).
+    /// 903 Loss of Service; resumable.
+    #[error("timed out")]
+    Timeout,
+    /// The connection dropped (server cut, `network.lost@N`); `received` is the object's bytes now
+    /// held in the [`Partial`]. 903 Loss of Service; resumable.
+    #[error("connection lost ({received} bytes of the object received)")]
+    ConnectionLost { received: u64 },
+    /// The TLS handshake failed. 954 Loader Error.
+    #[error("TLS failed: {0}")]
+    Tls(String),
+    /// Another transport failure. 954 Loader Error.
+    #[error("transport failed: {0}")]
+    Transport(String),
+    /// The descriptor does not parse, misses a required field, or has an unusable `objectURI`.
+    /// 906 Invalid descriptor.
+    #[error("{0}")]
+    InvalidDescriptor(DescriptorError),
+    /// The descriptor's DDVersion is not 1.x. 951 Invalid DDVersion.
+    #[error("DDVersion {version:?} is not supported")]
+    InvalidDdVersion { version: String },
+    /// Too little free storage (`free` is 0 when the `storage.insufficient` fault fired).
+    /// 901 Insufficient memory.
+    #[error("insufficient storage: {needed:?} bytes needed, {free} free")]
+    InsufficientStorage { needed: Option<u64>, free: u64 },
+    /// The device accepts none of the descriptor's types. 953 Non-Acceptable Content.
+    #[error("none of the types {types:?} is acceptable")]
+    NonAcceptableContent { types: Vec<String> },
+    /// The object's size is not the descriptor's. 905 Attribute mismatch.
+    #[error("size mismatch: the descriptor says {expected} bytes, {received} received")]
+    SizeMismatch { expected: u64, received: u64 },
+    /// The object's `Content-Type` is none of the descriptor's types. 905 Attribute mismatch.
+    #[error("type mismatch: the object is {received:?}, the descriptor says {expected:?}")]
+    TypeMismatch {
+        expected: Vec<String>,
+        received: String,
+    },
+    /// The object's hash is not the one of `installParam`. 905 Attribute mismatch.
+    #[error("{algorithm:?} mismatch: expected {expected}, got {actual}")]
+    HashMismatch {
+        algorithm: HashAlgorithm,
+        expected: String,
+        actual: String,
+    },
+    /// The user said no when asked to confirm (`user.reject`). 902 User Cancelled.
+    #[error("the user rejected the download")]
+    UserRejected,
+    /// The user cancelled the download (`user.cancel`). 902 User Cancelled.
+    #[error("the user cancelled the download")]
+    UserCancelled,
+    /// The device gave up (`device.abort`). 952 Device Aborted.
+    #[error("the device aborted the download")]
+    DeviceAborted,
+}
+
+impl DownloadFailure {
+    /// The DL status this failure reports.
+    pub fn dl_status(&self) -> DlStatus {
+        use DownloadFailure::*;
+        match self {
+            BadUrl(_)
+            | AuthenticationFailed
+            | Forbidden
+            | NotFound
+            | ServerError(_)
+            | ServerUnavailable
+            | UnexpectedStatus(_)
+            | BadRange { .. }
+            | Tls(_)
+            | Transport(_) => DlStatus::LoaderError,
+            Unreachable(_) | Timeout | ConnectionLost { .. } => DlStatus::LossOfService,
+            InvalidDescriptor(_) => DlStatus::InvalidDescriptor,
+            InvalidDdVersion { .. } => DlStatus::InvalidDdVersion,
+            InsufficientStorage { .. } => DlStatus::InsufficientMemory,
+            NonAcceptableContent { .. } => DlStatus::NonAcceptableContent,
+            SizeMismatch { .. } | TypeMismatch { .. } | HashMismatch { .. } => {
+                DlStatus::AttributeMismatch
+            }
+            UserRejected | UserCancelled => DlStatus::UserCancelled,
+            DeviceAborted => DlStatus::DeviceAborted,
+        }
+    }
+
+    /// Whether trying again later may succeed and resume from the [`Partial`]: the network or the
+    /// server was away (connection lost, timeout, unreachable, 503).
+    pub fn is_resumable(&self) -> bool {
+        matches!(
+            self,
+            DownloadFailure::ConnectionLost { .. }
+                | DownloadFailure::Timeout
+                | DownloadFailure::Unreachable(_)
+                | DownloadFailure::ServerUnavailable
+        )
+    }
+
+    /// The failure for a status that is not 200 or 206.
+    fn from_status(status: u16) -> DownloadFailure {
+        match status {
+            401 => DownloadFailure::AuthenticationFailed,
+            403 => DownloadFailure::Forbidden,
+            404 => DownloadFailure::NotFound,
+            503 => DownloadFailure::ServerUnavailable,
+            500..=599 => DownloadFailure::ServerError(status),
+            other => DownloadFailure::UnexpectedStatus(other),
+        }
+    }
+
+    /// The failure for an exchange with no response; `held` is what the [`Partial`] holds.
+    fn from_fetch(e: FetchError, held: u64) -> DownloadFailure {
+        match e {
+            FetchError::BadUrl(u) => DownloadFailure::BadUrl(u),
+            FetchError::Unreachable(p) => DownloadFailure::Unreachable(p),
+            FetchError::Timeout => DownloadFailure::Timeout,
+            FetchError::ConnectionLost { .. } => DownloadFailure::ConnectionLost { received: held },
+            FetchError::Tls(t) => DownloadFailure::Tls(t),
+            FetchError::Other(o) => DownloadFailure::Transport(o),
+        }
+    }
+}
+
+/// What a download attempt came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DownloadOutcome {
+    /// The whole object, verified. The [`Partial`] is empty again.
+    Downloaded {
+        bytes: Vec<u8>,
+        /// The descriptor, when the `PkgURL` was one.
+        descriptor: Option<Descriptor>,
+        /// The 900 notification, when the descriptor has an `installNotifyURI`.
+        notify: Option<NotifyResult>,
+    },
+    /// Nothing usable yet; resumable failures leave the bytes received in the [`Partial`].
+    Failed {
+        cause: DownloadFailure,
+        /// The status of the DL transaction (`cause.dl_status()`) when a descriptor was read, even
+        /// an invalid one, whether or not it was sent; `None` for a direct download or when the
+        /// descriptor could not be fetched.
+        dl_status: Option<DlStatus>,
+        /// The notification sent, when there was an `installNotifyURI` and the failure was not
+        /// held back for a later attempt.
+        notify: Option<NotifyResult>,
+    },
+}
+
+impl DownloadOutcome {
+    /// The failure, when the attempt failed.
+    pub fn failure(&self) -> Option<&DownloadFailure> {
+        match self {
+            DownloadOutcome::Failed { cause, .. } => Some(cause),
+            DownloadOutcome::Downloaded { .. } => None,
+        }
+    }
+
+    /// The install notification sent, if any.
+    pub fn notify(&self) -> Option<&NotifyResult> {
+        match self {
+            DownloadOutcome::Downloaded { notify, .. } | DownloadOutcome::Failed { notify, .. } => {
+                notify.as_ref()
+            }
+        }
+    }
+
+    /// The DL status of the attempt: 900 when downloaded through a descriptor, the failure's when
+    /// a descriptor was read, `None` otherwise.
+    pub fn dl_status(&self) -> Option<DlStatus> {
+        match self {
+            DownloadOutcome::Downloaded { descriptor, .. } => {
+                descriptor.as_ref().map(|_| DlStatus::Success)
+            }
+            DownloadOutcome::Failed { dl_status, .. } => *dl_status,
+        }
+    }
+}
+
+/// Run one download attempt (see the module docs for the steps).
+pub async fn download<C: ContentClient>(
+    client: &C,
+    request: DownloadRequest,
+    partial: &mut Partial,
+    faults: &mut Faults,
+) -> DownloadOutcome {
+    let mut agent = Agent {
+        client,
+        request: &request,
+        partial,
+        faults,
+    };
+    agent.run().await
+}
+
+struct Agent<'a, C> {
+    client: &'a C,
+    request: &'a DownloadRequest,
+    partial: &'a mut Partial,
+    faults: &'a mut Faults,
+}
+
+/// A failure in a direct download or before a descriptor was read: no DL status, no notification.
+fn plain_failure(cause: DownloadFailure) -> DownloadOutcome {
+    tracing::debug!(%cause, "download failed");
+    DownloadOutcome::Failed {
+        cause,
+        dl_status: None,
+        notify: None,
+    }
+}
+
+/// Whether an answer to `url` is a Download Descriptor.
+fn is_descriptor(response: &ContentResponse, url: &str) -> bool {
+    let generic = [
+        "application/octet-stream",
+        "application/xml",
+        "text/xml",
+        "text/plain",
+    ];
+    match response.content_type.as_deref().map(essence) {
+        Some(t) if t == DD_CONTENT_TYPE => true,
+        Some(t) if !generic.contains(&t.as_str()) => false,
+        _ => {
+            let path = Url::parse(url).map(|u| u.path().to_ascii_lowercase());
+            path.is_ok_and(|p| p.ends_with(".dd") || p.ends_with(".xml"))
+        }
+    }
+}
+
+/// `reference` resolved against `base`, as an http(s) URL.
+fn resolve(base: &str, reference: &str) -> Result<String, String> {
+    let base = Url::parse(base).map_err(|e| e.to_string())?;
+    let url = base.join(reference).map_err(|e| e.to_string())?;
+    parse_url(url.as_str()).map_err(|e| e.to_string())?;
+    Ok(url.into())
+}
+
+impl<C: ContentClient> Agent<'_, C> {
+    async fn run(&mut self) -> DownloadOutcome {
+        let url = self.request.url.clone();
+        if let Err(e) = parse_url(&url) {
+            return plain_failure(DownloadFailure::from_fetch(e, self.partial.received()));
+        }
+        let resuming = self.partial.url == url && !self.partial.bytes.is_empty();
+        let range = resuming.then(|| self.partial.received());
+        let first = match self.client.get(&url, range).await {
+            Ok(r) => r,
+            Err(e) => {
+                return plain_failure(DownloadFailure::from_fetch(e, self.partial.received()))
+            }
+        };
+        if !matches!(first.status, 200 | 206) {
+            return plain_failure(DownloadFailure::from_status(first.status));
+        }
+        if is_descriptor(&first, &url) {
+            self.via_descriptor(&url, first).await
+        } else {
+            self.direct(&url, range, first).await
+        }
+    }
+
+    /// The `PkgURL` answered with the package itself.
+    async fn direct(
+        &mut self,
+        url: &str,
+        range: Option<u64>,
+        response: ContentResponse,
+    ) -> DownloadOutcome {
+        let total = match (response.status, response.content_range_start) {
+            (206, Some(start)) => response.content_length.map(|n| start + n),
+            (206, None) => range.zip(response.content_length).map(|(s, n)| s + n),
+            _ => response.content_length,
+        };
+        let free = self.request.limits.free_storage;
+        if total.is_some_and(|t| t > free) {
+            return plain_failure(DownloadFailure::InsufficientStorage {
+                needed: total,
+                free,
+            });
+        }
+        if let Err(cause) = self.storage_fault(total) {
+            return plain_failure(cause);
+        }
+        if self.partial.url != url || response.status == 200 {
+            self.partial.reset(url, total);
+        }
+        if self.partial.bytes.is_empty() {
+            if let Err(cause) = self.confirm() {
+                return plain_failure(cause);
+            }
+        }
+        if total.is_some() {
+            self.partial.expected_size = total;
+        }
+        if let Err(cause) = self.receive(range, response) {
+            return plain_failure(cause);
+        }
+        let received = self.partial.received();
+        if let Some(expected) = self.partial.expected_size.filter(|&e| e != received) {
+            self.partial.bytes.clear();
+            return plain_failure(DownloadFailure::SizeMismatch { expected, received });
+        }
+        let bytes = std::mem::take(&mut self.partial.bytes);
+        self.partial.reset("", None);
+        DownloadOutcome::Downloaded {
+            bytes,
+            descriptor: None,
+            notify: None,
+        }
+    }
+
+    /// The `PkgURL` answered with a descriptor.
+    async fn via_descriptor(&mut self, dd_url: &str, response: ContentResponse) -> DownloadOutcome {
+        match response.end {
+            BodyEnd::Complete => {}
+            BodyEnd::ConnectionLost => {
+                return plain_failure(DownloadFailure::ConnectionLost {
+                    received: self.partial.received(),
+                })
+            }
+            BodyEnd::TimedOut => return plain_failure(DownloadFailure::Timeout),
+        }
+        let descriptor = match Descriptor::parse(&response.body) {
+            Ok(d) => d,
+            Err(e) => {
+                let notify_uri = e
+                    .install_notify_uri
+                    .as_deref()
+                    .and_then(|u| resolve(dd_url, u).ok());
+                let cause = match &e.problem {
+                    DescriptorProblem::UnsupportedVersion { version } => {
+                        DownloadFailure::InvalidDdVersion {
+                            version: version.clone(),
+                        }
+                    }
+                    _ => DownloadFailure::InvalidDescriptor(e),
+                };
+                return self.report_failure(cause, notify_uri.as_deref()).await;
+            }
+        };
+        let notify_uri = descriptor.install_notify_uri.as_deref().and_then(|u| {
+            resolve(dd_url, u)
+                .inspect_err(|e| tracing::warn!(uri = u, error = e, "unusable installNotifyURI"))
+                .ok()
+        });
+        let notify_uri = notify_uri.as_deref();
+        let object_url = match resolve(dd_url, &descriptor.object_uri) {
+            Ok(u) => u,
+            Err(reason) => {
+                let cause = DownloadFailure::InvalidDescriptor(DescriptorError {
+                    problem: DescriptorProblem::BadObjectUri {
+                        value: descriptor.object_uri.clone(),
+                        reason,
+                    },
+                    at: None,
+                    install_notify_uri: descriptor.install_notify_uri.clone(),
+                });
+                return self.report_failure(cause, notify_uri).await;
+            }
+        };
+        let limits = &self.request.limits;
+        let checked = match descriptor.check(limits) {
+            Ok(()) => self.storage_fault(Some(descriptor.size)),
+            Err(DlStatus::NonAcceptableContent) => Err(DownloadFailure::NonAcceptableContent {
+                types: descriptor.types.clone(),
+            }),
+            Err(_) => Err(DownloadFailure::InsufficientStorage {
+                needed: Some(descriptor.size),
+                free: limits.free_storage,
+            }),
+        };
+        if let Err(cause) = checked {
+            return self.report_failure(cause, notify_uri).await;
+        }
+        let size = Some(descriptor.size);
+        if !self.partial.holds(&object_url, size) {
+            self.partial.reset(&object_url, size);
+            if let Err(cause) = self.confirm() {
+                return self.report_failure(cause, notify_uri).await;
+            }
+        }
+        if let Err(cause) = self.fetch_object(&object_url, &descriptor).await {
+            return self.report_failure(cause, notify_uri).await;
+        }
+        if let Err(cause) = verify(&self.partial.bytes, &descriptor) {
+            self.partial.bytes.clear();
+            return self.report_failure(cause, notify_uri).await;
+        }
+        let bytes = std::mem::take(&mut self.partial.bytes);
+        self.partial.reset("", None);
+        let notify = self.notify(notify_uri, DlStatus::Success).await;
+        DownloadOutcome::Downloaded {
+            bytes,
+            descriptor: Some(descriptor),
+            notify,
+        }
+    }
+
+    /// GET the object until the [`Partial`] holds all of it (one request, or two after a 416).
+    async fn fetch_object(
+        &mut self,
+        url: &str,
+        descriptor: &Descriptor,
+    ) -> Result<(), DownloadFailure> {
+        if self.partial.received() == descriptor.size {
+            return Ok(());
+        }
+        let mut retried = false;
+        loop {
+            let range = (!self.partial.bytes.is_empty()).then(|| self.partial.received());
+            let response = self
+                .client
+                .get(url, range)
+                .await
+                .map_err(|e| DownloadFailure::from_fetch(e, self.partial.received()))?;
+            if response.status == 416 && range.is_some() && !retried {
+                tracing::debug!(url, "416 on resume: starting over");
+                self.partial.bytes.clear();
+                retried = true;
+                continue;
+            }
+            if !matches!(response.status, 200 | 206) {
+                return Err(DownloadFailure::from_status(response.status));
+            }
+            if let Some(t) = response.content_type.as_deref() {
+                if !descriptor.has_type(t) {
+                    return Err(DownloadFailure::TypeMismatch {
+                        expected: descriptor.types.clone(),
+                        received: t.to_string(),
+                    });
+                }
+            }
+            return self.receive(range, response);
+        }
+    }
+
+    /// Add a 200/206 answer to the [`Partial`], through the `download.transfer` fault point.
+    fn receive(
+        &mut self,
+        range: Option<u64>,
+        mut response: ContentResponse,
+    ) -> Result<(), DownloadFailure> {
+        match self.faults.fire(FaultPoint::DownloadTransfer) {
+            Some(FaultEffect::NetworkLostAtByte(n)) => {
+                if let Some(keep) = usize::try_from(n).ok().filter(|&k| k < response.body.len()) {
+                    response.body.truncate(keep);
+                    response.end = BodyEnd::ConnectionLost;
+                }
+            }
+            Some(FaultEffect::DeviceAbort) => return Err(DownloadFailure::DeviceAborted),
+            Some(other) => tracing::debug!(effect = %other, "no such effect at download.transfer"),
+            None => {}
+        }
+        if response.status == 206 {
+            let held = self.partial.received();
+            let start = response.content_range_start.or(range);
+            if range.is_none() || start != Some(held) {
+                self.partial.bytes.clear();
+                return Err(DownloadFailure::BadRange {
+                    requested: held,
+                    got: start,
+                });
+            }
+        } else {
+            // 200: the whole object again, whatever was asked.
+            self.partial.bytes.clear();
+        }
+        self.partial.bytes.extend_from_slice(&response.body);
+        match response.end {
+            BodyEnd::Complete => Ok(()),
+            BodyEnd::ConnectionLost => Err(DownloadFailure::ConnectionLost {
+                received: self.partial.received(),
+            }),
+            BodyEnd::TimedOut => Err(DownloadFailure::Timeout),
+        }
+    }
+
+    /// The `download.storage-check` fault point.
+    fn storage_fault(&mut self, needed: Option<u64>) -> Result<(), DownloadFailure> {
+        match self.faults.fire(FaultPoint::DownloadStorageCheck) {
+            Some(FaultEffect::StorageInsufficient) => {
+                Err(DownloadFailure::InsufficientStorage { needed, free: 0 })
+            }
+            Some(other) => {
+                tracing::debug!(effect = %other, "no such effect at download.storage-check");
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// The `download.user-confirm` fault point.
+    fn confirm(&mut self) -> Result<(), DownloadFailure> {
+        match self.faults.fire(FaultPoint::DownloadUserConfirm) {
+            Some(FaultEffect::UserReject) => Err(DownloadFailure::UserRejected),
+            Some(FaultEffect::UserCancel) => Err(DownloadFailure::UserCancelled),
+            Some(other) => {
+                tracing::debug!(effect = %other, "no such effect at download.user-confirm");
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// A failure after a descriptor was read: its status, reported unless held back.
+    async fn report_failure(
+        &mut self,
+        cause: DownloadFailure,
+        notify_uri: Option<&str>,
+    ) -> DownloadOutcome {
+        let status = cause.dl_status();
+        tracing::debug!(%cause, status = status.code(), "download failed");
+        let held_back = cause.is_resumable() && self.request.resume_later;
+        let notify = match held_back {
+            true => None,
+            false => self.notify(notify_uri, status).await,
+        };
+        DownloadOutcome::Failed {
+            cause,
+            dl_status: Some(status),
+            notify,
+        }
+    }
+
+    /// POST the status line to the notify URI, when there is one.
+    async fn notify(&self, uri: Option<&str>, status: DlStatus) -> Option<NotifyResult> {
+        let url = uri?;
+        let body = status.status_line().into_bytes();
+        let response = self.client.post(url, NOTIFY_CONTENT_TYPE, body).await;
+        if let Err(e) = &response {
+            tracing::debug!(url, error = %e, "install notification not delivered");
+        }
+        Some(NotifyResult {
+            url: url.to_string(),
+            status,
+            response,
+        })
+    }
+}
+
+/// The whole object against the descriptor: size, then the hashes of `installParam`.
+fn verify(bytes: &[u8], descriptor: &Descriptor) -> Result<(), DownloadFailure> {
+    let received = bytes.len() as u64;
+    if received != descriptor.size {
+        return Err(DownloadFailure::SizeMismatch {
+            expected: descriptor.size,
+            received,
+        });
+    }
+    for hash in descriptor.expected_hashes() {
+        if !hash.matches(bytes) {
+            return Err(DownloadFailure::HashMismatch {
+                algorithm: hash.algorithm,
+                expected: hash.hex.clone(),
+                actual: hash.algorithm.hex_digest(bytes),
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptors_by_type_or_by_url() {
+        let with = |t: Option<&str>| ContentResponse {
+            status: 200,
+            content_type: t.map(str::to_string),
+            ..ContentResponse::default()
+        };
+        let dd = Some("application/vnd.oma.dd+xml; charset=utf-8");
+        assert!(is_descriptor(&with(dd), "http://h/pkg.bin"));
+        assert!(is_descriptor(&with(None), "http://h/pkg.dd?x=1"));
+        assert!(is_descriptor(
+            &with(Some("text/xml")),
+            "http://h/dd/PKG.XML"
+        ));
+        assert!(!is_descriptor(
+            &with(Some("application/zip")),
+            "http://h/pkg.dd"
+        ));
+        assert!(!is_descriptor(&with(None), "http://h/pkg.bin"));
+        assert!(!is_descriptor(
+            &with(Some("application/octet-stream")),
+            "http://h/x.dd.bin"
+        ));
+    }
+
+    #[test]
+    fn relative_uris_resolve_against_the_descriptor() {
+        assert_eq!(
+            resolve("http://h:8/dd/p.dd", "../fw.bin").as_deref(),
+            Ok("http://h:8/fw.bin")
+        );
+        assert_eq!(
+            resolve("http://h/p.dd", "https://cdn/x").as_deref(),
+            Ok("https://cdn/x")
+        );
+        assert!(resolve("http://h/p.dd", "ftp://x/y").is_err());
+    }
+
+    #[test]
+    fn every_failure_has_its_dl_status() {
+        use DownloadFailure::*;
+        let cases = [
+            (AuthenticationFailed, 954),
+            (Forbidden, 954),
+            (NotFound, 954),
+            (ServerError(500), 954),
+            (ServerUnavailable, 954),
+            (Timeout, 903),
+            (ConnectionLost { received: 1 }, 903),
+            (
+                InvalidDdVersion {
+                    version: "2".into(),
+                },
+                951,
+            ),
+            (
+                InsufficientStorage {
+                    needed: None,
+                    free: 0,
+                },
+                901,
+            ),
+            (NonAcceptableContent { types: vec![] }, 953),
+            (
+                SizeMismatch {
+                    expected: 1,
+                    received: 2,
+                },
+                905,
+            ),
+            (UserRejected, 902),
+            (UserCancelled, 902),
+            (DeviceAborted, 952),
+        ];
+        for (failure, code) in cases {
+            assert_eq!(failure.dl_status().code(), code, "{failure}");
+        }
+        assert_eq!(DownloadFailure::from_status(502), ServerError(502));
+        assert_eq!(DownloadFailure::from_status(410), UnexpectedStatus(410));
+    }
+}
