@@ -90,6 +90,16 @@ named_enum! {
         /// OMA Download: the user confirms a new download (`user.reject`, `user.cancel`: 902 User
         /// Cancelled).
         DownloadUserConfirm = "download.user-confirm",
+        /// FUMO: the agent starts a job it accepted with 202 (`internal.error`: 409 Undefined
+        /// Error).
+        FumoStart = "fumo.start",
+        /// FUMO: the user confirms the install of a downloaded update (`user.reject`,
+        /// `user.cancel`, `user.ignore`: 401 User Cancelled, the package is kept).
+        UpdateUserConfirm = "update.user-confirm",
+        /// Any save of the device's durable state (`power.loss`: the power goes out before the
+        /// save lands; the device boots from the state saved before). With `nth = N` this cuts the
+        /// power at the Nth save, which is how a scenario or a test reaches every step of a flow.
+        StateSave = "state.save",
     }
 }
 
@@ -114,6 +124,10 @@ named_enum! {
         UserCancel = "user.cancel",
         /// The device gives the download up (battery low, reboot, a lower layer failing).
         DeviceAbort = "device.abort",
+        /// The user does not answer a confirmation prompt; it times out and counts as cancelled.
+        UserIgnore = "user.ignore",
+        /// The device's management agent fails in a way it cannot name.
+        InternalError = "internal.error",
     } with a count {
         /// The network drops after this many bytes of the transfer (`network.lost@4096`; plain
         /// `network.lost` drops it before the first byte).

@@ -30,6 +30,11 @@ pub struct Args {
     /// Directory of the test PKI used for https (ca.pem, server.pem, client.pem, …).
     #[arg(long, value_name = "DIR", default_value = "certs")]
     certs: PathBuf,
+    /// Keep each device's durable state (firmware slots, FUMO state, downloads, pending reports)
+    /// in files under this directory, one subdirectory per scenario, cleared when the scenario
+    /// starts; by default it is kept in memory.
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -69,6 +74,7 @@ pub fn run(args: Args) -> ExitCode {
             EncodingArg::Xml => Encoding::Xml,
             EncodingArg::Wbxml => Encoding::Wbxml,
         }),
+        state_dir: args.state_dir.clone(),
     };
     let outcome = scenario::run_all(&loaded, &options)
         .context("cannot start the runtime")

@@ -110,7 +110,13 @@ impl<'d> Executor<'d> {
                 d.tree.add(who, i, c.meta.as_ref(), d.clock)
             }),
             Command::Replace(c) => self.items(cmd, &c.items, |d, i| {
-                d.tree.replace(who, i, c.meta.as_ref(), d.clock)
+                let code = d.tree.replace(who, i, c.meta.as_ref(), d.clock);
+                if code.is_success() {
+                    if let Some(uri) = i.target_uri() {
+                        d.replaced(uri);
+                    }
+                }
+                code
             }),
             Command::Copy(c) => self.items(cmd, &c.items, |d, i| d.tree.copy(who, i, d.clock)),
             Command::Delete(c) => self.items(cmd, &c.items, |d, i| d.tree.delete(who, i)),

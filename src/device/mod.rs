@@ -4,14 +4,19 @@
 //! parts (node templates, fault plan) are reference-counted, so a process can hold very many.
 
 mod commands;
+pub mod durable;
 pub mod reports;
+pub mod resources;
 pub mod user;
 
 pub use commands::{Executor, Processed};
+pub use durable::{DurableState, Saved};
 pub use reports::{Report, ReportQueue};
+pub use resources::Resources;
 pub use user::{Prompt, User, UserAnswer};
 
 use crate::faults::Faults;
+use crate::fumo::Fumo;
 use crate::syncml::auth::NonceSource;
 use crate::syncml::{Encoding, Item, StatusCode};
 use crate::tree::Tree;
@@ -77,6 +82,11 @@ pub struct Device {
     pub nonces: NonceSource,
     /// Generic Alerts waiting for the server's acknowledgement.
     pub reports: ReportQueue,
+    /// What the device has to spare for updates.
+    pub resources: Resources,
+    /// The firmware update agent, on devices that have one (boxed: most of a large fleet's memory
+    /// is devices, and a device without FUMO pays one pointer).
+    pub fumo: Option<Box<Fumo>>,
     sessions_started: u32,
 }
 
@@ -92,6 +102,8 @@ impl Device {
             clock: EPOCH,
             nonces: NonceSource::new(seed),
             reports: ReportQueue::default(),
+            resources: Resources::default(),
+            fumo: None,
             sessions_started: 0,
         }
     }
@@ -107,8 +119,9 @@ impl Device {
         format!("{:X}", self.sessions_started)
     }
 
-    /// Carry out an Exec on a node that allows it. Nodes without a management object behind them are
-    /// plain device operations that complete at once (200) and are recorded.
+    /// Carry out an Exec on a node that allows it (every Exec is recorded). A FUMO operation node
+    /// queues a job (202, or 409 while one runs: see [`crate::fumo::agent`]); nodes without a
+    /// management object behind them are plain device operations that complete at once (200).
     pub fn exec(&mut self, uri: &str, item: &Item, correlator: Option<&str>) -> StatusCode {
         self.records.execs.push(ExecRecord {
             uri: uri.to_string(),
@@ -116,6 +129,21 @@ impl Device {
             correlator: correlator.map(str::to_string),
             at: self.clock,
         });
+        if let Some(fumo) = self.fumo.as_deref_mut() {
+            if let Some(operation) = fumo.operation_at(uri) {
+                return fumo.accept(operation, correlator, &self.tree);
+            }
+        }
         StatusCode::Ok
+    }
+
+    /// A server command replaced the value at `uri`: management objects that act on a write do so
+    /// (FUMO takes an in-band package out of `Update/PkgData`).
+    pub fn replaced(&mut self, uri: &str) {
+        if let Some(fumo) = self.fumo.as_deref_mut() {
+            if fumo.is_pkg_data(uri) {
+                fumo.take_pkg_data(&mut self.tree, self.clock);
+            }
+        }
     }
 }

@@ -7,7 +7,7 @@
 use crate::session::GenericAlert;
 
 /// A queued report.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Report {
     pub id: u64,
     pub alert: GenericAlert,
@@ -15,11 +15,13 @@ pub struct Report {
     pub attempts: u32,
 }
 
-/// The device's unacknowledged reports, oldest first.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The device's unacknowledged reports, oldest first. The pending ones are durable state; the
+/// delivered ones are a record of the run (not saved).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReportQueue {
     next_id: u64,
     pending: Vec<Report>,
+    #[serde(skip)]
     delivered: Vec<Report>,
 }
 
@@ -50,6 +52,13 @@ impl ReportQueue {
         for r in &mut self.pending {
             r.attempts += 1;
         }
+    }
+
+    /// Take the pending reports (and id counter) of a reloaded state; the record of delivered
+    /// reports stays.
+    pub fn restore(&mut self, saved: ReportQueue) {
+        self.next_id = saved.next_id;
+        self.pending = saved.pending;
     }
 
     /// The server acknowledged report `id`.

@@ -6,7 +6,8 @@
 //!    (`application/octet-stream`, `application/xml`, `text/xml`, `text/plain`) and the URL's path
 //!    ends in `.dd` or `.xml`; anything else is the package itself (a direct download).
 //! 2. With a descriptor: parse and validate it (906, 951), check it against the device (953, then
-//!    901), fire `download.storage-check`, ask the user (`download.user-confirm`, only when the
+//!    901), fire `download.storage-check`, ask the user (`download.user-confirm`: `user.reject`,
+//!    `user.cancel` and `user.ignore` are 902; asked only when the
 //!    download starts afresh, not when it resumes), then GET its `objectURI` (relative URIs are
 //!    resolved against the descriptor's URL, as are `installNotifyURI`s).
 //! 3. The object is fetched with resume: the caller keeps a [`Partial`] across attempts. When it
@@ -204,6 +205,10 @@ pub enum DownloadFailure {
     /// The user cancelled the download (`user.cancel`). 902 User Cancelled.
     #[error("the user cancelled the download")]
     UserCancelled,
+    /// The user never answered the confirmation prompt (`user.ignore`); it timed out, which counts
+    /// as cancelled. 902 User Cancelled.
+    #[error("the user did not answer the download prompt")]
+    UserIgnored,
     /// The device gave up (`device.abort`). 952 Device Aborted.
     #[error("the device aborted the download")]
     DeviceAborted,
@@ -232,7 +237,7 @@ impl DownloadFailure {
             SizeMismatch { .. } | TypeMismatch { .. } | HashMismatch { .. } => {
                 DlStatus::AttributeMismatch
             }
-            UserRejected | UserCancelled => DlStatus::UserCancelled,
+            UserRejected | UserCancelled | UserIgnored => DlStatus::UserCancelled,
             DeviceAborted => DlStatus::DeviceAborted,
         }
     }
@@ -646,6 +651,7 @@ impl<C: ContentClient> Agent<'_, C> {
         match self.faults.fire(FaultPoint::DownloadUserConfirm) {
             Some(FaultEffect::UserReject) => Err(DownloadFailure::UserRejected),
             Some(FaultEffect::UserCancel) => Err(DownloadFailure::UserCancelled),
+            Some(FaultEffect::UserIgnore) => Err(DownloadFailure::UserIgnored),
             Some(other) => {
                 tracing::debug!(effect = %other, "no such effect at download.user-confirm");
                 Ok(())

@@ -4,8 +4,9 @@
 //! The vendor ranges are used by dmsim for outcomes the OMA table has no code for; each is produced
 //! by one flow, named in its doc:
 //! * 250 — successful, nothing to install: the package's target version is already running;
-//! * 450 — client error: the battery is too low to install (fault `battery.low`);
-//! * 451 — client error: downloads are not allowed while roaming (fault `network.roaming`);
+//! * 450 — client error: the battery is too low to install (`[device.resources] battery` below
+//!   20%);
+//! * 451 — client error: downloads are not allowed while roaming (`[device.resources] roaming`);
 //! * 551 — server error: the package URL answered 404 Not Found;
 //! * 552 — server error: the package URL has expired (HTTP 403).
 
@@ -201,6 +202,18 @@ impl Operation {
 pub const DEVICE_REQUEST: &str = "org.openmobilealliance.dm.firmwareupdate.devicerequest";
 /// Alert type of an update the user asks for.
 pub const USER_REQUEST: &str = "org.openmobilealliance.dm.firmwareupdate.userrequest";
+
+/// Whether an alert type (with or without its prefix) reports a FUMO operation's result.
+pub fn is_result_alert_type(t: &str) -> bool {
+    let bare = bare_alert_type(t);
+    [
+        Operation::Download,
+        Operation::Update,
+        Operation::DownloadAndUpdate,
+    ]
+    .iter()
+    .any(|o| o.alert_type() == bare)
+}
 
 /// The alert type without the `Reversed-Domain-Name: ` prefix the spec text shows and real
 /// implementations omit (reference §12: accept both).

@@ -7,6 +7,7 @@ mod network;
 pub mod observe;
 pub mod report;
 pub mod run;
+pub mod updates;
 
 pub use load::{discover, load, LoadError, LoadedScenario};
 pub use model::TransportKind;
@@ -26,6 +27,8 @@ pub struct RunOptions {
     pub certs: PathBuf,
     /// Make every device speak this encoding, whatever its scenario says.
     pub encoding: Option<Encoding>,
+    /// Keep device state in files here (one directory per scenario); in memory when `None`.
+    pub state_dir: Option<PathBuf>,
 }
 
 impl Default for RunOptions {
@@ -34,6 +37,7 @@ impl Default for RunOptions {
             transport: TransportKind::InProcess,
             certs: PathBuf::from("certs"),
             encoding: None,
+            state_dir: None,
         }
     }
 }
@@ -53,6 +57,7 @@ pub fn run_all(
         transport: options.transport,
         encoding: options.encoding,
         network: NetworkEnv::new(&options.certs),
+        state_dir: options.state_dir.clone(),
     };
     let mut results = Vec::with_capacity(scenarios.len());
     for s in scenarios {

@@ -4,6 +4,7 @@
 //! (an auth type, a fault point, a user answer) is checked while reading, so a typo is reported with
 //! its file, line and column. See `README.md` for a complete example.
 
+use super::updates::{ContentFaultSpec, FileSpec, FumoSpec, ResourcesSpec};
 use crate::device::UserAnswer;
 use crate::faults::{FaultEffect, FaultPoint};
 use crate::server::{ScriptPackage, SendCredentials};
@@ -131,6 +132,10 @@ pub struct DeviceSpec {
     /// Generic Alerts (1226) the device reports in Package 1.
     #[serde(rename = "generic_alert")]
     pub generic_alerts: Vec<GenericAlertSpec>,
+    /// What the device has to spare for updates.
+    pub resources: ResourcesSpec,
+    /// The device has a FUMO agent.
+    pub fumo: Option<FumoSpec>,
 }
 
 /// A Generic Alert the device sends.
@@ -182,6 +187,8 @@ impl Default for DeviceSpec {
             nodes: Vec::new(),
             ui: UiSpec::default(),
             generic_alerts: Vec::new(),
+            resources: ResourcesSpec::default(),
+            fumo: None,
         }
     }
 }
@@ -276,6 +283,12 @@ pub struct ServerSpec {
     pub refuse_generic_alerts: u32,
     #[serde(rename = "package")]
     pub packages: Vec<ScriptPackage>,
+    /// Files the server hosts (packages, descriptors).
+    #[serde(rename = "file")]
+    pub files: Vec<FileSpec>,
+    /// Faults on hosted paths.
+    #[serde(rename = "content_fault")]
+    pub content_faults: Vec<ContentFaultSpec>,
 }
 
 impl Default for ServerSpec {
@@ -291,6 +304,8 @@ impl Default for ServerSpec {
             max_obj_size: None,
             packages: Vec::new(),
             refuse_generic_alerts: 0,
+            files: Vec::new(),
+            content_faults: Vec::new(),
         }
     }
 }
@@ -366,6 +381,25 @@ pub struct Expect {
     /// The server must not break any protocol rule the device checks.
     #[serde(default)]
     pub no_violations: bool,
+    /// The FUMO State value at the end.
+    pub fumo_state: Option<u16>,
+    /// State values the device went through, in this order (others may come between).
+    #[serde(default)]
+    pub fumo_states: Vec<u16>,
+    /// FUMO result codes the server received in Generic Alerts, in this order.
+    #[serde(default)]
+    pub fumo_result: Vec<u16>,
+    /// DL statuses of the device's download attempts, in this order.
+    #[serde(default)]
+    pub dl_status: Vec<u16>,
+    /// Install-notify statuses the server received, in this order.
+    #[serde(default)]
+    pub install_notify: Vec<u16>,
+    /// The firmware version the device runs (and shows in `DevDetail/FwV`) at the end.
+    pub firmware: Option<String>,
+    /// The firmware slots at the end: `"good <version>"`, `"pending <version>"` or `"empty"`.
+    #[serde(default)]
+    pub slots: BTreeMap<String, String>,
 }
 
 /// The kinds of session end.

@@ -8,20 +8,26 @@
 
 use super::model::{ScenarioFile, Trust};
 use super::run::{build_device, run_against, server_config, Outcome};
+use super::updates;
 use crate::download::ContentResponse;
+use crate::download::HttpContent;
 use crate::net::{self, tls, ClientAuth, ClientOptions, DmService, HttpTransport, Identity};
 use crate::server::{ContentRequest, MockServer};
 use crate::session::Pace;
+use crate::storage::StateStore;
 use crate::transport::{HttpRequest, HttpResponse};
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
+/// Which clients: https, with a client certificate, trusting which CA.
+type ClientKey = (bool, bool, Trust);
+
 /// Shared network resources of a run.
 pub struct NetworkEnv {
     certs: PathBuf,
-    clients: Mutex<HashMap<(bool, bool, Trust), HttpTransport>>,
+    clients: Mutex<HashMap<ClientKey, (HttpTransport, HttpContent)>>,
     servers: Mutex<HashMap<bool, Arc<rustls::ServerConfig>>>,
 }
 
@@ -35,13 +41,14 @@ impl NetworkEnv {
         }
     }
 
-    /// The shared client for this combination of scheme, client certificate and trusted CA.
+    /// The shared clients (DM and content) for this combination of scheme, client certificate and
+    /// trusted CA.
     fn client(
         &self,
         https: bool,
         client_cert: bool,
         trust: Trust,
-    ) -> Result<HttpTransport, String> {
+    ) -> Result<(HttpTransport, HttpContent), String> {
         let key = (https, client_cert, trust);
         let mut clients = self.clients.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(c) = clients.get(&key) {
@@ -71,8 +78,9 @@ impl NetworkEnv {
             ..ClientOptions::default()
         };
         let client = HttpTransport::new(&options).map_err(|e| e.to_string())?;
-        clients.insert(key, client.clone());
-        Ok(client)
+        let content = HttpContent::new(&options).map_err(|e| e.to_string())?;
+        clients.insert(key, (client.clone(), content.clone()));
+        Ok((client, content))
     }
 
     /// The shared server TLS configuration, requiring client certificates or not.
@@ -123,17 +131,50 @@ impl DmService for Deferred {
     }
 }
 
+/// Start the mock server behind `service` and run the device against it.
+async fn serve_and_run(
+    file: &ScenarioFile,
+    service: &Deferred,
+    client: &HttpTransport,
+    content: &HttpContent,
+    store: &dyn StateStore,
+) -> Result<Outcome, String> {
+    let server = Arc::new(MockServer::with_content(
+        server_config(file),
+        updates::content(file)?,
+    ));
+    let _ = service.0.set(Arc::clone(&server));
+    let mut device = build_device(file)?;
+    let reports = run_against(
+        client,
+        content,
+        store,
+        &server,
+        file,
+        &mut device,
+        Pace::Skip,
+    )
+    .await?;
+    Ok(Outcome {
+        reports,
+        device,
+        records: server.records(),
+        notifications: server.install_notifications(),
+    })
+}
+
 /// Run the scenario's session over loopback HTTP or HTTPS.
 pub(super) async fn run(
     file: &ScenarioFile,
     env: &NetworkEnv,
     https: bool,
+    store: &dyn StateStore,
 ) -> Result<Outcome, String> {
     let spec = &file.transport;
     let tls = https
         .then(|| env.server_tls(spec.require_client_certificate))
         .transpose()?;
-    let client = env.client(https, spec.client_certificate, spec.trust)?;
+    let (client, content) = env.client(https, spec.client_certificate, spec.trust)?;
     let service = Arc::new(Deferred(OnceLock::new()));
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
     let running = net::serve(addr, Arc::clone(&service) as Arc<dyn DmService>, tls)
@@ -141,15 +182,7 @@ pub(super) async fn run(
         .map_err(|e| e.to_string())?;
     let mut file = file.clone();
     file.server.url = running.url("/dm");
-    let server = Arc::new(MockServer::new(server_config(&file)));
-    let _ = service.0.set(Arc::clone(&server));
-    let outcome = match build_device(&file) {
-        Ok(mut device) => {
-            let report = run_against(&client, &server, &file, &mut device, Pace::Skip).await;
-            Ok((report, device, server.records()))
-        }
-        Err(e) => Err(e),
-    };
+    let outcome = serve_and_run(&file, &service, &client, &content, store).await;
     running.shutdown().await;
     outcome
 }

@@ -1,10 +1,14 @@
 //! What a run observed: codes taken from the session transcript (and, in later flows, the device's
 //! records), never from the scenario's expectations.
 //!
-//! Families: `syncml-status` (every Status the device sent, with the command it answered) and
-//! `alert` (every Alert either side sent, with its sender). Each distinct observation is listed once,
-//! in the order first seen, with how often it occurred.
+//! Families, from the transcript: `syncml-status` (every Status the device sent, with the command
+//! it answered), `alert` (every Alert either side sent, with its sender) and `fumo-result` (the
+//! result code of every FUMO Generic Alert the device sent, with its alert type). From the device's
+//! records: `fumo-state` (every value its FUMO State node took) and `dl-status` (the DL status of
+//! every download attempt that read a descriptor). Each distinct observation is listed once, in the
+//! order first seen, with how often it occurred.
 
+use crate::device::Device;
 use crate::session::Exchange;
 use crate::syncml::{Command, SyncMl};
 use serde::Serialize;
@@ -103,11 +107,43 @@ impl Observations {
                     None,
                 ),
                 Command::Alert(a) => {
-                    self.add("alert", a.code.code().into(), None, Some(sender.as_str()))
+                    self.add("alert", a.code.code().into(), None, Some(sender.as_str()));
+                    if sender == Sender::Device {
+                        self.fumo_results(&a.items);
+                    }
                 }
                 Command::Atomic(c) | Command::Sequence(c) => self.commands(&c.commands, sender),
                 _ => {}
             }
+        }
+    }
+
+    /// The FUMO result codes of a device's Generic Alert items.
+    fn fumo_results(&mut self, items: &[crate::syncml::Item]) {
+        for item in items {
+            let Some(alert_type) = item.meta.as_ref().and_then(|m| m.type_.as_deref()) else {
+                continue;
+            };
+            if !crate::fumo::is_result_alert_type(alert_type) {
+                continue;
+            }
+            if let Some(code) = item.data_text().and_then(|d| d.trim().parse::<i64>().ok()) {
+                let bare = crate::fumo::bare_alert_type(alert_type).to_string();
+                self.add("fumo-result", code, Some(bare), None);
+            }
+        }
+    }
+
+    /// Observations of the device's own records (FUMO states, DL statuses).
+    pub fn device(&mut self, device: &Device) {
+        let Some(fumo) = device.fumo.as_deref() else {
+            return;
+        };
+        for state in &fumo.records.states {
+            self.add("fumo-state", state.value().into(), None, None);
+        }
+        for status in &fumo.records.dl_statuses {
+            self.add("dl-status", status.code().into(), None, None);
         }
     }
 

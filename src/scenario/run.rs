@@ -8,13 +8,21 @@ use super::model::{
 };
 use super::network::{self, NetworkEnv};
 use super::observe::{Observation, Observations};
-use crate::device::{Device, SizeLimits, User};
+use super::updates::{self, RequestSpec};
+use crate::device::{Device, Saved, SizeLimits, User};
+use crate::download::{ContentClient, InProcessContent};
 use crate::faults::{FaultPlan, FaultRule, Trigger};
-use crate::server::{ClientAuthPolicy, MockServer, ServerConfig, ServerCredentials, SessionRecord};
+use crate::firmware::{Firmware, SlotId, SlotState};
+use crate::fumo::{self, Fumo};
+use crate::server::{
+    ClientAuthPolicy, InstallNotification, MockServer, ServerConfig, ServerCredentials,
+    SessionRecord,
+};
 use crate::session::{
     accept_notification, run_session_with, DriverOptions, Exchange, GenericAlert, Initiator,
     NotificationRejected, Pace, SessionEnd, SessionReport, SessionStart,
 };
+use crate::storage::{FileStore, MemoryStore, StateStore};
 use crate::syncml::auth::{AuthType, Secret};
 use crate::syncml::pkg0::UiMode;
 use crate::syncml::{xml, Encoding};
@@ -58,18 +66,74 @@ pub struct RunEnv {
     /// The encoding every device uses, whatever its scenario says.
     pub encoding: Option<Encoding>,
     pub network: NetworkEnv,
+    /// Keep each scenario's device state in files under this directory (one subdirectory per
+    /// scenario file); in memory when `None`.
+    pub state_dir: Option<std::path::PathBuf>,
 }
 
-/// What a session left behind: its report, the device after it, and the server's records.
-pub(super) type Outcome = (Vec<SessionReport>, Device, Vec<SessionRecord>);
+/// What a scenario's sessions left behind.
+pub(super) struct Outcome {
+    pub reports: Vec<SessionReport>,
+    pub device: Device,
+    pub records: Vec<SessionRecord>,
+    /// The install notifications the server received.
+    pub notifications: Vec<InstallNotification>,
+}
+
+/// Where a scenario's devices keep their durable state: a fresh directory of `state_dir` named
+/// after the scenario file, or memory.
+pub(super) fn state_store(
+    env: &RunEnv,
+    scenario: &std::path::Path,
+) -> Result<Box<dyn StateStore>, String> {
+    let Some(root) = &env.state_dir else {
+        return Ok(Box::new(MemoryStore::new()));
+    };
+    let name: String = scenario
+        .with_extension("")
+        .components()
+        .filter_map(|c| match c {
+            std::path::Component::Normal(part) => part.to_str(),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("-");
+    let dir = root.join(name);
+    if dir.exists() {
+        // A scenario starts from a factory-fresh device: the previous run's state goes.
+        std::fs::remove_dir_all(&dir)
+            .map_err(|e| format!("{}: cannot clear the old state: {e}", dir.display()))?;
+    }
+    FileStore::new(dir)
+        .map(|s| Box::new(s) as Box<dyn StateStore>)
+        .map_err(|e| e.to_string())
+}
 
 /// Run the scenario's session against the mock server in the same process.
-async fn run_in_process(file: &ScenarioFile) -> Result<Outcome, String> {
+async fn run_in_process(file: &ScenarioFile, store: &dyn StateStore) -> Result<Outcome, String> {
     let mut device = build_device(file)?;
-    let server = Arc::new(MockServer::new(server_config(file)));
+    let server = Arc::new(MockServer::with_content(
+        server_config(file),
+        updates::content(file)?,
+    ));
     let transport = InProcess::new(Arc::clone(&server));
-    let report = run_against(&transport, &server, file, &mut device, Pace::Sleep).await;
-    Ok((report, device, server.records()))
+    let content = InProcessContent::new(Arc::clone(&server));
+    let reports = run_against(
+        &transport,
+        &content,
+        store,
+        &server,
+        file,
+        &mut device,
+        Pace::Sleep,
+    )
+    .await?;
+    Ok(Outcome {
+        reports,
+        device,
+        records: server.records(),
+        notifications: server.install_notifications(),
+    })
 }
 
 /// Extra sessions a device may open on its own to deliver what it still owes the server.
@@ -77,14 +141,17 @@ const EXTRA_SESSIONS: u32 = 3;
 
 /// Run the scenario's sessions over `transport` to `server`: `sessions` of them (the first one
 /// started by a notification when the scenario says so), then up to [`EXTRA_SESSIONS`] more while
-/// the device still has reports to deliver.
-pub(super) async fn run_against<T: Transport>(
+/// the device still has reports to deliver. After each session the device saves its state and
+/// runs the job the session gave it (a FUMO download or update), fetching content with `content`.
+pub(super) async fn run_against<T: Transport, C: ContentClient>(
     transport: &T,
+    content: &C,
+    store: &dyn StateStore,
     server: &MockServer,
     file: &ScenarioFile,
     device: &mut Device,
     pace: Pace,
-) -> Vec<SessionReport> {
+) -> Result<Vec<SessionReport>, String> {
     let mut reports = Vec::new();
     let planned = file.sessions.max(1);
     for n in 0..planned + EXTRA_SESSIONS {
@@ -113,8 +180,29 @@ pub(super) async fn run_against<T: Transport>(
         if stop {
             break;
         }
+        between_sessions(device, content, store).await?;
     }
-    reports
+    Ok(reports)
+}
+
+/// What a device does between sessions: write down what the session changed, then work on the
+/// job it accepted.
+async fn between_sessions<C: ContentClient>(
+    device: &mut Device,
+    content: &C,
+    store: &dyn StateStore,
+) -> Result<(), String> {
+    let id = device.dev_id().to_string();
+    let failed = |e: &dyn std::fmt::Display| format!("device {id}: {e}");
+    match device.save(store) {
+        Ok(Saved::Landed) => {}
+        Ok(Saved::PowerLost) => device.reboot(store).map_err(|e| failed(&e))?,
+        Err(e) => return Err(failed(&e)),
+    }
+    match fumo::run_job(device, content, store).await {
+        Ok(_) => Ok(()),
+        Err(e) => Err(failed(&e)),
+    }
 }
 
 /// Run one scenario to its verdict.
@@ -136,12 +224,20 @@ pub async fn run(scenario: &LoadedScenario, env: &RunEnv) -> ScenarioResult {
         end: String::new(),
         transcript: String::new(),
     };
-    let outcome = match result.transport {
-        TransportKind::InProcess => run_in_process(file).await,
-        TransportKind::Http => network::run(file, &env.network, false).await,
-        TransportKind::Https => network::run(file, &env.network, true).await,
+    let outcome = match state_store(env, &scenario.path) {
+        Err(e) => Err(e),
+        Ok(store) => match result.transport {
+            TransportKind::InProcess => run_in_process(file, store.as_ref()).await,
+            TransportKind::Http => network::run(file, &env.network, false, store.as_ref()).await,
+            TransportKind::Https => network::run(file, &env.network, true, store.as_ref()).await,
+        },
     };
-    let (reports, device, records) = match outcome {
+    let Outcome {
+        reports,
+        device,
+        records,
+        notifications,
+    } = match outcome {
         Ok(o) => o,
         Err(e) => {
             result.verdict = Verdict::Error;
@@ -150,11 +246,20 @@ pub async fn run(scenario: &LoadedScenario, env: &RunEnv) -> ScenarioResult {
         }
     };
     result.failures = check(&file.expect, &reports, &device, &records);
+    check_updates(
+        &file.expect,
+        &device,
+        &records,
+        &notifications,
+        &mut result.failures,
+    );
     if !result.failures.is_empty() {
         result.verdict = Verdict::Failed;
     }
     let transcript: Vec<&Exchange> = reports.iter().flat_map(|r| &r.transcript).collect();
-    result.observed = Observations::from_exchanges(transcript.iter().copied()).into_vec();
+    let mut observed = Observations::from_exchanges(transcript.iter().copied());
+    observed.device(&device);
+    result.observed = observed.into_vec();
     result.end = reports
         .last()
         .map(|r| r.end.to_string())
@@ -276,6 +381,29 @@ pub fn build_device(file: &ScenarioFile) -> Result<Device, String> {
     let faults = fault_plan(file).for_device(file.seed);
     let mut device = Device::new(tree, user, faults, file.seed);
     device.encoding = d.encoding;
+    device.resources = d.resources.build();
+    if let Some(config) = updates::fumo_config(d) {
+        let agent = Fumo::new(config, Firmware::factory(d.firmware.as_str()));
+        agent
+            .mount(&mut device.tree, &file.server.server_id, device.clock)
+            .map_err(|e| format!("device.fumo.root {:?}: {e}", agent.config.root))?;
+        if let Some(request) = d.fumo.as_ref().and_then(|f| f.request) {
+            device.reports.push(GenericAlert {
+                correlator: None,
+                source_uri: agent.config.root.clone(),
+                target_uri: None,
+                alert_type: match request {
+                    RequestSpec::Device => fumo::DEVICE_REQUEST,
+                    RequestSpec::User => fumo::USER_REQUEST,
+                }
+                .to_string(),
+                format: "chr".to_string(),
+                mark: None,
+                data: d.firmware.clone(),
+            });
+        }
+        device.fumo = Some(Box::new(agent));
+    }
     for alert in generic_alerts(file) {
         device.reports.push(alert);
     }
@@ -536,6 +664,119 @@ fn check(
         }
     }
     failures
+}
+
+/// `expected` must appear in `actual` in this order (others may come between).
+fn in_order(expected: &[u16], actual: &[u16]) -> bool {
+    let mut rest = actual.iter();
+    expected.iter().all(|e| rest.any(|a| a == e))
+}
+
+/// The FUMO, download and firmware expectations.
+fn check_updates(
+    expect: &Expect,
+    device: &Device,
+    records: &[SessionRecord],
+    notifications: &[InstallNotification],
+    failures: &mut Vec<String>,
+) {
+    let agent = device.fumo.as_deref();
+    let wants_fumo = expect.fumo_state.is_some()
+        || !expect.fumo_states.is_empty()
+        || !expect.dl_status.is_empty()
+        || expect.firmware.is_some()
+        || !expect.slots.is_empty();
+    let Some(agent) = agent else {
+        if wants_fumo {
+            failures
+                .push("the scenario expects FUMO results of a device without [device.fumo]".into());
+        }
+        return;
+    };
+    let states: Vec<u16> = agent.records.states.iter().map(|s| s.value()).collect();
+    if let Some(want) = expect.fumo_state {
+        let now = agent.durable.state.value();
+        if now != want {
+            failures.push(format!(
+                "FUMO State is {now}, expected {want} (went through {states:?})"
+            ));
+        }
+    }
+    if !in_order(&expect.fumo_states, &states) {
+        failures.push(format!(
+            "FUMO State went through {states:?}, expected {:?} in this order",
+            expect.fumo_states
+        ));
+    }
+    let results = fumo_results(records);
+    if !in_order(&expect.fumo_result, &results) {
+        failures.push(format!(
+            "the server received FUMO results {results:?}, expected {:?} in this order",
+            expect.fumo_result
+        ));
+    }
+    let dl: Vec<u16> = agent.records.dl_statuses.iter().map(|s| s.code()).collect();
+    if !in_order(&expect.dl_status, &dl) {
+        failures.push(format!(
+            "the device's downloads ended with DL statuses {dl:?}, expected {:?} in this order",
+            expect.dl_status
+        ));
+    }
+    let notified: Vec<u16> = notifications.iter().map(|n| n.code).collect();
+    if !in_order(&expect.install_notify, &notified) {
+        failures.push(format!(
+            "the server received install notifications {notified:?}, expected {:?} in this order",
+            expect.install_notify
+        ));
+    }
+    let firmware = &agent.durable.firmware;
+    if let Some(want) = &expect.firmware {
+        let shown = device
+            .tree
+            .value_str(fumo::agent::FW_VERSION_NODE)
+            .unwrap_or("");
+        if firmware.version() != want || shown != want {
+            failures.push(format!(
+                "the device runs firmware {:?} and shows {shown:?}, expected {want:?}",
+                firmware.version()
+            ));
+        }
+    }
+    for (name, want) in &expect.slots {
+        let id = match name.as_str() {
+            "a" | "A" => SlotId::A,
+            "b" | "B" => SlotId::B,
+            other => {
+                failures.push(format!("expect.slots: no slot {other:?} (a, b)"));
+                continue;
+            }
+        };
+        let slot = firmware.slot(id);
+        let shown = match slot.state {
+            SlotState::Empty => "empty".to_string(),
+            SlotState::Good => format!("good {}", slot.version),
+            SlotState::Pending => format!("pending {}", slot.version),
+        };
+        if shown != *want {
+            failures.push(format!("slot {name} holds {shown:?}, expected {want:?}"));
+        }
+    }
+}
+
+/// The FUMO result codes of the Generic Alerts the server received, in order.
+fn fumo_results(records: &[SessionRecord]) -> Vec<u16> {
+    records
+        .iter()
+        .flat_map(|r| &r.alerts)
+        .flat_map(|a| &a.items)
+        .filter(|i| {
+            i.meta
+                .as_ref()
+                .and_then(|m| m.type_.as_deref())
+                .is_some_and(fumo::is_result_alert_type)
+        })
+        .filter_map(|i| i.data_text().and_then(|d| d.trim().parse().ok()))
+        .collect()
 }
 
 /// The expected statuses must appear in order among the statuses the server received.

@@ -27,6 +27,9 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScriptPackage {
+    /// Which of the device's sessions the package is sent in (1 for the first, the default): a
+    /// campaign sends its commands in the first session and only acknowledges reports later.
+    pub session: Option<u32>,
     #[serde(default, rename = "command")]
     pub commands: Vec<ScriptCommand>,
 }

@@ -18,7 +18,7 @@ use crate::syncml::auth::{self, AuthType, HmacHeader};
 use crate::syncml::large_object::{self, Chunk};
 use crate::syncml::outbox::Outbox;
 use crate::syncml::{
-    Alert, AlertCode, Chal, CmdName, Command, Encoding, Location, Meta, Status, StatusCode,
+    Alert, AlertCode, Chal, CmdName, Command, Data, Encoding, Location, Meta, Status, StatusCode,
     SyncBody, SyncHdr, SyncMl, VER_DTD, VER_PROTO,
 };
 use crate::transport::{HttpRequest, HttpResponse};
@@ -39,6 +39,9 @@ pub(super) struct ServerSession {
     pub(super) record: SessionRecord,
     next_msg_id: u32,
     next_package: usize,
+    /// Which of its device's sessions this is (1 for the first): it gets the script packages of
+    /// that session.
+    ordinal: u32,
     auth_failures: u32,
     /// The device challenged the server's credentials at least once.
     challenged: bool,
@@ -86,9 +89,14 @@ pub(super) fn handle(
         Some(i) if !reopens(i) => i,
         _ => {
             let i = state.sessions.len();
+            let ordinal = 1 + state
+                .sessions
+                .iter()
+                .filter(|s| s.record.device == key.0)
+                .count() as u32;
             state
                 .sessions
-                .push(ServerSession::new(config, &key.0, &key.1));
+                .push(ServerSession::new(config, &key.0, &key.1, ordinal));
             state.by_key.insert(key, i);
             i
         }
@@ -173,8 +181,9 @@ fn authenticate(
 }
 
 impl ServerSession {
-    fn new(config: &ServerConfig, device: &str, session_id: &str) -> ServerSession {
+    fn new(config: &ServerConfig, device: &str, session_id: &str, ordinal: u32) -> ServerSession {
         ServerSession {
+            ordinal,
             record: SessionRecord {
                 device: device.to_string(),
                 session_id: session_id.to_string(),
@@ -315,6 +324,17 @@ impl ServerSession {
         } else {
             hdr_code
         };
+        // A device's or user's request for an update: 200 when this session will act on it (its
+        // script has packages), 202 when it will not now (reference §5.3).
+        let will_act = config
+            .packages
+            .iter()
+            .any(|p| p.session.unwrap_or(1) == self.ordinal);
+        let request_answer = if will_act {
+            StatusCode::Ok
+        } else {
+            StatusCode::Accepted
+        };
         body.extend(
             msg.body
                 .commands
@@ -330,6 +350,8 @@ impl ServerSession {
                     }
                     let code = if refused {
                         StatusCode::CommandFailed
+                    } else if hdr_code.is_success() && is_update_request(c) {
+                        request_answer
                     } else {
                         answer
                     };
@@ -378,16 +400,26 @@ impl ServerSession {
         (body, Then::Package)
     }
 
-    /// Queue the next package of the script; none left ends the session.
+    /// Queue the next package of this session's script; none left ends the session.
     fn load_next_package(&mut self, config: &ServerConfig) {
-        let Some(package) = config.packages.get(self.next_package) else {
+        let ordinal = self.ordinal;
+        let Some(package) = config
+            .packages
+            .iter()
+            .filter(|p| p.session.unwrap_or(1) == ordinal)
+            .nth(self.next_package)
+        else {
             self.record.ended = true;
             return;
         };
         self.next_package += 1;
         let mut id = 1;
-        self.outbox
-            .extend(package.commands.iter().map(|c| c.to_command(&mut id)));
+        let origin = server_origin(&config.url);
+        self.outbox.extend(package.commands.iter().map(|c| {
+            let mut cmd = c.to_command(&mut id);
+            expand_server(&mut cmd, &origin);
+            cmd
+        }));
         if package
             .commands
             .iter()
@@ -505,6 +537,18 @@ fn is_generic_alert(cmd: &Command) -> bool {
     matches!(cmd, Command::Alert(a) if a.code == AlertCode::GenericAlert)
 }
 
+/// A Generic Alert in which a device or its user asks for a firmware update.
+fn is_update_request(cmd: &Command) -> bool {
+    is_generic_alert(cmd)
+        && cmd.items().iter().any(|i| {
+            i.meta
+                .as_ref()
+                .and_then(|m| m.type_.as_deref())
+                .map(crate::fumo::bare_alert_type)
+                .is_some_and(|t| t == crate::fumo::DEVICE_REQUEST || t == crate::fumo::USER_REQUEST)
+        })
+}
+
 /// Alert 1200 or 1201: the message is a Package 1.
 fn opens_session(msg: &SyncMl) -> bool {
     msg.body.commands.iter().any(|c| {
@@ -534,5 +578,30 @@ fn renumber(cmd: &mut Command, next: &mut u32) {
             }
         }
         other => *other.cmd_id_mut() = id,
+    }
+}
+
+/// What `$SERVER` stands for in a script's data: the scheme, host and port of the server's URL.
+fn server_origin(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(u) => u.origin().ascii_serialization(),
+        Err(_) => url.trim_end_matches('/').to_string(),
+    }
+}
+
+/// Replace `$SERVER` in the command's item data (e.g. a `PkgURL` of `$SERVER/fw/update.dd`).
+fn expand_server(cmd: &mut Command, origin: &str) {
+    if let Command::Atomic(c) | Command::Sequence(c) = cmd {
+        for member in &mut c.commands {
+            expand_server(member, origin);
+        }
+        return;
+    }
+    for item in cmd.items_mut() {
+        if let Some(Data::Text(text)) = &mut item.data {
+            if text.contains("$SERVER") {
+                *text = text.replace("$SERVER", origin);
+            }
+        }
     }
 }

@@ -50,7 +50,7 @@ pub enum Initiator {
 }
 
 /// A Generic Alert (1226) to report to the server (reference §1.8).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GenericAlert {
     pub correlator: Option<String>,
     pub source_uri: String,

@@ -463,6 +463,20 @@ impl Command {
         }
     }
 
+    /// The command's items, to change them (empty for Atomic and Sequence).
+    pub fn items_mut(&mut self) -> &mut [Item] {
+        match self {
+            Command::Add(c) | Command::Replace(c) | Command::Copy(c) => &mut c.items,
+            Command::Delete(c) => &mut c.items,
+            Command::Get(c) => &mut c.items,
+            Command::Exec(c) => &mut c.items,
+            Command::Alert(c) => &mut c.items,
+            Command::Atomic(_) | Command::Sequence(_) | Command::Unknown(_) => &mut [],
+            Command::Status(c) => &mut c.items,
+            Command::Results(c) => &mut c.items,
+        }
+    }
+
     /// Whether the sender asked for no Status (`NoResp`).
     pub fn no_resp(&self) -> bool {
         match self {

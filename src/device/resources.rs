@@ -1,0 +1,53 @@
+//! What a device has to spare for an update: storage, memory, battery, the network it is on and
+//! the content types it can use. The download agent and the FUMO agent check these before they
+//! act, so a scenario produces "out of storage" (901/501), "out of memory" (502), "battery too
+//! low" (450) and "roaming" (451) by describing the device, not by forcing a code.
+
+use crate::download::DeviceLimits;
+use std::sync::Arc;
+
+/// Lowest battery level (percent) at which the device starts an install.
+pub const MIN_BATTERY_TO_UPDATE: u8 = 20;
+
+/// A device's resources. Small and cheap to clone: the type list is shared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resources {
+    /// Bytes free to store a download.
+    pub free_storage: u64,
+    /// Bytes of memory free for an install.
+    pub free_memory: u64,
+    /// Battery level, percent.
+    pub battery: u8,
+    /// On a roaming network: downloads are refused.
+    pub roaming: bool,
+    /// MIME types the device accepts (`type/subtype`, `type/*`, `*/*`); empty accepts all.
+    pub accepted_types: Arc<[String]>,
+}
+
+impl Default for Resources {
+    /// Plenty of everything, on the home network, every type accepted.
+    fn default() -> Resources {
+        Resources {
+            free_storage: u64::MAX,
+            free_memory: u64::MAX,
+            battery: 100,
+            roaming: false,
+            accepted_types: Arc::from(Vec::new()),
+        }
+    }
+}
+
+impl Resources {
+    /// What the download agent checks a descriptor against.
+    pub fn download_limits(&self) -> DeviceLimits {
+        DeviceLimits {
+            free_storage: self.free_storage,
+            accepted_types: self.accepted_types.to_vec(),
+        }
+    }
+
+    /// Whether the battery allows an install.
+    pub fn battery_allows_update(&self) -> bool {
+        self.battery >= MIN_BATTERY_TO_UPDATE
+    }
+}

@@ -1,0 +1,508 @@
+//! The FUMO agent's state on one device: the object in the tree, the firmware, the job the server
+//! started, and the package held for it. The transitions here are pure; [`super::driver`] runs a
+//! job through them, with the download's I/O and the saves of the durable state in between.
+//!
+//! # Jobs
+//!
+//! An Exec on `<x>/Download`, `<x>/Update` or `<x>/DownloadAndUpdate` is answered 202 and queues a
+//! [`Job`] with the Exec's Correlator and the `PkgURL` the tree holds at that moment; an Exec while a
+//! job runs is 409 Conflict. The job runs after the session ([`super::driver::run_job`]) and ends
+//! with one Generic Alert (1226) carrying its result, queued in the device's report queue in the
+//! same save that ends the job, so it is reported exactly once whatever the power does.
+//!
+//! # States
+//!
+//! | operation | path | State values |
+//! | --- | --- | --- |
+//! | Download | success | 30, 40, 50 (result 200) |
+//! | any with a download | download fails | 30, 20 |
+//! | Update, DownloadAndUpdate | install | 50 → 60, then 100 (90 with `keep_package`) on success |
+//! | Update, DownloadAndUpdate | install fails, package still usable (401, 410, 450, 502) | 70 |
+//! | Update, DownloadAndUpdate | package refused (402, 403, 404, 405) | 80: it is deleted |
+//! | Update, DownloadAndUpdate | the target version already runs (250) | 100 (90 with `keep_package`) |
+//!
+//! A terminal state (20, 70, 80, 90, 100) stays until the next job: the server reads it with Get
+//! after the alert. An operation the device does not implement ([`FumoConfig::operations`]) is
+//! answered 202 and reported 408 without a state change; a fault at `fumo.start` reports 409.
+//!
+//! # The in-band path
+//!
+//! A Replace of `<x>/Update/PkgData` (a large object when it is big) is the package itself: the
+//! agent takes the bytes out of the tree into its package store (State 40, then 50), and a later
+//! Exec on `<x>/Update` installs them.
+
+use super::codes::{FumoResult, FumoState, Operation};
+use super::mo;
+use crate::download::{DlStatus, DownloadFailure, Partial};
+use crate::firmware::{Firmware, InstallFailure, InstallOutcome};
+use crate::package::VerifyingKey;
+use crate::session::GenericAlert;
+use crate::syncml::StatusCode;
+use crate::tree::{Tree, TreeError};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// How many times a job tries a download that failed on the network or the server's availability
+/// (resuming each time from the bytes it holds) before it reports the failure.
+pub const MAX_DOWNLOAD_ATTEMPTS: u32 = 3;
+
+/// How a device's FUMO agent is set up: shared by every device of a run.
+#[derive(Debug, Clone)]
+pub struct FumoConfig {
+    /// The object's `<x>`.
+    pub root: String,
+    /// Keep the package after a successful update (State 90 instead of 100).
+    pub keep_package: bool,
+    /// The operations the device implements; an Exec on another one reports 408.
+    pub operations: Vec<Operation>,
+    /// The key update packages must be signed with.
+    pub trusted: VerifyingKey,
+}
+
+impl FumoConfig {
+    /// The object at `root`, every operation implemented, packages signed with the test key.
+    pub fn new(root: impl Into<String>) -> FumoConfig {
+        FumoConfig {
+            root: root.into(),
+            keep_package: false,
+            operations: vec![
+                Operation::Download,
+                Operation::Update,
+                Operation::DownloadAndUpdate,
+            ],
+            trusted: crate::package::test_signing_key().verifying_key(),
+        }
+    }
+}
+
+/// Where a job is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    /// Accepted; nothing done yet.
+    Start,
+    /// Downloading (State 30); `attempts` made so far.
+    Download { attempts: u32 },
+    /// The package is stored (State 40); next it is made ready (50).
+    Downloaded,
+    /// Installing (State 60): the firmware's own install carries the steps.
+    Install,
+}
+
+/// An operation the server started, as persisted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Job {
+    pub operation: Operation,
+    pub correlator: Option<String>,
+    /// The `PkgURL` when the Exec came (empty for Update).
+    pub url: String,
+    pub phase: Phase,
+}
+
+/// The package store: the bytes of a download in progress, or of the whole package.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct PackageStore {
+    /// The object's URL and expected size (empty for an in-band package).
+    pub url: String,
+    pub expected_size: Option<u64>,
+    /// Bytes held (the bytes themselves are saved apart from the state, see
+    /// [`crate::device::durable`]).
+    pub len: u64,
+    /// The bytes are a whole, verified package.
+    pub complete: bool,
+}
+
+/// What the device keeps of FUMO across a power loss.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FumoDurable {
+    pub firmware: Firmware,
+    pub state: FumoState,
+    pub job: Option<Job>,
+    pub store: PackageStore,
+}
+
+/// What the agent did, for expectations and the run's observations (not device memory: it
+/// survives the simulated power losses).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FumoRecords {
+    /// Every value the State node took, in order, starting with the first one.
+    pub states: Vec<FumoState>,
+    /// Every result a job ended with.
+    pub results: Vec<FumoResult>,
+    /// The DL status of every download attempt that read a descriptor.
+    pub dl_statuses: Vec<DlStatus>,
+    /// Times the device booted again (planned reboots and power losses).
+    pub boots: u32,
+}
+
+/// FUMO on one device.
+#[derive(Debug, Clone)]
+pub struct Fumo {
+    pub config: Arc<FumoConfig>,
+    pub durable: FumoDurable,
+    /// The package store's bytes ([`PackageStore::len`] of them).
+    pub bytes: Vec<u8>,
+    /// The bytes changed since they were last saved.
+    pub bytes_dirty: bool,
+    pub records: FumoRecords,
+}
+
+impl Fumo {
+    /// The agent of a device running `firmware`, nothing pending.
+    pub fn new(config: Arc<FumoConfig>, firmware: Firmware) -> Fumo {
+        Fumo {
+            config,
+            durable: FumoDurable {
+                firmware,
+                state: FumoState::Idle,
+                job: None,
+                store: PackageStore::default(),
+            },
+            bytes: Vec::new(),
+            bytes_dirty: false,
+            records: FumoRecords {
+                states: vec![FumoState::Idle],
+                ..FumoRecords::default()
+            },
+        }
+    }
+
+    /// Mount the object in the tree, writable by `server_id`, and show the firmware version.
+    pub fn mount(&self, tree: &mut Tree, server_id: &str, now: u64) -> Result<(), TreeError> {
+        mo::install(tree, &self.config.root, server_id)?;
+        self.sync_tree(tree, now);
+        Ok(())
+    }
+
+    /// The operation whose node `uri` is, if it is one of this object's.
+    pub fn operation_at(&self, uri: &str) -> Option<Operation> {
+        let name = uri
+            .strip_prefix(self.config.root.as_str())?
+            .strip_prefix('/')?;
+        Operation::from_node(name)
+    }
+
+    /// Whether `uri` is this object's in-band package node.
+    pub fn is_pkg_data(&self, uri: &str) -> bool {
+        let node = mo::node(&self.config.root, "Update/PkgData");
+        uri.trim_start_matches("./") == node.trim_start_matches("./")
+    }
+
+    /// An Exec on an operation's node: 202 and a queued job, or 409 while another job runs.
+    pub fn accept(
+        &mut self,
+        operation: Operation,
+        correlator: Option<&str>,
+        tree: &Tree,
+    ) -> StatusCode {
+        if self.durable.job.is_some() {
+            return StatusCode::Conflict;
+        }
+        let url = match operation {
+            Operation::Update => String::new(),
+            Operation::Download | Operation::DownloadAndUpdate => {
+                let node = mo::node(&self.config.root, &format!("{}/PkgURL", operation.node()));
+                tree.value_str(&node).unwrap_or("").trim().to_string()
+            }
+        };
+        self.durable.job = Some(Job {
+            operation,
+            correlator: correlator.map(str::to_string),
+            url,
+            phase: Phase::Start,
+        });
+        StatusCode::Accepted
+    }
+
+    /// `<x>/Update/PkgData` was replaced: take the package out of the tree into the package store
+    /// (State 40, then 50). An empty value clears the store.
+    pub fn take_pkg_data(&mut self, tree: &mut Tree, now: u64) {
+        let node = mo::node(&self.config.root, "Update/PkgData");
+        let Some(value) = tree.value(&node) else {
+            return;
+        };
+        let bytes = value.to_vec();
+        // The node is write-only; the package lives in the package store, not twice.
+        if let Err(e) = tree.set_value(&node, b"", now) {
+            tracing::warn!(node, error = %e, "cannot clear PkgData");
+        }
+        if bytes.is_empty() {
+            self.drop_package();
+            return;
+        }
+        self.durable.store = PackageStore {
+            url: String::new(),
+            expected_size: Some(bytes.len() as u64),
+            len: bytes.len() as u64,
+            complete: true,
+        };
+        self.bytes = bytes;
+        self.bytes_dirty = true;
+        self.set_state(tree, FumoState::DownloadComplete, now);
+        self.set_state(tree, FumoState::ReadyToUpdate, now);
+    }
+
+    /// Whether a whole package is stored.
+    pub fn has_package(&self) -> bool {
+        self.durable.store.complete && !self.bytes.is_empty()
+    }
+
+    /// Forget the package and any partial download.
+    pub fn drop_package(&mut self) {
+        self.durable.store = PackageStore::default();
+        self.bytes = Vec::new();
+        self.bytes_dirty = true;
+    }
+
+    /// The partial download held, to resume from.
+    pub fn partial(&self) -> Partial {
+        if self.durable.store.complete {
+            return Partial::new();
+        }
+        Partial {
+            url: self.durable.store.url.clone(),
+            bytes: self.bytes.clone(),
+            expected_size: self.durable.store.expected_size,
+        }
+    }
+
+    /// Keep what a download attempt left: the bytes of the object so far.
+    pub fn keep_partial(&mut self, partial: Partial) {
+        self.durable.store = PackageStore {
+            url: partial.url,
+            expected_size: partial.expected_size,
+            len: partial.bytes.len() as u64,
+            complete: false,
+        };
+        self.bytes = partial.bytes;
+        self.bytes_dirty = true;
+    }
+
+    /// Keep a whole, verified package.
+    pub fn keep_package(&mut self, url: &str, bytes: Vec<u8>) {
+        self.durable.store = PackageStore {
+            url: url.to_string(),
+            expected_size: Some(bytes.len() as u64),
+            len: bytes.len() as u64,
+            complete: true,
+        };
+        self.bytes = bytes;
+        self.bytes_dirty = true;
+    }
+
+    /// Set the State node (and record the value).
+    pub fn set_state(&mut self, tree: &mut Tree, state: FumoState, now: u64) {
+        self.durable.state = state;
+        if self.records.states.last() != Some(&state) {
+            self.records.states.push(state);
+        }
+        self.sync_tree(tree, now);
+    }
+
+    /// Make the tree show the durable state: State, and the running firmware in `DevDetail/FwV`
+    /// (only once no install is in progress: an uncommitted image is never reported).
+    pub fn sync_tree(&self, tree: &mut Tree, now: u64) {
+        let state = self.durable.state.value().to_string();
+        let node = mo::node(&self.config.root, "State");
+        if let Err(e) = tree.set_value(&node, state.as_bytes(), now) {
+            tracing::warn!(node, error = %e, "cannot set the FUMO State");
+        }
+        let firmware = &self.durable.firmware;
+        if firmware.install().is_none() {
+            let version = firmware.version().as_bytes();
+            if tree.value(FW_VERSION_NODE).is_some_and(|v| v != version) {
+                if let Err(e) = tree.set_value(FW_VERSION_NODE, version, now) {
+                    tracing::warn!(error = %e, "cannot set DevDetail/FwV");
+                }
+            }
+        }
+    }
+
+    /// The Generic Alert that reports `result` for `job`.
+    pub fn report(&self, job: &Job, result: FumoResult) -> GenericAlert {
+        GenericAlert {
+            correlator: job.correlator.clone(),
+            source_uri: mo::node(&self.config.root, job.operation.node()),
+            target_uri: None,
+            alert_type: job.operation.alert_type().to_string(),
+            format: "int".to_string(),
+            mark: Some(result.mark().to_string()),
+            data: result.code().to_string(),
+        }
+    }
+}
+
+/// Where the device shows its firmware version.
+pub const FW_VERSION_NODE: &str = "./DevDetail/FwV";
+
+/// The FUMO result for a failed download (reference §5.4; vendor codes in [`super::codes`]).
+pub fn download_result(failure: &DownloadFailure) -> FumoResult {
+    use DownloadFailure as F;
+    match failure {
+        F::BadUrl(_) => FumoResult::MalformedUrl,
+        F::AuthenticationFailed | F::Tls(_) => FumoResult::DownloadAuthFailure,
+        F::Forbidden => FumoResult::UrlExpired,
+        F::NotFound => FumoResult::PackageNotFound,
+        F::ServerUnavailable | F::Unreachable(_) => FumoResult::ServerUnavailable,
+        F::Timeout => FumoResult::DownloadTimeout,
+        F::ConnectionLost { .. } => FumoResult::NetworkError,
+        F::InsufficientStorage { .. } => FumoResult::DownloadOutOfMemory,
+        F::NonAcceptableContent { .. } => FumoResult::NotAcceptable,
+        F::SizeMismatch { .. } | F::TypeMismatch { .. } | F::HashMismatch { .. } => {
+            FumoResult::CorruptedPackage
+        }
+        F::UserRejected | F::UserCancelled | F::UserIgnored => FumoResult::UserCancelled,
+        F::DeviceAborted => FumoResult::ClientError,
+        F::ServerError(_)
+        | F::UnexpectedStatus(_)
+        | F::BadRange { .. }
+        | F::InvalidDescriptor(_)
+        | F::InvalidDdVersion { .. }
+        | F::Transport(_) => FumoResult::ServerError,
+    }
+}
+
+/// The FUMO result of an install, and whether the package is still worth keeping after it (a
+/// package the installer refused is deleted; one that failed for the device's reasons is kept for
+/// another Exec on Update).
+pub fn install_result(outcome: &InstallOutcome) -> (FumoResult, bool) {
+    match outcome {
+        InstallOutcome::Updated { .. } => (FumoResult::Successful, true),
+        InstallOutcome::Failed { error, .. } => {
+            let result =
+                FumoResult::from_code(error.fumo_code()).unwrap_or(FumoResult::UpdateFailed);
+            let keep = match error {
+                InstallFailure::Package(e) => e.fumo_code() == FumoResult::UpdateOutOfMemory.code(),
+                _ => true,
+            };
+            (result, keep)
+        }
+    }
+}
+
+/// The terminal State of an update that ended with `result`, the package kept or not.
+pub fn update_state(result: FumoResult, package_kept: bool) -> FumoState {
+    let success = (200..300).contains(&result.code());
+    match (success, package_kept) {
+        (true, true) => FumoState::UpdateSuccessfulHaveData,
+        (true, false) => FumoState::UpdateSuccessfulNoData,
+        (false, true) => FumoState::UpdateFailedHaveData,
+        (false, false) => FumoState::UpdateFailedNoData,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::package::InstallError;
+    use crate::tree::UriLimits;
+
+    fn agent() -> (Fumo, Tree) {
+        let fumo = Fumo::new(
+            Arc::new(FumoConfig::new(mo::DEFAULT_ROOT)),
+            Firmware::factory("1.0"),
+        );
+        let mut tree = Tree::new(UriLimits::default());
+        fumo.mount(&mut tree, "srv", 0).expect("mounts");
+        (fumo, tree)
+    }
+
+    #[test]
+    fn an_exec_is_accepted_once_with_the_url_of_that_moment() {
+        let (mut fumo, mut tree) = agent();
+        tree.set_value(
+            "./FUMO/Pkg1/DownloadAndUpdate/PkgURL",
+            b" http://x/fw.dd ",
+            0,
+        )
+        .expect("set");
+        let op = fumo.operation_at("./FUMO/Pkg1/DownloadAndUpdate");
+        assert_eq!(op, Some(Operation::DownloadAndUpdate));
+        assert_eq!(fumo.operation_at("./FUMO/Pkg1/State"), None);
+        assert_eq!(fumo.operation_at("./FUMO/Pkg1x/Update"), None);
+        let code = fumo.accept(Operation::DownloadAndUpdate, Some("c1"), &tree);
+        assert_eq!(code, StatusCode::Accepted);
+        let job = fumo.durable.job.clone().expect("queued");
+        assert_eq!(job.url, "http://x/fw.dd");
+        assert_eq!(job.correlator.as_deref(), Some("c1"));
+        assert_eq!(
+            fumo.accept(Operation::Update, None, &tree),
+            StatusCode::Conflict
+        );
+        let alert = fumo.report(&job, FumoResult::UpdateFailed);
+        assert_eq!(alert.source_uri, "./FUMO/Pkg1/DownloadAndUpdate");
+        assert_eq!(alert.data, "410");
+        assert_eq!(alert.mark.as_deref(), Some("critical"));
+        assert_eq!(alert.format, "int");
+    }
+
+    #[test]
+    fn an_in_band_package_moves_out_of_the_tree() {
+        let (mut fumo, mut tree) = agent();
+        tree.set_value("./FUMO/Pkg1/Update/PkgData", b"PKG", 0)
+            .expect("set");
+        fumo.take_pkg_data(&mut tree, 0);
+        assert!(fumo.has_package());
+        assert_eq!(fumo.bytes, b"PKG");
+        assert_eq!(tree.value("./FUMO/Pkg1/Update/PkgData"), Some(&b""[..]));
+        assert_eq!(tree.value_str("./FUMO/Pkg1/State"), Some("50"));
+        assert_eq!(
+            fumo.records.states,
+            [
+                FumoState::Idle,
+                FumoState::DownloadComplete,
+                FumoState::ReadyToUpdate
+            ]
+        );
+    }
+
+    #[test]
+    fn download_failures_map_to_their_results() {
+        use DownloadFailure as F;
+        let cases = [
+            (F::BadUrl("x".into()), 411),
+            (F::AuthenticationFailed, 406),
+            (F::Tls("x".into()), 406),
+            (F::Forbidden, 552),
+            (F::NotFound, 551),
+            (F::ServerUnavailable, 412),
+            (F::Timeout, 407),
+            (F::ConnectionLost { received: 1 }, 503),
+            (
+                F::InsufficientStorage {
+                    needed: None,
+                    free: 0,
+                },
+                501,
+            ),
+            (F::UserIgnored, 401),
+            (F::DeviceAborted, 400),
+            (F::ServerError(500), 500),
+        ];
+        for (failure, code) in cases {
+            assert_eq!(download_result(&failure).code(), code, "{failure}");
+        }
+    }
+
+    #[test]
+    fn refused_packages_are_deleted_and_device_failures_keep_them() {
+        let failed = |error| InstallOutcome::Failed {
+            error,
+            rolled_back: false,
+        };
+        let (r, keep) =
+            install_result(&failed(InstallFailure::Package(InstallError::BadSignature)));
+        assert_eq!((r.code(), keep), (404, false));
+        assert_eq!(update_state(r, keep).value(), 80);
+        let (r, keep) = install_result(&failed(InstallFailure::VerifyFailed));
+        assert_eq!((r.code(), keep), (410, true));
+        assert_eq!(update_state(r, keep).value(), 70);
+        let ok = InstallOutcome::Updated {
+            from: "1".into(),
+            to: "2".into(),
+        };
+        assert_eq!(install_result(&ok), (FumoResult::Successful, true));
+        assert_eq!(update_state(FumoResult::Successful, false).value(), 100);
+        assert_eq!(update_state(FumoResult::AlreadyInstalled, true).value(), 90);
+    }
+}

@@ -1,0 +1,457 @@
+//! The update parts of a scenario: the device's FUMO agent and resources (`[device.fumo]`,
+//! `[device.resources]`), and what the mock server hosts for it to download (`[[server.file]]`,
+//! `[[server.content_fault]]`).
+//!
+//! ```toml
+//! [device.resources]
+//! battery = 80
+//! free_storage = "1MiB"
+//!
+//! [device.fumo]
+//! root = "./FUMO/Pkg1"
+//!
+//! [[server.file]]
+//! path = "/fw/update.pkg"
+//! package = { to = "FW-1.1.0", size = "8KiB" }
+//!
+//! [[server.file]]
+//! path = "/fw/update.dd"
+//! descriptor = { object = "/fw/update.pkg", notify = "/fw/notify" }
+//!
+//! [[server.content_fault]]
+//! path = "/fw/update.pkg"
+//! kind = "cut-at"
+//! value = 4096
+//! attempts = "first"
+//! ```
+//!
+//! A package is built when the scenario runs, signed with the test key, for the device's model
+//! and firmware unless it says otherwise. A descriptor describes a hosted file (its `object`) and
+//! takes its size, type and hashes from it; any of them can be overridden to make it lie, or
+//! omitted to make it invalid. Script data may say `$SERVER` for the server's own origin, e.g. a
+//! `PkgURL` of `$SERVER/fw/update.dd`.
+
+use super::model::{DeviceSpec, ScenarioFile};
+use crate::device::Resources;
+use crate::download::{Descriptor, HashAlgorithm};
+use crate::fumo::{FumoConfig, Operation};
+use crate::package::{self, Defect, PackageSpec};
+use crate::server::{Attempts, ContentConfig, ContentFault, ContentFaultKind, HostedFile};
+use serde::{de, Deserialize, Deserializer};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The content type of dmsim firmware packages.
+pub const PACKAGE_TYPE: &str = "application/vnd.dmsim.firmware";
+
+/// `[device.resources]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ResourcesSpec {
+    #[serde(deserialize_with = "size")]
+    pub free_storage: u64,
+    #[serde(deserialize_with = "size")]
+    pub free_memory: u64,
+    /// Percent.
+    pub battery: u8,
+    pub roaming: bool,
+    pub accepted_types: Vec<String>,
+}
+
+impl Default for ResourcesSpec {
+    fn default() -> ResourcesSpec {
+        let r = Resources::default();
+        ResourcesSpec {
+            free_storage: r.free_storage,
+            free_memory: r.free_memory,
+            battery: r.battery,
+            roaming: r.roaming,
+            accepted_types: Vec::new(),
+        }
+    }
+}
+
+impl ResourcesSpec {
+    pub fn build(&self) -> Resources {
+        Resources {
+            free_storage: self.free_storage,
+            free_memory: self.free_memory,
+            battery: self.battery,
+            roaming: self.roaming,
+            accepted_types: self.accepted_types.clone().into(),
+        }
+    }
+}
+
+/// Who asks for an update at the start of the run (a Generic Alert of type `devicerequest` or
+/// `userrequest` in the first session).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RequestSpec {
+    Device,
+    User,
+}
+
+/// `[device.fumo]`: the device has a FUMO agent.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FumoSpec {
+    pub root: String,
+    pub keep_package: bool,
+    #[serde(deserialize_with = "operations")]
+    pub operations: Vec<Operation>,
+    pub request: Option<RequestSpec>,
+}
+
+impl Default for FumoSpec {
+    fn default() -> FumoSpec {
+        let config = FumoConfig::new(crate::fumo::mo::DEFAULT_ROOT);
+        FumoSpec {
+            root: config.root,
+            keep_package: config.keep_package,
+            operations: config.operations,
+            request: None,
+        }
+    }
+}
+
+impl FumoSpec {
+    pub fn config(&self) -> FumoConfig {
+        FumoConfig {
+            root: self.root.clone(),
+            keep_package: self.keep_package,
+            operations: self.operations.clone(),
+            ..FumoConfig::new(self.root.clone())
+        }
+    }
+}
+
+/// A file the mock server hosts: exactly one of `package`, `descriptor`, `text`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSpec {
+    pub path: String,
+    /// The Content-Type it is served with (defaults: packages `application/vnd.dmsim.firmware`,
+    /// descriptors `application/vnd.oma.dd+xml`, text `text/plain`).
+    #[serde(rename = "type")]
+    pub content_type: Option<String>,
+    pub package: Option<PackageFileSpec>,
+    pub descriptor: Option<DescriptorSpec>,
+    pub text: Option<String>,
+}
+
+/// A firmware package to build.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackageFileSpec {
+    /// The target version.
+    pub to: String,
+    /// The version it updates (default: the device's firmware).
+    pub from: Option<String>,
+    /// The model it is for (default: the device's).
+    pub model: Option<String>,
+    #[serde(default = "default_package_size", deserialize_with = "size")]
+    pub size: u64,
+    #[serde(default, deserialize_with = "defect")]
+    pub defect: Option<Defect>,
+}
+
+fn default_package_size() -> u64 {
+    4096
+}
+
+/// A Download Descriptor for a hosted file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DescriptorSpec {
+    /// The object's URI as written in the descriptor (relative to the descriptor or absolute, with
+    /// `$SERVER`); its path must be a hosted file unless `size` and `type` are given.
+    pub object: String,
+    /// `installNotifyURI` (a path here becomes a notify endpoint of the server).
+    pub notify: Option<String>,
+    /// Override the object's size (a lie, or 0 to make the descriptor invalid).
+    pub size: Option<u64>,
+    /// Override the object's type(s).
+    #[serde(rename = "type")]
+    pub types: Option<Vec<String>>,
+    #[serde(rename = "dd_version")]
+    pub dd_version: Option<String>,
+    /// Add `MD5=`/`SHA256=` of the object to `installParam`.
+    #[serde(default)]
+    pub md5: bool,
+    #[serde(default)]
+    pub sha256: bool,
+    /// Leave required fields out (`type`, `size`, `objectURI`) to make it invalid.
+    #[serde(default)]
+    pub omit: Vec<String>,
+    pub name: Option<String>,
+}
+
+/// A fault on a hosted path.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContentFaultSpec {
+    pub path: String,
+    pub kind: ContentFaultKindSpec,
+    /// The status (`status`), milliseconds (`slow`) or byte (`cut-at`, `wrong-content-length`,
+    /// `corrupt-byte`).
+    pub value: Option<u64>,
+    #[serde(default)]
+    pub attempts: AttemptsSpec,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ContentFaultKindSpec {
+    Unauthorized,
+    Expired,
+    NotFound,
+    ServerError,
+    Unavailable,
+    Status,
+    Slow,
+    CutAt,
+    WrongContentLength,
+    CorruptByte,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AttemptsSpec {
+    First,
+    #[default]
+    Every,
+}
+
+/// The device's FUMO configuration, shared by every device built from the scenario.
+pub fn fumo_config(device: &DeviceSpec) -> Option<Arc<FumoConfig>> {
+    device.fumo.as_ref().map(|f| Arc::new(f.config()))
+}
+
+/// What the scenario's server hosts, with packages built and descriptors written.
+pub fn content(file: &ScenarioFile) -> Result<ContentConfig, String> {
+    let mut config = ContentConfig::default();
+    let mut built: Vec<HostedFile> = Vec::new();
+    // Packages and text first: descriptors describe them.
+    for spec in &file.server.files {
+        let kinds = [
+            spec.package.is_some(),
+            spec.descriptor.is_some(),
+            spec.text.is_some(),
+        ];
+        if kinds.iter().filter(|&&k| k).count() != 1 {
+            return Err(format!(
+                "server.file {:?}: give exactly one of package, descriptor, text",
+                spec.path
+            ));
+        }
+        if let Some(p) = &spec.package {
+            let bytes = build_package(p, &file.device, file.seed)
+                .map_err(|e| format!("server.file {:?}: {e}", spec.path))?;
+            let ty = spec.content_type.as_deref().unwrap_or(PACKAGE_TYPE);
+            built.push(HostedFile::new(spec.path.as_str(), ty, bytes));
+        } else if let Some(text) = &spec.text {
+            let ty = spec.content_type.as_deref().unwrap_or("text/plain");
+            built.push(HostedFile::new(
+                spec.path.as_str(),
+                ty,
+                text.clone().into_bytes(),
+            ));
+        }
+    }
+    for spec in &file.server.files {
+        let Some(d) = &spec.descriptor else {
+            continue;
+        };
+        let descriptor = descriptor(d, &built, &spec.path)?;
+        if let Some(notify) = d.notify.as_deref().filter(|n| n.starts_with('/')) {
+            config = config.notify_path(notify);
+        }
+        let mut hosted = HostedFile::descriptor(spec.path.as_str(), &descriptor);
+        if let Some(ty) = &spec.content_type {
+            hosted.content_type = ty.clone();
+        }
+        built.push(hosted);
+    }
+    for f in built {
+        config = config.file(f);
+    }
+    for f in &file.server.content_faults {
+        config = config.fault(content_fault(f)?);
+    }
+    Ok(config)
+}
+
+fn build_package(p: &PackageFileSpec, device: &DeviceSpec, seed: u64) -> Result<Vec<u8>, String> {
+    let spec = PackageSpec::new(
+        p.model.as_deref().unwrap_or(&device.model),
+        p.from.as_deref().unwrap_or(&device.firmware),
+        p.to.as_str(),
+        p.size,
+    )
+    .map_err(|e| e.to_string())?
+    .with_seed(seed);
+    let key = package::test_signing_key();
+    Ok(match p.defect {
+        None => package::build(&spec, &key),
+        Some(defect) => package::build_defective(&spec, &key, defect),
+    })
+}
+
+fn descriptor(d: &DescriptorSpec, files: &[HostedFile], path: &str) -> Result<Descriptor, String> {
+    let object_path = object_path(&d.object, path);
+    let object = files.iter().find(|f| same_path(&f.path, &object_path));
+    let (size, types) = match (object, d.size, &d.types) {
+        (_, Some(size), Some(types)) => (size, types.clone()),
+        (Some(o), size, types) => (
+            size.unwrap_or(o.body.len() as u64),
+            types.clone().unwrap_or_else(|| vec![o.content_type.clone()]),
+        ),
+        (None, _, _) => {
+            return Err(format!(
+                "server.file {path:?}: the descriptor's object {:?} is not hosted here; give its size and type",
+                d.object
+            ))
+        }
+    };
+    let mut descriptor = Descriptor::new(d.object.as_str(), "", size);
+    descriptor.types = types;
+    descriptor.dd_version = d.dd_version.clone();
+    descriptor.name = d.name.clone();
+    if let Some(notify) = &d.notify {
+        descriptor = descriptor.with_install_notify(notify.as_str());
+    }
+    if let Some(o) = object {
+        if d.md5 {
+            descriptor = descriptor.with_hash(HashAlgorithm::Md5, &o.body);
+        }
+        if d.sha256 {
+            descriptor = descriptor.with_hash(HashAlgorithm::Sha256, &o.body);
+        }
+    }
+    for field in &d.omit {
+        match field.as_str() {
+            "type" => descriptor.types.clear(),
+            "size" => descriptor.size = 0,
+            "objectURI" => descriptor.object_uri.clear(),
+            other => {
+                return Err(format!(
+                    "server.file {path:?}: cannot omit {other:?} (type, size, objectURI)"
+                ))
+            }
+        }
+    }
+    Ok(descriptor)
+}
+
+/// The path of an object URI as written in the descriptor at `base` (`$SERVER/x`, `http://h/x`,
+/// `/x`, or `x` relative to the descriptor's directory).
+fn object_path(uri: &str, base: &str) -> String {
+    let rest = uri.strip_prefix("$SERVER").unwrap_or(uri);
+    let rest = match rest.split_once("://") {
+        Some((_, after)) => after.find('/').map_or("/", |i| &after[i..]),
+        None => rest,
+    };
+    let path = rest.split(['?', '#']).next().unwrap_or("");
+    if path.starts_with('/') {
+        return path.to_string();
+    }
+    let dir = base.rsplit_once('/').map_or("", |(dir, _)| dir);
+    format!("{}/{path}", dir.trim_end_matches('/'))
+}
+
+fn same_path(a: &str, b: &str) -> bool {
+    a.trim_start_matches('/') == b.trim_start_matches('/')
+}
+
+fn content_fault(f: &ContentFaultSpec) -> Result<ContentFault, String> {
+    let need = |what: &str| {
+        f.value.ok_or_else(|| {
+            format!(
+                "server.content_fault {:?}: {:?} needs a value ({what})",
+                f.path, f.kind
+            )
+        })
+    };
+    use ContentFaultKindSpec as K;
+    let kind = match f.kind {
+        K::Unauthorized => ContentFaultKind::Unauthorized,
+        K::Expired => ContentFaultKind::Expired,
+        K::NotFound => ContentFaultKind::NotFound,
+        K::ServerError => ContentFaultKind::ServerError,
+        K::Unavailable => ContentFaultKind::Unavailable,
+        K::Status => {
+            let status = need("the HTTP status")?;
+            ContentFaultKind::Status(u16::try_from(status).map_err(|_| {
+                format!(
+                    "server.content_fault {:?}: status {status} is not an HTTP status",
+                    f.path
+                )
+            })?)
+        }
+        K::Slow => ContentFaultKind::Slow(Duration::from_millis(need("milliseconds")?)),
+        K::CutAt => ContentFaultKind::CutAt(need("the byte")?),
+        K::WrongContentLength => ContentFaultKind::WrongContentLength(need("the length")?),
+        K::CorruptByte => ContentFaultKind::CorruptByte(need("the byte")?),
+    };
+    Ok(ContentFault {
+        path: f.path.clone(),
+        kind,
+        attempts: match f.attempts {
+            AttemptsSpec::First => Attempts::First,
+            AttemptsSpec::Every => Attempts::Every,
+        },
+    })
+}
+
+/// A size: a number of bytes, or text such as `"64KiB"`.
+fn size<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Bytes(u64),
+        Text(String),
+    }
+    match Raw::deserialize(d)? {
+        Raw::Bytes(n) => Ok(n),
+        Raw::Text(t) => package::parse_size(&t).map_err(de::Error::custom),
+    }
+}
+
+fn defect<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Defect>, D::Error> {
+    let s = String::deserialize(d)?;
+    Defect::parse(&s).map(Some).ok_or_else(|| {
+        let known: Vec<_> = Defect::ALL.iter().map(|d| d.as_str()).collect();
+        de::Error::custom(format!("unknown defect {s:?}; known: {}", known.join(", ")))
+    })
+}
+
+fn operations<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Operation>, D::Error> {
+    Vec::<String>::deserialize(d)?
+        .iter()
+        .map(|name| {
+            Operation::from_node(name).ok_or_else(|| {
+                de::Error::custom(format!(
+                    "unknown FUMO operation {name:?}; known: Download, Update, DownloadAndUpdate"
+                ))
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn object_paths() {
+        assert_eq!(object_path("$SERVER/fw/a.pkg", "/x.dd"), "/fw/a.pkg");
+        assert_eq!(
+            object_path("https://h:8/fw/a.pkg?x=1", "/x.dd"),
+            "/fw/a.pkg"
+        );
+        assert_eq!(object_path("a.pkg", "/fw/x.dd"), "/fw/a.pkg");
+        assert_eq!(object_path("a.pkg", "x.dd"), "/a.pkg");
+        assert_eq!(object_path("http://h", "/x.dd"), "/");
+    }
+}
