@@ -22,6 +22,7 @@ fn run_suite_with(transport: TransportKind, encoding: Option<Encoding>) -> Vec<S
         transport,
         certs: root.join("certs"),
         encoding,
+        state_dir: None,
     };
     scenario::run_all(&loaded, &options).expect("runtime")
 }

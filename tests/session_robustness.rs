@@ -130,7 +130,10 @@ proptest! {
         config.keep_exchanges = true;
         config.packages = packages
             .iter()
-            .map(|commands| ScriptPackage { commands: commands.clone() })
+            .map(|commands| ScriptPackage {
+                session: None,
+                commands: commands.clone(),
+            })
             .collect();
         let server = Arc::new(MockServer::new(config));
         let transport = InProcess::new(Arc::clone(&server));
