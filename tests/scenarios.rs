@@ -162,6 +162,38 @@ fn the_foundation_statuses_and_alerts_are_observed() {
 }
 
 #[test]
+fn every_fumo_state_result_and_dl_status_is_observed() {
+    let results = run_suite();
+    let states = observed(&results, "fumo-state");
+    for state in [10, 20, 30, 40, 50, 60, 70, 80, 90, 100] {
+        assert!(states.contains(&state), "FUMO State {state} never observed");
+    }
+    let fumo = observed(&results, "fumo-result");
+    let oma = [
+        200, 400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 500, 501, 502, 503,
+    ];
+    let missing: Vec<_> = oma.iter().filter(|c| !fumo.contains(c)).collect();
+    assert!(
+        missing.is_empty(),
+        "FUMO results never reported: {missing:?}"
+    );
+    for vendor in [250..=299, 450..=499, 550..=599] {
+        assert!(
+            fumo.iter().any(|c| vendor.contains(c)),
+            "no vendor FUMO result in {vendor:?}"
+        );
+    }
+    let dl = observed(&results, "dl-status");
+    for status in [900, 901, 902, 903, 905, 906, 951, 952, 953, 954] {
+        assert!(dl.contains(&status), "DL status {status} never observed");
+    }
+    let exec_202 = results.iter().flat_map(|r| &r.observed).any(|o| {
+        o.family == "syncml-status" && o.code == 202 && o.command.as_deref() == Some("Exec")
+    });
+    assert!(exec_202, "no Exec answered 202");
+}
+
+#[test]
 fn a_run_with_the_same_seed_gives_the_same_transcript() {
     let first = run_suite();
     let second = run_suite();

@@ -7,8 +7,7 @@
 //! (its own clock still advances).
 
 use super::model::{ScenarioFile, Trust};
-use super::run::{build_device, run_against, server_config, Outcome};
-use super::updates;
+use super::run::{build_device, mock_server, run_against, Outcome};
 use crate::download::ContentResponse;
 use crate::download::HttpContent;
 use crate::net::{self, tls, ClientAuth, ClientOptions, DmService, HttpTransport, Identity};
@@ -139,10 +138,7 @@ async fn serve_and_run(
     content: &HttpContent,
     store: &dyn StateStore,
 ) -> Result<Outcome, String> {
-    let server = Arc::new(MockServer::with_content(
-        server_config(file),
-        updates::content(file)?,
-    ));
+    let server = Arc::new(mock_server(file)?);
     let _ = service.0.set(Arc::clone(&server));
     let mut device = build_device(file)?;
     let reports = run_against(

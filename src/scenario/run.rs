@@ -112,10 +112,7 @@ pub(super) fn state_store(
 /// Run the scenario's session against the mock server in the same process.
 async fn run_in_process(file: &ScenarioFile, store: &dyn StateStore) -> Result<Outcome, String> {
     let mut device = build_device(file)?;
-    let server = Arc::new(MockServer::with_content(
-        server_config(file),
-        updates::content(file)?,
-    ));
+    let server = Arc::new(mock_server(file)?);
     let transport = InProcess::new(Arc::clone(&server));
     let content = InProcessContent::new(Arc::clone(&server));
     let reports = run_against(
@@ -479,7 +476,22 @@ fn fault_plan(file: &ScenarioFile) -> FaultPlan {
     )
 }
 
-/// The mock server a scenario describes.
+/// The mock server a scenario describes, with what it hosts.
+pub fn mock_server(file: &ScenarioFile) -> Result<MockServer, String> {
+    let content = updates::content(file)?;
+    let mut config = server_config(file);
+    crate::server::attach_files(&mut config.packages, &|path: &str| {
+        content
+            .files
+            .iter()
+            .find(|f| f.path.trim_start_matches('/') == path.trim_start_matches('/'))
+            .map(|f| f.body.as_slice())
+    })
+    .map_err(|e| format!("server.package: {e}"))?;
+    Ok(MockServer::with_content(config, content))
+}
+
+/// The mock server's configuration a scenario describes.
 pub fn server_config(file: &ScenarioFile) -> ServerConfig {
     let s = &file.server;
     let client_auth = s

@@ -19,7 +19,7 @@ pub use content::{
     HostedFile, InstallNotification,
 };
 pub use record::{ReceivedAlert, ReceivedStatus, ServerExchange, SessionRecord};
-pub use script::{ScriptCommand, ScriptPackage};
+pub use script::{attach_files, ScriptCommand, ScriptPackage};
 
 use crate::download::ContentResponse;
 use crate::syncml::auth::{AuthType, NonceSource, Secret};

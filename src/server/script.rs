@@ -68,6 +68,12 @@ pub struct ItemsSpec {
     pub more_data: bool,
     /// Send `data` this many times over (for large objects).
     pub repeat: Option<usize>,
+    /// Send the bytes of a file the server hosts as the item's data (base64, Format `b64`), e.g. a
+    /// firmware package pushed in-band to `<x>/Update/PkgData`.
+    pub data_file: Option<String>,
+    /// The bytes of `data_file`, attached by [`attach_files`].
+    #[serde(skip)]
+    pub file_bytes: Option<std::sync::Arc<[u8]>>,
     #[serde(default)]
     pub items: Vec<ItemSpec>,
     #[serde(default)]
@@ -211,13 +217,64 @@ fn item_command(cmd_id: String, s: &ItemsSpec) -> ItemCommand {
     } else {
         vec![inline]
     };
+    let mut items: Vec<Item> = specs.iter().map(item).collect();
+    if let (Some(bytes), [first, ..]) = (&s.file_bytes, items.as_mut_slice()) {
+        // Binary data goes as base64 text with Format b64, which both encodings carry and the
+        // device decodes into a bin value.
+        use base64::Engine as _;
+        first.data = Some(Data::Text(
+            base64::engine::general_purpose::STANDARD.encode(bytes),
+        ));
+        first.meta.get_or_insert_with(Meta::default).format = Some("b64".to_string());
+    }
     ItemCommand {
         cmd_id,
         no_resp: s.no_resp,
         cred: None,
         meta: None,
-        items: specs.iter().map(item).collect(),
+        items,
     }
+}
+
+/// Attach the bytes of every `data_file` the script names, looked up with `file`; an unknown
+/// file is an error naming it.
+pub fn attach_files<'a>(
+    packages: &mut [ScriptPackage],
+    file: &impl Fn(&str) -> Option<&'a [u8]>,
+) -> Result<(), String> {
+    fn walk<'a>(
+        commands: &mut [ScriptCommand],
+        file: &impl Fn(&str) -> Option<&'a [u8]>,
+    ) -> Result<(), String> {
+        for cmd in commands {
+            match cmd {
+                ScriptCommand::Add(s)
+                | ScriptCommand::Replace(s)
+                | ScriptCommand::Delete(s)
+                | ScriptCommand::Copy(s)
+                | ScriptCommand::Get(s) => {
+                    if let Some(path) = &s.data_file {
+                        let bytes = file(path).ok_or_else(|| {
+                            format!("data_file {path:?} is not a file the server hosts")
+                        })?;
+                        s.file_bytes = Some(bytes.into());
+                    }
+                }
+                ScriptCommand::Atomic(c) | ScriptCommand::Sequence(c) => {
+                    walk(&mut c.commands, file)?
+                }
+                ScriptCommand::Exec(_)
+                | ScriptCommand::Alert(_)
+                | ScriptCommand::Unknown(_)
+                | ScriptCommand::Abort => {}
+            }
+        }
+        Ok(())
+    }
+    for package in packages {
+        walk(&mut package.commands, file)?;
+    }
+    Ok(())
 }
 
 fn item(s: &ItemSpec) -> Item {
