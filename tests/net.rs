@@ -430,18 +430,26 @@ async fn fifty_devices_share_one_transport() {
     .await;
 }
 
-/// `dmsim serve` on a free port, then `dmsim device` against it, then SIGTERM and the summary.
-#[test]
-fn the_serve_and_device_commands_talk_to_each_other() {
+/// A `dmsim serve` running in the background.
+struct Served {
+    child: std::process::Child,
+    url: String,
+    lines: std::sync::mpsc::Receiver<String>,
+    reader: std::thread::JoinHandle<()>,
+}
+
+/// `dmsim serve` on a free port with `extra` flags; its URL once it printed it.
+fn serve(extra: &[&str]) -> Served {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut serve = Command::new(env!("CARGO_BIN_EXE_dmsim"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dmsim"))
         .current_dir(root)
         .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .expect("dmsim serve starts");
-    let stdout = serve.stdout.take().expect("stdout");
+    let stdout = child.stdout.take().expect("stdout");
     let (lines_tx, lines) = std::sync::mpsc::channel();
     let reader = std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -454,40 +462,100 @@ fn the_serve_and_device_commands_talk_to_each_other() {
     let url = match first.as_deref().map(|l| l.strip_prefix("listening on ")) {
         Ok(Some(url)) => url.to_string(),
         other => {
-            let _ = serve.kill();
+            let _ = child.kill();
             panic!("dmsim serve did not print its URL: {other:?}");
         }
     };
+    Served {
+        child,
+        url,
+        lines,
+        reader,
+    }
+}
+
+impl Served {
+    /// Stop the server by its pid, gracefully, and collect its summary.
+    fn stop(mut self) -> String {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let mut summary = Vec::new();
+        while let Ok(line) = self.lines.recv_timeout(LIMIT) {
+            summary.push(line);
+        }
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+        let _ = self.reader.join();
+        summary.join("\n")
+    }
+}
+
+/// `dmsim serve` on a free port, then `dmsim device` against it, then SIGTERM and the summary.
+#[test]
+fn the_serve_and_device_commands_talk_to_each_other() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let served = serve(&[]);
     let device = Command::new(env!("CARGO_BIN_EXE_dmsim"))
         .current_dir(root)
-        .args(["device", "--server", &url, "--ca", "certs/ca.pem"])
+        .args(["device", "--server", &served.url, "--ca", "certs/ca.pem"])
         .args(["--dev-id", "IMEI:cli", "--firmware", "FW-9"])
         .output()
         .expect("dmsim device runs");
     let printed = String::from_utf8_lossy(&device.stdout).into_owned();
-
-    // Stop the server by its pid, gracefully, and collect its summary.
-    let _ = Command::new("kill")
-        .args(["-TERM", &serve.id().to_string()])
-        .status();
-    let mut summary = Vec::new();
-    while let Ok(line) = lines.recv_timeout(LIMIT) {
-        summary.push(line);
-    }
-    let stopped = serve.try_wait().ok().flatten();
-    if stopped.is_none() {
-        let _ = serve.kill();
-    }
-    let _ = serve.wait();
-    let _ = reader.join();
+    let summary = served.stop();
 
     assert_eq!(device.status.code(), Some(0), "{printed}");
     assert!(printed.contains("<Data>FW-9</Data>"), "{printed}");
     assert!(printed.contains("ended: completed"), "{printed}");
-    let summary = summary.join("\n");
     assert!(summary.contains("1 session(s)"), "{summary}");
     assert!(summary.contains("IMEI:cli session"), "{summary}");
     assert!(summary.contains("Get ./DevDetail/FwV 200"), "{summary}");
+}
+
+/// A FUMO campaign over real sockets: `dmsim serve` hosts the package and its descriptor,
+/// `dmsim device --fumo` downloads, installs and reports in a second session, keeping its state in
+/// files.
+#[test]
+fn a_fumo_campaign_between_serve_and_device() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let state = std::env::temp_dir().join(format!("dmsim-fumo-state-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&state);
+    let served = serve(&[
+        "--plain",
+        "--script",
+        "scenarios/fumo/download-and-update.toml",
+    ]);
+    let device = Command::new(env!("CARGO_BIN_EXE_dmsim"))
+        .current_dir(root)
+        .args([
+            "device",
+            "--server",
+            &served.url,
+            "--fumo",
+            "--firmware",
+            "FW-1.0.0",
+        ])
+        .args(["--model", "SIM-1", "--state-dir"])
+        .arg(&state)
+        .output()
+        .expect("dmsim device runs");
+    let printed = String::from_utf8_lossy(&device.stdout).into_owned();
+    let summary = served.stop();
+    let saved = std::fs::read_dir(&state).map(|d| d.count()).unwrap_or(0);
+    let _ = std::fs::remove_dir_all(&state);
+
+    assert_eq!(device.status.code(), Some(0), "{printed}");
+    assert!(printed.contains("<Data>202</Data>"), "{printed}");
+    assert!(
+        printed.contains("FUMO job ended: 200 Successful"),
+        "{printed}"
+    );
+    assert!(printed.contains("session 2 ended: completed"), "{printed}");
+    assert!(summary.contains("2 session(s)"), "{summary}");
+    assert!(saved >= 2, "the state directory holds {saved} files");
 }
 
 #[test]

@@ -4,11 +4,18 @@
 //! from a small scenario composed from the flags. Its DM account points at `--server`. Every
 //! message is printed as readable XML as it goes, then how the session ended; the exit code is 0
 //! when the session completed, 1 when it did not, 2 on a bad flag or unusable file.
+//!
+//! A device with FUMO (`--fumo`, or `[device.fumo]` in the scenario) carries out what the server
+//! Exec'd after the session: it downloads from the server's `PkgURL`, installs, and opens sessions
+//! of its own (up to three) to report the result, printing those too.
 
 use anyhow::Context;
+use dmsim::device::{Device, Saved};
+use dmsim::download::HttpContent;
 use dmsim::net::{self, tls, ClientOptions, HttpTransport, Identity};
 use dmsim::scenario::{self, load, model::ScenarioFile, run::build_device};
-use dmsim::session::{run_session, Initiator, SessionStart};
+use dmsim::session::{run_session, Initiator, SessionReport, SessionStart};
+use dmsim::storage::{FileStore, MemoryStore, StateStore};
 use dmsim::syncml::xml;
 use dmsim::transport::{HttpRequest, HttpResponse, Transport, TransportError};
 use std::path::{Path, PathBuf};
@@ -107,11 +114,21 @@ pub struct Args {
     /// Speak WBXML (application/vnd.syncml.dm+wbxml) instead of XML.
     #[arg(long)]
     wbxml: bool,
+    /// Give the device a FUMO object at ./FUMO/Pkg1 and carry out the server's firmware updates.
+    #[arg(long, conflicts_with = "scenario")]
+    fumo: bool,
+    /// Keep the device's durable state (firmware slots, FUMO state, downloads, reports) in this
+    /// directory; in memory by default.
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<PathBuf>,
 }
 
+/// Sessions the device opens by itself to deliver what it owes the server.
+const REPORT_SESSIONS: usize = 3;
+
 pub fn run(args: Args) -> ExitCode {
-    let prepared = scenario_of(&args).and_then(|file| Ok((transport(&args)?, file)));
-    let (transport, file) = match prepared {
+    let prepared = scenario_of(&args).and_then(|file| Ok((clients(&args)?, file)));
+    let ((transport, content), file) = match prepared {
         Ok(p) => p,
         Err(e) => {
             eprintln!("dmsim: {e:#}");
@@ -138,9 +155,15 @@ pub fn run(args: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let start = SessionStart {
-        initiator: Initiator::Client,
-        server_id: Some(file.server.server_id.clone()),
+    let store: Box<dyn StateStore> = match &args.state_dir {
+        None => Box::new(MemoryStore::new()),
+        Some(dir) => match FileStore::new(dir) {
+            Ok(s) => Box::new(s),
+            Err(e) => {
+                eprintln!("dmsim: --state-dir: {e}");
+                return ExitCode::from(2);
+            }
+        },
     };
     let printing = Printing {
         inner: transport,
@@ -150,7 +173,35 @@ pub fn run(args: Args) -> ExitCode {
         "device {} -> {} (server id {})",
         file.device.dev_id, file.server.url, file.server.server_id
     );
-    let report = runtime.block_on(run_session(&printing, &mut device, start, false));
+    let session = |device: &mut Device| {
+        let start = SessionStart {
+            initiator: Initiator::Client,
+            server_id: Some(file.server.server_id.clone()),
+        };
+        let report = runtime.block_on(run_session(&printing, device, start, false));
+        print_end(&report);
+        report.end.kind() == "completed"
+    };
+    let mut completed = session(&mut device);
+    for _ in 0..REPORT_SESSIONS {
+        if let Err(e) = runtime.block_on(work(&mut device, &content, store.as_ref())) {
+            eprintln!("dmsim: {e:#}");
+            return ExitCode::from(1);
+        }
+        if device.reports.pending().is_empty() {
+            break;
+        }
+        completed = session(&mut device);
+    }
+    if completed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// How a session ended, and the rules the server broke in it.
+fn print_end(report: &SessionReport) {
     println!(
         "--- session {} ended: {}",
         if report.session_id.is_empty() {
@@ -166,11 +217,21 @@ pub fn run(args: Args) -> ExitCode {
             v.msg_id, v.rule
         );
     }
-    if report.end.kind() == "completed" {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
+}
+
+/// Between sessions: save what the session changed and carry out the job it started.
+async fn work(
+    device: &mut Device,
+    content: &HttpContent,
+    store: &dyn StateStore,
+) -> anyhow::Result<()> {
+    if device.save(store)? == Saved::PowerLost {
+        device.reboot(store)?;
     }
+    if let Some(result) = dmsim::fumo::run_job(device, content, store).await? {
+        println!("--- FUMO job ended: {result}");
+    }
+    Ok(())
 }
 
 /// The scenario the device comes from, its server URL set to `--server`.
@@ -235,6 +296,9 @@ fn compose(args: &Args) -> anyhow::Result<String> {
         "server_id".into(),
         text(args.server_id.as_deref().unwrap_or("dmsim-server")),
     );
+    if args.fumo {
+        device.insert("fumo".into(), Value::Table(Table::new()));
+    }
     let mut root = Table::new();
     root.insert("name".into(), text("dmsim device"));
     root.insert(
@@ -246,8 +310,9 @@ fn compose(args: &Args) -> anyhow::Result<String> {
     toml::to_string(&root).context("cannot compose the device scenario")
 }
 
-/// The HTTP(S) transport of the flags: the CA for https, the client certificate when given.
-fn transport(args: &Args) -> anyhow::Result<HttpTransport> {
+/// The HTTP(S) clients of the flags (DM and content): the CA for https, the client certificate
+/// when given.
+fn clients(args: &Args) -> anyhow::Result<(HttpTransport, HttpContent)> {
     let https = args.server.starts_with("https://");
     let ca = match &args.ca {
         Some(path) => Some(path.clone()),
@@ -272,7 +337,7 @@ fn transport(args: &Args) -> anyhow::Result<HttpTransport> {
         request_timeout: Duration::from_secs(args.timeout.max(1)),
         ..ClientOptions::default()
     };
-    Ok(HttpTransport::new(&options)?)
+    Ok((HttpTransport::new(&options)?, HttpContent::new(&options)?))
 }
 
 /// Prints every message as it goes.

@@ -8,8 +8,9 @@
 use anyhow::Context;
 use dmsim::download::ContentResponse;
 use dmsim::net::{self, tls, ClientAuth, DmService, Identity};
-use dmsim::scenario::{self, load, run::server_config};
-use dmsim::server::{ContentRequest, MockServer, ServerConfig, SessionRecord};
+use dmsim::scenario::model::ScenarioFile;
+use dmsim::scenario::{self, load, run::mock_server};
+use dmsim::server::{ContentRequest, MockServer, SessionRecord};
 use dmsim::syncml::Command;
 use dmsim::transport::{HttpRequest, HttpResponse};
 use std::net::SocketAddr;
@@ -35,8 +36,9 @@ pub struct Args {
     /// Address and port to listen on (port 0 picks a free port).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8443")]
     listen: SocketAddr,
-    /// Scenario file whose [server] part (auth, credentials, packages) configures the server.
-    /// Without it the server accepts any device and sends Get ./DevInfo/Mod and ./DevDetail/FwV.
+    /// Scenario file whose [server] part (auth, credentials, packages, hosted files and their
+    /// faults) configures the server. Without it the server accepts any device and sends Get
+    /// ./DevInfo/Mod and ./DevDetail/FwV.
     #[arg(long, value_name = "FILE")]
     script: Option<PathBuf>,
     /// Server certificate chain (PEM).
@@ -90,11 +92,12 @@ pub fn run(args: Args) -> ExitCode {
     }
 }
 
-/// The server's configuration and TLS settings, from the flags and files.
-fn prepare(args: &Args) -> anyhow::Result<(ServerConfig, Option<Arc<rustls::ServerConfig>>)> {
+/// The scenario whose server part configures the server, and the TLS settings, from the flags
+/// and files.
+fn prepare(args: &Args) -> anyhow::Result<(ScenarioFile, Option<Arc<rustls::ServerConfig>>)> {
     let config = match &args.script {
-        Some(path) => server_config(&scenario::load(path)?.file),
-        None => server_config(&load::parse(Path::new("<default script>"), DEFAULT_SCRIPT)?.file),
+        Some(path) => scenario::load(path)?.file,
+        None => load::parse(Path::new("<default script>"), DEFAULT_SCRIPT)?.file,
     };
     if args.plain {
         return Ok((config, None));
@@ -116,7 +119,7 @@ fn prepare(args: &Args) -> anyhow::Result<(ServerConfig, Option<Arc<rustls::Serv
 
 async fn serve_until_stopped(
     args: &Args,
-    mut config: ServerConfig,
+    mut file: ScenarioFile,
     tls: Option<Arc<rustls::ServerConfig>>,
 ) -> anyhow::Result<Vec<SessionRecord>> {
     let service = Arc::new(LoggedServer {
@@ -125,8 +128,9 @@ async fn serve_until_stopped(
     let running = net::serve(args.listen, Arc::clone(&service) as Arc<dyn DmService>, tls).await?;
     // The server's LocURI is the URL it really listens on, known once the socket is bound.
     let url = running.url(&args.path);
-    config.url = url.clone();
-    let _ = service.server.set(MockServer::new(config));
+    file.server.url = url.clone();
+    let server = mock_server(&file).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let _ = service.server.set(server);
     println!("listening on {url}");
     eprintln!("dmsim: serving until Ctrl-C (RUST_LOG=debug shows more, RUST_LOG=warn less)");
     stopped().await;
