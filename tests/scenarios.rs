@@ -4,7 +4,7 @@
 use dmsim::scenario::{self, report, RunOptions, ScenarioResult, TransportKind, Verdict};
 use dmsim::syncml::Encoding;
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 fn run_suite_over(transport: TransportKind) -> Vec<ScenarioResult> {
     run_suite_with(transport, None)
@@ -240,4 +240,31 @@ fn the_json_report_has_the_stable_shape() {
     assert_eq!(json["summary"]["total"], results.len());
     let junit = report::junit(&results);
     assert_eq!(junit.matches("<testcase ").count(), results.len());
+}
+
+#[test]
+fn the_scenarios_shown_in_the_readme_pass() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+    let blocks: Vec<&str> = readme
+        .split("```toml\n")
+        .skip(1)
+        .filter_map(|b| b.split("```").next())
+        .collect();
+    assert!(
+        blocks.len() >= 2,
+        "the README shows {} scenarios",
+        blocks.len()
+    );
+    let loaded: Vec<_> = blocks
+        .iter()
+        .enumerate()
+        .map(|(n, text)| {
+            scenario::load::parse(Path::new(&format!("README.md block {n}")), text)
+                .unwrap_or_else(|e| panic!("{e}"))
+        })
+        .collect();
+    let results = scenario::run_all(&loaded, &RunOptions::default()).expect("runtime");
+    let failed = failures(&results);
+    assert!(failed.is_empty(), "{}", failed.join("\n\n"));
 }
