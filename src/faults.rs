@@ -135,6 +135,38 @@ named_enum! {
     }
 }
 
+impl FaultPoint {
+    /// Whether the flow at this point does something with `effect` (the point's doc says what).
+    /// Scenarios may only pair a point with such an effect, so a rule never silently does nothing.
+    pub fn uses(self, effect: FaultEffect) -> bool {
+        use FaultEffect as E;
+        use FaultPoint as P;
+        match self {
+            P::TreeWrite | P::AtomicRollback => matches!(effect, E::StorageWriteError),
+            P::InstallMemoryCheck => matches!(effect, E::MemoryLow),
+            P::InstallWrite => matches!(effect, E::PowerLoss | E::StorageWriteError),
+            P::InstallReboot | P::StateSave => matches!(effect, E::PowerLoss),
+            P::InstallVerify => matches!(effect, E::VerifyFail),
+            P::InstallRollback => matches!(effect, E::RollbackFail),
+            P::DownloadStorageCheck => matches!(effect, E::StorageInsufficient),
+            P::DownloadTransfer => matches!(effect, E::NetworkLostAtByte(_) | E::DeviceAbort),
+            P::DownloadUserConfirm | P::UpdateUserConfirm => {
+                matches!(effect, E::UserReject | E::UserCancel | E::UserIgnore)
+            }
+            P::FumoStart => matches!(effect, E::InternalError | E::PowerLoss),
+        }
+    }
+
+    /// The effects this point uses, by name.
+    pub fn effect_names(self) -> Vec<&'static str> {
+        FaultEffect::ALL
+            .iter()
+            .filter(|e| self.uses(**e))
+            .map(|e| e.as_str())
+            .collect()
+    }
+}
+
 /// When a rule fires.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Trigger {
@@ -277,6 +309,18 @@ mod tests {
             Some(FaultEffect::StorageWriteError)
         );
         assert_eq!(FaultPoint::parse("nope"), None);
+    }
+
+    #[test]
+    fn every_point_uses_some_effect_and_every_effect_has_a_point() {
+        for p in FaultPoint::ALL {
+            assert!(!p.effect_names().is_empty(), "{p}");
+        }
+        for e in FaultEffect::ALL {
+            assert!(FaultPoint::ALL.iter().any(|p| p.uses(*e)), "{e}");
+        }
+        assert!(FaultPoint::DownloadTransfer.uses(FaultEffect::NetworkLostAtByte(9)));
+        assert!(!FaultPoint::TreeWrite.uses(FaultEffect::PowerLoss));
     }
 
     #[test]

@@ -254,14 +254,16 @@ impl Fumo {
         self.bytes_dirty = true;
     }
 
-    /// The partial download held, to resume from.
-    pub fn partial(&self) -> Partial {
+    /// Take the partial download held, to resume from (give it back with
+    /// [`Fumo::keep_partial`] or replace it with [`Fumo::keep_package`]). A whole package is not a
+    /// partial download: it stays.
+    pub fn take_partial(&mut self) -> Partial {
         if self.durable.store.complete {
             return Partial::new();
         }
         Partial {
             url: self.durable.store.url.clone(),
-            bytes: self.bytes.clone(),
+            bytes: std::mem::take(&mut self.bytes),
             expected_size: self.durable.store.expected_size,
         }
     }

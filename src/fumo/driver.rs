@@ -173,7 +173,7 @@ async fn attempt<C: ContentClient>(
     attempts: u32,
     client: &C,
 ) -> Step {
-    let mut partial = fumo(device).partial();
+    let mut partial = fumo(device).take_partial();
     let mut request = DownloadRequest::new(job.url.clone(), device.resources.download_limits());
     request.resume_later = attempts + 1 < MAX_DOWNLOAD_ATTEMPTS;
     let outcome = download(client, request, &mut partial, &mut device.faults).await;

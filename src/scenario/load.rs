@@ -165,6 +165,13 @@ mod tests {
         );
         assert!(e.contains("s.toml:") && e.contains("frobnicate"), "{e}");
         assert!(err("name = \"\"\n").contains("non-empty name"));
+        let e =
+            err("name = \"x\"\n\n[[fault]]\nat = \"install.write\"\ninject = \"user.cancel\"\n");
+        assert!(e.starts_with("s.toml:3:"), "{e}");
+        assert!(
+            e.contains("does nothing with user.cancel") && e.contains("power.loss"),
+            "{e}"
+        );
         assert!(err("name = \"x\"\n[[fault]]\nat = \"tree.write\"\ninject = \"storage.write-error\"\nprobability = 2.0\n").contains("between 0 and 1"));
     }
 

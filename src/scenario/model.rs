@@ -330,18 +330,49 @@ pub enum UiModeSpec {
     UserInteraction,
 }
 
-/// A fault rule.
+/// A fault rule: the effect must be one the point uses ([`FaultPoint::uses`]).
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "RawFaultSpec")]
 pub struct FaultSpec {
-    #[serde(deserialize_with = "fault_point")]
     pub at: FaultPoint,
-    #[serde(deserialize_with = "fault_effect")]
     pub inject: FaultEffect,
     /// Fire only the Nth time the point is reached.
     pub nth: Option<u32>,
     /// Fire with this probability (from the run's seed).
     pub probability: Option<f64>,
+}
+
+/// A fault rule as written, before its point and effect are checked against each other.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFaultSpec {
+    #[serde(deserialize_with = "fault_point")]
+    at: FaultPoint,
+    #[serde(deserialize_with = "fault_effect")]
+    inject: FaultEffect,
+    nth: Option<u32>,
+    probability: Option<f64>,
+}
+
+impl TryFrom<RawFaultSpec> for FaultSpec {
+    type Error = String;
+
+    fn try_from(raw: RawFaultSpec) -> Result<FaultSpec, String> {
+        if !raw.at.uses(raw.inject) {
+            return Err(format!(
+                "fault point {} does nothing with {}; it uses: {}",
+                raw.at,
+                raw.inject.as_str(),
+                raw.at.effect_names().join(", ")
+            ));
+        }
+        Ok(FaultSpec {
+            at: raw.at,
+            inject: raw.inject,
+            nth: raw.nth,
+            probability: raw.probability,
+        })
+    }
 }
 
 /// What must have happened.
