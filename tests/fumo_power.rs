@@ -10,7 +10,7 @@ use dmsim::firmware::{SlotId, SlotState};
 use dmsim::fumo::{self, Phase};
 use dmsim::scenario::load::parse;
 use dmsim::scenario::run::{build_device, mock_server};
-use dmsim::server::{MockServer, SessionRecord};
+use dmsim::server::{fumo_results, MockServer, SessionRecord};
 use dmsim::session::{run_session_with, DriverOptions, Initiator, Pace, SessionStart};
 use dmsim::storage::{load_state, MemoryStore, StateStore, StoreError};
 use dmsim::transport::InProcess;
@@ -158,26 +158,10 @@ async fn run(cut: Option<u32>, mut rules: Vec<FaultRule>) -> Run {
     }
 }
 
-/// The FUMO results the server received.
-fn results(records: &[SessionRecord]) -> Vec<u16> {
-    records
-        .iter()
-        .flat_map(|r| &r.alerts)
-        .flat_map(|a| &a.items)
-        .filter(|i| {
-            i.meta
-                .as_ref()
-                .and_then(|m| m.type_.as_deref())
-                .is_some_and(fumo::is_result_alert_type)
-        })
-        .filter_map(|i| i.data_text().and_then(|d| d.parse().ok()))
-        .collect()
-}
-
 /// One result reached the server, and the device is either fully on the new firmware (200) or
 /// fully on the old one (a failure), whatever the cut.
 fn assert_consistent(run: &Run, label: &str) {
-    let results = results(&run.records);
+    let results = fumo_results(&run.records);
     assert_eq!(results.len(), 1, "{label}: results received {results:?}");
     assert!(
         run.device.reports.pending().is_empty(),
@@ -231,7 +215,7 @@ fn cut_everywhere(rules: Vec<FaultRule>, want_result: u16) -> Vec<String> {
     let rt = runtime();
     let baseline = rt.block_on(run(None, rules.clone()));
     assert_consistent(&baseline, "no cut");
-    assert_eq!(results(&baseline.records), [want_result]);
+    assert_eq!(fumo_results(&baseline.records), [want_result]);
     for (n, step) in baseline.steps.iter().enumerate() {
         let label = format!("power cut at save {} ({step})", n + 1);
         let cut = rt.block_on(run(Some(n as u32 + 1), rules.clone()));

@@ -7,7 +7,7 @@
 //! (its own clock still advances).
 
 use super::model::{ScenarioFile, Trust};
-use super::run::{build_device, mock_server, run_against, Outcome};
+use super::run::{mock_server, run_against, Outcome};
 use crate::download::ContentResponse;
 use crate::download::HttpContent;
 use crate::net::{self, tls, ClientAuth, ClientOptions, DmService, HttpTransport, Identity};
@@ -140,23 +140,7 @@ async fn serve_and_run(
 ) -> Result<Outcome, String> {
     let server = Arc::new(mock_server(file)?);
     let _ = service.0.set(Arc::clone(&server));
-    let mut device = build_device(file)?;
-    let reports = run_against(
-        client,
-        content,
-        store,
-        &server,
-        file,
-        &mut device,
-        Pace::Skip,
-    )
-    .await?;
-    Ok(Outcome {
-        reports,
-        device,
-        records: server.records(),
-        notifications: server.install_notifications(),
-    })
+    run_against(client, content, store, &server, file, Pace::Skip).await
 }
 
 /// Run the scenario's session over loopback HTTP or HTTPS.

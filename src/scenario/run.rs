@@ -111,44 +111,30 @@ pub(super) fn state_store(
 
 /// Run the scenario's session against the mock server in the same process.
 async fn run_in_process(file: &ScenarioFile, store: &dyn StateStore) -> Result<Outcome, String> {
-    let mut device = build_device(file)?;
     let server = Arc::new(mock_server(file)?);
     let transport = InProcess::new(Arc::clone(&server));
     let content = InProcessContent::new(Arc::clone(&server));
-    let reports = run_against(
-        &transport,
-        &content,
-        store,
-        &server,
-        file,
-        &mut device,
-        Pace::Sleep,
-    )
-    .await?;
-    Ok(Outcome {
-        reports,
-        device,
-        records: server.records(),
-        notifications: server.install_notifications(),
-    })
+    run_against(&transport, &content, store, &server, file, Pace::Sleep).await
 }
 
 /// Extra sessions a device may open on its own to deliver what it still owes the server.
 const EXTRA_SESSIONS: u32 = 3;
 
-/// Run the scenario's sessions over `transport` to `server`: `sessions` of them (the first one
-/// started by a notification when the scenario says so), then up to [`EXTRA_SESSIONS`] more while
-/// the device still has reports to deliver. After each session the device saves its state and
-/// runs the job the session gave it (a FUMO download or update), fetching content with `content`.
+/// Build the scenario's device and run its sessions over `transport` to `server`: `sessions` of
+/// them (the first one started by a notification when the scenario says so), then up to
+/// [`EXTRA_SESSIONS`] more while the device still has reports to deliver. After each session the
+/// device saves its state and runs the job the session gave it (a FUMO download or update),
+/// fetching content with `content`.
 pub(super) async fn run_against<T: Transport, C: ContentClient>(
     transport: &T,
     content: &C,
     store: &dyn StateStore,
     server: &MockServer,
     file: &ScenarioFile,
-    device: &mut Device,
     pace: Pace,
-) -> Result<Vec<SessionReport>, String> {
+) -> Result<Outcome, String> {
+    let mut owned = build_device(file)?;
+    let device = &mut owned;
     let mut reports = Vec::new();
     let planned = file.sessions.max(1);
     for n in 0..planned + EXTRA_SESSIONS {
@@ -179,7 +165,12 @@ pub(super) async fn run_against<T: Transport, C: ContentClient>(
         }
         between_sessions(device, content, store).await?;
     }
-    Ok(reports)
+    Ok(Outcome {
+        reports,
+        device: owned,
+        records: server.records(),
+        notifications: server.install_notifications(),
+    })
 }
 
 /// What a device does between sessions: write down what the session changed, then work on the
@@ -720,7 +711,7 @@ fn check_updates(
             expect.fumo_states
         ));
     }
-    let results = fumo_results(records);
+    let results = crate::server::fumo_results(records);
     if !in_order(&expect.fumo_result, &results) {
         failures.push(format!(
             "the server received FUMO results {results:?}, expected {:?} in this order",
@@ -773,22 +764,6 @@ fn check_updates(
             failures.push(format!("slot {name} holds {shown:?}, expected {want:?}"));
         }
     }
-}
-
-/// The FUMO result codes of the Generic Alerts the server received, in order.
-fn fumo_results(records: &[SessionRecord]) -> Vec<u16> {
-    records
-        .iter()
-        .flat_map(|r| &r.alerts)
-        .flat_map(|a| &a.items)
-        .filter(|i| {
-            i.meta
-                .as_ref()
-                .and_then(|m| m.type_.as_deref())
-                .is_some_and(fumo::is_result_alert_type)
-        })
-        .filter_map(|i| i.data_text().and_then(|d| d.trim().parse().ok()))
-        .collect()
 }
 
 /// The expected statuses must appear in order among the statuses the server received.

@@ -18,7 +18,7 @@ pub use content::{
     Attempts, ContentConfig, ContentFault, ContentFaultKind, ContentMethod, ContentRequest,
     HostedFile, InstallNotification,
 };
-pub use record::{ReceivedAlert, ReceivedStatus, ServerExchange, SessionRecord};
+pub use record::{fumo_results, ReceivedAlert, ReceivedStatus, ServerExchange, SessionRecord};
 pub use script::{attach_files, ScriptCommand, ScriptPackage};
 
 use crate::download::ContentResponse;

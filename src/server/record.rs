@@ -51,3 +51,19 @@ pub struct SessionRecord {
     pub ended: bool,
     pub exchanges: Vec<ServerExchange>,
 }
+
+/// The FUMO result codes of the Generic Alerts the server received in `records`, in order.
+pub fn fumo_results(records: &[SessionRecord]) -> Vec<u16> {
+    records
+        .iter()
+        .flat_map(|r| &r.alerts)
+        .flat_map(|a| &a.items)
+        .filter(|i| {
+            i.meta
+                .as_ref()
+                .and_then(|m| m.type_.as_deref())
+                .is_some_and(crate::fumo::is_result_alert_type)
+        })
+        .filter_map(|i| i.data_text().and_then(|d| d.trim().parse().ok()))
+        .collect()
+}
