@@ -123,6 +123,13 @@ impl<'d> Executor<'d> {
             Command::Get(_) | Command::Atomic(_) if in_atomic => {
                 self.push(status(self.msg_ref, cmd, StatusCode::CommandFailed, None))
             }
+            // A Get without an item is as incomplete as an Add without one (412).
+            Command::Get(c) if c.items.is_empty() => self.push(status(
+                self.msg_ref,
+                cmd,
+                StatusCode::IncompleteCommand,
+                None,
+            )),
             Command::Get(c) => c
                 .items
                 .iter()
