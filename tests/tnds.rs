@@ -10,8 +10,9 @@
 //! `wbxml2xml` reads structurally but, its SyncML 1.2 table having no page 2, with every DDF element
 //! named `unknown`.
 
-use std::io::Write as _;
-use std::process::{Command as Process, Stdio};
+mod support;
+
+use support::libwbxml::{run_tool, tools_available};
 
 use dmsim::syncml::{
     wbxml, xml, Command, Data, Item, ItemCommand, Location, Meta, Results, StatusCode, SyncBody,
@@ -300,54 +301,6 @@ fn server_tnds_add_over_wbxml() {
 
 // ---- libwbxml ----
 
-const NOTICE: &str = "libwbxml2-utils not installed: skipping the TNDS cross-check";
-
-/// Whether both tools can be run; prints the notice (or fails under CI) when not.
-fn tools_available() -> bool {
-    let runs = |tool: &str| {
-        Process::new(tool)
-            .arg("-h")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok()
-    };
-    if runs("wbxml2xml") && runs("xml2wbxml") {
-        return true;
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{NOTICE}, but CI=true: install libwbxml2-utils"
-    );
-    let _ = writeln!(std::io::stderr(), "{NOTICE}");
-    false
-}
-
-/// Run `tool` with `args` on `input` (via files in a directory of its own, named after `name`); its
-/// output.
-fn run_tool(tool: &str, args: &[&str], input: &[u8], name: &str) -> Vec<u8> {
-    let dir = std::env::temp_dir().join(format!("dmsim-tnds-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let (inp, out) = (dir.join("in"), dir.join("out"));
-    std::fs::write(&inp, input).expect("write input");
-    let run = Process::new(tool)
-        .args(args)
-        .arg("-o")
-        .arg(&out)
-        .arg(&inp)
-        .output()
-        .expect("tool runs");
-    let output = std::fs::read(&out);
-    let _ = std::fs::remove_dir_all(&dir);
-    assert!(
-        run.status.success(),
-        "{tool} {args:?}: {}: {}",
-        run.status,
-        String::from_utf8_lossy(&run.stderr)
-    );
-    output.expect("tool output")
-}
-
 /// `xml` with every element renamed `unknown` and its attributes dropped: what `wbxml2xml` writes
 /// for DDF elements it has no names for.
 fn anonymous(xml: &str) -> String {
@@ -377,7 +330,12 @@ fn libwbxml_reads_our_tnds_message() {
     }
     let tree = device();
     let msg = tnds_results(&tree, "./DevInfo?list=TNDS");
-    let xml_out = run_tool("wbxml2xml", &["-m", "0"], &wbxml::encode(&msg), "ours");
+    let xml_out = run_tool(
+        "wbxml2xml",
+        &["-m", "0", "-o", "-", "-"],
+        &wbxml::encode(&msg),
+    )
+    .expect("wbxml2xml");
     let decoded = xml::decode(&xml_out).expect("wbxml2xml output decodes");
     // Everything but the tree is the message; the tree keeps its structure and text.
     let data = |m: &SyncMl| match m.body.commands.first() {
@@ -403,7 +361,12 @@ fn libwbxml_renames_the_tnds_type_of_string_data() {
     // Our XML encoder writes the tree as escaped text; xml2wbxml keeps it a string but still
     // announces it as WBXML.
     let msg = tnds_results(&device(), "./DevInfo?list=TNDS+Format");
-    let bytes = run_tool("xml2wbxml", &["-k", "-n"], &xml::encode(&msg), "type");
+    let bytes = run_tool(
+        "xml2wbxml",
+        &["-k", "-n", "-o", "-", "-"],
+        &xml::encode(&msg),
+    )
+    .expect("xml2wbxml");
     let decoded = wbxml::decode(&bytes).expect("decodes");
     let item = match decoded.body.commands.first() {
         Some(Command::Results(r)) => &r.items[0],
@@ -441,7 +404,12 @@ fn libwbxml_tnds_add_reaches_the_tree() {
         "<Value>hi &amp; bye</Value></Node></Node></MgmtTree></Data></Item></Add><Final/></SyncBody></SyncML>",
     );
     // libwbxml embeds the tree as a standalone DDF document, Type +wbxml.
-    let bytes = run_tool("xml2wbxml", &["-k", "-n"], xml_msg.as_bytes(), "theirs");
+    let bytes = run_tool(
+        "xml2wbxml",
+        &["-k", "-n", "-o", "-", "-"],
+        xml_msg.as_bytes(),
+    )
+    .expect("xml2wbxml");
     let received = wbxml::decode(&bytes).expect("decodes");
     let Some(Command::Add(add)) = received.body.commands.first() else {
         panic!("{received:?}")

@@ -56,11 +56,6 @@ impl<'d> Executor<'d> {
         self
     }
 
-    /// The device this executor works on.
-    pub fn device(&mut self) -> &mut Device {
-        self.device
-    }
-
     /// A user answer stopped the package: later commands answer 215.
     pub fn is_stopped(&self) -> bool {
         self.out.stopped

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod libwbxml;
+
 use base64::Engine as _;
 use dmsim::syncml::{
     Alert, AlertCode, Chal, CmdName, Command, Container, Cred, Data, Delete, Exec, Get, Item,
