@@ -15,7 +15,7 @@
 //! | operation | path | State values |
 //! | --- | --- | --- |
 //! | Download | success | 30, 40, 50 (result 200) |
-//! | any with a download | download fails | 30, 20 |
+//! | any with a download | download fails | 30, 20 (roaming: 20 at once, nothing fetched) |
 //! | Update, DownloadAndUpdate | install | 50 → 60, then 100 (90 with `keep_package`) on success |
 //! | Update, DownloadAndUpdate | install fails, package still usable (401, 410, 450, 502) | 70 |
 //! | Update, DownloadAndUpdate | package refused (402, 403, 404, 405) | 80: it is deleted |

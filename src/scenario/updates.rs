@@ -83,8 +83,10 @@ impl ResourcesSpec {
     }
 }
 
-/// Who asks for an update at the start of the run (a Generic Alert of type `devicerequest` or
-/// `userrequest` in the first session).
+/// Who asks for an update at the start of the run: a Generic Alert of type `devicerequest` or
+/// `userrequest` in the first session, its Source the FUMO root and its Data (Format `chr`) the
+/// firmware version the device runs. The mock server answers 200 when that session's script has
+/// packages (it acts now) and 202 otherwise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RequestSpec {
