@@ -227,3 +227,49 @@ fn encode_to_wbxml_and_decode_it_back() {
         "names the byte offset"
     );
 }
+
+/// `--state-dir` keeps each scenario's device state in files: the firmware the device ended on,
+/// its FUMO State, and its package store, readable after the run; a second run starts afresh.
+#[test]
+fn a_fumo_run_keeps_device_state_in_the_state_dir() {
+    let dir = temp_dir("state");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let scenario = root.join("scenarios/fumo/download-then-update.toml");
+    for _ in 0..2 {
+        let out = dmsim()
+            .current_dir(&root)
+            .arg("run")
+            .arg(&scenario)
+            .arg("--state-dir")
+            .arg(&dir)
+            .output()
+            .expect("runs");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    let device_dir = std::fs::read_dir(&dir)
+        .expect("state dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.to_string_lossy().ends_with("download-then-update"))
+        .expect("a directory for the scenario");
+    let files: Vec<String> = std::fs::read_dir(&device_dir)
+        .expect("device dir")
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect();
+    let state = files
+        .iter()
+        .find(|f| f.starts_with("IMEI") && !f.contains("_23package"))
+        .map(|f| std::fs::read_to_string(device_dir.join(f)).expect("state file"))
+        .unwrap_or_else(|| panic!("no device state among {files:?}"));
+    assert!(state.contains("\"FW-1.1.0\""), "{state}");
+    assert!(state.contains("UpdateSuccessfulHaveData"), "{state}");
+    assert!(
+        files.iter().any(|f| f.contains("_23package")),
+        "the kept package is stored: {files:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
