@@ -16,11 +16,11 @@
 //! [`FetchError::Timeout`] (without sleeping) and passes the rest through, so both clients see the
 //! same thing.
 
+use crate::net::client::{causes, error_chain};
 use crate::net::{tls, ClientOptions, NetError};
 use crate::server::{ContentRequest, MockServer};
 use reqwest::header::{HeaderValue, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, RANGE};
 use reqwest::Url;
-use std::error::Error as StdError;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -337,38 +337,6 @@ fn classify(peer: &str, e: &reqwest::Error) -> FetchError {
         return FetchError::BadUrl(error_chain(e));
     }
     FetchError::Other(format!("{peer}: {}", error_chain(e)))
-}
-
-/// Each error of the chain, outermost first, looking inside `io::Error`s too.
-fn causes<'a>(e: &'a (dyn StdError + 'static)) -> Vec<&'a (dyn StdError + 'static)> {
-    let mut out = Vec::new();
-    let mut next = Some(e);
-    while let Some(err) = next {
-        out.push(err);
-        next = match err
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-        {
-            Some(inner) => Some(inner as &(dyn StdError + 'static)),
-            None => err.source(),
-        };
-        if out.len() > 16 {
-            break;
-        }
-    }
-    out
-}
-
-/// The whole chain of an error in one line, repeated texts left out.
-fn error_chain(e: &(dyn StdError + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    for cause in causes(e) {
-        let text = cause.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-    }
-    parts.join(": ")
 }
 
 #[cfg(test)]

@@ -215,7 +215,7 @@ fn reason(status: reqwest::StatusCode, body: &[u8]) -> String {
 
 /// Each error of the chain, outermost first, looking inside `io::Error`s too (their `source()`
 /// skips the error they wrap).
-fn causes<'a>(e: &'a (dyn StdError + 'static)) -> Vec<&'a (dyn StdError + 'static)> {
+pub(crate) fn causes<'a>(e: &'a (dyn StdError + 'static)) -> Vec<&'a (dyn StdError + 'static)> {
     let mut out = Vec::new();
     let mut next = Some(e);
     while let Some(err) = next {
@@ -248,7 +248,7 @@ fn find_io_kind(e: &reqwest::Error) -> Option<std::io::ErrorKind> {
 }
 
 /// The whole chain of an error in one line, repeated texts left out.
-fn error_chain(e: &(dyn StdError + 'static)) -> String {
+pub(crate) fn error_chain(e: &(dyn StdError + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
     for cause in causes(e) {
         let text = cause.to_string();
