@@ -66,6 +66,11 @@ fn no_faults() -> Faults {
     Faults::default()
 }
 
+/// One download of `url` from scratch, without faults.
+async fn fetch<C: ContentClient>(client: &C, url: &str) -> DownloadOutcome {
+    download(client, request(url), &mut Partial::new(), &mut no_faults()).await
+}
+
 fn faults(point: FaultPoint, effect: FaultEffect, trigger: Trigger) -> Faults {
     FaultPlan::new(vec![FaultRule {
         point,
@@ -605,15 +610,7 @@ async fn descriptor_problems_are_reported_when_the_notify_uri_is_known() {
     let run = |path: &str| {
         let url = format!("{BASE}{path}");
         let client = client.clone();
-        async move {
-            download(
-                &client,
-                request(&url),
-                &mut Partial::new(),
-                &mut no_faults(),
-            )
-            .await
-        }
+        async move { fetch(&client, &url).await }
     };
     let o = run("/nosize.dd").await;
     assert!(
@@ -893,15 +890,7 @@ async fn over_https_faults_are_the_same_failures() {
         let run = |path: &str| {
             let url = running.url(path);
             let client = client.clone();
-            async move {
-                download(
-                    &client,
-                    request(&url),
-                    &mut Partial::new(),
-                    &mut no_faults(),
-                )
-                .await
-            }
+            async move { fetch(&client, &url).await }
         };
         let o = run("/fw.dd").await;
         assert_eq!(
