@@ -13,6 +13,10 @@
 //! ([`Device::reboot`]), which drops what is in memory and reloads the last saved state. The rest
 //! of the DM tree is configuration the update flows do not change; it stays as it is across a
 //! simulated reboot, and the FUMO nodes are set again from the reloaded state.
+//!
+//! The scenario runner saves right after each session; a power loss at that save loses what the
+//! session changed, a job accepted with 202 included (a device that lost power as the session
+//! ended). The power-cut test therefore cuts from the job's first save on.
 
 use super::{Device, ReportQueue};
 use crate::faults::{FaultEffect, FaultPoint};
