@@ -95,6 +95,8 @@ pub struct MockServer {
 struct State {
     sessions: Vec<ServerSession>,
     by_key: HashMap<(String, String), usize>,
+    /// Sessions each device opened so far.
+    sessions_of: HashMap<String, u32>,
     /// Generic Alerts still to refuse (from `refuse_generic_alerts`).
     refusals_left: u32,
     /// Per device: the nonce its next credentials must use.
@@ -116,6 +118,7 @@ impl MockServer {
             state: Mutex::new(State {
                 sessions: Vec::new(),
                 by_key: HashMap::new(),
+                sessions_of: HashMap::new(),
                 client_nonces: HashMap::new(),
                 refusals_left,
                 nonces,

@@ -89,11 +89,11 @@ pub(super) fn handle(
         Some(i) if !reopens(i) => i,
         _ => {
             let i = state.sessions.len();
-            let ordinal = 1 + state
-                .sessions
-                .iter()
-                .filter(|s| s.record.device == key.0)
-                .count() as u32;
+            let ordinal = {
+                let count = state.sessions_of.entry(key.0.clone()).or_insert(0);
+                *count += 1;
+                *count
+            };
             state
                 .sessions
                 .push(ServerSession::new(config, &key.0, &key.1, ordinal));
