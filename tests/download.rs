@@ -967,3 +967,35 @@ async fn over_https_an_untrusted_server_and_a_closed_port_are_told_apart() {
     })
     .await;
 }
+
+/// A server may send more than a device can hold (an endless body, a descriptor that lies): the
+/// HTTP client stops reading at its limit, and the device reports it is out of storage (901) with
+/// nothing of the object kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_https_a_body_past_the_client_limit_is_out_of_storage() {
+    bounded(async {
+        let (_server, running) = serve(content()).await;
+        let client = https_client(Duration::from_secs(5)).with_max_body(4096);
+        let mut partial = Partial::new();
+        let o = download(
+            &client,
+            request(&running.url("/fw.dd")),
+            &mut partial,
+            &mut no_faults(),
+        )
+        .await;
+        assert!(
+            matches!(
+                expect_failure(&o),
+                (
+                    DownloadFailure::InsufficientStorage { .. },
+                    Some(DlStatus::InsufficientMemory)
+                )
+            ),
+            "{o:?}"
+        );
+        assert_eq!(partial.received(), 0);
+        running.shutdown().await;
+    })
+    .await;
+}

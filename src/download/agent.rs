@@ -476,6 +476,13 @@ impl<C: ContentClient> Agent<'_, C> {
                 })
             }
             BodyEnd::TimedOut => return plain_failure(DownloadFailure::Timeout),
+            BodyEnd::TooLarge => {
+                return plain_failure(DownloadFailure::InvalidDescriptor(DescriptorError {
+                    problem: DescriptorProblem::TooLarge,
+                    at: None,
+                    install_notify_uri: None,
+                }))
+            }
         }
         let descriptor = match Descriptor::parse(&response.body) {
             Ok(d) => d,
@@ -629,6 +636,14 @@ impl<C: ContentClient> Agent<'_, C> {
                 received: self.partial.received(),
             }),
             BodyEnd::TimedOut => Err(DownloadFailure::Timeout),
+            // More than the device will hold: it is out of storage for this object.
+            BodyEnd::TooLarge => {
+                self.partial.bytes.clear();
+                Err(DownloadFailure::InsufficientStorage {
+                    needed: None,
+                    free: self.request.limits.free_storage,
+                })
+            }
         }
     }
 

@@ -28,6 +28,10 @@ use std::time::Duration;
 /// Redirects followed by [`HttpContent`] (download servers and CDNs redirect; DM sessions do not).
 const MAX_REDIRECTS: usize = 10;
 
+/// The most [`HttpContent`] reads of one answer by default: a server that sends more (an endless
+/// body, a lying descriptor) cannot make a simulated device hold more than this.
+pub const MAX_CONTENT_BYTES: u64 = 1 << 30;
+
 /// How a response body ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum BodyEnd {
@@ -39,6 +43,9 @@ pub enum BodyEnd {
     ConnectionLost,
     /// The client's time ran out while the body was arriving.
     TimedOut,
+    /// The body went past what the client reads of one answer ([`HttpContent::with_max_body`]);
+    /// reading stopped there and the bytes were dropped.
+    TooLarge,
 }
 
 /// An HTTP answer to a content request, as a device received it (or as the mock server wants it
@@ -193,6 +200,7 @@ impl ContentClient for InProcessContent {
 #[derive(Clone, Debug)]
 pub struct HttpContent {
     client: reqwest::Client,
+    max_body: u64,
 }
 
 impl HttpContent {
@@ -218,7 +226,16 @@ impl HttpContent {
             .user_agent(concat!("dmsim/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| NetError::Client(error_chain(&e)))?;
-        Ok(HttpContent { client })
+        Ok(HttpContent {
+            client,
+            max_body: MAX_CONTENT_BYTES,
+        })
+    }
+
+    /// Read at most `max` bytes of one answer ([`BodyEnd::TooLarge`] past that).
+    pub fn with_max_body(mut self, max: u64) -> HttpContent {
+        self.max_body = max;
+        self
     }
 }
 
@@ -245,6 +262,11 @@ impl ContentClient for HttpContent {
         let mut body = Vec::new();
         let end = loop {
             match response.chunk().await {
+                Ok(Some(chunk)) if (body.len() + chunk.len()) as u64 > self.max_body => {
+                    tracing::debug!(%peer, max = self.max_body, "body too large; reading stopped");
+                    body = Vec::new();
+                    break BodyEnd::TooLarge;
+                }
                 Ok(Some(chunk)) => body.extend_from_slice(&chunk),
                 Ok(None) => break BodyEnd::Complete,
                 Err(e) if e.is_timeout() => break BodyEnd::TimedOut,

@@ -202,6 +202,9 @@ pub enum DescriptorProblem {
     /// `objectURI` cannot be made into an http(s) URL (checked when the descriptor is used).
     #[error("<objectURI> {value:?} is not an http(s) URL: {reason}")]
     BadObjectUri { value: String, reason: String },
+    /// The answer went past what the device reads of one response.
+    #[error("the descriptor is larger than the device reads of one answer")]
+    TooLarge,
     /// `DDVersion` is not 1.x: 951 Invalid DDVersion.
     #[error("DDVersion {version:?} is not 1.x")]
     UnsupportedVersion { version: String },

@@ -372,7 +372,9 @@ fn content_response(answer: ContentResponse) -> Response<OutBody> {
     let body = Bytes::from(answer.body);
     let mut response = Response::new(match answer.end {
         BodyEnd::Complete => OutBody::Whole(Full::new(body)),
-        BodyEnd::ConnectionLost | BodyEnd::TimedOut => OutBody::Cut(CutState::Data(body)),
+        BodyEnd::ConnectionLost | BodyEnd::TimedOut | BodyEnd::TooLarge => {
+            OutBody::Cut(CutState::Data(body))
+        }
     });
     *response.status_mut() = status;
     let headers = response.headers_mut();

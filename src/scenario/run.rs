@@ -369,7 +369,7 @@ pub fn build_device(file: &ScenarioFile) -> Result<Device, String> {
     let faults = fault_plan(file).for_device(file.seed);
     let mut device = Device::new(tree, user, faults, file.seed);
     device.encoding = d.encoding;
-    device.resources = d.resources.build();
+    device.resources = d.resources.build()?;
     if let Some(config) = updates::fumo_config(d) {
         let agent = Fumo::new(config, Firmware::factory(d.firmware.as_str()));
         agent

@@ -41,6 +41,9 @@ use serde::{de, Deserialize, Deserializer};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The largest package a scenario may have the server build (they are built in memory).
+pub const MAX_PACKAGE_SIZE: u64 = 256 << 20;
+
 /// The content type of dmsim firmware packages.
 pub const PACKAGE_TYPE: &str = "application/vnd.dmsim.firmware";
 
@@ -72,14 +75,20 @@ impl Default for ResourcesSpec {
 }
 
 impl ResourcesSpec {
-    pub fn build(&self) -> Resources {
-        Resources {
+    pub fn build(&self) -> Result<Resources, String> {
+        if self.battery > 100 {
+            return Err(format!(
+                "device.resources.battery is {}%, more than 100",
+                self.battery
+            ));
+        }
+        Ok(Resources {
             free_storage: self.free_storage,
             free_memory: self.free_memory,
             battery: self.battery,
             roaming: self.roaming,
             accepted_types: self.accepted_types.clone().into(),
-        }
+        })
     }
 }
 
@@ -285,6 +294,12 @@ pub fn content(file: &ScenarioFile) -> Result<ContentConfig, String> {
 }
 
 fn build_package(p: &PackageFileSpec, device: &DeviceSpec, seed: u64) -> Result<Vec<u8>, String> {
+    if p.size > MAX_PACKAGE_SIZE {
+        return Err(format!(
+            "a {}-byte package is larger than the {MAX_PACKAGE_SIZE} bytes a scenario may build",
+            p.size
+        ));
+    }
     let spec = PackageSpec::new(
         p.model.as_deref().unwrap_or(&device.model),
         p.from.as_deref().unwrap_or(&device.firmware),
