@@ -460,6 +460,43 @@ fn operations<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Operation>, D::Erro
 mod tests {
     use super::*;
 
+    fn scenario(text: &str) -> ScenarioFile {
+        crate::scenario::load::parse(std::path::Path::new("s.toml"), text)
+            .expect("valid")
+            .file
+    }
+
+    #[test]
+    fn impossible_values_are_refused_with_their_key() {
+        let file = scenario(
+            "name = \"x\"\n[[server.file]]\npath = \"/a\"\npackage = { to = \"2\", size = \"2GiB\" }\n",
+        );
+        let e = content(&file).expect_err("too large");
+        assert!(
+            e.contains("server.file \"/a\"") && e.contains("larger"),
+            "{e}"
+        );
+        let file = scenario("name = \"x\"\n[device.resources]\nbattery = 150\n");
+        let e = file.device.resources.build().expect_err("over 100%");
+        assert!(e.contains("battery"), "{e}");
+        let file = scenario(
+            "name = \"x\"\n[[server.file]]\npath = \"/d\"\ndescriptor = { object = \"/nothing\" }\n",
+        );
+        let e = content(&file).expect_err("object not hosted");
+        assert!(e.contains("not hosted"), "{e}");
+        let file = scenario(
+            "name = \"x\"\n[[server.file]]\npath = \"/d\"\ntext = \"t\"\npackage = { to = \"2\" }\n",
+        );
+        assert!(content(&file)
+            .expect_err("two kinds")
+            .contains("exactly one"));
+        let file =
+            scenario("name = \"x\"\n[[server.content_fault]]\npath = \"/a\"\nkind = \"cut-at\"\n");
+        assert!(content(&file)
+            .expect_err("no value")
+            .contains("needs a value"));
+    }
+
     #[test]
     fn object_paths() {
         assert_eq!(object_path("$SERVER/fw/a.pkg", "/x.dd"), "/fw/a.pkg");
