@@ -69,8 +69,8 @@ impl Device {
         Ok(Saved::Landed)
     }
 
-    /// Power the device off and on: reload the last saved state (nothing saved: the device keeps
-    /// its factory state) and boot the firmware, which resolves an install the power cut.
+    /// Power the device off and on: reload the last saved state (when it never saved one, what it
+    /// holds stays) and boot the firmware, which resolves an install the power cut.
     pub fn reboot(&mut self, store: &dyn StateStore) -> Result<(), StoreError> {
         let id = self.dev_id().to_string();
         let saved: Option<DurableState> = load_state(store, &id)?;

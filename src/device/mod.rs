@@ -1,7 +1,9 @@
-//! One simulated device: its DM tree, its user, its faults, its clock and what it did.
+//! One simulated device: its DM tree, its user, its faults, its clock, its resources, its FUMO
+//! agent when it has one, and what it did.
 //!
 //! A [`Device`] is the state a session works on. It is small and owns nothing shared: the immutable
-//! parts (node templates, fault plan) are reference-counted, so a process can hold very many.
+//! parts (node templates, fault plan, FUMO configuration) are reference-counted, so a process can
+//! hold very many. [`durable`] is what it keeps across a power loss.
 
 mod commands;
 pub mod durable;
