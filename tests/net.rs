@@ -555,6 +555,7 @@ fn a_fumo_campaign_between_serve_and_device() {
     );
     assert!(printed.contains("session 2 ended: completed"), "{printed}");
     assert!(summary.contains("2 session(s)"), "{summary}");
+    assert!(summary.contains("FUMO results: [200]"), "{summary}");
     assert!(saved >= 2, "the state directory holds {saved} files");
 }
 

@@ -206,13 +206,8 @@ impl DmService for LoggedServer {
     }
 
     fn content(&self, request: &ContentRequest) -> Option<ContentResponse> {
-        let response = self.server.get().map(|s| s.content(request))?;
-        tracing::info!(
-            url = request.url,
-            status = response.status,
-            "content request"
-        );
-        Some(response)
+        // The network front end logs every content request already.
+        self.server.get().map(|s| s.content(request))
     }
 }
 
@@ -244,6 +239,10 @@ fn summary(records: &[SessionRecord]) -> String {
                 statuses.join(", ")
             }
         ));
+        let results = dmsim::server::fumo_results(std::slice::from_ref(r));
+        if !results.is_empty() {
+            out.push_str(&format!("    FUMO results: {results:?}\n"));
+        }
         for v in &r.violations {
             out.push_str(&format!("    protocol violation: {v}\n"));
         }
