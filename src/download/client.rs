@@ -16,8 +16,8 @@
 //! [`FetchError::Timeout`] (without sleeping) and passes the rest through, so both clients see the
 //! same thing.
 
-use crate::net::client::{causes, error_chain};
-use crate::net::{tls, ClientOptions, NetError};
+use crate::net::client::{build_client, causes, error_chain};
+use crate::net::{ClientOptions, NetError};
 use crate::server::{ContentRequest, MockServer};
 use reqwest::header::{HeaderValue, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, RANGE};
 use reqwest::Url;
@@ -207,25 +207,7 @@ impl HttpContent {
     /// Build the client every clone shares. Unlike the DM transport it follows redirects (up to
     /// 10): download servers use them.
     pub fn new(options: &ClientOptions) -> Result<HttpContent, NetError> {
-        let config: rustls::ClientConfig = match &options.tls {
-            Some(config) => config.as_ref().clone(),
-            None => tls::client_config(rustls::RootCertStore::empty(), None)?
-                .as_ref()
-                .clone(),
-        };
-        let client = reqwest::Client::builder()
-            .tls_backend_preconfigured(config)
-            .http1_only()
-            .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
-            .no_proxy()
-            .connect_timeout(options.connect_timeout)
-            .timeout(options.request_timeout)
-            .pool_max_idle_per_host(options.max_idle_per_host)
-            .pool_idle_timeout(options.idle_timeout)
-            .tcp_nodelay(true)
-            .user_agent(concat!("dmsim/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| NetError::Client(error_chain(&e)))?;
+        let client = build_client(options, reqwest::redirect::Policy::limited(MAX_REDIRECTS))?;
         Ok(HttpContent {
             client,
             max_body: MAX_CONTENT_BYTES,

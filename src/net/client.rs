@@ -49,6 +49,35 @@ impl Default for ClientOptions {
     }
 }
 
+/// A `reqwest` client with the options' TLS, timeouts and pool, and this redirect policy: every
+/// HTTP client of dmsim (the DM transport, the content client) is built here.
+pub(crate) fn build_client(
+    options: &ClientOptions,
+    redirects: reqwest::redirect::Policy,
+) -> Result<reqwest::Client, NetError> {
+    // reqwest takes the rustls configuration by value: one copy per client, shared by every clone
+    // of it (never one per device or per request).
+    let config: rustls::ClientConfig = match &options.tls {
+        Some(config) => config.as_ref().clone(),
+        None => tls::client_config(rustls::RootCertStore::empty(), None)?
+            .as_ref()
+            .clone(),
+    };
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(config)
+        .http1_only()
+        .redirect(redirects)
+        .no_proxy()
+        .connect_timeout(options.connect_timeout)
+        .timeout(options.request_timeout)
+        .pool_max_idle_per_host(options.max_idle_per_host)
+        .pool_idle_timeout(options.idle_timeout)
+        .tcp_nodelay(true)
+        .user_agent(concat!("dmsim/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| NetError::Client(error_chain(&e)))
+}
+
 /// SyncML DM over HTTP(S): one shared client, cheap to clone.
 #[derive(Clone, Debug)]
 pub struct HttpTransport {
@@ -60,27 +89,7 @@ pub struct HttpTransport {
 impl HttpTransport {
     /// Build the one client every clone of this transport shares.
     pub fn new(options: &ClientOptions) -> Result<HttpTransport, NetError> {
-        // reqwest takes the rustls configuration by value: one copy per transport, shared by every
-        // clone of it (never one per device or per request).
-        let config: rustls::ClientConfig = match &options.tls {
-            Some(config) => config.as_ref().clone(),
-            None => tls::client_config(rustls::RootCertStore::empty(), None)?
-                .as_ref()
-                .clone(),
-        };
-        let client = reqwest::Client::builder()
-            .tls_backend_preconfigured(config)
-            .http1_only()
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .connect_timeout(options.connect_timeout)
-            .timeout(options.request_timeout)
-            .pool_max_idle_per_host(options.max_idle_per_host)
-            .pool_idle_timeout(options.idle_timeout)
-            .tcp_nodelay(true)
-            .user_agent(concat!("dmsim/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| NetError::Client(error_chain(&e)))?;
+        let client = build_client(options, reqwest::redirect::Policy::none())?;
         Ok(HttpTransport {
             client,
             connect_timeout: options.connect_timeout,
