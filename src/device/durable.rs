@@ -31,6 +31,14 @@ pub struct DurableState {
     pub fumo: Option<FumoDurable>,
 }
 
+/// The saved part of a device as it is written: borrowed, so a save copies nothing before it
+/// encodes (it reads back as a [`DurableState`]).
+#[derive(Serialize)]
+struct DurableView<'a> {
+    reports: &'a ReportQueue,
+    fumo: Option<&'a FumoDurable>,
+}
+
 /// How a save went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[must_use]
@@ -47,14 +55,6 @@ pub fn package_key(dev_id: &str) -> String {
 }
 
 impl Device {
-    /// The state to save now.
-    pub fn durable_state(&self) -> DurableState {
-        DurableState {
-            reports: self.reports.clone(),
-            fumo: self.fumo.as_ref().map(|f| f.durable.clone()),
-        }
-    }
-
     /// Save the durable state (firing `state.save`).
     pub fn save(&mut self, store: &dyn StateStore) -> Result<Saved, StoreError> {
         if self.faults.fire(FaultPoint::StateSave) == Some(FaultEffect::PowerLoss) {
@@ -65,7 +65,11 @@ impl Device {
             store.save(&package_key(&id), &fumo.bytes)?;
             fumo.bytes_dirty = false;
         }
-        save_state(store, &id, &self.durable_state())?;
+        let view = DurableView {
+            reports: &self.reports,
+            fumo: self.fumo.as_ref().map(|f| &f.durable),
+        };
+        save_state(store, &id, &view)?;
         Ok(Saved::Landed)
     }
 
