@@ -215,6 +215,17 @@ pub fn is_result_alert_type(t: &str) -> bool {
     .any(|o| o.alert_type() == bare)
 }
 
+/// The FUMO result a Generic Alert item reports: its bare alert type and code, when the item's
+/// Meta Type is a FUMO result type and its Data a number.
+pub fn reported_result(item: &crate::syncml::Item) -> Option<(&str, u16)> {
+    let alert_type = item.meta.as_ref()?.type_.as_deref()?;
+    if !is_result_alert_type(alert_type) {
+        return None;
+    }
+    let code = item.data_text()?.trim().parse().ok()?;
+    Some((bare_alert_type(alert_type), code))
+}
+
 /// The alert type without the `Reversed-Domain-Name: ` prefix the spec text shows and real
 /// implementations omit (reference §12: accept both).
 pub fn bare_alert_type(t: &str) -> &str {
@@ -253,6 +264,28 @@ mod tests {
         for range in [250..=299, 450..=499, 550..=599] {
             assert!(codes.iter().any(|c| range.contains(c)));
         }
+    }
+
+    #[test]
+    fn a_result_is_read_from_a_fumo_alert_item_only() {
+        use crate::syncml::{Data, Item, Meta};
+        let item = |t: &str, data: &str| Item {
+            meta: Some(Meta {
+                type_: Some(t.to_string()),
+                ..Meta::default()
+            }),
+            data: Some(Data::Text(data.to_string())),
+            ..Item::default()
+        };
+        let update = Operation::Update.alert_type();
+        let prefixed = format!("Reversed-Domain-Name: {update}");
+        assert_eq!(
+            reported_result(&item(&prefixed, " 410 ")),
+            Some((update, 410))
+        );
+        assert_eq!(reported_result(&item(DEVICE_REQUEST, "200")), None);
+        assert_eq!(reported_result(&item(update, "soon")), None);
+        assert_eq!(reported_result(&Item::default()), None);
     }
 
     #[test]

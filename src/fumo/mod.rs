@@ -8,7 +8,7 @@ pub mod mo;
 
 pub use agent::{Fumo, FumoConfig, FumoDurable, FumoRecords, Job, Phase};
 pub use codes::{
-    bare_alert_type, is_result_alert_type, FumoResult, FumoState, Operation, DEVICE_REQUEST,
-    USER_REQUEST,
+    bare_alert_type, is_result_alert_type, reported_result, FumoResult, FumoState, Operation,
+    DEVICE_REQUEST, USER_REQUEST,
 };
 pub use driver::{run_job, JobError};

@@ -120,17 +120,13 @@ impl Observations {
 
     /// The FUMO result codes of a device's Generic Alert items.
     fn fumo_results(&mut self, items: &[crate::syncml::Item]) {
-        for item in items {
-            let Some(alert_type) = item.meta.as_ref().and_then(|m| m.type_.as_deref()) else {
-                continue;
-            };
-            if !crate::fumo::is_result_alert_type(alert_type) {
-                continue;
-            }
-            if let Some(code) = item.data_text().and_then(|d| d.trim().parse::<i64>().ok()) {
-                let bare = crate::fumo::bare_alert_type(alert_type).to_string();
-                self.add("fumo-result", code, Some(bare), None);
-            }
+        for (alert_type, code) in items.iter().filter_map(crate::fumo::reported_result) {
+            self.add(
+                "fumo-result",
+                code.into(),
+                Some(alert_type.to_string()),
+                None,
+            );
         }
     }
 

@@ -58,12 +58,6 @@ pub fn fumo_results(records: &[SessionRecord]) -> Vec<u16> {
         .iter()
         .flat_map(|r| &r.alerts)
         .flat_map(|a| &a.items)
-        .filter(|i| {
-            i.meta
-                .as_ref()
-                .and_then(|m| m.type_.as_deref())
-                .is_some_and(crate::fumo::is_result_alert_type)
-        })
-        .filter_map(|i| i.data_text().and_then(|d| d.trim().parse().ok()))
+        .filter_map(|i| crate::fumo::reported_result(i).map(|(_, code)| code))
         .collect()
 }
