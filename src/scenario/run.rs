@@ -472,11 +472,7 @@ pub fn mock_server(file: &ScenarioFile) -> Result<MockServer, String> {
     let content = updates::content(file)?;
     let mut config = server_config(file);
     crate::server::attach_files(&mut config.packages, &|path: &str| {
-        content
-            .files
-            .iter()
-            .find(|f| f.path.trim_start_matches('/') == path.trim_start_matches('/'))
-            .map(|f| f.body.as_slice())
+        content.hosted_file(path).map(|f| f.body.as_slice())
     })
     .map_err(|e| format!("server.package: {e}"))?;
     Ok(MockServer::with_content(config, content))

@@ -242,7 +242,6 @@ pub fn fumo_config(device: &DeviceSpec) -> Option<Arc<FumoConfig>> {
 /// What the scenario's server hosts, with packages built and descriptors written.
 pub fn content(file: &ScenarioFile) -> Result<ContentConfig, String> {
     let mut config = ContentConfig::default();
-    let mut built: Vec<HostedFile> = Vec::new();
     // Packages and text first: descriptors describe them.
     for spec in &file.server.files {
         let kinds = [
@@ -260,21 +259,22 @@ pub fn content(file: &ScenarioFile) -> Result<ContentConfig, String> {
             let bytes = build_package(p, &file.device, file.seed)
                 .map_err(|e| format!("server.file {:?}: {e}", spec.path))?;
             let ty = spec.content_type.as_deref().unwrap_or(PACKAGE_TYPE);
-            built.push(HostedFile::new(spec.path.as_str(), ty, bytes));
+            config = config.file(HostedFile::new(spec.path.as_str(), ty, bytes));
         } else if let Some(text) = &spec.text {
             let ty = spec.content_type.as_deref().unwrap_or("text/plain");
-            built.push(HostedFile::new(
+            config = config.file(HostedFile::new(
                 spec.path.as_str(),
                 ty,
                 text.clone().into_bytes(),
             ));
         }
     }
+    let mut descriptors = Vec::new();
     for spec in &file.server.files {
         let Some(d) = &spec.descriptor else {
             continue;
         };
-        let descriptor = descriptor(d, &built, &spec.path)?;
+        let descriptor = descriptor(d, &config, &spec.path)?;
         if let Some(notify) = d.notify.as_deref().filter(|n| n.starts_with('/')) {
             config = config.notify_path(notify);
         }
@@ -282,10 +282,10 @@ pub fn content(file: &ScenarioFile) -> Result<ContentConfig, String> {
         if let Some(ty) = &spec.content_type {
             hosted.content_type = ty.clone();
         }
-        built.push(hosted);
+        descriptors.push(hosted);
     }
-    for f in built {
-        config = config.file(f);
+    for hosted in descriptors {
+        config = config.file(hosted);
     }
     for f in &file.server.content_faults {
         config = config.fault(content_fault(f)?);
@@ -315,9 +315,12 @@ fn build_package(p: &PackageFileSpec, device: &DeviceSpec, seed: u64) -> Result<
     })
 }
 
-fn descriptor(d: &DescriptorSpec, files: &[HostedFile], path: &str) -> Result<Descriptor, String> {
-    let object_path = object_path(&d.object, path);
-    let object = files.iter().find(|f| same_path(&f.path, &object_path));
+fn descriptor(
+    d: &DescriptorSpec,
+    hosted: &ContentConfig,
+    path: &str,
+) -> Result<Descriptor, String> {
+    let object = hosted.hosted_file(&object_path(&d.object, path));
     let (size, types) = match (object, d.size, &d.types) {
         (_, Some(size), Some(types)) => (size, types.clone()),
         (Some(o), size, types) => (
@@ -375,10 +378,6 @@ fn object_path(uri: &str, base: &str) -> String {
     }
     let dir = base.rsplit_once('/').map_or("", |(dir, _)| dir);
     format!("{}/{path}", dir.trim_end_matches('/'))
-}
-
-fn same_path(a: &str, b: &str) -> bool {
-    a.trim_start_matches('/') == b.trim_start_matches('/')
 }
 
 fn content_fault(f: &ContentFaultSpec) -> Result<ContentFault, String> {

@@ -169,12 +169,13 @@ impl ContentConfig {
     /// Whether a request for `path` is the content part's: a file, a notify path or a fault is
     /// there.
     pub fn hosts(&self, path: &str) -> bool {
-        self.file_at(path).is_some()
+        self.hosted_file(path).is_some()
             || self.is_notify_path(path)
             || self.faults.iter().any(|f| same_path(&f.path, path))
     }
 
-    fn file_at(&self, path: &str) -> Option<&HostedFile> {
+    /// The file hosted at `path` (leading `/` optional), if any.
+    pub fn hosted_file(&self, path: &str) -> Option<&HostedFile> {
         self.files.iter().find(|f| same_path(&f.path, path))
     }
 
@@ -328,7 +329,7 @@ fn post(
     device: Option<String>,
 ) -> ContentResponse {
     if !config.is_notify_path(path) {
-        return match config.file_at(path) {
+        return match config.hosted_file(path) {
             Some(_) => ContentResponse::text(405, "POST not allowed on a hosted file"),
             None => ContentResponse::text(404, &format!("nothing at {path}")),
         };
@@ -354,7 +355,7 @@ fn get(
     path: &str,
     faults: &[ContentFaultKind],
 ) -> ContentResponse {
-    let Some(file) = config.file_at(path) else {
+    let Some(file) = config.hosted_file(path) else {
         return if config.is_notify_path(path) {
             ContentResponse::text(405, "install notifications are POSTed")
         } else {
