@@ -42,8 +42,8 @@ pub struct Args {
     seed: Option<u64>,
     /// Build a broken package: corrupt (402), truncated (402), bad-magic (402), wrong-model
     /// (403), bad-signature (404), tampered-header (404), wrong-from-version (405).
-    #[arg(long, value_enum, value_name = "DEFECT")]
-    defect: Option<DefectArg>,
+    #[arg(long, value_name = "DEFECT", value_parser = str::parse::<Defect>)]
+    defect: Option<Defect>,
     /// Signing key: 64 hex digits, the Ed25519 seed.
     #[arg(long, value_name = "FILE", default_value = DEFAULT_SIGNING_KEY)]
     key: PathBuf,
@@ -56,31 +56,6 @@ pub struct Args {
     /// Memory the device has free for the install (inspecting; unchecked when not given).
     #[arg(long, value_name = "SIZE", value_parser = size, requires = "inspect")]
     free_memory: Option<u64>,
-}
-
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum DefectArg {
-    Corrupt,
-    Truncated,
-    BadMagic,
-    WrongModel,
-    BadSignature,
-    TamperedHeader,
-    WrongFromVersion,
-}
-
-impl From<DefectArg> for Defect {
-    fn from(d: DefectArg) -> Defect {
-        match d {
-            DefectArg::Corrupt => Defect::Corrupt,
-            DefectArg::Truncated => Defect::Truncated,
-            DefectArg::BadMagic => Defect::BadMagic,
-            DefectArg::WrongModel => Defect::WrongModel,
-            DefectArg::BadSignature => Defect::BadSignature,
-            DefectArg::TamperedHeader => Defect::TamperedHeader,
-            DefectArg::WrongFromVersion => Defect::WrongFromVersion,
-        }
-    }
 }
 
 fn size(text: &str) -> Result<u64, String> {
@@ -112,12 +87,12 @@ fn build(args: &Args) -> Result<ExitCode, String> {
         .map_err(|e| e.to_string())?
         .with_seed(args.seed.unwrap_or(0));
     let key = package::load_signing_key(&args.key).map_err(|e| e.to_string())?;
-    let bytes = match args.defect.map(Defect::from) {
+    let bytes = match args.defect {
         None => package::build(&spec, &key),
         Some(defect) => package::build_defective(&spec, &key, defect),
     };
     std::fs::write(out, &bytes).map_err(|e| format!("{}: cannot write: {e}", out.display()))?;
-    let what = match args.defect.map(Defect::from) {
+    let what = match args.defect {
         None => "valid".to_string(),
         Some(d) => format!("defect {d}: a device reports FUMO {}", d.fumo_code()),
     };

@@ -201,6 +201,18 @@ impl Defect {
     }
 }
 
+impl std::str::FromStr for Defect {
+    type Err = String;
+
+    /// A defect by name; the error lists the known names.
+    fn from_str(name: &str) -> Result<Defect, String> {
+        Defect::parse(name).ok_or_else(|| {
+            let known: Vec<_> = Defect::ALL.iter().map(|d| d.as_str()).collect();
+            format!("unknown defect {name:?}; known: {}", known.join(", "))
+        })
+    }
+}
+
 impl fmt::Display for Defect {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -435,11 +435,10 @@ fn size<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
 }
 
 fn defect<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Defect>, D::Error> {
-    let s = String::deserialize(d)?;
-    Defect::parse(&s).map(Some).ok_or_else(|| {
-        let known: Vec<_> = Defect::ALL.iter().map(|d| d.as_str()).collect();
-        de::Error::custom(format!("unknown defect {s:?}; known: {}", known.join(", ")))
-    })
+    String::deserialize(d)?
+        .parse()
+        .map(Some)
+        .map_err(de::Error::custom)
 }
 
 fn operations<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Operation>, D::Error> {
