@@ -180,13 +180,7 @@ async fn a_direct_package_is_downloaded_without_notification() {
 async fn a_package_through_its_descriptor_is_verified_and_notified() {
     let server = hosting(content());
     let client = InProcessContent::new(Arc::clone(&server));
-    let outcome = download(
-        &client,
-        request(&format!("{BASE}/fw.dd")),
-        &mut Partial::new(),
-        &mut no_faults(),
-    )
-    .await;
+    let outcome = fetch(&client, &format!("{BASE}/fw.dd")).await;
     assert_eq!(outcome.dl_status(), Some(DlStatus::Success));
     let notify = outcome.notify().expect("notified").clone();
     assert_eq!(notify.url, format!("{BASE}/notify?device={DEVICE}"));
@@ -218,13 +212,7 @@ async fn a_descriptor_is_recognised_by_its_url_when_served_as_xml() {
         descriptor().to_xml().into_bytes(),
     )));
     let client = InProcessContent::new(Arc::clone(&server));
-    let outcome = download(
-        &client,
-        request(&format!("{BASE}/dd/fw.xml")),
-        &mut Partial::new(),
-        &mut no_faults(),
-    )
-    .await;
+    let outcome = fetch(&client, &format!("{BASE}/dd/fw.xml")).await;
     assert_eq!(outcome.dl_status(), Some(DlStatus::Success));
 }
 
@@ -491,13 +479,7 @@ async fn every_http_fault_is_its_own_failure() {
         // On the object behind a descriptor: reported as 954 Loader Error.
         let server = hosting(content().fault(ContentFault::every("/fw.bin", kind)));
         let client = InProcessContent::new(Arc::clone(&server));
-        let o = download(
-            &client,
-            request(&format!("{BASE}/fw.dd")),
-            &mut Partial::new(),
-            &mut no_faults(),
-        )
-        .await;
+        let o = fetch(&client, &format!("{BASE}/fw.dd")).await;
         assert_eq!(
             expect_failure(&o),
             (&expected, Some(DlStatus::LoaderError)),
@@ -511,38 +493,20 @@ async fn every_http_fault_is_its_own_failure() {
         // On the PkgURL itself: nothing to report to.
         let server = hosting(content().fault(ContentFault::every("/fw.dd", kind)));
         let client = InProcessContent::new(Arc::clone(&server));
-        let o = download(
-            &client,
-            request(&format!("{BASE}/fw.dd")),
-            &mut Partial::new(),
-            &mut no_faults(),
-        )
-        .await;
+        let o = fetch(&client, &format!("{BASE}/fw.dd")).await;
         assert_eq!(expect_failure(&o), (&expected, None), "{kind:?}");
         assert_eq!(o.notify(), None);
         assert!(server.install_notifications().is_empty());
     }
     let server = hosting(content());
     let client = InProcessContent::new(Arc::clone(&server));
-    let o = download(
-        &client,
-        request(&format!("{BASE}/missing.bin")),
-        &mut Partial::new(),
-        &mut no_faults(),
-    )
-    .await;
+    let o = fetch(&client, &format!("{BASE}/missing.bin")).await;
     assert_eq!(
         *expect_failure(&o).0,
         DownloadFailure::UnexpectedStatus(405),
         "nothing hosted there: refused like any GET to a DM server"
     );
-    let o = download(
-        &client,
-        request("ftp://dl.example/fw.bin"),
-        &mut Partial::new(),
-        &mut no_faults(),
-    )
-    .await;
+    let o = fetch(&client, "ftp://dl.example/fw.bin").await;
     assert!(
         matches!(expect_failure(&o).0, DownloadFailure::BadUrl(_)),
         "{o:?}"
@@ -779,13 +743,7 @@ async fn a_notify_server_refusing_is_reported_as_such() {
         ContentFaultKind::ServerError,
     )));
     let client = InProcessContent::new(Arc::clone(&server));
-    let o = download(
-        &client,
-        request(&format!("{BASE}/fw.dd")),
-        &mut Partial::new(),
-        &mut no_faults(),
-    )
-    .await;
+    let o = fetch(&client, &format!("{BASE}/fw.dd")).await;
     let notify = o.notify().expect("sent").clone();
     assert_eq!(notify.response, Ok(500));
     assert!(!notify.accepted());
@@ -856,13 +814,7 @@ async fn over_https_a_cut_download_resumes_and_is_notified() {
         assert_eq!(client.gets()[3], (running.url("/fw.bin"), Some(4096)));
         assert_eq!(recorded(&server), [(900, Some(DEVICE.to_string()))]);
         // A direct package over the same client.
-        let direct = download(
-            &client,
-            request(&running.url("/fw.bin")),
-            &mut Partial::new(),
-            &mut no_faults(),
-        )
-        .await;
+        let direct = fetch(&client, &running.url("/fw.bin")).await;
         assert_eq!(expect_bytes(direct), firmware());
         running.shutdown().await;
     })
