@@ -545,7 +545,31 @@ fn a_fumo_campaign_between_serve_and_device() {
     let printed = String::from_utf8_lossy(&device.stdout).into_owned();
     let summary = served.stop();
     let saved = std::fs::read_dir(&state).map(|d| d.count()).unwrap_or(0);
+    // The same device again, against the default server (which reads DevDetail/FwV): it starts
+    // from its saved state, on the new firmware.
+    let served = serve(&["--plain"]);
+    let again = Command::new(env!("CARGO_BIN_EXE_dmsim"))
+        .current_dir(root)
+        .args([
+            "device",
+            "--server",
+            &served.url,
+            "--fumo",
+            "--firmware",
+            "FW-1.0.0",
+        ])
+        .args(["--model", "SIM-1", "--state-dir"])
+        .arg(&state)
+        .output()
+        .expect("dmsim device runs again");
+    let _ = served.stop();
+    let printed_again = String::from_utf8_lossy(&again.stdout).into_owned();
     let _ = std::fs::remove_dir_all(&state);
+    assert_eq!(again.status.code(), Some(0), "{printed_again}");
+    assert!(
+        printed_again.contains("<Data>FW-1.1.0</Data>"),
+        "{printed_again}"
+    );
 
     assert_eq!(device.status.code(), Some(0), "{printed}");
     assert!(printed.contains("<Data>202</Data>"), "{printed}");

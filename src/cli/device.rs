@@ -15,7 +15,7 @@ use dmsim::download::HttpContent;
 use dmsim::net::{self, tls, ClientOptions, HttpTransport, Identity};
 use dmsim::scenario::{self, load, model::ScenarioFile, run::build_device};
 use dmsim::session::{run_session, Initiator, SessionReport, SessionStart};
-use dmsim::storage::{FileStore, MemoryStore, StateStore};
+use dmsim::storage::{FileStore, MemoryStore, StateStore, StoreError};
 use dmsim::syncml::xml;
 use dmsim::transport::{HttpRequest, HttpResponse, Transport, TransportError};
 use std::path::{Path, PathBuf};
@@ -118,7 +118,7 @@ pub struct Args {
     #[arg(long, conflicts_with = "scenario")]
     fumo: bool,
     /// Keep the device's durable state (firmware slots, FUMO state, downloads, reports) in this
-    /// directory; in memory by default.
+    /// directory, and start from the state saved there by an earlier run; in memory by default.
     #[arg(long, value_name = "DIR")]
     state_dir: Option<PathBuf>,
 }
@@ -165,6 +165,10 @@ pub fn run(args: Args) -> ExitCode {
             }
         },
     };
+    if let Err(e) = power_on(&mut device, store.as_ref()) {
+        eprintln!("dmsim: --state-dir: {e}");
+        return ExitCode::from(2);
+    }
     let printing = Printing {
         inner: transport,
         count: AtomicUsize::new(0),
@@ -197,6 +201,15 @@ pub fn run(args: Args) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+/// Start the device from the state it saved in an earlier run, or write its factory state.
+fn power_on(device: &mut Device, store: &dyn StateStore) -> Result<(), StoreError> {
+    if store.load(device.dev_id())?.is_some() {
+        device.reboot(store)
+    } else {
+        device.flash(store)
     }
 }
 

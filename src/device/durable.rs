@@ -14,9 +14,10 @@
 //! of the DM tree is configuration the update flows do not change; it stays as it is across a
 //! simulated reboot, and the FUMO nodes are set again from the reloaded state.
 //!
-//! The scenario runner saves right after each session; a power loss at that save loses what the
-//! session changed, a job accepted with 202 included (a device that lost power as the session
-//! ended). The power-cut test therefore cuts from the job's first save on.
+//! The scenario runner flashes each device's factory state before its first session and saves
+//! right after each session; a power loss at that save loses what the session changed, a job
+//! accepted with 202 included (a device that lost power as the session ended: the server never
+//! gets a result). The power-cut test therefore cuts from the job's first save on.
 
 use super::{Device, ReportQueue};
 use crate::faults::{FaultEffect, FaultPoint};
@@ -55,6 +56,24 @@ pub fn package_key(dev_id: &str) -> String {
 }
 
 impl Device {
+    /// Write the device's state as it leaves the factory, before its first session (no fault
+    /// fires: this is not a save the device makes), so that any later reboot has a state to load.
+    pub fn flash(&mut self, store: &dyn StateStore) -> Result<(), StoreError> {
+        let id = self.dev_id().to_string();
+        if let Some(fumo) = self.fumo.as_mut() {
+            store.save(&package_key(&id), &fumo.bytes)?;
+            fumo.bytes_dirty = false;
+        }
+        save_state(store, &id, &self.durable_view())
+    }
+
+    fn durable_view(&self) -> DurableView<'_> {
+        DurableView {
+            reports: &self.reports,
+            fumo: self.fumo.as_ref().map(|f| &f.durable),
+        }
+    }
+
     /// Save the durable state (firing `state.save`).
     pub fn save(&mut self, store: &dyn StateStore) -> Result<Saved, StoreError> {
         if self.faults.fire(FaultPoint::StateSave) == Some(FaultEffect::PowerLoss) {
@@ -65,16 +84,13 @@ impl Device {
             store.save(&package_key(&id), &fumo.bytes)?;
             fumo.bytes_dirty = false;
         }
-        let view = DurableView {
-            reports: &self.reports,
-            fumo: self.fumo.as_ref().map(|f| &f.durable),
-        };
-        save_state(store, &id, &view)?;
+        save_state(store, &id, &self.durable_view())?;
         Ok(Saved::Landed)
     }
 
-    /// Power the device off and on: reload the last saved state (when it never saved one, what it
-    /// holds stays) and boot the firmware, which resolves an install the power cut.
+    /// Power the device off and on: reload the last saved state (see [`Device::flash`]; a device
+    /// that was never flashed keeps what it holds) and boot the firmware, which resolves an install
+    /// the power cut.
     pub fn reboot(&mut self, store: &dyn StateStore) -> Result<(), StoreError> {
         let id = self.dev_id().to_string();
         let saved: Option<DurableState> = load_state(store, &id)?;

@@ -134,6 +134,9 @@ pub(super) async fn run_against<T: Transport, C: ContentClient>(
     pace: Pace,
 ) -> Result<Outcome, String> {
     let mut owned = build_device(file)?;
+    owned
+        .flash(store)
+        .map_err(|e| format!("device {}: {e}", owned.dev_id()))?;
     let device = &mut owned;
     let mut reports = Vec::new();
     let planned = file.sessions.max(1);
