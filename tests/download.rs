@@ -947,6 +947,16 @@ async fn over_https_a_body_past_the_client_limit_is_out_of_storage() {
             "{o:?}"
         );
         assert_eq!(partial.received(), 0);
+        // A descriptor past the limit is refused as one (there is no notify URI to report to).
+        let tiny = https_client(Duration::from_secs(5)).with_max_body(64);
+        let o = fetch(&tiny, &running.url("/fw.dd")).await;
+        assert!(
+            matches!(
+                expect_failure(&o),
+                (DownloadFailure::InvalidDescriptor(_), None)
+            ),
+            "{o:?}"
+        );
         running.shutdown().await;
     })
     .await;
