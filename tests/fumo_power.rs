@@ -283,3 +283,43 @@ fn power_lost_inside_the_install_steps_ends_consistent_and_reports_once() {
         assert_consistent(&run, point.as_str());
     }
 }
+
+#[test]
+fn a_power_supply_that_fails_at_every_save_is_reported_not_looped_on() {
+    let rt = runtime();
+    let loaded = parse(Path::new("power.toml"), CAMPAIGN).expect("valid scenario");
+    let file = &loaded.file;
+    let mut device = build_device(file).expect("device");
+    let server: Arc<MockServer> = Arc::new(mock_server(file).expect("server"));
+    let transport = InProcess::new(Arc::clone(&server));
+    let content = InProcessContent::new(Arc::clone(&server));
+    let store = MemoryStore::new();
+    let start = SessionStart {
+        initiator: Initiator::Client,
+        server_id: Some(file.server.server_id.clone()),
+    };
+    let options = DriverOptions {
+        keep_transcript: false,
+        pace: Pace::Skip,
+    };
+    rt.block_on(run_session_with(&transport, &mut device, start, options));
+    device.flash(&store).expect("flash");
+    assert_eq!(
+        device.save(&store).expect("save"),
+        dmsim::device::Saved::Landed
+    );
+    device.faults = FaultPlan::new(vec![FaultRule {
+        point: FaultPoint::StateSave,
+        effect: FaultEffect::PowerLoss,
+        trigger: Trigger::Always,
+    }])
+    .for_device(file.seed);
+    let outcome = rt.block_on(fumo::run_job(&mut device, &content, &store));
+    assert!(
+        matches!(outcome, Err(fumo::JobError::PowerUnstable(n)) if n > fumo::driver::MAX_BOOTS_PER_RUN),
+        "{outcome:?}"
+    );
+    let agent = device.fumo.as_deref().expect("FUMO");
+    assert_eq!(agent.durable.firmware.version(), OLD);
+    assert!(agent.records.results.is_empty());
+}
