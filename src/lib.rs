@@ -7,7 +7,7 @@
 //! server, [`faults`] says what goes wrong and when, and [`scenario`] reads scenario files, runs them
 //! and reports what was observed. [`net`] puts sessions on real sockets: an HTTP(S) transport for
 //! devices and a network front end for the mock server. [`download`] is OMA Download OTA 1.0: how a
-//! device fetches a package (descriptors, resume, install notifications) for FUMO and SCOMO.
+//! device fetches a package (descriptors, resume, install notifications) for FUMO.
 //! [`package`] is the simulated firmware update package format, [`firmware`] a device's A/B slots
 //! and installer, [`fumo`] the firmware update management object and its agent, and [`storage`]
 //! the durable state that survives a simulated power loss.

@@ -22,9 +22,7 @@ cmd = "get"
 target = "./DevInfo/Mod"
 [expect]
 end = "completed"
-[[expect.status]]
-cmd = "Get"
-code = 200
+status = [{ cmd = "SyncHdr", code = 200 }, { cmd = "Get", code = 200 }]
 "#;
 
 #[test]
@@ -55,13 +53,19 @@ fn a_passing_run_exits_0_and_writes_json_and_junit() {
 #[test]
 fn a_failing_expectation_exits_1_and_says_why() {
     let dir = temp_dir("fail");
-    let text = PASSING.replace("code = 200", "code = 404");
+    let text = PASSING.replace(
+        r#"{ cmd = "Get", code = 200 }"#,
+        r#"{ cmd = "Get", code = 404 }"#,
+    );
     std::fs::write(dir.join("bad.toml"), text).expect("write");
     let out = dmsim().arg("run").arg(&dir).output().expect("runs");
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("FAIL") && stdout.contains("expected Status Get 404"),
+        stdout.contains("FAIL")
+            && stdout.contains(
+                "the server received Statuses [SyncHdr IMEI:356938035643809 200, Get ./DevInfo/Mod 200], expected exactly [SyncHdr 200, Get 404]"
+            ),
         "{stdout}"
     );
 }

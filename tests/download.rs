@@ -681,7 +681,7 @@ async fn device_checks_and_device_faults_are_notified() {
         let mut f = faults(point, effect, Trigger::Always);
         let o = download(&client, request(&url), &mut partial, &mut f).await;
         assert_eq!(*expect_failure(&o).0, expected, "{effect}");
-        assert_eq!(f.fired(), [(point, effect)]);
+        assert_eq!(f.fired(), [1], "{point} {effect} fired once");
     }
     // A device that has nothing to say about a direct package still checks its storage.
     let o = download(
@@ -731,7 +731,7 @@ async fn the_user_is_asked_once_per_download_not_on_resume() {
     let second = download(&client, request(&url), &mut partial, &mut f).await;
     assert_eq!(expect_bytes(second), firmware());
     assert!(
-        f.fired().is_empty(),
+        f.fired() == [0],
         "asked once: the second ask would have cancelled"
     );
 }

@@ -31,6 +31,16 @@ fn run_suite() -> Vec<ScenarioResult> {
     run_suite_over(TransportKind::InProcess)
 }
 
+/// Every scenario of `scenarios/`, loaded.
+fn load_suite() -> Vec<scenario::LoadedScenario> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    scenario::discover(&[root.join("scenarios")])
+        .expect("scenarios/ has scenario files")
+        .iter()
+        .map(|f| scenario::load(f).expect("valid scenario"))
+        .collect()
+}
+
 fn failures(results: &[ScenarioResult]) -> Vec<String> {
     results
         .iter()
@@ -230,6 +240,17 @@ fn the_json_report_has_the_stable_shape() {
                 o["family"].is_string() && o["code"].is_i64(),
                 "bad observation {o}"
             );
+            let source = o["source"].as_str().unwrap_or("");
+            assert!(
+                ["wire", "device", "server"].contains(&source),
+                "observation without a known source: {o}"
+            );
+        }
+        for f in s["faults"].as_array().expect("faults array") {
+            assert!(
+                f["rule"].is_string() && f["fired"].as_u64().is_some_and(|n| n > 0),
+                "a fault rule that did not fire in a passing scenario: {f}"
+            );
         }
     }
     assert_eq!(json["summary"]["total"], results.len());
@@ -262,4 +283,151 @@ fn the_scenarios_shown_in_the_readme_pass() {
     let results = scenario::run_all(&loaded, &RunOptions::default()).expect("runtime");
     let failed = failures(&results);
     assert!(failed.is_empty(), "{}", failed.join("\n\n"));
+}
+
+/// A scenario proves its faults only if it fails without them: each `[[fault]]` and
+/// `[[server.content_fault]]` rule is removed in turn, and the scenario must then fail.
+#[test]
+fn every_scenario_fails_when_any_of_its_faults_is_removed() {
+    let suite = load_suite();
+    let mut variants = Vec::new();
+    for s in &suite {
+        for i in 0..s.file.faults.len() {
+            let mut v = s.clone();
+            let rule = v.file.faults.remove(i);
+            variants.push((format!("{} without [[fault]] {rule}", s.path.display()), v));
+        }
+        for i in 0..s.file.server.content_faults.len() {
+            let mut v = s.clone();
+            let rule = v.file.server.content_faults.remove(i);
+            variants.push((
+                format!(
+                    "{} without [[server.content_fault]] {rule}",
+                    s.path.display()
+                ),
+                v,
+            ));
+        }
+    }
+    assert!(variants.len() >= 30, "only {} fault rules", variants.len());
+    let loaded: Vec<_> = variants.iter().map(|(_, v)| v.clone()).collect();
+    let results = scenario::run_all(&loaded, &RunOptions::default()).expect("runtime");
+    let still_pass: Vec<&str> = variants
+        .iter()
+        .zip(&results)
+        .filter(|(_, r)| r.verdict == Verdict::Passed)
+        .map(|((name, _), _)| name.as_str())
+        .collect();
+    assert!(
+        still_pass.is_empty(),
+        "these scenarios pass without one of their faults, so they do not prove it:\n{}",
+        still_pass.join("\n")
+    );
+}
+
+/// A fault rule that never fires fails its scenario, naming the rule; `optional = true` lifts it.
+#[test]
+fn a_fault_that_never_fires_fails_the_scenario_unless_optional() {
+    let text = r#"
+name = "a fault at a point the session never reaches"
+[[fault]]
+at = "install.verify"
+inject = "verify.fail"
+[expect]
+end = "completed"
+"#;
+    let path = Path::new("never-fires.toml");
+    let strict = scenario::load::parse(path, text).expect("valid");
+    let optional = scenario::load::parse(
+        path,
+        &text.replace(
+            "inject = \"verify.fail\"",
+            "inject = \"verify.fail\"\noptional = true",
+        ),
+    )
+    .expect("valid");
+    let results = scenario::run_all(&[strict, optional], &RunOptions::default()).expect("runtime");
+    assert_eq!(results[0].verdict, Verdict::Failed);
+    assert_eq!(
+        results[0].failures,
+        ["fault rule [[fault]] at = \"install.verify\", inject = \"verify.fail\" never fired (a scenario whose fault did not happen proves nothing; say optional = true if it may rightly not fire)"]
+    );
+    assert_eq!(results[0].faults[0].fired, 0);
+    assert_eq!(
+        results[1].verdict,
+        Verdict::Passed,
+        "{:?}",
+        results[1].failures
+    );
+}
+
+/// Lists are exact: a superset fails, an empty list means none happened, and `at_least` says
+/// "these, in this order, others may come between".
+#[test]
+fn expected_lists_are_exact_unless_at_least() {
+    let base = r#"
+name = "two Gets"
+[[server.package]]
+[[server.package.command]]
+cmd = "get"
+target = "./DevInfo/Mod"
+[[server.package.command]]
+cmd = "get"
+target = "./DevInfo/Man"
+[expect]
+"#;
+    let cases = [
+        // (expectation, passes)
+        (
+            r#"status = [{ cmd = "SyncHdr", code = 200 }, { cmd = "Get", code = 200 }, { cmd = "Get", code = 200 }]"#,
+            true,
+        ),
+        (
+            r#"status = [{ cmd = "Get", code = 200 }, { cmd = "Get", code = 200 }]"#,
+            false,
+        ),
+        (
+            r#"status = [{ cmd = "Get", target = "./DevInfo/Man", code = 200 }]
+at_least = ["status"]"#,
+            true,
+        ),
+        (
+            r#"status = [{ cmd = "Get", target = "./DevInfo/Man", code = 200 }, { cmd = "Get", target = "./DevInfo/Mod", code = 200 }]
+at_least = ["status"]"#,
+            false,
+        ),
+        ("alerts = [1201]", true),
+        ("alerts = []", false),
+        ("fumo_result = []", true),
+        ("install_notify = []", true),
+        (
+            r#"result = [{ source = "./DevInfo/Mod", data = "SIM-1" }]"#,
+            false,
+        ),
+        (
+            r#"result = [{ source = "./DevInfo/Mod", data = "SIM-1" }, { source = "./DevInfo/Man", data = "dmsim" }]"#,
+            true,
+        ),
+    ];
+    let loaded: Vec<_> = cases
+        .iter()
+        .map(|(e, _)| {
+            scenario::load::parse(Path::new("lists.toml"), &format!("{base}{e}\n")).expect("valid")
+        })
+        .collect();
+    let results = scenario::run_all(&loaded, &RunOptions::default()).expect("runtime");
+    for ((expect, passes), r) in cases.iter().zip(&results) {
+        assert_eq!(
+            r.verdict == Verdict::Passed,
+            *passes,
+            "{expect}: {:?}",
+            r.failures
+        );
+    }
+    // "At least" an empty list would hold whatever happened: refused when the file is read.
+    let bad = scenario::load::parse(
+        Path::new("empty-at-least.toml"),
+        &format!("{base}alerts = []\nat_least = [\"alerts\"]\n"),
+    );
+    assert!(bad.unwrap_err().to_string().contains("at least nothing"));
 }

@@ -116,9 +116,12 @@ impl Device {
             }
         }
         if let Some(fumo) = self.fumo.as_mut() {
-            fumo.records.boots += 1;
+            fumo.records.boots = fumo.records.boots.saturating_add(1);
             fumo.durable.firmware.boot();
-            fumo.sync_tree(&mut self.tree, self.clock);
+            // The State node shows the reloaded value again: a State the power loss undid is
+            // followed by the one the device came back with in the record of values it took.
+            let state = fumo.durable.state;
+            fumo.set_state(&mut self.tree, state, self.clock);
         }
         Ok(())
     }

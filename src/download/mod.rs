@@ -8,7 +8,7 @@
 //! * [`download`]: the download agent, from a `PkgURL` to the object's bytes, with resume,
 //!   verification, device-side faults and the install notification.
 //!
-//! FUMO and SCOMO build on this: they map a [`DownloadFailure`] to their own result codes.
+//! FUMO builds on this: it maps a [`DownloadFailure`] to its own result codes.
 
 pub mod agent;
 pub mod client;

@@ -109,6 +109,19 @@ pub fn parse(path: &Path, text: &str) -> Result<LoadedScenario, LoadError> {
             return Err(invalid(format!("fault[{i}]: nth counts from 1")));
         }
     }
+    for &list in &file.expect.at_least {
+        let name = list.as_str();
+        if !file.expect.has(list) {
+            return Err(invalid(format!(
+                "expect.at_least names {name}, which the scenario does not expect"
+            )));
+        }
+        if file.expect.is_empty(list) {
+            return Err(invalid(format!(
+                "expect.at_least names {name}, which is empty: \"at least nothing\" always holds (an empty list alone means none happened)"
+            )));
+        }
+    }
     Ok(LoadedScenario {
         path: path.to_path_buf(),
         file,

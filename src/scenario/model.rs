@@ -331,6 +331,10 @@ pub enum UiModeSpec {
 }
 
 /// A fault rule: the effect must be one the point uses ([`FaultPoint::uses`]).
+///
+/// A rule must fire at least once during the run, or the scenario fails naming it: a scenario
+/// whose fault never happened proves nothing about that fault. `optional = true` lifts this for a
+/// rule that may rightly not fire (a probability swept over seeds).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(try_from = "RawFaultSpec")]
 pub struct FaultSpec {
@@ -340,6 +344,22 @@ pub struct FaultSpec {
     pub nth: Option<u32>,
     /// Fire with this probability (from the run's seed).
     pub probability: Option<f64>,
+    /// The rule need not fire.
+    pub optional: bool,
+}
+
+impl std::fmt::Display for FaultSpec {
+    /// The rule as a scenario writes it, e.g. `at = "state.save", inject = "power.loss", nth = 3`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "at = \"{}\", inject = \"{}\"", self.at, self.inject)?;
+        if let Some(n) = self.nth {
+            write!(f, ", nth = {n}")?;
+        }
+        if let Some(p) = self.probability {
+            write!(f, ", probability = {p}")?;
+        }
+        Ok(())
+    }
 }
 
 /// A fault rule as written, before its point and effect are checked against each other.
@@ -352,6 +372,8 @@ struct RawFaultSpec {
     inject: FaultEffect,
     nth: Option<u32>,
     probability: Option<f64>,
+    #[serde(default)]
+    optional: bool,
 }
 
 impl TryFrom<RawFaultSpec> for FaultSpec {
@@ -371,11 +393,17 @@ impl TryFrom<RawFaultSpec> for FaultSpec {
             inject: raw.inject,
             nth: raw.nth,
             probability: raw.probability,
+            optional: raw.optional,
         })
     }
 }
 
 /// What must have happened.
+///
+/// Every list is exact and ordered: `fumo_result = [200]` holds when the server received exactly
+/// one FUMO result, 200, and fails on `[200, 200]`; an empty list means none happened; a list left
+/// out is not checked. A scenario that means "at least these, in this order (others may come
+/// between)" names the list in `at_least`, e.g. `at_least = ["status"]`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
@@ -385,15 +413,17 @@ pub struct Expect {
     pub end_reason: Option<String>,
     /// The SessionID the device used.
     pub session_id: Option<String>,
-    /// Statuses the server received, in this order (other statuses may come between).
-    #[serde(default, rename = "status")]
-    pub statuses: Vec<StatusExpect>,
-    /// Alert codes the server received from the device, in this order.
+    /// Lists checked as "at least these, in this order" instead of exactly.
     #[serde(default)]
-    pub alerts: Vec<u16>,
-    /// Results items the server received.
-    #[serde(default, rename = "result")]
-    pub results: Vec<ResultExpect>,
+    pub at_least: Vec<ListName>,
+    /// Statuses the server received, in order (SyncHdr ones included).
+    #[serde(rename = "status")]
+    pub statuses: Option<Vec<StatusExpect>>,
+    /// Alert codes the server received from the device, in order.
+    pub alerts: Option<Vec<u16>>,
+    /// Results items the server received, in order.
+    #[serde(rename = "result")]
+    pub results: Option<Vec<ResultExpect>>,
     /// Tree values after the session.
     #[serde(default)]
     pub tree: BTreeMap<String, String>,
@@ -403,7 +433,8 @@ pub struct Expect {
     /// Nodes that must not exist after the session.
     #[serde(default)]
     pub absent: Vec<String>,
-    /// Nodes the device executed, in order.
+    /// Nodes the device executed, in order (an Exec counts when it took effect: one inside an
+    /// Atomic that rolled back did not).
     pub execs: Option<Vec<String>>,
     /// Reports (Generic Alerts) the device still owes the server at the end.
     pub reports_pending: Option<usize>,
@@ -414,23 +445,83 @@ pub struct Expect {
     pub no_violations: bool,
     /// The FUMO State value at the end.
     pub fumo_state: Option<u16>,
-    /// State values the device went through, in this order (others may come between).
-    #[serde(default)]
-    pub fumo_states: Vec<u16>,
-    /// FUMO result codes the server received in Generic Alerts, in this order.
-    #[serde(default)]
-    pub fumo_result: Vec<u16>,
-    /// DL statuses of the device's download attempts, in this order.
-    #[serde(default)]
-    pub dl_status: Vec<u16>,
-    /// Install-notify statuses the server received, in this order.
-    #[serde(default)]
-    pub install_notify: Vec<u16>,
+    /// State values the device went through, in order.
+    pub fumo_states: Option<Vec<u16>>,
+    /// FUMO result codes the server received in Generic Alerts, in order.
+    pub fumo_result: Option<Vec<u16>>,
+    /// DL statuses the device's download attempts ended with, in order (whether or not they were
+    /// posted to an installNotifyURI).
+    pub dl_status: Option<Vec<u16>>,
+    /// Statuses the server's installNotifyURI received, in order.
+    pub install_notify: Option<Vec<u16>>,
+    /// Times the device booted again after it was first powered on (planned reboots of an install
+    /// and power losses).
+    pub boots: Option<u32>,
     /// The firmware version the device runs (and shows in `DevDetail/FwV`) at the end.
     pub firmware: Option<String>,
     /// The firmware slots at the end: `"good <version>"`, `"pending <version>"` or `"empty"`.
     #[serde(default)]
     pub slots: BTreeMap<String, String>,
+}
+
+/// The lists of [`Expect`], as `at_least` names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ListName {
+    Status,
+    Alerts,
+    Result,
+    FumoStates,
+    FumoResult,
+    DlStatus,
+    InstallNotify,
+}
+
+impl ListName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ListName::Status => "status",
+            ListName::Alerts => "alerts",
+            ListName::Result => "result",
+            ListName::FumoStates => "fumo_states",
+            ListName::FumoResult => "fumo_result",
+            ListName::DlStatus => "dl_status",
+            ListName::InstallNotify => "install_notify",
+        }
+    }
+}
+
+impl Expect {
+    /// Whether `list` is checked as "at least these, in this order".
+    pub fn at_least(&self, list: ListName) -> bool {
+        self.at_least.contains(&list)
+    }
+
+    /// Whether `list` is given (an empty list is given: it says none happened).
+    pub fn has(&self, list: ListName) -> bool {
+        match list {
+            ListName::Status => self.statuses.is_some(),
+            ListName::Alerts => self.alerts.is_some(),
+            ListName::Result => self.results.is_some(),
+            ListName::FumoStates => self.fumo_states.is_some(),
+            ListName::FumoResult => self.fumo_result.is_some(),
+            ListName::DlStatus => self.dl_status.is_some(),
+            ListName::InstallNotify => self.install_notify.is_some(),
+        }
+    }
+
+    /// Whether the list is given and empty.
+    pub fn is_empty(&self, list: ListName) -> bool {
+        match list {
+            ListName::Status => self.statuses.as_ref().is_some_and(Vec::is_empty),
+            ListName::Alerts => self.alerts.as_ref().is_some_and(Vec::is_empty),
+            ListName::Result => self.results.as_ref().is_some_and(Vec::is_empty),
+            ListName::FumoStates => self.fumo_states.as_ref().is_some_and(Vec::is_empty),
+            ListName::FumoResult => self.fumo_result.as_ref().is_some_and(Vec::is_empty),
+            ListName::DlStatus => self.dl_status.as_ref().is_some_and(Vec::is_empty),
+            ListName::InstallNotify => self.install_notify.as_ref().is_some_and(Vec::is_empty),
+        }
+    }
 }
 
 /// The kinds of session end.

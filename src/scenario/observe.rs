@@ -1,14 +1,21 @@
-//! What a run observed: codes taken from the session transcript (and, in later flows, the device's
-//! records), never from the scenario's expectations.
+//! What a run observed: codes read from what happened, never from the scenario's expectations.
 //!
-//! Families, from the transcript: `syncml-status` (every Status the device sent, with the command
-//! it answered), `alert` (every Alert either side sent, with its sender) and `fumo-result` (the
-//! result code of every FUMO Generic Alert the device sent, with its alert type). From the device's
-//! records: `fumo-state` (every value its FUMO State node took) and `dl-status` (the DL status of
-//! every download attempt that read a descriptor). Each distinct observation is listed once, in the
-//! order first seen, with how often it occurred.
+//! Each observation names its `source`:
+//! - `wire`: the messages the device and the server exchanged (the session transcript, decoded).
+//!   `syncml-status` is every Status the device sent, with the command it answered; `alert` every
+//!   Alert either side sent, with its sender; `fumo-result` the result code of every FUMO Generic
+//!   Alert the device sent, with its alert type.
+//! - `device`: the device's own records. `fumo-state` is every value its FUMO State node took;
+//!   `dl-status` the OMA Download status each download attempt that read a descriptor ended with,
+//!   whether or not the device posted it anywhere (a 903 it retried after, a download without an
+//!   installNotifyURI).
+//! - `server`: the mock server's records. `install-notify` is every status a device posted to the
+//!   server's installNotifyURI, as the server received it.
+//!
+//! Each distinct observation is listed once, in the order first seen, with how often it occurred.
 
 use crate::device::Device;
+use crate::server::InstallNotification;
 use crate::session::Exchange;
 use crate::syncml::{Command, SyncMl};
 use serde::Serialize;
@@ -18,6 +25,8 @@ use serde::Serialize;
 pub struct Observation {
     pub family: &'static str,
     pub code: i64,
+    /// Where it was read: `wire`, `device` or `server`.
+    pub source: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -82,10 +91,11 @@ impl Observations {
         match self.list.iter_mut().find(|o| {
             o.family == family && o.code == code && o.command == command && o.sender == sender
         }) {
-            Some(o) => o.count += 1,
+            Some(o) => o.count = o.count.saturating_add(1),
             None => self.list.push(Observation {
                 family,
                 code,
+                source: source_of(family),
                 command,
                 sender,
                 count: 1,
@@ -143,8 +153,24 @@ impl Observations {
         }
     }
 
+    /// Observations of the mock server's install-notify records.
+    pub fn install_notifications(&mut self, notifications: &[InstallNotification]) {
+        for n in notifications {
+            self.add("install-notify", n.code.into(), None, None);
+        }
+    }
+
     /// The observations, in the order first seen.
     pub fn into_vec(self) -> Vec<Observation> {
         self.list
+    }
+}
+
+/// Where a family's observations are read (see the module docs).
+fn source_of(family: &str) -> &'static str {
+    match family {
+        "fumo-state" | "dl-status" => "device",
+        "install-notify" => "server",
+        _ => "wire",
     }
 }

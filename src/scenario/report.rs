@@ -1,8 +1,10 @@
 //! Reports of a run: the human summary, JSON (`--json`) and JUnit XML (`--junit`).
 //!
-//! The JSON schema is stable: `{"scenarios": [{"name", "file", "status", "transport", "duration_ms", "failures",
-//! "observed": [{"family", "code", "command"?, "sender"?, "count"}], "end"}], "summary": {"total",
-//! "passed", "failed", "errors", "duration_ms"}}`.
+//! The JSON schema is stable: `{"scenarios": [{"name", "file", "status", "transport", "duration_ms",
+//! "failures", "observed": [{"family", "code", "source", "command"?, "sender"?, "count"}], "faults":
+//! [{"rule", "fired", "optional"?}], "end"}], "summary": {"total", "passed", "failed", "errors",
+//! "duration_ms"}}`. `source` says where an observation was read (see [`super::observe`]); `faults`
+//! lists every fault rule of the scenario and how often it fired.
 
 use super::run::{ScenarioResult, Verdict};
 use quick_xml::escape::escape;
@@ -18,6 +20,7 @@ struct JsonScenario<'a> {
     duration_ms: u64,
     failures: &'a [String],
     observed: &'a [super::Observation],
+    faults: &'a [super::run::FiredRule],
     end: &'a str,
 }
 
@@ -66,6 +69,7 @@ pub fn json(results: &[ScenarioResult]) -> String {
                 duration_ms: r.duration_ms,
                 failures: &r.failures,
                 observed: &r.observed,
+                faults: &r.faults,
                 end: &r.end,
             })
             .collect(),

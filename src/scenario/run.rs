@@ -3,8 +3,8 @@
 
 use super::load::LoadedScenario;
 use super::model::{
-    AuthKind, AuthSpec, DeviceSpec, Expect, InitiatorSpec, NodeSpec, ScenarioFile, TransportKind,
-    UiModeSpec,
+    AuthKind, AuthSpec, DeviceSpec, Expect, InitiatorSpec, ListName, NodeSpec, ResultExpect,
+    ScenarioFile, StatusExpect, TransportKind, UiModeSpec,
 };
 use super::network::{self, NetworkEnv};
 use super::observe::{Observation, Observations};
@@ -15,8 +15,8 @@ use crate::faults::{FaultPlan, FaultRule, Trigger};
 use crate::firmware::{Firmware, SlotId, SlotState};
 use crate::fumo::{self, Fumo};
 use crate::server::{
-    ClientAuthPolicy, InstallNotification, MockServer, ServerConfig, ServerCredentials,
-    SessionRecord,
+    ClientAuthPolicy, InstallNotification, MockServer, ReceivedStatus, ServerConfig,
+    ServerCredentials, SessionRecord,
 };
 use crate::session::{
     accept_notification, run_session_with, DriverOptions, Exchange, GenericAlert, Initiator,
@@ -25,7 +25,7 @@ use crate::session::{
 use crate::storage::{FileStore, MemoryStore, StateStore};
 use crate::syncml::auth::{AuthType, Secret};
 use crate::syncml::pkg0::UiMode;
-use crate::syncml::{xml, Encoding};
+use crate::syncml::{xml, Encoding, Item};
 use crate::transport::InProcess;
 use crate::transport::Transport;
 use crate::tree::{self, Access, Format, Node, UriLimits};
@@ -53,10 +53,23 @@ pub struct ScenarioResult {
     pub duration_ms: u64,
     pub failures: Vec<String>,
     pub observed: Vec<Observation>,
+    /// Every fault rule of the scenario and how often it fired.
+    pub faults: Vec<FiredRule>,
     /// How the session ended, in words.
     pub end: String,
     /// The session transcript as readable XML.
     pub transcript: String,
+}
+
+/// A fault rule of a scenario (`[[fault]]` or `[[server.content_fault]]`) and how often it fired.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FiredRule {
+    /// The rule as the scenario writes it, e.g. `[[fault]] at = "state.save", inject = "power.loss"`.
+    pub rule: String,
+    pub fired: u32,
+    /// The rule need not fire (`optional = true`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub optional: bool,
 }
 
 /// What a run needs besides the scenarios.
@@ -78,6 +91,8 @@ pub(super) struct Outcome {
     pub records: Vec<SessionRecord>,
     /// The install notifications the server received.
     pub notifications: Vec<InstallNotification>,
+    /// How often each `[[server.content_fault]]` changed an answer.
+    pub content_faults_fired: Vec<u32>,
 }
 
 /// Where a scenario's devices keep their durable state: a fresh directory of `state_dir` named
@@ -173,6 +188,7 @@ pub(super) async fn run_against<T: Transport, C: ContentClient>(
         device: owned,
         records: server.records(),
         notifications: server.install_notifications(),
+        content_faults_fired: server.content_faults_fired(),
     })
 }
 
@@ -212,6 +228,7 @@ pub async fn run(scenario: &LoadedScenario, env: &RunEnv) -> ScenarioResult {
         duration_ms: 0,
         failures: Vec::new(),
         observed: Vec::new(),
+        faults: Vec::new(),
         end: String::new(),
         transcript: String::new(),
     };
@@ -228,6 +245,7 @@ pub async fn run(scenario: &LoadedScenario, env: &RunEnv) -> ScenarioResult {
         device,
         records,
         notifications,
+        content_faults_fired,
     } = match outcome {
         Ok(o) => o,
         Err(e) => {
@@ -244,12 +262,20 @@ pub async fn run(scenario: &LoadedScenario, env: &RunEnv) -> ScenarioResult {
         &notifications,
         &mut result.failures,
     );
+    result.faults = fired_rules(file, &device, &content_faults_fired);
+    for rule in result.faults.iter().filter(|r| r.fired == 0 && !r.optional) {
+        result.failures.push(format!(
+            "fault rule {} never fired (a scenario whose fault did not happen proves nothing; say optional = true if it may rightly not fire)",
+            rule.rule
+        ));
+    }
     if !result.failures.is_empty() {
         result.verdict = Verdict::Failed;
     }
     let transcript: Vec<&Exchange> = reports.iter().flat_map(|r| &r.transcript).collect();
     let mut observed = Observations::from_exchanges(transcript.iter().copied());
     observed.device(&device);
+    observed.install_notifications(&notifications);
     result.observed = observed.into_vec();
     result.end = reports
         .last()
@@ -269,6 +295,31 @@ pub async fn run(scenario: &LoadedScenario, env: &RunEnv) -> ScenarioResult {
         .collect();
     result.duration_ms = started.elapsed().as_millis() as u64;
     result
+}
+
+/// Every fault rule of the scenario with how often it fired: the device's `[[fault]]` rules, then the
+/// server's `[[server.content_fault]]` ones.
+fn fired_rules(file: &ScenarioFile, device: &Device, content: &[u32]) -> Vec<FiredRule> {
+    let device_rules = file
+        .faults
+        .iter()
+        .zip(device.faults.fired())
+        .map(|(rule, &fired)| FiredRule {
+            rule: format!("[[fault]] {rule}"),
+            fired,
+            optional: rule.optional,
+        });
+    let content_rules = file
+        .server
+        .content_faults
+        .iter()
+        .zip(content)
+        .map(|(rule, &fired)| FiredRule {
+            rule: format!("[[server.content_fault]] {rule}"),
+            fired,
+            optional: rule.optional,
+        });
+    device_rules.chain(content_rules).collect()
 }
 
 /// A client-initiated start, or the one a notification from the server asks for.
@@ -574,47 +625,33 @@ fn check(
             failures.push(format!("{} sessions ran, expected {want}", reports.len()));
         }
     }
-    check_statuses(expect, records, &mut failures);
-    let mut alerts = records
-        .iter()
-        .flat_map(|r| &r.alerts)
-        .map(|a| a.code.code());
-    for want in &expect.alerts {
-        if !alerts.by_ref().any(|code| code == *want) {
-            failures.push(format!(
-                "the server never received alert {want} (in this order)"
-            ));
-            break;
-        }
+    if let Some(want) = &expect.statuses {
+        let received: Vec<&ReceivedStatus> = records.iter().flat_map(|r| &r.statuses).collect();
+        let list = List::new(
+            "the server received Statuses",
+            expect.at_least(ListName::Status),
+        );
+        list.check(want, &received, status_matches, &mut failures);
     }
-    for want in &expect.results {
-        let found = records.iter().flat_map(|r| &r.results).any(|item| {
-            item.source_uri() == Some(want.source.as_str())
-                && want
-                    .data
-                    .as_deref()
-                    .is_none_or(|d| item.data_text().as_deref() == Some(d))
-                && want
-                    .len
-                    .is_none_or(|n| item.data.as_ref().map_or(0, |d| d.as_bytes().len()) == n)
-                && want.format.as_deref().is_none_or(|f| {
-                    item.meta
-                        .as_ref()
-                        .and_then(|m| m.format.as_deref())
-                        .unwrap_or("chr")
-                        == f
-                })
-        });
-        if !found {
-            failures.push(format!(
-                "no Results item from {}{}",
-                want.source,
-                want.data
-                    .as_deref()
-                    .map(|d| format!(" with data {d:?}"))
-                    .unwrap_or_default()
-            ));
-        }
+    if let Some(want) = &expect.alerts {
+        let received: Vec<u16> = records
+            .iter()
+            .flat_map(|r| &r.alerts)
+            .map(|a| a.code.code())
+            .collect();
+        let list = List::new(
+            "the server received alerts",
+            expect.at_least(ListName::Alerts),
+        );
+        list.check(want, &received, |w, a| w == a, &mut failures);
+    }
+    if let Some(want) = &expect.results {
+        let received: Vec<&Item> = records.iter().flat_map(|r| &r.results).collect();
+        let list = List::new(
+            "the server received Results items",
+            expect.at_least(ListName::Result),
+        );
+        list.check(want, &received, result_matches, &mut failures);
     }
     for (uri, want) in &expect.tree {
         match device.tree.value(uri) {
@@ -668,10 +705,150 @@ fn check(
     failures
 }
 
-/// `expected` must appear in `actual` in this order (others may come between).
-fn in_order(expected: &[u16], actual: &[u16]) -> bool {
-    let mut rest = actual.iter();
-    expected.iter().all(|e| rest.any(|a| a == e))
+/// How an expected list is compared with what happened: exactly (the default), or "at least these,
+/// in this order" when the scenario names the list in `expect.at_least`.
+struct List {
+    /// What happened, in words ("the server received FUMO results").
+    what: &'static str,
+    at_least: bool,
+}
+
+/// How many items of a list a failure message shows.
+const SHOWN: usize = 40;
+
+impl List {
+    fn new(what: &'static str, at_least: bool) -> List {
+        List { what, at_least }
+    }
+
+    /// Check `expected` against `actual`, pushing a failure that shows both.
+    fn check<E: Brief, A: Brief>(
+        &self,
+        expected: &[E],
+        actual: &[A],
+        matches: impl Fn(&E, &A) -> bool,
+        failures: &mut Vec<String>,
+    ) {
+        let holds = if self.at_least {
+            let mut rest = actual.iter();
+            expected.iter().all(|e| rest.any(|a| matches(e, a)))
+        } else {
+            expected.len() == actual.len()
+                && expected.iter().zip(actual).all(|(e, a)| matches(e, a))
+        };
+        if !holds {
+            let how = if self.at_least {
+                "at least, in this order,"
+            } else {
+                "exactly"
+            };
+            failures.push(format!(
+                "{} {}, expected {how} {}",
+                self.what,
+                shown(actual),
+                shown(expected)
+            ));
+        }
+    }
+}
+
+/// A list for a failure message, cut after [`SHOWN`] items.
+fn shown<T: Brief>(list: &[T]) -> String {
+    let items: Vec<String> = list.iter().take(SHOWN).map(Brief::brief).collect();
+    let more = list.len().saturating_sub(SHOWN);
+    if more > 0 {
+        format!("[{}, … and {more} more]", items.join(", "))
+    } else {
+        format!("[{}]", items.join(", "))
+    }
+}
+
+/// An item of an expected or an actual list, in a few words.
+trait Brief {
+    fn brief(&self) -> String;
+}
+
+impl Brief for u16 {
+    fn brief(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl Brief for StatusExpect {
+    fn brief(&self) -> String {
+        let mut out = self.cmd.clone();
+        if let Some(t) = &self.target {
+            out.push(' ');
+            out.push_str(t);
+        }
+        out.push_str(&format!(" {}", self.code));
+        if let Some(d) = &self.data {
+            out.push_str(&format!(" {d:?}"));
+        }
+        out
+    }
+}
+
+impl Brief for &ReceivedStatus {
+    fn brief(&self) -> String {
+        match &self.target_ref {
+            Some(t) => format!("{} {t} {}", self.cmd, self.code.code()),
+            None => format!("{} {}", self.cmd, self.code.code()),
+        }
+    }
+}
+
+impl Brief for ResultExpect {
+    fn brief(&self) -> String {
+        match &self.data {
+            Some(d) => format!("{} {d:?}", self.source),
+            None => self.source.clone(),
+        }
+    }
+}
+
+impl Brief for &Item {
+    fn brief(&self) -> String {
+        let source = self.source_uri().unwrap_or("(no source)");
+        match self.data_text() {
+            Some(d) if d.len() <= 40 => format!("{source} {d:?}"),
+            _ => {
+                let len = self.data.as_ref().map_or(0, |d| d.as_bytes().len());
+                format!("{source} ({len} bytes)")
+            }
+        }
+    }
+}
+
+fn status_matches(want: &StatusExpect, s: &&ReceivedStatus) -> bool {
+    s.cmd.as_str() == want.cmd
+        && s.code.code() == want.code
+        && want
+            .target
+            .as_deref()
+            .is_none_or(|t| s.target_ref.as_deref() == Some(t))
+        && want
+            .data
+            .as_deref()
+            .is_none_or(|d| s.items.first().and_then(|i| i.data_text()).as_deref() == Some(d))
+}
+
+fn result_matches(want: &ResultExpect, item: &&Item) -> bool {
+    item.source_uri() == Some(want.source.as_str())
+        && want
+            .data
+            .as_deref()
+            .is_none_or(|d| item.data_text().as_deref() == Some(d))
+        && want
+            .len
+            .is_none_or(|n| item.data.as_ref().map_or(0, |d| d.as_bytes().len()) == n)
+        && want.format.as_deref().is_none_or(|f| {
+            item.meta
+                .as_ref()
+                .and_then(|m| m.format.as_deref())
+                .unwrap_or("chr")
+                == f
+        })
 }
 
 /// The FUMO, download and firmware expectations.
@@ -682,13 +859,30 @@ fn check_updates(
     notifications: &[InstallNotification],
     failures: &mut Vec<String>,
 ) {
-    let agent = device.fumo.as_deref();
+    // What the server received needs no FUMO agent on the device.
+    if let Some(want) = &expect.fumo_result {
+        let results = crate::server::fumo_results(records);
+        List::new(
+            "the server received FUMO results",
+            expect.at_least(ListName::FumoResult),
+        )
+        .check(want, &results, |w, a| w == a, failures);
+    }
+    if let Some(want) = &expect.install_notify {
+        let notified: Vec<u16> = notifications.iter().map(|n| n.code).collect();
+        List::new(
+            "the server's installNotifyURI received",
+            expect.at_least(ListName::InstallNotify),
+        )
+        .check(want, &notified, |w, a| w == a, failures);
+    }
     let wants_fumo = expect.fumo_state.is_some()
-        || !expect.fumo_states.is_empty()
-        || !expect.dl_status.is_empty()
+        || expect.fumo_states.is_some()
+        || expect.dl_status.is_some()
+        || expect.boots.is_some()
         || expect.firmware.is_some()
         || !expect.slots.is_empty();
-    let Some(agent) = agent else {
+    let Some(agent) = device.fumo.as_deref() else {
         if wants_fumo {
             failures
                 .push("the scenario expects FUMO results of a device without [device.fumo]".into());
@@ -704,32 +898,28 @@ fn check_updates(
             ));
         }
     }
-    if !in_order(&expect.fumo_states, &states) {
-        failures.push(format!(
-            "FUMO State went through {states:?}, expected {:?} in this order",
-            expect.fumo_states
-        ));
+    if let Some(want) = &expect.fumo_states {
+        List::new(
+            "FUMO State went through",
+            expect.at_least(ListName::FumoStates),
+        )
+        .check(want, &states, |w, a| w == a, failures);
     }
-    let results = crate::server::fumo_results(records);
-    if !in_order(&expect.fumo_result, &results) {
-        failures.push(format!(
-            "the server received FUMO results {results:?}, expected {:?} in this order",
-            expect.fumo_result
-        ));
+    if let Some(want) = &expect.dl_status {
+        let dl: Vec<u16> = agent.records.dl_statuses.iter().map(|s| s.code()).collect();
+        List::new(
+            "the device's downloads ended with DL statuses",
+            expect.at_least(ListName::DlStatus),
+        )
+        .check(want, &dl, |w, a| w == a, failures);
     }
-    let dl: Vec<u16> = agent.records.dl_statuses.iter().map(|s| s.code()).collect();
-    if !in_order(&expect.dl_status, &dl) {
-        failures.push(format!(
-            "the device's downloads ended with DL statuses {dl:?}, expected {:?} in this order",
-            expect.dl_status
-        ));
-    }
-    let notified: Vec<u16> = notifications.iter().map(|n| n.code).collect();
-    if !in_order(&expect.install_notify, &notified) {
-        failures.push(format!(
-            "the server received install notifications {notified:?}, expected {:?} in this order",
-            expect.install_notify
-        ));
+    if let Some(want) = expect.boots {
+        if agent.records.boots != want {
+            failures.push(format!(
+                "the device booted again {} times, expected {want}",
+                agent.records.boots
+            ));
+        }
     }
     let firmware = &agent.durable.firmware;
     if let Some(want) = &expect.firmware {
@@ -761,50 +951,6 @@ fn check_updates(
         };
         if shown != *want {
             failures.push(format!("slot {name} holds {shown:?}, expected {want:?}"));
-        }
-    }
-}
-
-/// The expected statuses must appear in order among the statuses the server received.
-fn check_statuses(expect: &Expect, records: &[SessionRecord], failures: &mut Vec<String>) {
-    let mut received = records.iter().flat_map(|r| &r.statuses);
-    for want in &expect.statuses {
-        let found = received.by_ref().any(|s| {
-            s.cmd.as_str() == want.cmd
-                && s.code.code() == want.code
-                && want
-                    .target
-                    .as_deref()
-                    .is_none_or(|t| s.target_ref.as_deref() == Some(t))
-                && want.data.as_deref().is_none_or(|d| {
-                    s.items.first().and_then(|i| i.data_text()).as_deref() == Some(d)
-                })
-        });
-        if !found {
-            let all: Vec<String> = records
-                .iter()
-                .flat_map(|r| &r.statuses)
-                .map(|s| match &s.target_ref {
-                    Some(t) => format!("{} {} {}", s.cmd, t, s.code.code()),
-                    None => format!("{} {}", s.cmd, s.code.code()),
-                })
-                .collect();
-            const SHOWN: usize = 40;
-            let more = all.len().saturating_sub(SHOWN);
-            let mut received = all.into_iter().take(SHOWN).collect::<Vec<_>>().join(", ");
-            if more > 0 {
-                received.push_str(&format!(", … and {more} more"));
-            }
-            failures.push(format!(
-                "expected Status {} {}{} (in this order); the server received: {received}",
-                want.cmd,
-                want.target
-                    .as_deref()
-                    .map(|t| format!("{t} "))
-                    .unwrap_or_default(),
-                want.code,
-            ));
-            return;
         }
     }
 }

@@ -209,6 +209,29 @@ pub struct ContentFaultSpec {
     pub value: Option<u64>,
     #[serde(default)]
     pub attempts: AttemptsSpec,
+    /// The fault need not change any answer (a scenario that sweeps seeds); by default a fault
+    /// that never did fails the scenario.
+    #[serde(default)]
+    pub optional: bool,
+}
+
+impl std::fmt::Display for ContentFaultSpec {
+    /// The fault as a scenario writes it, e.g. `path = "/fw/update.pkg", kind = "cut-at", value = 4096`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "path = {:?}, kind = \"{}\"",
+            self.path,
+            self.kind.as_str()
+        )?;
+        if let Some(v) = self.value {
+            write!(f, ", value = {v}")?;
+        }
+        if self.attempts == AttemptsSpec::First {
+            f.write_str(", attempts = \"first\"")?;
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -224,6 +247,24 @@ pub enum ContentFaultKindSpec {
     CutAt,
     WrongContentLength,
     CorruptByte,
+}
+
+impl ContentFaultKindSpec {
+    /// The name a scenario gives it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContentFaultKindSpec::Unauthorized => "unauthorized",
+            ContentFaultKindSpec::Expired => "expired",
+            ContentFaultKindSpec::NotFound => "not-found",
+            ContentFaultKindSpec::ServerError => "server-error",
+            ContentFaultKindSpec::Unavailable => "unavailable",
+            ContentFaultKindSpec::Status => "status",
+            ContentFaultKindSpec::Slow => "slow",
+            ContentFaultKindSpec::CutAt => "cut-at",
+            ContentFaultKindSpec::WrongContentLength => "wrong-content-length",
+            ContentFaultKindSpec::CorruptByte => "corrupt-byte",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]

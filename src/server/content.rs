@@ -278,6 +278,20 @@ pub(super) struct ContentState {
     /// Requests so far per (path, device).
     attempts: HashMap<(String, Option<String>), u32>,
     pub(super) notifications: Vec<InstallNotification>,
+    /// How often each fault of the configuration changed an answer, in its order.
+    pub(super) fired: Vec<u32>,
+}
+
+impl ContentState {
+    /// Count the faults (by index in a configuration of `faults` of them) that changed an answer.
+    fn count_fired(&mut self, faults: usize, applied: &[usize]) {
+        self.fired.resize(faults, 0);
+        for &i in applied {
+            if let Some(n) = self.fired.get_mut(i) {
+                *n = n.saturating_add(1);
+            }
+        }
+    }
 }
 
 /// Answer one content request.
@@ -293,34 +307,41 @@ pub(super) fn handle(
             .attempts
             .entry((path.clone(), device.clone()))
             .or_insert(0);
-        *n += 1;
+        *n = n.saturating_add(1);
         *n
     };
-    let faults: Vec<ContentFaultKind> = config
+    // The faults due on this request, with their index in the configuration (to count them).
+    let due: Vec<(usize, ContentFaultKind)> = config
         .faults
         .iter()
-        .filter(|f| same_path(&f.path, &path))
-        .filter(|f| f.attempts == Attempts::Every || attempt == 1)
-        .map(|f| f.kind)
+        .enumerate()
+        .filter(|(_, f)| same_path(&f.path, &path))
+        .filter(|(_, f)| f.attempts == Attempts::Every || attempt == 1)
+        .map(|(i, f)| (i, f.kind))
         .collect();
-    let delay = faults.iter().find_map(|f| match f {
-        ContentFaultKind::Slow(d) => Some(*d),
+    let mut applied = Vec::new();
+    let delay = due.iter().find_map(|&(i, f)| match f {
+        ContentFaultKind::Slow(d) => {
+            applied.push(i);
+            Some(d)
+        }
         _ => None,
     });
-    let mut response = match faults.iter().find_map(|f| f.status()) {
-        Some(status) => {
+    let mut response = match due.iter().find_map(|&(i, f)| f.status().map(|s| (i, s))) {
+        Some((i, status)) => {
             tracing::debug!(path, status, "content: status fault");
+            applied.push(i);
             ContentResponse::text(status, &format!("fault: HTTP {status} for {path}"))
         }
         None => match request.method {
             ContentMethod::Post => post(config, state, request, &path, device),
-            ContentMethod::Get => get(config, request, &path, &faults),
+            ContentMethod::Get => get(config, request, &path, &due, &mut applied),
         },
     };
     response.delay = delay;
+    state.count_fired(config.faults.len(), &applied);
     response
 }
-
 fn post(
     config: &ContentConfig,
     state: &mut ContentState,
@@ -349,11 +370,14 @@ fn post(
     ContentResponse::text(200, "OK")
 }
 
+/// A GET: the file, then the transfer faults of `faults` that change this answer (their indexes go
+/// to `applied`).
 fn get(
     config: &ContentConfig,
     request: &ContentRequest,
     path: &str,
-    faults: &[ContentFaultKind],
+    faults: &[(usize, ContentFaultKind)],
+    applied: &mut Vec<usize>,
 ) -> ContentResponse {
     let Some(file) = config.hosted_file(path) else {
         return if config.is_notify_path(path) {
@@ -363,10 +387,11 @@ fn get(
         };
     };
     let mut body = file.body.clone();
-    for fault in faults {
+    for &(i, fault) in faults {
         if let ContentFaultKind::CorruptByte(at) = fault {
-            if let Some(b) = usize::try_from(*at).ok().and_then(|i| body.get_mut(i)) {
+            if let Some(b) = usize::try_from(at).ok().and_then(|at| body.get_mut(at)) {
                 *b ^= 0xff;
+                applied.push(i);
             }
         }
     }
@@ -385,9 +410,10 @@ fn get(
             r
         }
     };
-    for fault in faults {
-        match *fault {
+    for &(i, fault) in faults {
+        match fault {
             ContentFaultKind::WrongContentLength(declared) => {
+                applied.push(i);
                 if declared < response.received() {
                     response
                         .body
@@ -398,6 +424,7 @@ fn get(
                 response.content_length = Some(declared);
             }
             ContentFaultKind::CutAt(at) if at < response.received() => {
+                applied.push(i);
                 response
                     .body
                     .truncate(usize::try_from(at).unwrap_or(usize::MAX));

@@ -176,6 +176,18 @@ impl MockServer {
         state.notifications.clone()
     }
 
+    /// How often each hosted-content fault ([`ContentConfig::faults`], in its order) changed an
+    /// answer so far.
+    pub fn content_faults_fired(&self) -> Vec<u32> {
+        let state = self
+            .content_state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut fired = state.fired.clone();
+        fired.resize(self.content.faults.len(), 0);
+        fired
+    }
+
     /// Answer one request.
     pub fn handle(&self, request: &HttpRequest) -> HttpResponse {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);

@@ -66,7 +66,7 @@ alert_codes! {
     ClientEvent = 1224, "CLIENT EVENT";
     /// The last chunk of a large object never came.
     NoEndOfData = 1225, "NO END OF DATA";
-    /// A client alert, optionally tied to a management object (FUMO/SCOMO results).
+    /// A client alert, optionally tied to a management object (e.g. a FUMO result).
     GenericAlert = 1226, "GENERIC ALERT";
 }
 
