@@ -1,20 +1,28 @@
 //! Executing the server's management commands on a device, and the Status and Results it answers.
 //!
 //! One Status per item of an item command (with TargetRef/SourceRef), Results after the Status of a
-//! successful Get, one Status for a container before its members' (reference §1.4). Atomic is all or
-//! nothing: on a failure the tree snapshot is restored, members that had succeeded answer 216 (or 516
-//! when the `tree.atomic-rollback` fault stops the undo), members never reached answer 215, and the
-//! Atomic answers 507. A nested Atomic or a Get inside an Atomic answers 500. In a Sequence, a failed
-//! member leaves the rest unexecuted (215). After a UI answer that stops the package (see
-//! [`super::user`]), every later command answers 215.
+//! successful Get, one Status for a container before its members' (reference §1.4).
+//!
+//! Atomic is all or nothing (reference §1.4). Its members answer as they would outside it (an Exec
+//! on a FUMO operation node 202, or 409 when a job is queued or another Exec of the same Atomic
+//! accepted one), but what they do besides changing the tree (a queued FUMO job, a package moved to
+//! the package store, an Exec record: see [`super::effects`]) is kept aside and applied only when
+//! the Atomic commits, in the order the members ran. On a failure the tree snapshot is restored and
+//! the kept effects are dropped; members that had succeeded answer 216, members never reached
+//! answer 215, and the Atomic answers 507. When the `tree.atomic-rollback` fault stops the undo,
+//! the tree keeps the changes and the members that had changed it answer 516; an Exec still answers
+//! 216, for its effect was never applied and is dropped as in any failed Atomic. A nested Atomic or
+//! a Get inside an Atomic answers 500. In a Sequence, a failed member leaves the rest unexecuted
+//! (215). After a UI answer that stops the package (see [`super::user`]), every later command
+//! answers 215.
 //!
 //! Commands DM does not define answer 406 when they are SyncML DS commands (Sync, Put, Map, Search,
 //! Move: an optional feature a DM client does not support) and 501 otherwise. Alerts a server may not
 //! send answer 406. A `tree.write` storage fault answers 510 and leaves the tree unchanged.
 
-use super::{Device, Prompt, PromptRecord};
+use super::{Device, Effect, Prompt, PromptRecord};
 use crate::faults::{FaultEffect, FaultPoint};
-use crate::syncml::{AlertCode, Command, Container, Item, Results, Status, StatusCode};
+use crate::syncml::{AlertCode, CmdName, Command, Container, Item, Results, Status, StatusCode};
 use std::time::Duration;
 
 /// What processing a server message produced.
@@ -35,6 +43,8 @@ pub struct Executor<'d> {
     msg_ref: &'d str,
     /// The server's MaxObjSize: a Get whose result is larger answers 413.
     peer_max_obj: Option<u64>,
+    /// Inside an Atomic: the effects of its members, applied when it commits.
+    deferred: Option<Vec<Effect>>,
     out: Processed,
 }
 
@@ -46,6 +56,7 @@ impl<'d> Executor<'d> {
             server_id,
             msg_ref,
             peer_max_obj: None,
+            deferred: None,
             out: Processed::default(),
         }
     }
@@ -104,15 +115,18 @@ impl<'d> Executor<'d> {
             Command::Add(c) => self.items(cmd, &c.items, |d, i| {
                 d.tree.add(who, i, c.meta.as_ref(), d.clock)
             }),
-            Command::Replace(c) => self.items(cmd, &c.items, |d, i| {
-                let code = d.tree.replace(who, i, c.meta.as_ref(), d.clock);
-                if code.is_success() {
-                    if let Some(uri) = i.target_uri() {
-                        d.replaced(uri);
+            Command::Replace(c) => {
+                let mut effects = Vec::new();
+                let failed = self.items(cmd, &c.items, |d, i| {
+                    let code = d.tree.replace(who, i, c.meta.as_ref(), d.clock);
+                    if code.is_success() {
+                        effects.extend(i.target_uri().and_then(|uri| d.replaced(uri)));
                     }
-                }
-                code
-            }),
+                    code
+                });
+                effects.into_iter().for_each(|e| self.take_effect(e));
+                failed
+            }
             Command::Copy(c) => self.items(cmd, &c.items, |d, i| d.tree.copy(who, i, d.clock)),
             Command::Delete(c) => self.items(cmd, &c.items, |d, i| d.tree.delete(who, i)),
             Command::Get(_) | Command::Atomic(_) if in_atomic => {
@@ -132,7 +146,17 @@ impl<'d> Executor<'d> {
             Command::Exec(c) => {
                 let code = match c.items.as_slice() {
                     [item] => match self.device.tree.check_exec(who, item) {
-                        Ok(uri) => self.device.exec(&uri, item, c.correlator.as_deref()),
+                        Ok(uri) => {
+                            let job_accepted = self
+                                .deferred
+                                .as_ref()
+                                .is_some_and(|kept| kept.iter().any(Effect::queues_job));
+                            let (code, effect) =
+                                self.device
+                                    .exec(&uri, item, c.correlator.as_deref(), job_accepted);
+                            effect.into_iter().for_each(|e| self.take_effect(e));
+                            code
+                        }
                         Err(code) => code,
                     },
                     _ => StatusCode::BadRequest,
@@ -240,10 +264,29 @@ impl<'d> Executor<'d> {
         (outcome.status, outcome.items)
     }
 
+    /// Apply a command's effect now, or keep it for the commit of the Atomic being run.
+    fn take_effect(&mut self, effect: Effect) {
+        match self.deferred.as_mut() {
+            Some(kept) => kept.push(effect),
+            None => self.device.apply(effect),
+        }
+    }
+
     fn atomic(&mut self, cmd: &Command, c: &Container) -> bool {
         let snapshot = self.device.tree.clone();
+        // A nested Atomic answers 500 before it gets here, so `outer` is None; it is put back all
+        // the same.
+        let outer = self.deferred.replace(Vec::new());
         let (mut replies, failed) = self.members(&c.commands, true);
+        let effects = std::mem::replace(&mut self.deferred, outer).unwrap_or_default();
         if failed {
+            if !effects.is_empty() {
+                tracing::debug!(
+                    dropped = effects.len(),
+                    "Atomic failed: its effects are dropped"
+                );
+            }
+            drop(effects);
             let rolled = match self.device.faults.fire(FaultPoint::AtomicRollback) {
                 Some(FaultEffect::StorageWriteError) => StatusCode::AtomicRollbackFailed,
                 Some(_) | None => {
@@ -252,12 +295,20 @@ impl<'d> Executor<'d> {
                 }
             };
             for reply in &mut replies {
-                // Members that ran and succeeded are undone; 215 (never run) stays.
+                // Members that ran and succeeded are undone; 215 (never run) stays. An Exec only
+                // has effects, and they were dropped: it is undone even when the tree is not.
                 if let Command::Status(s) = reply {
                     if s.code.is_success() && s.code != StatusCode::NotExecuted {
-                        s.code = rolled;
+                        s.code = match s.cmd {
+                            CmdName::Exec => StatusCode::AtomicRollbackOk,
+                            _ => rolled,
+                        };
                     }
                 }
+            }
+        } else {
+            for effect in effects {
+                self.device.apply(effect);
             }
         }
         let code = if failed {

@@ -5,14 +5,18 @@
 //! parts (node templates, fault plan, FUMO configuration) are reference-counted, so a process can
 //! hold very many. [`durable`] is what it keeps across a power loss.
 
+#[cfg(test)]
+mod atomic_tests;
 mod commands;
 pub mod durable;
+mod effects;
 pub mod reports;
 pub mod resources;
 pub mod user;
 
 pub use commands::{Executor, Processed};
 pub use durable::{DurableState, Saved};
+pub use effects::Effect;
 pub use reports::{Report, ReportQueue};
 pub use resources::Resources;
 pub use user::{Prompt, User, UserAnswer};
@@ -20,7 +24,7 @@ pub use user::{Prompt, User, UserAnswer};
 use crate::faults::Faults;
 use crate::fumo::Fumo;
 use crate::syncml::auth::NonceSource;
-use crate::syncml::{Encoding, Item, StatusCode};
+use crate::syncml::{Encoding, StatusCode};
 use crate::tree::Tree;
 
 /// Simulated wall clock of a device, in seconds since the Unix epoch.
@@ -29,12 +33,15 @@ pub type SimSeconds = u64;
 /// The simulated clock's start: 2026-01-01T00:00:00Z, so transcripts do not depend on the real date.
 pub const EPOCH: SimSeconds = 1_767_225_600;
 
-/// An Exec the device carried out.
+/// An Exec that took effect: answered 200 or 202 and, inside an Atomic, committed. An Exec that
+/// was refused (405, 409, …) or rolled back with its Atomic (216, 516) is not recorded: nothing of
+/// it happened on the device.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExecRecord {
     pub uri: String,
     pub data: Option<String>,
     pub correlator: Option<String>,
+    /// When the Exec was executed (for one inside an Atomic, not when the Atomic committed).
     pub at: SimSeconds,
 }
 
@@ -48,6 +55,7 @@ pub struct PromptRecord {
 /// What the device did, for expectations and reports.
 #[derive(Debug, Clone, Default)]
 pub struct Records {
+    /// Execs that took effect, in the order they did.
     pub execs: Vec<ExecRecord>,
     pub prompts: Vec<PromptRecord>,
 }
@@ -119,33 +127,5 @@ impl Device {
     pub fn next_session_id(&mut self) -> String {
         self.sessions_started += 1;
         format!("{:X}", self.sessions_started)
-    }
-
-    /// Carry out an Exec on a node that allows it (every Exec is recorded). A FUMO operation node
-    /// queues a job (202, or 409 while one runs: see [`crate::fumo::agent`]); nodes without a
-    /// management object behind them are plain device operations that complete at once (200).
-    pub fn exec(&mut self, uri: &str, item: &Item, correlator: Option<&str>) -> StatusCode {
-        self.records.execs.push(ExecRecord {
-            uri: uri.to_string(),
-            data: item.data_text().map(|d| d.into_owned()),
-            correlator: correlator.map(str::to_string),
-            at: self.clock,
-        });
-        if let Some(fumo) = self.fumo.as_deref_mut() {
-            if let Some(operation) = fumo.operation_at(uri) {
-                return fumo.accept(operation, correlator, &self.tree);
-            }
-        }
-        StatusCode::Ok
-    }
-
-    /// A server command replaced the value at `uri`: management objects that act on a write do so
-    /// (FUMO takes an in-band package out of `Update/PkgData`).
-    pub fn replaced(&mut self, uri: &str) {
-        if let Some(fumo) = self.fumo.as_deref_mut() {
-            if fumo.is_pkg_data(uri) {
-                fumo.take_pkg_data(&mut self.tree, self.clock);
-            }
-        }
     }
 }

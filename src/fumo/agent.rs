@@ -4,9 +4,12 @@
 //!
 //! # Jobs
 //!
-//! An Exec on `<x>/Download`, `<x>/Update` or `<x>/DownloadAndUpdate` is answered 202 and queues a
-//! [`Job`] with the Exec's Correlator and the `PkgURL` the tree holds at that moment; an Exec while a
-//! job runs is 409 Conflict. The job runs after the session ([`super::driver::run_job`]) and ends
+//! An Exec on `<x>/Download`, `<x>/Update` or `<x>/DownloadAndUpdate` is answered 202 and makes a
+//! [`Job`] with the Exec's Correlator and the `PkgURL` the tree holds at that moment
+//! ([`Fumo::accept`]); an Exec while a job is queued, or after another one was accepted earlier in
+//! the same Atomic, is 409 Conflict. The job is queued ([`Fumo::queue`]) when the Exec takes effect:
+//! at once, or at the commit of the Atomic it is in (never, when the Atomic fails: see
+//! [`crate::device::Effect`]). It runs after the session ([`super::driver::run_job`]) and ends
 //! with one Generic Alert (1226) carrying its result, queued in the device's report queue in the
 //! same save that ends the job, so it is reported exactly once whatever the power does.
 //!
@@ -28,8 +31,9 @@
 //! # The in-band path
 //!
 //! A Replace of `<x>/Update/PkgData` (a large object when it is big) is the package itself: the
-//! agent takes the bytes out of the tree into its package store (State 40, then 50), and a later
-//! Exec on `<x>/Update` installs them.
+//! bytes leave the tree at once ([`Fumo::take_pkg_data`]: the node is write-only) and go to the
+//! package store (State 40, then 50) when the Replace takes effect ([`Fumo::store_pkg_data`]: at
+//! once, or at the commit of its Atomic). A later Exec on `<x>/Update` installs them.
 
 use super::codes::{FumoResult, FumoState, Operation};
 use super::mo;
@@ -188,15 +192,19 @@ impl Fumo {
         uri.trim_start_matches("./") == node.trim_start_matches("./")
     }
 
-    /// An Exec on an operation's node: 202 and a queued job, or 409 while another job runs.
+    /// An Exec on an operation's node: the job it starts, carrying the `PkgURL` of this moment (the
+    /// Exec answers 202), or 409 Conflict while a job is queued or when `another_accepted` (a job
+    /// accepted earlier in the same Atomic, to be queued at its commit). Nothing changes until the
+    /// job is [queued](Fumo::queue).
     pub fn accept(
-        &mut self,
+        &self,
         operation: Operation,
         correlator: Option<&str>,
         tree: &Tree,
-    ) -> StatusCode {
-        if self.durable.job.is_some() {
-            return StatusCode::Conflict;
+        another_accepted: bool,
+    ) -> Result<Job, StatusCode> {
+        if self.durable.job.is_some() || another_accepted {
+            return Err(StatusCode::Conflict);
         }
         let url = match operation {
             Operation::Update => String::new(),
@@ -205,27 +213,43 @@ impl Fumo {
                 tree.value_str(&node).unwrap_or("").trim().to_string()
             }
         };
-        self.durable.job = Some(Job {
+        Ok(Job {
             operation,
             correlator: correlator.map(str::to_string),
             url,
             phase: Phase::Start,
-        });
-        StatusCode::Accepted
+        })
     }
 
-    /// `<x>/Update/PkgData` was replaced: take the package out of the tree into the package store
-    /// (State 40, then 50). An empty value clears the store.
-    pub fn take_pkg_data(&mut self, tree: &mut Tree, now: u64) {
+    /// Queue a job [accepted](Fumo::accept) from an Exec that took effect; it runs after the
+    /// session. A job already queued stays (accepting refuses a second one, so this is a bug
+    /// of the caller; it is logged, and the job in progress is not lost).
+    pub fn queue(&mut self, job: Job) {
+        match &self.durable.job {
+            Some(queued) => tracing::error!(
+                queued = ?queued.operation,
+                dropped = ?job.operation,
+                "a second FUMO job while one is queued: the new one is dropped"
+            ),
+            None => self.durable.job = Some(job),
+        }
+    }
+
+    /// `<x>/Update/PkgData` was replaced: take the bytes out of the tree (the node is write-only,
+    /// and the package must not live twice), for [`Fumo::store_pkg_data`]. `None` when the node is
+    /// missing.
+    pub fn take_pkg_data(&self, tree: &mut Tree, now: u64) -> Option<Vec<u8>> {
         let node = mo::node(&self.config.root, "Update/PkgData");
-        let Some(value) = tree.value(&node) else {
-            return;
-        };
-        let bytes = value.to_vec();
-        // The node is write-only; the package lives in the package store, not twice.
+        let bytes = tree.value(&node)?.to_vec();
         if let Err(e) = tree.set_value(&node, b"", now) {
             tracing::warn!(node, error = %e, "cannot clear PkgData");
         }
+        Some(bytes)
+    }
+
+    /// Keep a package written to `<x>/Update/PkgData` in the package store (State 40, then 50).
+    /// An empty value clears the store.
+    pub fn store_pkg_data(&mut self, bytes: Vec<u8>, tree: &mut Tree, now: u64) {
         if bytes.is_empty() {
             self.drop_package();
             return;
@@ -422,14 +446,30 @@ mod tests {
         assert_eq!(op, Some(Operation::DownloadAndUpdate));
         assert_eq!(fumo.operation_at("./FUMO/Pkg1/State"), None);
         assert_eq!(fumo.operation_at("./FUMO/Pkg1x/Update"), None);
-        let code = fumo.accept(Operation::DownloadAndUpdate, Some("c1"), &tree);
-        assert_eq!(code, StatusCode::Accepted);
-        let job = fumo.durable.job.clone().expect("queued");
+        let job = fumo
+            .accept(Operation::DownloadAndUpdate, Some("c1"), &tree, false)
+            .expect("accepted");
         assert_eq!(job.url, "http://x/fw.dd");
         assert_eq!(job.correlator.as_deref(), Some("c1"));
+        assert_eq!(fumo.durable.job, None, "queued only when it takes effect");
         assert_eq!(
-            fumo.accept(Operation::Update, None, &tree),
-            StatusCode::Conflict
+            fumo.accept(Operation::Update, None, &tree, true),
+            Err(StatusCode::Conflict),
+            "another job accepted in the same Atomic"
+        );
+        fumo.queue(job.clone());
+        assert_eq!(fumo.durable.job.as_ref(), Some(&job));
+        assert_eq!(
+            fumo.accept(Operation::Update, None, &tree, false),
+            Err(StatusCode::Conflict)
+        );
+        let mut other = job.clone();
+        other.operation = Operation::Update;
+        fumo.queue(other);
+        assert_eq!(
+            fumo.durable.job.as_ref(),
+            Some(&job),
+            "the queued job stays"
         );
         let alert = fumo.report(&job, FumoResult::UpdateFailed);
         assert_eq!(alert.source_uri, "./FUMO/Pkg1/DownloadAndUpdate");
@@ -443,7 +483,14 @@ mod tests {
         let (mut fumo, mut tree) = agent();
         tree.set_value("./FUMO/Pkg1/Update/PkgData", b"PKG", 0)
             .expect("set");
-        fumo.take_pkg_data(&mut tree, 0);
+        let bytes = fumo.take_pkg_data(&mut tree, 0).expect("the node exists");
+        assert_eq!(tree.value("./FUMO/Pkg1/Update/PkgData"), Some(&b""[..]));
+        assert_eq!(
+            tree.value_str("./FUMO/Pkg1/State"),
+            Some("10"),
+            "not stored yet"
+        );
+        fumo.store_pkg_data(bytes, &mut tree, 0);
         assert!(fumo.has_package());
         assert_eq!(fumo.bytes, b"PKG");
         assert_eq!(tree.value("./FUMO/Pkg1/Update/PkgData"), Some(&b""[..]));

@@ -433,8 +433,9 @@ pub struct Expect {
     /// Nodes that must not exist after the session.
     #[serde(default)]
     pub absent: Vec<String>,
-    /// Nodes the device executed, in order (an Exec counts when it took effect: one inside an
-    /// Atomic that rolled back did not).
+    /// Nodes of the Execs that took effect on the device, in order: an Exec answered 200 or 202
+    /// and, inside an Atomic, committed with it ([`crate::device::ExecRecord`]). Refused and
+    /// rolled-back Execs are not in it.
     pub execs: Option<Vec<String>>,
     /// Reports (Generic Alerts) the device still owes the server at the end.
     pub reports_pending: Option<usize>,

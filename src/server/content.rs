@@ -294,6 +294,17 @@ impl ContentState {
     }
 }
 
+impl ContentState {
+    /// Requests so far for `path` (compared without the query), from every device.
+    pub(super) fn requests(&self, path: &str) -> u32 {
+        self.attempts
+            .iter()
+            .filter(|((p, _), _)| same_path(p, path))
+            .map(|(_, n)| *n)
+            .sum()
+    }
+}
+
 /// Answer one content request.
 pub(super) fn handle(
     config: &ContentConfig,
@@ -490,6 +501,10 @@ mod tests {
             405
         );
         assert!(c.hosts("/fw.bin") && c.hosts("/notify") && !c.hosts("/dm"));
+        assert_eq!(s.requests("/fw.bin"), 3);
+        assert_eq!(s.requests("fw.bin"), 3, "with or without the leading slash");
+        assert_eq!(s.requests("/notify"), 1);
+        assert_eq!(s.requests("/never"), 0);
     }
 
     #[test]

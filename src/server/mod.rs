@@ -167,6 +167,17 @@ impl MockServer {
         self.content.hosts(&ContentRequest::get(url, None).path())
     }
 
+    /// How many content requests for `path` (GET or POST, whatever they were answered; the query
+    /// aside) reached the content part so far, from every device. A request for a path with
+    /// nothing hosted is refused before it counts.
+    pub fn content_requests(&self, path: &str) -> u32 {
+        let state = self
+            .content_state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        state.requests(path)
+    }
+
     /// Every install notification recorded so far, in order.
     pub fn install_notifications(&self) -> Vec<InstallNotification> {
         let state = self
