@@ -157,3 +157,25 @@ fn a_memory_store_serves_many_devices_from_many_threads() {
     let fw: Option<Firmware> = load_state(store.as_ref(), "dev-7-49").expect("readable");
     assert_eq!(fw.map(|f| f.version().to_string()), Some("7.49".into()));
 }
+
+/// A device that powers on again from its saved state goes on counting its SessionIDs: a server
+/// that keys sessions on (device, SessionID) never sees an old id come back.
+#[test]
+fn the_session_id_counter_survives_a_restart() {
+    let file = dmsim::scenario::load::parse(std::path::Path::new("ids.toml"), "name = \"ids\"\n")
+        .expect("valid")
+        .file;
+    let (store, _dir) = store();
+    let mut device = dmsim::scenario::run::build_device(&file).expect("device");
+    device.flash(&store).expect("flash");
+    assert_eq!(device.next_session_id(), "1");
+    assert_eq!(device.next_session_id(), "2");
+    assert_eq!(
+        device.save(&store).expect("save"),
+        dmsim::device::Saved::Landed
+    );
+    // The same device, built afresh as a new run would, and started from what it saved.
+    let mut again = dmsim::scenario::run::build_device(&file).expect("device");
+    again.reboot(&store).expect("reboot");
+    assert_eq!(again.next_session_id(), "3");
+}

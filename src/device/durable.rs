@@ -1,6 +1,7 @@
 //! What a device keeps across a reboot or a power loss, and how it saves and reloads it.
 //!
-//! The durable state is the reports the device still owes its server and, when it has FUMO, the
+//! The durable state is the reports the device still owes its server, the SessionID of the last
+//! session it started (so a restarted device does not reuse it) and, when it has FUMO, the
 //! firmware slots, the FUMO State, the job in progress and the package store's bookkeeping. It is
 //! saved whole, atomically, as one [`Persisted`](crate::storage::Persisted) blob under the device's
 //! id. The package store's bytes (a partial download or a whole package) are saved apart, under
@@ -29,6 +30,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DurableState {
     pub reports: ReportQueue,
+    /// The SessionID counter ([`Device::next_session_id`]); 0 in states saved before it was kept.
+    #[serde(default)]
+    pub sessions_started: u16,
     pub fumo: Option<FumoDurable>,
 }
 
@@ -37,6 +41,7 @@ pub struct DurableState {
 #[derive(Serialize)]
 struct DurableView<'a> {
     reports: &'a ReportQueue,
+    sessions_started: u16,
     fumo: Option<&'a FumoDurable>,
 }
 
@@ -70,6 +75,7 @@ impl Device {
     fn durable_view(&self) -> DurableView<'_> {
         DurableView {
             reports: &self.reports,
+            sessions_started: self.sessions_started,
             fumo: self.fumo.as_ref().map(|f| &f.durable),
         }
     }
@@ -96,6 +102,7 @@ impl Device {
         let saved: Option<DurableState> = load_state(store, &id)?;
         if let Some(saved) = saved {
             self.reports.restore(saved.reports);
+            self.sessions_started = saved.sessions_started;
             if let (Some(fumo), Some(durable)) = (self.fumo.as_mut(), saved.fumo) {
                 let mut bytes = store.load(&package_key(&id))?.unwrap_or_default();
                 let len = usize::try_from(durable.store.len).unwrap_or(usize::MAX);

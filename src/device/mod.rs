@@ -97,7 +97,9 @@ pub struct Device {
     /// The firmware update agent, on devices that have one (boxed: most of a large fleet's memory
     /// is devices, and a device without FUMO pays one pointer).
     pub fumo: Option<Box<Fumo>>,
-    sessions_started: u32,
+    /// The SessionID of the last session the device started itself (durable: see
+    /// [`Device::next_session_id`]).
+    sessions_started: u16,
 }
 
 impl Device {
@@ -123,9 +125,13 @@ impl Device {
         self.tree.value_str("./DevInfo/DevId").unwrap_or("")
     }
 
-    /// A fresh SessionID for a session the device starts itself.
+    /// A fresh SessionID for a session the device starts itself: a counter kept in the durable
+    /// state, so a device that restarts (or a `dmsim device --state-dir` run after another) does
+    /// not reuse the id of an earlier session with the same server (reference §1: the client picks
+    /// a SessionID for the whole session; a server may key its sessions on it). It is written as
+    /// upper-case hex like a server-initiated one, 1 to 4 digits, and wraps from FFFF to 1.
     pub fn next_session_id(&mut self) -> String {
-        self.sessions_started += 1;
+        self.sessions_started = self.sessions_started.checked_add(1).unwrap_or(1);
         format!("{:X}", self.sessions_started)
     }
 }
