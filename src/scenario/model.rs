@@ -227,7 +227,9 @@ pub struct NodeSpec {
     pub value: Option<String>,
     /// The value is `value` this many times over (for large objects).
     pub repeat: Option<usize>,
-    /// Commands the node supports at all (DDF AccessType); all of them when absent.
+    /// Commands the node supports at all (DDF AccessType); every one but Exec when absent. A node
+    /// whose access names Exec is a device operation: an Exec on it completes at once (200) and is
+    /// recorded. Exec on any other node without a management object behind it answers 405.
     pub access: Option<Vec<String>>,
     pub acl: Option<String>,
 }

@@ -474,8 +474,10 @@ fn custom_node(spec: &NodeSpec) -> Result<Node, String> {
                 .repeat(spec.repeat.unwrap_or(1)),
         )
     };
+    // A node supports Exec only where the scenario says so: Exec on it is then a device operation
+    // that completes at once (200). Any other node, like those a server adds, answers Exec 405.
     let access = match &spec.access {
-        None => Access::ALL,
+        None => Access::DYNAMIC,
         Some(names) => names.iter().try_fold(Access::NONE, |acc, n| {
             access_flag(n).map(|f| acc | f).ok_or_else(|| {
                 format!("device.node {:?}: unknown access {n:?} (Add, Copy, Delete, Exec, Get, Replace)", spec.uri)
