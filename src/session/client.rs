@@ -28,8 +28,8 @@ use crate::syncml::auth::{self, AuthType, HmacHeader};
 use crate::syncml::large_object::{self, Chunk};
 use crate::syncml::outbox::Outbox;
 use crate::syncml::{
-    xml, Alert, AlertCode, Chal, CmdName, Command, Data, Item, ItemCommand, Location, Meta, Status,
-    StatusCode, SyncBody, SyncHdr, SyncMl, VER_DTD, VER_PROTO,
+    Alert, AlertCode, Chal, CmdName, Command, Data, Encoding, Item, ItemCommand, LabelError,
+    Location, Meta, Status, StatusCode, SyncBody, SyncHdr, SyncMl, VER_DTD, VER_PROTO,
 };
 use crate::transport::{HttpRequest, HttpResponse};
 use crate::tree;
@@ -277,9 +277,9 @@ impl ClientSession {
 
     /// Take the server's answer to the last message.
     pub fn receive(&mut self, device: &mut Device, response: &HttpResponse) -> Step {
-        let msg = match crate::syncml::decode(&response.body) {
+        let msg = match self.read_reply(device, response) {
             Ok(m) => m,
-            Err(e) => return Step::Done(failed(format!("server message undecodable: {e}"))),
+            Err(end) => return Step::Done(end),
         };
         self.received += 1;
         if msg.hdr.session_id != self.session_id {
@@ -355,6 +355,55 @@ impl ClientSession {
         }
         reply.body.final_flag = !server_continues && !more;
         Step::Send(self.seal(device, reply, processed.elapsed))
+    }
+
+    /// The server's message, read by its Content-Type (DM RepPro, "OMA Device Management Usage":
+    /// one of the two DM types MUST identify it). A reply with no Content-Type is read by its bytes,
+    /// as a tolerant device would, and recorded as a violation; so is a reply in the other encoding
+    /// than the device's own (it asked for its own: the HTTP transport's `Accept` names only it). A
+    /// type that is not SyncML ends the session, as the HTTP transport refuses it; so does a body
+    /// that is not what its type says.
+    fn read_reply(
+        &mut self,
+        device: &Device,
+        response: &HttpResponse,
+    ) -> Result<SyncMl, SessionEnd> {
+        let content_type = response.content_type.trim();
+        let (encoding, msg, unlabelled) = if content_type.is_empty() {
+            let guess = Encoding::detect(&response.body);
+            let msg = guess
+                .decode(&response.body)
+                .map_err(|e| failed(format!("server message undecodable: {e}")))?;
+            (guess, msg, true)
+        } else {
+            let (encoding, msg) = crate::syncml::decode_labelled(content_type, &response.body)
+                .map_err(|e| match e {
+                    LabelError::NotSyncMl(t) => failed(format!(
+                        "server answered with content type {t:?}, not a SyncML DM message"
+                    )),
+                    LabelError::Malformed(e) => failed(format!("server message undecodable: {e}")),
+                    mismatch => failed(format!("server message unreadable: {mismatch}")),
+                })?;
+            (encoding, msg, false)
+        };
+        if unlabelled {
+            self.violation(
+                &msg,
+                &format!(
+                    "the server's message has no Content-Type (read as {encoding} by its bytes)"
+                ),
+            );
+        }
+        if encoding != device.encoding {
+            self.violation(
+                &msg,
+                &format!(
+                    "the server answered in {encoding} ({}) to a device that speaks {}",
+                    response.content_type, device.encoding
+                ),
+            );
+        }
+        Ok(msg)
     }
 
     /// A command of the server, through large-object reassembly to the executor.
@@ -660,7 +709,9 @@ impl ClientSession {
         for (n, cmd) in msg.body.commands.iter_mut().enumerate() {
             *cmd.cmd_id_mut() = (n + 1).to_string();
         }
-        let body = xml::encode(&msg);
+        // The device's own encoding: the HMAC, the Content-Type and the size accounting
+        // (`Encoding::size` in `receive`) all follow these bytes.
+        let body = device.encoding.encode(&msg);
         let hmac = self
             .account
             .client
