@@ -1,16 +1,21 @@
 //! What a run observed: codes taken from the session transcript (and, in later flows, the device's
 //! records), never from the scenario's expectations.
 //!
-//! Families, from the transcript: `syncml-status` (every Status the device sent, with the command
+//! Messages are read as their Content-Type says (a body that is not what its type says is not
+//! read, as no strict peer would read it). Families, from the transcript: `syncml-status` (every Status the device sent, with the command
 //! it answered), `alert` (every Alert either side sent, with its sender) and `fumo-result` (the
 //! result code of every FUMO Generic Alert the device sent, with its alert type). From the device's
 //! records: `fumo-state` (every value its FUMO State node took) and `dl-status` (the DL status of
 //! every download attempt that read a descriptor). Each distinct observation is listed once, in the
 //! order first seen, with how often it occurred.
+//!
+//! [`WireSummary`] says what the messages themselves were on the wire, per direction: WBXML, XML or
+//! other, judged from each message's bytes and its Content-Type together.
 
 use crate::device::Device;
 use crate::session::Exchange;
-use crate::syncml::{Command, SyncMl};
+use crate::syncml::{decode_labelled, Command, Encoding, SyncMl};
+use crate::transport::TransportError;
 use serde::Serialize;
 
 /// One distinct observed code.
@@ -57,13 +62,14 @@ impl Observations {
     pub fn from_exchanges<'a>(exchanges: impl IntoIterator<Item = &'a Exchange>) -> Observations {
         let mut obs = Observations::default();
         for exchange in exchanges {
-            if let Ok(msg) = crate::syncml::decode(&exchange.request.body) {
+            let request = &exchange.request;
+            if let Ok((_, msg)) = decode_labelled(&request.content_type, &request.body) {
                 obs.message(&msg, Sender::Device);
             }
-            if let Ok(Ok(msg)) = exchange
+            if let Ok(Ok((_, msg))) = exchange
                 .response
                 .as_ref()
-                .map(|r| crate::syncml::decode(&r.body))
+                .map(|r| decode_labelled(&r.content_type, &r.body))
             {
                 obs.message(&msg, Sender::Server);
             }
@@ -146,5 +152,69 @@ impl Observations {
     /// The observations, in the order first seen.
     pub fn into_vec(self) -> Vec<Observation> {
         self.list
+    }
+}
+
+/// How many messages of one direction were of each kind on the wire.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct WireCounts {
+    /// Labelled with a WBXML SyncML type, and WBXML SyncML in their bytes (a WBXML header with a
+    /// SyncML public id, and a body that decodes).
+    pub wbxml: u32,
+    /// Labelled with an XML SyncML type, and an XML SyncML document in their bytes.
+    pub xml: u32,
+    /// Anything else: a body that is not what its type says, a type that is not SyncML, a body
+    /// that does not decode, or (from the server) an HTTP error instead of a message.
+    pub other: u32,
+}
+
+impl WireCounts {
+    /// All messages counted.
+    pub fn total(&self) -> u32 {
+        self.wbxml + self.xml + self.other
+    }
+
+    fn count(&mut self, content_type: &str, body: &[u8]) {
+        match decode_labelled(content_type, body) {
+            Ok((Encoding::Wbxml, _)) => self.wbxml += 1,
+            Ok((Encoding::Xml, _)) => self.xml += 1,
+            Err(_) => self.other += 1,
+        }
+    }
+}
+
+/// What the messages of a run were on the wire: `device` counts the device's requests, `server` the
+/// server's answers.
+///
+/// Taken from the raw bytes of the transcript, not from the device's settings. An exchange counts
+/// when an answer came back, so the request surely went out: a SyncML answer counts by its kind,
+/// an HTTP error or a non-SyncML answer as the server's `other`. An exchange that failed without an
+/// answer (no connection, a TLS handshake, a timeout, a connection broken midway) is not counted
+/// in either direction, as whether its request left cannot be told.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct WireSummary {
+    pub device: WireCounts,
+    pub server: WireCounts,
+}
+
+impl WireSummary {
+    /// The summary of exchanges (e.g. of several sessions).
+    pub fn of<'a>(exchanges: impl IntoIterator<Item = &'a Exchange>) -> WireSummary {
+        let mut wire = WireSummary::default();
+        for exchange in exchanges {
+            let request = &exchange.request;
+            match &exchange.response {
+                Ok(response) => {
+                    wire.device.count(&request.content_type, &request.body);
+                    wire.server.count(&response.content_type, &response.body);
+                }
+                Err(TransportError::Http { .. } | TransportError::ContentType(_)) => {
+                    wire.device.count(&request.content_type, &request.body);
+                    wire.server.other += 1;
+                }
+                Err(_) => {}
+            }
+        }
+        wire
     }
 }

@@ -1,8 +1,10 @@
 //! Reports of a run: the human summary, JSON (`--json`) and JUnit XML (`--junit`).
 //!
 //! The JSON schema is stable: `{"scenarios": [{"name", "file", "status", "transport", "duration_ms", "failures",
-//! "observed": [{"family", "code", "command"?, "sender"?, "count"}], "end"}], "summary": {"total",
-//! "passed", "failed", "errors", "duration_ms"}}`.
+//! "observed": [{"family", "code", "command"?, "sender"?, "count"}], "wire": {"device": {"wbxml",
+//! "xml", "other"}, "server": {"wbxml", "xml", "other"}}, "end"}], "summary": {"total", "passed",
+//! "failed", "errors", "duration_ms"}}`. `wire` counts the messages of each direction by what they
+//! were on the wire, from their bytes and Content-Type ([`super::WireSummary`]).
 
 use super::run::{ScenarioResult, Verdict};
 use quick_xml::escape::escape;
@@ -18,6 +20,7 @@ struct JsonScenario<'a> {
     duration_ms: u64,
     failures: &'a [String],
     observed: &'a [super::Observation],
+    wire: &'a super::WireSummary,
     end: &'a str,
 }
 
@@ -66,6 +69,7 @@ pub fn json(results: &[ScenarioResult]) -> String {
                 duration_ms: r.duration_ms,
                 failures: &r.failures,
                 observed: &r.observed,
+                wire: &r.wire,
                 end: &r.end,
             })
             .collect(),

@@ -7,7 +7,7 @@ use super::model::{
     UiModeSpec,
 };
 use super::network::{self, NetworkEnv};
-use super::observe::{Observation, Observations};
+use super::observe::{Observation, Observations, WireSummary};
 use super::updates::{self, RequestSpec};
 use crate::device::{Device, Saved, SizeLimits, User};
 use crate::download::{ContentClient, InProcessContent};
@@ -15,8 +15,8 @@ use crate::faults::{FaultPlan, FaultRule, Trigger};
 use crate::firmware::{Firmware, SlotId, SlotState};
 use crate::fumo::{self, Fumo};
 use crate::server::{
-    ClientAuthPolicy, InstallNotification, MockServer, ServerConfig, ServerCredentials,
-    SessionRecord,
+    ClientAuthPolicy, InstallNotification, MockServer, RefusedRequests, ServerConfig,
+    ServerCredentials, SessionRecord,
 };
 use crate::session::{
     accept_notification, run_session_with, DriverOptions, Exchange, GenericAlert, Initiator,
@@ -53,6 +53,8 @@ pub struct ScenarioResult {
     pub duration_ms: u64,
     pub failures: Vec<String>,
     pub observed: Vec<Observation>,
+    /// What the device's and the server's messages were on the wire, from their bytes.
+    pub wire: WireSummary,
     /// How the session ended, in words.
     pub end: String,
     /// The session transcript as readable XML.
@@ -76,6 +78,8 @@ pub(super) struct Outcome {
     pub reports: Vec<SessionReport>,
     pub device: Device,
     pub records: Vec<SessionRecord>,
+    /// Device messages the server refused before it could tie them to a session.
+    pub refused: RefusedRequests,
     /// The install notifications the server received.
     pub notifications: Vec<InstallNotification>,
 }
@@ -172,6 +176,7 @@ pub(super) async fn run_against<T: Transport, C: ContentClient>(
         reports,
         device: owned,
         records: server.records(),
+        refused: server.refused(),
         notifications: server.install_notifications(),
     })
 }
@@ -212,6 +217,7 @@ pub async fn run(scenario: &LoadedScenario, env: &RunEnv) -> ScenarioResult {
         duration_ms: 0,
         failures: Vec::new(),
         observed: Vec::new(),
+        wire: WireSummary::default(),
         end: String::new(),
         transcript: String::new(),
     };
@@ -227,6 +233,7 @@ pub async fn run(scenario: &LoadedScenario, env: &RunEnv) -> ScenarioResult {
         reports,
         device,
         records,
+        refused,
         notifications,
     } = match outcome {
         Ok(o) => o,
@@ -236,7 +243,7 @@ pub async fn run(scenario: &LoadedScenario, env: &RunEnv) -> ScenarioResult {
             return result;
         }
     };
-    result.failures = check(&file.expect, &reports, &device, &records);
+    result.failures = check(&file.expect, &reports, &device, &records, &refused);
     check_updates(
         &file.expect,
         &device,
@@ -251,6 +258,7 @@ pub async fn run(scenario: &LoadedScenario, env: &RunEnv) -> ScenarioResult {
     let mut observed = Observations::from_exchanges(transcript.iter().copied());
     observed.device(&device);
     result.observed = observed.into_vec();
+    result.wire = WireSummary::of(transcript.iter().copied());
     result.end = reports
         .last()
         .map(|r| r.end.to_string())
@@ -539,6 +547,7 @@ fn check(
     reports: &[SessionReport],
     device: &Device,
     records: &[SessionRecord],
+    refused: &RefusedRequests,
 ) -> Vec<String> {
     let mut failures = Vec::new();
     let Some(report) = reports.last() else {
@@ -653,8 +662,9 @@ fn check(
         }
     }
     // The simulated device must never break the protocol itself: what the server saw is checked
-    // in every scenario.
-    for rule in records.iter().flat_map(|r| &r.violations) {
+    // in every scenario, in its sessions and in the messages it refused before knowing a session.
+    let session_rules = records.iter().flat_map(|r| r.violations.iter().cloned());
+    for rule in session_rules.chain(refused.lines()) {
         failures.push(format!("the device broke a protocol rule: {rule}"));
     }
     if expect.no_violations {
@@ -809,7 +819,9 @@ fn check_statuses(expect: &Expect, records: &[SessionRecord], failures: &mut Vec
     }
 }
 
-/// The transcript as readable XML, message by message.
+/// The transcript as readable XML, message by message, each headed by its Content-Type. For
+/// people: a message is shown in whichever encoding its bytes are (the Content-Type beside it says
+/// what it was labelled), so WBXML reads as XML too.
 pub fn render_transcript(transcript: &[Exchange]) -> String {
     let mut out = String::new();
     let pretty = |body: &[u8]| match crate::syncml::decode(body) {
@@ -818,18 +830,20 @@ pub fn render_transcript(transcript: &[Exchange]) -> String {
     };
     for (n, exchange) in transcript.iter().enumerate() {
         out.push_str(&format!(
-            "--- message {} device -> server ({})\n",
+            "--- message {} device -> server ({}, {})\n",
             n + 1,
-            exchange.request.url
+            exchange.request.url,
+            exchange.request.content_type
         ));
         out.push_str(&pretty(&exchange.request.body));
         out.push('\n');
         match &exchange.response {
             Ok(r) => {
                 out.push_str(&format!(
-                    "--- message {} server -> device (HTTP {})\n",
+                    "--- message {} server -> device (HTTP {}, {})\n",
                     n + 1,
-                    r.status
+                    r.status,
+                    r.content_type
                 ));
                 out.push_str(&pretty(&r.body));
                 out.push('\n');
