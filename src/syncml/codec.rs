@@ -128,9 +128,15 @@ impl Encoding {
     }
 
     /// Encoded size of a message whose CmdIDs are not assigned yet (up to 4 digits each are
-    /// allowed for): the measure both sides give [`super::outbox::Outbox::fill`].
+    /// allowed for): the measure both sides give [`super::outbox::Outbox::fill`]. An empty CmdID
+    /// is `<CmdID></CmdID>` in XML, so a number adds its digits; in WBXML it is a bare tag, so a
+    /// number adds STR_I, its digits, the terminator and END.
     pub fn size(self, msg: &SyncMl) -> usize {
-        self.encode(msg).len() + 4 * msg.body.commands.len()
+        let per_command = match self {
+            Encoding::Xml => 4,
+            Encoding::Wbxml => 4 + 3,
+        };
+        self.encode(msg).len() + per_command * msg.body.commands.len()
     }
 
     pub fn as_str(self) -> &'static str {
@@ -266,6 +272,27 @@ mod tests {
         assert!(!e.is_media_type());
         let e = decode_labelled(CONTENT_TYPE_WBXML, b"garbage").expect_err("garbage");
         assert!(!e.is_media_type(), "{e:?}");
+    }
+
+    #[test]
+    fn the_size_allows_for_the_cmd_ids_still_to_come() {
+        let text = include_str!("../../tests/fixtures/syncml/server-pkg2-prefixed.xml");
+        let mut msg = xml::decode(text.as_bytes()).expect("fixture decodes");
+        for cmd in &mut msg.body.commands {
+            cmd.cmd_id_mut().clear();
+        }
+        for enc in [Encoding::Xml, Encoding::Wbxml] {
+            let measured = enc.size(&msg);
+            let mut numbered = msg.clone();
+            for cmd in &mut numbered.body.commands {
+                *cmd.cmd_id_mut() = "9999".to_string();
+            }
+            let sent = enc.encode(&numbered).len();
+            assert!(
+                sent <= measured,
+                "{enc:?}: {sent} bytes sent, {measured} measured"
+            );
+        }
     }
 
     #[test]
