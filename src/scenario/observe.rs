@@ -218,3 +218,113 @@ impl WireSummary {
         wire
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syncml::{Location, SyncBody, SyncHdr, CONTENT_TYPE_WBXML, CONTENT_TYPE_XML};
+    use crate::transport::{HttpRequest, HttpResponse};
+
+    fn message() -> SyncMl {
+        SyncMl {
+            hdr: SyncHdr {
+                ver_dtd: "1.2".into(),
+                ver_proto: "DM/1.2".into(),
+                session_id: "1".into(),
+                msg_id: "1".into(),
+                target: Location::uri("https://dm.example/dm"),
+                source: Location::uri("IMEI:1"),
+                resp_uri: None,
+                no_resp: false,
+                cred: None,
+                meta: None,
+            },
+            body: SyncBody {
+                commands: Vec::new(),
+                final_flag: true,
+            },
+        }
+    }
+
+    fn exchange(
+        request: (&str, Vec<u8>),
+        response: Result<(&str, Vec<u8>), TransportError>,
+    ) -> Exchange {
+        Exchange {
+            request: HttpRequest {
+                url: "https://dm.example/dm".into(),
+                content_type: request.0.into(),
+                hmac: None,
+                body: request.1,
+            },
+            response: response.map(|(content_type, body)| HttpResponse {
+                status: 200,
+                content_type: content_type.into(),
+                hmac: None,
+                body,
+            }),
+        }
+    }
+
+    #[test]
+    fn the_wire_summary_judges_each_message_by_its_bytes_and_its_type() {
+        let (xml, wbxml) = (
+            Encoding::Xml.encode(&message()),
+            Encoding::Wbxml.encode(&message()),
+        );
+        let exchanges = [
+            exchange(
+                (CONTENT_TYPE_WBXML, wbxml.clone()),
+                Ok((CONTENT_TYPE_WBXML, wbxml.clone())),
+            ),
+            // XML labelled WBXML, answered in XML.
+            exchange(
+                (CONTENT_TYPE_WBXML, xml.clone()),
+                Ok((CONTENT_TYPE_XML, xml.clone())),
+            ),
+            // Refused: the answer was an HTTP error, not a message.
+            exchange(
+                (CONTENT_TYPE_XML, wbxml.clone()),
+                Err(TransportError::Http {
+                    status: 415,
+                    reason: "unsupported".into(),
+                }),
+            ),
+            // Never sent: nothing counts.
+            exchange(
+                (CONTENT_TYPE_XML, xml.clone()),
+                Err(TransportError::Unreachable("127.0.0.1:9".into())),
+            ),
+            exchange(
+                ("application/vnd.syncml+xml", xml.clone()),
+                Ok(("", wbxml.clone())),
+            ),
+        ];
+        let wire = WireSummary::of(&exchanges);
+        assert_eq!(
+            wire.device,
+            WireCounts {
+                wbxml: 1,
+                xml: 1,
+                other: 2
+            }
+        );
+        assert_eq!(
+            wire.server,
+            WireCounts {
+                wbxml: 1,
+                xml: 1,
+                other: 2
+            }
+        );
+        assert_eq!(wire.device.total(), 4);
+        let json = serde_json::to_value(wire).expect("serializes");
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "device": {"wbxml": 1, "xml": 1, "other": 2},
+                "server": {"wbxml": 1, "xml": 1, "other": 2}
+            })
+        );
+    }
+}

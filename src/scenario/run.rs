@@ -853,3 +853,43 @@ pub fn render_transcript(transcript: &[Exchange]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::load::parse;
+    use crate::server::MAX_REFUSED_KEPT;
+
+    #[test]
+    fn refused_requests_fail_the_scenario_like_session_violations() {
+        let file = parse(std::path::Path::new("t.toml"), "name = \"t\"\n")
+            .expect("valid")
+            .file;
+        let device = build_device(&file).expect("device");
+        let reports = [SessionReport::not_started(SessionEnd::Completed)];
+        let records = [SessionRecord {
+            violations: vec!["device MsgID 3 does not follow 1".into()],
+            ..SessionRecord::default()
+        }];
+        let mut refused = RefusedRequests::default();
+        assert!(check(&file.expect, &reports, &device, &records, &refused).len() == 1);
+        refused.violations = vec!["a message to /dm was refused with HTTP 415: …".into()];
+        let failures = check(&file.expect, &reports, &device, &records, &refused);
+        assert_eq!(
+            failures,
+            [
+                "the device broke a protocol rule: device MsgID 3 does not follow 1",
+                "the device broke a protocol rule: a message to /dm was refused with HTTP 415: …",
+            ]
+        );
+        refused.dropped = 2;
+        let failures = check(&file.expect, &reports, &device, &[], &refused);
+        assert_eq!(failures.len(), 2);
+        assert!(
+            failures[1].contains(&format!(
+                "2 more refused requests (only the first {MAX_REFUSED_KEPT}"
+            )),
+            "{failures:?}"
+        );
+    }
+}
