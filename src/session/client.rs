@@ -4,7 +4,17 @@
 //! and gives the next client message or the end of the session. No IO and no clock: the simulated
 //! time a message took (user prompts) comes back as [`Outgoing::delay`] for the driver to wait.
 //!
-//! What it does, following reference §1.6 and §2:
+//! What it does, following reference §1.1, §1.6 and §2:
+//! * Every message is encoded in the device's [`Encoding`] (`Device::encoding`: a scenario's
+//!   `device.encoding`, `dmsim device --wbxml`) and labelled with that encoding's DM Content-Type;
+//!   the HMAC header is taken over those very bytes, and the device's package is cut to the server's
+//!   MaxMsgSize by their size in that encoding.
+//! * The server's message is read by its Content-Type, never by guessing (DM Representation
+//!   Protocol, "OMA Device Management Usage"). A reply without a Content-Type is read by its bytes,
+//!   as a tolerant device would, and recorded as a [`Violation`]; so is a reply in the other
+//!   encoding than the device's (the device asks for its own: the HTTP transport sends it as
+//!   `Accept`). A Content-Type that is not SyncML, or a body that is not what its type says, ends
+//!   the session ([`SessionEnd::Failed`]).
 //! * Package 1: Alert 1201 (1200 when a notification started the session) and a Replace of every
 //!   `./DevInfo` leaf, plus any queued Generic Alerts; credentials from the DMAcc `CLCRED` entry.
 //! * The server's SyncHdr Status: 212 stops sending credentials, 200 keeps sending them (HMAC always),
@@ -19,8 +29,9 @@
 //! * A server message without Final is one message of a longer package: the device answers it and
 //!   asks for the next one with Alert 1222.
 //!
-//! Protocol slips of the server that do not stop the session (a missing SyncHdr Status, a wrong MsgRef)
-//! are collected as [`Violation`]s for conformance reports.
+//! Protocol slips of the server that do not stop the session (a missing SyncHdr Status, a wrong MsgRef,
+//! a missing Content-Type, an answer in the other encoding) are collected as [`Violation`]s for
+//! conformance reports.
 
 use super::account::{Account, AuthEntry};
 use crate::device::{Device, Executor};
