@@ -184,7 +184,9 @@ impl MockServer {
         state.notifications.clone()
     }
 
-    /// Answer one request.
+    /// Answer one DM request, read as its Content-Type says: one that cannot be (415 for a wrong or
+    /// non-SyncML type, 400 for a body that does not decode) is answered so and kept in
+    /// [`MockServer::refused`].
     pub fn handle(&self, request: &HttpRequest) -> HttpResponse {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         session::handle(&self.config, &mut state, request)
