@@ -385,6 +385,18 @@ async fn response_content_types_and_connection_failures_are_typed() {
         assert_eq!(err, TransportError::ContentType("text/html".into()));
         html.shutdown().await;
 
+        // No Content-Type at all is passed on: the session reads the body and records the omission.
+        let untyped = net::serve(localhost(), Arc::new(FixedType("")), None)
+            .await
+            .expect("serve");
+        let ok = client
+            .exchange(probe_request(untyped.url("/")))
+            .await
+            .expect("a missing content type is the session's to judge");
+        assert_eq!(ok.content_type, "");
+        assert_eq!(ok.body, b"<SyncML/>");
+        untyped.shutdown().await;
+
         // A port that was free a moment ago: nothing listens there.
         let addr = std::net::TcpListener::bind(localhost())
             .and_then(|l| l.local_addr())

@@ -1,7 +1,9 @@
 //! The scenario suite as a test: every scenario under `scenarios/` passes, the codes the foundation
 //! must produce are observed, and runs are deterministic.
 
-use dmsim::scenario::{self, report, RunOptions, ScenarioResult, TransportKind, Verdict};
+use dmsim::scenario::{
+    self, report, RunOptions, ScenarioResult, TransportKind, Verdict, WireCounts,
+};
 use dmsim::syncml::Encoding;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -74,6 +76,42 @@ fn codes(
         .collect()
 }
 
+/// Every message of every scenario was in `encoding` on the wire, both ways (judged from the
+/// transcript's bytes and Content-Types); a scenario whose session never reached the server
+/// (a refused TLS handshake, a rejected notification) has no message at all.
+fn assert_all_on_wire(results: &[ScenarioResult], encoding: Encoding) {
+    let only = |counts: &WireCounts| match encoding {
+        Encoding::Wbxml => counts.xml == 0 && counts.other == 0,
+        Encoding::Xml => counts.wbxml == 0 && counts.other == 0,
+    };
+    let mut total = 0;
+    for r in results {
+        let wire = &r.wire;
+        assert!(
+            only(&wire.device) && only(&wire.server),
+            "{} [{}]: not all {encoding:?} on the wire: {wire:?}",
+            r.name,
+            r.file
+        );
+        assert_eq!(
+            wire.device.total(),
+            wire.server.total(),
+            "{}: every request answered",
+            r.file
+        );
+        let unreached = ["forged-notification", "wrong-ca", "no-client-certificate"];
+        if !unreached.iter().any(|f| r.file.contains(f)) {
+            assert!(
+                wire.device.total() > 0,
+                "{}: no message on the wire",
+                r.file
+            );
+        }
+        total += wire.device.total();
+    }
+    assert!(total > 200, "only {total} device messages in the suite");
+}
+
 #[test]
 fn the_suite_passes_over_https_as_in_process() {
     let over_https = run_suite_over(TransportKind::Https);
@@ -83,6 +121,7 @@ fn the_suite_passes_over_https_as_in_process() {
         "failing over https:\n{}",
         failed.join("\n\n")
     );
+    assert_all_on_wire(&over_https, Encoding::Xml);
     let in_process = run_suite();
     assert_eq!(
         codes(&over_https, |_| true),
@@ -112,16 +151,23 @@ fn the_suite_passes_in_wbxml_with_the_same_codes() {
         wbxml.iter().any(|r| r.transcript.contains("<SyncML")),
         "transcripts are readable XML"
     );
+    // Not only the codes: every device message and every answer was WBXML on the wire, and in
+    // the default run every one was XML.
+    assert_all_on_wire(&wbxml, Encoding::Wbxml);
+    assert_all_on_wire(&run_suite(), Encoding::Xml);
 }
 
+/// Over sockets, HTTPS runs the suite in XML and plain HTTP in WBXML.
 #[test]
-fn the_suite_passes_over_plain_http() {
-    let failed = failures(&run_suite_over(TransportKind::Http));
+fn the_suite_passes_over_plain_http_in_wbxml_with_wbxml_on_the_wire() {
+    let results = run_suite_with(TransportKind::Http, Some(Encoding::Wbxml));
+    let failed = failures(&results);
     assert!(
         failed.is_empty(),
-        "failing over http:\n{}",
+        "failing over http in WBXML:\n{}",
         failed.join("\n\n")
     );
+    assert_all_on_wire(&results, Encoding::Wbxml);
 }
 
 fn observed(results: &[ScenarioResult], family: &str) -> BTreeSet<i64> {
@@ -229,11 +275,22 @@ fn the_json_report_has_the_stable_shape() {
             "name",
             "file",
             "status",
+            "transport",
             "duration_ms",
             "failures",
             "observed",
+            "wire",
+            "end",
         ] {
             assert!(s.get(key).is_some(), "scenario entry lacks {key}: {s}");
+        }
+        for side in ["device", "server"] {
+            for kind in ["wbxml", "xml", "other"] {
+                assert!(
+                    s["wire"][side][kind].is_u64(),
+                    "wire.{side}.{kind} is not a count: {s}"
+                );
+            }
         }
         for o in s["observed"].as_array().expect("observed array") {
             assert!(

@@ -362,7 +362,10 @@ struct Printing<T> {
 impl<T: Transport> Transport for Printing<T> {
     async fn exchange(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
         let n = self.count.fetch_add(1, Ordering::Relaxed) + 1;
-        println!("--- message {n} device -> server ({})", request.url);
+        println!(
+            "--- message {n} device -> server ({}, {})",
+            request.url, request.content_type
+        );
         if let Some(h) = &request.hmac {
             println!("{}: {h}", net::HMAC_HEADER);
         }
@@ -385,7 +388,8 @@ impl<T: Transport> Transport for Printing<T> {
     }
 }
 
-/// A message as indented XML, or as text when it does not decode.
+/// A message as indented XML, or as text when it does not decode. For people: the message is
+/// shown in whichever encoding its bytes are (the line above it gives its Content-Type).
 fn pretty(body: &[u8]) -> String {
     match dmsim::syncml::decode(body) {
         Ok(msg) => xml::encode_pretty(&msg),

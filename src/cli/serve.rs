@@ -3,14 +3,15 @@
 //! The first line on stdout is `listening on URL` with the real bound address (so `--listen
 //! 127.0.0.1:0` works for scripts). Each message's statuses are logged at info level, the default
 //! for `serve` (`RUST_LOG` overrides it); on Ctrl-C (or SIGTERM) the server stops and prints a
-//! summary of its sessions.
+//! summary of its sessions, and of the device messages it refused (415, 400) before it could tie
+//! them to a session.
 
 use anyhow::Context;
 use dmsim::download::ContentResponse;
 use dmsim::net::{self, tls, ClientAuth, DmService, Identity};
 use dmsim::scenario::model::ScenarioFile;
 use dmsim::scenario::{self, load, run::mock_server};
-use dmsim::server::{ContentRequest, MockServer, SessionRecord};
+use dmsim::server::{ContentRequest, MockServer, RefusedRequests, SessionRecord};
 use dmsim::syncml::Command;
 use dmsim::transport::{HttpRequest, HttpResponse};
 use std::net::SocketAddr;
@@ -81,8 +82,8 @@ pub fn run(args: Args) -> ExitCode {
         }
     };
     match runtime.block_on(serve_until_stopped(&args, config, tls)) {
-        Ok(records) => {
-            print!("{}", summary(&records));
+        Ok((records, refused)) => {
+            print!("{}", summary(&records, &refused));
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -121,7 +122,7 @@ async fn serve_until_stopped(
     args: &Args,
     mut file: ScenarioFile,
     tls: Option<Arc<rustls::ServerConfig>>,
-) -> anyhow::Result<Vec<SessionRecord>> {
+) -> anyhow::Result<(Vec<SessionRecord>, RefusedRequests)> {
     let service = Arc::new(LoggedServer {
         server: OnceLock::new(),
     });
@@ -138,7 +139,7 @@ async fn serve_until_stopped(
     Ok(service
         .server
         .get()
-        .map(MockServer::records)
+        .map(|s| (s.records(), s.refused()))
         .unwrap_or_default())
 }
 
@@ -178,7 +179,9 @@ impl DmService for LoggedServer {
         };
         let response = server.handle(request);
         if tracing::enabled!(tracing::Level::INFO) {
-            if let Ok(msg) = dmsim::syncml::decode(&request.body) {
+            if let Ok((_, msg)) =
+                dmsim::syncml::decode_labelled(&request.content_type, &request.body)
+            {
                 let statuses: Vec<String> = msg
                     .body
                     .commands
@@ -211,8 +214,9 @@ impl DmService for LoggedServer {
     }
 }
 
-/// What the server saw, session by session.
-fn summary(records: &[SessionRecord]) -> String {
+/// What the server saw, session by session, then the requests it refused before knowing their
+/// session.
+fn summary(records: &[SessionRecord], refused: &RefusedRequests) -> String {
     let mut out = format!("{} session(s)\n", records.len());
     for r in records {
         let statuses: Vec<String> = r
@@ -246,6 +250,9 @@ fn summary(records: &[SessionRecord]) -> String {
         for v in &r.violations {
             out.push_str(&format!("    protocol violation: {v}\n"));
         }
+    }
+    for v in refused.lines() {
+        out.push_str(&format!("  protocol violation: {v}\n"));
     }
     out
 }

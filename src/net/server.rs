@@ -6,7 +6,12 @@
 //! keep-alive. The service is synchronous and fast, so it is called inline. A TLS handshake that
 //! fails is logged with the peer and the reason, and the server goes on. What is refused before the
 //! service sees it: a method other than POST (405), a content type that is not SyncML (415), and a
-//! body over [`MAX_BODY_BYTES`] (413), each with a short text body.
+//! body over [`MAX_BODY_BYTES`] (413), each with a short text body. A POST with a SyncML content
+//! type reaches [`DmService::handle`] with its Content-Type and body exactly as received: whether
+//! the body is what its type says is the service's to judge (the mock server answers 415 and
+//! records a violation when it is not, as it does in-process). A POST whose type is not SyncML is
+//! not taken for a DM message here (it may be content for a path nothing hosts), so it is refused
+//! with the same 415 text the mock server gives, and not recorded by the service.
 //!
 //! Content (OMA Download): a GET, or a POST whose content type is not SyncML, goes to
 //! [`DmService::content`] first; when the service hosts that path its answer is sent (a `Range:
@@ -620,20 +625,23 @@ fn into_response(answer: HttpResponse) -> Response<Full<Bytes>> {
     response
 }
 
-/// One line per request: who (device, SessionID, MsgID when the body decodes) and the outcome.
+/// One line per request: who (device, SessionID, MsgID when the body reads as its Content-Type
+/// says) and the outcome.
 fn log_exchange(peer: SocketAddr, request: &HttpRequest, answer: &HttpResponse, took: Duration) {
     if !tracing::enabled!(tracing::Level::INFO) {
         return;
     }
-    let (device, session, msg) = match crate::syncml::decode(&request.body) {
-        Ok(m) => (m.hdr.source.loc_uri, m.hdr.session_id, m.hdr.msg_id),
-        Err(_) => Default::default(),
-    };
+    let (device, session, msg) =
+        match crate::syncml::decode_labelled(&request.content_type, &request.body) {
+            Ok((_, m)) => (m.hdr.source.loc_uri, m.hdr.session_id, m.hdr.msg_id),
+            Err(_) => Default::default(),
+        };
     tracing::info!(
         %peer,
         device,
         session,
         msg,
+        content_type = request.content_type,
         bytes = request.body.len(),
         status = answer.status,
         micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX),

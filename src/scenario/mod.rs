@@ -12,7 +12,7 @@ pub mod updates;
 pub use load::{discover, load, LoadError, LoadedScenario};
 pub use model::TransportKind;
 pub use network::NetworkEnv;
-pub use observe::Observation;
+pub use observe::{Observation, WireCounts, WireSummary};
 pub use run::{RunEnv, ScenarioResult, Verdict};
 
 use crate::syncml::Encoding;

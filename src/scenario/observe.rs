@@ -1,7 +1,9 @@
 //! What a run observed: codes read from what happened, never from the scenario's expectations.
 //!
 //! Each observation names its `source`:
-//! - `wire`: the messages the device and the server exchanged (the session transcript, decoded).
+//! - `wire`: the messages the device and the server exchanged (the session transcript), each read
+//!   as its Content-Type says (a body that is not what its type says is not read, as no strict
+//!   peer would read it).
 //!   `syncml-status` is every Status the device sent, with the command it answered; `alert` every
 //!   Alert either side sent, with its sender; `fumo-result` the result code of every FUMO Generic
 //!   Alert the device sent, with its alert type.
@@ -13,11 +15,15 @@
 //!   server's installNotifyURI, as the server received it.
 //!
 //! Each distinct observation is listed once, in the order first seen, with how often it occurred.
+//!
+//! [`WireSummary`] says what the messages themselves were on the wire, per direction: WBXML, XML or
+//! other, judged from each message's bytes and its Content-Type together.
 
 use crate::device::Device;
 use crate::server::InstallNotification;
 use crate::session::Exchange;
-use crate::syncml::{Command, SyncMl};
+use crate::syncml::{decode_labelled, Command, Encoding, SyncMl};
+use crate::transport::TransportError;
 use serde::Serialize;
 
 /// One distinct observed code.
@@ -66,13 +72,14 @@ impl Observations {
     pub fn from_exchanges<'a>(exchanges: impl IntoIterator<Item = &'a Exchange>) -> Observations {
         let mut obs = Observations::default();
         for exchange in exchanges {
-            if let Ok(msg) = crate::syncml::decode(&exchange.request.body) {
+            let request = &exchange.request;
+            if let Ok((_, msg)) = decode_labelled(&request.content_type, &request.body) {
                 obs.message(&msg, Sender::Device);
             }
-            if let Ok(Ok(msg)) = exchange
+            if let Ok(Ok((_, msg))) = exchange
                 .response
                 .as_ref()
-                .map(|r| crate::syncml::decode(&r.body))
+                .map(|r| decode_labelled(&r.content_type, &r.body))
             {
                 obs.message(&msg, Sender::Server);
             }
@@ -172,5 +179,179 @@ fn source_of(family: &str) -> &'static str {
         "fumo-state" | "dl-status" => "device",
         "install-notify" => "server",
         _ => "wire",
+    }
+}
+
+/// How many messages of one direction were of each kind on the wire.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct WireCounts {
+    /// Labelled with a WBXML SyncML type, and WBXML SyncML in their bytes (a WBXML header with a
+    /// SyncML public id, and a body that decodes).
+    pub wbxml: u32,
+    /// Labelled with an XML SyncML type, and an XML SyncML document in their bytes.
+    pub xml: u32,
+    /// Anything else: a body that is not what its type says, a type that is not SyncML, a body
+    /// that does not decode, or (from the server) an HTTP error instead of a message.
+    pub other: u32,
+}
+
+impl WireCounts {
+    /// All messages counted.
+    pub fn total(&self) -> u32 {
+        self.wbxml + self.xml + self.other
+    }
+
+    fn count(&mut self, content_type: &str, body: &[u8]) {
+        match decode_labelled(content_type, body) {
+            Ok((Encoding::Wbxml, _)) => self.wbxml += 1,
+            Ok((Encoding::Xml, _)) => self.xml += 1,
+            Err(_) => self.other += 1,
+        }
+    }
+}
+
+/// What the messages of a run were on the wire: `device` counts the device's requests, `server` the
+/// server's answers.
+///
+/// Taken from the raw bytes of the transcript, not from the device's settings. An exchange counts
+/// when an answer came back, so the request surely went out: a SyncML answer counts by its kind,
+/// an HTTP error or a non-SyncML answer as the server's `other`. An exchange that failed without an
+/// answer (no connection, a TLS handshake, a timeout, a connection broken midway) is not counted
+/// in either direction, as whether its request left cannot be told.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct WireSummary {
+    pub device: WireCounts,
+    pub server: WireCounts,
+}
+
+impl WireSummary {
+    /// The summary of exchanges (e.g. of several sessions).
+    pub fn of<'a>(exchanges: impl IntoIterator<Item = &'a Exchange>) -> WireSummary {
+        let mut wire = WireSummary::default();
+        for exchange in exchanges {
+            let request = &exchange.request;
+            match &exchange.response {
+                Ok(response) => {
+                    wire.device.count(&request.content_type, &request.body);
+                    wire.server.count(&response.content_type, &response.body);
+                }
+                Err(TransportError::Http { .. } | TransportError::ContentType(_)) => {
+                    wire.device.count(&request.content_type, &request.body);
+                    wire.server.other += 1;
+                }
+                Err(_) => {}
+            }
+        }
+        wire
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syncml::{Location, SyncBody, SyncHdr, CONTENT_TYPE_WBXML, CONTENT_TYPE_XML};
+    use crate::transport::{HttpRequest, HttpResponse};
+
+    fn message() -> SyncMl {
+        SyncMl {
+            hdr: SyncHdr {
+                ver_dtd: "1.2".into(),
+                ver_proto: "DM/1.2".into(),
+                session_id: "1".into(),
+                msg_id: "1".into(),
+                target: Location::uri("https://dm.example/dm"),
+                source: Location::uri("IMEI:1"),
+                resp_uri: None,
+                no_resp: false,
+                cred: None,
+                meta: None,
+            },
+            body: SyncBody {
+                commands: Vec::new(),
+                final_flag: true,
+            },
+        }
+    }
+
+    fn exchange(
+        request: (&str, Vec<u8>),
+        response: Result<(&str, Vec<u8>), TransportError>,
+    ) -> Exchange {
+        Exchange {
+            request: HttpRequest {
+                url: "https://dm.example/dm".into(),
+                content_type: request.0.into(),
+                hmac: None,
+                body: request.1,
+            },
+            response: response.map(|(content_type, body)| HttpResponse {
+                status: 200,
+                content_type: content_type.into(),
+                hmac: None,
+                body,
+            }),
+        }
+    }
+
+    #[test]
+    fn the_wire_summary_judges_each_message_by_its_bytes_and_its_type() {
+        let (xml, wbxml) = (
+            Encoding::Xml.encode(&message()),
+            Encoding::Wbxml.encode(&message()),
+        );
+        let exchanges = [
+            exchange(
+                (CONTENT_TYPE_WBXML, wbxml.clone()),
+                Ok((CONTENT_TYPE_WBXML, wbxml.clone())),
+            ),
+            // XML labelled WBXML, answered in XML.
+            exchange(
+                (CONTENT_TYPE_WBXML, xml.clone()),
+                Ok((CONTENT_TYPE_XML, xml.clone())),
+            ),
+            // Refused: the answer was an HTTP error, not a message.
+            exchange(
+                (CONTENT_TYPE_XML, wbxml.clone()),
+                Err(TransportError::Http {
+                    status: 415,
+                    reason: "unsupported".into(),
+                }),
+            ),
+            // Never sent: nothing counts.
+            exchange(
+                (CONTENT_TYPE_XML, xml.clone()),
+                Err(TransportError::Unreachable("127.0.0.1:9".into())),
+            ),
+            exchange(
+                ("application/vnd.syncml+xml", xml.clone()),
+                Ok(("", wbxml.clone())),
+            ),
+        ];
+        let wire = WireSummary::of(&exchanges);
+        assert_eq!(
+            wire.device,
+            WireCounts {
+                wbxml: 1,
+                xml: 1,
+                other: 2
+            }
+        );
+        assert_eq!(
+            wire.server,
+            WireCounts {
+                wbxml: 1,
+                xml: 1,
+                other: 2
+            }
+        );
+        assert_eq!(wire.device.total(), 4);
+        let json = serde_json::to_value(wire).expect("serializes");
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "device": {"wbxml": 1, "xml": 1, "other": 2},
+                "server": {"wbxml": 1, "xml": 1, "other": 2}
+            })
+        );
     }
 }

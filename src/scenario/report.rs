@@ -2,9 +2,12 @@
 //!
 //! The JSON schema is stable: `{"scenarios": [{"name", "file", "status", "transport", "duration_ms",
 //! "failures", "observed": [{"family", "code", "source", "command"?, "sender"?, "count"}], "faults":
-//! [{"rule", "fired", "optional"?}], "end"}], "summary": {"total", "passed", "failed", "errors",
+//! [{"rule", "fired", "optional"?}], "wire": {"device": {"wbxml", "xml", "other"}, "server":
+//! {"wbxml", "xml", "other"}}, "end"}], "summary": {"total", "passed", "failed", "errors",
 //! "duration_ms"}}`. `source` says where an observation was read (see [`super::observe`]); `faults`
-//! lists every fault rule of the scenario and how often it fired.
+//! lists every fault rule of the scenario and how often it fired; `wire` counts the messages of
+//! each direction by what they were on the wire, from their bytes and Content-Type
+//! ([`super::WireSummary`]).
 
 use super::run::{ScenarioResult, Verdict};
 use quick_xml::escape::escape;
@@ -21,6 +24,7 @@ struct JsonScenario<'a> {
     failures: &'a [String],
     observed: &'a [super::Observation],
     faults: &'a [super::run::FiredRule],
+    wire: &'a super::WireSummary,
     end: &'a str,
 }
 
@@ -70,6 +74,7 @@ pub fn json(results: &[ScenarioResult]) -> String {
                 failures: &r.failures,
                 observed: &r.observed,
                 faults: &r.faults,
+                wire: &r.wire,
                 end: &r.end,
             })
             .collect(),

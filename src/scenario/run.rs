@@ -7,7 +7,7 @@ use super::model::{
     ScenarioFile, StatusExpect, TransportKind, UiModeSpec,
 };
 use super::network::{self, NetworkEnv};
-use super::observe::{Observation, Observations};
+use super::observe::{Observation, Observations, WireSummary};
 use super::updates::{self, RequestSpec};
 use crate::device::{Device, Saved, SizeLimits, User};
 use crate::download::{ContentClient, InProcessContent};
@@ -15,8 +15,8 @@ use crate::faults::{FaultPlan, FaultRule, Trigger};
 use crate::firmware::{Firmware, SlotId, SlotState};
 use crate::fumo::{self, Fumo};
 use crate::server::{
-    ClientAuthPolicy, InstallNotification, MockServer, ReceivedStatus, ServerConfig,
-    ServerCredentials, SessionRecord,
+    ClientAuthPolicy, InstallNotification, MockServer, ReceivedStatus, RefusedRequests,
+    ServerConfig, ServerCredentials, SessionRecord,
 };
 use crate::session::{
     accept_notification, run_session_with, DriverOptions, Exchange, GenericAlert, Initiator,
@@ -55,6 +55,8 @@ pub struct ScenarioResult {
     pub observed: Vec<Observation>,
     /// Every fault rule of the scenario and how often it fired.
     pub faults: Vec<FiredRule>,
+    /// What the device's and the server's messages were on the wire, from their bytes.
+    pub wire: WireSummary,
     /// How the session ended, in words.
     pub end: String,
     /// The session transcript as readable XML.
@@ -89,6 +91,8 @@ pub(super) struct Outcome {
     pub reports: Vec<SessionReport>,
     pub device: Device,
     pub records: Vec<SessionRecord>,
+    /// Device messages the server refused before it could tie them to a session.
+    pub refused: RefusedRequests,
     /// The install notifications the server received.
     pub notifications: Vec<InstallNotification>,
     /// How often each `[[server.content_fault]]` changed an answer.
@@ -187,6 +191,7 @@ pub(super) async fn run_against<T: Transport, C: ContentClient>(
         reports,
         device: owned,
         records: server.records(),
+        refused: server.refused(),
         notifications: server.install_notifications(),
         content_faults_fired: server.content_faults_fired(),
     })
@@ -229,6 +234,7 @@ pub async fn run(scenario: &LoadedScenario, env: &RunEnv) -> ScenarioResult {
         failures: Vec::new(),
         observed: Vec::new(),
         faults: Vec::new(),
+        wire: WireSummary::default(),
         end: String::new(),
         transcript: String::new(),
     };
@@ -244,6 +250,7 @@ pub async fn run(scenario: &LoadedScenario, env: &RunEnv) -> ScenarioResult {
         reports,
         device,
         records,
+        refused,
         notifications,
         content_faults_fired,
     } = match outcome {
@@ -254,7 +261,7 @@ pub async fn run(scenario: &LoadedScenario, env: &RunEnv) -> ScenarioResult {
             return result;
         }
     };
-    result.failures = check(&file.expect, &reports, &device, &records);
+    result.failures = check(&file.expect, &reports, &device, &records, &refused);
     check_updates(
         &file.expect,
         &device,
@@ -277,6 +284,7 @@ pub async fn run(scenario: &LoadedScenario, env: &RunEnv) -> ScenarioResult {
     observed.device(&device);
     observed.install_notifications(&notifications);
     result.observed = observed.into_vec();
+    result.wire = WireSummary::of(transcript.iter().copied());
     result.end = reports
         .last()
         .map(|r| r.end.to_string())
@@ -592,6 +600,7 @@ fn check(
     reports: &[SessionReport],
     device: &Device,
     records: &[SessionRecord],
+    refused: &RefusedRequests,
 ) -> Vec<String> {
     let mut failures = Vec::new();
     let Some(report) = reports.last() else {
@@ -692,8 +701,9 @@ fn check(
         }
     }
     // The simulated device must never break the protocol itself: what the server saw is checked
-    // in every scenario.
-    for rule in records.iter().flat_map(|r| &r.violations) {
+    // in every scenario, in its sessions and in the messages it refused before knowing a session.
+    let session_rules = records.iter().flat_map(|r| r.violations.iter().cloned());
+    for rule in session_rules.chain(refused.lines()) {
         failures.push(format!("the device broke a protocol rule: {rule}"));
     }
     if expect.no_violations {
@@ -957,7 +967,9 @@ fn check_updates(
     }
 }
 
-/// The transcript as readable XML, message by message.
+/// The transcript as readable XML, message by message, each headed by its Content-Type. For
+/// people: a message is shown in whichever encoding its bytes are (the Content-Type beside it says
+/// what it was labelled), so WBXML reads as XML too.
 pub fn render_transcript(transcript: &[Exchange]) -> String {
     let mut out = String::new();
     let pretty = |body: &[u8]| match crate::syncml::decode(body) {
@@ -966,18 +978,20 @@ pub fn render_transcript(transcript: &[Exchange]) -> String {
     };
     for (n, exchange) in transcript.iter().enumerate() {
         out.push_str(&format!(
-            "--- message {} device -> server ({})\n",
+            "--- message {} device -> server ({}, {})\n",
             n + 1,
-            exchange.request.url
+            exchange.request.url,
+            exchange.request.content_type
         ));
         out.push_str(&pretty(&exchange.request.body));
         out.push('\n');
         match &exchange.response {
             Ok(r) => {
                 out.push_str(&format!(
-                    "--- message {} server -> device (HTTP {})\n",
+                    "--- message {} server -> device (HTTP {}, {})\n",
                     n + 1,
-                    r.status
+                    r.status,
+                    r.content_type
                 ));
                 out.push_str(&pretty(&r.body));
                 out.push('\n');
@@ -986,4 +1000,44 @@ pub fn render_transcript(transcript: &[Exchange]) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::load::parse;
+    use crate::server::MAX_REFUSED_KEPT;
+
+    #[test]
+    fn refused_requests_fail_the_scenario_like_session_violations() {
+        let file = parse(std::path::Path::new("t.toml"), "name = \"t\"\n")
+            .expect("valid")
+            .file;
+        let device = build_device(&file).expect("device");
+        let reports = [SessionReport::not_started(SessionEnd::Completed)];
+        let records = [SessionRecord {
+            violations: vec!["device MsgID 3 does not follow 1".into()],
+            ..SessionRecord::default()
+        }];
+        let mut refused = RefusedRequests::default();
+        assert!(check(&file.expect, &reports, &device, &records, &refused).len() == 1);
+        refused.violations = vec!["a message to /dm was refused with HTTP 415: …".into()];
+        let failures = check(&file.expect, &reports, &device, &records, &refused);
+        assert_eq!(
+            failures,
+            [
+                "the device broke a protocol rule: device MsgID 3 does not follow 1",
+                "the device broke a protocol rule: a message to /dm was refused with HTTP 415: …",
+            ]
+        );
+        refused.dropped = 2;
+        let failures = check(&file.expect, &reports, &device, &[], &refused);
+        assert_eq!(failures.len(), 2);
+        assert!(
+            failures[1].contains(&format!(
+                "2 more refused requests (only the first {MAX_REFUSED_KEPT}"
+            )),
+            "{failures:?}"
+        );
+    }
 }

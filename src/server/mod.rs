@@ -3,7 +3,9 @@
 //!
 //! [`MockServer::handle`] takes one HTTP request and gives its response, with no IO of its own: the
 //! in-process transport calls it directly, and a network front end can wrap it. Sessions are keyed by
-//! (device id, SessionID); nonces come from the run's seed, so a run is reproducible.
+//! (device id, SessionID); nonces come from the run's seed, so a run is reproducible. A request it
+//! refuses before it knows the session (wrong Content-Type, undecodable body) is kept in
+//! [`MockServer::refused`], next to the session [`MockServer::records`].
 //!
 //! The server also hosts content ([`content`]): packages and Download Descriptors devices GET, and
 //! install-notify paths they POST to, with faults per path. [`MockServer::content`] answers those
@@ -18,7 +20,10 @@ pub use content::{
     Attempts, ContentConfig, ContentFault, ContentFaultKind, ContentMethod, ContentRequest,
     HostedFile, InstallNotification,
 };
-pub use record::{fumo_results, ReceivedAlert, ReceivedStatus, ServerExchange, SessionRecord};
+pub use record::{
+    fumo_results, ReceivedAlert, ReceivedStatus, RefusedRequests, ServerExchange, SessionRecord,
+    MAX_REFUSED_KEPT,
+};
 pub use script::{attach_files, ScriptCommand, ScriptPackage};
 
 use crate::download::ContentResponse;
@@ -102,6 +107,8 @@ struct State {
     /// Per device: the nonce its next credentials must use.
     client_nonces: HashMap<String, Vec<u8>>,
     nonces: NonceSource,
+    /// Requests refused before they could be tied to a session.
+    refused: RefusedRequests,
 }
 
 impl MockServer {
@@ -122,6 +129,7 @@ impl MockServer {
                 client_nonces: HashMap::new(),
                 refusals_left,
                 nonces,
+                refused: RefusedRequests::default(),
             }),
             content,
             content_state: Mutex::new(content::ContentState::default()),
@@ -199,7 +207,9 @@ impl MockServer {
         fired
     }
 
-    /// Answer one request.
+    /// Answer one DM request, read as its Content-Type says: one that cannot be (415 for a wrong or
+    /// non-SyncML type, 400 for a body that does not decode) is answered so and kept in
+    /// [`MockServer::refused`].
     pub fn handle(&self, request: &HttpRequest) -> HttpResponse {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         session::handle(&self.config, &mut state, request)
@@ -226,5 +236,11 @@ impl MockServer {
     pub fn records(&self) -> Vec<SessionRecord> {
         let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         state.sessions.iter().map(|s| s.record.clone()).collect()
+    }
+
+    /// The requests refused before they could be tied to a session, as violations.
+    pub fn refused(&self) -> RefusedRequests {
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.refused.clone()
     }
 }

@@ -1,4 +1,5 @@
-//! What the mock server saw of each session: the statuses, results and alerts a device sent.
+//! What the mock server saw of each session: the statuses, results and alerts a device sent; and
+//! the requests it refused before it could tie them to a session.
 //!
 //! Expectations and reports read these records; they are built from the decoded messages, never
 //! from the script or the expectations.
@@ -60,4 +61,46 @@ pub fn fumo_results(records: &[SessionRecord]) -> Vec<u16> {
         .flat_map(|a| &a.items)
         .filter_map(|i| crate::fumo::reported_result(i).map(|(_, code)| code))
         .collect()
+}
+
+/// How many refused requests [`RefusedRequests`] keeps; later ones are only counted.
+pub const MAX_REFUSED_KEPT: usize = 64;
+
+/// Requests the server refused before it could tie them to a session (a body that is not what its
+/// Content-Type says, a Content-Type that is not SyncML, a message that does not decode): each is
+/// a protocol rule a device broke. Bounded: the first [`MAX_REFUSED_KEPT`] are kept, the rest
+/// counted in `dropped`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RefusedRequests {
+    /// What each broke, in words, in order (URL, Content-Type, HTTP status and reason).
+    pub violations: Vec<String>,
+    /// Refused requests beyond the kept ones.
+    pub dropped: u64,
+}
+
+impl RefusedRequests {
+    /// Keep one more, or count it when the list is full.
+    pub(super) fn push(&mut self, violation: String) {
+        if self.violations.len() < MAX_REFUSED_KEPT {
+            self.violations.push(violation);
+        } else {
+            self.dropped += 1;
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.violations.is_empty() && self.dropped == 0
+    }
+
+    /// Every violation in words, with one line for the dropped ones when there are any.
+    pub fn lines(&self) -> Vec<String> {
+        let mut lines = self.violations.clone();
+        if self.dropped > 0 {
+            lines.push(format!(
+                "… and {} more refused requests (only the first {MAX_REFUSED_KEPT} are kept)",
+                self.dropped
+            ));
+        }
+        lines
+    }
 }

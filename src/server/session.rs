@@ -1,7 +1,17 @@
 //! One device session on the mock server: authentication, the next package of the script, and the
 //! record of what the device sent.
 //!
-//! Server behaviour, following reference §1.6 and §2:
+//! Server behaviour, following reference §1.1, §1.6 and §2:
+//! * a request is read by its Content-Type, never by guessing from its bytes (DM Representation
+//!   Protocol, "OMA Device Management Usage": one of the two DM MIME types MUST identify a DM
+//!   message; the data-sync types `application/vnd.syncml+xml|wbxml` are read too). A type that is
+//!   not SyncML, or a body in the other encoding than its type (XML labelled WBXML, WBXML labelled
+//!   XML), is answered HTTP 415; a body that does not decode under its type, 400. Such a request
+//!   cannot be tied to a session, so it is kept as a violation in the server's
+//!   [`RefusedRequests`](super::RefusedRequests);
+//! * the server answers in the encoding it was spoken to, with that encoding's DM Content-Type; its
+//!   HMAC is over the bytes of the answer, and a package is split by the size of the messages in
+//!   that encoding;
 //! * the device's credentials are checked until accepted (212 for basic and MD5, with a Chal carrying
 //!   the nonce for the next session; 200 and a fresh nonce in every message for HMAC); missing → 407,
 //!   wrong → 401, each with a Chal; after three failures the server stops answering with challenges;
@@ -18,8 +28,9 @@ use crate::syncml::auth::{self, AuthType, HmacHeader};
 use crate::syncml::large_object::{self, Chunk};
 use crate::syncml::outbox::Outbox;
 use crate::syncml::{
-    Alert, AlertCode, Chal, CmdName, Command, Data, Encoding, Location, Meta, Status, StatusCode,
-    SyncBody, SyncHdr, SyncMl, VER_DTD, VER_PROTO,
+    decode_labelled, Alert, AlertCode, Chal, CmdName, Command, Data, Encoding, LabelError,
+    Location, Meta, Status, StatusCode, SyncBody, SyncHdr, SyncMl, CONTENT_TYPE_WBXML,
+    CONTENT_TYPE_XML, VER_DTD, VER_PROTO,
 };
 use crate::transport::{HttpRequest, HttpResponse};
 
@@ -67,19 +78,9 @@ pub(super) fn handle(
     state: &mut State,
     request: &HttpRequest,
 ) -> HttpResponse {
-    let encoding = Encoding::from_content_type(&request.content_type)
-        .unwrap_or_else(|| Encoding::detect(&request.body));
-    let msg = match crate::syncml::decode(&request.body) {
-        Ok(m) => m,
-        Err(e) => {
-            tracing::warn!(error = %e, "mock server: undecodable client message");
-            return HttpResponse {
-                status: 400,
-                content_type: "text/plain".to_string(),
-                hmac: None,
-                body: format!("cannot decode SyncML message: {e}").into_bytes(),
-            };
-        }
+    let (encoding, msg) = match decode_labelled(&request.content_type, &request.body) {
+        Ok(read) => read,
+        Err(e) => return refuse(state, request, &e),
     };
     let key = (msg.hdr.source.loc_uri.clone(), msg.hdr.session_id.clone());
     // A Package 1 on the key of a session that ended opens a new session (a device that restarted
@@ -120,6 +121,34 @@ pub(super) fn handle(
         });
     }
     response
+}
+
+/// Refuse a request whose body cannot be read as its Content-Type says, and keep it as a
+/// violation (it cannot be tied to a session: its SessionID is in the body). A wrong or non-SyncML
+/// type, or a body in the other encoding, is 415 Unsupported Media Type, with the text the network
+/// front end gives; a body that does not decode under its right type is 400.
+fn refuse(state: &mut State, request: &HttpRequest, error: &LabelError) -> HttpResponse {
+    let (status, body) = match error {
+        LabelError::NotSyncMl(t) => (
+            415,
+            format!(
+                "unsupported content type {t:?}: use {CONTENT_TYPE_XML} or {CONTENT_TYPE_WBXML}"
+            ),
+        ),
+        LabelError::Mismatch { .. } => (415, format!("unsupported media type: {error}")),
+        LabelError::Malformed(e) => (400, format!("cannot decode SyncML message: {e}")),
+    };
+    tracing::warn!(url = %request.url, content_type = %request.content_type, status, error = %error, "mock server: refused a device message");
+    state.refused.push(format!(
+        "a message to {} was refused with HTTP {status}: {error}",
+        request.url
+    ));
+    HttpResponse {
+        status,
+        content_type: "text/plain; charset=utf-8".to_string(),
+        hmac: None,
+        body: format!("{body}\n").into_bytes(),
+    }
 }
 
 /// Check the device's credentials: the Status for its SyncHdr, and a Chal when one is due.

@@ -4,7 +4,17 @@
 //! and gives the next client message or the end of the session. No IO and no clock: the simulated
 //! time a message took (user prompts) comes back as [`Outgoing::delay`] for the driver to wait.
 //!
-//! What it does, following reference §1.6 and §2:
+//! What it does, following reference §1.1, §1.6 and §2:
+//! * Every message is encoded in the device's [`Encoding`] (`Device::encoding`: a scenario's
+//!   `device.encoding`, `dmsim device --wbxml`) and labelled with that encoding's DM Content-Type;
+//!   the HMAC header is taken over those very bytes, and the device's package is cut to the server's
+//!   MaxMsgSize by their size in that encoding.
+//! * The server's message is read by its Content-Type, never by guessing (DM Representation
+//!   Protocol, "OMA Device Management Usage"). A reply without a Content-Type is read by its bytes,
+//!   as a tolerant device would, and recorded as a [`Violation`]; so is a reply in the other
+//!   encoding than the device's (the device asks for its own: the HTTP transport sends it as
+//!   `Accept`). A Content-Type that is not SyncML, or a body that is not what its type says, ends
+//!   the session ([`SessionEnd::Failed`]).
 //! * Package 1: Alert 1201 (1200 when a notification started the session) and a Replace of every
 //!   `./DevInfo` leaf, plus any queued Generic Alerts; credentials from the DMAcc `CLCRED` entry.
 //! * The server's SyncHdr Status: 212 stops sending credentials, 200 keeps sending them (HMAC always),
@@ -19,8 +29,9 @@
 //! * A server message without Final is one message of a longer package: the device answers it and
 //!   asks for the next one with Alert 1222.
 //!
-//! Protocol slips of the server that do not stop the session (a missing SyncHdr Status, a wrong MsgRef)
-//! are collected as [`Violation`]s for conformance reports.
+//! Protocol slips of the server that do not stop the session (a missing SyncHdr Status, a wrong MsgRef,
+//! a missing Content-Type, an answer in the other encoding) are collected as [`Violation`]s for
+//! conformance reports.
 
 use super::account::{Account, AuthEntry};
 use crate::device::{Device, Executor};
@@ -28,8 +39,8 @@ use crate::syncml::auth::{self, AuthType, HmacHeader};
 use crate::syncml::large_object::{self, Chunk};
 use crate::syncml::outbox::Outbox;
 use crate::syncml::{
-    xml, Alert, AlertCode, Chal, CmdName, Command, Data, Item, ItemCommand, Location, Meta, Status,
-    StatusCode, SyncBody, SyncHdr, SyncMl, VER_DTD, VER_PROTO,
+    Alert, AlertCode, Chal, CmdName, Command, Data, Encoding, Item, ItemCommand, LabelError,
+    Location, Meta, Status, StatusCode, SyncBody, SyncHdr, SyncMl, VER_DTD, VER_PROTO,
 };
 use crate::transport::{HttpRequest, HttpResponse};
 use crate::tree;
@@ -277,9 +288,9 @@ impl ClientSession {
 
     /// Take the server's answer to the last message.
     pub fn receive(&mut self, device: &mut Device, response: &HttpResponse) -> Step {
-        let msg = match crate::syncml::decode(&response.body) {
+        let msg = match self.read_reply(device, response) {
             Ok(m) => m,
-            Err(e) => return Step::Done(failed(format!("server message undecodable: {e}"))),
+            Err(end) => return Step::Done(end),
         };
         self.received += 1;
         if msg.hdr.session_id != self.session_id {
@@ -355,6 +366,55 @@ impl ClientSession {
         }
         reply.body.final_flag = !server_continues && !more;
         Step::Send(self.seal(device, reply, processed.elapsed))
+    }
+
+    /// The server's message, read by its Content-Type (DM RepPro, "OMA Device Management Usage":
+    /// one of the two DM types MUST identify it). A reply with no Content-Type is read by its bytes,
+    /// as a tolerant device would, and recorded as a violation; so is a reply in the other encoding
+    /// than the device's own (it asked for its own: the HTTP transport's `Accept` names only it). A
+    /// type that is not SyncML ends the session, as the HTTP transport refuses it; so does a body
+    /// that is not what its type says.
+    fn read_reply(
+        &mut self,
+        device: &Device,
+        response: &HttpResponse,
+    ) -> Result<SyncMl, SessionEnd> {
+        let content_type = response.content_type.trim();
+        let (encoding, msg, unlabelled) = if content_type.is_empty() {
+            let guess = Encoding::detect(&response.body);
+            let msg = guess
+                .decode(&response.body)
+                .map_err(|e| failed(format!("server message undecodable: {e}")))?;
+            (guess, msg, true)
+        } else {
+            let (encoding, msg) = crate::syncml::decode_labelled(content_type, &response.body)
+                .map_err(|e| match e {
+                    LabelError::NotSyncMl(t) => failed(format!(
+                        "server answered with content type {t:?}, not a SyncML DM message"
+                    )),
+                    LabelError::Malformed(e) => failed(format!("server message undecodable: {e}")),
+                    mismatch => failed(format!("server message unreadable: {mismatch}")),
+                })?;
+            (encoding, msg, false)
+        };
+        if unlabelled {
+            self.violation(
+                &msg,
+                &format!(
+                    "the server's message has no Content-Type (read as {encoding} by its bytes)"
+                ),
+            );
+        }
+        if encoding != device.encoding {
+            self.violation(
+                &msg,
+                &format!(
+                    "the server answered in {encoding} ({}) to a device that speaks {}",
+                    response.content_type, device.encoding
+                ),
+            );
+        }
+        Ok(msg)
     }
 
     /// A command of the server, through large-object reassembly to the executor.
@@ -660,7 +720,9 @@ impl ClientSession {
         for (n, cmd) in msg.body.commands.iter_mut().enumerate() {
             *cmd.cmd_id_mut() = (n + 1).to_string();
         }
-        let body = xml::encode(&msg);
+        // The device's own encoding: the HMAC, the Content-Type and the size accounting
+        // (`Encoding::size` in `receive`) all follow these bytes.
+        let body = device.encoding.encode(&msg);
         let hmac = self
             .account
             .client

@@ -7,8 +7,8 @@ use crate::scenario::load::parse;
 use crate::scenario::run::build_device;
 use crate::syncml::auth::{self, AuthType, HmacHeader, Secret};
 use crate::syncml::{
-    xml, Alert, AlertCode, CmdName, Command, Exec, Get, Item, Location, Status, StatusCode,
-    SyncBody, SyncHdr, SyncMl, VER_DTD, VER_PROTO,
+    xml, Alert, AlertCode, CmdName, Command, Encoding, Exec, Get, Item, Location, Status,
+    StatusCode, SyncBody, SyncHdr, SyncMl, VER_DTD, VER_PROTO,
 };
 use crate::transport::HttpResponse;
 use std::path::Path;
@@ -369,4 +369,136 @@ text = "Reboot now?"
         started.elapsed() >= std::time::Duration::from_secs(300),
         "tokio time moved too"
     );
+}
+
+/// A server reply in `encoding`, labelled `content_type`.
+fn labelled(msg: &SyncMl, encoding: Encoding, content_type: &str) -> HttpResponse {
+    HttpResponse {
+        status: 200,
+        content_type: content_type.into(),
+        hmac: None,
+        body: encoding.encode(msg),
+    }
+}
+
+#[test]
+fn a_wbxml_device_sends_wbxml_labelled_and_signed_as_sent() {
+    let mut d = device(
+        "[device]\nencoding = \"wbxml\"\n[device.auth]\ntype = \"hmac\"\nname = \"u\"\nsecret = \"p\"\nnonce = \"n0\"\n",
+    );
+    let (_, out) = ClientSession::start(&mut d, SessionStart::default()).expect("account");
+    let request = &out.request;
+    assert_eq!(request.content_type, crate::syncml::CONTENT_TYPE_WBXML);
+    assert_eq!(
+        &request.body[..3],
+        &[0x02, 0xA4, 0x01],
+        "WBXML 1.2, public id 0x1201"
+    );
+    let msg = crate::syncml::wbxml::decode(&request.body).expect("WBXML decodes");
+    assert_eq!(msg.hdr.msg_id, "1");
+    let header = HmacHeader::parse(request.hmac.as_deref().expect("HMAC header")).expect("parses");
+    let secret = Secret {
+        name: "u".into(),
+        secret: "p".into(),
+    };
+    assert_eq!(
+        auth::check_hmac(&header, &secret, b"n0", &request.body),
+        Ok(()),
+        "the MAC is over the WBXML bytes sent"
+    );
+}
+
+#[test]
+fn replies_are_read_by_their_content_type() {
+    let wbxml_device = "[device]\nencoding = \"wbxml\"\n";
+    let reply = |pkg1: &SyncMl| server_msg(pkg1, "1", vec![hdr_status(pkg1, StatusCode::Ok)], true);
+    let wbxml_pkg1 = |out: &Outgoing| {
+        crate::syncml::wbxml::decode(&out.request.body).expect("the device speaks WBXML")
+    };
+
+    // In its own encoding and labelled so: no violation.
+    let mut d = device(wbxml_device);
+    let (mut session, out) = ClientSession::start(&mut d, SessionStart::default()).expect("start");
+    let pkg1 = wbxml_pkg1(&out);
+    let ok = labelled(
+        &reply(&pkg1),
+        Encoding::Wbxml,
+        "application/vnd.syncml.dm+wbxml",
+    );
+    assert_eq!(
+        session.receive(&mut d, &ok),
+        Step::Done(SessionEnd::Completed)
+    );
+    assert!(
+        session.violations().is_empty(),
+        "{:?}",
+        session.violations()
+    );
+
+    // In the other encoding, rightly labelled: read, and recorded.
+    let (mut session, out) = ClientSession::start(&mut d, SessionStart::default()).expect("start");
+    let pkg1 = wbxml_pkg1(&out);
+    let xml_reply = labelled(
+        &reply(&pkg1),
+        Encoding::Xml,
+        "application/vnd.syncml.dm+xml",
+    );
+    assert_eq!(
+        session.receive(&mut d, &xml_reply),
+        Step::Done(SessionEnd::Completed)
+    );
+    assert_eq!(session.violations().len(), 1, "{:?}", session.violations());
+    assert!(
+        session.violations()[0].rule.contains(
+            "answered in XML (application/vnd.syncml.dm+xml) to a device that speaks WBXML"
+        ),
+        "{:?}",
+        session.violations()
+    );
+
+    // Without a Content-Type: read by its bytes, and recorded.
+    let (mut session, out) = ClientSession::start(&mut d, SessionStart::default()).expect("start");
+    let pkg1 = wbxml_pkg1(&out);
+    let unlabelled = labelled(&reply(&pkg1), Encoding::Wbxml, "");
+    assert_eq!(
+        session.receive(&mut d, &unlabelled),
+        Step::Done(SessionEnd::Completed)
+    );
+    let rules: Vec<&str> = session
+        .violations()
+        .iter()
+        .map(|v| v.rule.as_str())
+        .collect();
+    assert_eq!(
+        rules,
+        ["the server's message has no Content-Type (read as WBXML by its bytes)"]
+    );
+
+    // WBXML labelled XML, or a type that is not SyncML: not read, the session ends.
+    let (mut session, out) = ClientSession::start(&mut d, SessionStart::default()).expect("start");
+    let pkg1 = wbxml_pkg1(&out);
+    let mislabelled = labelled(
+        &reply(&pkg1),
+        Encoding::Wbxml,
+        "application/vnd.syncml.dm+xml",
+    );
+    match session.receive(&mut d, &mislabelled) {
+        Step::Done(SessionEnd::Failed { reason }) => assert!(
+            reason.contains("the body is WBXML, but its content type"),
+            "{reason}"
+        ),
+        other => panic!("expected a failed session, got {other:?}"),
+    }
+    let (mut session, out) = ClientSession::start(&mut d, SessionStart::default()).expect("start");
+    let pkg1 = wbxml_pkg1(&out);
+    let html = labelled(&reply(&pkg1), Encoding::Wbxml, "text/html");
+    match session.receive(&mut d, &html) {
+        Step::Done(SessionEnd::Failed { reason }) => {
+            assert!(
+                reason.contains("\"text/html\", not a SyncML DM message"),
+                "{reason}"
+            )
+        }
+        other => panic!("expected a failed session, got {other:?}"),
+    }
 }

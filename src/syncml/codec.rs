@@ -1,8 +1,19 @@
 //! Choosing between the two encodings of SyncML DM: XML and WBXML.
 //!
-//! A device speaks one encoding (its scenario or flag says which); the server answers in the one it
-//! was spoken to; captured files are recognised by their first byte (a WBXML version, 1 to 3, never
-//! starts an XML document).
+//! On the wire a message is read by its label, never by guessing: one of the two DM MIME types
+//! (`application/vnd.syncml.dm+xml`, `…+wbxml`) MUST identify a DM message wherever the transport
+//! carries MIME types (DM Representation Protocol, "OMA Device Management Usage"; reference §1.1).
+//! [`decode_labelled`] reads a body by its Content-Type (the DM types, and the data-sync types
+//! `application/vnd.syncml+xml|wbxml` some servers send) and refuses, as [`LabelError`]s, a type that
+//! is not SyncML, a body that is recognisably the other encoding (XML labelled WBXML, WBXML labelled
+//! XML), and a body that does not decode in the encoding its type names. The mock server, the
+//! device, the scenario observations and the wire summaries of scenario reports all read messages
+//! this way.
+//!
+//! Guessing is for people: [`decode`] and [`Encoding::detect`] recognise a message by its first
+//! byte (a WBXML version, 1 to 3, never starts an XML document), for `dmsim decode` on a captured
+//! file, for rendering transcripts as readable XML, and for a device that got a reply with no
+//! Content-Type at all (which it records as a violation).
 
 use super::{wbxml, xml, SyncMl, CONTENT_TYPE_WBXML, CONTENT_TYPE_XML};
 
@@ -22,6 +33,32 @@ pub enum CodecError {
     Xml(#[from] xml::DecodeError),
     #[error("WBXML {0}")]
     Wbxml(#[from] wbxml::WbxmlError),
+}
+
+/// Why a body could not be read as the message its Content-Type says it is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LabelError {
+    /// The Content-Type is not a SyncML message type (or there is none).
+    #[error("content type {0:?} is not a SyncML DM message type")]
+    NotSyncMl(String),
+    /// The body is recognisably in the other encoding than its Content-Type names.
+    #[error("the body is {found}, but its content type {content_type:?} says {labelled}")]
+    Mismatch {
+        content_type: String,
+        labelled: Encoding,
+        found: Encoding,
+    },
+    /// The body does not decode in the encoding its Content-Type names.
+    #[error("{0}")]
+    Malformed(CodecError),
+}
+
+impl LabelError {
+    /// Whether the label is what is wrong (HTTP 415 Unsupported Media Type), rather than the
+    /// message under a right label (400).
+    pub fn is_media_type(&self) -> bool {
+        !matches!(self, LabelError::Malformed(_))
+    }
 }
 
 impl Encoding {
@@ -51,13 +88,28 @@ impl Encoding {
         }
     }
 
-    /// The encoding of a message, from its first byte.
+    /// The encoding of a message, guessed from its first byte (anything not WBXML is taken for
+    /// XML): only where a person asks for it (see the module docs).
     pub fn detect(bytes: &[u8]) -> Encoding {
         if wbxml::is_wbxml(bytes) {
             Encoding::Wbxml
         } else {
             Encoding::Xml
         }
+    }
+
+    /// The encoding a body is recognisably in, if any: WBXML when its first byte is a WBXML
+    /// version (1 to 3), XML when it starts with `<` after an optional UTF-8 byte order mark and
+    /// whitespace. Garbage is neither.
+    pub fn recognise(bytes: &[u8]) -> Option<Encoding> {
+        if wbxml::is_wbxml(bytes) {
+            return Some(Encoding::Wbxml);
+        }
+        let text = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+        let first = text
+            .iter()
+            .find(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'));
+        (first == Some(&b'<')).then_some(Encoding::Xml)
     }
 
     pub fn encode(self, msg: &SyncMl) -> Vec<u8> {
@@ -67,10 +119,24 @@ impl Encoding {
         }
     }
 
+    /// Decode a message that is in this encoding (no guessing).
+    pub fn decode(self, bytes: &[u8]) -> Result<SyncMl, CodecError> {
+        match self {
+            Encoding::Xml => Ok(xml::decode(bytes)?),
+            Encoding::Wbxml => Ok(wbxml::decode(bytes)?),
+        }
+    }
+
     /// Encoded size of a message whose CmdIDs are not assigned yet (up to 4 digits each are
-    /// allowed for): the measure both sides give [`super::outbox::Outbox::fill`].
+    /// allowed for): the measure both sides give [`super::outbox::Outbox::fill`]. An empty CmdID
+    /// is `<CmdID></CmdID>` in XML, so a number adds its digits; in WBXML it is a bare tag, so a
+    /// number adds STR_I, its digits, the terminator and END.
     pub fn size(self, msg: &SyncMl) -> usize {
-        self.encode(msg).len() + 4 * msg.body.commands.len()
+        let per_command = match self {
+            Encoding::Xml => 4,
+            Encoding::Wbxml => 4 + 3,
+        };
+        self.encode(msg).len() + per_command * msg.body.commands.len()
     }
 
     pub fn as_str(self) -> &'static str {
@@ -81,12 +147,36 @@ impl Encoding {
     }
 }
 
-/// Decode a message in whichever encoding it is.
-pub fn decode(bytes: &[u8]) -> Result<SyncMl, CodecError> {
-    match Encoding::detect(bytes) {
-        Encoding::Xml => Ok(xml::decode(bytes)?),
-        Encoding::Wbxml => Ok(wbxml::decode(bytes)?),
+impl std::fmt::Display for Encoding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Encoding::Xml => "XML",
+            Encoding::Wbxml => "WBXML",
+        })
     }
+}
+
+/// Read a body as the SyncML message its Content-Type says it is: the encoding the type names and
+/// the message, or why not (see [`LabelError`]).
+pub fn decode_labelled(content_type: &str, bytes: &[u8]) -> Result<(Encoding, SyncMl), LabelError> {
+    let labelled = Encoding::from_content_type(content_type)
+        .ok_or_else(|| LabelError::NotSyncMl(content_type.to_string()))?;
+    match Encoding::recognise(bytes) {
+        Some(found) if found != labelled => Err(LabelError::Mismatch {
+            content_type: content_type.to_string(),
+            labelled,
+            found,
+        }),
+        _ => labelled
+            .decode(bytes)
+            .map(|msg| (labelled, msg))
+            .map_err(LabelError::Malformed),
+    }
+}
+
+/// Decode a message in whichever encoding it looks like (a guess: see the module docs).
+pub fn decode(bytes: &[u8]) -> Result<SyncMl, CodecError> {
+    Encoding::detect(bytes).decode(bytes)
 }
 
 #[cfg(test)]
@@ -110,6 +200,99 @@ mod tests {
             Encoding::Xml
         );
         assert_eq!(Encoding::detect(b"\xef\xbb\xbf<SyncML/>"), Encoding::Xml);
+    }
+
+    #[test]
+    fn bodies_are_recognised_only_by_their_own_marks() {
+        assert_eq!(
+            Encoding::recognise(b"\x02\xa4\x01\x6a\x00"),
+            Some(Encoding::Wbxml)
+        );
+        assert_eq!(Encoding::recognise(b"<SyncML/>"), Some(Encoding::Xml));
+        assert_eq!(
+            Encoding::recognise(b"\xef\xbb\xbf \r\n<?xml version=\"1.0\"?>"),
+            Some(Encoding::Xml)
+        );
+        assert_eq!(Encoding::recognise(b""), None);
+        assert_eq!(Encoding::recognise(b"hello"), None);
+        assert_eq!(Encoding::recognise(b"\x00<SyncML/>"), None);
+    }
+
+    #[test]
+    fn bodies_are_read_by_their_label() {
+        let text = include_str!("../../tests/fixtures/syncml/server-pkg2-prefixed.xml");
+        let msg = xml::decode(text.as_bytes()).expect("fixture decodes");
+        let as_xml = Encoding::Xml.encode(&msg);
+        let as_wbxml = Encoding::Wbxml.encode(&msg);
+        assert_eq!(
+            decode_labelled("application/vnd.syncml.dm+wbxml", &as_wbxml),
+            Ok((Encoding::Wbxml, msg.clone()))
+        );
+        assert_eq!(
+            decode_labelled("application/vnd.syncml+xml; charset=UTF-8", &as_xml),
+            Ok((Encoding::Xml, msg))
+        );
+        let mislabelled = decode_labelled(CONTENT_TYPE_WBXML, &as_xml).expect_err("XML as WBXML");
+        assert_eq!(
+            mislabelled,
+            LabelError::Mismatch {
+                content_type: CONTENT_TYPE_WBXML.to_string(),
+                labelled: Encoding::Wbxml,
+                found: Encoding::Xml,
+            }
+        );
+        assert!(mislabelled.is_media_type());
+        assert_eq!(
+            mislabelled.to_string(),
+            "the body is XML, but its content type \"application/vnd.syncml.dm+wbxml\" says WBXML"
+        );
+        let e = decode_labelled(CONTENT_TYPE_XML, &as_wbxml).expect_err("WBXML as XML");
+        assert!(
+            matches!(
+                e,
+                LabelError::Mismatch {
+                    found: Encoding::Wbxml,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        let e = decode_labelled("text/plain", &as_xml).expect_err("not SyncML");
+        assert_eq!(e, LabelError::NotSyncMl("text/plain".to_string()));
+        assert!(e.is_media_type());
+        let e = decode_labelled("", &as_xml).expect_err("no type");
+        assert!(e.is_media_type());
+        // A right label on a broken body is a malformed message, not a wrong label.
+        let e =
+            decode_labelled(CONTENT_TYPE_WBXML, &as_wbxml[..as_wbxml.len() / 2]).expect_err("cut");
+        assert!(
+            matches!(e, LabelError::Malformed(CodecError::Wbxml(_))),
+            "{e:?}"
+        );
+        assert!(!e.is_media_type());
+        let e = decode_labelled(CONTENT_TYPE_WBXML, b"garbage").expect_err("garbage");
+        assert!(!e.is_media_type(), "{e:?}");
+    }
+
+    #[test]
+    fn the_size_allows_for_the_cmd_ids_still_to_come() {
+        let text = include_str!("../../tests/fixtures/syncml/server-pkg2-prefixed.xml");
+        let mut msg = xml::decode(text.as_bytes()).expect("fixture decodes");
+        for cmd in &mut msg.body.commands {
+            cmd.cmd_id_mut().clear();
+        }
+        for enc in [Encoding::Xml, Encoding::Wbxml] {
+            let measured = enc.size(&msg);
+            let mut numbered = msg.clone();
+            for cmd in &mut numbered.body.commands {
+                *cmd.cmd_id_mut() = "9999".to_string();
+            }
+            let sent = enc.encode(&numbered).len();
+            assert!(
+                sent <= measured,
+                "{enc:?}: {sent} bytes sent, {measured} measured"
+            );
+        }
     }
 
     #[test]

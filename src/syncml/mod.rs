@@ -16,7 +16,7 @@ pub mod wbxml;
 pub mod xml;
 
 pub use alert::AlertCode;
-pub use codec::{decode, CodecError, Encoding};
+pub use codec::{decode, decode_labelled, CodecError, Encoding, LabelError};
 pub use message::*;
 pub use status::StatusCode;
 

@@ -4,7 +4,8 @@
 //! a message, measured with the encoding in use. A command with several items that does not fit is
 //! split into commands with fewer items; a single item that does not fit is sent as a large object
 //! (reference §1.6): its Data is cut into chunks, every chunk but the last carries `MoreData`, and the
-//! first one carries the total size in `Meta/Size` (the byte length of the Data as transmitted).
+//! first one carries the total size in `Meta/Size` (the byte length of the Data as transmitted). An
+//! item for which the message has no room left, not even for a first chunk, starts in the next one.
 //! Whatever cannot be cut (a Status, a command without data) goes alone in a message even if it is
 //! too big: the peer then answers as it must (413).
 
@@ -99,6 +100,17 @@ impl Outbox {
                     self.queue.push_front(entry);
                     break;
                 }
+                // A large object with no room left here for even a first chunk: it starts in the
+                // next message, where it will have the room. Only when nothing was added (the room
+                // is all taken by the leading commands) does it go now, too big as it is.
+                Split::NoRoom(entry) if added > 0 => {
+                    self.queue.push_front(entry);
+                    break;
+                }
+                Split::NoRoom(entry) => {
+                    msg.body.commands.push(entry.cmd);
+                    break;
+                }
             }
         }
         !self.queue.is_empty()
@@ -129,6 +141,8 @@ enum Split {
     Requeue(Entry, Entry),
     /// It cannot be cut to fit the room left.
     Whole(Entry),
+    /// It could be sent in chunks, but this message has no room left for a first one.
+    NoRoom(Entry),
 }
 
 /// Cut a command that does not fit in `msg`.
@@ -203,12 +217,30 @@ fn chunk(
     let overhead = measure(msg);
     msg.body.commands.pop();
     let room = max_size.saturating_sub(overhead);
-    let cut = prefix_fitting(&text, room);
+    let mut cut = prefix_fitting(&text, room);
+    if cut == 0 && !text.is_empty() {
+        return Split::NoRoom(entry);
+    }
     if cut == 0 || cut >= text.len() {
         return Split::Whole(entry);
     }
+    // The room was reckoned with empty Data; an encoding may cost more for Data with text (WBXML
+    // writes an empty element as a bare tag), so the chunk is measured and cut shorter until the
+    // message fits.
     let mut first = entry.cmd.clone();
-    set_chunk(&mut first, text[..cut].to_string(), true, size);
+    loop {
+        set_chunk(&mut first, text[..cut].to_string(), true, size);
+        msg.body.commands.push(first);
+        let over = measure(msg).saturating_sub(max_size);
+        first = msg.body.commands.pop().unwrap_or_else(|| entry.cmd.clone());
+        if over == 0 {
+            break;
+        }
+        cut = floor_char_boundary(&text, cut.saturating_sub(over));
+        if cut == 0 {
+            return Split::NoRoom(entry);
+        }
+    }
     let mut rest = entry.cmd;
     set_chunk(&mut rest, text[cut..].to_string(), false, None);
     Split::Parts(
@@ -218,6 +250,14 @@ fn chunk(
             continued: true,
         },
     )
+}
+
+/// The largest char boundary of `text` at or below `index`.
+fn floor_char_boundary(text: &str, index: usize) -> usize {
+    (0..=index.min(text.len()))
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0)
 }
 
 /// The longest prefix of `text` (on a char boundary) whose XML-escaped length fits in `room`.
@@ -397,6 +437,47 @@ mod tests {
         assert!(chunks.iter().all(|i| i.more_data) && !last.more_data);
         let joined: String = items.iter().filter_map(|i| i.data_text()).collect();
         assert_eq!(joined, data);
+    }
+
+    #[test]
+    fn a_large_item_with_no_room_left_waits_for_the_next_message_to_be_chunked() {
+        // Whatever room the commands before it leave, a large item never makes a message go over
+        // the limit: with no room for a chunk, it is chunked in the next message (drain checks).
+        for max in (600..1400).step_by(3) {
+            let mut outbox = Outbox::default();
+            outbox.extend([status(0), status(1), results(&"y".repeat(900), 1)]);
+            let messages = drain(&mut outbox, max);
+            let items: Vec<&Item> = messages.iter().flatten().flat_map(|c| c.items()).collect();
+            let joined: String = items.iter().filter_map(|i| i.data_text()).collect();
+            assert_eq!(joined, "y".repeat(900), "max {max}");
+        }
+    }
+
+    #[test]
+    fn numbered_messages_stay_within_the_limit_in_either_encoding() {
+        for encoding in [Encoding::Xml, Encoding::Wbxml] {
+            for max in (500..1300).step_by(7) {
+                let mut outbox = Outbox::default();
+                outbox.extend((0..3).map(status));
+                outbox.extend([results(&"z\u{e9}".repeat(400), 1), results("v", 12)]);
+                let mut sent = 0;
+                loop {
+                    let mut msg = empty_msg();
+                    let more = outbox.fill(&mut msg, max, &|m| encoding.size(m));
+                    // Four-digit CmdIDs, the most the measure allows for.
+                    for (n, cmd) in msg.body.commands.iter_mut().enumerate() {
+                        *cmd.cmd_id_mut() = (1000 + n).to_string();
+                    }
+                    let bytes = encoding.encode(&msg).len();
+                    assert!(bytes <= max, "{encoding:?}: {bytes} bytes over {max}");
+                    sent += 1;
+                    assert!(sent < 100, "no progress");
+                    if !more {
+                        break;
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -45,7 +45,7 @@ pub enum TransportError {
     /// The TLS handshake failed (untrusted certificate, a client certificate the server wanted…).
     #[error("TLS handshake with {peer} failed: {reason}")]
     Tls { peer: String, reason: String },
-    /// The server answered 2xx with a body that is not a SyncML message.
+    /// The server answered 2xx with a Content-Type that is not SyncML.
     #[error("server answered with content type {0:?}, not a SyncML DM message")]
     ContentType(String),
     #[error("invalid server URL {url:?}: {reason}")]
