@@ -174,6 +174,18 @@ impl HttpTransport {
         if e.is_connect() {
             return TransportError::Connect(format!("{peer}: {}", error_chain(e)));
         }
+        // hyper cancels a request whose new connection closed before it could be sent (a reused
+        // one it retries by itself): the server hung up first, whatever it said as it did.
+        if causes(e)
+            .into_iter()
+            .filter_map(|c| c.downcast_ref::<hyper::Error>())
+            .any(hyper::Error::is_canceled)
+        {
+            return TransportError::ClosedBeforeRequest {
+                peer: peer.to_string(),
+                tls: e.url().is_some_and(|u| u.scheme() == "https"),
+            };
+        }
         TransportError::Io {
             peer: peer.to_string(),
             reason: error_chain(e),

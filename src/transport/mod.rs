@@ -50,6 +50,14 @@ pub enum TransportError {
     ContentType(String),
     #[error("invalid server URL {url:?}: {reason}")]
     InvalidUrl { url: String, reason: String },
+    /// The server closed a new connection before the request could be sent on it. Over TLS 1.3
+    /// this is how a server's refusal of the client's certificate (none, or one it does not trust)
+    /// often reaches the client: the client's side of the handshake is complete when it sends its
+    /// Finished, the server's alert comes after, and whether it is read as the handshake's
+    /// failure or as a connection that closed before the request went out is a race the client
+    /// cannot win (RFC 8446 §4.4.2.4).
+    #[error("{peer} closed the connection before the request was sent{}", if *.tls { " (right after the TLS handshake: how a TLS 1.3 server refuses a client certificate it requires or does not trust)" } else { "" })]
+    ClosedBeforeRequest { peer: String, tls: bool },
     /// The connection broke during the exchange.
     #[error("HTTP exchange with {peer} failed: {reason}")]
     Io { peer: String, reason: String },
