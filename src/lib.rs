@@ -12,6 +12,8 @@
 //! and installer, [`fumo`] the firmware update management object and its agent, and [`storage`]
 //! the durable state that survives a simulated power loss.
 
+#![forbid(unsafe_code)]
+
 pub mod device;
 pub mod download;
 pub mod faults;

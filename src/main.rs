@@ -1,5 +1,7 @@
 //! The `dmsim` binary.
 
+#![forbid(unsafe_code)]
+
 mod cli;
 
 use clap::Parser;

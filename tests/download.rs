@@ -961,3 +961,51 @@ async fn over_https_a_body_past_the_client_limit_is_out_of_storage() {
     })
     .await;
 }
+
+/// A peer that answers every GET with a 206 whose start and length add up past `u64::MAX`.
+struct OverflowingRange;
+
+impl ContentClient for OverflowingRange {
+    async fn get(&self, _url: &str, _range: Option<u64>) -> Result<ContentResponse, FetchError> {
+        Ok(ContentResponse {
+            status: 206,
+            content_type: Some(FW_TYPE.to_string()),
+            content_length: Some(u64::MAX - 10),
+            content_range_start: Some(100),
+            body: vec![0; 16],
+            ..ContentResponse::default()
+        })
+    }
+
+    fn post(
+        &self,
+        _url: &str,
+        _content_type: &str,
+        _body: Vec<u8>,
+    ) -> impl Future<Output = Result<u16, FetchError>> + Send {
+        std::future::ready(Ok(200))
+    }
+}
+
+#[tokio::test]
+async fn a_range_past_any_file_size_is_a_loader_error_not_an_overflow() {
+    let mut partial = Partial::new();
+    let outcome = download(
+        &OverflowingRange,
+        request(&format!("{BASE}/fw.bin")),
+        &mut partial,
+        &mut no_faults(),
+    )
+    .await;
+    let (failure, status) = expect_failure(&outcome);
+    assert_eq!(
+        *failure,
+        DownloadFailure::ImpossibleRange {
+            start: 100,
+            length: u64::MAX - 10
+        }
+    );
+    // A package fetched directly (no descriptor) has no DL status to report.
+    assert_eq!(status, None, "{outcome:?}");
+    assert_eq!(failure.dl_status(), DlStatus::LoaderError);
+}

@@ -254,8 +254,8 @@ impl<'d> Executor<'d> {
             return (StatusCode::IncompleteCommand, Vec::new());
         };
         let outcome = self.device.user.answer(&prompt);
-        self.out.elapsed += outcome.elapsed;
-        self.device.clock += outcome.elapsed.as_secs();
+        self.out.elapsed = self.out.elapsed.saturating_add(outcome.elapsed);
+        self.device.clock = self.device.clock.saturating_add(outcome.elapsed.as_secs());
         self.out.stopped |= outcome.stops_package;
         self.device.records.prompts.push(PromptRecord {
             prompt,

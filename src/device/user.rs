@@ -19,6 +19,11 @@ use std::time::Duration;
 /// How long the device waits for an answer when the alert gives no `MAXDT`.
 pub const DEFAULT_UI_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// The longest a prompt stays on the display: a `MINDT` or `MAXDT` beyond it (the spec sets no upper
+/// bound on either, and a server may send any number) is taken as this, as a device would not keep
+/// a prompt up for longer than a day.
+pub const MAX_UI_TIME: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// One scripted answer of the simulated user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UserAnswer {
@@ -197,12 +202,13 @@ impl User {
             return UiOutcome::new(StatusCode::RequestedSizeTooBig, Duration::ZERO);
         }
         let answer = self.answers.pop_front().unwrap_or(UserAnswer::Accept);
-        let shown = Duration::from_secs(prompt.options.min_dt.unwrap_or(0));
+        let shown = Duration::from_secs(prompt.options.min_dt.unwrap_or(0)).min(MAX_UI_TIME);
         let timeout = prompt
             .options
             .max_dt
             .map(Duration::from_secs)
-            .unwrap_or(DEFAULT_UI_TIMEOUT);
+            .unwrap_or(DEFAULT_UI_TIMEOUT)
+            .min(MAX_UI_TIME);
         match answer {
             UserAnswer::Timeout => {
                 let out = UiOutcome::new(StatusCode::RequestTimeout, timeout);
@@ -324,6 +330,16 @@ mod tests {
             (t.status, t.elapsed),
             (StatusCode::RequestTimeout, Duration::from_secs(30))
         );
+    }
+
+    #[test]
+    fn display_times_beyond_a_day_are_a_day() {
+        let max = u64::MAX.to_string();
+        let p = prompt(AlertCode::Display, &format!("MINDT={max}&MAXDT={max}"), &[]);
+        let mut u = user(&["yes", "timeout"]);
+        assert_eq!(u.answer(&p).elapsed, MAX_UI_TIME);
+        let p = prompt(AlertCode::TextInput, &format!("MAXDT={max}"), &[]);
+        assert_eq!(u.answer(&p).elapsed, MAX_UI_TIME);
     }
 
     #[test]

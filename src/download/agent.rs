@@ -152,6 +152,9 @@ pub enum DownloadFailure {
     /// A 206 that does not start where the partial bytes end. 954 Loader Error.
     #[error("the server resumed at byte {got:?}, not at byte {requested}")]
     BadRange { requested: u64, got: Option<u64> },
+    /// A 206 whose start and length add up past any size a file can have. 954 Loader Error.
+    #[error("the server's answer runs from byte {start} for {length} bytes, past any file size")]
+    ImpossibleRange { start: u64, length: u64 },
     /// No server answered. 903 Loss of Service; resumable.
     #[error("server unreachable: {0}")]
     Unreachable(String),
@@ -227,6 +230,7 @@ impl DownloadFailure {
             | ServerUnavailable
             | UnexpectedStatus(_)
             | BadRange { .. }
+            | ImpossibleRange { .. }
             | Tls(_)
             | Transport(_) => DlStatus::LoaderError,
             Unreachable(_) | Timeout | ConnectionLost { .. } => DlStatus::LossOfService,
@@ -423,9 +427,21 @@ impl<C: ContentClient> Agent<'_, C> {
         range: Option<u64>,
         response: ContentResponse,
     ) -> DownloadOutcome {
-        let total = match (response.status, response.content_range_start) {
-            (206, Some(start)) => response.content_length.map(|n| start + n),
-            (206, None) => range.zip(response.content_length).map(|(s, n)| s + n),
+        // A partial answer's size is where it starts plus its length (both from the peer: the sum
+        // is checked), a whole answer's its length.
+        let total = match response.status {
+            206 => match (
+                response.content_range_start.or(range),
+                response.content_length,
+            ) {
+                (Some(start), Some(length)) => match start.checked_add(length) {
+                    Some(total) => Some(total),
+                    None => {
+                        return plain_failure(DownloadFailure::ImpossibleRange { start, length });
+                    }
+                },
+                _ => None,
+            },
             _ => response.content_length,
         };
         let free = self.request.limits.free_storage;

@@ -382,6 +382,7 @@ pub fn download_result(failure: &DownloadFailure) -> FumoResult {
         F::ServerError(_)
         | F::UnexpectedStatus(_)
         | F::BadRange { .. }
+        | F::ImpossibleRange { .. }
         | F::InvalidDescriptor(_)
         | F::InvalidDdVersion { .. }
         | F::Transport(_) => FumoResult::ServerError,

@@ -192,7 +192,9 @@ async fn attempt<C: ContentClient>(
         {
             tracing::debug!(%cause, attempt = attempts + 1, "download interrupted; resuming later");
             fumo(device).keep_partial(partial);
-            device.clock += RETRY_BACKOFF_SECS << attempts.min(16);
+            device.clock = device
+                .clock
+                .saturating_add(RETRY_BACKOFF_SECS << attempts.min(16));
             set_phase(
                 device,
                 Phase::Download {
