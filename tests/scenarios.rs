@@ -488,3 +488,35 @@ at_least = ["status"]"#,
     );
     assert!(bad.unwrap_err().to_string().contains("at least nothing"));
 }
+
+/// Sizes a scenario controls are bounded when the file is read: a `repeat` of a billion is refused
+/// at once with the place and the bound, not built.
+#[test]
+fn a_huge_repeat_is_refused_when_the_scenario_is_read() {
+    let text = r#"
+name = "a billion times"
+[[server.package]]
+[[server.package.command]]
+cmd = "atomic"
+[[server.package.command.command]]
+cmd = "add"
+target = "./Vendor/Big"
+data = "0123456789"
+repeat = 1000000000
+"#;
+    let started = std::time::Instant::now();
+    let err = scenario::load::parse(Path::new("huge.toml"), text).expect_err("refused");
+    assert!(
+        err.to_string().contains(
+            "server.package[0].command[0].command[0]: data of 10 bytes repeated 1000000000 times is more than the 8388608 bytes an item may have"
+        ),
+        "{err}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    let node = "name = \"n\"\n[[device.node]]\nuri = \"./Big\"\nvalue = \"x\"\nrepeat = 9223372036854775807\n";
+    let err = scenario::load::parse(Path::new("node.toml"), node).expect_err("refused");
+    assert!(
+        err.to_string().contains("device.node[0] \"./Big\""),
+        "{err}"
+    );
+}

@@ -109,6 +109,19 @@ pub fn parse(path: &Path, text: &str) -> Result<LoadedScenario, LoadError> {
             return Err(invalid(format!("fault[{i}]: nth counts from 1")));
         }
     }
+    crate::server::check_limits(&file.server.packages).map_err(invalid)?;
+    for (i, node) in file.device.nodes.iter().enumerate() {
+        let len = node.value.as_ref().map_or(0, String::len);
+        let total = len.checked_mul(node.repeat.unwrap_or(1));
+        if total.is_none_or(|t| t > crate::server::MAX_ITEM_DATA) {
+            return Err(invalid(format!(
+                "device.node[{i}] {:?}: a value of {len} bytes repeated {} times is more than the {} bytes a node may hold",
+                node.uri,
+                node.repeat.unwrap_or(1),
+                crate::server::MAX_ITEM_DATA
+            )));
+        }
+    }
     for &list in &file.expect.at_least {
         let name = list.as_str();
         if !file.expect.has(list) {

@@ -24,7 +24,9 @@ pub use record::{
     fumo_results, ReceivedAlert, ReceivedStatus, RefusedRequests, ServerExchange, SessionRecord,
     MAX_REFUSED_KEPT,
 };
-pub use script::{attach_files, ScriptCommand, ScriptPackage};
+pub use script::{
+    attach_files, check_limits, ScriptCommand, ScriptPackage, MAX_EXEC_ITEMS, MAX_ITEM_DATA,
+};
 
 use crate::download::ContentResponse;
 use crate::syncml::auth::{AuthType, NonceSource, Secret};

@@ -238,6 +238,56 @@ fn item_command(cmd_id: String, s: &ItemsSpec) -> ItemCommand {
 
 /// Attach the bytes of every `data_file` the script names, looked up with `file`; an unknown
 /// file is an error naming it.
+/// The most bytes one item's data may have once `repeat` is applied: a script builds it in memory
+/// for every session that sends it. Far above any MaxObjSize a scenario uses (a device announces
+/// 1 MiB by default), so large objects of any realistic size can be tested.
+pub const MAX_ITEM_DATA: usize = 8 << 20;
+
+/// The most items an Exec may be sent with (`item_count`, to test a device's 400).
+pub const MAX_EXEC_ITEMS: usize = 1000;
+
+/// Check a script against the bounds above: the first command over one, named by its place
+/// (`package[0].command[2].command[1]`).
+pub fn check_limits(packages: &[ScriptPackage]) -> Result<(), String> {
+    fn walk(commands: &[ScriptCommand], at: &str) -> Result<(), String> {
+        for (i, cmd) in commands.iter().enumerate() {
+            let here = format!("{at}.command[{i}]");
+            match cmd {
+                ScriptCommand::Add(s)
+                | ScriptCommand::Replace(s)
+                | ScriptCommand::Delete(s)
+                | ScriptCommand::Copy(s)
+                | ScriptCommand::Get(s) => {
+                    let len = s.data.as_ref().map_or(0, String::len);
+                    let total = len.checked_mul(s.repeat.unwrap_or(1));
+                    if total.is_none_or(|t| t > MAX_ITEM_DATA) {
+                        return Err(format!(
+                            "{here}: data of {len} bytes repeated {} times is more than the {MAX_ITEM_DATA} bytes an item may have",
+                            s.repeat.unwrap_or(1)
+                        ));
+                    }
+                }
+                ScriptCommand::Exec(e) if e.item_count.is_some_and(|n| n > MAX_EXEC_ITEMS) => {
+                    return Err(format!(
+                        "{here}: item_count {} is more than {MAX_EXEC_ITEMS}",
+                        e.item_count.unwrap_or_default()
+                    ));
+                }
+                ScriptCommand::Atomic(c) | ScriptCommand::Sequence(c) => walk(&c.commands, &here)?,
+                ScriptCommand::Exec(_)
+                | ScriptCommand::Alert(_)
+                | ScriptCommand::Unknown(_)
+                | ScriptCommand::Abort => {}
+            }
+        }
+        Ok(())
+    }
+    for (i, package) in packages.iter().enumerate() {
+        walk(&package.commands, &format!("server.package[{i}]"))?;
+    }
+    Ok(())
+}
+
 pub fn attach_files<'a>(
     packages: &mut [ScriptPackage],
     file: &impl Fn(&str) -> Option<&'a [u8]>,
