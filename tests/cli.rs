@@ -172,10 +172,13 @@ fn decode_rejects_a_truncated_file_naming_the_position() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
+    // One line, said once, starting with where the problem is.
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
-        stderr.contains("truncated.xml") && stderr.contains("line 15, column 3"),
+        stderr.starts_with("dmsim: ") && stderr.contains("truncated.xml:15:3: malformed XML: "),
         "{stderr}"
     );
+    assert_eq!(stderr.matches("comment not closed").count(), 1, "{stderr}");
     let out = dmsim()
         .arg("decode")
         .arg(fixture("no-such-file.xml"))
@@ -226,10 +229,63 @@ fn encode_to_wbxml_and_decode_it_back() {
         .output()
         .expect("runs");
     assert_eq!(cut.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&cut.stderr);
     assert!(
-        String::from_utf8_lossy(&cut.stderr).contains("byte"),
-        "names the byte offset"
+        stderr.contains("cut.wbxml: byte "),
+        "names the byte offset: {stderr}"
     );
+    assert_eq!(
+        stderr.matches("unexpected end of input").count(),
+        1,
+        "{stderr}"
+    );
+}
+
+/// Runs dmsim with `args`, `input` on its standard input.
+fn dmsim_with_stdin(args: &[&str], input: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    let mut child = dmsim()
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(input).expect("writes stdin");
+    drop(stdin);
+    child.wait_with_output().expect("ends")
+}
+
+#[test]
+fn dash_is_standard_input_and_output() {
+    let xml = std::fs::read(fixture("samsung-pkg1.xml")).expect("fixture");
+    let from_file = dmsim()
+        .arg("decode")
+        .arg(fixture("samsung-pkg1.xml"))
+        .output()
+        .expect("runs");
+    let from_stdin = dmsim_with_stdin(&["decode", "-"], &xml);
+    assert_eq!(from_stdin.status.code(), Some(0));
+    assert_eq!(from_stdin.stdout, from_file.stdout);
+
+    // encode from standard input to standard output, and decode that from standard input.
+    let wbxml = dmsim_with_stdin(&["encode", "-", "--wbxml", "-o", "-"], &xml);
+    assert_eq!(
+        wbxml.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&wbxml.stderr)
+    );
+    assert_eq!(&wbxml.stdout[..4], &[0x02, 0xA4, 0x01, 0x6A]);
+    let back = dmsim_with_stdin(&["decode", "-"], &wbxml.stdout);
+    assert_eq!(back.stdout, from_file.stdout);
+
+    // Errors name standard input.
+    let cut = dmsim_with_stdin(&["decode", "-"], &xml[..xml.len() / 2]);
+    assert_eq!(cut.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&cut.stderr);
+    assert!(stderr.starts_with("dmsim: <stdin>:"), "{stderr}");
 }
 
 /// `--state-dir` keeps each scenario's device state in files: the firmware the device ended on,
