@@ -1,5 +1,6 @@
 //! The `dmsim` binary: exit codes, reports and error messages as a user sees them.
 
+use dmsim::syncml::{self, wbxml, Command as SyncCommand, Data, Item, ItemCommand, Location};
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -123,9 +124,14 @@ fn decode_reads_messages_written_by_other_implementations() {
             "<Correlator>job-1138</Correlator>",
         ),
         ("libdmclient-generic-alert.xml", "<Data>1226</Data>"),
+        // Embedded XML (Format xml, in CDATA or inline) is printed as XML, not escaped.
         (
             "crlf-bom-cdata.xml",
-            "&lt;Config&gt;&lt;Mode&gt;kiosk&lt;/Mode&gt;&lt;/Config&gt;",
+            "<Meta>\n          <Format xmlns=\"syncml:metinf\">xml</Format>\n        </Meta>\n        <Data><Config><Mode>kiosk</Mode></Config></Data>",
+        ),
+        (
+            "crlf-bom-cdata.xml",
+            "<LocURI>./DevDetail/Ext/Inline</LocURI>\n        </Source>\n        <Data><Config><Mode>kiosk</Mode></Config></Data>",
         ),
     ];
     for (file, expected) in cases {
@@ -332,4 +338,75 @@ fn a_fumo_run_keeps_device_state_in_the_state_dir() {
         "the kept package is stored: {files:?}"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A WBXML message whose Replace carries `data` as OPAQUE (as libwbxml and real clients send text).
+fn wbxml_with_opaque(data: &[u8]) -> Vec<u8> {
+    let xml = std::fs::read(fixture("samsung-pkg1.xml")).expect("fixture");
+    let mut msg = syncml::decode(&xml).expect("fixture decodes");
+    msg.hdr.cred = None;
+    msg.body.commands = vec![SyncCommand::Replace(ItemCommand {
+        cmd_id: "2".into(),
+        items: vec![Item {
+            source: Some(Location::uri("./Vendor/Value")),
+            data: Some(Data::Opaque(data.to_vec())),
+            ..Item::default()
+        }],
+        ..ItemCommand::default()
+    })];
+    wbxml::encode(&msg)
+}
+
+/// The Data of the only Replace of a message.
+fn replace_data(bytes: &[u8]) -> (Option<String>, Data) {
+    let msg = syncml::decode(bytes).expect("decodes");
+    let item = msg.body.commands[0].items()[0].clone();
+    let format = item.meta.and_then(|m| m.format);
+    (format, item.data.expect("data"))
+}
+
+#[test]
+fn opaque_text_is_printed_as_text_and_binary_as_base64_with_format_b64() {
+    let dir = temp_dir("opaque");
+    let cases: [(&[u8], &str, Option<&str>, &str); 2] = [
+        (
+            b"<b>1.0</b> & more",
+            "&lt;b&gt;1.0&lt;/b&gt; &amp; more",
+            None,
+            "<b>1.0</b> & more",
+        ),
+        (&[0, 0xFF, 0x10], "AP8Q", Some("b64"), "AP8Q"),
+    ];
+    for (i, (bytes, printed, format, value)) in cases.into_iter().enumerate() {
+        let wbxml = dir.join(format!("{i}.wbxml"));
+        std::fs::write(&wbxml, wbxml_with_opaque(bytes)).expect("write");
+        let out = dmsim().arg("decode").arg(&wbxml).output().expect("runs");
+        assert_eq!(out.status.code(), Some(0));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.contains(&format!("<Data>{printed}</Data>")),
+            "{stdout}"
+        );
+        assert_eq!(
+            stdout.contains("<Format xmlns=\"syncml:metinf\">b64</Format>"),
+            format.is_some(),
+            "{stdout}"
+        );
+        // Encoding what decode printed keeps the value (and says when it is base64).
+        let xml = dir.join(format!("{i}.xml"));
+        std::fs::write(&xml, &out.stdout).expect("write");
+        let again = dir.join(format!("{i}-again.wbxml"));
+        let out = dmsim()
+            .arg("encode")
+            .arg(&xml)
+            .arg("--wbxml")
+            .arg("-o")
+            .arg(&again)
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(0));
+        let (read_format, data) = replace_data(&std::fs::read(&again).expect("written"));
+        assert_eq!(read_format.as_deref(), format);
+        assert_eq!(data, Data::Text(value.to_string()));
+    }
 }

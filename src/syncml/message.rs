@@ -7,6 +7,8 @@
 //! Identifiers (`SessionID`, `MsgID`, `CmdID`, refs) are kept as the peer wrote them: they are opaque
 //! strings in the DTD and a conformance tool must be able to show exactly what a server sent.
 
+use base64::Engine as _;
+
 use super::{AlertCode, StatusCode};
 
 /// `VerDTD` of every DM 1.2 message.
@@ -111,8 +113,36 @@ impl Meta {
 pub enum Data {
     /// Character data (already unescaped). For Meta Format `b64` this is the base64 text.
     Text(String),
-    /// Opaque bytes (WBXML `OPAQUE`); the XML codec writes them as base64.
+    /// Opaque bytes (WBXML `OPAQUE`). Where only text can go (XML, JSON) they are written as
+    /// [`Data::to_text`] says: as text when they are text, else as base64 under Meta Format `b64`.
     Opaque(Vec<u8>),
+}
+
+/// An Item's Data where only text can go (XML, JSON): see [`Data::to_text`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DataText<'a> {
+    /// The text itself: character data, or opaque bytes that are UTF-8 text made of characters XML
+    /// allows (as real clients and libwbxml send text in OPAQUE).
+    Text(&'a str),
+    /// Opaque bytes that are not such text, in base64: the Item's Meta Format must then say `b64`
+    /// (see [`Item::meta_for_text`]), as SyncML sends binary over XML.
+    Base64(String),
+}
+
+impl DataText<'_> {
+    /// The text to write.
+    pub fn as_str(&self) -> &str {
+        match self {
+            DataText::Text(t) => t,
+            DataText::Base64(b) => b,
+        }
+    }
+}
+
+/// Whether XML 1.0 allows `c` in a document (the `Char` production): no control characters but
+/// tab, line feed and carriage return, no surrogates (Rust has none), no U+FFFE or U+FFFF.
+pub fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
 impl Data {
@@ -131,6 +161,31 @@ impl Data {
             Data::Opaque(b) => b,
         }
     }
+
+    /// The data where only text can go: text as it is; opaque bytes as text when they are UTF-8
+    /// made of XML characters, else as base64. Written either way, it reads back as the same bytes:
+    /// the text's, or the base64's once decoded (the Meta Format `b64` says so).
+    pub fn to_text(&self) -> DataText<'_> {
+        match self {
+            Data::Text(t) => DataText::Text(t),
+            Data::Opaque(bytes) => match xml_text(bytes) {
+                Some(t) => DataText::Text(t),
+                None => DataText::Base64(base64::engine::general_purpose::STANDARD.encode(bytes)),
+            },
+        }
+    }
+
+    /// Whether [`Data::to_text`] gives base64.
+    pub fn goes_as_base64(&self) -> bool {
+        matches!(self, Data::Opaque(bytes) if xml_text(bytes).is_none())
+    }
+}
+
+/// The bytes as text, when they are UTF-8 made of XML characters.
+fn xml_text(bytes: &[u8]) -> Option<&str> {
+    std::str::from_utf8(bytes)
+        .ok()
+        .filter(|t| t.chars().all(is_xml_char))
 }
 
 /// `Item`: the unit of data of every command.
@@ -158,6 +213,19 @@ impl Item {
     /// The Data as text, if any.
     pub fn data_text(&self) -> Option<std::borrow::Cow<'_, str>> {
         self.data.as_ref().map(Data::as_text)
+    }
+
+    /// The Meta to write with the Data where only text can go ([`Data::to_text`]): the Item's own,
+    /// with Format `b64` when the Data goes as base64.
+    pub fn meta_for_text(&self) -> std::borrow::Cow<'_, Option<Meta>> {
+        use std::borrow::Cow;
+        if self.data.as_ref().is_some_and(Data::goes_as_base64) {
+            let mut meta = self.meta.clone().unwrap_or_default();
+            meta.format = Some("b64".to_string());
+            Cow::Owned(Some(meta))
+        } else {
+            Cow::Borrowed(&self.meta)
+        }
     }
 }
 
