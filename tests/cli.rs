@@ -165,8 +165,32 @@ fn decode_prints_json_on_request() {
     assert_eq!(out.status.code(), Some(0));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(json["hdr"]["session_id"], "1");
-    assert_eq!(json["body"]["commands"][1]["Alert"]["code"], 1226);
-    assert_eq!(json["body"]["commands"][1]["Alert"]["correlator"], "abc123");
+    let alert = &json["body"]["commands"][1];
+    assert_eq!(alert["command"], "Alert");
+    assert_eq!(alert["code"], 1226);
+    assert_eq!(alert["correlator"], "abc123");
+    assert_eq!(alert["items"][0]["meta"]["format"], "int");
+    assert_eq!(alert["items"][0]["data"], "410");
+    assert_eq!(json["body"]["final"], true);
+    // No nulls, no empty lists, no false flags, no Rust field names.
+    let mut stack = vec![&json];
+    while let Some(v) = stack.pop() {
+        match v {
+            serde_json::Value::Object(map) => {
+                for (key, value) in map {
+                    assert!(!key.ends_with('_'), "key {key}");
+                    assert!(key != "final_flag", "key {key}");
+                    assert!(!value.is_null() && value != false, "{key}: {value}");
+                    if key != "commands" {
+                        assert!(value.as_array().is_none_or(|a| !a.is_empty()), "{key}");
+                    }
+                    stack.push(value);
+                }
+            }
+            serde_json::Value::Array(items) => stack.extend(items),
+            _ => {}
+        }
+    }
 }
 
 #[test]
