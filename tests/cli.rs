@@ -434,3 +434,23 @@ fn opaque_text_is_printed_as_text_and_binary_as_base64_with_format_b64() {
         assert_eq!(data, Data::Text(value.to_string()));
     }
 }
+
+/// Logs redirected to a file or a pipe carry no ANSI colour codes, whatever NO_COLOR says.
+#[test]
+fn redirected_logs_are_not_coloured() {
+    // A FUMO run logs at debug level (the job's end, the install notification).
+    let scenario =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/fumo/download-and-update.toml");
+    let out = dmsim()
+        .arg("run")
+        .arg(&scenario)
+        .env("RUST_LOG", "debug")
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("DEBUG"), "logs were written: {stderr}");
+    assert!(!stderr.contains('\u{1b}'), "{stderr}");
+    assert!(!out.stdout.contains(&0x1b));
+}

@@ -8,7 +8,14 @@ mod run;
 mod serve;
 
 use clap::{Parser, Subcommand};
+use std::ffi::OsStr;
 use std::process::ExitCode;
+
+/// Whether the log on standard error gets ANSI colours: only when it goes to a terminal, and not
+/// when `NO_COLOR` is set to anything but the empty string (<https://no-color.org>).
+pub fn colour(terminal: bool, no_color: Option<&OsStr>) -> bool {
+    terminal && no_color.is_none_or(OsStr::is_empty)
+}
 
 /// Simulated OMA-DM 1.2 devices and a mock DM server.
 #[derive(Parser)]
@@ -75,5 +82,19 @@ impl Cli {
             Command::Certs(args) => certs::run(args),
             Command::Package(args) => package::run(args),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_only_on_a_terminal_without_no_color() {
+        assert!(colour(true, None));
+        assert!(colour(true, Some(OsStr::new(""))));
+        assert!(!colour(true, Some(OsStr::new("1"))));
+        assert!(!colour(false, None));
+        assert!(!colour(false, Some(OsStr::new(""))));
     }
 }
