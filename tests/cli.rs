@@ -454,3 +454,28 @@ fn redirected_logs_are_not_coloured() {
     assert!(!stderr.contains('\u{1b}'), "{stderr}");
     assert!(!out.stdout.contains(&0x1b));
 }
+
+/// A --server that is not an http(s) URL is a bad flag: exit 2, before any session starts.
+#[test]
+fn a_device_server_url_that_is_not_http_exits_2_before_starting() {
+    for url in ["ftp://x/dm", "dm.example.com/dm"] {
+        let out = dmsim()
+            .args(["device", "--server", url])
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{url}");
+        assert!(
+            out.stdout.is_empty(),
+            "nothing started: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("--server"), "{stderr}");
+    }
+    let out = dmsim()
+        .args(["device", "--server", "ftp://x/dm"])
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("the scheme is ftp:"), "{stderr}");
+}

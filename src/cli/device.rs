@@ -47,7 +47,7 @@ impl AuthArg {
 #[derive(clap::Args)]
 pub struct Args {
     /// The DM server's URL (http:// or https://); it becomes the device account's server address.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = server_url)]
     server: String,
     /// CA certificates (PEM) the device trusts for https; default certs/ca.pem.
     #[arg(long, value_name = "FILE")]
@@ -121,6 +121,28 @@ pub struct Args {
     /// directory, and start from the state saved there by an earlier run; in memory by default.
     #[arg(long, value_name = "DIR")]
     state_dir: Option<PathBuf>,
+}
+
+/// `--server`: a URL with scheme http or https and a host, checked before anything starts.
+fn server_url(text: &str) -> Result<String, String> {
+    let url = reqwest::Url::parse(text)
+        .map_err(|e| format!("not a URL ({e}); expected e.g. https://dm.example.com/dm"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!(
+            "the scheme is {}:, but a DM server is reached over http:// or https://",
+            url.scheme()
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("the URL names no host".to_string());
+    }
+    Ok(text.to_string())
+}
+
+/// Whether a URL that [`server_url`] accepted is https (the scheme in any case).
+fn is_https(url: &str) -> bool {
+    url.get(..8)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
 }
 
 /// Sessions the device opens by itself to deliver what it owes the server.
@@ -326,7 +348,7 @@ fn compose(args: &Args) -> anyhow::Result<String> {
 /// The HTTP(S) clients of the flags (DM and content): the CA for https, the client certificate
 /// when given.
 fn clients(args: &Args) -> anyhow::Result<(HttpTransport, HttpContent)> {
-    let https = args.server.starts_with("https://");
+    let https = is_https(&args.server);
     let ca = match &args.ca {
         Some(path) => Some(path.clone()),
         None if https => Some(PathBuf::from(DEFAULT_CA)),
@@ -390,5 +412,34 @@ fn pretty(body: &[u8]) -> String {
     match dmsim::syncml::decode(body) {
         Ok(msg) => xml::encode_pretty(&msg),
         Err(_) => String::from_utf8_lossy(body).into_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_urls_are_http_or_https_with_a_host() {
+        for good in [
+            "http://127.0.0.1:8080/dm",
+            "https://dm.example.com/dm",
+            "HTTPS://x/dm",
+        ] {
+            assert_eq!(server_url(good), Ok(good.to_string()));
+        }
+        assert!(is_https("HTTPS://x/dm") && is_https("https://x") && !is_https("http://x"));
+        let ftp = server_url("ftp://x/dm").expect_err("ftp");
+        assert!(ftp.contains("the scheme is ftp:"), "{ftp}");
+        for bad in [
+            "x/dm",
+            "127.0.0.1:8443",
+            "",
+            "file:///tmp/dm",
+            "http://",
+            "mailto:a@b",
+        ] {
+            assert!(server_url(bad).is_err(), "{bad}");
+        }
     }
 }
