@@ -479,3 +479,38 @@ fn a_device_server_url_that_is_not_http_exits_2_before_starting() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("the scheme is ftp:"), "{stderr}");
 }
+
+/// The JUnit classname is the dotted folder path from the folder given to `dmsim run`, however it
+/// was reached (`../suite`), never a file path.
+#[test]
+fn junit_classnames_are_dotted_folders() {
+    let dir = temp_dir("junit");
+    std::fs::create_dir_all(dir.join("suite/fumo")).expect("mkdir");
+    std::fs::create_dir_all(dir.join("elsewhere")).expect("mkdir");
+    std::fs::write(dir.join("suite/fumo/ok.toml"), PASSING).expect("write");
+    std::fs::write(
+        dir.join("suite/top.toml"),
+        PASSING.replace("get model", "top"),
+    )
+    .expect("write");
+    let out = dmsim()
+        .current_dir(dir.join("elsewhere"))
+        .args(["run", "../suite", "--junit", "r.xml"])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let junit = std::fs::read_to_string(dir.join("elsewhere/r.xml")).expect("junit written");
+    assert!(
+        junit.contains(r#"<testcase name="get model" classname="suite.fumo""#),
+        "{junit}"
+    );
+    assert!(
+        junit.contains(r#"<testcase name="top" classname="suite""#),
+        "{junit}"
+    );
+}

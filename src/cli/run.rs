@@ -110,7 +110,7 @@ fn write_reports(args: &Args, results: &[scenario::ScenarioResult]) -> anyhow::R
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     if let Some(path) = &args.junit {
-        std::fs::write(path, report::junit(results))
+        std::fs::write(path, report::junit(results, &args.paths))
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(())
