@@ -514,3 +514,161 @@ fn junit_classnames_are_dotted_folders() {
         "{junit}"
     );
 }
+
+/// A `dmsim serve` in the background, started in `cwd`.
+struct Served {
+    child: std::process::Child,
+    url: String,
+    stdout: std::sync::mpsc::Receiver<String>,
+    stderr: std::thread::JoinHandle<String>,
+}
+
+/// How long a test waits for a line from `dmsim serve`.
+const SERVE_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// `dmsim serve --listen 127.0.0.1:0` with `extra` flags, run in `cwd`; its URL once printed.
+fn serve(cwd: &std::path::Path, extra: &[&str]) -> Served {
+    use std::io::{BufRead, BufReader, Read};
+    let mut child = dmsim()
+        .current_dir(cwd)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(extra)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("dmsim serve starts");
+    let out = child.stdout.take().expect("stdout");
+    let mut err = child.stderr.take().expect("stderr");
+    let (tx, stdout) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let stderr = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = err.read_to_string(&mut text);
+        text
+    });
+    let first = stdout.recv_timeout(SERVE_WAIT);
+    let url = match first.as_deref().map(|l| l.strip_prefix("listening on ")) {
+        Ok(Some(url)) => url.to_string(),
+        other => {
+            let _ = child.kill();
+            panic!("dmsim serve did not print its URL: {other:?}");
+        }
+    };
+    Served {
+        child,
+        url,
+        stdout,
+        stderr,
+    }
+}
+
+impl Served {
+    /// Stop the server by its pid with SIGTERM; its summary (stdout) and its stderr.
+    fn stop(mut self) -> (String, String) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let mut summary = Vec::new();
+        while let Ok(line) = self.stdout.recv_timeout(SERVE_WAIT) {
+            summary.push(line);
+        }
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+        let stderr = self.stderr.join().unwrap_or_default();
+        (summary.join("\n"), stderr)
+    }
+}
+
+/// From a directory without `certs/`, https runs, `serve`, `device` and `package` use the test
+/// PKI and signing key built into the binary, and say so.
+#[test]
+fn default_certificates_and_keys_work_from_any_directory() {
+    let dir = temp_dir("defaults");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+
+    let scenario = root.join("scenarios/transport/client-certificate.toml");
+    let out = dmsim()
+        .current_dir(&dir)
+        .arg("run")
+        .arg(&scenario)
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let help = dmsim().args(["run", "--help"]).output().expect("runs");
+    assert!(
+        String::from_utf8_lossy(&help.stdout).contains("built into dmsim"),
+        "--help says which PKI is used"
+    );
+
+    let served = serve(&dir, &[]);
+    assert!(served.url.starts_with("https://"), "{}", served.url);
+    let device = dmsim()
+        .current_dir(&dir)
+        .args(["device", "--server", &served.url])
+        .output()
+        .expect("runs");
+    let (_, serve_err) = served.stop();
+    let device_err = String::from_utf8_lossy(&device.stderr);
+    assert_eq!(
+        device.status.code(),
+        Some(0),
+        "{}{device_err}",
+        String::from_utf8_lossy(&device.stdout)
+    );
+    assert!(
+        device_err.contains("test CA built into dmsim"),
+        "{device_err}"
+    );
+    assert!(
+        serve_err.contains("test certificate built into dmsim"),
+        "{serve_err}"
+    );
+
+    let out = dmsim()
+        .current_dir(&dir)
+        .args(["package", "--model", "SIM-1", "--from", "1", "--to", "2"])
+        .args(["--size", "1KiB", "--out", "fw.pkg"])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("test key built into dmsim"));
+    let out = dmsim()
+        .current_dir(&dir)
+        .args([
+            "package",
+            "--inspect",
+            "fw.pkg",
+            "--model",
+            "SIM-1",
+            "--current",
+            "1",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

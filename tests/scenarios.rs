@@ -20,7 +20,7 @@ fn run_suite_with(transport: TransportKind, encoding: Option<Encoding>) -> Vec<S
         .collect();
     let options = RunOptions {
         transport,
-        certs: root.join("certs"),
+        certs: Some(root.join("certs")),
         encoding,
         state_dir: None,
     };

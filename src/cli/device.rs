@@ -23,9 +23,6 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-/// Where the CA comes from when an https server is named without --ca.
-const DEFAULT_CA: &str = "certs/ca.pem";
-
 /// An authentication scheme on the command line.
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum AuthArg {
@@ -49,7 +46,8 @@ pub struct Args {
     /// The DM server's URL (http:// or https://); it becomes the device account's server address.
     #[arg(long, value_name = "URL", value_parser = server_url)]
     server: String,
-    /// CA certificates (PEM) the device trusts for https; default certs/ca.pem.
+    /// CA certificates (PEM) the device trusts for https [default: the test CA built into dmsim,
+    /// the certs/ca.pem of its repository, which signed the certificate of `dmsim serve`].
     #[arg(long, value_name = "FILE")]
     ca: Option<PathBuf>,
     /// Client certificate (PEM) presented when the server asks for one.
@@ -348,16 +346,20 @@ fn compose(args: &Args) -> anyhow::Result<String> {
 /// The HTTP(S) clients of the flags (DM and content): the CA for https, the client certificate
 /// when given.
 fn clients(args: &Args) -> anyhow::Result<(HttpTransport, HttpContent)> {
-    let https = is_https(&args.server);
-    let ca = match &args.ca {
-        Some(path) => Some(path.clone()),
-        None if https => Some(PathBuf::from(DEFAULT_CA)),
+    let roots = match &args.ca {
+        Some(path) => Some(tls::load_roots(path).context("CA certificates (--ca)")?),
+        None if is_https(&args.server) => {
+            eprintln!(
+                "dmsim: trusting the test CA built into dmsim (certs/ca.pem of its repository, for \
+                 tests only); --ca to trust another"
+            );
+            Some(super::certs::builtin_roots("ca.pem")?)
+        }
         None => None,
     };
-    let tls = match ca {
+    let tls = match roots {
         None => None,
-        Some(path) => {
-            let roots = tls::load_roots(&path).context("CA certificates (--ca)")?;
+        Some(roots) => {
             let identity = match (&args.cert, &args.key) {
                 (Some(cert), Some(key)) => {
                     Some(Identity::load(cert, key).context("client certificate")?)

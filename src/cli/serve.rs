@@ -41,12 +41,13 @@ pub struct Args {
     /// ./DevInfo/Mod and ./DevDetail/FwV.
     #[arg(long, value_name = "FILE")]
     script: Option<PathBuf>,
-    /// Server certificate chain (PEM).
-    #[arg(long, value_name = "FILE", default_value = "certs/server.pem")]
-    cert: PathBuf,
-    /// Private key of the server certificate (PEM: PKCS#8, RSA or EC).
-    #[arg(long, value_name = "FILE", default_value = "certs/server.key")]
-    key: PathBuf,
+    /// Server certificate chain (PEM) [default: the test certificate built into dmsim, for
+    /// localhost, 127.0.0.1 and ::1: the certs/server.pem of its repository].
+    #[arg(long, value_name = "FILE", requires = "key")]
+    cert: Option<PathBuf>,
+    /// Private key of --cert (PEM: PKCS#8, RSA or EC).
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    key: Option<PathBuf>,
     /// Ask devices for a client certificate signed by this CA (PEM); see --require-client-cert.
     #[arg(long, value_name = "FILE")]
     client_ca: Option<PathBuf>,
@@ -102,7 +103,16 @@ fn prepare(args: &Args) -> anyhow::Result<(ScenarioFile, Option<Arc<rustls::Serv
     if args.plain {
         return Ok((config, None));
     }
-    let identity = Identity::load(&args.cert, &args.key).context("server certificate")?;
+    let identity = match (&args.cert, &args.key) {
+        (Some(cert), Some(key)) => Identity::load(cert, key).context("server certificate")?,
+        _ => {
+            eprintln!(
+                "dmsim: HTTPS with the test certificate built into dmsim (certs/server.pem of its \
+                 repository: localhost, for tests only); --cert and --key to use another"
+            );
+            super::certs::builtin_identity("server.pem", "server.key")?
+        }
+    };
     let client_auth = match &args.client_ca {
         None => ClientAuth::None,
         Some(path) => {
