@@ -672,3 +672,157 @@ fn default_certificates_and_keys_work_from_any_directory() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A device whose FUMO job fails exits 1 (after reporting the result), saying why.
+#[test]
+fn a_device_whose_fumo_job_failed_exits_1() {
+    let dir = temp_dir("job-failed");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let script = root.join("scenarios/fumo/wrong-model.toml");
+    let served = serve(
+        &dir,
+        &["--plain", "--script", script.to_str().expect("utf-8")],
+    );
+    let device = dmsim()
+        .current_dir(&dir)
+        .args(["device", "--server", &served.url, "--fumo"])
+        .args(["--firmware", "FW-1.0.0", "--model", "SIM-1"])
+        .output()
+        .expect("runs");
+    let (summary, _) = served.stop();
+    let printed = String::from_utf8_lossy(&device.stdout);
+    let stderr = String::from_utf8_lossy(&device.stderr);
+    assert!(printed.contains("FUMO job ended: 403"), "{printed}");
+    assert!(
+        printed.contains("session 2 ended: completed"),
+        "reported: {printed}"
+    );
+    assert!(summary.contains("FUMO results: [403]"), "{summary}");
+    assert_eq!(device.status.code(), Some(1), "{printed}{stderr}");
+    assert!(stderr.contains("the FUMO job failed: 403"), "{stderr}");
+}
+
+/// A device started from a --state-dir holding an unfinished FUMO job says so, then resumes it.
+#[test]
+fn a_job_resumed_from_the_state_dir_is_announced() {
+    use dmsim::fumo::{FumoState, Job, Operation, Phase};
+    let dir = temp_dir("resumed");
+    let state = dir.join("state");
+    let served = serve(&dir, &["--plain"]);
+    {
+        let text = r#"
+name = "saved device"
+[device]
+dev_id = "IMEI:resumed"
+model = "SIM-1"
+firmware = "FW-1.0.0"
+[device.fumo]
+"#;
+        let file = dmsim::scenario::load::parse(std::path::Path::new("saved.toml"), text)
+            .expect("scenario")
+            .file;
+        let mut device = dmsim::scenario::run::build_device(&file).expect("device");
+        let store = dmsim::storage::FileStore::new(&state).expect("store");
+        device.flash(&store).expect("flash");
+        let fumo = device.fumo.as_mut().expect("fumo");
+        fumo.durable.state = FumoState::DownloadProgressing;
+        fumo.durable.job = Some(Job {
+            operation: Operation::DownloadAndUpdate,
+            correlator: Some("campaign-7".into()),
+            url: format!("{}/fw/gone.pkg", served.url.trim_end_matches("/dm")),
+            phase: Phase::Download { attempts: 1 },
+        });
+        let saved = device.save(&store).expect("save");
+        assert_eq!(saved, dmsim::device::Saved::Landed);
+    }
+    let device = dmsim()
+        .current_dir(&dir)
+        .args([
+            "device",
+            "--server",
+            &served.url,
+            "--fumo",
+            "--dev-id",
+            "IMEI:resumed",
+        ])
+        .args(["--model", "SIM-1", "--firmware", "FW-1.0.0", "--state-dir"])
+        .arg(&state)
+        .output()
+        .expect("runs");
+    let _ = served.stop();
+    let printed = String::from_utf8_lossy(&device.stdout);
+    assert!(
+        printed.contains("--- device state loaded from ")
+            && printed.contains(": firmware FW-1.0.0, FUMO State 30"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains(
+            "--- resuming the unfinished FUMO job DownloadAndUpdate of http://127.0.0.1:"
+        ) && printed.contains(", correlator campaign-7: downloading, 1 attempt(s) made"),
+        "{printed}"
+    );
+    // The job is carried out: the package is not there, so it fails and the device says so.
+    assert!(printed.contains("--- FUMO job ended: "), "{printed}");
+    assert_eq!(device.status.code(), Some(1), "{printed}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The serve summary counts refused TLS handshakes and tells ended sessions from cut ones.
+#[test]
+fn the_serve_summary_counts_refused_handshakes_and_cut_sessions() {
+    use std::io::{Read, Write};
+    let dir = temp_dir("summary");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+
+    // A device that trusts another CA refuses the server's certificate.
+    let served = serve(&dir, &[]);
+    let device = dmsim()
+        .current_dir(&dir)
+        .args(["device", "--server", &served.url, "--ca"])
+        .arg(root.join("certs/wrong-ca.pem"))
+        .output()
+        .expect("runs");
+    let (summary, _) = served.stop();
+    assert_eq!(device.status.code(), Some(1));
+    assert!(
+        summary.starts_with("0 session(s): 0 ended, 0 cut by shutdown; ")
+            && summary.contains(" TLS handshake(s) refused")
+            && !summary.contains("; 0 TLS handshake(s) refused"),
+        "{summary}"
+    );
+
+    // One session a device completes, one left open (Package 1 sent by hand, never followed up).
+    let served = serve(&dir, &["--plain"]);
+    let device = dmsim()
+        .args(["device", "--server", &served.url, "--dev-id", "IMEI:done"])
+        .output()
+        .expect("runs");
+    assert_eq!(device.status.code(), Some(0));
+    let pkg1 = std::fs::read(fixture("libdmclient-generic-alert.xml")).expect("fixture");
+    let addr = served
+        .url
+        .trim_start_matches("http://")
+        .trim_end_matches("/dm")
+        .to_string();
+    let mut stream = std::net::TcpStream::connect(&addr).expect("connects");
+    let head = format!(
+        "POST /dm HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/vnd.syncml.dm+xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        pkg1.len()
+    );
+    stream.write_all(head.as_bytes()).expect("writes");
+    stream.write_all(&pkg1).expect("writes");
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    let (summary, _) = served.stop();
+    assert!(
+        summary.starts_with("2 session(s): 1 ended, 1 cut by shutdown\n"),
+        "{summary}"
+    );
+    assert!(summary.contains("IMEI:done session 1: ended"), "{summary}");
+    assert!(
+        summary.contains("IMEI:493005100592800 session 1: cut by shutdown"),
+        "{summary}"
+    );
+}

@@ -3,15 +3,20 @@
 //! The device is built by the scenario machinery: from a scenario file's `[device]` section, or
 //! from a small scenario composed from the flags. Its DM account points at `--server`. Every
 //! message is printed as readable XML as it goes, then how the session ended; the exit code is 0
-//! when the session completed, 1 when it did not, 2 on a bad flag or unusable file.
+//! when every session completed and every FUMO job ended in success, 1 when one did not, 2 on a
+//! bad flag or unusable file.
 //!
 //! A device with FUMO (`--fumo`, or `[device.fumo]` in the scenario) carries out what the server
 //! Exec'd after the session: it downloads from the server's `PkgURL`, installs, and opens sessions
-//! of its own (up to three) to report the result, printing those too.
+//! of its own (up to three) to report the result, printing those too. With `--state-dir` a device
+//! that saved state in an earlier run starts from it, and says what it carries over: its
+//! firmware, a FUMO job it had not finished (which it resumes after the first session), reports
+//! it had not delivered.
 
 use anyhow::Context;
 use dmsim::device::{Device, Saved};
 use dmsim::download::HttpContent;
+use dmsim::fumo::{FumoResult, Phase};
 use dmsim::net::{self, tls, ClientOptions, HttpTransport, Identity};
 use dmsim::scenario::{self, load, model::ScenarioFile, run::build_device};
 use dmsim::session::{run_session, Initiator, SessionReport, SessionStart};
@@ -185,10 +190,13 @@ pub fn run(args: Args) -> ExitCode {
             }
         },
     };
-    if let Err(e) = power_on(&mut device, store.as_ref()) {
-        eprintln!("dmsim: --state-dir: {e}");
-        return ExitCode::from(2);
-    }
+    let resumed = match power_on(&mut device, store.as_ref()) {
+        Ok(resumed) => resumed,
+        Err(e) => {
+            eprintln!("dmsim: --state-dir: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let printing = Printing {
         inner: transport,
         count: AtomicUsize::new(0),
@@ -197,6 +205,9 @@ pub fn run(args: Args) -> ExitCode {
         "device {} -> {} (server id {})",
         file.device.dev_id, file.server.url, file.server.server_id
     );
+    if let (true, Some(dir)) = (resumed, &args.state_dir) {
+        print_resumed(&device, dir);
+    }
     let session = |device: &mut Device| {
         let start = SessionStart {
             initiator: Initiator::Client,
@@ -207,29 +218,79 @@ pub fn run(args: Args) -> ExitCode {
         report.end.kind() == "completed"
     };
     let mut completed = session(&mut device);
+    let mut failed_jobs: Vec<FumoResult> = Vec::new();
     for _ in 0..REPORT_SESSIONS {
-        if let Err(e) = runtime.block_on(work(&mut device, &content, store.as_ref())) {
-            eprintln!("dmsim: {e:#}");
-            return ExitCode::from(1);
+        match runtime.block_on(work(&mut device, &content, store.as_ref())) {
+            Ok(Some(result)) if !result.is_success() => failed_jobs.push(result),
+            Ok(_) => {}
+            Err(e) => {
+                eprintln!("dmsim: {e:#}");
+                return ExitCode::from(1);
+            }
         }
         if device.reports.pending().is_empty() {
             break;
         }
         completed = session(&mut device);
     }
-    if completed {
+    for result in &failed_jobs {
+        eprintln!("dmsim: the FUMO job failed: {result}");
+    }
+    if completed && failed_jobs.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     }
 }
 
-/// Start the device from the state it saved in an earlier run, or write its factory state.
-fn power_on(device: &mut Device, store: &dyn StateStore) -> Result<(), StoreError> {
+/// Start the device from the state it saved in an earlier run (true), or write its factory state
+/// (false).
+fn power_on(device: &mut Device, store: &dyn StateStore) -> Result<bool, StoreError> {
     if store.load(device.dev_id())?.is_some() {
-        device.reboot(store)
+        device.reboot(store)?;
+        Ok(true)
     } else {
-        device.flash(store)
+        device.flash(store)?;
+        Ok(false)
+    }
+}
+
+/// What a device started from the state saved in `dir` carries over.
+fn print_resumed(device: &Device, dir: &Path) {
+    let mut line = format!("--- device state loaded from {}", dir.display());
+    if let Some(fumo) = &device.fumo {
+        line += &format!(
+            ": firmware {}, FUMO State {}",
+            fumo.durable.firmware.version(),
+            fumo.durable.state.value()
+        );
+    }
+    println!("{line}");
+    if let Some(job) = device.fumo.as_ref().and_then(|f| f.durable.job.as_ref()) {
+        let correlator = job
+            .correlator
+            .as_deref()
+            .map(|c| format!(", correlator {c}"))
+            .unwrap_or_default();
+        let url = if job.url.is_empty() {
+            String::new()
+        } else {
+            format!(" of {}", job.url)
+        };
+        let phase = match job.phase {
+            Phase::Start => "not started yet".to_string(),
+            Phase::Download { attempts } => format!("downloading, {attempts} attempt(s) made"),
+            Phase::Downloaded => "downloaded".to_string(),
+            Phase::Install => "installing".to_string(),
+        };
+        println!(
+            "--- resuming the unfinished FUMO job {}{url}{correlator}: {phase}",
+            job.operation.node()
+        );
+    }
+    let pending = device.reports.pending().len();
+    if pending > 0 {
+        println!("--- {pending} report(s) from an earlier run still to deliver");
     }
 }
 
@@ -252,19 +313,21 @@ fn print_end(report: &SessionReport) {
     }
 }
 
-/// Between sessions: save what the session changed and carry out the job it started.
+/// Between sessions: save what the session changed and carry out the job it started (or the one
+/// resumed from saved state); the result it ended with, if there was one.
 async fn work(
     device: &mut Device,
     content: &HttpContent,
     store: &dyn StateStore,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<FumoResult>> {
     if device.save(store)? == Saved::PowerLost {
         device.reboot(store)?;
     }
-    if let Some(result) = dmsim::fumo::run_job(device, content, store).await? {
+    let result = dmsim::fumo::run_job(device, content, store).await?;
+    if let Some(result) = result {
         println!("--- FUMO job ended: {result}");
     }
-    Ok(())
+    Ok(result)
 }
 
 /// The scenario the device comes from, its server URL set to `--server`.

@@ -39,13 +39,15 @@ enum Command {
     Encode(decode::EncodeArgs),
     /// Serve the mock DM server on a socket (HTTPS by default) for DM clients that are not dmsim's.
     ///
-    /// Runs until Ctrl-C, then prints a summary of the sessions it saw. Exits 2 on a bad flag or an
-    /// unusable file (certificate, key, script).
+    /// Runs until Ctrl-C, then prints a summary of the sessions it saw (ended, or cut by the
+    /// shutdown) and of the TLS handshakes it refused. Exits 2 on a bad flag or an unusable file
+    /// (certificate, key, script).
     Serve(serve::Args),
     /// Run one simulated device against a DM server URL (any server, or `dmsim serve`), printing
     /// every message.
     ///
-    /// Exits 0 when the session completed, 1 when it did not, 2 on a bad flag or unusable file.
+    /// Exits 0 when every session completed and every FUMO job succeeded, 1 when one did not, 2 on
+    /// a bad flag (a --server that is not an http(s) URL) or an unusable file.
     Device(Box<device::Args>),
     /// Generate a test PKI (CA, server and device certificates) as PEM files.
     ///

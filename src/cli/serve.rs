@@ -3,7 +3,9 @@
 //! The first line on stdout is `listening on URL` with the real bound address (so `--listen
 //! 127.0.0.1:0` works for scripts). Each message's statuses are logged at info level, the default
 //! for `serve` (`RUST_LOG` overrides it); on Ctrl-C (or SIGTERM) the server stops and prints a
-//! summary of its sessions.
+//! summary: how many sessions it saw, how many ended and how many were cut by the shutdown (still
+//! open when the server stopped: the device had not finished them, or had given up on them), how
+//! many TLS handshakes it refused, then each session.
 
 use anyhow::Context;
 use dmsim::download::ContentResponse;
@@ -16,6 +18,7 @@ use dmsim::transport::{HttpRequest, HttpResponse};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 /// The script of the default server: read two nodes every device has.
@@ -81,9 +84,10 @@ pub fn run(args: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let https = tls.is_some();
     match runtime.block_on(serve_until_stopped(&args, config, tls)) {
-        Ok(records) => {
-            print!("{}", summary(&records));
+        Ok((records, refused)) => {
+            print!("{}", summary(&records, https.then_some(refused)));
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -127,13 +131,15 @@ fn prepare(args: &Args) -> anyhow::Result<(ScenarioFile, Option<Arc<rustls::Serv
     Ok((config, Some(tls::server_config(identity, client_auth)?)))
 }
 
+/// Serve until Ctrl-C or SIGTERM; the sessions the server saw, and the TLS handshakes it refused.
 async fn serve_until_stopped(
     args: &Args,
     mut file: ScenarioFile,
     tls: Option<Arc<rustls::ServerConfig>>,
-) -> anyhow::Result<Vec<SessionRecord>> {
+) -> anyhow::Result<(Vec<SessionRecord>, u64)> {
     let service = Arc::new(LoggedServer {
         server: OnceLock::new(),
+        tls_refused: AtomicU64::new(0),
     });
     let running = net::serve(args.listen, Arc::clone(&service) as Arc<dyn DmService>, tls).await?;
     // The server's LocURI is the URL it really listens on, known once the socket is bound.
@@ -145,11 +151,12 @@ async fn serve_until_stopped(
     eprintln!("dmsim: serving until Ctrl-C (RUST_LOG=debug shows more, RUST_LOG=warn less)");
     stopped().await;
     running.shutdown().await;
-    Ok(service
+    let records = service
         .server
         .get()
         .map(MockServer::records)
-        .unwrap_or_default())
+        .unwrap_or_default();
+    Ok((records, service.tls_refused.load(Ordering::Relaxed)))
 }
 
 /// Until Ctrl-C, or SIGTERM on Unix.
@@ -171,9 +178,11 @@ async fn stopped() {
     }
 }
 
-/// The mock server (set once the socket is bound), logging the statuses of each device message.
+/// The mock server (set once the socket is bound), logging the statuses of each device message,
+/// and counting the TLS handshakes refused.
 struct LoggedServer {
     server: OnceLock<MockServer>,
+    tls_refused: AtomicU64,
 }
 
 impl DmService for LoggedServer {
@@ -219,11 +228,25 @@ impl DmService for LoggedServer {
         // The network front end logs every content request already.
         self.server.get().map(|s| s.content(request))
     }
+
+    fn tls_refused(&self, _peer: SocketAddr, _reason: &str) {
+        // The network front end logs the peer and the reason.
+        self.tls_refused.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
-/// What the server saw, session by session.
-fn summary(records: &[SessionRecord]) -> String {
-    let mut out = format!("{} session(s)\n", records.len());
+/// What the server saw: the totals (`tls_refused` when it served HTTPS), then session by session.
+fn summary(records: &[SessionRecord], tls_refused: Option<u64>) -> String {
+    let ended = records.iter().filter(|r| r.ended).count();
+    let mut out = format!(
+        "{} session(s): {ended} ended, {} cut by shutdown",
+        records.len(),
+        records.len() - ended
+    );
+    if let Some(refused) = tls_refused {
+        out.push_str(&format!("; {refused} TLS handshake(s) refused"));
+    }
+    out.push('\n');
     for r in records {
         let statuses: Vec<String> = r
             .statuses
@@ -237,7 +260,7 @@ fn summary(records: &[SessionRecord]) -> String {
             "  {} session {}: {}{}; statuses: {}\n",
             r.device,
             r.session_id,
-            if r.ended { "ended" } else { "not ended" },
+            if r.ended { "ended" } else { "cut by shutdown" },
             if r.client_authenticated {
                 ", authenticated"
             } else {
@@ -258,4 +281,40 @@ fn summary(records: &[SessionRecord]) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(device: &str, ended: bool) -> SessionRecord {
+        SessionRecord {
+            device: device.into(),
+            session_id: "1".into(),
+            ended,
+            ..SessionRecord::default()
+        }
+    }
+
+    #[test]
+    fn the_summary_tells_ended_sessions_from_cut_ones_and_counts_refused_handshakes() {
+        let records = [record("IMEI:1", true), record("IMEI:2", false)];
+        let text = summary(&records, Some(3));
+        assert!(
+            text.starts_with(
+                "2 session(s): 1 ended, 1 cut by shutdown; 3 TLS handshake(s) refused\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("  IMEI:1 session 1: ended; statuses: none\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  IMEI:2 session 1: cut by shutdown; statuses: none\n"),
+            "{text}"
+        );
+        // Over plain HTTP there is no handshake to count.
+        assert!(summary(&[], None).starts_with("0 session(s): 0 ended, 0 cut by shutdown\n"));
+    }
 }
