@@ -26,7 +26,7 @@ fn root() -> PathBuf {
 fn run_scenario(file: &str) -> ScenarioResult {
     let loaded = scenario::load(&root().join(file)).expect("valid scenario");
     let options = RunOptions {
-        certs: root().join("certs"),
+        certs: Some(root().join("certs")),
         ..RunOptions::default()
     };
     let mut results = scenario::run_all(&[loaded], &options).expect("runtime");

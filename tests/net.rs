@@ -624,7 +624,14 @@ fn unusable_files_and_flags_exit_2() {
 
     let out = Command::new(env!("CARGO_BIN_EXE_dmsim"))
         .current_dir(root)
-        .args(["serve", "--listen", "127.0.0.1:0", "--key", "certs/ca.pem"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--cert",
+            "certs/server.pem",
+        ])
+        .args(["--key", "certs/ca.pem"])
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(2));

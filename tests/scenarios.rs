@@ -22,7 +22,7 @@ fn run_suite_with(transport: TransportKind, encoding: Option<Encoding>) -> Vec<S
         .collect();
     let options = RunOptions {
         transport,
-        certs: root.join("certs"),
+        certs: Some(root.join("certs")),
         encoding,
         state_dir: None,
     };
@@ -311,8 +311,14 @@ fn the_json_report_has_the_stable_shape() {
         }
     }
     assert_eq!(json["summary"]["total"], results.len());
-    let junit = report::junit(&results);
+    let scenarios = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let junit = report::junit(&results, &[scenarios]);
     assert_eq!(junit.matches("<testcase ").count(), results.len());
+    assert!(
+        junit.contains("classname=\"scenarios.fumo\""),
+        "classnames are dotted folders"
+    );
+    assert!(!junit.contains(".toml\""), "no file path as a classname");
 }
 
 #[test]

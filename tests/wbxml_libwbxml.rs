@@ -311,3 +311,40 @@ fn libwbxml_writes_add_and_replace_data_as_opaque_crlf() {
         ]
     );
 }
+
+#[test]
+fn text_libwbxml_sends_as_opaque_is_written_to_xml_as_text() {
+    if !tools_available() {
+        return;
+    }
+    // xml2wbxml writes this Replace's Data as OPAQUE; our XML (and `dmsim decode`) shows its text,
+    // not base64, and reading that XML gives the same bytes back.
+    let xml_doc = concat!(
+        r#"<SyncML xmlns="SYNCML:SYNCML1.2"><SyncHdr><VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto>"#,
+        "<SessionID>1</SessionID><MsgID>1</MsgID><Target><LocURI>s</LocURI></Target>",
+        "<Source><LocURI>d</LocURI></Source></SyncHdr><SyncBody>",
+        "<Replace><CmdID>1</CmdID><Item><Data>FW-1.2 &lt;beta&gt;</Data></Item></Replace>",
+        "</SyncBody></SyncML>"
+    );
+    let encoded = run_tool(
+        "xml2wbxml",
+        &["-k", "-n", "-o", "-", "-"],
+        xml_doc.as_bytes(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let msg = wbxml::decode(&encoded).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        msg.body.commands[0].items()[0].data,
+        Some(Data::Opaque(b"FW-1.2 <beta>".to_vec()))
+    );
+    let pretty = xml::encode_pretty(&msg);
+    assert!(
+        pretty.contains("<Data>FW-1.2 &lt;beta&gt;</Data>"),
+        "{pretty}"
+    );
+    let back = xml::decode(pretty.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        back.body.commands[0].items()[0].data,
+        Some(Data::Text("FW-1.2 <beta>".into()))
+    );
+}

@@ -1,16 +1,56 @@
 //! Property tests of the XML codec: every message the model can hold (with text Data) survives
-//! `encode` and `encode_pretty` unchanged, and no input makes `decode` panic.
+//! `encode` and `encode_pretty` unchanged, opaque Data comes back as the same bytes (as text, or as
+//! base64 that its Meta Format `b64` says to decode), embedded XML survives the pretty form, and no
+//! input makes `decode` panic.
 
+use base64::Engine as _;
 use dmsim::syncml::xml::{decode, encode, encode_pretty};
+use dmsim::syncml::{Data, Item};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::{select, Index};
 
 mod support;
 
-/// Messages as the XML codec carries them: opaque Data is sent as its base64 text.
+/// Messages as the XML codec carries them: opaque Data is sent as its text form.
 fn sync_ml() -> impl Strategy<Value = dmsim::syncml::SyncMl> {
     support::sync_ml().prop_map(support::without_opaque)
+}
+
+/// Text that is often XML (elements, entities, CDATA, comments), and often nearly so.
+fn xmlish_text() -> impl Strategy<Value = String> {
+    let pieces = select(vec![
+        "<a>",
+        "</a>",
+        "<b x=\"1\">",
+        "</b>",
+        "<c/>",
+        "t",
+        " ",
+        "\n",
+        "&amp;",
+        "&lt;",
+        "<![CDATA[<]]>",
+        "<!-- c -->",
+        "<",
+        ">",
+        "&",
+    ]);
+    vec(pieces, 0..12).prop_map(|p| p.concat())
+}
+
+/// The bytes an Item's Data stands for, read as the XML codec's reader must: base64-decoded when
+/// the Meta Format says `b64`.
+fn bytes_of(item: &Item) -> Option<Vec<u8>> {
+    let data = item.data.as_ref()?;
+    let b64 = item.meta.as_ref().and_then(|m| m.format.as_deref()) == Some("b64");
+    Some(if b64 {
+        base64::engine::general_purpose::STANDARD
+            .decode(data.as_bytes())
+            .unwrap_or_else(|e| panic!("Format b64 but not base64: {e}"))
+    } else {
+        data.as_bytes().to_vec()
+    })
 }
 
 /// Bytes that look like SyncML often enough to get past the first element.
@@ -63,6 +103,40 @@ proptest! {
 
     #[test]
     fn pretty_encoding_round_trips(msg in sync_ml()) {
+        prop_assert_eq!(decode(encode_pretty(&msg).as_bytes()), Ok(msg));
+    }
+
+    #[test]
+    fn opaque_data_comes_back_as_the_same_bytes(msg in support::sync_ml()) {
+        for encoded in [encode(&msg), encode_pretty(&msg).into_bytes()] {
+            let decoded = decode(&encoded).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let expected = support::without_opaque(msg.clone());
+            prop_assert_eq!(&decoded, &expected);
+            let sent = support::all_items(&msg.body.commands);
+            let read = support::all_items(&decoded.body.commands);
+            prop_assert_eq!(sent.len(), read.len());
+            for (sent, read) in sent.iter().zip(read) {
+                if let Some(Data::Opaque(bytes)) = &sent.data {
+                    prop_assert_eq!(bytes_of(read), Some(bytes.clone()));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn embedded_xml_survives_the_pretty_form(
+        msg in sync_ml(),
+        texts in vec(xmlish_text(), 1..4),
+    ) {
+        let mut msg = msg;
+        msg.body.commands.push(dmsim::syncml::Command::Replace(dmsim::syncml::ItemCommand {
+            cmd_id: "99".into(),
+            items: texts
+                .into_iter()
+                .map(|t| Item { data: Some(Data::Text(t)), ..Item::default() })
+                .collect(),
+            ..Default::default()
+        }));
         prop_assert_eq!(decode(encode_pretty(&msg).as_bytes()), Ok(msg));
     }
 

@@ -3,15 +3,20 @@
 //! The device is built by the scenario machinery: from a scenario file's `[device]` section, or
 //! from a small scenario composed from the flags. Its DM account points at `--server`. Every
 //! message is printed as readable XML as it goes, then how the session ended; the exit code is 0
-//! when the session completed, 1 when it did not, 2 on a bad flag or unusable file.
+//! when every session completed and every FUMO job ended in success, 1 when one did not, 2 on a
+//! bad flag or unusable file.
 //!
 //! A device with FUMO (`--fumo`, or `[device.fumo]` in the scenario) carries out what the server
 //! Exec'd after the session: it downloads from the server's `PkgURL`, installs, and opens sessions
-//! of its own (up to three) to report the result, printing those too.
+//! of its own (up to three) to report the result, printing those too. With `--state-dir` a device
+//! that saved state in an earlier run starts from it, and says what it carries over: its
+//! firmware, a FUMO job it had not finished (which it resumes after the first session), reports
+//! it had not delivered.
 
 use anyhow::Context;
 use dmsim::device::{Device, Saved};
 use dmsim::download::HttpContent;
+use dmsim::fumo::{FumoResult, Phase};
 use dmsim::net::{self, tls, ClientOptions, HttpTransport, Identity};
 use dmsim::scenario::{self, load, model::ScenarioFile, run::build_device};
 use dmsim::session::{run_session, Initiator, SessionReport, SessionStart};
@@ -22,9 +27,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
-
-/// Where the CA comes from when an https server is named without --ca.
-const DEFAULT_CA: &str = "certs/ca.pem";
 
 /// An authentication scheme on the command line.
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -47,9 +49,10 @@ impl AuthArg {
 #[derive(clap::Args)]
 pub struct Args {
     /// The DM server's URL (http:// or https://); it becomes the device account's server address.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = server_url)]
     server: String,
-    /// CA certificates (PEM) the device trusts for https; default certs/ca.pem.
+    /// CA certificates (PEM) the device trusts for https [default: the test CA built into dmsim,
+    /// the certs/ca.pem of its repository, which signed the certificate of `dmsim serve`].
     #[arg(long, value_name = "FILE")]
     ca: Option<PathBuf>,
     /// Client certificate (PEM) presented when the server asks for one.
@@ -123,6 +126,28 @@ pub struct Args {
     state_dir: Option<PathBuf>,
 }
 
+/// `--server`: a URL with scheme http or https and a host, checked before anything starts.
+fn server_url(text: &str) -> Result<String, String> {
+    let url = reqwest::Url::parse(text)
+        .map_err(|e| format!("not a URL ({e}); expected e.g. https://dm.example.com/dm"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!(
+            "the scheme is {}:, but a DM server is reached over http:// or https://",
+            url.scheme()
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("the URL names no host".to_string());
+    }
+    Ok(text.to_string())
+}
+
+/// Whether a URL that [`server_url`] accepted is https (the scheme in any case).
+fn is_https(url: &str) -> bool {
+    url.get(..8)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
+}
+
 /// Sessions the device opens by itself to deliver what it owes the server.
 const REPORT_SESSIONS: usize = 3;
 
@@ -165,10 +190,13 @@ pub fn run(args: Args) -> ExitCode {
             }
         },
     };
-    if let Err(e) = power_on(&mut device, store.as_ref()) {
-        eprintln!("dmsim: --state-dir: {e}");
-        return ExitCode::from(2);
-    }
+    let resumed = match power_on(&mut device, store.as_ref()) {
+        Ok(resumed) => resumed,
+        Err(e) => {
+            eprintln!("dmsim: --state-dir: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let printing = Printing {
         inner: transport,
         count: AtomicUsize::new(0),
@@ -177,6 +205,9 @@ pub fn run(args: Args) -> ExitCode {
         "device {} -> {} (server id {})",
         file.device.dev_id, file.server.url, file.server.server_id
     );
+    if let (true, Some(dir)) = (resumed, &args.state_dir) {
+        print_resumed(&device, dir);
+    }
     let session = |device: &mut Device| {
         let start = SessionStart {
             initiator: Initiator::Client,
@@ -187,29 +218,79 @@ pub fn run(args: Args) -> ExitCode {
         report.end.kind() == "completed"
     };
     let mut completed = session(&mut device);
+    let mut failed_jobs: Vec<FumoResult> = Vec::new();
     for _ in 0..REPORT_SESSIONS {
-        if let Err(e) = runtime.block_on(work(&mut device, &content, store.as_ref())) {
-            eprintln!("dmsim: {e:#}");
-            return ExitCode::from(1);
+        match runtime.block_on(work(&mut device, &content, store.as_ref())) {
+            Ok(Some(result)) if !result.is_success() => failed_jobs.push(result),
+            Ok(_) => {}
+            Err(e) => {
+                eprintln!("dmsim: {e:#}");
+                return ExitCode::from(1);
+            }
         }
         if device.reports.pending().is_empty() {
             break;
         }
         completed = session(&mut device);
     }
-    if completed {
+    for result in &failed_jobs {
+        eprintln!("dmsim: the FUMO job failed: {result}");
+    }
+    if completed && failed_jobs.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     }
 }
 
-/// Start the device from the state it saved in an earlier run, or write its factory state.
-fn power_on(device: &mut Device, store: &dyn StateStore) -> Result<(), StoreError> {
+/// Start the device from the state it saved in an earlier run (true), or write its factory state
+/// (false).
+fn power_on(device: &mut Device, store: &dyn StateStore) -> Result<bool, StoreError> {
     if store.load(device.dev_id())?.is_some() {
-        device.reboot(store)
+        device.reboot(store)?;
+        Ok(true)
     } else {
-        device.flash(store)
+        device.flash(store)?;
+        Ok(false)
+    }
+}
+
+/// What a device started from the state saved in `dir` carries over.
+fn print_resumed(device: &Device, dir: &Path) {
+    let mut line = format!("--- device state loaded from {}", dir.display());
+    if let Some(fumo) = &device.fumo {
+        line += &format!(
+            ": firmware {}, FUMO State {}",
+            fumo.durable.firmware.version(),
+            fumo.durable.state.value()
+        );
+    }
+    println!("{line}");
+    if let Some(job) = device.fumo.as_ref().and_then(|f| f.durable.job.as_ref()) {
+        let correlator = job
+            .correlator
+            .as_deref()
+            .map(|c| format!(", correlator {c}"))
+            .unwrap_or_default();
+        let url = if job.url.is_empty() {
+            String::new()
+        } else {
+            format!(" of {}", job.url)
+        };
+        let phase = match job.phase {
+            Phase::Start => "not started yet".to_string(),
+            Phase::Download { attempts } => format!("downloading, {attempts} attempt(s) made"),
+            Phase::Downloaded => "downloaded".to_string(),
+            Phase::Install => "installing".to_string(),
+        };
+        println!(
+            "--- resuming the unfinished FUMO job {}{url}{correlator}: {phase}",
+            job.operation.node()
+        );
+    }
+    let pending = device.reports.pending().len();
+    if pending > 0 {
+        println!("--- {pending} report(s) from an earlier run still to deliver");
     }
 }
 
@@ -232,19 +313,21 @@ fn print_end(report: &SessionReport) {
     }
 }
 
-/// Between sessions: save what the session changed and carry out the job it started.
+/// Between sessions: save what the session changed and carry out the job it started (or the one
+/// resumed from saved state); the result it ended with, if there was one.
 async fn work(
     device: &mut Device,
     content: &HttpContent,
     store: &dyn StateStore,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<FumoResult>> {
     if device.save(store)? == Saved::PowerLost {
         device.reboot(store)?;
     }
-    if let Some(result) = dmsim::fumo::run_job(device, content, store).await? {
+    let result = dmsim::fumo::run_job(device, content, store).await?;
+    if let Some(result) = result {
         println!("--- FUMO job ended: {result}");
     }
-    Ok(())
+    Ok(result)
 }
 
 /// The scenario the device comes from, its server URL set to `--server`.
@@ -326,16 +409,20 @@ fn compose(args: &Args) -> anyhow::Result<String> {
 /// The HTTP(S) clients of the flags (DM and content): the CA for https, the client certificate
 /// when given.
 fn clients(args: &Args) -> anyhow::Result<(HttpTransport, HttpContent)> {
-    let https = args.server.starts_with("https://");
-    let ca = match &args.ca {
-        Some(path) => Some(path.clone()),
-        None if https => Some(PathBuf::from(DEFAULT_CA)),
+    let roots = match &args.ca {
+        Some(path) => Some(tls::load_roots(path).context("CA certificates (--ca)")?),
+        None if is_https(&args.server) => {
+            eprintln!(
+                "dmsim: trusting the test CA built into dmsim (certs/ca.pem of its repository, for \
+                 tests only); --ca to trust another"
+            );
+            Some(super::certs::builtin_roots("ca.pem")?)
+        }
         None => None,
     };
-    let tls = match ca {
+    let tls = match roots {
         None => None,
-        Some(path) => {
-            let roots = tls::load_roots(&path).context("CA certificates (--ca)")?;
+        Some(roots) => {
             let identity = match (&args.cert, &args.key) {
                 (Some(cert), Some(key)) => {
                     Some(Identity::load(cert, key).context("client certificate")?)
@@ -394,5 +481,34 @@ fn pretty(body: &[u8]) -> String {
     match dmsim::syncml::decode(body) {
         Ok(msg) => xml::encode_pretty(&msg),
         Err(_) => String::from_utf8_lossy(body).into_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_urls_are_http_or_https_with_a_host() {
+        for good in [
+            "http://127.0.0.1:8080/dm",
+            "https://dm.example.com/dm",
+            "HTTPS://x/dm",
+        ] {
+            assert_eq!(server_url(good), Ok(good.to_string()));
+        }
+        assert!(is_https("HTTPS://x/dm") && is_https("https://x") && !is_https("http://x"));
+        let ftp = server_url("ftp://x/dm").expect_err("ftp");
+        assert!(ftp.contains("the scheme is ftp:"), "{ftp}");
+        for bad in [
+            "x/dm",
+            "127.0.0.1:8443",
+            "",
+            "file:///tmp/dm",
+            "http://",
+            "mailto:a@b",
+        ] {
+            assert!(server_url(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -8,7 +8,14 @@ mod run;
 mod serve;
 
 use clap::{Parser, Subcommand};
+use std::ffi::OsStr;
 use std::process::ExitCode;
+
+/// Whether the log on standard error gets ANSI colours: only when it goes to a terminal, and not
+/// when `NO_COLOR` is set to anything but the empty string (<https://no-color.org>).
+pub fn colour(terminal: bool, no_color: Option<&OsStr>) -> bool {
+    terminal && no_color.is_none_or(OsStr::is_empty)
+}
 
 /// Simulated OMA-DM 1.2 devices and a mock DM server.
 #[derive(Parser)]
@@ -32,13 +39,15 @@ enum Command {
     Encode(decode::EncodeArgs),
     /// Serve the mock DM server on a socket (HTTPS by default) for DM clients that are not dmsim's.
     ///
-    /// Runs until Ctrl-C, then prints a summary of the sessions it saw. Exits 2 on a bad flag or an
-    /// unusable file (certificate, key, script).
+    /// Runs until Ctrl-C, then prints a summary of the sessions it saw (ended, or cut by the
+    /// shutdown) and of the TLS handshakes it refused. Exits 2 on a bad flag or an unusable file
+    /// (certificate, key, script).
     Serve(serve::Args),
     /// Run one simulated device against a DM server URL (any server, or `dmsim serve`), printing
     /// every message.
     ///
-    /// Exits 0 when the session completed, 1 when it did not, 2 on a bad flag or unusable file.
+    /// Exits 0 when every session completed and every FUMO job succeeded, 1 when one did not, 2 on
+    /// a bad flag (a --server that is not an http(s) URL) or an unusable file.
     Device(Box<device::Args>),
     /// Generate a test PKI (CA, server and device certificates) as PEM files.
     ///
@@ -75,5 +84,19 @@ impl Cli {
             Command::Certs(args) => certs::run(args),
             Command::Package(args) => package::run(args),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_only_on_a_terminal_without_no_color() {
+        assert!(colour(true, None));
+        assert!(colour(true, Some(OsStr::new(""))));
+        assert!(!colour(true, Some(OsStr::new("1"))));
+        assert!(!colour(false, None));
+        assert!(!colour(false, Some(OsStr::new(""))));
     }
 }

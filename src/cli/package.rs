@@ -1,9 +1,7 @@
 //! `dmsim package`: build simulated firmware update packages (good, or broken on purpose), and
 //! inspect one as a device would.
 
-use dmsim::package::{
-    self, Defect, DeviceView, InstallError, PackageSpec, DEFAULT_SIGNING_KEY, DEFAULT_VERIFYING_KEY,
-};
+use dmsim::package::{self, Defect, DeviceView, InstallError, PackageSpec};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -44,15 +42,17 @@ pub struct Args {
     /// (403), bad-signature (404), tampered-header (404), wrong-from-version (405).
     #[arg(long, value_name = "DEFECT", value_parser = str::parse::<Defect>)]
     defect: Option<Defect>,
-    /// Signing key: 64 hex digits, the Ed25519 seed.
-    #[arg(long, value_name = "FILE", default_value = DEFAULT_SIGNING_KEY)]
-    key: PathBuf,
+    /// Signing key: 64 hex digits, the Ed25519 seed [default: the test key built into dmsim, the
+    /// certs/package-signing.key of its repository, which simulated devices trust].
+    #[arg(long, value_name = "FILE")]
+    key: Option<PathBuf>,
     /// The firmware version the device runs (inspecting).
     #[arg(long, value_name = "VERSION", requires = "inspect")]
     current: Option<String>,
-    /// The key the device trusts (inspecting): 64 hex digits, the Ed25519 public key.
-    #[arg(long, value_name = "FILE", default_value = DEFAULT_VERIFYING_KEY)]
-    trust: PathBuf,
+    /// The key the device trusts (inspecting): 64 hex digits, the Ed25519 public key [default: the
+    /// public half of the built-in test key, certs/package-signing.pub of the repository].
+    #[arg(long, value_name = "FILE", requires = "inspect")]
+    trust: Option<PathBuf>,
     /// Memory the device has free for the install (inspecting; unchecked when not given).
     #[arg(long, value_name = "SIZE", value_parser = size, requires = "inspect")]
     free_memory: Option<u64>,
@@ -86,7 +86,16 @@ fn build(args: &Args) -> Result<ExitCode, String> {
     let spec = PackageSpec::new(args.model.as_str(), from.as_str(), to.as_str(), size)
         .map_err(|e| e.to_string())?
         .with_seed(args.seed.unwrap_or(0));
-    let key = package::load_signing_key(&args.key).map_err(|e| e.to_string())?;
+    let key = match &args.key {
+        Some(path) => package::load_signing_key(path).map_err(|e| e.to_string())?,
+        None => {
+            eprintln!(
+                "dmsim: signing with the test key built into dmsim (certs/package-signing.key of \
+                 its repository, for tests only); --key to use another"
+            );
+            package::test_signing_key()
+        }
+    };
     let bytes = match args.defect {
         None => package::build(&spec, &key),
         Some(defect) => package::build_defective(&spec, &key, defect),
@@ -111,7 +120,16 @@ fn build(args: &Args) -> Result<ExitCode, String> {
 
 fn inspect(args: &Args, file: &Path) -> Result<ExitCode, String> {
     let bytes = std::fs::read(file).map_err(|e| format!("{}: cannot read: {e}", file.display()))?;
-    let trusted = package::load_verifying_key(&args.trust).map_err(|e| e.to_string())?;
+    let trusted = match &args.trust {
+        Some(path) => package::load_verifying_key(path).map_err(|e| e.to_string())?,
+        None => {
+            eprintln!(
+                "dmsim: trusting the test key built into dmsim (certs/package-signing.pub of its \
+                 repository); --trust to trust another"
+            );
+            package::test_signing_key().verifying_key()
+        }
+    };
     let current = args.current.as_deref().unwrap_or_default();
     println!("package   {} ({} bytes)", file.display(), bytes.len());
     match package::parse(&bytes) {

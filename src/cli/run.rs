@@ -27,9 +27,10 @@ pub struct Args {
     /// Make every device speak this encoding, whatever its scenario says.
     #[arg(long, value_enum)]
     encoding: Option<EncodingArg>,
-    /// Directory of the test PKI used for https (ca.pem, server.pem, client.pem, …).
-    #[arg(long, value_name = "DIR", default_value = "certs")]
-    certs: PathBuf,
+    /// Directory of the test PKI used for https (ca.pem, server.pem, client.pem, …) [default: the
+    /// test PKI built into dmsim, the certs/ of its repository, whatever the working directory].
+    #[arg(long, value_name = "DIR")]
+    certs: Option<PathBuf>,
     /// Keep each device's durable state (firmware slots, FUMO state, downloads, pending reports)
     /// in files under this directory, one subdirectory per scenario, cleared when the scenario
     /// starts; by default it is kept in memory.
@@ -110,7 +111,7 @@ fn write_reports(args: &Args, results: &[scenario::ScenarioResult]) -> anyhow::R
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     if let Some(path) = &args.junit {
-        std::fs::write(path, report::junit(results))
+        std::fs::write(path, report::junit(results, &args.paths))
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(())

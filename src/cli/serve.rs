@@ -3,8 +3,10 @@
 //! The first line on stdout is `listening on URL` with the real bound address (so `--listen
 //! 127.0.0.1:0` works for scripts). Each message's statuses are logged at info level, the default
 //! for `serve` (`RUST_LOG` overrides it); on Ctrl-C (or SIGTERM) the server stops and prints a
-//! summary of its sessions, and of the device messages it refused (415, 400) before it could tie
-//! them to a session.
+//! summary: how many sessions it saw, how many ended and how many were cut by the shutdown (still
+//! open when the server stopped: the device had not finished them, or had given up on them), how
+//! many TLS handshakes it refused, then each session, and the device messages it refused (415,
+//! 400) before it could tie them to a session.
 
 use anyhow::Context;
 use dmsim::download::ContentResponse;
@@ -17,6 +19,7 @@ use dmsim::transport::{HttpRequest, HttpResponse};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 /// The script of the default server: read two nodes every device has.
@@ -42,12 +45,13 @@ pub struct Args {
     /// ./DevInfo/Mod and ./DevDetail/FwV.
     #[arg(long, value_name = "FILE")]
     script: Option<PathBuf>,
-    /// Server certificate chain (PEM).
-    #[arg(long, value_name = "FILE", default_value = "certs/server.pem")]
-    cert: PathBuf,
-    /// Private key of the server certificate (PEM: PKCS#8, RSA or EC).
-    #[arg(long, value_name = "FILE", default_value = "certs/server.key")]
-    key: PathBuf,
+    /// Server certificate chain (PEM) [default: the test certificate built into dmsim, for
+    /// localhost, 127.0.0.1 and ::1: the certs/server.pem of its repository].
+    #[arg(long, value_name = "FILE", requires = "key")]
+    cert: Option<PathBuf>,
+    /// Private key of --cert (PEM: PKCS#8, RSA or EC).
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    key: Option<PathBuf>,
     /// Ask devices for a client certificate signed by this CA (PEM); see --require-client-cert.
     #[arg(long, value_name = "FILE")]
     client_ca: Option<PathBuf>,
@@ -81,9 +85,13 @@ pub fn run(args: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let https = tls.is_some();
     match runtime.block_on(serve_until_stopped(&args, config, tls)) {
-        Ok((records, refused)) => {
-            print!("{}", summary(&records, &refused));
+        Ok((records, refused, tls_refused)) => {
+            print!(
+                "{}",
+                summary(&records, &refused, https.then_some(tls_refused))
+            );
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -103,7 +111,16 @@ fn prepare(args: &Args) -> anyhow::Result<(ScenarioFile, Option<Arc<rustls::Serv
     if args.plain {
         return Ok((config, None));
     }
-    let identity = Identity::load(&args.cert, &args.key).context("server certificate")?;
+    let identity = match (&args.cert, &args.key) {
+        (Some(cert), Some(key)) => Identity::load(cert, key).context("server certificate")?,
+        _ => {
+            eprintln!(
+                "dmsim: HTTPS with the test certificate built into dmsim (certs/server.pem of its \
+                 repository: localhost, for tests only); --cert and --key to use another"
+            );
+            super::certs::builtin_identity("server.pem", "server.key")?
+        }
+    };
     let client_auth = match &args.client_ca {
         None => ClientAuth::None,
         Some(path) => {
@@ -118,13 +135,15 @@ fn prepare(args: &Args) -> anyhow::Result<(ScenarioFile, Option<Arc<rustls::Serv
     Ok((config, Some(tls::server_config(identity, client_auth)?)))
 }
 
+/// Serve until Ctrl-C or SIGTERM; the sessions the server saw, and the TLS handshakes it refused.
 async fn serve_until_stopped(
     args: &Args,
     mut file: ScenarioFile,
     tls: Option<Arc<rustls::ServerConfig>>,
-) -> anyhow::Result<(Vec<SessionRecord>, RefusedRequests)> {
+) -> anyhow::Result<(Vec<SessionRecord>, RefusedRequests, u64)> {
     let service = Arc::new(LoggedServer {
         server: OnceLock::new(),
+        tls_refused: AtomicU64::new(0),
     });
     let running = net::serve(args.listen, Arc::clone(&service) as Arc<dyn DmService>, tls).await?;
     // The server's LocURI is the URL it really listens on, known once the socket is bound.
@@ -136,11 +155,16 @@ async fn serve_until_stopped(
     eprintln!("dmsim: serving until Ctrl-C (RUST_LOG=debug shows more, RUST_LOG=warn less)");
     stopped().await;
     running.shutdown().await;
-    Ok(service
+    let (records, refused) = service
         .server
         .get()
         .map(|s| (s.records(), s.refused()))
-        .unwrap_or_default())
+        .unwrap_or_default();
+    Ok((
+        records,
+        refused,
+        service.tls_refused.load(Ordering::Relaxed),
+    ))
 }
 
 /// Until Ctrl-C, or SIGTERM on Unix.
@@ -162,9 +186,11 @@ async fn stopped() {
     }
 }
 
-/// The mock server (set once the socket is bound), logging the statuses of each device message.
+/// The mock server (set once the socket is bound), logging the statuses of each device message,
+/// and counting the TLS handshakes refused.
 struct LoggedServer {
     server: OnceLock<MockServer>,
+    tls_refused: AtomicU64,
 }
 
 impl DmService for LoggedServer {
@@ -212,12 +238,30 @@ impl DmService for LoggedServer {
         // The network front end logs every content request already.
         self.server.get().map(|s| s.content(request))
     }
+
+    fn tls_refused(&self, _peer: SocketAddr, _reason: &str) {
+        // The network front end logs the peer and the reason.
+        self.tls_refused.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
-/// What the server saw, session by session, then the requests it refused before knowing their
-/// session.
-fn summary(records: &[SessionRecord], refused: &RefusedRequests) -> String {
-    let mut out = format!("{} session(s)\n", records.len());
+/// What the server saw: the totals (`tls_refused` when it served HTTPS), then session by session,
+/// then the requests it refused before knowing their session.
+fn summary(
+    records: &[SessionRecord],
+    refused: &RefusedRequests,
+    tls_refused: Option<u64>,
+) -> String {
+    let ended = records.iter().filter(|r| r.ended).count();
+    let mut out = format!(
+        "{} session(s): {ended} ended, {} cut by shutdown",
+        records.len(),
+        records.len() - ended
+    );
+    if let Some(refused) = tls_refused {
+        out.push_str(&format!("; {refused} TLS handshake(s) refused"));
+    }
+    out.push('\n');
     for r in records {
         let statuses: Vec<String> = r
             .statuses
@@ -231,7 +275,7 @@ fn summary(records: &[SessionRecord], refused: &RefusedRequests) -> String {
             "  {} session {}: {}{}; statuses: {}\n",
             r.device,
             r.session_id,
-            if r.ended { "ended" } else { "not ended" },
+            if r.ended { "ended" } else { "cut by shutdown" },
             if r.client_authenticated {
                 ", authenticated"
             } else {
@@ -255,4 +299,41 @@ fn summary(records: &[SessionRecord], refused: &RefusedRequests) -> String {
         out.push_str(&format!("  protocol violation: {v}\n"));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(device: &str, ended: bool) -> SessionRecord {
+        SessionRecord {
+            device: device.into(),
+            session_id: "1".into(),
+            ended,
+            ..SessionRecord::default()
+        }
+    }
+
+    #[test]
+    fn the_summary_tells_ended_sessions_from_cut_ones_and_counts_refused_handshakes() {
+        let records = [record("IMEI:1", true), record("IMEI:2", false)];
+        let text = summary(&records, &RefusedRequests::default(), Some(3));
+        assert!(
+            text.starts_with(
+                "2 session(s): 1 ended, 1 cut by shutdown; 3 TLS handshake(s) refused\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("  IMEI:1 session 1: ended; statuses: none\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  IMEI:2 session 1: cut by shutdown; statuses: none\n"),
+            "{text}"
+        );
+        // Over plain HTTP there is no handshake to count.
+        assert!(summary(&[], &RefusedRequests::default(), None)
+            .starts_with("0 session(s): 0 ended, 0 cut by shutdown\n"));
+    }
 }

@@ -142,9 +142,14 @@ fumo_results! {
 }
 
 impl FumoResult {
+    /// Whether the operation succeeded (a 2xx result: 200, or the vendor 250 "already up to date").
+    pub fn is_success(self) -> bool {
+        (200..300).contains(&self.code())
+    }
+
     /// The Generic Alert Mark: failures are not informational.
     pub fn mark(self) -> &'static str {
-        if (200..300).contains(&self.code()) {
+        if self.is_success() {
             "informational"
         } else {
             "critical"

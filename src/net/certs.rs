@@ -3,7 +3,8 @@
 //!
 //! The certificates are valid for [`VALIDITY_YEARS`] years from the start of the current year, so
 //! a generated set can be committed (`certs/`) without expiring under CI. They are for tests only:
-//! the private keys are not secret.
+//! the private keys are not secret. The committed set is also built into the binary
+//! ([`builtin`]), so that the commands' defaults work from any directory.
 
 use rcgen::{
     date_time_ymd, BasicConstraints, CertificateParams, CertifiedIssuer, DistinguishedName, DnType,
@@ -138,7 +139,34 @@ pub fn generate(device_id: &str) -> Result<TestPki, CertsError> {
     })
 }
 
+/// The test PKI committed in the repository's `certs/`, built into the binary: what `dmsim serve`,
+/// `dmsim device` and `dmsim run` use when no other certificate files are given.
+pub fn builtin() -> TestPki {
+    TestPki {
+        ca_cert: include_str!("../../certs/ca.pem").to_string(),
+        ca_key: include_str!("../../certs/ca.key").to_string(),
+        server_cert: include_str!("../../certs/server.pem").to_string(),
+        server_key: include_str!("../../certs/server.key").to_string(),
+        client_cert: include_str!("../../certs/client.pem").to_string(),
+        client_key: include_str!("../../certs/client.key").to_string(),
+        wrong_ca_cert: include_str!("../../certs/wrong-ca.pem").to_string(),
+    }
+}
+
+/// How the built-in set names a file of it in errors and messages: `<built-in>/ca.pem`.
+pub fn builtin_path(name: &str) -> PathBuf {
+    Path::new("<built-in test PKI>").join(name)
+}
+
 impl TestPki {
+    /// The contents of one file of the set by its name (`ca.pem`, `server.key`, …).
+    pub fn file(&self, name: &str) -> Option<&str> {
+        self.files()
+            .into_iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, contents)| contents)
+    }
+
     /// The files of the set: name and contents.
     pub fn files(&self) -> [(&'static str, &str); 7] {
         [
@@ -191,6 +219,30 @@ mod tests {
         tls::server_config(server, tls::ClientAuth::Required(roots.clone())).expect("server");
         tls::client_config(roots, Some(client)).expect("client");
         std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn the_builtin_set_is_the_committed_one_and_works() {
+        let pki = builtin();
+        let certs = Path::new(env!("CARGO_MANIFEST_DIR")).join("certs");
+        for (name, contents) in pki.files() {
+            let committed = std::fs::read_to_string(certs.join(name)).expect("committed file");
+            assert_eq!(contents, committed, "{name}");
+        }
+        let pem = |name: &str| pki.file(name).expect(name).as_bytes();
+        let roots = tls::roots_from_pem(pem("ca.pem"), &builtin_path("ca.pem")).expect("ca");
+        let server = tls::Identity::from_pem(
+            (pem("server.pem"), &builtin_path("server.pem")),
+            (pem("server.key"), &builtin_path("server.key")),
+        )
+        .expect("server");
+        tls::server_config(server, tls::ClientAuth::Optional(roots.clone())).expect("server");
+        assert_eq!(pki.file("nope.pem"), None);
+        let e = tls::roots_from_pem(b"", &builtin_path("ca.pem")).expect_err("empty");
+        assert_eq!(
+            e.to_string(),
+            "<built-in test PKI>/ca.pem: no certificate found"
+        );
     }
 
     #[test]

@@ -73,6 +73,12 @@ pub trait DmService: Send + Sync + 'static {
         let _ = request;
         None
     }
+
+    /// A client's TLS handshake failed or timed out, so its connection was closed before any
+    /// request (the front end logs it too). By default nothing more is done.
+    fn tls_refused(&self, peer: SocketAddr, reason: &str) {
+        let _ = (peer, reason);
+    }
 }
 
 impl DmService for MockServer {
@@ -226,12 +232,15 @@ async fn connection(
                     tracing::debug!(%peer, client_cert, "TLS handshake done");
                     serve_http(TokioIo::new(tls), peer, context, watcher).await;
                 }
-                Ok(Err(e)) => tracing::warn!(%peer, reason = %e, "TLS handshake failed"),
-                Err(_) => tracing::warn!(
-                    %peer,
-                    reason = "no handshake within 10 s",
-                    "TLS handshake failed"
-                ),
+                Ok(Err(e)) => {
+                    tracing::warn!(%peer, reason = %e, "TLS handshake failed");
+                    context.service.tls_refused(peer, &e.to_string());
+                }
+                Err(_) => {
+                    let reason = "no handshake within 10 s";
+                    tracing::warn!(%peer, reason, "TLS handshake failed");
+                    context.service.tls_refused(peer, reason);
+                }
             }
         }
     }

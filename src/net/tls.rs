@@ -67,8 +67,15 @@ fn pem_error(path: &Path, e: pem::Error) -> TlsError {
 
 /// Every certificate of a PEM file, in order (at least one).
 pub fn load_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
-    let bytes = read(path)?;
-    let certs = CertificateDer::pem_slice_iter(&bytes)
+    certificates_from_pem(&read(path)?, path)
+}
+
+/// Every certificate of PEM text, in order (at least one); errors name `path`, where it came from.
+pub fn certificates_from_pem(
+    bytes: &[u8],
+    path: &Path,
+) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+    let certs = CertificateDer::pem_slice_iter(bytes)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| pem_error(path, e))?;
     if certs.is_empty() {
@@ -81,8 +88,12 @@ pub fn load_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, Tl
 
 /// The private key of a PEM file: PKCS#8, PKCS#1 (RSA) or SEC1 (EC).
 pub fn load_private_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
-    let bytes = read(path)?;
-    PrivateKeyDer::from_pem_slice(&bytes).map_err(|e| match e {
+    private_key_from_pem(&read(path)?, path)
+}
+
+/// The private key of PEM text; errors name `path`, where it came from.
+pub fn private_key_from_pem(bytes: &[u8], path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
+    PrivateKeyDer::from_pem_slice(bytes).map_err(|e| match e {
         pem::Error::NoItemsFound => TlsError::NoPrivateKey {
             path: path.to_path_buf(),
         },
@@ -95,8 +106,13 @@ pub fn load_private_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError>
 
 /// The CA certificates of a PEM bundle as trust anchors.
 pub fn load_roots(path: &Path) -> Result<RootCertStore, TlsError> {
+    roots_from_pem(&read(path)?, path)
+}
+
+/// The CA certificates of PEM text as trust anchors; errors name `path`, where it came from.
+pub fn roots_from_pem(bytes: &[u8], path: &Path) -> Result<RootCertStore, TlsError> {
     let mut roots = RootCertStore::empty();
-    for cert in load_certificates(path)? {
+    for cert in certificates_from_pem(bytes, path)? {
         roots.add(cert).map_err(|e| TlsError::BadCaCertificate {
             path: path.to_path_buf(),
             reason: e.to_string(),
@@ -128,11 +144,17 @@ impl Clone for Identity {
 impl Identity {
     /// Read a certificate chain (leaf first) and its private key from PEM files.
     pub fn load(cert: &Path, key: &Path) -> Result<Identity, TlsError> {
+        Identity::from_pem((&read(cert)?, cert), (&read(key)?, key))
+    }
+
+    /// A certificate chain (leaf first) and its private key from PEM text, each with the path it
+    /// came from (for errors).
+    pub fn from_pem(cert: (&[u8], &Path), key: (&[u8], &Path)) -> Result<Identity, TlsError> {
         Ok(Identity {
-            chain: load_certificates(cert)?,
-            key: load_private_key(key)?,
-            cert_path: cert.to_path_buf(),
-            key_path: key.to_path_buf(),
+            chain: certificates_from_pem(cert.0, cert.1)?,
+            key: private_key_from_pem(key.0, key.1)?,
+            cert_path: cert.1.to_path_buf(),
+            key_path: key.1.to_path_buf(),
         })
     }
 

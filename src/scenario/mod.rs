@@ -23,8 +23,9 @@ use std::path::PathBuf;
 pub struct RunOptions {
     /// The transport of scenarios that do not name one.
     pub transport: TransportKind,
-    /// The test PKI for HTTPS (`ca.pem`, `server.pem`, …).
-    pub certs: PathBuf,
+    /// The directory of the test PKI for HTTPS (`ca.pem`, `server.pem`, …); `None` for the one
+    /// built into the binary (the repository's `certs/`), which works from any directory.
+    pub certs: Option<PathBuf>,
     /// Make every device speak this encoding, whatever its scenario says.
     pub encoding: Option<Encoding>,
     /// Keep device state in files here (one directory per scenario); in memory when `None`.
@@ -35,7 +36,7 @@ impl Default for RunOptions {
     fn default() -> RunOptions {
         RunOptions {
             transport: TransportKind::InProcess,
-            certs: PathBuf::from("certs"),
+            certs: None,
             encoding: None,
             state_dir: None,
         }
@@ -56,7 +57,7 @@ pub fn run_all(
     let env = RunEnv {
         transport: options.transport,
         encoding: options.encoding,
-        network: NetworkEnv::new(&options.certs),
+        network: NetworkEnv::new(options.certs.clone()),
         state_dir: options.state_dir.clone(),
     };
     let mut results = Vec::with_capacity(scenarios.len());

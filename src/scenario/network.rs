@@ -1,6 +1,7 @@
 //! Running a scenario over real sockets: the mock server behind `dmsim::net::serve` on a loopback
-//! port, and the device on a shared [`HttpTransport`], over plain HTTP or HTTPS with the test PKI
-//! of `certs/` (`ca.pem`, `server.pem`/`.key`, `client.pem`/`.key`, `wrong-ca.pem`).
+//! port, and the device on a shared [`HttpTransport`], over plain HTTP or HTTPS with a test PKI
+//! (`ca.pem`, `server.pem`/`.key`, `client.pem`/`.key`, `wrong-ca.pem`): the one built into the
+//! binary ([`crate::net::certs::builtin`], the repository's `certs/`), or the files of a directory.
 //!
 //! TLS configurations and HTTP clients are built once per kind and shared by every scenario of the
 //! run. Tokio time cannot be paused over sockets, so the device's simulated waits are skipped
@@ -10,6 +11,7 @@ use super::model::{ScenarioFile, Trust};
 use super::run::{mock_server, run_against, Outcome};
 use crate::download::ContentResponse;
 use crate::download::HttpContent;
+use crate::net::certs::{builtin, builtin_path};
 use crate::net::{self, tls, ClientAuth, ClientOptions, DmService, HttpTransport, Identity};
 use crate::server::{ContentRequest, MockServer};
 use crate::session::Pace;
@@ -25,16 +27,17 @@ type ClientKey = (bool, bool, Trust);
 
 /// Shared network resources of a run.
 pub struct NetworkEnv {
-    certs: PathBuf,
+    /// The directory of the test PKI; the built-in one when `None`.
+    certs: Option<PathBuf>,
     clients: Mutex<HashMap<ClientKey, (HttpTransport, HttpContent)>>,
     servers: Mutex<HashMap<bool, Arc<rustls::ServerConfig>>>,
 }
 
 impl NetworkEnv {
-    /// Resources using the PEM files in `certs`.
-    pub fn new(certs: impl Into<PathBuf>) -> NetworkEnv {
+    /// Resources using the PEM files in the directory `certs`, or the built-in test PKI.
+    pub fn new(certs: Option<PathBuf>) -> NetworkEnv {
         NetworkEnv {
-            certs: certs.into(),
+            certs,
             clients: Mutex::new(HashMap::new()),
             servers: Mutex::new(HashMap::new()),
         }
@@ -58,16 +61,10 @@ impl NetworkEnv {
                 Trust::Ca => "ca.pem",
                 Trust::WrongCa => "wrong-ca.pem",
             };
-            let roots = tls::load_roots(&self.certs.join(ca)).map_err(|e| e.to_string())?;
+            let roots = self.roots(ca)?;
             let identity = client_cert
-                .then(|| {
-                    Identity::load(
-                        &self.certs.join("client.pem"),
-                        &self.certs.join("client.key"),
-                    )
-                })
-                .transpose()
-                .map_err(|e| e.to_string())?;
+                .then(|| self.identity("client.pem", "client.key"))
+                .transpose()?;
             Some(tls::client_config(roots, identity).map_err(|e| e.to_string())?)
         } else {
             None
@@ -88,12 +85,8 @@ impl NetworkEnv {
         if let Some(c) = servers.get(&require_client_cert) {
             return Ok(Arc::clone(c));
         }
-        let identity = Identity::load(
-            &self.certs.join("server.pem"),
-            &self.certs.join("server.key"),
-        )
-        .map_err(|e| e.to_string())?;
-        let roots = tls::load_roots(&self.certs.join("ca.pem")).map_err(|e| e.to_string())?;
+        let identity = self.identity("server.pem", "server.key")?;
+        let roots = self.roots("ca.pem")?;
         let auth = if require_client_cert {
             ClientAuth::Required(roots)
         } else {
@@ -102,6 +95,41 @@ impl NetworkEnv {
         let config = tls::server_config(identity, auth).map_err(|e| e.to_string())?;
         servers.insert(require_client_cert, Arc::clone(&config));
         Ok(config)
+    }
+}
+
+impl NetworkEnv {
+    /// The PEM text of a file of the test PKI, with the path that names it.
+    fn pem(&self, name: &str) -> Result<(Vec<u8>, PathBuf), String> {
+        match &self.certs {
+            Some(dir) => {
+                let path = dir.join(name);
+                let bytes = std::fs::read(&path)
+                    .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+                Ok((bytes, path))
+            }
+            None => {
+                let pki = builtin();
+                let text = pki
+                    .file(name)
+                    .ok_or_else(|| format!("the built-in test PKI has no {name}"))?;
+                Ok((text.as_bytes().to_vec(), builtin_path(name)))
+            }
+        }
+    }
+
+    /// The CA certificates of a file of the test PKI.
+    fn roots(&self, name: &str) -> Result<rustls::RootCertStore, String> {
+        let (pem, path) = self.pem(name)?;
+        tls::roots_from_pem(&pem, &path).map_err(|e| e.to_string())
+    }
+
+    /// A certificate and its key from files of the test PKI.
+    fn identity(&self, cert: &str, key: &str) -> Result<Identity, String> {
+        let (cert_pem, cert_path) = self.pem(cert)?;
+        let (key_pem, key_path) = self.pem(key)?;
+        Identity::from_pem((&cert_pem, &cert_path), (&key_pem, &key_path))
+            .map_err(|e| e.to_string())
     }
 }
 

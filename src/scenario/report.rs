@@ -8,11 +8,17 @@
 //! lists every fault rule of the scenario and how often it fired; `wire` counts the messages of
 //! each direction by what they were on the wire, from their bytes and Content-Type
 //! ([`super::WireSummary`]).
+//!
+//! In the JUnit report each scenario is a testcase named by the scenario's `name`, in a class named
+//! by its folder ([`junit_classname`]): the folder given to `dmsim run` and those below it down
+//! to the file, dotted (`scenarios.fumo`), so that tools that split class names on dots show the
+//! folders as packages.
 
 use super::run::{ScenarioResult, Verdict};
 use quick_xml::escape::escape;
 use serde::Serialize;
 use std::fmt::Write as _;
+use std::path::{Component, Path, PathBuf};
 
 #[derive(Serialize)]
 struct JsonScenario<'a> {
@@ -83,8 +89,57 @@ pub fn json(results: &[ScenarioResult]) -> String {
     serde_json::to_string_pretty(&report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
 
-/// The `--junit` report: one testcase per scenario, failures with the transcript.
-pub fn junit(results: &[ScenarioResult]) -> String {
+/// The JUnit `classname` of the scenario in `file`, found under one of `roots` (the files and
+/// folders given to `dmsim run`): the root folder's name and the folders below it down to the
+/// file's, joined by dots (`scenarios/fumo/x.toml` under `scenarios` is `scenarios.fumo`, and so
+/// it is under `../dmsim/scenarios`). A file given by itself, or under no root, is in the class of
+/// its folder's name. Dots inside a folder's name become `_`.
+pub fn junit_classname(file: &Path, roots: &[PathBuf]) -> String {
+    let folder = file.parent().unwrap_or(Path::new(""));
+    let root = roots
+        .iter()
+        .filter(|r| r.as_path() != file && folder.starts_with(r))
+        .max_by_key(|r| r.components().count());
+    let mut names = Vec::new();
+    let below = match root {
+        Some(root) => {
+            names.push(folder_name(root));
+            folder.strip_prefix(root).unwrap_or(Path::new(""))
+        }
+        None => {
+            names.push(folder_name(folder));
+            Path::new("")
+        }
+    };
+    names.extend(below.components().filter_map(|c| match c {
+        Component::Normal(name) => Some(name.to_string_lossy().into_owned()),
+        _ => None,
+    }));
+    names
+        .iter()
+        .filter(|n| !n.is_empty())
+        .map(|n| n.replace('.', "_"))
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// The name of a folder, `.` and `..` resolved through the file system.
+fn folder_name(folder: &Path) -> String {
+    let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
+    let resolved = || {
+        let dir = if folder.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            folder
+        };
+        dir.canonicalize().ok().as_deref().and_then(name)
+    };
+    name(folder).or_else(resolved).unwrap_or_default()
+}
+
+/// The `--junit` report: one testcase per scenario, in the class of its folder
+/// ([`junit_classname`] under `roots`), failures with the transcript.
+pub fn junit(results: &[ScenarioResult], roots: &[PathBuf]) -> String {
     let s = Summary::of(results);
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
@@ -105,7 +160,7 @@ pub fn junit(results: &[ScenarioResult]) -> String {
             out,
             "    <testcase name=\"{}\" classname=\"{}\" time=\"{:.3}\"",
             escape(&r.name),
-            escape(&r.file),
+            escape(junit_classname(Path::new(&r.file), roots)),
             r.duration_ms as f64 / 1000.0
         );
         let tag = match r.verdict {
@@ -157,4 +212,53 @@ pub fn human(results: &[ScenarioResult]) -> String {
         s.total, s.passed, s.failed, s.errors
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn class(file: &str, roots: &[&str]) -> String {
+        let roots: Vec<PathBuf> = roots.iter().map(PathBuf::from).collect();
+        junit_classname(Path::new(file), &roots)
+    }
+
+    #[test]
+    fn classnames_are_dotted_folders_from_the_root_given() {
+        assert_eq!(
+            class("scenarios/fumo/x.toml", &["scenarios"]),
+            "scenarios.fumo"
+        );
+        assert_eq!(
+            class("scenarios/fumo/x.toml", &["scenarios/"]),
+            "scenarios.fumo"
+        );
+        assert_eq!(
+            class("../dmsim/scenarios/fumo/x.toml", &["../dmsim/scenarios"]),
+            "scenarios.fumo"
+        );
+        assert_eq!(
+            class(
+                "/ci/checkout/scenarios/a/b/x.toml",
+                &["/ci/checkout/scenarios"]
+            ),
+            "scenarios.a.b"
+        );
+        assert_eq!(class("scenarios/x.toml", &["scenarios"]), "scenarios");
+        // The innermost root given wins.
+        assert_eq!(
+            class("scenarios/fumo/x.toml", &["scenarios", "scenarios/fumo"]),
+            "fumo"
+        );
+        // A file given by itself, or under no root: its folder's name.
+        assert_eq!(
+            class(
+                "../dmsim/scenarios/fumo/x.toml",
+                &["../dmsim/scenarios/fumo/x.toml"]
+            ),
+            "fumo"
+        );
+        assert_eq!(class("/tmp/v1.2/x.toml", &[]), "v1_2");
+        assert_eq!(class("my/v1.2/x.toml", &["my"]), "my.v1_2");
+    }
 }

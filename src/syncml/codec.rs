@@ -27,12 +27,22 @@ pub enum Encoding {
 }
 
 /// A message that neither codec could read.
+///
+/// It displays its codec's error once: the XML one as it is, the WBXML one after `WBXML`. Neither is
+/// also given as the [`std::error::Error::source`], so that a chain of causes (`anyhow`'s `{:#}`)
+/// does not repeat it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CodecError {
-    #[error("{0}")]
+    #[error(transparent)]
     Xml(#[from] xml::DecodeError),
     #[error("WBXML {0}")]
-    Wbxml(#[from] wbxml::WbxmlError),
+    Wbxml(wbxml::WbxmlError),
+}
+
+impl From<wbxml::WbxmlError> for CodecError {
+    fn from(e: wbxml::WbxmlError) -> CodecError {
+        CodecError::Wbxml(e)
+    }
 }
 
 /// Why a body could not be read as the message its Content-Type says it is.
@@ -303,5 +313,26 @@ mod tests {
             assert_eq!(decode(&enc.encode(&msg)).expect("decodes"), msg, "{enc:?}");
         }
         assert!(decode(b"\x02\xa4\x01").is_err());
+    }
+
+    /// Every cause in the chain of `e`, outermost first, as `anyhow`'s `{:#}` prints them.
+    fn chain(e: &dyn std::error::Error) -> Vec<String> {
+        std::iter::successors(Some(e), |e| e.source())
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn an_error_is_told_once() {
+        let xml_err = decode(b"<SyncML xmlns='SYNCML:SYNCML1.2'><SyncHdr>").expect_err("truncated");
+        assert!(matches!(xml_err, CodecError::Xml(_)));
+        let told = chain(&xml_err).join(": ");
+        assert_eq!(told.matches("unexpected end of input").count(), 1, "{told}");
+
+        let wbxml_err = decode(b"\x02\xa4\x01").expect_err("truncated");
+        assert!(matches!(wbxml_err, CodecError::Wbxml(_)));
+        let told = chain(&wbxml_err).join(": ");
+        assert!(told.starts_with("WBXML byte "), "{told}");
+        assert_eq!(told.matches("unexpected end of input").count(), 1, "{told}");
     }
 }

@@ -6,8 +6,27 @@
 //!
 //! Identifiers (`SessionID`, `MsgID`, `CmdID`, refs) are kept as the peer wrote them: they are opaque
 //! strings in the DTD and a conformance tool must be able to show exactly what a server sent.
+//!
+//! # JSON (`dmsim decode --json`)
+//!
+//! The model serializes to JSON whose keys are the element names in snake case (`session_id`,
+//! `cmd_id`, `loc_uri`, `max_msg_size`, `type`, `final`), `hdr` and `body` for `SyncHdr` and
+//! `SyncBody`. What the message does not hold is left out: no `null`, no empty list, no `false` flag
+//! (`no_resp`, `final`, `more_data`, `archive`, `sft_del` appear only as `true`); `body.commands` is
+//! always there. Each command is an object whose `command` names it (`"Alert"`, `"Status"`, …, or
+//! `"Unknown"` with the element's `name` for one DM does not define); an Alert's and a Status's
+//! code is the number `code`; Atomic and Sequence hold their `commands`. An Item's `data` is a
+//! string as [`Data::to_text`] gives it (base64 under `meta.format` `"b64"` for binary OPAQUE),
+//! with `"opaque": true` when it was OPAQUE.
+
+use base64::Engine as _;
 
 use super::{AlertCode, StatusCode};
+
+/// For `skip_serializing_if`: a Meta that is absent or empty (the codecs omit both).
+fn no_meta(meta: &Option<Meta>) -> bool {
+    meta.as_ref().is_none_or(Meta::is_empty)
+}
 
 /// `VerDTD` of every DM 1.2 message.
 pub const VER_DTD: &str = "1.2";
@@ -31,9 +50,13 @@ pub struct SyncHdr {
     pub target: Location,
     pub source: Location,
     /// The URL the peer wants the next message sent to.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub resp_uri: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub no_resp: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cred: Option<Cred>,
+    #[serde(skip_serializing_if = "no_meta")]
     pub meta: Option<Meta>,
 }
 
@@ -41,6 +64,7 @@ pub struct SyncHdr {
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct Location {
     pub loc_uri: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub loc_name: Option<String>,
 }
 
@@ -58,12 +82,15 @@ impl Location {
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct SyncBody {
     pub commands: Vec<Command>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(rename = "final")]
     pub final_flag: bool,
 }
 
 /// `Cred`: credentials in the SyncHdr (DM never puts them on commands, but the DTD allows it).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Cred {
+    #[serde(skip_serializing_if = "no_meta")]
     pub meta: Option<Meta>,
     pub data: String,
 }
@@ -77,16 +104,26 @@ pub struct Chal {
 /// `Meta` with the MetInf elements DM uses (namespace `syncml:metinf`).
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct Meta {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub format: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type")]
     pub type_: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mark: Option<String>,
     /// Total size of a large object (first chunk only), or of the item.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<u64>,
     /// Base64 nonce the receiver must use in its next credentials.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_nonce: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_msg_size: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_obj_size: Option<u64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub emi: Vec<String>,
 }
 
@@ -106,13 +143,40 @@ impl Meta {
 }
 
 /// `Data` of an `Item`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Data {
     /// Character data (already unescaped). For Meta Format `b64` this is the base64 text.
     Text(String),
-    /// Opaque bytes (WBXML `OPAQUE`); the XML codec writes them as base64.
+    /// Opaque bytes (WBXML `OPAQUE`). Where only text can go (XML, JSON) they are written as
+    /// [`Data::to_text`] says: as text when they are text, else as base64 under Meta Format `b64`.
     Opaque(Vec<u8>),
+}
+
+/// An Item's Data where only text can go (XML, JSON): see [`Data::to_text`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DataText<'a> {
+    /// The text itself: character data, or opaque bytes that are UTF-8 text made of characters XML
+    /// allows (as real clients and libwbxml send text in OPAQUE).
+    Text(&'a str),
+    /// Opaque bytes that are not such text, in base64: the Item's Meta Format must then say `b64`
+    /// (see [`Item::meta_for_text`]), as SyncML sends binary over XML.
+    Base64(String),
+}
+
+impl DataText<'_> {
+    /// The text to write.
+    pub fn as_str(&self) -> &str {
+        match self {
+            DataText::Text(t) => t,
+            DataText::Base64(b) => b,
+        }
+    }
+}
+
+/// Whether XML 1.0 allows `c` in a document (the `Char` production): no control characters but
+/// tab, line feed and carriage return, no surrogates (Rust has none), no U+FFFE or U+FFFF.
+pub fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
 impl Data {
@@ -131,10 +195,35 @@ impl Data {
             Data::Opaque(b) => b,
         }
     }
+
+    /// The data where only text can go: text as it is; opaque bytes as text when they are UTF-8
+    /// made of XML characters, else as base64. Written either way, it reads back as the same bytes:
+    /// the text's, or the base64's once decoded (the Meta Format `b64` says so).
+    pub fn to_text(&self) -> DataText<'_> {
+        match self {
+            Data::Text(t) => DataText::Text(t),
+            Data::Opaque(bytes) => match xml_text(bytes) {
+                Some(t) => DataText::Text(t),
+                None => DataText::Base64(base64::engine::general_purpose::STANDARD.encode(bytes)),
+            },
+        }
+    }
+
+    /// Whether [`Data::to_text`] gives base64.
+    pub fn goes_as_base64(&self) -> bool {
+        matches!(self, Data::Opaque(bytes) if xml_text(bytes).is_none())
+    }
+}
+
+/// The bytes as text, when they are UTF-8 made of XML characters.
+fn xml_text(bytes: &[u8]) -> Option<&str> {
+    std::str::from_utf8(bytes)
+        .ok()
+        .filter(|t| t.chars().all(is_xml_char))
 }
 
 /// `Item`: the unit of data of every command.
-#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Item {
     pub target: Option<Location>,
     pub source: Option<Location>,
@@ -159,10 +248,53 @@ impl Item {
     pub fn data_text(&self) -> Option<std::borrow::Cow<'_, str>> {
         self.data.as_ref().map(Data::as_text)
     }
+
+    /// The Meta to write with the Data where only text can go ([`Data::to_text`]): the Item's own,
+    /// with Format `b64` when the Data goes as base64.
+    pub fn meta_for_text(&self) -> std::borrow::Cow<'_, Option<Meta>> {
+        use std::borrow::Cow;
+        if self.data.as_ref().is_some_and(Data::goes_as_base64) {
+            let mut meta = self.meta.clone().unwrap_or_default();
+            meta.format = Some("b64".to_string());
+            Cow::Owned(Some(meta))
+        } else {
+            Cow::Borrowed(&self.meta)
+        }
+    }
+}
+
+/// An Item in JSON: the Data as [`Data::to_text`] gives it, under the Meta that goes with it
+/// ([`Item::meta_for_text`]), `"opaque": true` when it was OPAQUE; what is absent left out.
+impl serde::Serialize for Item {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(None)?;
+        if let Some(target) = &self.target {
+            map.serialize_entry("target", target)?;
+        }
+        if let Some(source) = &self.source {
+            map.serialize_entry("source", source)?;
+        }
+        let meta = self.meta_for_text();
+        if !no_meta(&meta) {
+            map.serialize_entry("meta", &*meta)?;
+        }
+        if let Some(data) = &self.data {
+            map.serialize_entry("data", data.to_text().as_str())?;
+            if matches!(data, Data::Opaque(_)) {
+                map.serialize_entry("opaque", &true)?;
+            }
+        }
+        if self.more_data {
+            map.serialize_entry("more_data", &true)?;
+        }
+        map.end()
+    }
 }
 
 /// A command of the SyncBody (or nested in Atomic / Sequence).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "command")]
 pub enum Command {
     Add(ItemCommand),
     Replace(ItemCommand),
@@ -184,6 +316,7 @@ pub enum Command {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct UnknownCommand {
     pub name: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub cmd_id: String,
 }
 
@@ -262,9 +395,13 @@ impl std::fmt::Display for CmdName {
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct ItemCommand {
     pub cmd_id: String,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub no_resp: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cred: Option<Cred>,
+    #[serde(skip_serializing_if = "no_meta")]
     pub meta: Option<Meta>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub items: Vec<Item>,
 }
 
@@ -272,11 +409,17 @@ pub struct ItemCommand {
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct Delete {
     pub cmd_id: String,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub no_resp: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub archive: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub sft_del: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cred: Option<Cred>,
+    #[serde(skip_serializing_if = "no_meta")]
     pub meta: Option<Meta>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub items: Vec<Item>,
 }
 
@@ -284,10 +427,15 @@ pub struct Delete {
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct Get {
     pub cmd_id: String,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub no_resp: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub lang: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cred: Option<Cred>,
+    #[serde(skip_serializing_if = "no_meta")]
     pub meta: Option<Meta>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub items: Vec<Item>,
 }
 
@@ -298,10 +446,15 @@ pub struct Get {
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct Exec {
     pub cmd_id: String,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub no_resp: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cred: Option<Cred>,
+    #[serde(skip_serializing_if = "no_meta")]
     pub meta: Option<Meta>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub correlator: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub items: Vec<Item>,
 }
 
@@ -309,10 +462,14 @@ pub struct Exec {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Alert {
     pub cmd_id: String,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub no_resp: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cred: Option<Cred>,
     pub code: AlertCode,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub correlator: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub items: Vec<Item>,
 }
 
@@ -320,7 +477,9 @@ pub struct Alert {
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct Container {
     pub cmd_id: String,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub no_resp: bool,
+    #[serde(skip_serializing_if = "no_meta")]
     pub meta: Option<Meta>,
     pub commands: Vec<Command>,
 }
@@ -332,11 +491,16 @@ pub struct Status {
     pub msg_ref: String,
     pub cmd_ref: String,
     pub cmd: CmdName,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub target_refs: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub source_refs: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cred: Option<Cred>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub chal: Option<Chal>,
     pub code: StatusCode,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub items: Vec<Item>,
 }
 
@@ -392,11 +556,16 @@ impl Alert {
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct Results {
     pub cmd_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub msg_ref: Option<String>,
     pub cmd_ref: String,
+    #[serde(skip_serializing_if = "no_meta")]
     pub meta: Option<Meta>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub target_ref: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub source_ref: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub items: Vec<Item>,
 }
 
@@ -488,5 +657,194 @@ impl Command {
             Command::Atomic(c) | Command::Sequence(c) => c.no_resp,
             Command::Status(_) | Command::Results(_) | Command::Unknown(_) => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn hdr() -> SyncHdr {
+        SyncHdr {
+            ver_dtd: VER_DTD.into(),
+            ver_proto: VER_PROTO.into(),
+            session_id: "1".into(),
+            msg_id: "2".into(),
+            target: Location::uri("https://dm.example.com/dm"),
+            source: Location {
+                loc_uri: "IMEI:1".into(),
+                loc_name: Some("dev".into()),
+            },
+            resp_uri: None,
+            no_resp: false,
+            cred: Some(Cred {
+                meta: Some(Meta {
+                    format: Some("b64".into()),
+                    type_: Some("syncml:auth-md5".into()),
+                    ..Meta::default()
+                }),
+                data: "Zm9v".into(),
+            }),
+            meta: Some(Meta {
+                max_msg_size: Some(5120),
+                ..Meta::default()
+            }),
+        }
+    }
+
+    #[test]
+    fn json_has_element_names_and_leaves_out_what_is_absent() {
+        let msg = SyncMl {
+            hdr: hdr(),
+            body: SyncBody {
+                commands: vec![
+                    Command::Alert(Alert {
+                        cmd_id: "1".into(),
+                        no_resp: false,
+                        cred: None,
+                        code: AlertCode::ClientInitiatedMgmt,
+                        correlator: None,
+                        items: Vec::new(),
+                    }),
+                    Command::Status(Status {
+                        target_refs: vec!["IMEI:1".into()],
+                        ..Status::for_command(
+                            "1",
+                            &Command::Get(Get {
+                                cmd_id: "4".into(),
+                                ..Get::default()
+                            }),
+                            StatusCode::Ok,
+                        )
+                    }),
+                    Command::Atomic(Container {
+                        cmd_id: "3".into(),
+                        no_resp: true,
+                        meta: Some(Meta::default()),
+                        commands: vec![Command::Replace(ItemCommand {
+                            cmd_id: "4".into(),
+                            items: vec![
+                                Item {
+                                    target: Some(Location::uri("./A")),
+                                    meta: Some(Meta::format("chr")),
+                                    data: Some(Data::Opaque(b"text".to_vec())),
+                                    ..Item::default()
+                                },
+                                Item {
+                                    target: Some(Location::uri("./B")),
+                                    meta: Some(Meta {
+                                        format: Some("bin".into()),
+                                        type_: Some("application/octet-stream".into()),
+                                        ..Meta::default()
+                                    }),
+                                    data: Some(Data::Opaque(vec![0, 0xFF])),
+                                    more_data: true,
+                                    ..Item::default()
+                                },
+                            ],
+                            ..ItemCommand::default()
+                        })],
+                    }),
+                    Command::Unknown(UnknownCommand {
+                        name: "Sync".into(),
+                        cmd_id: String::new(),
+                    }),
+                ],
+                final_flag: true,
+            },
+        };
+        let value = serde_json::to_value(&msg).expect("serializes");
+        assert_eq!(
+            value,
+            json!({
+                "hdr": {
+                    "ver_dtd": "1.2",
+                    "ver_proto": "DM/1.2",
+                    "session_id": "1",
+                    "msg_id": "2",
+                    "target": {"loc_uri": "https://dm.example.com/dm"},
+                    "source": {"loc_uri": "IMEI:1", "loc_name": "dev"},
+                    "cred": {"meta": {"format": "b64", "type": "syncml:auth-md5"}, "data": "Zm9v"},
+                    "meta": {"max_msg_size": 5120}
+                },
+                "body": {
+                    "commands": [
+                        {"command": "Alert", "cmd_id": "1", "code": 1201},
+                        {
+                            "command": "Status",
+                            "cmd_id": "",
+                            "msg_ref": "1",
+                            "cmd_ref": "4",
+                            "cmd": "Get",
+                            "target_refs": ["IMEI:1"],
+                            "code": 200
+                        },
+                        {
+                            "command": "Atomic",
+                            "cmd_id": "3",
+                            "no_resp": true,
+                            "commands": [{
+                                "command": "Replace",
+                                "cmd_id": "4",
+                                "items": [
+                                    {
+                                        "target": {"loc_uri": "./A"},
+                                        "meta": {"format": "chr"},
+                                        "data": "text",
+                                        "opaque": true
+                                    },
+                                    {
+                                        "target": {"loc_uri": "./B"},
+                                        "meta": {"format": "b64", "type": "application/octet-stream"},
+                                        "data": "AP8=",
+                                        "opaque": true,
+                                        "more_data": true
+                                    }
+                                ]
+                            }]
+                        },
+                        {"command": "Unknown", "name": "Sync"}
+                    ],
+                    "final": true
+                }
+            })
+        );
+    }
+
+    #[test]
+    fn an_empty_body_still_has_its_commands() {
+        let msg = SyncMl {
+            hdr: SyncHdr {
+                cred: None,
+                meta: None,
+                ..hdr()
+            },
+            body: SyncBody::default(),
+        };
+        let value = serde_json::to_value(&msg).expect("serializes");
+        assert_eq!(value["body"], json!({"commands": []}));
+    }
+
+    #[test]
+    fn data_goes_as_text_when_it_is_text() {
+        assert_eq!(
+            Data::Text("\u{1}".into()).to_text(),
+            DataText::Text("\u{1}")
+        );
+        assert_eq!(
+            Data::Opaque(b"a\tb".to_vec()).to_text(),
+            DataText::Text("a\tb")
+        );
+        assert_eq!(
+            Data::Opaque("é€中".as_bytes().to_vec()).to_text(),
+            DataText::Text("é€中")
+        );
+        for binary in [&b"\xFF"[..], b"\x00", b"a\x1Fb", "\u{FFFE}".as_bytes()] {
+            let data = Data::Opaque(binary.to_vec());
+            assert!(matches!(data.to_text(), DataText::Base64(_)), "{binary:?}");
+            assert!(data.goes_as_base64());
+        }
+        assert!(!Data::Text("\u{0}".into()).goes_as_base64());
     }
 }

@@ -2,7 +2,12 @@
 //!
 //! The encoder writes what real DM clients and servers write (reference §1.2 element order, MetInf
 //! elements carrying `xmlns="syncml:metinf"`, empty flags as `<Final/>`), straight into a `String`.
-//! [`encode_pretty`] writes the same document indented for transcripts; it decodes to the same message.
+//! [`encode_pretty`] writes the same document indented for transcripts and `dmsim decode`; it decodes
+//! to the same message. An Item's opaque Data (WBXML `OPAQUE`) goes as text when it is text, and
+//! as base64 under Meta Format `b64` when it is not ([`Data::to_text`]): it comes back as
+//! [`Data::Text`] holding the same bytes, or their base64 that the Format tells a reader to decode.
+//! The pretty form also writes a Data that is embedded XML (a TNDS tree, a Format `xml` value) as
+//! XML, where the compact form escapes it; both decode to the same text.
 //!
 //! The decoder is lenient where real implementations differ (namespace prefixes, child order, unknown
 //! elements, DOCTYPE and comments) and strict where the meaning of the message would change (missing
@@ -16,14 +21,13 @@ use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 use std::ops::Range;
 
-use base64::Engine as _;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
 use super::tree_map::{self, ElementTree, MapErrorKind, NodeId};
 use super::{
-    Alert, Command, Container, Cred, Data, Delete, Exec, Get, Item, ItemCommand, Location, Meta,
-    Results, Status, SyncBody, SyncHdr, SyncMl, UnknownCommand,
+    Alert, Command, Container, Cred, Data, DataText, Delete, Exec, Get, Item, ItemCommand,
+    Location, Meta, Results, Status, SyncBody, SyncHdr, SyncMl, UnknownCommand,
 };
 
 /// Namespace of the `SyncML` root element.
@@ -47,7 +51,8 @@ pub fn encode(msg: &SyncMl) -> Vec<u8> {
 /// Encode a message as XML indented two spaces per level, for transcripts and `dmsim decode`.
 ///
 /// Whitespace is only added between elements, never inside a leaf or `Data`, so the result decodes to
-/// the same message as [`encode`]'s.
+/// the same message as [`encode`]'s. A Data whose text is XML that reads back as the same text is
+/// written as it is instead of escaped, so that an embedded TNDS tree reads as XML.
 pub fn encode_pretty(msg: &SyncMl) -> String {
     let mut w = XmlWriter::new(true);
     w.message(msg);
@@ -243,7 +248,7 @@ impl XmlWriter {
             if let Some(s) = &item.source {
                 self.location("Source", s);
             }
-            self.opt_meta(item.meta.as_ref());
+            self.opt_meta(item.meta_for_text().as_ref().as_ref());
             if let Some(data) = &item.data {
                 self.data(data);
             }
@@ -298,13 +303,13 @@ impl XmlWriter {
         self.close("Meta");
     }
 
+    /// An Item's Data as [`Data::to_text`] says (its Meta already says `b64` for base64); pretty,
+    /// text that is embedded XML goes as it is.
     fn data(&mut self, data: &Data) {
         self.start_tag("Data", None);
-        match data {
-            Data::Text(text) => push_escaped(&mut self.buf, text),
-            Data::Opaque(bytes) => {
-                base64::engine::general_purpose::STANDARD.encode_string(bytes, &mut self.buf)
-            }
+        match data.to_text() {
+            DataText::Text(text) if self.pretty && is_embedded_xml(text) => self.buf.push_str(text),
+            text => push_escaped(&mut self.buf, text.as_str()),
         }
         self.end_tag("Data");
     }
@@ -384,6 +389,23 @@ impl XmlWriter {
             }
         }
     }
+}
+
+/// Whether `text`, written unescaped as a `Data`'s content, is XML that the decoder gives back as
+/// this very text: well-formed, with at least one element, and no carriage return (which other XML
+/// parsers would normalise away). A TNDS tree, a Format `xml` value or a DevInf is; `a < b` is not.
+fn is_embedded_xml(text: &str) -> bool {
+    if !text.contains('<') || text.contains('\r') {
+        return false;
+    }
+    let doc = format!("<SyncML><Data>{text}</Data></SyncML>");
+    let Ok(tree) = Tree::parse(&doc) else {
+        return false;
+    };
+    // Node 0 is the root, node 1 the Data; its content is checked whole, so that a text that
+    // closes the Data early (`</Data><Data>`) does not pass.
+    const DATA: NodeId = 1;
+    tree.nodes.len() > DATA && tree.node(DATA).first_child.is_some() && tree.content(DATA) == text
 }
 
 /// Append `text` escaped for character data: `<`, `>` and `&` as entities, and `\r` as a character
@@ -1257,21 +1279,122 @@ mod tests {
         assert_eq!(decode(encode_pretty(&msg).as_bytes()), Ok(msg));
     }
 
-    #[test]
-    fn opaque_data_is_written_as_base64() {
+    /// A message whose only command is a Replace with one Item holding `data` (and `meta`).
+    fn replace_with(data: Data, meta: Option<Meta>) -> SyncMl {
         let mut msg = decode_str(&server_msg(
             "<Replace><CmdID>1</CmdID><Item><Data>x</Data></Item></Replace>",
         ));
         let Command::Replace(replace) = &mut msg.body.commands[0] else {
             panic!()
         };
-        replace.items[0].data = Some(Data::Opaque(vec![0, 0xff, b'<', 0x10, 0x80]));
+        replace.items[0].data = Some(data);
+        replace.items[0].meta = meta;
+        msg
+    }
+
+    #[test]
+    fn opaque_text_is_written_as_text() {
+        // What real clients and libwbxml send: text in OPAQUE.
+        let msg = replace_with(Data::Opaque("a < b & é\r\n".as_bytes().to_vec()), None);
+        for xml in [
+            String::from_utf8(encode(&msg)).expect("utf-8"),
+            encode_pretty(&msg),
+        ] {
+            assert!(
+                xml.contains("<Data>a &lt; b &amp; é&#13;\n</Data>"),
+                "{xml}"
+            );
+            assert!(!xml.contains("<Meta>"), "{xml}");
+            let item = decode_str(&xml).body.commands[0].items()[0].clone();
+            assert_eq!(item.data, text("a < b & é\r\n"));
+        }
+    }
+
+    #[test]
+    fn opaque_binary_is_written_as_base64_under_format_b64() {
+        let bytes = vec![0, 0xff, b'<', 0x10, 0x80];
+        for (meta, expected_meta) in [
+            (
+                None,
+                r#"<Meta><Format xmlns="syncml:metinf">b64</Format></Meta>"#,
+            ),
+            (
+                Some(Meta {
+                    format: Some("bin".into()),
+                    type_: Some("application/octet-stream".into()),
+                    ..Meta::default()
+                }),
+                r#"<Meta><Format xmlns="syncml:metinf">b64</Format><Type xmlns="syncml:metinf">application/octet-stream</Type></Meta>"#,
+            ),
+        ] {
+            let msg = replace_with(Data::Opaque(bytes.clone()), meta);
+            let xml = String::from_utf8(encode(&msg)).expect("utf-8");
+            assert!(
+                xml.contains(&format!(
+                    "<Item>{expected_meta}<Data>AP88EIA=</Data></Item>"
+                )),
+                "{xml}"
+            );
+            let item = decode_str(&xml).body.commands[0].items()[0].clone();
+            assert_eq!(
+                item.meta.as_ref().and_then(|m| m.format.as_deref()),
+                Some("b64")
+            );
+            assert_eq!(item.data, text("AP88EIA="));
+        }
+        // UTF-8 with a character XML does not allow is not text either.
+        let msg = replace_with(Data::Opaque(b"a\x01b".to_vec()), None);
         let xml = String::from_utf8(encode(&msg)).expect("utf-8");
-        assert!(xml.contains("<Item><Data>AP88EIA=</Data></Item>"), "{xml}");
-        assert_eq!(
-            decode_str(&xml).body.commands[0].items()[0].data,
-            text("AP88EIA=")
-        );
+        assert!(xml.contains("<Data>YQFi</Data>"), "{xml}");
+    }
+
+    #[test]
+    fn pretty_writes_embedded_xml_as_xml() {
+        let tnds = r#"<MgmtTree xmlns="syncml:dmddf1.2"><VerDTD>1.2</VerDTD><Node><NodeName>a</NodeName><Value>x &amp; y</Value></Node></MgmtTree>"#;
+        for data in [
+            Data::Text(tnds.into()),
+            Data::Opaque(tnds.as_bytes().to_vec()),
+        ] {
+            let msg = replace_with(data, Some(Meta::format("xml")));
+            let pretty = encode_pretty(&msg);
+            assert!(pretty.contains(&format!("<Data>{tnds}</Data>")), "{pretty}");
+            assert_eq!(
+                decode_str(&pretty).body.commands[0].items()[0].data,
+                text(tnds)
+            );
+            // The wire keeps it as escaped text.
+            let compact = String::from_utf8(encode(&msg)).expect("utf-8");
+            assert!(
+                compact.contains("<Data>&lt;MgmtTree xmlns=\"syncml:dmddf1.2\"&gt;"),
+                "{compact}"
+            );
+            assert_eq!(
+                decode_str(&compact).body.commands[0].items()[0].data,
+                text(tnds)
+            );
+        }
+        // Text that is not XML read back as itself stays escaped.
+        for not_xml in [
+            "a < b",
+            "<a>",
+            "<a></b>",
+            "x</Data><Data>y",
+            "<a/></Data><Data><b/>",
+            "<a>\r\n</a>",
+            "<a>&nbsp;</a>",
+        ] {
+            let msg = replace_with(Data::Text(not_xml.into()), None);
+            let pretty = encode_pretty(&msg);
+            assert!(
+                !pretty.contains(&format!("<Data>{not_xml}</Data>")),
+                "{pretty}"
+            );
+            assert_eq!(
+                decode_str(&pretty).body.commands[0].items()[0].data,
+                text(not_xml),
+                "{pretty}"
+            );
+        }
     }
 
     #[test]

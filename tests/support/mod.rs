@@ -275,7 +275,8 @@ prop_compose! {
     }
 }
 
-/// The message with every opaque Data replaced by its base64 text (what the XML codec would send).
+/// The message with every opaque Data replaced by its text form, as the XML codec sends it: the text
+/// when the bytes are XML text, else their base64 under Meta Format `b64`.
 pub fn without_opaque(mut msg: SyncMl) -> SyncMl {
     text_only(&mut msg.body.commands);
     msg
@@ -300,8 +301,30 @@ pub fn text_only(commands: &mut [Command]) {
 pub fn text_items(items: &mut [Item]) {
     for item in items {
         if let Some(Data::Opaque(bytes)) = &item.data {
-            let text = base64::engine::general_purpose::STANDARD.encode(bytes);
-            item.data = Some(Data::Text(text));
+            match String::from_utf8(bytes.clone()) {
+                Ok(text) if text.chars().all(dmsim::syncml::is_xml_char) => {
+                    item.data = Some(Data::Text(text));
+                }
+                _ => {
+                    let text = base64::engine::general_purpose::STANDARD.encode(bytes);
+                    item.data = Some(Data::Text(text));
+                    let mut meta = item.meta.take().unwrap_or_default();
+                    meta.format = Some("b64".to_string());
+                    item.meta = Some(meta);
+                }
+            }
         }
     }
+}
+
+/// Every Item of the commands (Atomic and Sequence included), in document order.
+pub fn all_items(commands: &[Command]) -> Vec<&Item> {
+    let mut out = Vec::new();
+    for cmd in commands {
+        match cmd {
+            Command::Atomic(c) | Command::Sequence(c) => out.extend(all_items(&c.commands)),
+            other => out.extend(other.items()),
+        }
+    }
+    out
 }
