@@ -28,7 +28,7 @@ use crate::syncml::auth::{self, AuthType, HmacHeader};
 use crate::syncml::large_object::{self, Chunk};
 use crate::syncml::outbox::Outbox;
 use crate::syncml::{
-    xml, Alert, AlertCode, Chal, CmdName, Command, Data, Item, ItemCommand, Location, Meta, Status,
+    Alert, AlertCode, Chal, CmdName, Command, Data, Item, ItemCommand, Location, Meta, Status,
     StatusCode, SyncBody, SyncHdr, SyncMl, VER_DTD, VER_PROTO,
 };
 use crate::transport::{HttpRequest, HttpResponse};
@@ -660,7 +660,7 @@ impl ClientSession {
         for (n, cmd) in msg.body.commands.iter_mut().enumerate() {
             *cmd.cmd_id_mut() = (n + 1).to_string();
         }
-        let body = xml::encode(&msg);
+        let body = device.encoding.encode(&msg);
         let hmac = self
             .account
             .client

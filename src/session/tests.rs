@@ -370,3 +370,21 @@ text = "Reboot now?"
         "tokio time moved too"
     );
 }
+
+#[test]
+fn a_wbxml_device_sends_wbxml_bytes_under_the_wbxml_content_type() {
+    let mut d = device("[device]\nencoding = \"wbxml\"\n");
+    let (_, out) = ClientSession::start(&mut d, SessionStart::default()).expect("account");
+    assert_eq!(
+        out.request.content_type,
+        crate::syncml::CONTENT_TYPE_WBXML,
+        "the Content-Type names WBXML"
+    );
+    assert_eq!(
+        crate::syncml::Encoding::detect(&out.request.body),
+        crate::syncml::Encoding::Wbxml,
+        "and the body is WBXML, not XML"
+    );
+    let msg = crate::syncml::decode(&out.request.body).expect("decodes");
+    assert!(msg.body.final_flag);
+}
