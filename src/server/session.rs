@@ -492,10 +492,7 @@ impl ServerSession {
             Then::AskNext => false,
             Then::Close => true,
         };
-        let mut id = 1;
-        for cmd in &mut reply.body.commands {
-            renumber(cmd, &mut id);
-        }
+        reply.body.number_commands();
         self.last_sent = reply
             .body
             .commands
@@ -564,21 +561,6 @@ fn limits_meta(config: &ServerConfig) -> Option<Meta> {
         ..Meta::default()
     };
     (!meta.is_empty()).then_some(meta)
-}
-
-/// Give a command (and its members) fresh CmdIDs.
-fn renumber(cmd: &mut Command, next: &mut u32) {
-    let id = next.to_string();
-    *next += 1;
-    match cmd {
-        Command::Atomic(c) | Command::Sequence(c) => {
-            c.cmd_id = id;
-            for member in &mut c.commands {
-                renumber(member, next);
-            }
-        }
-        other => *other.cmd_id_mut() = id,
-    }
 }
 
 /// What `$SERVER` stands for in a script's data: the scheme, host and port of the server's URL.

@@ -657,9 +657,7 @@ impl ClientSession {
     fn seal(&mut self, device: &Device, mut msg: SyncMl, delay: Duration) -> Outgoing {
         msg.hdr.msg_id = self.next_msg_id.to_string();
         self.next_msg_id += 1;
-        for (n, cmd) in msg.body.commands.iter_mut().enumerate() {
-            *cmd.cmd_id_mut() = (n + 1).to_string();
-        }
+        msg.body.number_commands();
         let body = device.encoding.encode(&msg);
         let hmac = self
             .account

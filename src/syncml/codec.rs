@@ -67,10 +67,14 @@ impl Encoding {
         }
     }
 
-    /// Encoded size of a message whose CmdIDs are not assigned yet (up to 4 digits each are
-    /// allowed for): the measure both sides give [`super::outbox::Outbox::fill`].
+    /// Encoded size of a message as it will be sent: numbered with
+    /// [`super::SyncBody::number_commands`] first, as both ends do before encoding, so the size is
+    /// exact whatever CmdIDs the commands hold now. The measure both sides give
+    /// [`super::outbox::Outbox::fill`].
     pub fn size(self, msg: &SyncMl) -> usize {
-        self.encode(msg).len() + 4 * msg.body.commands.len()
+        let mut numbered = msg.clone();
+        numbered.body.number_commands();
+        self.encode(&numbered).len()
     }
 
     pub fn as_str(self) -> &'static str {
@@ -110,6 +114,28 @@ mod tests {
             Encoding::Xml
         );
         assert_eq!(Encoding::detect(b"\xef\xbb\xbf<SyncML/>"), Encoding::Xml);
+    }
+
+    #[test]
+    fn size_is_the_length_of_the_message_as_sent() {
+        let text = include_str!("../../tests/fixtures/syncml/server-pkg2-prefixed.xml");
+        let mut msg = xml::decode(text.as_bytes()).expect("fixture decodes");
+        // Enough commands for CmdIDs of two and three digits, with CmdIDs blank or stale.
+        let first = msg.body.commands[0].clone();
+        for n in 0..120 {
+            let mut cmd = first.clone();
+            *cmd.cmd_id_mut() = if n % 2 == 0 {
+                String::new()
+            } else {
+                "7".into()
+            };
+            msg.body.commands.push(cmd);
+        }
+        for enc in [Encoding::Xml, Encoding::Wbxml] {
+            let mut sent = msg.clone();
+            sent.body.number_commands();
+            assert_eq!(enc.size(&msg), enc.encode(&sent).len(), "{enc:?}");
+        }
     }
 
     #[test]
