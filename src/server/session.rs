@@ -486,9 +486,7 @@ impl ServerSession {
             },
         };
         reply.body.final_flag = match then {
-            Then::Package => !self
-                .outbox
-                .fill(&mut reply, self.device_max_msg, &|m| encoding.size(m)),
+            Then::Package => self.fill(&mut reply, encoding),
             Then::AskNext => false,
             Then::Close => true,
         };
@@ -503,7 +501,7 @@ impl ServerSession {
         self.unanswered.extend(
             self.last_sent
                 .iter()
-                .filter(|c| !c.no_resp() && !is_next_message(c))
+                .filter(|c| !c.no_resp() && !is_next_message(c) && !is_abort(c))
                 .map(|c| {
                     (
                         reply.hdr.msg_id.clone(),
@@ -513,6 +511,15 @@ impl ServerSession {
                 }),
         );
         let body = encoding.encode(&reply);
+        if self.device_max_msg > 0 && body.len() > self.device_max_msg {
+            // Only a reply of Statuses alone can get here (the package is cut to fit).
+            tracing::warn!(
+                device = %self.record.device,
+                size = body.len(),
+                max = self.device_max_msg,
+                "mock server message over the device's MaxMsgSize"
+            );
+        }
         let hmac = creds
             .filter(|c| c.kind == AuthType::Hmac)
             .map(|c| HmacHeader::sign(&c.secret, &self.server_nonce, &body).to_string());
@@ -525,9 +532,50 @@ impl ServerSession {
     }
 }
 
+impl ServerSession {
+    /// Fill a reply whose first command is the Status for the device's SyncHdr with the other
+    /// Statuses and as much of the package as fits the device's MaxMsgSize (reference §1.3; DM
+    /// Protocol §2.1, §2.2: what does not fit goes in the next messages, large items in chunks).
+    /// Returns whether the package is done (Final). A command that cannot fit even alone cannot be
+    /// sent (a command must fit entirely into one message, DM Protocol §2.1.1): the server aborts
+    /// the session with Alert 1223 instead.
+    fn fill(&mut self, reply: &mut SyncMl, encoding: Encoding) -> bool {
+        let statuses = reply
+            .body
+            .commands
+            .split_off(1.min(reply.body.commands.len()));
+        self.outbox.prepend(statuses);
+        match self
+            .outbox
+            .fill(reply, self.device_max_msg, &|m| encoding.size(m))
+        {
+            Ok(more) => !more,
+            Err(too_big) => {
+                tracing::warn!(
+                    device = %self.record.device,
+                    %too_big,
+                    "mock server cannot send its package within the device's MaxMsgSize: aborting"
+                );
+                self.outbox.clear();
+                self.record.ended = true;
+                reply
+                    .body
+                    .commands
+                    .push(Command::Alert(Alert::bare(AlertCode::SessionAbort)));
+                true
+            }
+        }
+    }
+}
+
 /// Alert 1222 asks for the next message of a package: flow control that gets no Status.
 fn is_next_message(cmd: &Command) -> bool {
     matches!(cmd, Command::Alert(a) if a.code == AlertCode::NextMessage)
+}
+
+/// Alert 1223 ends the session: the device does not answer it (reference §1.6).
+fn is_abort(cmd: &Command) -> bool {
+    matches!(cmd, Command::Alert(a) if a.code == AlertCode::SessionAbort)
 }
 
 fn is_generic_alert(cmd: &Command) -> bool {
