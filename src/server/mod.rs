@@ -9,16 +9,22 @@
 //! install-notify paths they POST to, with faults per path. [`MockServer::content`] answers those
 //! requests the same sans-IO way; [`MockServer::with_content`] sets what is hosted.
 
+mod check;
 pub mod content;
 mod record;
 pub mod script;
 mod session;
+#[cfg(test)]
+mod tests;
 
 pub use content::{
     Attempts, ContentConfig, ContentFault, ContentFaultKind, ContentMethod, ContentRequest,
     HostedFile, InstallNotification,
 };
-pub use record::{fumo_results, ReceivedAlert, ReceivedStatus, ServerExchange, SessionRecord};
+pub use record::{
+    fumo_results, DeviceViolation, ReceivedAlert, ReceivedStatus, Rule, ServerExchange,
+    SessionRecord,
+};
 pub use script::{attach_files, ScriptCommand, ScriptPackage};
 
 use crate::download::ContentResponse;

@@ -10,8 +10,16 @@
 //!   when the script is done, a reply with no commands ends the session;
 //! * a device that refuses the server's credentials (401/407 on the server's SyncHdr) gets the same
 //!   commands again, this time with credentials computed on the device's new nonce.
+//!
+//! Every device message is checked against the protocol's rules ([`super::check`], and here the
+//! MsgID sequence and a Status for every command by the device's Final, except in an abort, which
+//! carries only the Statuses already produced: reference §1.6); each breach is recorded in
+//! [`SessionRecord::violations`].
 
-use super::record::{ReceivedAlert, ReceivedStatus, ServerExchange, SessionRecord};
+use super::check::{self, SentRef};
+use super::record::{
+    DeviceViolation, ReceivedAlert, ReceivedStatus, Rule, ServerExchange, SessionRecord,
+};
 use super::{ScriptCommand, SendCredentials, ServerConfig, State};
 use crate::session::MAX_AUTH_ATTEMPTS;
 use crate::syncml::auth::{self, AuthType, HmacHeader};
@@ -22,6 +30,7 @@ use crate::syncml::{
     SyncBody, SyncHdr, SyncMl, VER_DTD, VER_PROTO,
 };
 use crate::transport::{HttpRequest, HttpResponse};
+use std::collections::HashSet;
 
 /// How the server's answer goes on after its Statuses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +69,8 @@ pub(super) struct ServerSession {
     device_max_msg: usize,
     /// A large object (Results) the device is sending.
     incoming: Option<large_object::Pending>,
+    /// Commands the server sent as chunks with MoreData: each is due a 213.
+    chunks_sent: HashSet<SentRef>,
 }
 
 pub(super) fn handle(
@@ -103,7 +114,7 @@ pub(super) fn handle(
     };
     let (hdr_code, chal) = authenticate(config, state, index, &msg, request);
     let session = &mut state.sessions[index];
-    session.check_device(&msg);
+    session.check_device(config, &msg, request.body.len());
     let owed = session.record_commands(config, &msg);
     let body = session.next_body(
         config,
@@ -204,42 +215,89 @@ impl ServerSession {
             outbox: Outbox::default(),
             device_max_msg: 0,
             incoming: None,
+            chunks_sent: HashSet::new(),
         }
     }
 
-    /// Check the device's message against the rules a server can see: MsgIDs count up by one, and
-    /// every command of the server's last message has a Status.
-    fn check_device(&mut self, msg: &SyncMl) {
+    /// Whether the server has sent this session a message, and with it its MaxMsgSize and
+    /// MaxObjSize (they go in the SyncHdr of every server message).
+    fn announced(&self) -> bool {
+        self.next_msg_id > 1
+    }
+
+    /// Check the device's message against the rules a server can see: MsgIDs count up by one,
+    /// every command of the server's package has a Status by the device's Final, and the rules of
+    /// [`check`] (sizes against the limits the server announced, status codes, `chr` data).
+    /// `size` is the message's size as received.
+    fn check_device(&mut self, config: &ServerConfig, msg: &SyncMl, size: usize) {
         match (msg.hdr.msg_id.trim().parse::<u64>(), self.last_client_msg) {
-            (Ok(id), Some(last)) if id != last + 1 => {
-                self.violation(format!("device MsgID {id} does not follow {last}"))
-            }
-            (Err(_), _) => {
-                self.violation(format!("device MsgID {:?} is not a number", msg.hdr.msg_id))
-            }
+            (Ok(id), Some(last)) if Some(id) != last.checked_add(1) => self.violation(
+                Rule::MsgId,
+                msg,
+                format!("MsgID {id} does not follow {last}"),
+            ),
+            (Err(_), _) => self.violation(
+                Rule::MsgId,
+                msg,
+                format!("MsgID {:?} is not a number", msg.hdr.msg_id),
+            ),
             _ => {}
         }
         self.last_client_msg = msg.hdr.msg_id.trim().parse().ok().or(self.last_client_msg);
+        let mut found = Vec::new();
+        if self.announced() {
+            found.extend(
+                config
+                    .max_msg_size
+                    .and_then(|max| check::max_msg_size(msg, size, max)),
+            );
+            if let Some(max) = config.max_obj_size {
+                found.extend(check::whole_objects(msg, max));
+            }
+        }
+        found.extend(check::statuses(msg, &self.chunks_sent));
+        found.extend(check::chr_data(msg));
+        for v in found {
+            self.record_violation(v);
+        }
         self.unanswered.retain(|(m, c, _)| {
             !msg.body
                 .commands
                 .iter()
                 .any(|r| matches!(r, Command::Status(s) if s.cmd_ref == *c && s.msg_ref == *m))
         });
-        // Statuses may come in later messages of the device's package; by its Final all are due.
+        // Statuses may come in later messages of the device's package; by its Final all are due,
+        // unless it aborts the session (reference §1.6: an abort carries the Statuses already
+        // produced).
         if msg.body.final_flag && !self.unanswered.is_empty() {
             let missing: Vec<String> = self
                 .unanswered
                 .drain(..)
                 .map(|(m, c, name)| format!("{name} {c} of server message {m}"))
                 .collect();
-            self.violation(format!("no Status for {}", missing.join(", ")));
+            if !msg.body.commands.iter().any(is_abort) {
+                self.violation(
+                    Rule::MissingStatus,
+                    msg,
+                    format!("no Status for {}", missing.join(", ")),
+                );
+            }
         }
     }
 
-    fn violation(&mut self, rule: String) {
-        tracing::debug!(device = %self.record.device, %rule, "device protocol violation");
-        self.record.violations.push(rule);
+    /// A breach of the whole message.
+    fn violation(&mut self, rule: Rule, msg: &SyncMl, detail: String) {
+        self.record_violation(DeviceViolation {
+            rule,
+            msg_id: msg.hdr.msg_id.clone(),
+            cmd_id: None,
+            detail,
+        });
+    }
+
+    fn record_violation(&mut self, v: DeviceViolation) {
+        tracing::debug!(device = %self.record.device, violation = %v, "device protocol violation");
+        self.record.violations.push(v);
     }
 
     /// Keep what the device sent; the Statuses owed for Results chunks (213, 424, 413) and the
@@ -287,12 +345,34 @@ impl ServerSession {
         owed: &mut Vec<Command>,
     ) {
         let code = loop {
+            // A new object refused for its size is a breach of MaxObjSize once the server has
+            // announced it (its later chunks are refused without a second record).
+            let same_object = self
+                .incoming
+                .as_ref()
+                .filter(|p| cmd.items().first().and_then(|i| i.source_uri()) == Some(p.uri()));
+            let continues_refused = same_object.is_some_and(|p| p.is_refused());
+            let before = same_object.map_or(0, large_object::Pending::received);
             match large_object::feed(&mut self.incoming, cmd, config.max_obj_size) {
                 Chunk::Whole => self.record.results.extend(cmd.items().iter().cloned()),
                 Chunk::Complete(whole) => self.record.results.extend(whole.items().iter().cloned()),
                 Chunk::Buffered => break Some(StatusCode::ChunkAccepted),
                 Chunk::SizeMismatch => break Some(StatusCode::SizeMismatch),
-                Chunk::TooLarge => break Some(StatusCode::RequestEntityTooLarge),
+                Chunk::TooLarge => {
+                    if let (false, true, Some(max), Some(item)) = (
+                        continues_refused,
+                        self.announced(),
+                        config.max_obj_size,
+                        cmd.items().first(),
+                    ) {
+                        let len = item.data.as_ref().map_or(0, |d| d.as_bytes().len()) as u64;
+                        let declared = item.meta.as_ref().and_then(|m| m.size).unwrap_or(0);
+                        let size = before.saturating_add(len).max(declared);
+                        let v = check::object_too_large(msg, cmd, item, size, max);
+                        self.record_violation(v);
+                    }
+                    break Some(StatusCode::RequestEntityTooLarge);
+                }
                 Chunk::Abandoned(pending) => {
                     owed.push(pending.no_end_of_data());
                     continue;
@@ -491,6 +571,7 @@ impl ServerSession {
             Then::Close => true,
         };
         reply.body.number_commands();
+        self.chunks_sent.extend(check::chunks_in(&reply));
         self.last_sent = reply
             .body
             .commands
