@@ -222,6 +222,7 @@ fn the_json_report_has_the_stable_shape() {
             "duration_ms",
             "failures",
             "observed",
+            "violations",
         ] {
             assert!(s.get(key).is_some(), "scenario entry lacks {key}: {s}");
         }

@@ -1,8 +1,12 @@
 //! Reports of a run: the human summary, JSON (`--json`) and JUnit XML (`--junit`).
 //!
 //! The JSON schema is stable: `{"scenarios": [{"name", "file", "status", "transport", "duration_ms", "failures",
-//! "observed": [{"family", "code", "command"?, "sender"?, "count"}], "end"}], "summary": {"total",
-//! "passed", "failed", "errors", "duration_ms"}}`.
+//! "observed": [{"family", "code", "command"?, "sender"?, "count"}], "violations": [{"rule", "msg_id",
+//! "cmd_id", "detail"}], "end"}], "summary": {"total", "passed", "failed", "errors",
+//! "duration_ms"}}`. `violations` are the protocol rules the device broke as the mock server saw
+//! them (`rule` is one of `msg-id`, `missing-status`, `max-msg-size`, `max-obj-size`,
+//! `status-code`, `chunk-status`, `chr-data`; `cmd_id` is null when the whole message broke it);
+//! each is also among the `failures`.
 
 use super::run::{ScenarioResult, Verdict};
 use quick_xml::escape::escape;
@@ -18,6 +22,7 @@ struct JsonScenario<'a> {
     duration_ms: u64,
     failures: &'a [String],
     observed: &'a [super::Observation],
+    violations: &'a [crate::server::DeviceViolation],
     end: &'a str,
 }
 
@@ -66,6 +71,7 @@ pub fn json(results: &[ScenarioResult]) -> String {
                 duration_ms: r.duration_ms,
                 failures: &r.failures,
                 observed: &r.observed,
+                violations: &r.violations,
                 end: &r.end,
             })
             .collect(),

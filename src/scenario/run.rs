@@ -15,8 +15,8 @@ use crate::faults::{FaultPlan, FaultRule, Trigger};
 use crate::firmware::{Firmware, SlotId, SlotState};
 use crate::fumo::{self, Fumo};
 use crate::server::{
-    ClientAuthPolicy, InstallNotification, MockServer, ServerConfig, ServerCredentials,
-    SessionRecord,
+    ClientAuthPolicy, DeviceViolation, InstallNotification, MockServer, ServerConfig,
+    ServerCredentials, SessionRecord,
 };
 use crate::session::{
     accept_notification, run_session_with, DriverOptions, Exchange, GenericAlert, Initiator,
@@ -53,6 +53,9 @@ pub struct ScenarioResult {
     pub duration_ms: u64,
     pub failures: Vec<String>,
     pub observed: Vec<Observation>,
+    /// Protocol rules the device broke, as the mock server recorded them (each is also a
+    /// failure).
+    pub violations: Vec<DeviceViolation>,
     /// How the session ended, in words.
     pub end: String,
     /// The session transcript as readable XML.
@@ -212,6 +215,7 @@ pub async fn run(scenario: &LoadedScenario, env: &RunEnv) -> ScenarioResult {
         duration_ms: 0,
         failures: Vec::new(),
         observed: Vec::new(),
+        violations: Vec::new(),
         end: String::new(),
         transcript: String::new(),
     };
@@ -237,6 +241,10 @@ pub async fn run(scenario: &LoadedScenario, env: &RunEnv) -> ScenarioResult {
         }
     };
     result.failures = check(&file.expect, &reports, &device, &records);
+    result.violations = records
+        .iter()
+        .flat_map(|r| r.violations.iter().cloned())
+        .collect();
     check_updates(
         &file.expect,
         &device,
