@@ -366,21 +366,17 @@ async fn the_device_never_exceeds_the_servers_max_msg_size() {
 
 #[test]
 fn the_runner_and_the_json_report_see_what_the_device_broke() {
-    // A device whose own node holds chr data with a NUL (written into its factory state by the
-    // scenario, not by the server, which the device would refuse) sends it in Results.
+    // The simulated user types a NUL into a text input, and the device returns what was typed
+    // (its widget only cuts to MAXLEN): chr data with a NUL in the Status item.
     let text = r#"
-name = "a device with a NUL in a chr node"
-[[device.node]]
-uri = "./Vendor"
-format = "node"
-acl = "Get=*"
-[[device.node]]
-uri = "./Vendor/Bad"
-value = "a\u0000b"
+name = "a user types a NUL"
+[device.ui]
+answers = ["input:a\u0000b"]
 [[server.package]]
 [[server.package.command]]
-cmd = "get"
-target = "./Vendor/Bad"
+cmd = "alert"
+code = 1102
+text = "Name?"
 [expect]
 end = "completed"
 "#;
@@ -388,11 +384,14 @@ end = "completed"
     let results = run_all(&[scenario], &RunOptions::default()).expect("runtime");
     let result = &results[0];
     assert_eq!(result.verdict, Verdict::Failed);
-    let expected = "chr data is text without NUL (reference §8.5): device message 2, command 3: \
-                    Results item ./Vendor/Bad has chr data with a NUL at byte 1";
+    let detail =
+        "an item of the Status for Alert 4 of server message 1 has chr data with a NUL at byte 1";
     assert_eq!(
         result.failures,
-        [format!("the device broke a protocol rule: {expected}")]
+        [format!(
+            "the device broke a protocol rule: chr data is text without NUL (reference §8.5): \
+             device message 2, command 2: {detail}"
+        )]
     );
     let json: serde_json::Value =
         serde_json::from_str(&report::json(&results)).expect("the report is JSON");
@@ -401,8 +400,8 @@ end = "completed"
         serde_json::json!([{
             "rule": "chr-data",
             "msg_id": "2",
-            "cmd_id": "3",
-            "detail": "Results item ./Vendor/Bad has chr data with a NUL at byte 1",
+            "cmd_id": "2",
+            "detail": detail,
         }])
     );
 }

@@ -105,15 +105,15 @@ pub(super) fn chr_data(msg: &SyncMl) -> Vec<DeviceViolation> {
                 continue;
             }
             if let Some(at) = data.as_bytes().iter().position(|b| *b == 0) {
+                let which = match cmd {
+                    Command::Status(s) => format!("an item of the Status for {}", answered(s)),
+                    _ => format!("{} item {}", cmd.name(), item_uri(item)),
+                };
                 found.push(violation(
                     Rule::ChrData,
                     msg,
                     Some(cmd.cmd_id()),
-                    format!(
-                        "{} item {} has chr data with a NUL at byte {at}",
-                        cmd.name(),
-                        item_uri(item)
-                    ),
+                    format!("{which} has chr data with a NUL at byte {at}"),
                 ));
             }
         }
