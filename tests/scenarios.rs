@@ -281,6 +281,7 @@ fn the_json_report_has_the_stable_shape() {
             "observed",
             "wire",
             "end",
+            "violations",
         ] {
             assert!(s.get(key).is_some(), "scenario entry lacks {key}: {s}");
         }

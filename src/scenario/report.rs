@@ -2,12 +2,15 @@
 //!
 //! The JSON schema is stable: `{"scenarios": [{"name", "file", "status", "transport", "duration_ms",
 //! "failures", "observed": [{"family", "code", "source", "command"?, "sender"?, "count"}], "faults":
-//! [{"rule", "fired", "optional"?}], "wire": {"device": {"wbxml", "xml", "other"}, "server":
-//! {"wbxml", "xml", "other"}}, "end"}], "summary": {"total", "passed", "failed", "errors",
-//! "duration_ms"}}`. `source` says where an observation was read (see [`super::observe`]); `faults`
-//! lists every fault rule of the scenario and how often it fired; `wire` counts the messages of
-//! each direction by what they were on the wire, from their bytes and Content-Type
-//! ([`super::WireSummary`]).
+//! [{"rule", "fired", "optional"?}], "violations": [{"rule", "msg_id", "cmd_id", "detail"}],
+//! "wire": {"device": {"wbxml", "xml", "other"}, "server": {"wbxml", "xml", "other"}}, "end"}],
+//! "summary": {"total", "passed", "failed", "errors", "duration_ms"}}`. `source` says where an
+//! observation was read (see [`super::observe`]); `faults` lists every fault rule of the scenario
+//! and how often it fired; `violations` are the protocol rules the device broke as the mock server
+//! saw them (`rule` is one of `msg-id`, `missing-status`, `max-msg-size`, `max-obj-size`,
+//! `status-code`, `chunk-status`, `chr-data`; `cmd_id` is null when the whole message broke it),
+//! each also among the `failures`; `wire` counts the messages of each direction by what they were
+//! on the wire, from their bytes and Content-Type ([`super::WireSummary`]).
 //!
 //! In the JUnit report each scenario is a testcase named by the scenario's `name`, in a class named
 //! by its folder ([`junit_classname`]): the folder given to `dmsim run` and those below it down
@@ -30,6 +33,7 @@ struct JsonScenario<'a> {
     failures: &'a [String],
     observed: &'a [super::Observation],
     faults: &'a [super::run::FiredRule],
+    violations: &'a [crate::server::DeviceViolation],
     wire: &'a super::WireSummary,
     end: &'a str,
 }
@@ -80,6 +84,7 @@ pub fn json(results: &[ScenarioResult]) -> String {
                 failures: &r.failures,
                 observed: &r.observed,
                 faults: &r.faults,
+                violations: &r.violations,
                 wire: &r.wire,
                 end: &r.end,
             })

@@ -15,8 +15,8 @@ use crate::faults::{FaultPlan, FaultRule, Trigger};
 use crate::firmware::{Firmware, SlotId, SlotState};
 use crate::fumo::{self, Fumo};
 use crate::server::{
-    ClientAuthPolicy, InstallNotification, MockServer, ReceivedStatus, RefusedRequests,
-    ServerConfig, ServerCredentials, SessionRecord,
+    ClientAuthPolicy, DeviceViolation, InstallNotification, MockServer, ReceivedStatus,
+    RefusedRequests, ServerConfig, ServerCredentials, SessionRecord,
 };
 use crate::session::{
     accept_notification, run_session_with, DriverOptions, Exchange, GenericAlert, Initiator,
@@ -57,6 +57,9 @@ pub struct ScenarioResult {
     pub faults: Vec<FiredRule>,
     /// What the device's and the server's messages were on the wire, from their bytes.
     pub wire: WireSummary,
+    /// Protocol rules the device broke, as the mock server recorded them (each is also a
+    /// failure).
+    pub violations: Vec<DeviceViolation>,
     /// How the session ended, in words.
     pub end: String,
     /// The session transcript as readable XML.
@@ -235,6 +238,7 @@ pub async fn run(scenario: &LoadedScenario, env: &RunEnv) -> ScenarioResult {
         observed: Vec::new(),
         faults: Vec::new(),
         wire: WireSummary::default(),
+        violations: Vec::new(),
         end: String::new(),
         transcript: String::new(),
     };
@@ -262,6 +266,10 @@ pub async fn run(scenario: &LoadedScenario, env: &RunEnv) -> ScenarioResult {
         }
     };
     result.failures = check(&file.expect, &reports, &device, &records, &refused);
+    result.violations = records
+        .iter()
+        .flat_map(|r| r.violations.iter().cloned())
+        .collect();
     check_updates(
         &file.expect,
         &device,
@@ -702,7 +710,9 @@ fn check(
     }
     // The simulated device must never break the protocol itself: what the server saw is checked
     // in every scenario, in its sessions and in the messages it refused before knowing a session.
-    let session_rules = records.iter().flat_map(|r| r.violations.iter().cloned());
+    let session_rules = records
+        .iter()
+        .flat_map(|r| r.violations.iter().map(ToString::to_string));
     for rule in session_rules.chain(refused.lines()) {
         failures.push(format!("the device broke a protocol rule: {rule}"));
     }
@@ -1016,7 +1026,12 @@ mod tests {
         let device = build_device(&file).expect("device");
         let reports = [SessionReport::not_started(SessionEnd::Completed)];
         let records = [SessionRecord {
-            violations: vec!["device MsgID 3 does not follow 1".into()],
+            violations: vec![crate::server::DeviceViolation {
+                rule: crate::server::Rule::MsgId,
+                msg_id: "3".into(),
+                cmd_id: None,
+                detail: "device MsgID 3 does not follow 1".into(),
+            }],
             ..SessionRecord::default()
         }];
         let mut refused = RefusedRequests::default();
@@ -1026,7 +1041,7 @@ mod tests {
         assert_eq!(
             failures,
             [
-                "the device broke a protocol rule: device MsgID 3 does not follow 1",
+                "the device broke a protocol rule: MsgID sequence (reference §1.3): device message 3: device MsgID 3 does not follow 1",
                 "the device broke a protocol rule: a message to /dm was refused with HTTP 415: …",
             ]
         );

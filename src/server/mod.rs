@@ -1,5 +1,7 @@
 //! The embedded mock DM server: sessions and authentication, a script of management commands, and
-//! a record of everything devices sent.
+//! a record of everything devices sent, with every protocol rule they broke (the server is as
+//! strict as the specification: the `check` module says what it checks, see [`Rule`]). Its
+//! own messages keep to the device's MaxMsgSize.
 //!
 //! [`MockServer::handle`] takes one HTTP request and gives its response, with no IO of its own: the
 //! in-process transport calls it directly, and a network front end can wrap it. Sessions are keyed by
@@ -11,18 +13,21 @@
 //! install-notify paths they POST to, with faults per path. [`MockServer::content`] answers those
 //! requests the same sans-IO way; [`MockServer::with_content`] sets what is hosted.
 
+mod check;
 pub mod content;
 mod record;
 pub mod script;
 mod session;
+#[cfg(test)]
+mod tests;
 
 pub use content::{
     Attempts, ContentConfig, ContentFault, ContentFaultKind, ContentMethod, ContentRequest,
     HostedFile, InstallNotification,
 };
 pub use record::{
-    fumo_results, ReceivedAlert, ReceivedStatus, RefusedRequests, ServerExchange, SessionRecord,
-    MAX_REFUSED_KEPT,
+    fumo_results, DeviceViolation, ReceivedAlert, ReceivedStatus, RefusedRequests, Rule,
+    ServerExchange, SessionRecord, MAX_REFUSED_KEPT,
 };
 pub use script::{
     attach_files, check_limits, ScriptCommand, ScriptPackage, MAX_EXEC_ITEMS, MAX_ITEM_DATA,
@@ -81,9 +86,11 @@ pub struct ServerConfig {
     pub seed: u64,
     /// Keep every request and response in the session records.
     pub keep_exchanges: bool,
-    /// The largest message the server accepts (announced in its SyncHdr Meta).
+    /// The largest message the server accepts (announced in its SyncHdr Meta); a device message
+    /// over it is a violation.
     pub max_msg_size: Option<u64>,
-    /// The largest object the server accepts.
+    /// The largest object the server accepts (announced likewise): a larger one is refused (413)
+    /// and is a violation.
     pub max_obj_size: Option<u64>,
     /// Answer the first this many Generic Alerts (1226) with 500, as a server that failed to
     /// store them would.

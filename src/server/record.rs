@@ -1,11 +1,76 @@
-//! What the mock server saw of each session: the statuses, results and alerts a device sent; and
-//! the requests it refused before it could tie them to a session.
+//! What the mock server saw of each session: the statuses, results and alerts a device sent, and
+//! the protocol rules it broke ([`DeviceViolation`]); and the requests it refused before it could
+//! tie them to a session ([`RefusedRequests`]).
 //!
-//! Expectations and reports read these records; they are built from the decoded messages, never
-//! from the script or the expectations.
+//! Expectations and reports read these records; they are built from the decoded messages (and,
+//! for sizes, the request bodies as received), never from the script or the expectations.
 
 use crate::syncml::{AlertCode, CmdName, Item, StatusCode};
 use crate::transport::{HttpRequest, HttpResponse};
+use std::fmt;
+
+/// A protocol rule the server checks in every device message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rule {
+    /// MsgIDs count up by one (reference §1.3).
+    MsgId,
+    /// Every command of a server package has a Status by the device's Final (reference §1.4).
+    MissingStatus,
+    /// A message no larger than the server's announced MaxMsgSize (reference §1.3).
+    MaxMsgSize,
+    /// No object larger than the server's announced MaxObjSize (DM Protocol §2.2, reference §1.6).
+    MaxObjSize,
+    /// Status codes from the DM table only (reference §3).
+    StatusCode,
+    /// A chunk sent with MoreData is answered 213 (or refused), and only such a chunk is answered
+    /// 213 (DM Protocol §2.2, reference §1.6).
+    ChunkStatus,
+    /// `chr` data (Meta Format `chr`, the default) is text without NUL characters (reference
+    /// §8.5).
+    ChrData,
+}
+
+impl Rule {
+    /// The rule's name and where it is written.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rule::MsgId => "MsgID sequence (reference §1.3)",
+            Rule::MissingStatus => "a Status for every command (reference §1.4)",
+            Rule::MaxMsgSize => "MaxMsgSize (reference §1.3)",
+            Rule::MaxObjSize => "MaxObjSize (DM Protocol §2.2)",
+            Rule::StatusCode => "DM status codes (reference §3)",
+            Rule::ChunkStatus => "213 for a chunk with MoreData (DM Protocol §2.2)",
+            Rule::ChrData => "chr data is text without NUL (reference §8.5)",
+        }
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A protocol rule a device broke, as the server saw it: which rule, where (the device's MsgID,
+/// and the CmdID when one command broke it), and what was wrong.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DeviceViolation {
+    pub rule: Rule,
+    pub msg_id: String,
+    pub cmd_id: Option<String>,
+    pub detail: String,
+}
+
+impl fmt::Display for DeviceViolation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: device message {}", self.rule, self.msg_id)?;
+        if let Some(cmd) = &self.cmd_id {
+            write!(f, ", command {cmd}")?;
+        }
+        write!(f, ": {}", self.detail)
+    }
+}
 
 /// A Status a device sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +113,7 @@ pub struct SessionRecord {
     pub devinfo: Vec<Item>,
     pub client_authenticated: bool,
     /// Protocol rules the device broke, as the server saw them.
-    pub violations: Vec<String>,
+    pub violations: Vec<DeviceViolation>,
     pub ended: bool,
     pub exchanges: Vec<ServerExchange>,
 }

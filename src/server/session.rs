@@ -20,8 +20,16 @@
 //!   when the script is done, a reply with no commands ends the session;
 //! * a device that refuses the server's credentials (401/407 on the server's SyncHdr) gets the same
 //!   commands again, this time with credentials computed on the device's new nonce.
+//!
+//! Every device message is checked against the protocol's rules ([`super::check`], and here the
+//! MsgID sequence and a Status for every command by the device's Final, except in an abort, which
+//! carries only the Statuses already produced: reference §1.6); each breach is recorded in
+//! [`SessionRecord::violations`].
 
-use super::record::{ReceivedAlert, ReceivedStatus, ServerExchange, SessionRecord};
+use super::check::{self, SentRef};
+use super::record::{
+    DeviceViolation, ReceivedAlert, ReceivedStatus, Rule, ServerExchange, SessionRecord,
+};
 use super::{ScriptCommand, SendCredentials, ServerConfig, State};
 use crate::session::MAX_AUTH_ATTEMPTS;
 use crate::syncml::auth::{self, AuthType, HmacHeader};
@@ -33,6 +41,7 @@ use crate::syncml::{
     CONTENT_TYPE_XML, VER_DTD, VER_PROTO,
 };
 use crate::transport::{HttpRequest, HttpResponse};
+use std::collections::HashSet;
 
 /// How the server's answer goes on after its Statuses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +80,8 @@ pub(super) struct ServerSession {
     device_max_msg: usize,
     /// A large object (Results) the device is sending.
     incoming: Option<large_object::Pending>,
+    /// Commands the server sent as chunks with MoreData: each is due a 213.
+    chunks_sent: HashSet<SentRef>,
 }
 
 pub(super) fn handle(
@@ -104,7 +115,7 @@ pub(super) fn handle(
     };
     let (hdr_code, chal) = authenticate(config, state, index, &msg, request);
     let session = &mut state.sessions[index];
-    session.check_device(&msg);
+    session.check_device(config, &msg, request.body.len());
     let owed = session.record_commands(config, &msg);
     let body = session.next_body(
         config,
@@ -233,42 +244,89 @@ impl ServerSession {
             outbox: Outbox::default(),
             device_max_msg: 0,
             incoming: None,
+            chunks_sent: HashSet::new(),
         }
     }
 
-    /// Check the device's message against the rules a server can see: MsgIDs count up by one, and
-    /// every command of the server's last message has a Status.
-    fn check_device(&mut self, msg: &SyncMl) {
+    /// Whether the server has sent this session a message, and with it its MaxMsgSize and
+    /// MaxObjSize (they go in the SyncHdr of every server message).
+    fn announced(&self) -> bool {
+        self.next_msg_id > 1
+    }
+
+    /// Check the device's message against the rules a server can see: MsgIDs count up by one,
+    /// every command of the server's package has a Status by the device's Final, and the rules of
+    /// [`check`] (sizes against the limits the server announced, status codes, `chr` data).
+    /// `size` is the message's size as received.
+    fn check_device(&mut self, config: &ServerConfig, msg: &SyncMl, size: usize) {
         match (msg.hdr.msg_id.trim().parse::<u64>(), self.last_client_msg) {
-            (Ok(id), Some(last)) if id != last + 1 => {
-                self.violation(format!("device MsgID {id} does not follow {last}"))
-            }
-            (Err(_), _) => {
-                self.violation(format!("device MsgID {:?} is not a number", msg.hdr.msg_id))
-            }
+            (Ok(id), Some(last)) if Some(id) != last.checked_add(1) => self.violation(
+                Rule::MsgId,
+                msg,
+                format!("MsgID {id} does not follow {last}"),
+            ),
+            (Err(_), _) => self.violation(
+                Rule::MsgId,
+                msg,
+                format!("MsgID {:?} is not a number", msg.hdr.msg_id),
+            ),
             _ => {}
         }
         self.last_client_msg = msg.hdr.msg_id.trim().parse().ok().or(self.last_client_msg);
+        let mut found = Vec::new();
+        if self.announced() {
+            found.extend(
+                config
+                    .max_msg_size
+                    .and_then(|max| check::max_msg_size(msg, size, max)),
+            );
+            if let Some(max) = config.max_obj_size {
+                found.extend(check::whole_objects(msg, max));
+            }
+        }
+        found.extend(check::statuses(msg, &self.chunks_sent));
+        found.extend(check::chr_data(msg));
+        for v in found {
+            self.record_violation(v);
+        }
         self.unanswered.retain(|(m, c, _)| {
             !msg.body
                 .commands
                 .iter()
                 .any(|r| matches!(r, Command::Status(s) if s.cmd_ref == *c && s.msg_ref == *m))
         });
-        // Statuses may come in later messages of the device's package; by its Final all are due.
+        // Statuses may come in later messages of the device's package; by its Final all are due,
+        // unless it aborts the session (reference §1.6: an abort carries the Statuses already
+        // produced).
         if msg.body.final_flag && !self.unanswered.is_empty() {
             let missing: Vec<String> = self
                 .unanswered
                 .drain(..)
                 .map(|(m, c, name)| format!("{name} {c} of server message {m}"))
                 .collect();
-            self.violation(format!("no Status for {}", missing.join(", ")));
+            if !msg.body.commands.iter().any(is_abort) {
+                self.violation(
+                    Rule::MissingStatus,
+                    msg,
+                    format!("no Status for {}", missing.join(", ")),
+                );
+            }
         }
     }
 
-    fn violation(&mut self, rule: String) {
-        tracing::debug!(device = %self.record.device, %rule, "device protocol violation");
-        self.record.violations.push(rule);
+    /// A breach of the whole message.
+    fn violation(&mut self, rule: Rule, msg: &SyncMl, detail: String) {
+        self.record_violation(DeviceViolation {
+            rule,
+            msg_id: msg.hdr.msg_id.clone(),
+            cmd_id: None,
+            detail,
+        });
+    }
+
+    fn record_violation(&mut self, v: DeviceViolation) {
+        tracing::debug!(device = %self.record.device, violation = %v, "device protocol violation");
+        self.record.violations.push(v);
     }
 
     /// Keep what the device sent; the Statuses owed for Results chunks (213, 424, 413) and the
@@ -316,12 +374,34 @@ impl ServerSession {
         owed: &mut Vec<Command>,
     ) {
         let code = loop {
+            // A new object refused for its size is a breach of MaxObjSize once the server has
+            // announced it (its later chunks are refused without a second record).
+            let same_object = self
+                .incoming
+                .as_ref()
+                .filter(|p| cmd.items().first().and_then(|i| i.source_uri()) == Some(p.uri()));
+            let continues_refused = same_object.is_some_and(|p| p.is_refused());
+            let before = same_object.map_or(0, large_object::Pending::received);
             match large_object::feed(&mut self.incoming, cmd, config.max_obj_size) {
                 Chunk::Whole => self.record.results.extend(cmd.items().iter().cloned()),
                 Chunk::Complete(whole) => self.record.results.extend(whole.items().iter().cloned()),
                 Chunk::Buffered => break Some(StatusCode::ChunkAccepted),
                 Chunk::SizeMismatch => break Some(StatusCode::SizeMismatch),
-                Chunk::TooLarge => break Some(StatusCode::RequestEntityTooLarge),
+                Chunk::TooLarge => {
+                    if let (false, true, Some(max), Some(item)) = (
+                        continues_refused,
+                        self.announced(),
+                        config.max_obj_size,
+                        cmd.items().first(),
+                    ) {
+                        let len = item.data.as_ref().map_or(0, |d| d.as_bytes().len()) as u64;
+                        let declared = item.meta.as_ref().and_then(|m| m.size).unwrap_or(0);
+                        let size = before.saturating_add(len).max(declared);
+                        let v = check::object_too_large(msg, cmd, item, size, max);
+                        self.record_violation(v);
+                    }
+                    break Some(StatusCode::RequestEntityTooLarge);
+                }
                 Chunk::Abandoned(pending) => {
                     owed.push(pending.no_end_of_data());
                     continue;
@@ -515,16 +595,12 @@ impl ServerSession {
             },
         };
         reply.body.final_flag = match then {
-            Then::Package => !self
-                .outbox
-                .fill(&mut reply, self.device_max_msg, &|m| encoding.size(m)),
+            Then::Package => self.fill(&mut reply, encoding),
             Then::AskNext => false,
             Then::Close => true,
         };
-        let mut id = 1;
-        for cmd in &mut reply.body.commands {
-            renumber(cmd, &mut id);
-        }
+        reply.body.number_commands();
+        self.chunks_sent.extend(check::chunks_in(&reply));
         self.last_sent = reply
             .body
             .commands
@@ -535,7 +611,7 @@ impl ServerSession {
         self.unanswered.extend(
             self.last_sent
                 .iter()
-                .filter(|c| !c.no_resp() && !is_next_message(c))
+                .filter(|c| !c.no_resp() && !is_next_message(c) && !is_abort(c))
                 .map(|c| {
                     (
                         reply.hdr.msg_id.clone(),
@@ -545,6 +621,15 @@ impl ServerSession {
                 }),
         );
         let body = encoding.encode(&reply);
+        if self.device_max_msg > 0 && body.len() > self.device_max_msg {
+            // Only a reply of Statuses alone can get here (the package is cut to fit).
+            tracing::warn!(
+                device = %self.record.device,
+                size = body.len(),
+                max = self.device_max_msg,
+                "mock server message over the device's MaxMsgSize"
+            );
+        }
         let hmac = creds
             .filter(|c| c.kind == AuthType::Hmac)
             .map(|c| HmacHeader::sign(&c.secret, &self.server_nonce, &body).to_string());
@@ -557,9 +642,50 @@ impl ServerSession {
     }
 }
 
+impl ServerSession {
+    /// Fill a reply whose first command is the Status for the device's SyncHdr with the other
+    /// Statuses and as much of the package as fits the device's MaxMsgSize (reference §1.3; DM
+    /// Protocol §2.1, §2.2: what does not fit goes in the next messages, large items in chunks).
+    /// Returns whether the package is done (Final). A command that cannot fit even alone cannot be
+    /// sent (a command must fit entirely into one message, DM Protocol §2.1.1): the server aborts
+    /// the session with Alert 1223 instead.
+    fn fill(&mut self, reply: &mut SyncMl, encoding: Encoding) -> bool {
+        let statuses = reply
+            .body
+            .commands
+            .split_off(1.min(reply.body.commands.len()));
+        self.outbox.prepend(statuses);
+        match self
+            .outbox
+            .fill(reply, self.device_max_msg, &|m| encoding.size(m))
+        {
+            Ok(more) => !more,
+            Err(too_big) => {
+                tracing::warn!(
+                    device = %self.record.device,
+                    %too_big,
+                    "mock server cannot send its package within the device's MaxMsgSize: aborting"
+                );
+                self.outbox.clear();
+                self.record.ended = true;
+                reply
+                    .body
+                    .commands
+                    .push(Command::Alert(Alert::bare(AlertCode::SessionAbort)));
+                true
+            }
+        }
+    }
+}
+
 /// Alert 1222 asks for the next message of a package: flow control that gets no Status.
 fn is_next_message(cmd: &Command) -> bool {
     matches!(cmd, Command::Alert(a) if a.code == AlertCode::NextMessage)
+}
+
+/// Alert 1223 ends the session: the device does not answer it (reference §1.6).
+fn is_abort(cmd: &Command) -> bool {
+    matches!(cmd, Command::Alert(a) if a.code == AlertCode::SessionAbort)
 }
 
 fn is_generic_alert(cmd: &Command) -> bool {
@@ -593,21 +719,6 @@ fn limits_meta(config: &ServerConfig) -> Option<Meta> {
         ..Meta::default()
     };
     (!meta.is_empty()).then_some(meta)
-}
-
-/// Give a command (and its members) fresh CmdIDs.
-fn renumber(cmd: &mut Command, next: &mut u32) {
-    let id = next.to_string();
-    *next += 1;
-    match cmd {
-        Command::Atomic(c) | Command::Sequence(c) => {
-            c.cmd_id = id;
-            for member in &mut c.commands {
-                renumber(member, next);
-            }
-        }
-        other => *other.cmd_id_mut() = id,
-    }
 }
 
 /// What `$SERVER` stands for in a script's data: the scheme, host and port of the server's URL.

@@ -28,16 +28,26 @@
 //!   Status/Results) ends the session; Alert 1223 from the server ends it without an answer.
 //! * A server message without Final is one message of a longer package: the device answers it and
 //!   asks for the next one with Alert 1222.
+//! * Every message after the server's first keeps to the MaxMsgSize the server announced (its
+//!   SyncHdr Meta, in force until it gives another; reference §1.3): replies that do not fit go on
+//!   in the next messages, large items in chunks (DM Protocol §2.1, §2.2, through
+//!   [`Outbox`]), and so does a Package 1 sent again after a challenge. Package 1 itself goes
+//!   whole: the server's limit is not known before its first answer. A reply that cannot fit at all
+//!   (a Status or Alert that cannot be cut and does not fit even alone) cannot be sent, since a
+//!   command must fit entirely into one message (DM Protocol §2.1.1): the device aborts the session
+//!   with Alert 1223 instead (§2.1 allows 1223 in place of 1222), and when not even that message
+//!   fits, it stops without sending anything more ([`SessionEnd::Failed`]): any message it could
+//!   send would break the limit.
 //!
 //! Protocol slips of the server that do not stop the session (a missing SyncHdr Status, a wrong MsgRef,
-//! a missing Content-Type, an answer in the other encoding) are collected as [`Violation`]s for
-//! conformance reports.
+//! a missing Content-Type, an answer in the other encoding, a message over the device's own
+//! MaxMsgSize) are collected as [`Violation`]s for conformance reports.
 
 use super::account::{Account, AuthEntry};
 use crate::device::{Device, Executor};
 use crate::syncml::auth::{self, AuthType, HmacHeader};
 use crate::syncml::large_object::{self, Chunk};
-use crate::syncml::outbox::Outbox;
+use crate::syncml::outbox::{Outbox, TooBig};
 use crate::syncml::{
     Alert, AlertCode, Chal, CmdName, Command, Data, Encoding, Item, ItemCommand, LabelError,
     Location, Meta, Status, StatusCode, SyncBody, SyncHdr, SyncMl, VER_DTD, VER_PROTO,
@@ -186,10 +196,12 @@ pub struct ClientSession {
     received: u32,
     violations: Vec<Violation>,
     acknowledged: Vec<Status>,
-    /// CmdIDs of the reports in Package 1, and their ids in the device's report queue.
-    reports: Vec<(String, u64)>,
-    /// MsgIDs Package 1 went out in (it goes again after a challenge).
-    package1_msgs: Vec<String>,
+    /// The Generic Alerts of the device's pending reports (CmdIDs blank), and their ids in the
+    /// device's report queue.
+    reports: Vec<(Command, u64)>,
+    /// Where each report went: (MsgID, CmdID, report id). Package 1 goes again after a challenge
+    /// and may span messages, so the server's Status for a report is matched on both.
+    sent_reports: Vec<(String, String, u64)>,
     /// The rest of the device's current package, when it did not fit one message.
     outbox: Outbox,
     /// A large object the server is sending.
@@ -227,22 +239,15 @@ impl ClientSession {
                 ..ItemCommand::default()
             }),
         ];
-        // The device's pending reports ride in Package 1; remember where, to match the server's
-        // Status for each (CmdIDs are positions in Package 1).
-        let reports: Vec<(String, u64)> = device
+        // The device's pending reports ride in Package 1; where each goes is noted as it is sent,
+        // to match the server's Status for it.
+        let reports: Vec<(Command, u64)> = device
             .reports
             .pending()
             .iter()
-            .enumerate()
-            .map(|(i, r)| ((package1.len() + i + 1).to_string(), r.id))
+            .map(|r| (generic_alert(&r.alert), r.id))
             .collect();
-        package1.extend(
-            device
-                .reports
-                .pending()
-                .iter()
-                .map(|r| generic_alert(&r.alert)),
-        );
+        package1.extend(reports.iter().map(|(alert, _)| alert.clone()));
         device.reports.sent();
         let mut session = ClientSession {
             url: account.addr.clone(),
@@ -259,15 +264,15 @@ impl ClientSession {
             violations: Vec::new(),
             acknowledged: Vec::new(),
             reports,
-            package1_msgs: Vec::new(),
+            sent_reports: Vec::new(),
             outbox: Outbox::default(),
             incoming: None,
             server_max_msg: 0,
             server_max_obj: None,
         };
+        // The server's MaxMsgSize is not known yet: Package 1 goes whole.
         let body = session.package1.clone();
         let out = session.message(&*device, body, true, Duration::ZERO);
-        session.package1_msgs.push(session.last_msg_id.clone());
         Ok((session, out))
     }
 
@@ -302,6 +307,17 @@ impl ClientSession {
         if let Some(uri) = msg.hdr.resp_uri.as_deref().filter(|u| !u.is_empty()) {
             self.url = uri.to_string();
         }
+        // The device announced its MaxMsgSize in every message (reference §1.3).
+        let own_max = device.limits.max_msg_size;
+        if own_max > 0 && response.body.len() as u64 > own_max {
+            let rule = format!(
+                "message of {} bytes, over the device's MaxMsgSize of {own_max}",
+                response.body.len()
+            );
+            self.violation(&msg, &rule);
+        }
+        // Before anything is answered: even a Package 1 sent again after a challenge keeps to it.
+        self.take_limits(&msg);
         self.collect_acknowledgements(device, &msg);
         if let Some(step) = self.client_auth_result(device, &msg) {
             return step;
@@ -313,7 +329,6 @@ impl ClientSession {
         if !hdr_code.is_success() {
             return self.refuse_server(device, &msg, hdr_code, chal);
         }
-        self.take_limits(&msg);
         let asks_next = msg.body.commands.iter().any(is_next_message);
         let management =
             msg.body.commands.iter().any(|c| {
@@ -345,27 +360,96 @@ impl ClientSession {
         self.outbox.extend(processed.replies);
         // The server's package goes on: answer what fits and ask for its next message.
         let server_continues = !msg.body.final_flag && !asks_next;
-        let mut reply = self.envelope(
-            device,
-            vec![Command::Status(Status::for_header(&msg, hdr_code, None))],
-            false,
-        );
+        let hdr = Command::Status(Status::for_header(&msg, hdr_code, None));
+        self.reply(device, hdr, server_continues, processed.elapsed)
+    }
+
+    /// The device's next message: the Status for the server's SyncHdr, as much of the outbox as
+    /// fits the server's MaxMsgSize, and Alert 1222 last when the server's package goes on. Final
+    /// when neither side's package goes on.
+    fn reply(
+        &mut self,
+        device: &Device,
+        hdr: Command,
+        server_continues: bool,
+        delay: Duration,
+    ) -> Step {
+        let mut fixed = vec![hdr.clone()];
         if server_continues {
-            reply
-                .body
-                .commands
-                .push(Command::Alert(Alert::bare(AlertCode::NextMessage)));
+            fixed.push(Command::Alert(Alert::bare(AlertCode::NextMessage)));
         }
+        let mut reply = self.envelope(device, fixed, false);
         let encoding = device.encoding;
-        let more = self
+        let more = match self
             .outbox
-            .fill(&mut reply, self.server_max_msg, &|m| encoding.size(m));
+            .fill(&mut reply, self.server_max_msg, &|m| encoding.size(m))
+        {
+            Ok(more) => more,
+            Err(too_big) => return self.cannot_fit(device, hdr, &too_big),
+        };
         if server_continues {
             let next = reply.body.commands.remove(1);
             reply.body.commands.push(next);
         }
         reply.body.final_flag = !server_continues && !more;
-        Step::Send(self.seal(device, reply, processed.elapsed))
+        self.send(device, reply, delay)
+    }
+
+    /// Seal and send a message that keeps to the server's MaxMsgSize; one that does not is not sent
+    /// and the session ends (the smallest message the device can send does not fit).
+    fn send(&mut self, device: &Device, msg: SyncMl, delay: Duration) -> Step {
+        if !self.fits(device, &msg) {
+            let reason = format!(
+                "the smallest message the device can send ({} bytes) is over the server's MaxMsgSize of {}",
+                device.encoding.size(&msg),
+                self.server_max_msg
+            );
+            tracing::warn!(%reason, "device cannot send within the server's limit");
+            return Step::Done(failed(reason));
+        }
+        Step::Send(self.seal(device, msg, delay))
+    }
+
+    /// Whether a message (numbered as it will be) keeps to the server's MaxMsgSize.
+    fn fits(&self, device: &Device, msg: &SyncMl) -> bool {
+        self.server_max_msg == 0 || device.encoding.size(msg) <= self.server_max_msg
+    }
+
+    /// A queued command cannot be sent within the server's MaxMsgSize: end the session with Alert
+    /// 1223 (see the module docs).
+    fn cannot_fit(&mut self, device: &Device, hdr: Command, too_big: &TooBig) -> Step {
+        let reason = format!("a reply cannot fit the server's MaxMsgSize: {too_big}");
+        tracing::warn!(%reason, "device aborts the session");
+        self.end_with_abort(device, hdr, Vec::new(), reason)
+    }
+
+    /// End the session from the device side: the Status for the server's SyncHdr, `statuses` when
+    /// they fit the server's MaxMsgSize, Alert 1223 and Final. When not even the Status and the
+    /// Alert fit, nothing is sent and the session fails.
+    fn end_with_abort(
+        &mut self,
+        device: &Device,
+        hdr: Command,
+        statuses: Vec<Command>,
+        reason: String,
+    ) -> Step {
+        self.outbox.clear();
+        let abort = Command::Alert(Alert::bare(AlertCode::SessionAbort));
+        let full: Vec<Command> = std::iter::once(hdr.clone())
+            .chain(statuses)
+            .chain(std::iter::once(abort.clone()))
+            .collect();
+        for body in [full, vec![hdr, abort]] {
+            let msg = self.envelope(device, body, true);
+            if self.fits(device, &msg) {
+                let out = self.seal(device, msg, Duration::ZERO);
+                return Step::SendAndEnd(out, SessionEnd::AbortedByDevice { reason });
+            }
+        }
+        Step::Done(failed(format!(
+            "{reason}; not even Alert 1223 fits the server's MaxMsgSize of {}",
+            self.server_max_msg
+        )))
     }
 
     /// The server's message, read by its Content-Type (DM RepPro, "OMA Device Management Usage":
@@ -481,10 +565,24 @@ impl ClientSession {
                 if self.client_failures >= MAX_AUTH_ATTEMPTS || self.account.client.is_none() {
                     return Some(Step::Done(SessionEnd::AuthFailed { code: status.code }));
                 }
-                let body = self.package1.clone();
-                let out = self.message(device, body, true, Duration::ZERO);
-                self.package1_msgs.push(self.last_msg_id.clone());
-                return Some(Step::Send(out));
+                // Package 1 again, within the limit the server has announced by now.
+                self.outbox.clear();
+                self.outbox.extend(self.package1.clone());
+                let hdr = Command::Status(Status::for_header(msg, StatusCode::Ok, None));
+                let mut again = self.envelope(device, Vec::new(), false);
+                let encoding = device.encoding;
+                return Some(
+                    match self
+                        .outbox
+                        .fill(&mut again, self.server_max_msg, &|m| encoding.size(m))
+                    {
+                        Ok(more) => {
+                            again.body.final_flag = !more;
+                            self.send(device, again, Duration::ZERO)
+                        }
+                        Err(too_big) => self.cannot_fit(device, hdr, &too_big),
+                    },
+                );
             }
             _ => {}
         }
@@ -595,15 +693,15 @@ impl ClientSession {
                 "the server failed to authenticate",
             );
         }
-        let mut body = vec![Command::Status(Status::for_header(msg, code, chal))];
-        body.extend(
+        let hdr = Command::Status(Status::for_header(msg, code, chal));
+        self.outbox.prepend(
             msg.body
                 .commands
                 .iter()
                 .filter(|c| answerable(c))
                 .map(|c| Command::Status(Status::for_command(&msg.hdr.msg_id, c, code))),
         );
-        Step::Send(self.message(device, body, true, Duration::ZERO))
+        self.reply(device, hdr, false, Duration::ZERO)
     }
 
     /// End the session from the device side with Alert 1223, answering the server's SyncHdr and
@@ -615,22 +713,15 @@ impl ClientSession {
         (hdr_code, cmd_code): (StatusCode, StatusCode),
         reason: &str,
     ) -> Step {
-        let mut body = vec![Command::Status(Status::for_header(msg, hdr_code, None))];
-        body.extend(
-            msg.body
-                .commands
-                .iter()
-                .filter(|c| answerable(c))
-                .map(|c| Command::Status(Status::for_command(&msg.hdr.msg_id, c, cmd_code))),
-        );
-        body.push(Command::Alert(Alert::bare(AlertCode::SessionAbort)));
-        let out = self.message(device, body, true, Duration::ZERO);
-        Step::SendAndEnd(
-            out,
-            SessionEnd::AbortedByDevice {
-                reason: reason.to_string(),
-            },
-        )
+        let hdr = Command::Status(Status::for_header(msg, hdr_code, None));
+        let statuses = msg
+            .body
+            .commands
+            .iter()
+            .filter(|c| answerable(c))
+            .map(|c| Command::Status(Status::for_command(&msg.hdr.msg_id, c, cmd_code)))
+            .collect();
+        self.end_with_abort(device, hdr, statuses, reason.to_string())
     }
 
     /// Keep the server's Statuses for the device's commands; a report acknowledged with 200 or 202
@@ -641,13 +732,12 @@ impl ClientSession {
             if s.cmd == CmdName::SyncHdr {
                 continue;
             }
-            let delivered = matches!(s.code, StatusCode::Ok | StatusCode::Accepted)
-                && s.cmd == CmdName::Alert
-                && self.package1_msgs.contains(&s.msg_ref);
-            if let Some((_, id)) = self
-                .reports
+            let delivered =
+                matches!(s.code, StatusCode::Ok | StatusCode::Accepted) && s.cmd == CmdName::Alert;
+            if let Some((_, _, id)) = self
+                .sent_reports
                 .iter()
-                .find(|(c, _)| *c == s.cmd_ref)
+                .find(|(m, c, _)| *m == s.msg_ref && *c == s.cmd_ref)
                 .filter(|_| delivered)
             {
                 device.reports.acknowledge(*id);
@@ -717,11 +807,10 @@ impl ClientSession {
     fn seal(&mut self, device: &Device, mut msg: SyncMl, delay: Duration) -> Outgoing {
         msg.hdr.msg_id = self.next_msg_id.to_string();
         self.next_msg_id += 1;
-        for (n, cmd) in msg.body.commands.iter_mut().enumerate() {
-            *cmd.cmd_id_mut() = (n + 1).to_string();
-        }
+        msg.body.number_commands();
+        self.note_reports(&msg);
         // The device's own encoding: the HMAC, the Content-Type and the size accounting
-        // (`Encoding::size` in `receive`) all follow these bytes.
+        // (`Encoding::size`) all follow these bytes.
         let body = device.encoding.encode(&msg);
         let hmac = self
             .account
@@ -741,6 +830,30 @@ impl ClientSession {
                 body,
             },
             delay,
+        }
+    }
+}
+
+impl ClientSession {
+    /// Note which of the device's reports a numbered message carries, and where.
+    fn note_reports(&mut self, msg: &SyncMl) {
+        let mut taken = vec![false; self.reports.len()];
+        for cmd in &msg.body.commands {
+            if !matches!(cmd, Command::Alert(a) if a.code == AlertCode::GenericAlert) {
+                continue;
+            }
+            let mut blank = cmd.clone();
+            blank.cmd_id_mut().clear();
+            let found = self
+                .reports
+                .iter()
+                .zip(taken.iter_mut())
+                .find(|((alert, _), taken)| !**taken && *alert == blank);
+            if let Some(((_, id), taken)) = found {
+                *taken = true;
+                self.sent_reports
+                    .push((msg.hdr.msg_id.clone(), cmd.cmd_id().to_string(), *id));
+            }
         }
     }
 }

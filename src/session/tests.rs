@@ -85,7 +85,10 @@ fn get(id: &str, uri: &str) -> Command {
 
 fn sent(step: Step) -> (SyncMl, Outgoing) {
     match step {
-        Step::Send(out) => (xml::decode(&out.request.body).expect("decodes"), out),
+        Step::Send(out) => (
+            crate::syncml::decode(&out.request.body).expect("decodes"),
+            out,
+        ),
         other => panic!("expected a message to send, got {other:?}"),
     }
 }
@@ -408,6 +411,264 @@ fn a_wbxml_device_sends_wbxml_labelled_and_signed_as_sent() {
     );
 }
 
+/// A server message that announces the server's MaxMsgSize.
+fn limited(mut msg: SyncMl, max: u64) -> SyncMl {
+    msg.hdr.meta = Some(crate::syncml::Meta {
+        max_msg_size: Some(max),
+        ..crate::syncml::Meta::default()
+    });
+    msg
+}
+
+fn next_message(client: &SyncMl, msg_id: u32, max: u64) -> SyncMl {
+    limited(
+        server_msg(
+            client,
+            &msg_id.to_string(),
+            vec![
+                hdr_status(client, StatusCode::Ok),
+                Command::Alert(Alert::bare(AlertCode::NextMessage)),
+            ],
+            false,
+        ),
+        max,
+    )
+}
+
+/// Answer each device message without Final with "next message" until its Final: every message
+/// the device sent, with its size.
+fn drain_device(
+    session: &mut ClientSession,
+    d: &mut Device,
+    first: Step,
+    max: u64,
+) -> Vec<(SyncMl, usize)> {
+    let mut out = Vec::new();
+    let mut step = first;
+    for msg_id in 2.. {
+        let (msg, o) = sent(step);
+        let done = msg.body.final_flag;
+        out.push((msg.clone(), o.request.body.len()));
+        if done {
+            return out;
+        }
+        assert!(msg_id < 200, "no progress");
+        step = session.receive(d, &response(&next_message(&msg, msg_id, max)));
+    }
+    unreachable!()
+}
+
+#[test]
+fn replies_keep_to_the_servers_max_msg_size_over_several_messages() {
+    let mut d = device("");
+    let (mut session, pkg1, _) = start(&mut d);
+    let pkg2 = limited(
+        server_msg(
+            &pkg1,
+            "1",
+            vec![
+                hdr_status(&pkg1, StatusCode::Ok),
+                get("2", "./DevInfo?list=StructData"),
+                get("3", "./DevDetail?list=StructData"),
+                get("4", "./DevInfo/Mod"),
+            ],
+            true,
+        ),
+        1000,
+    );
+    let first = session.receive(&mut d, &response(&pkg2));
+    let sent = drain_device(&mut session, &mut d, first, 1000);
+    assert!(sent.len() > 3, "split over {} messages", sent.len());
+    for (msg, size) in &sent {
+        assert!(*size <= 1000, "message {} is {size} bytes", msg.hdr.msg_id);
+    }
+    let results: Vec<&Item> = sent
+        .iter()
+        .flat_map(|(m, _)| &m.body.commands)
+        .filter(|c| matches!(c, Command::Results(_)))
+        .flat_map(|c| c.items())
+        .collect();
+    assert!(results
+        .iter()
+        .any(|i| i.source_uri() == Some("./DevDetail/URI/MaxSegLen")));
+    assert_eq!(
+        results.last().and_then(|i| i.data_text()).as_deref(),
+        Some("SIM-1")
+    );
+    assert!(session.violations().is_empty());
+}
+
+#[test]
+fn a_value_larger_than_a_message_goes_in_chunks_within_the_limit() {
+    let value = "0123456789".repeat(500);
+    let mut d = device(&format!(
+        "[[device.node]]\nuri = \"./Vendor\"\nformat = \"node\"\nacl = \"Get=*\"\n\
+         [[device.node]]\nuri = \"./Vendor/Log\"\nvalue = \"{value}\"\n"
+    ));
+    for encoding in [crate::syncml::Encoding::Xml, crate::syncml::Encoding::Wbxml] {
+        d.encoding = encoding;
+        let (mut session, pkg1, _) = start_any(&mut d);
+        let pkg2 = limited(
+            server_msg(
+                &pkg1,
+                "1",
+                vec![hdr_status(&pkg1, StatusCode::Ok), get("2", "./Vendor/Log")],
+                true,
+            ),
+            1200,
+        );
+        let first = session.receive(&mut d, &response(&pkg2));
+        let sent = drain_device(&mut session, &mut d, first, 1200);
+        assert!(sent.iter().all(|(_, size)| *size <= 1200), "{encoding:?}");
+        let chunks: Vec<&Item> = sent
+            .iter()
+            .flat_map(|(m, _)| &m.body.commands)
+            .filter(|c| matches!(c, Command::Results(_)))
+            .flat_map(|c| c.items())
+            .collect();
+        assert!(chunks.len() > 3, "{encoding:?}: {} chunks", chunks.len());
+        assert_eq!(
+            chunks[0].meta.as_ref().and_then(|m| m.size),
+            Some(5000),
+            "the total size in the first chunk"
+        );
+        let (last, rest) = chunks.split_last().expect("chunks");
+        assert!(rest.iter().all(|i| i.more_data) && !last.more_data);
+        let joined: String = chunks.iter().filter_map(|i| i.data_text()).collect();
+        assert_eq!(joined, value);
+    }
+}
+
+/// Package 1 of a device in any encoding, decoded.
+fn start_any(device: &mut Device) -> (ClientSession, SyncMl, Outgoing) {
+    let (session, out) = ClientSession::start(device, SessionStart::default()).expect("account");
+    let msg = crate::syncml::decode(&out.request.body).expect("client message decodes");
+    (session, msg, out)
+}
+
+#[test]
+fn package1_sent_again_after_a_challenge_keeps_to_the_announced_limit() {
+    let mut d = device(
+        "[device.auth]\ntype = \"md5\"\nname = \"u\"\nsecret = \"p\"\nnonce = \"old\"\n\
+         [[device.generic_alert]]\nsource = \"./Vendor/Battery\"\ntype = \"com.dmsim.battery.low\"\n\
+         data = \"4\"\n",
+    );
+    let (mut session, pkg1, out) = start(&mut d);
+    assert!(
+        out.request.body.len() > 1200,
+        "Package 1 goes whole at first"
+    );
+    let Command::Status(mut s) = hdr_status(&pkg1, StatusCode::InvalidCredentials) else {
+        unreachable!()
+    };
+    s.chal = Some(auth::challenge(AuthType::Md5, b"fresh"));
+    let challenge = limited(server_msg(&pkg1, "1", vec![Command::Status(s)], true), 1200);
+    let first = session.receive(&mut d, &response(&challenge));
+    let again = drain_device(&mut session, &mut d, first, 1200);
+    assert!(again.len() > 1, "Package 1 spans messages now");
+    assert!(again.iter().all(|(_, size)| *size <= 1200));
+    let commands: Vec<&Command> = again.iter().flat_map(|(m, _)| &m.body.commands).collect();
+    assert!(matches!(commands[0], Command::Alert(a) if a.code == AlertCode::ClientInitiatedMgmt));
+    let devinfo: usize = commands
+        .iter()
+        .filter(|c| matches!(c, Command::Replace(_)))
+        .map(|c| c.items().len())
+        .sum();
+    assert_eq!(devinfo, crate::tree::devinfo_items(&d.tree).len());
+    // The report is acknowledged by the Status that names the message and command it went in.
+    let (report_msg, report) = again
+        .iter()
+        .find_map(|(m, _)| {
+            m.body
+                .commands
+                .iter()
+                .find(|c| matches!(c, Command::Alert(a) if a.code == AlertCode::GenericAlert))
+                .map(|c| (m, c))
+        })
+        .expect("the report went again");
+    let (last, _) = again.last().expect("messages");
+    let ack = Command::Status(Status::for_command(
+        &report_msg.hdr.msg_id,
+        report,
+        StatusCode::Ok,
+    ));
+    let close = limited(
+        server_msg(
+            last,
+            "9",
+            vec![hdr_status(last, StatusCode::AuthAccepted), ack],
+            true,
+        ),
+        1200,
+    );
+    assert_eq!(
+        session.receive(&mut d, &response(&close)),
+        Step::Done(SessionEnd::Completed)
+    );
+    assert!(d.reports.pending().is_empty(), "acknowledged");
+}
+
+#[test]
+fn a_reply_that_cannot_fit_ends_the_session_with_an_abort_that_does() {
+    let mut d = device("");
+    let (mut session, pkg1, _) = start(&mut d);
+    // The Status for this Get names its long target, and a Status cannot be cut.
+    let long = format!("./Vendor/{}", "x".repeat(400));
+    let pkg2 = limited(
+        server_msg(
+            &pkg1,
+            "1",
+            vec![hdr_status(&pkg1, StatusCode::Ok), get("2", &long)],
+            true,
+        ),
+        900,
+    );
+    let Step::SendAndEnd(out, SessionEnd::AbortedByDevice { reason }) =
+        session.receive(&mut d, &response(&pkg2))
+    else {
+        panic!("expected an abort")
+    };
+    assert!(reason.contains("MaxMsgSize"), "{reason}");
+    assert!(out.request.body.len() <= 900);
+    let abort = xml::decode(&out.request.body).expect("decodes");
+    assert!(abort.body.final_flag);
+    assert!(
+        matches!(abort.body.commands.last(), Some(Command::Alert(a)) if a.code == AlertCode::SessionAbort)
+    );
+    assert_eq!(statuses(&abort), [(CmdName::SyncHdr, 200)]);
+}
+
+#[test]
+fn when_not_even_an_abort_fits_nothing_is_sent() {
+    let mut d = device("");
+    let (mut session, pkg1, _) = start(&mut d);
+    let pkg2 = limited(
+        server_msg(
+            &pkg1,
+            "1",
+            vec![hdr_status(&pkg1, StatusCode::Ok), get("2", "./DevInfo/Mod")],
+            true,
+        ),
+        300,
+    );
+    let step = session.receive(&mut d, &response(&pkg2));
+    assert!(
+        matches!(&step, Step::Done(SessionEnd::Failed { reason }) if reason.contains("not even Alert 1223 fits")),
+        "{step:?}"
+    );
+    // And a reply with nothing queued but the Status for the server's SyncHdr.
+    let (mut session, pkg1, _) = start(&mut d);
+    let pkg2 = limited(
+        server_msg(&pkg1, "1", vec![hdr_status(&pkg1, StatusCode::Ok)], false),
+        300,
+    );
+    let step = session.receive(&mut d, &response(&pkg2));
+    assert!(
+        matches!(&step, Step::Done(SessionEnd::Failed { reason }) if reason.contains("smallest message")),
+        "{step:?}"
+    );
+}
+
 #[test]
 fn replies_are_read_by_their_content_type() {
     let wbxml_device = "[device]\nencoding = \"wbxml\"\n";
@@ -501,4 +762,29 @@ fn replies_are_read_by_their_content_type() {
         }
         other => panic!("expected a failed session, got {other:?}"),
     }
+}
+
+#[test]
+fn a_server_message_over_the_devices_max_msg_size_is_a_violation_but_is_answered() {
+    let mut d = device("[device]\nmax_msg_size = 600\n");
+    let (mut session, pkg1, _) = start(&mut d);
+    let pkg2 = server_msg(
+        &pkg1,
+        "1",
+        (2..12)
+            .map(|n| get(&n.to_string(), "./DevInfo/Mod"))
+            .chain([hdr_status(&pkg1, StatusCode::Ok)])
+            .collect(),
+        true,
+    );
+    let (reply, _) = sent(session.receive(&mut d, &response(&pkg2)));
+    assert_eq!(statuses(&reply).len(), 11, "every command answered");
+    assert_eq!(session.violations().len(), 1);
+    assert!(
+        session.violations()[0]
+            .rule
+            .contains("over the device's MaxMsgSize of 600"),
+        "{:?}",
+        session.violations()
+    );
 }

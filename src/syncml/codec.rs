@@ -137,16 +137,14 @@ impl Encoding {
         }
     }
 
-    /// Encoded size of a message whose CmdIDs are not assigned yet (up to 4 digits each are
-    /// allowed for): the measure both sides give [`super::outbox::Outbox::fill`]. An empty CmdID
-    /// is `<CmdID></CmdID>` in XML, so a number adds its digits; in WBXML it is a bare tag, so a
-    /// number adds STR_I, its digits, the terminator and END.
+    /// Encoded size of a message as it will be sent: numbered with
+    /// [`super::SyncBody::number_commands`] first, as both ends do before encoding, so the size is
+    /// exact whatever CmdIDs the commands hold now. The measure both sides give
+    /// [`super::outbox::Outbox::fill`].
     pub fn size(self, msg: &SyncMl) -> usize {
-        let per_command = match self {
-            Encoding::Xml => 4,
-            Encoding::Wbxml => 4 + 3,
-        };
-        self.encode(msg).len() + per_command * msg.body.commands.len()
+        let mut numbered = msg.clone();
+        numbered.body.number_commands();
+        self.encode(&numbered).len()
     }
 
     pub fn as_str(self) -> &'static str {
@@ -285,23 +283,24 @@ mod tests {
     }
 
     #[test]
-    fn the_size_allows_for_the_cmd_ids_still_to_come() {
+    fn size_is_the_length_of_the_message_as_sent() {
         let text = include_str!("../../tests/fixtures/syncml/server-pkg2-prefixed.xml");
         let mut msg = xml::decode(text.as_bytes()).expect("fixture decodes");
-        for cmd in &mut msg.body.commands {
-            cmd.cmd_id_mut().clear();
+        // Enough commands for CmdIDs of two and three digits, with CmdIDs blank or stale.
+        let first = msg.body.commands[0].clone();
+        for n in 0..120 {
+            let mut cmd = first.clone();
+            *cmd.cmd_id_mut() = if n % 2 == 0 {
+                String::new()
+            } else {
+                "7".into()
+            };
+            msg.body.commands.push(cmd);
         }
         for enc in [Encoding::Xml, Encoding::Wbxml] {
-            let measured = enc.size(&msg);
-            let mut numbered = msg.clone();
-            for cmd in &mut numbered.body.commands {
-                *cmd.cmd_id_mut() = "9999".to_string();
-            }
-            let sent = enc.encode(&numbered).len();
-            assert!(
-                sent <= measured,
-                "{enc:?}: {sent} bytes sent, {measured} measured"
-            );
+            let mut sent = msg.clone();
+            sent.body.number_commands();
+            assert_eq!(enc.size(&msg), enc.encode(&sent).len(), "{enc:?}");
         }
     }
 

@@ -4,7 +4,8 @@
 //! total size in `Meta/Size`; every chunk is answered 213 (buffered) and the object is handled only
 //! when the chunk without `MoreData` arrives. The assembled Data must have the declared size (else
 //! 424). An object larger than the receiver's MaxObjSize is refused with 413, chunk by chunk, without
-//! buffering it. When another command arrives while an object is incomplete, or the package ends, the
+//! buffering it: whether its first chunk declares it so, or its chunks add up to more than declared
+//! (DM Protocol §2.2: no object larger than MaxObjSize may be sent). When another command arrives while an object is incomplete, or the package ends, the
 //! object is dropped and the receiver sends Alert 1225. Sizes count the bytes of the Data as sent.
 
 use super::{Alert, AlertCode, Command, Data, Item, Location, Meta};
@@ -15,6 +16,8 @@ pub struct Pending {
     key: String,
     declared: Option<u64>,
     data: String,
+    /// Bytes of Data received so far (also of a refused object, whose data is not kept).
+    received: u64,
     first: Command,
     rejected: bool,
 }
@@ -23,6 +26,16 @@ impl Pending {
     /// The LocURI of the object (the item's Target, or Source for Results).
     pub fn uri(&self) -> &str {
         &self.key
+    }
+
+    /// Bytes of the object's Data received so far.
+    pub fn received(&self) -> u64 {
+        self.received
+    }
+
+    /// Whether the object is being refused (413) for its size.
+    pub fn is_refused(&self) -> bool {
+        self.rejected
     }
 
     /// The Alert 1225 telling the sender this object never ended.
@@ -68,13 +81,19 @@ pub fn feed(state: &mut Option<Pending>, cmd: &Command, max_obj: Option<u64>) ->
         let Some((_, item)) = chunk.filter(|(key, _)| *key == pending.key) else {
             return Chunk::Abandoned(pending);
         };
+        let text = item_text(item);
+        pending.received = pending.received.saturating_add(text.len() as u64);
+        if !pending.rejected && max_obj.is_some_and(|max| pending.received > max) {
+            pending.rejected = true;
+            pending.data = String::new();
+        }
         if pending.rejected {
             if item.more_data {
                 *state = Some(pending);
             }
             return Chunk::TooLarge;
         }
-        pending.data.push_str(&item_text(item));
+        pending.data.push_str(&text);
         if item.more_data {
             *state = Some(pending);
             return Chunk::Buffered;
@@ -98,6 +117,7 @@ pub fn feed(state: &mut Option<Pending>, cmd: &Command, max_obj: Option<u64>) ->
                 key,
                 declared,
                 data: String::new(),
+                received: len,
                 first: cmd.clone(),
                 rejected: true,
             });
@@ -114,6 +134,7 @@ pub fn feed(state: &mut Option<Pending>, cmd: &Command, max_obj: Option<u64>) ->
         key,
         declared,
         data: item_text(item),
+        received: len,
         first: cmd.clone(),
         rejected: false,
     });
@@ -265,6 +286,30 @@ mod tests {
             ),
             Chunk::TooLarge
         );
+    }
+
+    #[test]
+    fn chunks_adding_up_to_more_than_max_obj_size_are_refused_from_there_on() {
+        let mut state = None;
+        let feed_chunk = |state: &mut Option<Pending>, data: &str, more: bool| {
+            feed(state, &replace("1", "./A", data, more, None), Some(10))
+        };
+        // The first chunk declares a size within the limit, then the chunks outgrow it.
+        assert_eq!(
+            feed(
+                &mut state,
+                &replace("1", "./A", "0123", true, Some(8)),
+                Some(10)
+            ),
+            Chunk::Buffered
+        );
+        assert_eq!(feed_chunk(&mut state, "4567", true), Chunk::Buffered);
+        assert_eq!(feed_chunk(&mut state, "89AB", true), Chunk::TooLarge);
+        let pending = state.as_ref().expect("still refusing");
+        assert!(pending.is_refused());
+        assert_eq!(pending.received(), 12);
+        assert_eq!(feed_chunk(&mut state, "CD", false), Chunk::TooLarge);
+        assert!(state.is_none());
     }
 
     #[test]

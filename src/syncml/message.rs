@@ -87,6 +87,28 @@ pub struct SyncBody {
     pub final_flag: bool,
 }
 
+impl SyncBody {
+    /// Give the commands CmdIDs 1, 2, … in document order, members of Atomic and Sequence
+    /// included: CmdIDs are unique within a message and SyncHdr counts as 0 (reference §1.5).
+    /// Both ends number their messages this way just before encoding, and measure them numbered.
+    pub fn number_commands(&mut self) {
+        let mut next = 1u32;
+        for cmd in &mut self.commands {
+            number(cmd, &mut next);
+        }
+    }
+}
+
+fn number(cmd: &mut Command, next: &mut u32) {
+    *cmd.cmd_id_mut() = next.to_string();
+    *next = next.saturating_add(1);
+    if let Command::Atomic(c) | Command::Sequence(c) = cmd {
+        for member in &mut c.commands {
+            number(member, next);
+        }
+    }
+}
+
 /// `Cred`: credentials in the SyncHdr (DM never puts them on commands, but the DTD allows it).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Cred {

@@ -1,17 +1,24 @@
 //! Packages over several messages: what a sender still has to send, cut to the peer's MaxMsgSize.
 //!
 //! An [`Outbox`] holds the commands of a package in order. [`Outbox::fill`] moves as many as fit into
-//! a message, measured with the encoding in use. A command with several items that does not fit is
-//! split into commands with fewer items; a single item that does not fit is sent as a large object
-//! (reference §1.6): its Data is cut into chunks, every chunk but the last carries `MoreData`, and the
-//! first one carries the total size in `Meta/Size` (the byte length of the Data as transmitted). An
-//! item for which the message has no room left, not even for a first chunk, starts in the next one.
-//! Whatever cannot be cut (a Status, a command without data) goes alone in a message even if it is
-//! too big: the peer then answers as it must (413).
+//! a message, measured with the encoding in use (the measure must be exact: see
+//! [`super::Encoding::size`]). Room for `Final` is always kept, since whether a message ends its
+//! package is only known once it is filled. A command with several items that does not fit is split
+//! into commands with fewer items; a single item that does not fit is sent as a large object
+//! (reference §1.6, DM Protocol §2.2 "Large Object Handling": objects are split "into chunks that
+//! will fit within the message"): its Data is cut into chunks, every chunk but the last carries
+//! `MoreData`, and the first one carries the total size in `Meta/Size` (the byte length of the Data
+//! as transmitted).
+//!
+//! A message never goes over the limit. What cannot be cut (a Status, an Alert, a command without
+//! data, an item whose Source and Meta alone leave no room for data) and does not fit even alone
+//! beside the message's leading commands is refused with [`TooBig`]: a command must fit entirely
+//! into one message (DM Protocol §2.1.1), so waiting would never make it fit, and the sender decides
+//! what to do instead (the device aborts the session, see `session::client`).
 
 #[cfg(test)]
 use super::Encoding;
-use super::{Command, Data, Item, Meta, SyncMl};
+use super::{CmdName, Command, Data, Item, Meta, SyncMl};
 use std::collections::VecDeque;
 
 /// A package's commands waiting to be sent.
@@ -28,6 +35,19 @@ struct Entry {
     continued: bool,
 }
 
+/// The next queued command cannot go in a message within the limit, not even alone beside the
+/// message's leading commands and cut as far as it can be. It stays queued.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{command} needs a message of {needs} bytes, over the limit of {max}")]
+pub struct TooBig {
+    /// The command's name.
+    pub command: CmdName,
+    /// The size of the message with it (whole, or its smallest chunk).
+    pub needs: usize,
+    /// The limit.
+    pub max: usize,
+}
+
 impl Outbox {
     /// Queue commands at the end of the package.
     pub fn extend(&mut self, commands: impl IntoIterator<Item = Command>) {
@@ -35,6 +55,21 @@ impl Outbox {
             cmd,
             continued: false,
         }));
+    }
+
+    /// Queue commands before everything queued so far, in their order (e.g. Statuses that must
+    /// come before the rest of a package).
+    pub fn prepend(&mut self, commands: impl IntoIterator<Item = Command>) {
+        let entries: Vec<Entry> = commands
+            .into_iter()
+            .map(|cmd| Entry {
+                cmd,
+                continued: false,
+            })
+            .collect();
+        for entry in entries.into_iter().rev() {
+            self.queue.push_front(entry);
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -50,24 +85,39 @@ impl Outbox {
         self.queue.clear();
     }
 
-    /// Move queued commands into `msg` while its encoded size stays within `max_size`; a limit of 0
-    /// means unlimited. Returns true when commands remain for later messages.
+    /// Move queued commands into `msg` while its encoded size, with `Final`, stays within
+    /// `max_size`; a limit of 0 means unlimited. Returns true when commands remain for later
+    /// messages, and [`TooBig`] (with nothing added) when the next command cannot fit at all.
+    /// `msg.body.final_flag` is left as it was: the caller sets it.
     pub fn fill(
         &mut self,
         msg: &mut SyncMl,
         max_size: usize,
         measure: &dyn Fn(&SyncMl) -> usize,
-    ) -> bool {
+    ) -> Result<bool, TooBig> {
         if self.queue.is_empty() {
-            return false;
+            return Ok(false);
         }
+        let final_flag = std::mem::replace(&mut msg.body.final_flag, true);
+        let filled = self.fill_final(msg, max_size, measure);
+        msg.body.final_flag = final_flag;
+        filled
+    }
+
+    /// [`Outbox::fill`] on a message measured with `Final`.
+    fn fill_final(
+        &mut self,
+        msg: &mut SyncMl,
+        max_size: usize,
+        measure: &dyn Fn(&SyncMl) -> usize,
+    ) -> Result<bool, TooBig> {
         let start = msg.body.commands.len();
         msg.body
             .commands
             .extend(self.queue.iter().map(|e| e.cmd.clone()));
         if max_size == 0 || measure(msg) <= max_size {
             self.queue.clear();
-            return false;
+            return Ok(false);
         }
         msg.body.commands.truncate(start);
         let mut added = 0;
@@ -88,50 +138,28 @@ impl Outbox {
                     self.queue.push_front(rest);
                     self.queue.push_front(first);
                 }
-                // Something that cannot be cut and would not fit even beside the leading
-                // commands goes now, too big as it is: waiting would never make it fit.
-                Split::Whole(entry)
-                    if added == 0 || !fits_alone(msg, start, &entry, max_size, measure) =>
-                {
-                    msg.body.commands.push(entry.cmd);
+                // It fits in a message of its own: it goes next time.
+                Split::Whole(entry) if added > 0 => {
+                    self.queue.push_front(entry);
                     break;
                 }
+                // Beside the leading commands alone it does not fit either: it never will.
                 Split::Whole(entry) => {
+                    msg.body.commands.push(entry.cmd.clone());
+                    let needs = measure(msg);
+                    msg.body.commands.pop();
+                    let command = entry.cmd.name();
                     self.queue.push_front(entry);
-                    break;
-                }
-                // A large object with no room left here for even a first chunk: it starts in the
-                // next message, where it will have the room. Only when nothing was added (the room
-                // is all taken by the leading commands) does it go now, too big as it is.
-                Split::NoRoom(entry) if added > 0 => {
-                    self.queue.push_front(entry);
-                    break;
-                }
-                Split::NoRoom(entry) => {
-                    msg.body.commands.push(entry.cmd);
-                    break;
+                    return Err(TooBig {
+                        command,
+                        needs,
+                        max: max_size,
+                    });
                 }
             }
         }
-        !self.queue.is_empty()
+        Ok(!self.queue.is_empty())
     }
-}
-
-/// Whether `entry` fits in `msg` with only the commands it had before filling started.
-fn fits_alone(
-    msg: &SyncMl,
-    start: usize,
-    entry: &Entry,
-    max_size: usize,
-    measure: &dyn Fn(&SyncMl) -> usize,
-) -> bool {
-    let mut probe = SyncMl {
-        hdr: msg.hdr.clone(),
-        body: msg.body.clone(),
-    };
-    probe.body.commands.truncate(start);
-    probe.body.commands.push(entry.cmd.clone());
-    measure(&probe) <= max_size
 }
 
 enum Split {
@@ -141,8 +169,6 @@ enum Split {
     Requeue(Entry, Entry),
     /// It cannot be cut to fit the room left.
     Whole(Entry),
-    /// It could be sent in chunks, but this message has no room left for a first one.
-    NoRoom(Entry),
 }
 
 /// Cut a command that does not fit in `msg`.
@@ -216,48 +242,45 @@ fn chunk(
     msg.body.commands.push(probe);
     let overhead = measure(msg);
     msg.body.commands.pop();
-    let room = max_size.saturating_sub(overhead);
-    let mut cut = prefix_fitting(&text, room);
-    if cut == 0 && !text.is_empty() {
-        return Split::NoRoom(entry);
-    }
-    if cut == 0 || cut >= text.len() {
-        return Split::Whole(entry);
-    }
-    // The room was reckoned with empty Data; an encoding may cost more for Data with text (WBXML
-    // writes an empty element as a bare tag), so the chunk is measured and cut shorter until the
-    // message fits.
-    let mut first = entry.cmd.clone();
-    loop {
+    // A first guess from the XML cost of each character, then checked with the real measure (the
+    // encoding may cost more: WBXML writes a NUL as an entity), shrinking until it fits.
+    // The whole text never fits here (the item did not fit whole), so at least one byte waits.
+    let guess = prefix_fitting(&text, max_size.saturating_sub(overhead));
+    let mut cut = floor_char_boundary(&text, guess.min(text.len().saturating_sub(1)));
+    while cut > 0 {
+        let mut first = entry.cmd.clone();
         set_chunk(&mut first, text[..cut].to_string(), true, size);
         msg.body.commands.push(first);
-        let over = measure(msg).saturating_sub(max_size);
-        first = msg.body.commands.pop().unwrap_or_else(|| entry.cmd.clone());
-        if over == 0 {
+        let used = measure(msg);
+        let Some(first) = msg.body.commands.pop() else {
             break;
+        };
+        if used <= max_size {
+            let mut rest = entry.cmd;
+            set_chunk(&mut rest, text[cut..].to_string(), false, None);
+            return Split::Parts(
+                first,
+                Entry {
+                    cmd: rest,
+                    continued: true,
+                },
+            );
         }
-        cut = floor_char_boundary(&text, cut.saturating_sub(over));
-        if cut == 0 {
-            return Split::NoRoom(entry);
-        }
+        // Scale the cut by how much of its cost fits, and take at least one byte off.
+        let room = max_size.saturating_sub(overhead);
+        let cost = used.saturating_sub(overhead).max(1);
+        let scaled = cut.saturating_mul(room) / cost;
+        cut = floor_char_boundary(&text, scaled.min(cut - 1));
     }
-    let mut rest = entry.cmd;
-    set_chunk(&mut rest, text[cut..].to_string(), false, None);
-    Split::Parts(
-        first,
-        Entry {
-            cmd: rest,
-            continued: true,
-        },
-    )
+    Split::Whole(entry)
 }
 
-/// The largest char boundary of `text` at or below `index`.
-fn floor_char_boundary(text: &str, index: usize) -> usize {
-    (0..=index.min(text.len()))
-        .rev()
-        .find(|&i| text.is_char_boundary(i))
-        .unwrap_or(0)
+/// The largest char boundary of `text` at or before `i`.
+fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
 }
 
 /// The longest prefix of `text` (on a char boundary) whose XML-escaped length fits in `room`.
@@ -329,6 +352,7 @@ mod tests {
     use crate::syncml::{
         CmdName, ItemCommand, Location, Results, Status, StatusCode, SyncBody, SyncHdr,
     };
+    use proptest::prelude::*;
 
     fn empty_msg() -> SyncMl {
         SyncMl {
@@ -377,23 +401,40 @@ mod tests {
         })
     }
 
-    /// Send everything through messages of at most `max` bytes; each message's commands.
-    fn drain(outbox: &mut Outbox, max: usize) -> Vec<Vec<Command>> {
+    /// A message as it is sent: numbered, Final when the package is done, encoded.
+    fn sent_size(msg: &SyncMl, encoding: Encoding) -> usize {
+        let mut numbered = msg.clone();
+        numbered.body.number_commands();
+        encoding.encode(&numbered).len()
+    }
+
+    /// Send everything through messages of at most `max` bytes; each message's commands, or the
+    /// command that could not fit.
+    fn drain_in(
+        outbox: &mut Outbox,
+        max: usize,
+        encoding: Encoding,
+    ) -> Result<Vec<Vec<Command>>, TooBig> {
         let mut messages = Vec::new();
         loop {
             let mut msg = empty_msg();
-            let more = outbox.fill(&mut msg, max, &|m| Encoding::Xml.size(m));
+            let more = outbox.fill(&mut msg, max, &|m| encoding.size(m))?;
+            msg.body.final_flag = !more;
+            let size = sent_size(&msg, encoding);
             assert!(
-                max == 0 || Encoding::Xml.size(&msg) <= max,
-                "message of {} bytes over {max}",
-                Encoding::Xml.size(&msg)
+                max == 0 || size <= max,
+                "message of {size} bytes over {max}"
             );
             messages.push(msg.body.commands);
             if !more {
-                return messages;
+                return Ok(messages);
             }
-            assert!(messages.len() < 100, "no progress");
+            assert!(messages.len() < 10_000, "no progress");
         }
+    }
+
+    fn drain(outbox: &mut Outbox, max: usize) -> Vec<Vec<Command>> {
+        drain_in(outbox, max, Encoding::Xml).expect("everything fits")
     }
 
     #[test]
@@ -416,6 +457,29 @@ mod tests {
         assert!(messages.len() > 1);
         let all: Vec<Command> = messages.into_iter().flatten().collect();
         assert_eq!(all, (0..20).map(status).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn prepended_commands_go_first() {
+        let mut outbox = Outbox::default();
+        outbox.extend((2..4).map(status));
+        outbox.prepend((0..2).map(status));
+        assert_eq!(
+            drain(&mut outbox, 0),
+            vec![(0..4).map(status).collect::<Vec<_>>()]
+        );
+    }
+
+    #[test]
+    fn room_is_kept_for_final() {
+        // A limit the two Statuses meet exactly without Final: they cannot both go, or Final
+        // would push the message over it.
+        let mut msg = empty_msg();
+        msg.body.commands = (0..2).map(status).collect();
+        let limit = sent_size(&msg, Encoding::Xml);
+        let mut outbox = Outbox::default();
+        outbox.extend((0..2).map(status));
+        assert_eq!(drain(&mut outbox, limit).len(), 2);
     }
 
     #[test]
@@ -454,30 +518,32 @@ mod tests {
     }
 
     #[test]
-    fn numbered_messages_stay_within_the_limit_in_either_encoding() {
+    fn messages_stay_within_the_limit_in_either_encoding() {
         for encoding in [Encoding::Xml, Encoding::Wbxml] {
             for max in (500..1300).step_by(7) {
                 let mut outbox = Outbox::default();
                 outbox.extend((0..3).map(status));
                 outbox.extend([results(&"z\u{e9}".repeat(400), 1), results("v", 12)]);
-                let mut sent = 0;
-                loop {
-                    let mut msg = empty_msg();
-                    let more = outbox.fill(&mut msg, max, &|m| encoding.size(m));
-                    // Four-digit CmdIDs, the most the measure allows for.
-                    for (n, cmd) in msg.body.commands.iter_mut().enumerate() {
-                        *cmd.cmd_id_mut() = (1000 + n).to_string();
-                    }
-                    let bytes = encoding.encode(&msg).len();
-                    assert!(bytes <= max, "{encoding:?}: {bytes} bytes over {max}");
-                    sent += 1;
-                    assert!(sent < 100, "no progress");
-                    if !more {
-                        break;
-                    }
-                }
+                // drain_in checks every message against the limit.
+                drain_in(&mut outbox, max, encoding).expect("everything fits");
             }
         }
+    }
+
+    #[test]
+    fn chunks_fit_in_wbxml_where_a_character_costs_more_than_in_xml() {
+        // WBXML writes a NUL as an entity, several bytes where XML spends one.
+        let data = "a\u{0}".repeat(600);
+        let mut outbox = Outbox::default();
+        outbox.extend([results(&data, 1)]);
+        let messages = drain_in(&mut outbox, 500, Encoding::Wbxml).expect("fits");
+        let joined: String = messages
+            .iter()
+            .flatten()
+            .flat_map(|c| c.items())
+            .filter_map(|i| i.data_text())
+            .collect();
+        assert_eq!(joined, data);
     }
 
     #[test]
@@ -492,24 +558,102 @@ mod tests {
     }
 
     #[test]
-    fn what_cannot_be_cut_goes_alone() {
+    fn what_cannot_be_cut_waits_for_a_message_of_its_own_or_is_refused() {
         let mut big = status(1);
         if let Command::Status(s) = &mut big {
-            s.target_refs = vec!["./x".repeat(400)];
+            s.target_refs = vec!["./x".repeat(100)];
         }
+        let mut alone = empty_msg();
+        alone.body.commands = vec![big.clone()];
+        alone.body.final_flag = true;
+        let limit = sent_size(&alone, Encoding::Xml);
         let mut outbox = Outbox::default();
         outbox.extend([status(0), big.clone(), status(2)]);
-        // It would never fit, so waiting is no use: it goes now, too big as it is.
+        // It does not fit beside status 0, but does alone: it goes in the next message.
+        assert_eq!(
+            drain(&mut outbox, limit),
+            vec![vec![status(0)], vec![big.clone()], vec![status(2)]]
+        );
+        // Below that it never fits: nothing of it is sent, and it stays queued.
+        let mut outbox = Outbox::default();
+        outbox.extend([status(0), big.clone(), status(2)]);
         let mut msg = empty_msg();
-        assert!(outbox.fill(&mut msg, 600, &|m| Encoding::Xml.size(m)));
-        assert_eq!(msg.body.commands, vec![status(0), big]);
+        assert_eq!(
+            outbox.fill(&mut msg, limit - 1, &|m| Encoding::Xml.size(m)),
+            Ok(true)
+        );
+        assert_eq!(msg.body.commands, vec![status(0)]);
         let mut msg = empty_msg();
-        assert!(!outbox.fill(&mut msg, 600, &|m| Encoding::Xml.size(m)));
-        assert_eq!(msg.body.commands, vec![status(2)]);
+        let refused = outbox
+            .fill(&mut msg, limit - 1, &|m| Encoding::Xml.size(m))
+            .expect_err("too big");
+        assert_eq!((refused.command, refused.needs), (CmdName::Status, limit));
+        assert!(msg.body.commands.is_empty());
+        assert_eq!(outbox.len(), 2);
+        assert!(!msg.body.final_flag, "Final is left to the caller");
         let add = Command::Add(ItemCommand::default());
         assert!(
             single_item_text(&add).is_none(),
             "no item, nothing to chunk"
         );
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof!["[a-z0-9 ]{0,40}", "[&<>\r\u{0}é€😀a-z]{0,40}",]
+            .prop_flat_map(|unit| (Just(unit), 0..60usize))
+            .prop_map(|(unit, n)| unit.repeat(n))
+    }
+
+    fn command() -> impl Strategy<Value = Command> {
+        prop_oneof![
+            (0..50usize).prop_map(status),
+            (text(), 1..6usize).prop_map(|(data, n)| results(&data, n)),
+        ]
+    }
+
+    proptest! {
+        /// Whatever is queued, no message goes over the limit (Final included), and either every
+        /// command arrives whole (chunks joined) and in order, or a command is refused that does
+        /// not fit even alone.
+        #[test]
+        fn no_message_is_ever_over_the_limit(
+            commands in prop::collection::vec(command(), 1..8),
+            max in 200usize..4000,
+            wbxml in any::<bool>(),
+        ) {
+            let encoding = if wbxml { Encoding::Wbxml } else { Encoding::Xml };
+            let mut outbox = Outbox::default();
+            outbox.extend(commands.clone());
+            match drain_in(&mut outbox, max, encoding) {
+                Ok(messages) => {
+                    let sent: Vec<Command> = messages.into_iter().flatten().collect();
+                    let items = |cmds: &[Command]| -> Vec<(Option<String>, String)> {
+                        cmds.iter()
+                            .flat_map(|c| c.items().to_vec())
+                            .map(|i| (i.source_uri().map(str::to_string), i.data_text().unwrap_or_default().into_owned()))
+                            .collect()
+                    };
+                    // Chunks of one item joined back.
+                    let mut joined: Vec<(Option<String>, String)> = Vec::new();
+                    let mut open = false;
+                    for cmd in &sent {
+                        for item in cmd.items() {
+                            let data = item.data_text().unwrap_or_default().into_owned();
+                            match joined.last_mut() {
+                                Some(last) if open => last.1.push_str(&data),
+                                _ => joined.push((item.source_uri().map(str::to_string), data)),
+                            }
+                            open = item.more_data;
+                        }
+                    }
+                    prop_assert_eq!(joined, items(&commands));
+                    let statuses = |cmds: &[Command]| cmds.iter().filter(|c| matches!(c, Command::Status(_))).cloned().collect::<Vec<_>>();
+                    prop_assert_eq!(statuses(&sent), statuses(&commands));
+                }
+                Err(refused) => {
+                    prop_assert!(refused.needs > max);
+                }
+            }
+        }
     }
 }

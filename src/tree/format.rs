@@ -7,7 +7,9 @@
 //! - `date`: ISO 8601 calendar date, extended `YYYY-MM-DD` or basic `YYYYMMDD`.
 //! - `time`: ISO 8601 time of day `hh:mm[:ss[.f]]` or `hhmm[ss[.f]]`, optionally followed by `Z` or
 //!   an offset `±hh[:mm]` / `±hhmm`.
-//! - `chr` and `xml`: valid UTF-8 (XML well-formedness is not checked).
+//! - `chr`: valid UTF-8 without NUL (character data; a NUL is no character a DM value holds, and
+//!   the mock server counts one in `chr` data the device sends as a breach).
+//! - `xml`: valid UTF-8 (XML well-formedness is not checked).
 //! - `b64`: valid base64 text (a node stored as `b64` by the device itself; server data sent with Meta
 //!   Format `b64` is decoded and stored as `bin`, see [`decode_b64`]).
 //! - `null`: empty. `bin`: anything. `node`: interior nodes carry no value.
@@ -96,7 +98,8 @@ impl Format {
         match self {
             Format::Bin => true,
             Format::Node | Format::Null => value.is_empty(),
-            Format::Chr | Format::Xml => text().is_some(),
+            Format::Chr => text().is_some_and(|t| !t.contains('\0')),
+            Format::Xml => text().is_some(),
             Format::B64 => decode_b64(value).is_ok(),
             Format::Int => text().is_some_and(is_int),
             Format::Bool => value == b"true" || value == b"false",
@@ -271,6 +274,7 @@ mod tests {
         assert!(!Format::Null.is_valid(b"x"));
         assert!(Format::Chr.is_valid("héllo".as_bytes()));
         assert!(!Format::Chr.is_valid(&[0xff, 0xfe]));
+        assert!(!Format::Chr.is_valid(b"a\0b"));
         assert!(Format::Bin.is_valid(&[0xff, 0xfe]));
         assert!(Format::B64.is_valid(b"aGk="));
         assert!(!Format::B64.is_valid(b"a"));

@@ -169,6 +169,13 @@ fn add_refusals() {
     refused(&mut t, S::BadRequest, |t| {
         t.add(SRV, &with_meta("./App/N", "x1", "int", None), None, 1)
     });
+    // chr data is text without NUL, whether its Format is given or the default.
+    refused(&mut t, S::BadRequest, |t| {
+        t.add(SRV, &with_meta("./App/N", "a\0b", "chr", None), None, 1)
+    });
+    refused(&mut t, S::BadRequest, |t| {
+        t.add(SRV, &with_data("./App/N", "a\0b"), None, 1)
+    });
     refused(&mut t, S::BadRequest, |t| {
         t.add(SRV, &with_meta("./App/N", "yes", "bool", None), None, 1)
     });
@@ -250,6 +257,10 @@ fn replace_value_bumps_verno_and_tstamp() {
         S::Ok
     );
     assert_eq!(t.node("./App/Leaf").unwrap().verno(), 2);
+    // A chr leaf takes no NUL (it would go out in Results as chr data with a NUL).
+    refused(&mut t, S::BadRequest, |t| {
+        t.replace(SRV, &with_data("./App/Leaf", "v\0"), None, 79)
+    });
 }
 
 #[test]

@@ -1,0 +1,634 @@
+//! The mock server against device messages built by hand: every breach of a rule it checks is
+//! recorded, a well-behaved device is not accused of anything, and the server's own messages keep
+//! to the device's MaxMsgSize.
+
+use super::*;
+use crate::syncml::{
+    Alert, AlertCode, CmdName, Command, Data, Encoding, Item, ItemCommand, Location, Meta, Results,
+    Status, StatusCode, SyncBody, SyncHdr, SyncMl, VER_DTD, VER_PROTO,
+};
+
+const SERVER: &str = "https://dm.dmsim.test/dm";
+const DEVICE: &str = "IMEI:356938035643809";
+
+/// A server with this script (TOML `[[package]]` tables) and limits.
+fn server(script: &str, max_msg: Option<u64>, max_obj: Option<u64>) -> MockServer {
+    #[derive(serde::Deserialize)]
+    struct Script {
+        #[serde(default, rename = "package")]
+        packages: Vec<ScriptPackage>,
+    }
+    let script: Script = toml::from_str(script).expect("valid script");
+    MockServer::new(ServerConfig {
+        server_id: "dmsim".into(),
+        url: SERVER.into(),
+        packages: script.packages,
+        seed: 1,
+        max_msg_size: max_msg,
+        max_obj_size: max_obj,
+        ..ServerConfig::default()
+    })
+}
+
+const ONE_GET: &str = r#"
+[[package]]
+[[package.command]]
+cmd = "get"
+target = "./DevInfo/Mod"
+[[package.command]]
+cmd = "get"
+target = "./DevInfo/Man"
+"#;
+
+/// A device message; `max_msg` is the device's MaxMsgSize in its SyncHdr.
+fn device_msg(msg_id: u32, commands: Vec<Command>, final_flag: bool, max_msg: u64) -> SyncMl {
+    SyncMl {
+        hdr: SyncHdr {
+            ver_dtd: VER_DTD.into(),
+            ver_proto: VER_PROTO.into(),
+            session_id: "1".into(),
+            msg_id: msg_id.to_string(),
+            target: Location::uri(SERVER),
+            source: Location::uri(DEVICE),
+            resp_uri: None,
+            no_resp: false,
+            cred: None,
+            meta: Some(Meta {
+                max_msg_size: Some(max_msg),
+                ..Meta::default()
+            }),
+        },
+        body: SyncBody {
+            commands,
+            final_flag,
+        },
+    }
+}
+
+/// Package 1 with `devinfo` DevInfo items.
+fn package1(devinfo: usize, max_msg: u64) -> SyncMl {
+    let items = (0..devinfo)
+        .map(|n| Item {
+            source: Some(Location::uri(format!("./DevInfo/Ext/Node{n}"))),
+            data: Some(Data::Text(format!("value {n}"))),
+            ..Item::default()
+        })
+        .collect();
+    device_msg(
+        1,
+        vec![
+            Command::Alert(Alert::bare(AlertCode::ClientInitiatedMgmt)),
+            Command::Replace(ItemCommand {
+                items,
+                ..ItemCommand::default()
+            }),
+        ],
+        true,
+        max_msg,
+    )
+}
+
+/// POST a message (numbered as a sender does) in `encoding`: the raw response and its message.
+fn post_in(server: &MockServer, msg: &SyncMl, encoding: Encoding) -> (HttpResponse, SyncMl) {
+    let mut msg = msg.clone();
+    msg.body.number_commands();
+    let response = server.handle(&HttpRequest {
+        url: SERVER.into(),
+        content_type: encoding.content_type().into(),
+        hmac: None,
+        body: encoding.encode(&msg),
+    });
+    assert_eq!(
+        response.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&response.body)
+    );
+    let reply = crate::syncml::decode(&response.body).expect("server message decodes");
+    (response, reply)
+}
+
+fn post(server: &MockServer, msg: &SyncMl) -> SyncMl {
+    post_in(server, msg, Encoding::Xml).1
+}
+
+/// The server's management commands in a message (what needs a Status).
+fn commands(msg: &SyncMl) -> Vec<&Command> {
+    msg.body
+        .commands
+        .iter()
+        .filter(|c| !matches!(c, Command::Status(_) | Command::Results(_)))
+        .collect()
+}
+
+fn hdr_status(server_msg: &SyncMl) -> Command {
+    Command::Status(Status::for_header(server_msg, StatusCode::Ok, None))
+}
+
+fn status(server_msg: &SyncMl, cmd: &Command, code: StatusCode) -> Command {
+    Command::Status(Status::for_command(&server_msg.hdr.msg_id, cmd, code))
+}
+
+fn results(cmd: &Command, uri: &str, data: Data, meta: Option<Meta>, more: bool) -> Command {
+    Command::Results(Results {
+        cmd_ref: cmd.cmd_id().to_string(),
+        items: vec![Item {
+            source: Some(Location::uri(uri)),
+            meta,
+            data: Some(data),
+            more_data: more,
+            ..Item::default()
+        }],
+        ..Results::default()
+    })
+}
+
+fn violations(server: &MockServer) -> Vec<DeviceViolation> {
+    server
+        .records()
+        .into_iter()
+        .flat_map(|r| r.violations)
+        .collect()
+}
+
+fn rules(server: &MockServer) -> Vec<Rule> {
+    violations(server).iter().map(|v| v.rule).collect()
+}
+
+/// The well-behaved answer to a server message: a Status for its SyncHdr and 200 (213 for a
+/// chunk) for each of its commands.
+fn answer(server_msg: &SyncMl, msg_id: u32, max_msg: u64) -> SyncMl {
+    let mut body = vec![hdr_status(server_msg)];
+    for cmd in commands(server_msg) {
+        if matches!(cmd, Command::Alert(a) if a.code == AlertCode::NextMessage) {
+            continue;
+        }
+        let code = if cmd.items().iter().any(|i| i.more_data) {
+            StatusCode::ChunkAccepted
+        } else {
+            StatusCode::Ok
+        };
+        body.push(status(server_msg, cmd, code));
+    }
+    if !server_msg.body.final_flag {
+        body.push(Command::Alert(Alert::bare(AlertCode::NextMessage)));
+    }
+    device_msg(msg_id, body, server_msg.body.final_flag, max_msg)
+}
+
+#[test]
+fn a_device_message_over_the_announced_max_msg_size_is_a_violation() {
+    let s = server(ONE_GET, Some(1000), None);
+    // Package 1 goes before the device can know the limit: no breach however large.
+    let pkg1 = package1(30, 16384);
+    let pkg2 = post(&s, &pkg1);
+    assert!(violations(&s).is_empty(), "{:?}", violations(&s));
+    // The answer, with a Results padded over the limit.
+    let gets = commands(&pkg2);
+    let mut pkg3 = answer(&pkg2, 2, 16384);
+    pkg3.body.commands.push(results(
+        gets[0],
+        "./DevInfo/Mod",
+        Data::Text("M".repeat(1200)),
+        None,
+        false,
+    ));
+    let mut sent = pkg3.clone();
+    sent.body.number_commands();
+    let size = Encoding::Xml.encode(&sent).len();
+    post(&s, &pkg3);
+    let found = violations(&s);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        (
+            found[0].rule,
+            found[0].msg_id.as_str(),
+            found[0].cmd_id.as_deref()
+        ),
+        (Rule::MaxMsgSize, "2", None)
+    );
+    assert_eq!(
+        found[0].to_string(),
+        format!(
+            "MaxMsgSize (reference §1.3): device message 2: {size} bytes, over the server's MaxMsgSize of 1000"
+        )
+    );
+}
+
+#[test]
+fn the_size_is_the_body_as_received_in_either_encoding() {
+    // The same message: under 1000 bytes in WBXML, over in XML.
+    for (encoding, breach) in [(Encoding::Wbxml, false), (Encoding::Xml, true)] {
+        let s = server(ONE_GET, Some(1000), None);
+        let (_, pkg2) = post_in(&s, &package1(2, 16384), encoding);
+        let gets = commands(&pkg2);
+        let mut pkg3 = answer(&pkg2, 2, 16384);
+        pkg3.body.commands.push(results(
+            gets[0],
+            "./DevInfo/Mod",
+            Data::Text("M".repeat(500)),
+            None,
+            false,
+        ));
+        post_in(&s, &pkg3, encoding);
+        assert_eq!(rules(&s) == [Rule::MaxMsgSize], breach, "{encoding:?}");
+    }
+}
+
+#[test]
+fn status_codes_outside_the_dm_table_are_violations() {
+    let s = server(ONE_GET, None, None);
+    let pkg2 = post(&s, &package1(2, 16384));
+    let gets = commands(&pkg2);
+    let mut body = vec![hdr_status(&pkg2)];
+    body.push(status(&pkg2, gets[0], StatusCode::from_code(0)));
+    body.push(status(&pkg2, gets[1], StatusCode::from_code(299)));
+    post(&s, &device_msg(2, body, true, 16384));
+    let found = violations(&s);
+    assert_eq!(rules(&s), [Rule::StatusCode, Rule::StatusCode], "{found:?}");
+    assert_eq!(found[0].msg_id, "2");
+    assert_eq!(found[0].cmd_id.as_deref(), Some("2"));
+    assert_eq!(found[1].cmd_id.as_deref(), Some("3"));
+    assert!(
+        found[0].detail.contains("Status 0 for Get")
+            && found[0].detail.contains("of server message 1"),
+        "{}",
+        found[0]
+    );
+    assert!(found[1].detail.contains("Status 299"), "{}", found[1]);
+    // Every code of the table is fine.
+    let s = server(ONE_GET, None, None);
+    let pkg2 = post(&s, &package1(2, 16384));
+    let gets = commands(&pkg2);
+    let body = vec![
+        hdr_status(&pkg2),
+        status(&pkg2, gets[0], StatusCode::NotFound),
+        status(&pkg2, gets[1], StatusCode::OptionalFeatureNotSupported),
+    ];
+    post(&s, &device_msg(2, body, true, 16384));
+    assert!(violations(&s).is_empty());
+}
+
+const CHUNK: &str = r#"
+[[package]]
+[[package.command]]
+cmd = "add"
+target = "./Vendor/Partial"
+data = "the first part"
+size = 100
+more_data = true
+[[package.command]]
+cmd = "get"
+target = "./DevInfo/Mod"
+"#;
+
+#[test]
+fn a_chunk_with_more_data_is_due_a_213_and_only_a_chunk_is() {
+    let s = server(CHUNK, None, None);
+    let pkg2 = post(&s, &package1(2, 16384));
+    let cmds = commands(&pkg2);
+    assert!(cmds[0].items()[0].more_data);
+    let body = vec![
+        hdr_status(&pkg2),
+        status(&pkg2, cmds[0], StatusCode::Ok),
+        status(&pkg2, cmds[1], StatusCode::ChunkAccepted),
+    ];
+    post(&s, &device_msg(2, body, true, 16384));
+    let found = violations(&s);
+    assert_eq!(
+        rules(&s),
+        [Rule::ChunkStatus, Rule::ChunkStatus],
+        "{found:?}"
+    );
+    assert!(
+        found[0].detail.contains("Status 200 for Add")
+            && found[0]
+                .detail
+                .contains("213 (Chunked item accepted and buffered) is due"),
+        "{}",
+        found[0]
+    );
+    assert_eq!(found[0].cmd_id.as_deref(), Some("2"));
+    assert!(
+        found[1].detail.contains("not a chunk with MoreData"),
+        "{}",
+        found[1]
+    );
+    // 213 for the chunk, 200 for the Get; refusing the chunk (413) is no breach either.
+    for code in [StatusCode::ChunkAccepted, StatusCode::RequestEntityTooLarge] {
+        let s = server(CHUNK, None, None);
+        let pkg2 = post(&s, &package1(2, 16384));
+        let cmds = commands(&pkg2);
+        let body = vec![
+            hdr_status(&pkg2),
+            status(&pkg2, cmds[0], code),
+            status(&pkg2, cmds[1], StatusCode::Ok),
+        ];
+        post(&s, &device_msg(2, body, true, 16384));
+        assert!(violations(&s).is_empty(), "{code}: {:?}", violations(&s));
+    }
+}
+
+#[test]
+fn a_chunk_the_server_cut_to_the_devices_max_msg_size_is_due_a_213() {
+    let script = format!(
+        "[[package]]\n[[package.command]]\ncmd = \"add\"\ntarget = \"./Vendor/Big\"\ndata = \"{}\"\n",
+        "0123456789".repeat(300)
+    );
+    let s = server(&script, None, None);
+    let pkg2 = post(&s, &package1(2, 1000));
+    let add = commands(&pkg2)[0];
+    assert!(add.items()[0].more_data, "the server sent a chunk");
+    let body = vec![hdr_status(&pkg2), status(&pkg2, add, StatusCode::Ok)];
+    post(&s, &device_msg(2, body, false, 1000));
+    assert_eq!(rules(&s), [Rule::ChunkStatus]);
+}
+
+#[test]
+fn chr_data_with_a_nul_is_a_violation_in_results_replace_alert_and_status_items() {
+    let nul = || Data::Text("a\u{0}b".into());
+    for encoding in [Encoding::Xml, Encoding::Wbxml] {
+        let s = server(ONE_GET, None, None);
+        let mut pkg1 = package1(1, 16384);
+        if let Command::Replace(r) = &mut pkg1.body.commands[1] {
+            r.items[0].data = Some(nul());
+        }
+        pkg1.body.commands.push(Command::Alert(Alert {
+            items: vec![Item {
+                source: Some(Location::uri("./Vendor/Battery")),
+                meta: Some(Meta {
+                    type_: Some("com.dmsim.battery.low".into()),
+                    format: Some("chr".into()),
+                    ..Meta::default()
+                }),
+                data: Some(nul()),
+                ..Item::default()
+            }],
+            ..Alert::bare(AlertCode::GenericAlert)
+        }));
+        let (_, pkg2) = post_in(&s, &pkg1, encoding);
+        let gets = commands(&pkg2);
+        let Command::Status(mut typed) = status(&pkg2, gets[1], StatusCode::Ok) else {
+            unreachable!()
+        };
+        typed.items = vec![Item {
+            data: Some(nul()),
+            ..Item::default()
+        }];
+        let body = vec![
+            hdr_status(&pkg2),
+            status(&pkg2, gets[0], StatusCode::Ok),
+            Command::Status(typed),
+            results(gets[0], "./DevInfo/Mod", nul(), None, false),
+            // Not chr: a NUL is fine in binary data.
+            results(
+                gets[1],
+                "./DevInfo/Man",
+                Data::Opaque(vec![0, 1, 2]),
+                Some(Meta {
+                    format: Some("bin".into()),
+                    ..Meta::default()
+                }),
+                false,
+            ),
+        ];
+        post_in(&s, &device_msg(2, body, true, 16384), encoding);
+        let found = violations(&s);
+        assert!(found.iter().all(|v| v.rule == Rule::ChrData), "{found:?}");
+        let wheres: Vec<(&str, Option<&str>)> = found
+            .iter()
+            .map(|v| (v.msg_id.as_str(), v.cmd_id.as_deref()))
+            .collect();
+        assert_eq!(
+            wheres,
+            [
+                ("1", Some("2")),
+                ("1", Some("3")),
+                ("2", Some("3")),
+                ("2", Some("4"))
+            ],
+            "{encoding:?}: {found:?}"
+        );
+        assert!(
+            found[3]
+                .detail
+                .contains("Results item ./DevInfo/Mod has chr data with a NUL at byte 1"),
+            "{}",
+            found[3]
+        );
+    }
+}
+
+#[test]
+fn an_object_over_the_servers_max_obj_size_is_a_violation_whole_or_in_chunks() {
+    let s = server(ONE_GET, None, Some(100));
+    let pkg2 = post(&s, &package1(2, 16384));
+    let gets = commands(&pkg2);
+    let mut pkg3 = answer(&pkg2, 2, 16384);
+    pkg3.body.commands.push(results(
+        gets[0],
+        "./DevInfo/Mod",
+        Data::Text("x".repeat(150)),
+        None,
+        false,
+    ));
+    let reply = post(&s, &pkg3);
+    let found = violations(&s);
+    assert_eq!(rules(&s), [Rule::MaxObjSize], "{found:?}");
+    assert_eq!(found[0].cmd_id.as_deref(), Some("4"));
+    assert!(
+        found[0]
+            .detail
+            .contains("Results item ./DevInfo/Mod is an object of 150 bytes, over the server's MaxObjSize of 100"),
+        "{}",
+        found[0]
+    );
+    assert!(
+        reply.body.commands.iter().any(
+            |c| matches!(c, Command::Status(st) if st.code == StatusCode::RequestEntityTooLarge)
+        ),
+        "and the server refuses it with 413"
+    );
+
+    // In chunks that declare 80 bytes and bring 150: one breach, when they outgrow the limit.
+    let s = server(ONE_GET, None, Some(100));
+    let pkg2 = post(&s, &package1(2, 16384));
+    let gets = commands(&pkg2);
+    let chunk = |meta, more| {
+        results(
+            gets[0],
+            "./DevInfo/Mod",
+            Data::Text("y".repeat(50)),
+            meta,
+            more,
+        )
+    };
+    let declared = Some(Meta {
+        size: Some(80),
+        ..Meta::default()
+    });
+    let mut pkg3 = answer(&pkg2, 2, 16384);
+    pkg3.body.commands.push(chunk(declared, true));
+    pkg3.body.final_flag = false;
+    let pkg4 = post(&s, &pkg3);
+    let mut last = pkg4;
+    for (msg_id, more) in [(3, true), (4, false)] {
+        let mut msg = device_msg(msg_id, vec![hdr_status(&last)], !more, 16384);
+        msg.body.commands.push(chunk(None, more));
+        last = post(&s, &msg);
+    }
+    let found = violations(&s);
+    assert_eq!(rules(&s), [Rule::MaxObjSize], "{found:?}");
+    assert_eq!(found[0].msg_id, "4");
+    assert!(found[0].detail.contains("of 150 bytes"), "{}", found[0]);
+}
+
+#[test]
+fn an_abort_carries_only_the_statuses_already_produced() {
+    let s = server(ONE_GET, None, None);
+    let pkg2 = post(&s, &package1(2, 16384));
+    let abort = device_msg(
+        2,
+        vec![
+            hdr_status(&pkg2),
+            Command::Alert(Alert::bare(AlertCode::SessionAbort)),
+        ],
+        true,
+        16384,
+    );
+    post(&s, &abort);
+    assert!(violations(&s).is_empty(), "{:?}", violations(&s));
+    // Without the abort, the missing Statuses are a breach.
+    let s = server(ONE_GET, None, None);
+    let pkg2 = post(&s, &package1(2, 16384));
+    post(&s, &device_msg(2, vec![hdr_status(&pkg2)], true, 16384));
+    assert_eq!(rules(&s), [Rule::MissingStatus]);
+    assert_eq!(
+        violations(&s)[0].detail,
+        "no Status for Get 4 of server message 1, Get 5 of server message 1"
+    );
+}
+
+#[test]
+fn a_well_behaved_device_is_accused_of_nothing() {
+    let s = server(ONE_GET, Some(1200), Some(1000));
+    let pkg2 = post(&s, &package1(5, 16384));
+    let gets = commands(&pkg2);
+    let mut pkg3 = answer(&pkg2, 2, 16384);
+    pkg3.body.commands.push(results(
+        gets[0],
+        "./DevInfo/Mod",
+        Data::Text("SIM-1".into()),
+        None,
+        false,
+    ));
+    post(&s, &pkg3);
+    assert!(violations(&s).is_empty(), "{:?}", violations(&s));
+}
+
+/// Drive a session with a device that announces `max_msg` and answers by the rules: every server
+/// message, with its size.
+fn server_messages(script: &str, pkg1: SyncMl, max_msg: u64) -> (Vec<(usize, SyncMl)>, MockServer) {
+    let s = server(script, None, None);
+    let (response, first) = post_in(&s, &pkg1, Encoding::Xml);
+    let mut sent = vec![(response.body.len(), first)];
+    for msg_id in 2..200 {
+        let Some((_, last)) = sent.last() else { break };
+        let ends = last.body.final_flag && commands(last).is_empty();
+        let aborted = last
+            .body
+            .commands
+            .iter()
+            .any(|c| matches!(c, Command::Alert(a) if a.code == AlertCode::SessionAbort));
+        if ends || aborted {
+            return (sent, s);
+        }
+        let (response, reply) = post_in(&s, &answer(last, msg_id, max_msg), Encoding::Xml);
+        sent.push((response.body.len(), reply));
+    }
+    panic!("the session did not end")
+}
+
+#[test]
+fn the_servers_messages_keep_to_the_devices_max_msg_size() {
+    let mut script = String::new();
+    for n in 0..12 {
+        script.push_str(&format!(
+            "[[package]]\n[[package.command]]\ncmd = \"add\"\ntarget = \"./Vendor/N{n}\"\ndata = \"{}\"\n\
+             [[package.command]]\ncmd = \"replace\"\ntarget = \"./Vendor/R{n}\"\ndata = \"{}\"\n",
+            "v".repeat(n * 150),
+            "w".repeat(40)
+        ));
+    }
+    for max in (700..3000).step_by(150) {
+        let (sent, s) = server_messages(&script, package1(3, max), max);
+        assert!(sent.len() > 12, "{max}: every package went");
+        for (n, (size, _)) in sent.iter().enumerate() {
+            assert!(
+                *size as u64 <= max,
+                "{max}: server message {} is {size}",
+                n + 1
+            );
+        }
+        assert!(violations(&s).is_empty(), "{max}: {:?}", violations(&s));
+    }
+}
+
+#[test]
+fn statuses_that_do_not_fit_go_in_the_next_messages() {
+    // Package 1 with 12 Generic Alerts: their Statuses do not fit one 800-byte message.
+    let mut pkg1 = package1(1, 800);
+    for n in 0..12 {
+        pkg1.body.commands.push(Command::Alert(Alert {
+            items: vec![Item {
+                source: Some(Location::uri(format!("./Vendor/Sensor{n}"))),
+                meta: Some(Meta {
+                    type_: Some("com.dmsim.sensor".into()),
+                    format: Some("int".into()),
+                    ..Meta::default()
+                }),
+                data: Some(Data::Text(n.to_string())),
+                ..Item::default()
+            }],
+            ..Alert::bare(AlertCode::GenericAlert)
+        }));
+    }
+    let (sent, s) = server_messages(ONE_GET, pkg1, 800);
+    let sizes: Vec<usize> = sent.iter().map(|(size, _)| *size).collect();
+    assert!(sizes.iter().all(|size| *size <= 800), "{sizes:?}");
+    let (_, first) = &sent[0];
+    assert!(
+        !first.body.final_flag,
+        "the Statuses go on in the next message"
+    );
+    let answered: usize = sent
+        .iter()
+        .flat_map(|(_, m)| &m.body.commands)
+        .filter(|c| matches!(c, Command::Status(st) if st.cmd == CmdName::Alert))
+        .count();
+    assert_eq!(answered, 13, "every alert got its Status");
+    assert!(violations(&s).is_empty(), "{:?}", violations(&s));
+}
+
+#[test]
+fn a_script_command_that_cannot_fit_the_devices_limit_ends_the_session_with_1223() {
+    let script = format!(
+        "[[package]]\n[[package.command]]\ncmd = \"get\"\ntarget = \"./Vendor/{}\"\n",
+        "x".repeat(600)
+    );
+    let (sent, s) = server_messages(&script, package1(1, 800), 800);
+    assert!(sent.iter().all(|(size, _)| *size <= 800));
+    let (_, last) = sent.last().expect("messages");
+    assert!(last.body.final_flag);
+    assert!(
+        matches!(last.body.commands.last(), Some(Command::Alert(a)) if a.code == AlertCode::SessionAbort)
+    );
+    assert!(
+        !sent
+            .iter()
+            .flat_map(|(_, m)| &m.body.commands)
+            .any(|c| matches!(c, Command::Get(_))),
+        "the Get was never sent"
+    );
+    assert!(s.records()[0].ended);
+}
