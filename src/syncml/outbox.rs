@@ -15,11 +15,17 @@
 //! beside the message's leading commands is refused with [`TooBig`]: a command must fit entirely
 //! into one message (DM Protocol §2.1.1), so waiting would never make it fit, and the sender decides
 //! what to do instead (the device aborts the session, see `session::client`).
+//!
+//! Cost: filling a message costs about the message, not the package. A command is only encoded
+//! whole when its Data could fit (the bytes of its Data are a lower bound of its encoded size), and
+//! a large object's Data is held once, shared, and sliced chunk by chunk ([`Tail`]), so sending an
+//! object of N bytes in chunks of C costs O(N) in all, not O(N²/C).
 
 #[cfg(test)]
 use super::Encoding;
 use super::{CmdName, Command, Data, Item, Meta, SyncMl};
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 /// A package's commands waiting to be sent.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -31,8 +37,68 @@ pub struct Outbox {
 /// the total size) has gone already.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Entry {
+    /// The command; while a large object is being sent, its one item without the Data (which is
+    /// in `tail`).
     cmd: Command,
     continued: bool,
+    tail: Option<Tail>,
+}
+
+/// The Data of a large object being sent: the whole text, shared by every chunk cut from it, and
+/// where the part still to send starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Tail {
+    text: Arc<str>,
+    from: usize,
+}
+
+impl Tail {
+    fn rest(&self) -> &str {
+        &self.text[self.from..]
+    }
+}
+
+impl Entry {
+    fn new(cmd: Command) -> Entry {
+        Entry {
+            cmd,
+            continued: false,
+            tail: None,
+        }
+    }
+
+    /// The command as it would go whole: with its Data back in its item (for a large object
+    /// already begun, its last chunk: the rest of the Data, without MoreData or Size).
+    fn whole(&self) -> Command {
+        let mut cmd = self.cmd.clone();
+        match &self.tail {
+            Some(tail) if self.continued => {
+                set_chunk(&mut cmd, tail.rest().to_string(), false, None)
+            }
+            Some(tail) => {
+                if let Some(item) = items_mut(&mut cmd).and_then(|items| items.first_mut()) {
+                    item.data = Some(Data::Text(tail.rest().to_string()));
+                }
+            }
+            None => {}
+        }
+        cmd
+    }
+
+    /// Bytes of Data the command carries: its encoded size is at least this, in either encoding
+    /// (XML escapes only add to text, WBXML carries it as it is), so a command with more Data than
+    /// a message may hold need not be encoded to know it does not fit.
+    fn data_len(&self) -> usize {
+        match &self.tail {
+            Some(tail) => tail.rest().len(),
+            None => self
+                .cmd
+                .items()
+                .iter()
+                .filter_map(|i| i.data.as_ref())
+                .fold(0, |n, d| n.saturating_add(d.as_bytes().len())),
+        }
+    }
 }
 
 /// The next queued command cannot go in a message within the limit, not even alone beside the
@@ -51,22 +117,13 @@ pub struct TooBig {
 impl Outbox {
     /// Queue commands at the end of the package.
     pub fn extend(&mut self, commands: impl IntoIterator<Item = Command>) {
-        self.queue.extend(commands.into_iter().map(|cmd| Entry {
-            cmd,
-            continued: false,
-        }));
+        self.queue.extend(commands.into_iter().map(Entry::new));
     }
 
     /// Queue commands before everything queued so far, in their order (e.g. Statuses that must
     /// come before the rest of a package).
     pub fn prepend(&mut self, commands: impl IntoIterator<Item = Command>) {
-        let entries: Vec<Entry> = commands
-            .into_iter()
-            .map(|cmd| Entry {
-                cmd,
-                continued: false,
-            })
-            .collect();
+        let entries: Vec<Entry> = commands.into_iter().map(Entry::new).collect();
         for entry in entries.into_iter().rev() {
             self.queue.push_front(entry);
         }
@@ -112,22 +169,30 @@ impl Outbox {
         measure: &dyn Fn(&SyncMl) -> usize,
     ) -> Result<bool, TooBig> {
         let start = msg.body.commands.len();
-        msg.body
-            .commands
-            .extend(self.queue.iter().map(|e| e.cmd.clone()));
-        if max_size == 0 || measure(msg) <= max_size {
-            self.queue.clear();
-            return Ok(false);
+        let data = self
+            .queue
+            .iter()
+            .fold(0usize, |n, e| n.saturating_add(e.data_len()));
+        if max_size == 0 || data <= max_size {
+            msg.body
+                .commands
+                .extend(self.queue.iter().map(Entry::whole));
+            if max_size == 0 || measure(msg) <= max_size {
+                self.queue.clear();
+                return Ok(false);
+            }
+            msg.body.commands.truncate(start);
         }
-        msg.body.commands.truncate(start);
         let mut added = 0;
         while let Some(entry) = self.queue.pop_front() {
-            msg.body.commands.push(entry.cmd.clone());
-            if measure(msg) <= max_size {
-                added += 1;
-                continue;
+            if entry.data_len() <= max_size {
+                msg.body.commands.push(entry.whole());
+                if measure(msg) <= max_size {
+                    added += 1;
+                    continue;
+                }
+                msg.body.commands.pop();
             }
-            msg.body.commands.pop();
             match split(entry, msg, max_size, measure) {
                 Split::Parts(first, rest) => {
                     msg.body.commands.push(first);
@@ -145,7 +210,7 @@ impl Outbox {
                 }
                 // Beside the leading commands alone it does not fit either: it never will.
                 Split::Whole(entry) => {
-                    msg.body.commands.push(entry.cmd.clone());
+                    msg.body.commands.push(entry.whole());
                     let needs = measure(msg);
                     msg.body.commands.pop();
                     let command = entry.cmd.name();
@@ -188,13 +253,7 @@ fn split(
         msg.body.commands.push(first);
         let fits = measure(msg) <= max_size;
         if let (true, Some(first)) = (fits, msg.body.commands.pop()) {
-            return Split::Parts(
-                first,
-                Entry {
-                    cmd: rest,
-                    continued: false,
-                },
-            );
+            return Split::Parts(first, Entry::new(rest));
         }
     }
     let (first, rest) = split_items(&entry.cmd, 1);
@@ -202,11 +261,9 @@ fn split(
         Entry {
             cmd: first,
             continued: entry.continued,
+            tail: None,
         },
-        Entry {
-            cmd: rest,
-            continued: false,
-        },
+        Entry::new(rest),
     )
 }
 
@@ -225,14 +282,23 @@ fn split_items(cmd: &Command, keep: usize) -> (Command, Command) {
 
 /// Send a single item's Data as a large object: the chunk that fits now, and the rest.
 fn chunk(
-    entry: Entry,
+    mut entry: Entry,
     msg: &mut SyncMl,
     max_size: usize,
     measure: &dyn Fn(&SyncMl) -> usize,
 ) -> Split {
-    let Some(text) = single_item_text(&entry.cmd) else {
-        return Split::Whole(entry);
+    // The Data leaves the command once, into a shared tail that every chunk is sliced from.
+    let tail = match entry.tail.take() {
+        Some(tail) => tail,
+        None => match take_single_item_text(&mut entry.cmd) {
+            Some(text) => Tail {
+                text: text.into(),
+                from: 0,
+            },
+            None => return Split::Whole(entry),
+        },
     };
+    let text = tail.rest();
     let declared = single_item(&entry.cmd)
         .and_then(|i| i.meta.as_ref())
         .and_then(|m| m.size);
@@ -245,8 +311,8 @@ fn chunk(
     // A first guess from the XML cost of each character, then checked with the real measure (the
     // encoding may cost more: WBXML writes a NUL as an entity), shrinking until it fits.
     // The whole text never fits here (the item did not fit whole), so at least one byte waits.
-    let guess = prefix_fitting(&text, max_size.saturating_sub(overhead));
-    let mut cut = floor_char_boundary(&text, guess.min(text.len().saturating_sub(1)));
+    let guess = prefix_fitting(text, max_size.saturating_sub(overhead));
+    let mut cut = floor_char_boundary(text, guess.min(text.len().saturating_sub(1)));
     while cut > 0 {
         let mut first = entry.cmd.clone();
         set_chunk(&mut first, text[..cut].to_string(), true, size);
@@ -256,13 +322,16 @@ fn chunk(
             break;
         };
         if used <= max_size {
-            let mut rest = entry.cmd;
-            set_chunk(&mut rest, text[cut..].to_string(), false, None);
+            let from = tail.from + cut;
             return Split::Parts(
                 first,
                 Entry {
-                    cmd: rest,
+                    cmd: entry.cmd,
                     continued: true,
+                    tail: Some(Tail {
+                        text: tail.text,
+                        from,
+                    }),
                 },
             );
         }
@@ -270,8 +339,9 @@ fn chunk(
         let room = max_size.saturating_sub(overhead);
         let cost = used.saturating_sub(overhead).max(1);
         let scaled = cut.saturating_mul(room) / cost;
-        cut = floor_char_boundary(&text, scaled.min(cut - 1));
+        cut = floor_char_boundary(text, scaled.min(cut - 1));
     }
+    entry.tail = Some(tail);
     Split::Whole(entry)
 }
 
@@ -319,18 +389,25 @@ fn single_item(cmd: &Command) -> Option<&Item> {
     }
 }
 
-/// The Data of the only item of a command that may carry a large object (Add, Replace, Results).
-fn single_item_text(cmd: &Command) -> Option<String> {
+/// Take the Data out of the only item of a command that may carry a large object (Add, Replace,
+/// Results), as text.
+fn take_single_item_text(cmd: &mut Command) -> Option<String> {
     if !matches!(
         cmd,
         Command::Add(_) | Command::Replace(_) | Command::Results(_)
     ) {
         return None;
     }
-    single_item(cmd)?
-        .data
-        .as_ref()
-        .map(|d| d.as_text().into_owned())
+    let [item] = items_mut(cmd)?.as_mut_slice() else {
+        return None;
+    };
+    match item.data.take()? {
+        Data::Text(text) => Some(text),
+        Data::Opaque(bytes) => Some(match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        }),
+    }
 }
 
 fn set_chunk(cmd: &mut Command, data: String, more: bool, size: Option<u64>) {
@@ -591,10 +668,48 @@ mod tests {
         assert!(msg.body.commands.is_empty());
         assert_eq!(outbox.len(), 2);
         assert!(!msg.body.final_flag, "Final is left to the caller");
-        let add = Command::Add(ItemCommand::default());
+        let mut add = Command::Add(ItemCommand::default());
         assert!(
-            single_item_text(&add).is_none(),
+            take_single_item_text(&mut add).is_none(),
             "no item, nothing to chunk"
+        );
+    }
+
+    #[test]
+    fn a_large_object_costs_about_its_size_not_its_size_squared() {
+        // 1 MiB through 2 KiB messages: about 500 chunks. Every fill encodes one message, so the
+        // bytes encoded in all stay within a small multiple of the object (quadratic cost would
+        // encode the rest of the object again for every chunk: some 256 MiB).
+        let data = "0123456789abcdef".repeat(1 << 16);
+        let mut outbox = Outbox::default();
+        outbox.extend([results(&data, 1)]);
+        let encoded = std::cell::Cell::new(0usize);
+        let measure = |m: &SyncMl| {
+            let n = Encoding::Xml.size(m);
+            encoded.set(encoded.get() + n);
+            n
+        };
+        let mut joined = String::new();
+        loop {
+            let mut msg = empty_msg();
+            let more = outbox.fill(&mut msg, 2048, &measure).expect("fits");
+            joined.extend(
+                msg.body
+                    .commands
+                    .iter()
+                    .flat_map(|c| c.items())
+                    .filter_map(|i| i.data_text()),
+            );
+            if !more {
+                break;
+            }
+        }
+        assert_eq!(joined, data);
+        assert!(
+            encoded.get() < 16 * data.len(),
+            "{} bytes encoded to send {}",
+            encoded.get(),
+            data.len()
         );
     }
 
