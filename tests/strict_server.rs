@@ -238,6 +238,9 @@ const BUSY: &str = r#"
 name = "busy"
 seed = 3
 
+[server]
+max_obj_size = 1048576                      # it takes large objects (the device's log goes in chunks)
+
 [[device.node]]
 uri = "./Vendor"
 format = "node"

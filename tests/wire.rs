@@ -64,6 +64,7 @@ acl = "Add=*&Get=*&Replace=*"
 
 [server]
 max_msg_size = 1200
+max_obj_size = 65536                        # it takes large objects: the values go in chunks
 
 [[server.package]]
 [[server.package.command]]

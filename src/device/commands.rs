@@ -41,7 +41,9 @@ pub struct Executor<'d> {
     device: &'d mut Device,
     server_id: &'d str,
     msg_ref: &'d str,
-    /// The server's MaxObjSize: a Get whose result is larger answers 413.
+    /// The server's MaxObjSize: a Get whose result is larger answers 413. (A result too large for
+    /// a message of a server that takes no large objects is the session's to refuse: only it
+    /// knows what a message holds besides.)
     peer_max_obj: Option<u64>,
     /// Inside an Atomic: the effects of its members, applied when it commits.
     deferred: Option<Vec<Effect>>,

@@ -64,7 +64,12 @@ pub struct Records {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SizeLimits {
     pub max_msg_size: u64,
+    /// The largest object the device takes (it reassembles no more than this).
     pub max_obj_size: u64,
+    /// The device takes large objects (`DevDetail/LrgObj`): only then does it announce its
+    /// MaxObjSize, which is how a server learns that it may send it objects in chunks (reference
+    /// §1.3, §1.6).
+    pub large_objects: bool,
 }
 
 impl Default for SizeLimits {
@@ -72,6 +77,7 @@ impl Default for SizeLimits {
         SizeLimits {
             max_msg_size: 16 * 1024,
             max_obj_size: 1024 * 1024,
+            large_objects: true,
         }
     }
 }

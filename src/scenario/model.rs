@@ -172,7 +172,7 @@ impl Default for DeviceSpec {
             dev_type: "phone".into(),
             lang: "en-US".into(),
             dm_version: "1.2".into(),
-            large_object: false,
+            large_object: true,
             initiator: InitiatorSpec::Client,
             session_id: 0x1234,
             max_depth: 0,

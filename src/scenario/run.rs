@@ -468,6 +468,7 @@ pub fn build_device(file: &ScenarioFile) -> Result<Device, String> {
     device.limits = SizeLimits {
         max_msg_size: d.max_msg_size,
         max_obj_size: d.max_obj_size,
+        large_objects: d.large_object,
     };
     Ok(device)
 }

@@ -34,7 +34,7 @@ use super::{ScriptCommand, SendCredentials, ServerConfig, State};
 use crate::session::MAX_AUTH_ATTEMPTS;
 use crate::syncml::auth::{self, AuthType, HmacHeader};
 use crate::syncml::large_object::{self, Chunk};
-use crate::syncml::outbox::Outbox;
+use crate::syncml::outbox::{Outbox, PeerLimits};
 use crate::syncml::{
     decode_labelled, Alert, AlertCode, Chal, CmdName, Command, Data, Encoding, LabelError,
     Location, Meta, Status, StatusCode, SyncBody, SyncHdr, SyncMl, CONTENT_TYPE_WBXML,
@@ -78,6 +78,8 @@ pub(super) struct ServerSession {
     outbox: Outbox,
     /// The device's MaxMsgSize (0: not given).
     device_max_msg: usize,
+    /// The device's MaxObjSize, when it gave one: it takes large objects up to that size.
+    device_max_obj: Option<u64>,
     /// A large object (Results) the device is sending.
     incoming: Option<large_object::Pending>,
     /// Commands the server sent as chunks with MoreData: each is due a 213.
@@ -243,6 +245,7 @@ impl ServerSession {
             unanswered: Vec::new(),
             outbox: Outbox::default(),
             device_max_msg: 0,
+            device_max_obj: None,
             incoming: None,
             chunks_sent: HashSet::new(),
         }
@@ -563,8 +566,15 @@ impl ServerSession {
         (commands, then): (Vec<Command>, Then),
         encoding: Encoding,
     ) -> HttpResponse {
-        if let Some(size) = msg.hdr.meta.as_ref().and_then(|m| m.max_msg_size) {
-            self.device_max_msg = usize::try_from(size).unwrap_or(usize::MAX);
+        // The device's limits, in force until it gives others (reference §1.3): a MaxObjSize
+        // says it takes large objects.
+        if let Some(meta) = msg.hdr.meta.as_ref() {
+            if let Some(size) = meta.max_msg_size {
+                self.device_max_msg = usize::try_from(size).unwrap_or(usize::MAX);
+            }
+            if meta.max_obj_size.is_some() {
+                self.device_max_obj = meta.max_obj_size;
+            }
         }
         let msg_id = self.next_msg_id.to_string();
         self.next_msg_id += 1;
@@ -655,10 +665,14 @@ impl ServerSession {
             .commands
             .split_off(1.min(reply.body.commands.len()));
         self.outbox.prepend(statuses);
-        match self
-            .outbox
-            .fill(reply, self.device_max_msg, &|m| encoding.size(m))
-        {
+        match self.outbox.fill(
+            reply,
+            PeerLimits {
+                max_msg: self.device_max_msg,
+                max_obj: self.device_max_obj,
+            },
+            &|m| encoding.size(m),
+        ) {
             Ok(more) => !more,
             Err(too_big) => {
                 tracing::warn!(

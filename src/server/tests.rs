@@ -53,8 +53,10 @@ fn device_msg(msg_id: u32, commands: Vec<Command>, final_flag: bool, max_msg: u6
             resp_uri: None,
             no_resp: false,
             cred: None,
+            // A device that takes large objects announces its MaxObjSize (reference §1.3).
             meta: Some(Meta {
                 max_msg_size: Some(max_msg),
+                max_obj_size: Some(1 << 20),
                 ..Meta::default()
             }),
         },

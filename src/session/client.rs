@@ -47,10 +47,10 @@ use super::account::{Account, AuthEntry};
 use crate::device::{Device, Executor};
 use crate::syncml::auth::{self, AuthType, HmacHeader};
 use crate::syncml::large_object::{self, Chunk};
-use crate::syncml::outbox::{Outbox, TooBig};
+use crate::syncml::outbox::{Outbox, PeerLimits, TooBig};
 use crate::syncml::{
     Alert, AlertCode, Chal, CmdName, Command, Data, Encoding, Item, ItemCommand, LabelError,
-    Location, Meta, Status, StatusCode, SyncBody, SyncHdr, SyncMl, VER_DTD, VER_PROTO,
+    Location, Meta, Results, Status, StatusCode, SyncBody, SyncHdr, SyncMl, VER_DTD, VER_PROTO,
 };
 use crate::transport::{HttpRequest, HttpResponse};
 use crate::tree;
@@ -356,12 +356,55 @@ impl ClientSession {
                 exec.send(pending.no_end_of_data());
             }
         }
-        let processed = exec.finish();
+        let mut processed = exec.finish();
+        let hdr = Command::Status(Status::for_header(&msg, hdr_code, None));
+        self.refuse_unsendable_results(device, &hdr, &mut processed.replies);
         self.outbox.extend(processed.replies);
         // The server's package goes on: answer what fits and ask for its next message.
         let server_continues = !msg.body.final_flag && !asks_next;
-        let hdr = Command::Status(Status::for_header(&msg, hdr_code, None));
         self.reply(device, hdr, server_continues, processed.elapsed)
+    }
+
+    /// A Results item that does not fit even in a message of its own cannot be sent to a server
+    /// that takes no large objects (it gave no MaxObjSize: reference §1.3, §1.6): the Get it
+    /// answers is answered 413 Request entity too large instead, and the Results dropped. (Items
+    /// of a Results that each fit go in several Results, as usual.)
+    fn refuse_unsendable_results(
+        &self,
+        device: &Device,
+        hdr: &Command,
+        replies: &mut Vec<Command>,
+    ) {
+        if self.server_max_obj.is_some() || self.server_max_msg == 0 {
+            return;
+        }
+        let alone = |item: &Item, results: &Results| {
+            let one = Command::Results(Results {
+                items: vec![item.clone()],
+                ..results.clone()
+            });
+            self.fits(device, &self.envelope(device, vec![hdr.clone(), one], true))
+        };
+        let refused: Vec<String> = replies
+            .iter()
+            .filter_map(|c| match c {
+                Command::Results(r) if r.items.iter().any(|i| !alone(i, r)) => {
+                    Some(r.cmd_ref.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        if refused.is_empty() {
+            return;
+        }
+        replies.retain(|c| !matches!(c, Command::Results(r) if refused.contains(&r.cmd_ref)));
+        for reply in replies.iter_mut() {
+            if let Command::Status(s) = reply {
+                if s.cmd == CmdName::Get && refused.contains(&s.cmd_ref) {
+                    s.code = StatusCode::RequestEntityTooLarge;
+                }
+            }
+        }
     }
 
     /// The device's next message: the Status for the server's SyncHdr, as much of the outbox as
@@ -382,7 +425,7 @@ impl ClientSession {
         let encoding = device.encoding;
         let more = match self
             .outbox
-            .fill(&mut reply, self.server_max_msg, &|m| encoding.size(m))
+            .fill(&mut reply, self.server_limits(), &|m| encoding.size(m))
         {
             Ok(more) => more,
             Err(too_big) => return self.cannot_fit(device, hdr, &too_big),
@@ -523,6 +566,15 @@ impl ClientSession {
         }
     }
 
+    /// What the server announced it takes: its messages, and large objects when it gave a
+    /// MaxObjSize.
+    fn server_limits(&self) -> PeerLimits {
+        PeerLimits {
+            max_msg: self.server_max_msg,
+            max_obj: self.server_max_obj,
+        }
+    }
+
     /// The server's MaxMsgSize and MaxObjSize, when its SyncHdr gives them.
     fn take_limits(&mut self, msg: &SyncMl) {
         if let Some(meta) = &msg.hdr.meta {
@@ -574,7 +626,7 @@ impl ClientSession {
                 return Some(
                     match self
                         .outbox
-                        .fill(&mut again, self.server_max_msg, &|m| encoding.size(m))
+                        .fill(&mut again, self.server_limits(), &|m| encoding.size(m))
                     {
                         Ok(more) => {
                             again.body.final_flag = !more;
@@ -792,7 +844,10 @@ impl ClientSession {
                 cred,
                 meta: Some(Meta {
                     max_msg_size: Some(device.limits.max_msg_size),
-                    max_obj_size: Some(device.limits.max_obj_size),
+                    max_obj_size: device
+                        .limits
+                        .large_objects
+                        .then_some(device.limits.max_obj_size),
                     ..Meta::default()
                 }),
             },

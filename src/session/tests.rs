@@ -413,8 +413,10 @@ fn a_wbxml_device_sends_wbxml_labelled_and_signed_as_sent() {
 
 /// A server message that announces the server's MaxMsgSize.
 fn limited(mut msg: SyncMl, max: u64) -> SyncMl {
+    // A server that takes large objects says so with a MaxObjSize (reference §1.3).
     msg.hdr.meta = Some(crate::syncml::Meta {
         max_msg_size: Some(max),
+        max_obj_size: Some(1 << 20),
         ..crate::syncml::Meta::default()
     });
     msg

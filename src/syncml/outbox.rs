@@ -3,12 +3,19 @@
 //! An [`Outbox`] holds the commands of a package in order. [`Outbox::fill`] moves as many as fit into
 //! a message, measured with the encoding in use (the measure must be exact: see
 //! [`super::Encoding::size`]). Room for `Final` is always kept, since whether a message ends its
-//! package is only known once it is filled. A command with several items that does not fit is split
-//! into commands with fewer items; a single item that does not fit is sent as a large object
-//! (reference §1.6, DM Protocol §2.2 "Large Object Handling": objects are split "into chunks that
-//! will fit within the message"): its Data is cut into chunks, every chunk but the last carries
-//! `MoreData`, and the first one carries the total size in `Meta/Size` (the byte length of the Data
-//! as transmitted).
+//! package is only known once it is filled.
+//!
+//! A command that does not fit in the room left but would fit in a message of its own waits for
+//! the next message: it is neither split nor chunked only because the current message is nearly
+//! full. One that does not fit even in a message of its own is split: a command with several items
+//! into commands with fewer items; a single item is sent as a large object (reference §1.6, DM
+//! Protocol §2.2 "Large Object Handling": objects are split "into chunks that will fit within the
+//! message"): its Data is cut into chunks, every chunk but the last carries `MoreData`, and the
+//! first one carries the total size in `Meta/Size` (the byte length of the Data as transmitted).
+//! Large objects go only to a peer that announced a MaxObjSize (the SyncHdr Meta by which a DM
+//! client or server says it takes them, reference §1.3; a device shows the same in
+//! `DevDetail/LrgObj`), and only when the object is no larger than it: to any other peer such an
+//! item cannot be sent ([`TooBig`]).
 //!
 //! A message never goes over the limit. What cannot be cut (a Status, an Alert, a command without
 //! data, an item whose Source and Meta alone leave no room for data) and does not fit even alone
@@ -26,6 +33,25 @@ use super::Encoding;
 use super::{CmdName, Command, Data, Item, Meta, SyncMl};
 use std::collections::VecDeque;
 use std::sync::Arc;
+
+/// What the peer said it takes, in the SyncHdr Meta of its messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PeerLimits {
+    /// Its MaxMsgSize; 0 when it gave none (no limit).
+    pub max_msg: usize,
+    /// Its MaxObjSize, when it gave one: it takes large objects up to that size.
+    pub max_obj: Option<u64>,
+}
+
+impl PeerLimits {
+    /// A peer with this MaxMsgSize that takes no large objects.
+    pub fn messages_of(max_msg: usize) -> PeerLimits {
+        PeerLimits {
+            max_msg,
+            max_obj: None,
+        }
+    }
+}
 
 /// A package's commands waiting to be sent.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -142,21 +168,21 @@ impl Outbox {
         self.queue.clear();
     }
 
-    /// Move queued commands into `msg` while its encoded size, with `Final`, stays within
-    /// `max_size`; a limit of 0 means unlimited. Returns true when commands remain for later
-    /// messages, and [`TooBig`] (with nothing added) when the next command cannot fit at all.
-    /// `msg.body.final_flag` is left as it was: the caller sets it.
+    /// Move queued commands into `msg` while its encoded size, with `Final`, stays within the
+    /// peer's MaxMsgSize (a limit of 0 means unlimited). Returns true when commands remain for
+    /// later messages, and [`TooBig`] (with nothing added) when the next command cannot fit at
+    /// all. `msg.body.final_flag` is left as it was: the caller sets it.
     pub fn fill(
         &mut self,
         msg: &mut SyncMl,
-        max_size: usize,
+        peer: PeerLimits,
         measure: &dyn Fn(&SyncMl) -> usize,
     ) -> Result<bool, TooBig> {
         if self.queue.is_empty() {
             return Ok(false);
         }
         let final_flag = std::mem::replace(&mut msg.body.final_flag, true);
-        let filled = self.fill_final(msg, max_size, measure);
+        let filled = self.fill_final(msg, peer, measure);
         msg.body.final_flag = final_flag;
         filled
     }
@@ -165,9 +191,10 @@ impl Outbox {
     fn fill_final(
         &mut self,
         msg: &mut SyncMl,
-        max_size: usize,
+        peer: PeerLimits,
         measure: &dyn Fn(&SyncMl) -> usize,
     ) -> Result<bool, TooBig> {
+        let max_size = peer.max_msg;
         let start = msg.body.commands.len();
         let data = self
             .queue
@@ -192,8 +219,14 @@ impl Outbox {
                     continue;
                 }
                 msg.body.commands.pop();
+                // Not in the room left, but in a message of its own: it waits for the next one
+                // rather than being cut only because this one is nearly full.
+                if added > 0 && fits_alone(msg, start, &entry, max_size, measure) {
+                    self.queue.push_front(entry);
+                    break;
+                }
             }
-            match split(entry, msg, max_size, measure) {
+            match split(entry, msg, peer, measure) {
                 Split::Parts(first, rest) => {
                     msg.body.commands.push(first);
                     self.queue.push_front(rest);
@@ -227,6 +260,25 @@ impl Outbox {
     }
 }
 
+/// Whether `entry`, whole, fits in `msg` with only the commands it had before filling started.
+fn fits_alone(
+    msg: &SyncMl,
+    start: usize,
+    entry: &Entry,
+    max_size: usize,
+    measure: &dyn Fn(&SyncMl) -> usize,
+) -> bool {
+    let mut probe = SyncMl {
+        hdr: msg.hdr.clone(),
+        body: super::SyncBody {
+            commands: msg.body.commands[..start.min(msg.body.commands.len())].to_vec(),
+            final_flag: msg.body.final_flag,
+        },
+    };
+    probe.body.commands.push(entry.whole());
+    measure(&probe) <= max_size
+}
+
 enum Split {
     /// What fits now, and the rest for the next message.
     Parts(Command, Entry),
@@ -240,12 +292,13 @@ enum Split {
 fn split(
     entry: Entry,
     msg: &mut SyncMl,
-    max_size: usize,
+    peer: PeerLimits,
     measure: &dyn Fn(&SyncMl) -> usize,
 ) -> Split {
+    let max_size = peer.max_msg;
     let n = entry.cmd.items().len();
     if n <= 1 || matches!(entry.cmd, Command::Status(_) | Command::Alert(_)) {
-        return chunk(entry, msg, max_size, measure);
+        return chunk(entry, msg, peer, measure);
     }
     // Keep the longest prefix of items that fits; if not even one does, try that one alone.
     for keep in (1..n).rev() {
@@ -280,13 +333,18 @@ fn split_items(cmd: &Command, keep: usize) -> (Command, Command) {
     (first, rest)
 }
 
-/// Send a single item's Data as a large object: the chunk that fits now, and the rest.
+/// Send a single item's Data as a large object: the chunk that fits now, and the rest. Only to a
+/// peer that takes large objects of its size.
 fn chunk(
     mut entry: Entry,
     msg: &mut SyncMl,
-    max_size: usize,
+    peer: PeerLimits,
     measure: &dyn Fn(&SyncMl) -> usize,
 ) -> Split {
+    let max_size = peer.max_msg;
+    let Some(max_obj) = peer.max_obj else {
+        return Split::Whole(entry);
+    };
     // The Data leaves the command once, into a shared tail that every chunk is sliced from.
     let tail = match entry.tail.take() {
         Some(tail) => tail,
@@ -303,6 +361,10 @@ fn chunk(
         .and_then(|i| i.meta.as_ref())
         .and_then(|m| m.size);
     let size = (!entry.continued).then(|| declared.unwrap_or(text.len() as u64));
+    if size.is_some_and(|size| size > max_obj) {
+        entry.tail = Some(tail);
+        return Split::Whole(entry);
+    }
     let mut probe = entry.cmd.clone();
     set_chunk(&mut probe, String::new(), true, size);
     msg.body.commands.push(probe);
@@ -485,6 +547,14 @@ mod tests {
         encoding.encode(&numbered).len()
     }
 
+    /// A peer with messages of `max` bytes that takes large objects of any size.
+    fn takes_large_objects(max: usize) -> PeerLimits {
+        PeerLimits {
+            max_msg: max,
+            max_obj: Some(u64::MAX),
+        }
+    }
+
     /// Send everything through messages of at most `max` bytes; each message's commands, or the
     /// command that could not fit.
     fn drain_in(
@@ -495,7 +565,7 @@ mod tests {
         let mut messages = Vec::new();
         loop {
             let mut msg = empty_msg();
-            let more = outbox.fill(&mut msg, max, &|m| encoding.size(m))?;
+            let more = outbox.fill(&mut msg, takes_large_objects(max), &|m| encoding.size(m))?;
             msg.body.final_flag = !more;
             let size = sent_size(&msg, encoding);
             assert!(
@@ -656,13 +726,17 @@ mod tests {
         outbox.extend([status(0), big.clone(), status(2)]);
         let mut msg = empty_msg();
         assert_eq!(
-            outbox.fill(&mut msg, limit - 1, &|m| Encoding::Xml.size(m)),
+            outbox.fill(&mut msg, PeerLimits::messages_of(limit - 1), &|m| {
+                Encoding::Xml.size(m)
+            }),
             Ok(true)
         );
         assert_eq!(msg.body.commands, vec![status(0)]);
         let mut msg = empty_msg();
         let refused = outbox
-            .fill(&mut msg, limit - 1, &|m| Encoding::Xml.size(m))
+            .fill(&mut msg, PeerLimits::messages_of(limit - 1), &|m| {
+                Encoding::Xml.size(m)
+            })
             .expect_err("too big");
         assert_eq!((refused.command, refused.needs), (CmdName::Status, limit));
         assert!(msg.body.commands.is_empty());
@@ -673,6 +747,57 @@ mod tests {
             take_single_item_text(&mut add).is_none(),
             "no item, nothing to chunk"
         );
+    }
+
+    #[test]
+    fn an_item_that_fits_a_message_of_its_own_waits_for_it_instead_of_being_chunked() {
+        // Two Statuses leave too little room for the Results, which fits a message by itself.
+        let limit = {
+            let mut msg = empty_msg();
+            msg.body.final_flag = true;
+            msg.body.commands.push(results(&"w".repeat(1000), 1));
+            Encoding::Xml.size(&msg) + 20
+        };
+        let mut outbox = Outbox::default();
+        outbox.extend([status(0), status(1), results(&"w".repeat(1000), 1)]);
+        let messages = drain(&mut outbox, limit);
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert_eq!(
+            messages[1],
+            vec![results(&"w".repeat(1000), 1)],
+            "whole, not chunked"
+        );
+        assert!(messages
+            .iter()
+            .flatten()
+            .flat_map(|c| c.items())
+            .all(|i| !i.more_data));
+    }
+
+    #[test]
+    fn large_objects_go_only_to_a_peer_that_takes_them_and_no_larger_than_it_takes() {
+        let big = results(&"q".repeat(3000), 1);
+        let fill = |peer: PeerLimits| {
+            let mut outbox = Outbox::default();
+            outbox.extend([big.clone()]);
+            let mut msg = empty_msg();
+            outbox.fill(&mut msg, peer, &|m| Encoding::Xml.size(m))
+        };
+        // No MaxObjSize: it can go neither whole nor in chunks.
+        let refused = fill(PeerLimits::messages_of(1000)).expect_err("no large objects");
+        assert_eq!(refused.command, CmdName::Results);
+        // A MaxObjSize below the object: refused too.
+        let small = PeerLimits {
+            max_msg: 1000,
+            max_obj: Some(2999),
+        };
+        assert!(fill(small).is_err());
+        // Up to its MaxObjSize: in chunks.
+        let enough = PeerLimits {
+            max_msg: 1000,
+            max_obj: Some(3000),
+        };
+        assert_eq!(fill(enough), Ok(true));
     }
 
     #[test]
@@ -692,7 +817,9 @@ mod tests {
         let mut joined = String::new();
         loop {
             let mut msg = empty_msg();
-            let more = outbox.fill(&mut msg, 2048, &measure).expect("fits");
+            let more = outbox
+                .fill(&mut msg, takes_large_objects(2048), &measure)
+                .expect("fits");
             joined.extend(
                 msg.body
                     .commands
