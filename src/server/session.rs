@@ -261,6 +261,20 @@ impl ServerSession {
     /// every command of the server's package has a Status by the device's Final, and the rules of
     /// [`check`] (sizes against the limits the server announced, status codes, `chr` data).
     /// `size` is the message's size as received.
+    /// A chunk the device refused (413 over its MaxObjSize, or any other error) ends that large
+    /// object: the chunks left are not sent (DM Protocol §2.2). Answered chunks are forgotten, so
+    /// the record of chunks in flight stays small.
+    fn stop_refused_objects(&mut self, msg: &SyncMl) {
+        for cmd in &msg.body.commands {
+            let Command::Status(s) = cmd else { continue };
+            let sent = (s.msg_ref.clone(), s.cmd_ref.clone());
+            if self.chunks_sent.remove(&sent) && !s.code.is_success() {
+                tracing::debug!(device = %self.record.device, code = s.code.code(), "the device refused a chunk: the object is not sent further");
+                self.outbox.abandon_object();
+            }
+        }
+    }
+
     fn check_device(&mut self, config: &ServerConfig, msg: &SyncMl, size: usize) {
         match (msg.hdr.msg_id.trim().parse::<u64>(), self.last_client_msg) {
             (Ok(id), Some(last)) if Some(id) != last.checked_add(1) => self.violation(
@@ -288,6 +302,7 @@ impl ServerSession {
             }
         }
         found.extend(check::statuses(msg, &self.chunks_sent));
+        self.stop_refused_objects(msg);
         found.extend(check::chr_data(msg));
         for v in found {
             self.record_violation(v);
@@ -362,7 +377,7 @@ impl ServerSession {
         }
         if msg.body.final_flag {
             if let Some(pending) = self.incoming.take() {
-                owed.push(pending.no_end_of_data());
+                owed.extend(pending.no_end_of_data());
             }
         }
         owed
@@ -406,7 +421,7 @@ impl ServerSession {
                     break Some(StatusCode::RequestEntityTooLarge);
                 }
                 Chunk::Abandoned(pending) => {
-                    owed.push(pending.no_end_of_data());
+                    owed.extend(pending.no_end_of_data());
                     continue;
                 }
             }

@@ -202,6 +202,8 @@ pub struct ClientSession {
     /// Where each report went: (MsgID, CmdID, report id). Package 1 goes again after a challenge
     /// and may span messages, so the server's Status for a report is matched on both.
     sent_reports: Vec<(String, String, u64)>,
+    /// Chunks of a large object sent with MoreData and not answered yet: (MsgID, CmdID).
+    chunks_sent: Vec<(String, String)>,
     /// The rest of the device's current package, when it did not fit one message.
     outbox: Outbox,
     /// A large object the server is sending.
@@ -265,6 +267,7 @@ impl ClientSession {
             acknowledged: Vec::new(),
             reports,
             sent_reports: Vec::new(),
+            chunks_sent: Vec::new(),
             outbox: Outbox::default(),
             incoming: None,
             server_max_msg: 0,
@@ -353,7 +356,9 @@ impl ClientSession {
         }
         if msg.body.final_flag {
             if let Some(pending) = self.incoming.take() {
-                exec.send(pending.no_end_of_data());
+                if let Some(alert) = pending.no_end_of_data() {
+                    exec.send(alert);
+                }
             }
         }
         let mut processed = exec.finish();
@@ -558,7 +563,9 @@ impl ClientSession {
                 Chunk::SizeMismatch => exec.answer(cmd, StatusCode::SizeMismatch),
                 Chunk::TooLarge => exec.answer(cmd, StatusCode::RequestEntityTooLarge),
                 Chunk::Abandoned(pending) => {
-                    exec.send(pending.no_end_of_data());
+                    if let Some(alert) = pending.no_end_of_data() {
+                        exec.send(alert);
+                    }
                     continue;
                 }
             }
@@ -786,6 +793,18 @@ impl ClientSession {
             }
             let delivered =
                 matches!(s.code, StatusCode::Ok | StatusCode::Accepted) && s.cmd == CmdName::Alert;
+            // A chunk the server refused (413 over its MaxObjSize, or any error) ends that object:
+            // the chunks left are not sent (DM Protocol §2.2).
+            if let Some(i) = self
+                .chunks_sent
+                .iter()
+                .position(|(m, c)| *m == s.msg_ref && *c == s.cmd_ref)
+            {
+                self.chunks_sent.swap_remove(i);
+                if !s.code.is_success() {
+                    self.outbox.abandon_object();
+                }
+            }
             if let Some((_, _, id)) = self
                 .sent_reports
                 .iter()
@@ -892,6 +911,13 @@ impl ClientSession {
 impl ClientSession {
     /// Note which of the device's reports a numbered message carries, and where.
     fn note_reports(&mut self, msg: &SyncMl) {
+        self.chunks_sent.extend(
+            msg.body
+                .commands
+                .iter()
+                .filter(|c| c.items().iter().any(|i| i.more_data))
+                .map(|c| (msg.hdr.msg_id.clone(), c.cmd_id().to_string())),
+        );
         let mut taken = vec![false; self.reports.len()];
         for cmd in &msg.body.commands {
             if !matches!(cmd, Command::Alert(a) if a.code == AlertCode::GenericAlert) {

@@ -790,3 +790,57 @@ fn a_server_message_over_the_devices_max_msg_size_is_a_violation_but_is_answered
         session.violations()
     );
 }
+
+#[test]
+fn a_large_object_the_server_refuses_is_sent_no_further() {
+    let value = "0123456789".repeat(500);
+    let mut d = device(&format!(
+        "[[device.node]]\nuri = \"./Vendor\"\nformat = \"node\"\nacl = \"Get=*\"\n\
+         [[device.node]]\nuri = \"./Vendor/Log\"\nvalue = \"{value}\"\n"
+    ));
+    let (mut session, pkg1, _) = start_any(&mut d);
+    let pkg2 = limited(
+        server_msg(
+            &pkg1,
+            "1",
+            vec![hdr_status(&pkg1, StatusCode::Ok), get("2", "./Vendor/Log")],
+            true,
+        ),
+        1200,
+    );
+    let (reply, _) = sent(session.receive(&mut d, &response(&pkg2)));
+    let chunk = reply
+        .body
+        .commands
+        .iter()
+        .find(|c| matches!(c, Command::Results(_)))
+        .expect("the first chunk");
+    assert!(chunk.items()[0].more_data);
+    // The server refuses the chunk (413): the device sends no more of the object, and with nothing
+    // else to send, the session ends at the server's Final.
+    let refused = Status {
+        cmd_id: "2".into(),
+        msg_ref: reply.hdr.msg_id.clone(),
+        cmd_ref: chunk.cmd_id().to_string(),
+        cmd: CmdName::Results,
+        target_refs: Vec::new(),
+        source_refs: Vec::new(),
+        cred: None,
+        chal: None,
+        code: StatusCode::RequestEntityTooLarge,
+        items: Vec::new(),
+    };
+    let pkg4 = limited(
+        server_msg(
+            &reply,
+            "2",
+            vec![hdr_status(&reply, StatusCode::Ok), Command::Status(refused)],
+            true,
+        ),
+        1200,
+    );
+    assert_eq!(
+        session.receive(&mut d, &response(&pkg4)),
+        Step::Done(SessionEnd::Completed)
+    );
+}

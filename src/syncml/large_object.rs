@@ -38,16 +38,20 @@ impl Pending {
         self.rejected
     }
 
-    /// The Alert 1225 telling the sender this object never ended.
-    pub fn no_end_of_data(&self) -> Command {
-        Command::Alert(Alert {
+    /// The Alert 1225 telling the sender this object never ended; none for an object already
+    /// refused (413): the sender was told, and stopping was what it was asked to do.
+    pub fn no_end_of_data(&self) -> Option<Command> {
+        if self.rejected {
+            return None;
+        }
+        Some(Command::Alert(Alert {
             items: vec![Item {
                 target: Some(Location::uri(self.key.clone())),
                 source: Some(Location::uri(self.key.clone())),
                 ..Item::default()
             }],
             ..Alert::bare(AlertCode::NoEndOfData)
-        })
+        }))
     }
 }
 
@@ -322,7 +326,7 @@ mod tests {
         };
         assert_eq!(p.uri(), "./A");
         assert!(
-            matches!(p.no_end_of_data(), Command::Alert(a) if a.code == AlertCode::NoEndOfData)
+            matches!(p.no_end_of_data(), Some(Command::Alert(a)) if a.code == AlertCode::NoEndOfData)
         );
         assert!(state.is_none());
         assert_eq!(

@@ -163,6 +163,16 @@ impl Outbox {
         self.queue.len()
     }
 
+    /// Stop sending the large object under way: its receiver refused a chunk of it (413, or any
+    /// other error), so the chunks left would only be refused too (DM Protocol §2.2: an object the
+    /// recipient cannot take is refused, not buffered). True when there was one.
+    pub fn abandon_object(&mut self) -> bool {
+        match self.queue.iter().position(|e| e.continued) {
+            Some(i) => self.queue.remove(i).is_some(),
+            None => false,
+        }
+    }
+
     /// Drop everything still queued.
     pub fn clear(&mut self) {
         self.queue.clear();
