@@ -110,7 +110,9 @@ impl<'d> Executor<'d> {
     /// Execute one command, queue its replies, and say whether it failed.
     fn execute(&mut self, cmd: &Command, in_atomic: bool) -> bool {
         if self.out.stopped {
-            return self.push(status(self.msg_ref, cmd, StatusCode::NotExecuted, None));
+            // 215 is no failure of the command's own (see `run`).
+            self.not_executed(cmd);
+            return false;
         }
         let who = self.server_id;
         match cmd {
@@ -131,8 +133,17 @@ impl<'d> Executor<'d> {
             }
             Command::Copy(c) => self.items(cmd, &c.items, |d, i| d.tree.copy(who, i, d.clock)),
             Command::Delete(c) => self.items(cmd, &c.items, |d, i| d.tree.delete(who, i)),
-            Command::Get(_) | Command::Atomic(_) if in_atomic => {
+            Command::Get(_) if in_atomic => {
                 self.push(status(self.msg_ref, cmd, StatusCode::CommandFailed, None))
+            }
+            // A nested Atomic is refused whole; its members, never run, answer 215 each: every
+            // command gets a Status (reference §1.4).
+            Command::Atomic(c) if in_atomic => {
+                self.push(status(self.msg_ref, cmd, StatusCode::CommandFailed, None));
+                for member in &c.commands {
+                    self.not_executed(member);
+                }
+                true
             }
             // A Get without an item is as incomplete as an Add without one (412).
             Command::Get(c) if c.items.is_empty() => self.push(status(
@@ -336,12 +347,23 @@ impl<'d> Executor<'d> {
         let mut failed = false;
         for member in commands {
             if failed {
-                self.push(status(self.msg_ref, member, StatusCode::NotExecuted, None));
+                self.not_executed(member);
             } else {
                 failed = self.execute(member, in_atomic);
             }
         }
         (std::mem::replace(&mut self.out.replies, outer), failed)
+    }
+
+    /// Answer a command that is not run 215, and so each member of a container (a Status for every
+    /// command, reference §1.4).
+    fn not_executed(&mut self, cmd: &Command) {
+        self.push(status(self.msg_ref, cmd, StatusCode::NotExecuted, None));
+        if let Command::Atomic(c) | Command::Sequence(c) = cmd {
+            for member in &c.commands {
+                self.not_executed(member);
+            }
+        }
     }
 
     /// Queue a Status; true when it reports a failure.
