@@ -115,6 +115,10 @@ struct State {
     refusals_left: u32,
     /// Per device: the nonce its next credentials must use.
     client_nonces: HashMap<String, Vec<u8>>,
+    /// Per device: the nonce it last gave the server (a Chal's NextNonce, on any status) while
+    /// authenticated, for the server's credentials in its next session (DM Protocol §2.4.1, DM
+    /// Security §5.1.3.4; see the `session` module).
+    server_nonces: HashMap<String, Vec<u8>>,
     nonces: NonceSource,
     /// Requests refused before they could be tied to a session.
     refused: RefusedRequests,
@@ -136,6 +140,7 @@ impl MockServer {
                 by_key: HashMap::new(),
                 sessions_of: HashMap::new(),
                 client_nonces: HashMap::new(),
+                server_nonces: HashMap::new(),
                 refusals_left,
                 nonces,
                 refused: RefusedRequests::default(),

@@ -29,6 +29,8 @@ pub enum Rule {
     /// `chr` data (Meta Format `chr`, the default) is text without NUL characters (reference
     /// §8.5).
     ChrData,
+    /// A Chal's NextNonce is base64 (Format `b64`, reference §2.4).
+    NextNonce,
 }
 
 impl Rule {
@@ -42,6 +44,7 @@ impl Rule {
             Rule::StatusCode => "DM status codes (reference §3)",
             Rule::ChunkStatus => "213 for a chunk with MoreData (DM Protocol §2.2)",
             Rule::ChrData => "chr data is text without NUL (reference §8.5)",
+            Rule::NextNonce => "a Chal's NextNonce is base64 (reference §2.4)",
         }
     }
 }

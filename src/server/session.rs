@@ -19,7 +19,12 @@
 //! * each authenticated client message that is not an abort gets the next package of the script;
 //!   when the script is done, a reply with no commands ends the session;
 //! * a device that refuses the server's credentials (401/407 on the server's SyncHdr) gets the same
-//!   commands again, this time with credentials computed on the device's new nonce.
+//!   commands again, this time with credentials computed on the device's new nonce;
+//! * the nonce of a Chal the device sends, on whatever status (401 and 407, but also 200 and 212
+//!   when it accepts the server and gives it a fresh nonce), is the nonce of the server's next
+//!   credentials (DM Protocol §2.4.1, reference §2.3); from a device authenticated in that
+//!   message it is also kept for the device's next session (DM Security §5.1.3.4: not from one
+//!   that is not).
 //!
 //! Every device message is checked against the protocol's rules ([`super::check`], and here the
 //! MsgID sequence and a Status for every command by the device's Final, except in an abort, which
@@ -93,7 +98,8 @@ pub(super) fn handle(
         Ok(read) => read,
         Err(e) => return refuse(state, request, &e),
     };
-    let key = (msg.hdr.source.loc_uri.clone(), msg.hdr.session_id.clone());
+    let device = msg.hdr.source.loc_uri.clone();
+    let key = (device.clone(), msg.hdr.session_id.clone());
     // A Package 1 on the key of a session that ended opens a new session (a device that restarted
     // its SessionID counter, e.g. a fresh `dmsim device` against a long-running `dmsim serve`).
     let reopens = |i: usize| state.sessions[i].record.ended && opens_session(&msg);
@@ -106,9 +112,16 @@ pub(super) fn handle(
                 *count += 1;
                 *count
             };
+            // The nonce the device gave in an earlier session, else the configured one.
+            let server_nonce = state
+                .server_nonces
+                .get(&key.0)
+                .cloned()
+                .or_else(|| config.credentials.as_ref().map(|c| c.nonce.clone()))
+                .unwrap_or_default();
             state
                 .sessions
-                .push(ServerSession::new(config, &key.0, &key.1, ordinal));
+                .push(ServerSession::new(&key.0, &key.1, ordinal, server_nonce));
             state.by_key.insert(key, i);
             i
         }
@@ -116,6 +129,14 @@ pub(super) fn handle(
     let (hdr_code, chal) = authenticate(config, state, index, &msg, request);
     let session = &mut state.sessions[index];
     session.check_device(config, &msg, request.body.len());
+    if let Some(nonce) = session.take_device_nonce(&msg) {
+        // Used for the server's next credentials whoever sent it; kept for later sessions only
+        // when the device is authenticated (DM Security §5.1.3.4: a nonce from an agent not
+        // authenticated must not overwrite the stored one).
+        if hdr_code.is_success() {
+            state.server_nonces.insert(device, nonce);
+        }
+    }
     let owed = session.record_commands(config, &msg);
     let body = session.next_body(
         config,
@@ -221,7 +242,7 @@ fn authenticate(
 }
 
 impl ServerSession {
-    fn new(config: &ServerConfig, device: &str, session_id: &str, ordinal: u32) -> ServerSession {
+    fn new(device: &str, session_id: &str, ordinal: u32, server_nonce: Vec<u8>) -> ServerSession {
         ServerSession {
             ordinal,
             record: SessionRecord {
@@ -233,11 +254,7 @@ impl ServerSession {
             next_package: 0,
             auth_failures: 0,
             challenged: false,
-            server_nonce: config
-                .credentials
-                .as_ref()
-                .map(|c| c.nonce.clone())
-                .unwrap_or_default(),
+            server_nonce,
             last_sent: Vec::new(),
             last_client_msg: None,
             unanswered: Vec::new(),
@@ -491,16 +508,8 @@ impl ServerSession {
             body.push(Command::Alert(Alert::bare(AlertCode::NextMessage)));
             return (body, Then::AskNext);
         }
-        if let Some(chal) = self.device_challenge(msg) {
+        if Self::device_refused(msg) {
             self.challenged = true;
-            if let Some(nonce) = chal
-                .meta
-                .next_nonce
-                .as_deref()
-                .and_then(|n| auth::decode_nonce(n).ok())
-            {
-                self.server_nonce = nonce;
-            }
             self.outbox.clear();
             self.outbox.extend(self.last_sent.iter().cloned());
         } else if self.outbox.is_empty() && !asks_next {
@@ -538,19 +547,40 @@ impl ServerSession {
         }
     }
 
-    /// The device's Chal on its Status for the server's SyncHdr, when it refused the server.
-    fn device_challenge<'m>(&self, msg: &'m SyncMl) -> Option<&'m Chal> {
-        msg.body.commands.iter().find_map(|c| match c {
-            Command::Status(s)
-                if s.cmd == CmdName::SyncHdr
-                    && matches!(
-                        s.code,
-                        StatusCode::InvalidCredentials | StatusCode::MissingCredentials
-                    ) =>
-            {
-                s.chal.as_ref()
+    /// The nonce of the last Chal in the device's Statuses, on whatever status it came: 401 or
+    /// 407 when the device refused the server, but also 200 or 212 when it accepted it and gives
+    /// the nonce for the server's next credentials (DM Protocol §2.4.1: "The next nonce in Chal
+    /// MUST be used when the next request is sent"; reference §2.3: with HMAC a fresh nonce comes
+    /// with every message). It becomes the nonce of the server's next credentials. A NextNonce
+    /// that is not base64 (reference §2.4: Format `b64`) is a violation, and the nonce stays.
+    fn take_device_nonce(&mut self, msg: &SyncMl) -> Option<Vec<u8>> {
+        let mut taken = None;
+        for cmd in &msg.body.commands {
+            let Command::Status(s) = cmd else { continue };
+            let Some(next) = s.chal.as_ref().and_then(|c| c.meta.next_nonce.as_deref()) else {
+                continue;
+            };
+            match auth::decode_nonce(next) {
+                Ok(nonce) => taken = Some(nonce),
+                Err(e) => self.record_violation(DeviceViolation {
+                    rule: Rule::NextNonce,
+                    msg_id: msg.hdr.msg_id.clone(),
+                    cmd_id: Some(s.cmd_id.clone()),
+                    detail: format!("the Chal of the Status for {} {}: {e}", s.cmd, s.cmd_ref),
+                }),
             }
-            _ => None,
+        }
+        if let Some(nonce) = &taken {
+            self.server_nonce = nonce.clone();
+        }
+        taken
+    }
+
+    /// Whether the device refused the server's credentials (401 or 407 on the server's SyncHdr).
+    fn device_refused(msg: &SyncMl) -> bool {
+        msg.body.commands.iter().any(|c| {
+            matches!(c, Command::Status(s) if s.cmd == CmdName::SyncHdr
+                && matches!(s.code, StatusCode::InvalidCredentials | StatusCode::MissingCredentials))
         })
     }
 

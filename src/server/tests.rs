@@ -632,3 +632,33 @@ fn a_script_command_that_cannot_fit_the_devices_limit_ends_the_session_with_1223
     );
     assert!(s.records()[0].ended);
 }
+
+#[test]
+fn a_chal_whose_next_nonce_is_not_base64_is_a_violation_and_changes_nothing() {
+    let s = MockServer::new(ServerConfig {
+        server_id: "dmsim".into(),
+        url: SERVER.into(),
+        credentials: Some(ServerCredentials {
+            kind: AuthType::Md5,
+            secret: crate::syncml::auth::Secret::new("dmsim", "srvpass"),
+            nonce: b"kept".to_vec(),
+            send: SendCredentials::Always,
+        }),
+        seed: 1,
+        ..ServerConfig::default()
+    });
+    let pkg2 = post(&s, &package1(1, 16384));
+    let mut chal = crate::syncml::auth::challenge(AuthType::Md5, b"x");
+    chal.meta.next_nonce = Some("not base64!".into());
+    let hdr = Command::Status(Status::for_header(
+        &pkg2,
+        StatusCode::AuthAccepted,
+        Some(chal),
+    ));
+    let reply = post(&s, &device_msg(2, vec![hdr], true, 16384));
+    assert_eq!(rules(&s), [Rule::NextNonce]);
+    assert_eq!(violations(&s)[0].cmd_id.as_deref(), Some("1"));
+    let cred = reply.hdr.cred.as_ref().expect("the server's Cred");
+    let secret = crate::syncml::auth::Secret::new("dmsim", "srvpass");
+    assert!(crate::syncml::auth::check_cred(cred, AuthType::Md5, &secret, b"kept").is_ok());
+}
