@@ -445,3 +445,84 @@ fn a_nonce_from_a_device_not_authenticated_is_not_kept_for_later_sessions() {
         "accepted at once both ways (no package for a second session)"
     );
 }
+
+/// Issue 10 #2: the client passes authentication on its retry and in the same message refuses the
+/// server's credentials (401 + Chal). The server sends the package it had not sent yet, with
+/// credentials on the new nonce. Before, it re-sent its last batch of commands, which was empty,
+/// and answered 212 and Final: the package never went and the session was left open.
+#[test]
+fn a_device_that_passes_on_its_retry_and_refuses_the_server_gets_the_package() {
+    let policy = ClientAuthPolicy {
+        kind: AuthType::Basic,
+        secret: Secret::new("device01", "devpass"),
+        nonce: Vec::new(),
+    };
+    let s = server(
+        "[[package]]\n[[package.command]]\ncmd = \"replace\"\ntarget = \"./Vendor/A\"\ndata = \"1\"\n",
+        Some(policy),
+        server_creds(AuthType::Md5, "configured"),
+    );
+    let mut client = Client::new(&s);
+    client.creds = Some((AuthType::Basic, Secret::new("device01", "devpass")));
+    client.creds_first = false;
+    client.check = check(AuthType::Md5, "what-the-client-holds", false);
+    assert_eq!(client.run(20), Some(End::Completed));
+    // Package 1 without credentials → 407; Package 1 again with them, refusing the server → 212
+    // and the package; its Statuses → the end.
+    assert_eq!(client.rounds, 3);
+    assert_eq!(
+        received(&s),
+        ["SyncHdr 401", "SyncHdr 212", "Replace ./Vendor/A 200"]
+    );
+    let records = s.records();
+    assert_eq!(records.len(), 1);
+    assert!(records[0].ended, "the session ended");
+    assert!(
+        records[0].violations.is_empty(),
+        "{:?}",
+        records[0].violations
+    );
+}
+
+/// A refused message of a package split over several messages is sent again, and the rest of the
+/// package follows it (before, the rest was dropped).
+#[test]
+fn a_refused_message_of_a_split_package_goes_again_and_the_rest_follows() {
+    let mut script = String::from("[[package]]\n");
+    for n in 0..8 {
+        script.push_str(&format!(
+            "[[package.command]]\ncmd = \"replace\"\ntarget = \"./Vendor/N{n}\"\ndata = \"{}\"\n",
+            "v".repeat(300)
+        ));
+    }
+    let s = server(&script, None, server_creds(AuthType::Md5, "configured"));
+    let mut client = Client::new(&s);
+    client.check = check(AuthType::Md5, "what-the-client-holds", false);
+    // A MaxMsgSize that holds two or three of the Replaces.
+    client.max_msg = 1500;
+    assert_eq!(client.run(40), Some(End::Completed));
+    let (_, first) = &client.received[0];
+    assert!(
+        !first.body.final_flag,
+        "the package does not fit one message"
+    );
+    let replaced: Vec<String> = received(&s)
+        .into_iter()
+        .filter(|r| r.starts_with("Replace") && r.ends_with(" 200"))
+        .collect();
+    let want: Vec<String> = (0..8)
+        .map(|n| format!("Replace ./Vendor/N{n} 200"))
+        .collect();
+    assert_eq!(replaced, want, "every Replace once, in order");
+    let refused = received(&s)
+        .iter()
+        .filter(|r| r.starts_with("Replace") && r.ends_with(" 401"))
+        .count();
+    assert!(refused >= 1, "the first message was refused");
+    assert!(s.records()[0].ended);
+    assert!(
+        s.records()[0].violations.is_empty(),
+        "{:?}",
+        s.records()[0].violations
+    );
+}

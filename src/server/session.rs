@@ -18,8 +18,11 @@
 //! * every device command gets a Status (200), except Status and Results;
 //! * each authenticated client message that is not an abort gets the next package of the script;
 //!   when the script is done, a reply with no commands ends the session;
-//! * a device that refuses the server's credentials (401/407 on the server's SyncHdr) gets the same
-//!   commands again, this time with credentials computed on the device's new nonce;
+//! * a device that refuses the server's credentials (401/407 on the server's SyncHdr) gets the
+//!   commands of the message it refused again, ahead of the rest of the package, this time with
+//!   credentials computed on the device's new nonce; when that message had no commands (the
+//!   server had refused the device, which then refuses the server in its Package 1 sent again),
+//!   the package that was due goes once the device passes;
 //! * the nonce of a Chal the device sends, on whatever status (401 and 407, but also 200 and 212
 //!   when it accepts the server and gives it a fresh nonce), is the nonce of the server's next
 //!   credentials (DM Protocol §2.4.1, reference §2.3); from a device authenticated in that
@@ -445,6 +448,21 @@ impl ServerSession {
         refusals_left: &mut u32,
     ) -> (Vec<Command>, Then) {
         let mut body = vec![Command::Status(Status::for_header(msg, hdr_code, chal))];
+        if Self::device_refused(msg) {
+            // The device refused the server's credentials: it ran none of the commands of the
+            // message it refused (DM Protocol §2.4.1: a failure reply holds only Statuses). They
+            // go again first, before the rest of the package, with credentials on the device's
+            // new nonce, once the device itself is authenticated. A refused message that carried
+            // no commands (the server's own refusal of the device, which the device answers in
+            // its Package 1 sent again) leaves the package that was due to go as it is.
+            self.challenged = true;
+            let refused = std::mem::take(&mut self.last_sent);
+            self.outbox.prepend(
+                refused
+                    .into_iter()
+                    .filter(|c| !is_next_message(c) && !is_abort(c)),
+            );
+        }
         let answer = if hdr_code.is_success() {
             StatusCode::Ok
         } else {
@@ -508,11 +526,7 @@ impl ServerSession {
             body.push(Command::Alert(Alert::bare(AlertCode::NextMessage)));
             return (body, Then::AskNext);
         }
-        if Self::device_refused(msg) {
-            self.challenged = true;
-            self.outbox.clear();
-            self.outbox.extend(self.last_sent.iter().cloned());
-        } else if self.outbox.is_empty() && !asks_next {
+        if self.outbox.is_empty() && !asks_next {
             self.load_next_package(config);
         }
         (body, Then::Package)
