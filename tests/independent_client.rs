@@ -526,3 +526,79 @@ fn a_refused_message_of_a_split_package_goes_again_and_the_rest_follows() {
         s.records()[0].violations
     );
 }
+
+/// Issue 10 #4: a client that keeps sending Package 1 with wrong credentials in the same session
+/// (MsgID 2, 3, …) stays in that session; after the failures allowed the server ends it with Alert
+/// 1223, and answers every later message of it the same way, right credentials or not. Before,
+/// every third message opened a fresh session with a fresh failure count (43 sessions for 128
+/// messages).
+#[test]
+fn a_client_retrying_package_1_stays_in_one_session_until_the_server_ends_it() {
+    let policy = || ClientAuthPolicy {
+        kind: AuthType::Md5,
+        secret: Secret::new("device01", "right"),
+        nonce: b"n0".to_vec(),
+    };
+    let wrong = Some((AuthType::Md5, Secret::new("device01", "wrong")));
+    let right = Some((AuthType::Md5, Secret::new("device01", "right")));
+
+    // A client that stops when the server aborts: three rounds.
+    let s = server(TWO_PACKAGES, Some(policy()), None);
+    let mut client = Client::new(&s);
+    client.creds = wrong.clone();
+    assert_eq!(client.run(50), Some(End::Aborted));
+    assert_eq!(client.rounds, 3);
+    let records = s.records();
+    assert_eq!(records.len(), 1);
+    assert!(records[0].ended && !records[0].client_authenticated);
+    assert_eq!(records[0].auth_failures, 3);
+    for (n, (_, reply)) in client.received.iter().enumerate() {
+        let Some(Command::Status(hdr)) = reply.body.commands.first() else {
+            panic!("no SyncHdr Status first")
+        };
+        assert_eq!(hdr.code, StatusCode::InvalidCredentials);
+        assert!(hdr.chal.is_some(), "every refusal carries a Chal");
+        let aborts = reply
+            .body
+            .commands
+            .iter()
+            .any(|c| matches!(c, Command::Alert(a) if a.code == AlertCode::SessionAbort));
+        assert_eq!(aborts, n == 2, "Alert 1223 with the last failure allowed");
+        assert!(reply.body.final_flag);
+    }
+
+    // A stubborn client: 128 messages, the right password from the tenth on. One session.
+    let s = server(TWO_PACKAGES, Some(policy()), None);
+    let mut client = Client::new(&s);
+    client.stops_on_abort = false;
+    client.creds = wrong;
+    assert_eq!(client.run(9), None);
+    client.creds = right.clone();
+    assert_eq!(client.run(128), None);
+    assert_eq!(client.rounds, 128);
+    let records = s.records();
+    assert_eq!(records.len(), 1, "one session");
+    assert_eq!(records[0].auth_failures, 128);
+    assert!(records[0].ended && !records[0].client_authenticated);
+    assert!(
+        records[0].violations.is_empty(),
+        "{:?}",
+        records[0].violations
+    );
+    let management = client
+        .received
+        .iter()
+        .flat_map(|(_, m)| &m.body.commands)
+        .filter(|c| !matches!(c, Command::Status(_) | Command::Alert(_)))
+        .count();
+    assert_eq!(management, 0, "no package ever went");
+
+    // The client started afresh (MsgID 1) opens a new session, and passes.
+    let mut fresh = Client::new(&s);
+    fresh.creds = right;
+    fresh.client_nonce = client.client_nonce.clone();
+    assert_eq!(fresh.run(20), Some(End::Completed));
+    // Accepted at once; the script's packages were for the device's first session.
+    assert_eq!(fresh.rounds, 1);
+    assert_eq!(s.records().len(), 2);
+}

@@ -271,16 +271,17 @@ fn summary(
                 None => format!("{} {}", s.cmd, s.code.code()),
             })
             .collect();
+        let auth = match (r.client_authenticated, r.auth_failures) {
+            (true, 0) => ", authenticated".to_string(),
+            (true, n) => format!(", authenticated after {n} refused credential(s)"),
+            (false, 0) => String::new(),
+            (false, n) => format!(", credentials refused {n} time(s)"),
+        };
         out.push_str(&format!(
-            "  {} session {}: {}{}; statuses: {}\n",
+            "  {} session {}: {}{auth}; statuses: {}\n",
             r.device,
             r.session_id,
             if r.ended { "ended" } else { "cut by shutdown" },
-            if r.client_authenticated {
-                ", authenticated"
-            } else {
-                ""
-            },
             if statuses.is_empty() {
                 "none".to_string()
             } else {
@@ -332,8 +333,54 @@ mod tests {
             text.contains("  IMEI:2 session 1: cut by shutdown; statuses: none\n"),
             "{text}"
         );
+        let refused = SessionRecord {
+            auth_failures: 3,
+            ..record("IMEI:3", true)
+        };
+        let text = summary(&[refused], &RefusedRequests::default(), None);
+        assert!(
+            text.contains(
+                "  IMEI:3 session 1: ended, credentials refused 3 time(s); statuses: none\n"
+            ),
+            "{text}"
+        );
         // Over plain HTTP there is no handshake to count.
         assert!(summary(&[], &RefusedRequests::default(), None)
             .starts_with("0 session(s): 0 ended, 0 cut by shutdown\n"));
+    }
+
+    /// A client that keeps sending Package 1 with no credentials in one session (MsgID 1 to 40) is
+    /// one session in the summary, ended after the failures allowed (issue 10 #4).
+    #[test]
+    fn a_client_retrying_package_1_is_one_session_in_the_summary() {
+        let script =
+            "name = \"t\"\n[server.auth]\ntype = \"basic\"\nname = \"d\"\nsecret = \"s\"\n";
+        let file = load::parse(Path::new("t.toml"), script)
+            .expect("valid")
+            .file;
+        let server = mock_server(&file).expect("server");
+        for msg_id in 1..=40 {
+            let body = format!(
+                "<SyncML xmlns=\"SYNCML:SYNCML1.2\"><SyncHdr><VerDTD>1.2</VerDTD>\
+                 <VerProto>DM/1.2</VerProto><SessionID>1</SessionID><MsgID>{msg_id}</MsgID>\
+                 <Target><LocURI>{url}</LocURI></Target><Source><LocURI>IMEI:9</LocURI></Source>\
+                 </SyncHdr><SyncBody><Alert><CmdID>1</CmdID><Data>1201</Data></Alert><Final/>\
+                 </SyncBody></SyncML>",
+                url = file.server.url
+            );
+            let response = server.handle(&HttpRequest {
+                url: file.server.url.clone(),
+                content_type: "application/vnd.syncml.dm+xml".into(),
+                hmac: None,
+                body: body.into_bytes(),
+            });
+            assert_eq!(response.status, 200);
+        }
+        let text = summary(&server.records(), &server.refused(), None);
+        assert!(
+            text.starts_with("1 session(s): 1 ended, 0 cut by shutdown\n"),
+            "{text}"
+        );
+        assert!(text.contains("credentials refused 40 time(s)"), "{text}");
     }
 }

@@ -115,6 +115,8 @@ pub struct SessionRecord {
     /// The DevInfo items of Package 1.
     pub devinfo: Vec<Item>,
     pub client_authenticated: bool,
+    /// Device messages whose credentials the server refused (401, 407).
+    pub auth_failures: u32,
     /// Protocol rules the device broke, as the server saw them.
     pub violations: Vec<DeviceViolation>,
     pub ended: bool,

@@ -14,7 +14,17 @@
 //!   that encoding;
 //! * the device's credentials are checked until accepted (212 for basic and MD5, with a Chal carrying
 //!   the nonce for the next session; 200 and a fresh nonce in every message for HMAC); missing → 407,
-//!   wrong → 401, each with a Chal; after three failures the server stops answering with challenges;
+//!   wrong → 401, each with a Chal (DM Protocol §2.4.1; DM Security §5.1.3.3: a failure gets one
+//!   more challenge with a new nonce). dmsim allows [`MAX_AUTH_ATTEMPTS`] failures in a session:
+//!   the last one's reply also carries Alert 1223 (reference §1.6, §1.7), and the session is over
+//!   for good. Every later message of it gets the same answer (401, or 407 without credentials,
+//!   with a Chal as every refusal must have, a refusal Status for each command, Alert 1223 and
+//!   Final), whatever credentials it carries;
+//! * a session is (device, SessionID); only a message with MsgID 1 that opens a session (Alert
+//!   1200 or 1201) starts a new one on the key of a session that ended (a device that restarted
+//!   its SessionID counter, e.g. a fresh client against a long-running `dmsim serve`). A Package 1
+//!   sent again in the session, as after a 401 (MsgID 2, 3, …), stays in it (reference §1.6:
+//!   "same SessionID, next MsgID");
 //! * every device command gets a Status (200), except Status and Results;
 //! * each authenticated client message that is not an abort gets the next package of the script;
 //!   when the script is done, a reply with no commands ends the session;
@@ -70,7 +80,6 @@ pub(super) struct ServerSession {
     /// Which of its device's sessions this is (1 for the first): it gets the script packages of
     /// that session.
     ordinal: u32,
-    auth_failures: u32,
     /// The device challenged the server's credentials at least once.
     challenged: bool,
     /// The nonce the device wants the server's next credentials to use.
@@ -103,9 +112,10 @@ pub(super) fn handle(
     };
     let device = msg.hdr.source.loc_uri.clone();
     let key = (device.clone(), msg.hdr.session_id.clone());
-    // A Package 1 on the key of a session that ended opens a new session (a device that restarted
-    // its SessionID counter, e.g. a fresh `dmsim device` against a long-running `dmsim serve`).
-    let reopens = |i: usize| state.sessions[i].record.ended && opens_session(&msg);
+    // A Package 1 with MsgID 1 on the key of a session that ended opens a new session (see the
+    // module docs); a Package 1 sent again within the session stays in it.
+    let reopens =
+        |i: usize| state.sessions[i].record.ended && opens_session(&msg) && first_message(&msg);
     let index = match state.by_key.get(&key).copied() {
         Some(i) if !reopens(i) => i,
         _ => {
@@ -202,9 +212,8 @@ fn authenticate(
     if policy.kind != AuthType::Hmac && session.record.client_authenticated {
         return (StatusCode::Ok, None);
     }
-    if session.auth_failures >= MAX_AUTH_ATTEMPTS {
-        return (StatusCode::InvalidCredentials, None);
-    }
+    // After the failures allowed, the session is over for good: nothing is accepted any more.
+    let over = session.record.auth_failures >= MAX_AUTH_ATTEMPTS;
     let nonce = state
         .client_nonces
         .get(&device)
@@ -223,6 +232,10 @@ fn authenticate(
                 .map_err(|_| StatusCode::InvalidCredentials),
         },
     };
+    let verdict = match verdict {
+        Ok(()) if over => Err(StatusCode::InvalidCredentials),
+        v => v,
+    };
     let next_nonce = state.nonces.next();
     let chal = auth::challenge(policy.kind, &next_nonce);
     state.client_nonces.insert(device, next_nonce);
@@ -238,7 +251,7 @@ fn authenticate(
             (code, Some(chal))
         }
         Err(code) => {
-            session.auth_failures += 1;
+            session.record.auth_failures = session.record.auth_failures.saturating_add(1);
             (code, Some(chal))
         }
     }
@@ -255,7 +268,6 @@ impl ServerSession {
             },
             next_msg_id: 1,
             next_package: 0,
-            auth_failures: 0,
             challenged: false,
             server_nonce,
             last_sent: Vec::new(),
@@ -503,7 +515,12 @@ impl ServerSession {
                 }),
         );
         if !hdr_code.is_success() {
-            self.record.ended = self.auth_failures >= MAX_AUTH_ATTEMPTS;
+            // A failure reply holds only Statuses (DM Protocol §2.4.1), and after the failures
+            // allowed, Alert 1223: the session is over (see the module docs).
+            if self.record.auth_failures >= MAX_AUTH_ATTEMPTS {
+                self.record.ended = true;
+                body.push(Command::Alert(Alert::bare(AlertCode::SessionAbort)));
+            }
             return (body, Then::Close);
         }
         body.extend(owed);
@@ -746,6 +763,11 @@ fn is_update_request(cmd: &Command) -> bool {
                 .map(crate::fumo::bare_alert_type)
                 .is_some_and(|t| t == crate::fumo::DEVICE_REQUEST || t == crate::fumo::USER_REQUEST)
         })
+}
+
+/// MsgID 1: the first message of a session (reference §1.3: MsgIDs count 1, 2, 3…).
+fn first_message(msg: &SyncMl) -> bool {
+    msg.hdr.msg_id.trim().parse::<u64>() == Ok(1)
 }
 
 /// Alert 1200 or 1201: the message is a Package 1.
