@@ -30,7 +30,8 @@ pub use record::{
     ServerExchange, SessionRecord, MAX_REFUSED_KEPT,
 };
 pub use script::{
-    attach_files, check_limits, ScriptCommand, ScriptPackage, MAX_EXEC_ITEMS, MAX_ITEM_DATA,
+    attach_files, check_limits, ScriptCommand, ScriptPackage, SessionChoice, MAX_EXEC_ITEMS,
+    MAX_ITEM_DATA,
 };
 
 use crate::download::ContentResponse;
@@ -109,7 +110,8 @@ pub struct MockServer {
 struct State {
     sessions: Vec<ServerSession>,
     by_key: HashMap<(String, String), usize>,
-    /// Sessions each device opened so far.
+    /// Sessions each device passed authentication in so far (how its sessions are counted for
+    /// the script: [`SessionChoice`]).
     sessions_of: HashMap<String, u32>,
     /// Generic Alerts still to refuse (from `refuse_generic_alerts`).
     refusals_left: u32,

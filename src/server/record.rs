@@ -108,6 +108,11 @@ pub struct ServerExchange {
 pub struct SessionRecord {
     pub device: String,
     pub session_id: String,
+    /// Which of its device's sessions this is for the script (1 for the first; 0 while the device
+    /// has not passed authentication in it): see [`super::SessionChoice`].
+    pub ordinal: u32,
+    /// Script packages sent in the session (0: the script had none for it).
+    pub packages_sent: u32,
     pub statuses: Vec<ReceivedStatus>,
     /// Items of every Results the device sent.
     pub results: Vec<Item>,

@@ -26,8 +26,10 @@
 //!   sent again in the session, as after a 401 (MsgID 2, 3, …), stays in it (reference §1.6:
 //!   "same SessionID, next MsgID");
 //! * every device command gets a Status (200), except Status and Results;
-//! * each authenticated client message that is not an abort gets the next package of the script;
-//!   when the script is done, a reply with no commands ends the session;
+//! * each authenticated client message that is not an abort gets the next package of the script
+//!   for this session (a package's `session`: the device's first by default, the Nth, or every
+//!   one, counting the device's sessions from the first it passed authentication in; see
+//!   [`super::SessionChoice`]); when they are done, a reply with no commands ends the session;
 //! * a device that refuses the server's credentials (401/407 on the server's SyncHdr) gets the
 //!   commands of the message it refused again, ahead of the rest of the package, this time with
 //!   credentials computed on the device's new nonce; when that message had no commands (the
@@ -77,9 +79,6 @@ pub(super) struct ServerSession {
     pub(super) record: SessionRecord,
     next_msg_id: u32,
     next_package: usize,
-    /// Which of its device's sessions this is (1 for the first): it gets the script packages of
-    /// that session.
-    ordinal: u32,
     /// The device challenged the server's credentials at least once.
     challenged: bool,
     /// The nonce the device wants the server's next credentials to use.
@@ -120,11 +119,6 @@ pub(super) fn handle(
         Some(i) if !reopens(i) => i,
         _ => {
             let i = state.sessions.len();
-            let ordinal = {
-                let count = state.sessions_of.entry(key.0.clone()).or_insert(0);
-                *count += 1;
-                *count
-            };
             // The nonce the device gave in an earlier session, else the configured one.
             let server_nonce = state
                 .server_nonces
@@ -134,12 +128,19 @@ pub(super) fn handle(
                 .unwrap_or_default();
             state
                 .sessions
-                .push(ServerSession::new(&key.0, &key.1, ordinal, server_nonce));
+                .push(ServerSession::new(&key.0, &key.1, server_nonce));
             state.by_key.insert(key, i);
             i
         }
     };
     let (hdr_code, chal) = authenticate(config, state, index, &msg, request);
+    if hdr_code.is_success() && state.sessions[index].record.ordinal == 0 {
+        // The device's sessions count from the first it passed authentication in: the script's
+        // packages go by that count (`SessionChoice`).
+        let count = state.sessions_of.entry(device.clone()).or_insert(0);
+        *count = count.saturating_add(1);
+        state.sessions[index].record.ordinal = *count;
+    }
     let session = &mut state.sessions[index];
     session.check_device(config, &msg, request.body.len());
     if let Some(nonce) = session.take_device_nonce(&msg) {
@@ -258,9 +259,8 @@ fn authenticate(
 }
 
 impl ServerSession {
-    fn new(device: &str, session_id: &str, ordinal: u32, server_nonce: Vec<u8>) -> ServerSession {
+    fn new(device: &str, session_id: &str, server_nonce: Vec<u8>) -> ServerSession {
         ServerSession {
-            ordinal,
             record: SessionRecord {
                 device: device.to_string(),
                 session_id: session_id.to_string(),
@@ -485,7 +485,7 @@ impl ServerSession {
         let will_act = config
             .packages
             .iter()
-            .any(|p| p.session.unwrap_or(1) == self.ordinal);
+            .any(|p| p.session.includes(self.record.ordinal));
         let request_answer = if will_act {
             StatusCode::Ok
         } else {
@@ -551,17 +551,18 @@ impl ServerSession {
 
     /// Queue the next package of this session's script; none left ends the session.
     fn load_next_package(&mut self, config: &ServerConfig) {
-        let ordinal = self.ordinal;
+        let ordinal = self.record.ordinal;
         let Some(package) = config
             .packages
             .iter()
-            .filter(|p| p.session.unwrap_or(1) == ordinal)
+            .filter(|p| p.session.includes(ordinal))
             .nth(self.next_package)
         else {
             self.record.ended = true;
             return;
         };
         self.next_package += 1;
+        self.record.packages_sent = self.record.packages_sent.saturating_add(1);
         let mut id = 1;
         let origin = server_origin(&config.url);
         self.outbox.extend(package.commands.iter().map(|c| {
