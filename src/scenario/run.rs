@@ -354,8 +354,12 @@ fn session_start(
                 UiModeSpec::Informative => UiMode::Informative,
                 UiModeSpec::UserInteraction => UiMode::UserInteraction,
             };
-            let bytes =
-                server.notification(file.device.session_id, ui_mode, spec.secret.as_deref());
+            let bytes = server.notification(
+                device.dev_id(),
+                file.device.session_id,
+                ui_mode,
+                spec.secret.as_deref(),
+            );
             accept_notification(device, &bytes)
         }
     }

@@ -788,3 +788,33 @@ fn a_session_refused_for_good_does_not_count_as_one_of_the_devices_sessions() {
         .collect();
     assert_eq!(seen, [(0, 3), (1, 0)]);
 }
+
+#[test]
+fn a_notification_is_signed_with_the_nonce_the_device_last_gave() {
+    let secret = crate::syncml::auth::Secret::new("dmsim", "srvpass");
+    let s = MockServer::new(ServerConfig {
+        server_id: "dmsim".into(),
+        url: SERVER.into(),
+        credentials: Some(ServerCredentials {
+            kind: AuthType::Hmac,
+            secret: secret.clone(),
+            nonce: b"configured".to_vec(),
+            send: SendCredentials::Always,
+        }),
+        seed: 1,
+        ..ServerConfig::default()
+    });
+    let ui = crate::syncml::pkg0::UiMode::Background;
+    let verify = |bytes: &[u8], nonce: &[u8]| crate::syncml::pkg0::verify(bytes, "srvpass", nonce);
+    assert!(verify(&s.notification(DEVICE, 7, ui, None), b"configured").is_ok());
+    // The device gives a fresh nonce with its 200 (HMAC).
+    let pkg2 = post(&s, &package1(1, 16384));
+    let chal = crate::syncml::auth::challenge(AuthType::Hmac, b"given");
+    let hdr = Command::Status(Status::for_header(&pkg2, StatusCode::Ok, Some(chal)));
+    post(&s, &device_msg(2, vec![hdr], true, 16384));
+    let bytes = s.notification(DEVICE, 7, ui, None);
+    assert!(verify(&bytes, b"given").is_ok());
+    assert!(verify(&bytes, b"configured").is_err());
+    // Another device: the configured nonce.
+    assert!(verify(&s.notification("IMEI:other", 7, ui, None), b"configured").is_ok());
+}
