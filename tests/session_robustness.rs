@@ -158,7 +158,7 @@ proptest! {
         config.packages = packages
             .iter()
             .map(|commands| ScriptPackage {
-                session: None,
+                session: Default::default(),
                 commands: commands.clone(),
             })
             .collect();

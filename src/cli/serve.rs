@@ -7,13 +7,22 @@
 //! open when the server stopped: the device had not finished them, or had given up on them), how
 //! many TLS handshakes it refused, then each session, and the device messages it refused (415,
 //! 400) before it could tie them to a session.
+//!
+//! Script packages go in the device sessions their `session` key names (the device's first by
+//! default, `session = N`, or `session = "every"`): at start the server says on stderr which
+//! session each package is for, and the summary says of a session that got no commands which
+//! of the device's sessions it was, so a client that runs twice against one server and gets
+//! nothing the second time sees why. The default script (no `--script`) reads its two nodes in
+//! every session.
 
 use anyhow::Context;
 use dmsim::download::ContentResponse;
 use dmsim::net::{self, tls, ClientAuth, DmService, Identity};
 use dmsim::scenario::model::ScenarioFile;
 use dmsim::scenario::{self, load, run::mock_server};
-use dmsim::server::{ContentRequest, MockServer, RefusedRequests, SessionRecord};
+use dmsim::server::{
+    ContentRequest, MockServer, RefusedRequests, ScriptPackage, SessionChoice, SessionRecord,
+};
 use dmsim::syncml::Command;
 use dmsim::transport::{HttpRequest, HttpResponse};
 use std::net::SocketAddr;
@@ -22,11 +31,12 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
-/// The script of the default server: read two nodes every device has.
+/// The script of the default server: read two nodes every device has, in every session.
 const DEFAULT_SCRIPT: &str = r#"
 name = "dmsim serve: default script"
 
 [[server.package]]
+session = "every"
 [[server.package.command]]
 cmd = "get"
 target = "./DevInfo/Mod"
@@ -41,8 +51,9 @@ pub struct Args {
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8443")]
     listen: SocketAddr,
     /// Scenario file whose [server] part (auth, credentials, packages, hosted files and their
-    /// faults) configures the server. Without it the server accepts any device and sends Get
-    /// ./DevInfo/Mod and ./DevDetail/FwV.
+    /// faults) configures the server; a package goes in each device's first session unless its
+    /// `session` says a number or "every". Without it the server accepts any device and sends
+    /// Get ./DevInfo/Mod and ./DevDetail/FwV in every session.
     #[arg(long, value_name = "FILE")]
     script: Option<PathBuf>,
     /// Server certificate chain (PEM) [default: the test certificate built into dmsim, for
@@ -152,6 +163,7 @@ async fn serve_until_stopped(
     let server = mock_server(&file).map_err(|e| anyhow::anyhow!("{e}"))?;
     let _ = service.server.set(server);
     println!("listening on {url}");
+    eprintln!("dmsim: {}", package_plan(&file.server.packages));
     eprintln!("dmsim: serving until Ctrl-C (RUST_LOG=debug shows more, RUST_LOG=warn less)");
     stopped().await;
     running.shutdown().await;
@@ -245,6 +257,33 @@ impl DmService for LoggedServer {
     }
 }
 
+/// Which sessions the script's packages go in, in words: e.g. `script: 2 package(s), 1 in each
+/// device's session 1, 1 in every session (a package's "session" key: a number or "every")`.
+fn package_plan(packages: &[ScriptPackage]) -> String {
+    if packages.is_empty() {
+        return "script: no packages: every session ends after Package 1".to_string();
+    }
+    let mut groups: Vec<(SessionChoice, usize)> = Vec::new();
+    for p in packages {
+        match groups.iter_mut().find(|(choice, _)| *choice == p.session) {
+            Some((_, n)) => *n += 1,
+            None => groups.push((p.session, 1)),
+        }
+    }
+    let parts: Vec<String> = groups
+        .iter()
+        .map(|(choice, n)| match choice {
+            SessionChoice::Every => format!("{n} in every session"),
+            SessionChoice::Nth(s) => format!("{n} in each device's session {s}"),
+        })
+        .collect();
+    format!(
+        "script: {} package(s), {} (a package's \"session\" key: a number or \"every\")",
+        packages.len(),
+        parts.join(", ")
+    )
+}
+
 /// What the server saw: the totals (`tls_refused` when it served HTTPS), then session by session,
 /// then the requests it refused before knowing their session.
 fn summary(
@@ -271,22 +310,30 @@ fn summary(
                 None => format!("{} {}", s.cmd, s.code.code()),
             })
             .collect();
+        let auth = match (r.client_authenticated, r.auth_failures) {
+            (true, 0) => ", authenticated".to_string(),
+            (true, n) => format!(", authenticated after {n} refused credential(s)"),
+            (false, 0) => String::new(),
+            (false, n) => format!(", credentials refused {n} time(s)"),
+        };
         out.push_str(&format!(
-            "  {} session {}: {}{}; statuses: {}\n",
+            "  {} session {}: {}{auth}; statuses: {}\n",
             r.device,
             r.session_id,
             if r.ended { "ended" } else { "cut by shutdown" },
-            if r.client_authenticated {
-                ", authenticated"
-            } else {
-                ""
-            },
             if statuses.is_empty() {
                 "none".to_string()
             } else {
                 statuses.join(", ")
             }
         ));
+        if r.ordinal > 0 && r.packages_sent == 0 {
+            out.push_str(&format!(
+                "    no commands: the script has no package for the device's session {} \
+                 (a package's session = {} or session = \"every\" would go in it)\n",
+                r.ordinal, r.ordinal
+            ));
+        }
         let results = dmsim::server::fumo_results(std::slice::from_ref(r));
         if !results.is_empty() {
             out.push_str(&format!("    FUMO results: {results:?}\n"));
@@ -332,8 +379,92 @@ mod tests {
             text.contains("  IMEI:2 session 1: cut by shutdown; statuses: none\n"),
             "{text}"
         );
+        let refused = SessionRecord {
+            auth_failures: 3,
+            ..record("IMEI:3", true)
+        };
+        let text = summary(&[refused], &RefusedRequests::default(), None);
+        assert!(
+            text.contains(
+                "  IMEI:3 session 1: ended, credentials refused 3 time(s); statuses: none\n"
+            ),
+            "{text}"
+        );
+        // A session that passed but got no script package says so, and which one it was.
+        let empty = SessionRecord {
+            ordinal: 2,
+            client_authenticated: true,
+            ..record("IMEI:4", true)
+        };
+        let text = summary(&[empty], &RefusedRequests::default(), None);
+        assert!(
+            text.contains(
+                "  IMEI:4 session 1: ended, authenticated; statuses: none\n    no commands: the \
+                 script has no package for the device's session 2 (a package's session = 2 or \
+                 session = \"every\" would go in it)\n"
+            ),
+            "{text}"
+        );
         // Over plain HTTP there is no handshake to count.
         assert!(summary(&[], &RefusedRequests::default(), None)
             .starts_with("0 session(s): 0 ended, 0 cut by shutdown\n"));
+    }
+
+    /// A client that keeps sending Package 1 with no credentials in one session (MsgID 1 to 40) is
+    /// one session in the summary, ended after the failures allowed (issue 10 #4).
+    #[test]
+    fn a_client_retrying_package_1_is_one_session_in_the_summary() {
+        let script =
+            "name = \"t\"\n[server.auth]\ntype = \"basic\"\nname = \"d\"\nsecret = \"s\"\n";
+        let file = load::parse(Path::new("t.toml"), script)
+            .expect("valid")
+            .file;
+        let server = mock_server(&file).expect("server");
+        for msg_id in 1..=40 {
+            let body = format!(
+                "<SyncML xmlns=\"SYNCML:SYNCML1.2\"><SyncHdr><VerDTD>1.2</VerDTD>\
+                 <VerProto>DM/1.2</VerProto><SessionID>1</SessionID><MsgID>{msg_id}</MsgID>\
+                 <Target><LocURI>{url}</LocURI></Target><Source><LocURI>IMEI:9</LocURI></Source>\
+                 </SyncHdr><SyncBody><Alert><CmdID>1</CmdID><Data>1201</Data></Alert><Final/>\
+                 </SyncBody></SyncML>",
+                url = file.server.url
+            );
+            let response = server.handle(&HttpRequest {
+                url: file.server.url.clone(),
+                content_type: "application/vnd.syncml.dm+xml".into(),
+                hmac: None,
+                body: body.into_bytes(),
+            });
+            assert_eq!(response.status, 200);
+        }
+        let text = summary(&server.records(), &server.refused(), None);
+        assert!(
+            text.starts_with("1 session(s): 1 ended, 0 cut by shutdown\n"),
+            "{text}"
+        );
+        assert!(text.contains("credentials refused 40 time(s)"), "{text}");
+    }
+
+    #[test]
+    fn the_package_plan_says_which_session_each_package_is_for() {
+        let plan = |script: &str| {
+            let file = load::parse(Path::new("t.toml"), script)
+                .expect("valid")
+                .file;
+            package_plan(&file.server.packages)
+        };
+        assert_eq!(
+            plan("name = \"t\"\n"),
+            "script: no packages: every session ends after Package 1"
+        );
+        assert_eq!(
+            plan(DEFAULT_SCRIPT),
+            "script: 1 package(s), 1 in every session (a package's \"session\" key: a number or \"every\")"
+        );
+        assert_eq!(
+            plan("name = \"t\"\n[[server.package]]\n[[server.package]]\nsession = 2\n[[server.package]]\n"),
+            "script: 3 package(s), 2 in each device's session 1, 1 in each device's session 2 \
+             (a package's \"session\" key: a number or \"every\")"
+        );
     }
 }

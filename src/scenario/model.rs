@@ -210,9 +210,23 @@ pub struct AuthSpec {
     pub kind: AuthKind,
     pub name: String,
     pub secret: String,
-    /// The nonce held before the first session, as text (its bytes are the nonce).
-    #[serde(default)]
-    pub nonce: String,
+    /// The nonce held before the first session, as text (its bytes are the nonce). On the device
+    /// (`device.auth`, `device.server_auth`) the nonce its DMAcc holds, empty when not given; on
+    /// the server (`server.auth`, `server.credentials`) the nonce the server believes the device
+    /// holds, by default the device's own (a different one is a stale nonce: the first
+    /// credentials built on it fail and a Chal brings both sides back in step).
+    pub nonce: Option<String>,
+}
+
+impl AuthSpec {
+    /// The nonce's bytes (none given: empty).
+    pub fn nonce_bytes(&self) -> Vec<u8> {
+        self.nonce
+            .as_deref()
+            .unwrap_or_default()
+            .as_bytes()
+            .to_vec()
+    }
 }
 
 /// A node added to the device's tree before the session.

@@ -354,8 +354,12 @@ fn session_start(
                 UiModeSpec::Informative => UiMode::Informative,
                 UiModeSpec::UserInteraction => UiMode::UserInteraction,
             };
-            let bytes =
-                server.notification(file.device.session_id, ui_mode, spec.secret.as_deref());
+            let bytes = server.notification(
+                device.dev_id(),
+                file.device.session_id,
+                ui_mode,
+                spec.secret.as_deref(),
+            );
             accept_notification(device, &bytes)
         }
     }
@@ -394,7 +398,7 @@ fn settings(spec: Option<&AuthSpec>) -> Option<tree::AuthSettings> {
         auth_type: auth_type(a.kind).aauth_type().to_string(),
         name: a.name.clone(),
         secret: a.secret.clone(),
-        data: a.nonce.as_bytes().to_vec(),
+        data: a.nonce_bytes(),
     })
 }
 
@@ -564,12 +568,7 @@ pub fn server_config(file: &ScenarioFile) -> ServerConfig {
                 name: a.name.clone(),
                 secret: a.secret.clone(),
             },
-            nonce: file
-                .device
-                .auth
-                .as_ref()
-                .map(|d| d.nonce.as_bytes().to_vec())
-                .unwrap_or_default(),
+            nonce: server_nonce(s.auth.as_ref(), file.device.auth.as_ref()),
         });
     let credentials = s
         .credentials
@@ -581,12 +580,7 @@ pub fn server_config(file: &ScenarioFile) -> ServerConfig {
                 name: a.name.clone(),
                 secret: a.secret.clone(),
             },
-            nonce: file
-                .device
-                .server_auth
-                .as_ref()
-                .map(|d| d.nonce.as_bytes().to_vec())
-                .unwrap_or_default(),
+            nonce: server_nonce(s.credentials.as_ref(), file.device.server_auth.as_ref()),
             send: s.send_credentials,
         });
     ServerConfig {
@@ -601,6 +595,18 @@ pub fn server_config(file: &ScenarioFile) -> ServerConfig {
         max_obj_size: s.max_obj_size,
         refuse_generic_alerts: s.refuse_generic_alerts,
     }
+}
+
+/// The nonce the server starts from for one direction of authentication: the one its own part
+/// (`server.auth`, `server.credentials`) names, else the device's (`device.auth`,
+/// `device.server_auth`), else none. A server nonce that differs from the device's is honoured as
+/// written: it is how a scenario (or `dmsim serve --script`) gives the server a stale nonce.
+fn server_nonce(server: Option<&AuthSpec>, device: Option<&AuthSpec>) -> Vec<u8> {
+    server
+        .filter(|a| a.nonce.is_some())
+        .or(device)
+        .map(AuthSpec::nonce_bytes)
+        .unwrap_or_default()
 }
 
 /// Every expectation that did not hold, in words.
@@ -1054,6 +1060,62 @@ mod tests {
                 "2 more refused requests (only the first {MAX_REFUSED_KEPT}"
             )),
             "{failures:?}"
+        );
+    }
+
+    /// `server.auth.nonce` and `server.credentials.nonce` are what the server starts from (not
+    /// read before issue 10: the device's were used whatever the server part said); without them
+    /// the server starts from the device's own nonces.
+    #[test]
+    fn the_server_part_nonces_are_honoured() {
+        let file = |server: &str| {
+            let text = format!(
+                "name = \"t\"\n\
+                 [device.auth]\ntype = \"md5\"\nname = \"d\"\nsecret = \"s\"\nnonce = \"device-client\"\n\
+                 [device.server_auth]\ntype = \"md5\"\nname = \"srv\"\nsecret = \"p\"\nnonce = \"device-server\"\n\
+                 {server}"
+            );
+            parse(std::path::Path::new("t.toml"), &text)
+                .expect("valid")
+                .file
+        };
+        let nonces = |config: ServerConfig| {
+            (
+                config.client_auth.map(|a| a.nonce),
+                config.credentials.map(|c| c.nonce),
+            )
+        };
+        let given = file(
+            "[server.auth]\ntype = \"md5\"\nname = \"d\"\nsecret = \"s\"\nnonce = \"stale-client\"\n\
+             [server.credentials]\ntype = \"md5\"\nname = \"srv\"\nsecret = \"p\"\nnonce = \"stale-server\"\n",
+        );
+        assert_eq!(
+            nonces(server_config(&given)),
+            (
+                Some(b"stale-client".to_vec()),
+                Some(b"stale-server".to_vec())
+            )
+        );
+        // An empty nonce is a nonce too.
+        let empty = file(
+            "[server.credentials]\ntype = \"md5\"\nname = \"srv\"\nsecret = \"p\"\nnonce = \"\"\n",
+        );
+        assert_eq!(nonces(server_config(&empty)).1, Some(Vec::new()));
+        // Not given: the device's.
+        let unsaid = file(
+            "[server.auth]\ntype = \"md5\"\nname = \"d\"\nsecret = \"s\"\n\
+             [server.credentials]\ntype = \"md5\"\nname = \"srv\"\nsecret = \"p\"\n",
+        );
+        assert_eq!(
+            nonces(server_config(&unsaid)),
+            (
+                Some(b"device-client".to_vec()),
+                Some(b"device-server".to_vec())
+            )
+        );
+        assert_eq!(
+            nonces(server_config(&file(""))),
+            nonces(server_config(&unsaid))
         );
     }
 }

@@ -5,7 +5,9 @@
 //!
 //! [`MockServer::handle`] takes one HTTP request and gives its response, with no IO of its own: the
 //! in-process transport calls it directly, and a network front end can wrap it. Sessions are keyed by
-//! (device id, SessionID); nonces come from the run's seed, so a run is reproducible. A request it
+//! (device id, SessionID); nonces come from the run's seed, so a run is reproducible, and the nonces
+//! each device gave and was given are kept per device across its sessions (the `session` module
+//! says how the server authenticates both ways). A request it
 //! refuses before it knows the session (wrong Content-Type, undecodable body) is kept in
 //! [`MockServer::refused`], next to the session [`MockServer::records`].
 //!
@@ -30,7 +32,8 @@ pub use record::{
     ServerExchange, SessionRecord, MAX_REFUSED_KEPT,
 };
 pub use script::{
-    attach_files, check_limits, ScriptCommand, ScriptPackage, MAX_EXEC_ITEMS, MAX_ITEM_DATA,
+    attach_files, check_limits, ScriptCommand, ScriptPackage, SessionChoice, MAX_EXEC_ITEMS,
+    MAX_ITEM_DATA,
 };
 
 use crate::download::ContentResponse;
@@ -47,7 +50,8 @@ pub struct ClientAuthPolicy {
     pub kind: AuthType,
     /// The device's name and password as the server knows them.
     pub secret: Secret,
-    /// The nonce the device holds before its first session (its `CLCRED` AAuthData).
+    /// The nonce the server takes the device to hold before its first session (its `CLCRED`
+    /// AAuthData); from the server's first Chal on, the server's own.
     pub nonce: Vec<u8>,
 }
 
@@ -69,7 +73,8 @@ pub enum SendCredentials {
 pub struct ServerCredentials {
     pub kind: AuthType,
     pub secret: Secret,
-    /// The nonce the device gave the server before (its `SRVCRED` AAuthData).
+    /// The nonce the server takes the device to have given it before (its `SRVCRED` AAuthData),
+    /// until the device gives another in a Chal.
     pub nonce: Vec<u8>,
     pub send: SendCredentials,
 }
@@ -109,12 +114,17 @@ pub struct MockServer {
 struct State {
     sessions: Vec<ServerSession>,
     by_key: HashMap<(String, String), usize>,
-    /// Sessions each device opened so far.
+    /// Sessions each device passed authentication in so far (how its sessions are counted for
+    /// the script: [`SessionChoice`]).
     sessions_of: HashMap<String, u32>,
     /// Generic Alerts still to refuse (from `refuse_generic_alerts`).
     refusals_left: u32,
     /// Per device: the nonce its next credentials must use.
     client_nonces: HashMap<String, Vec<u8>>,
+    /// Per device: the nonce it last gave the server (a Chal's NextNonce, on any status) while
+    /// authenticated, for the server's credentials in its next session (DM Protocol §2.4.1, DM
+    /// Security §5.1.3.4; see the `session` module).
+    server_nonces: HashMap<String, Vec<u8>>,
     nonces: NonceSource,
     /// Requests refused before they could be tied to a session.
     refused: RefusedRequests,
@@ -136,6 +146,7 @@ impl MockServer {
                 by_key: HashMap::new(),
                 sessions_of: HashMap::new(),
                 client_nonces: HashMap::new(),
+                server_nonces: HashMap::new(),
                 refusals_left,
                 nonces,
                 refused: RefusedRequests::default(),
@@ -224,21 +235,31 @@ impl MockServer {
         session::handle(&self.config, &mut state, request)
     }
 
-    /// A Package #0 asking a device to open session `session_id`, signed with the server's
-    /// credentials and the nonce the device gave it (or with `secret_override` to sign it wrongly).
+    /// A Package #0 asking `device` (its id, the Source LocURI of its messages) to open session
+    /// `session_id`, signed with the server's credentials and the nonce the device gave it (its
+    /// `SRVCRED` AAuthData, reference §4): the last one it gave while authenticated, or before any,
+    /// the configured one. `secret_override` signs it wrongly.
     pub fn notification(
         &self,
+        device: &str,
         session_id: u16,
         ui_mode: UiMode,
         secret_override: Option<&str>,
     ) -> Vec<u8> {
         let mut n = Notification::new(self.config.server_id.clone(), session_id);
         n.ui_mode = ui_mode;
-        let (secret, nonce) = match &self.config.credentials {
-            Some(c) => (c.secret.secret.as_str(), c.nonce.as_slice()),
-            None => ("", &[][..]),
+        let stored = {
+            let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+            state.server_nonces.get(device).cloned()
         };
-        pkg0::build(&n, secret_override.unwrap_or(secret), nonce)
+        let (secret, nonce) = match &self.config.credentials {
+            Some(c) => (
+                c.secret.secret.as_str(),
+                stored.unwrap_or_else(|| c.nonce.clone()),
+            ),
+            None => ("", Vec::new()),
+        };
+        pkg0::build(&n, secret_override.unwrap_or(secret), &nonce)
     }
 
     /// Every session so far, in the order they started.

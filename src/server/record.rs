@@ -29,6 +29,8 @@ pub enum Rule {
     /// `chr` data (Meta Format `chr`, the default) is text without NUL characters (reference
     /// §8.5).
     ChrData,
+    /// A Chal's NextNonce is base64 (Format `b64`, reference §2.4).
+    NextNonce,
 }
 
 impl Rule {
@@ -42,6 +44,7 @@ impl Rule {
             Rule::StatusCode => "DM status codes (reference §3)",
             Rule::ChunkStatus => "213 for a chunk with MoreData (DM Protocol §2.2)",
             Rule::ChrData => "chr data is text without NUL (reference §8.5)",
+            Rule::NextNonce => "a Chal's NextNonce is base64 (reference §2.4)",
         }
     }
 }
@@ -105,6 +108,11 @@ pub struct ServerExchange {
 pub struct SessionRecord {
     pub device: String,
     pub session_id: String,
+    /// Which of its device's sessions this is for the script (1 for the first; 0 while the device
+    /// has not passed authentication in it): see [`super::SessionChoice`].
+    pub ordinal: u32,
+    /// Script packages sent in the session (0: the script had none for it).
+    pub packages_sent: u32,
     pub statuses: Vec<ReceivedStatus>,
     /// Items of every Results the device sent.
     pub results: Vec<Item>,
@@ -112,6 +120,8 @@ pub struct SessionRecord {
     /// The DevInfo items of Package 1.
     pub devinfo: Vec<Item>,
     pub client_authenticated: bool,
+    /// Device messages whose credentials the server refused (401, 407).
+    pub auth_failures: u32,
     /// Protocol rules the device broke, as the server saw them.
     pub violations: Vec<DeviceViolation>,
     pub ended: bool,

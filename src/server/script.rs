@@ -16,6 +16,11 @@
 //! ```
 //!
 //! `abort` is not a command but a step: the server ends the session with Alert 1223.
+//!
+//! A package goes in one of each device's sessions: its first by default, the one its `session`
+//! key numbers (`session = 2`), or every one (`session = "every"`, `"each"` too). A device's
+//! sessions are counted from the first in which it passed authentication (one the server refused
+//! for good does not count), per device id.
 
 use crate::syncml::{
     Alert, AlertCode, Command, Container, Data, Delete, Exec, Get, Item, ItemCommand, Location,
@@ -27,11 +32,79 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScriptPackage {
-    /// Which of the device's sessions the package is sent in (1 for the first, the default): a
-    /// campaign sends its commands in the first session and only acknowledges reports later.
-    pub session: Option<u32>,
+    /// Which of the device's sessions the package is sent in (its first by default): a campaign
+    /// sends its commands in the first session and only acknowledges reports later.
+    #[serde(default)]
+    pub session: SessionChoice,
     #[serde(default, rename = "command")]
     pub commands: Vec<ScriptCommand>,
+}
+
+/// Which of a device's sessions a script package goes in: `session = 2` in a scenario, or
+/// `session = "every"` (`"each"` is the same).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionChoice {
+    /// The device's Nth session, counted from 1.
+    Nth(u32),
+    /// Every session of every device.
+    Every,
+}
+
+impl Default for SessionChoice {
+    /// The device's first session.
+    fn default() -> SessionChoice {
+        SessionChoice::Nth(1)
+    }
+}
+
+impl SessionChoice {
+    /// Whether the package goes in the device's `ordinal`th session.
+    pub fn includes(self, ordinal: u32) -> bool {
+        match self {
+            SessionChoice::Nth(n) => n == ordinal,
+            SessionChoice::Every => true,
+        }
+    }
+}
+
+impl std::fmt::Display for SessionChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SessionChoice::Nth(n) => write!(f, "session {n}"),
+            SessionChoice::Every => f.write_str("every session"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for SessionChoice {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<SessionChoice, D::Error> {
+        struct Choice;
+        impl serde::de::Visitor<'_> for Choice {
+            type Value = SessionChoice;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a session number from 1, or \"every\"")
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<SessionChoice, E> {
+                match u32::try_from(n) {
+                    Ok(n) if n >= 1 => Ok(SessionChoice::Nth(n)),
+                    _ => Err(E::invalid_value(serde::de::Unexpected::Unsigned(n), &self)),
+                }
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<SessionChoice, E> {
+                match u64::try_from(n) {
+                    Ok(n) => self.visit_u64(n),
+                    Err(_) => Err(E::invalid_value(serde::de::Unexpected::Signed(n), &self)),
+                }
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<SessionChoice, E> {
+                match s {
+                    "every" | "each" => Ok(SessionChoice::Every),
+                    _ => Err(E::invalid_value(serde::de::Unexpected::Str(s), &self)),
+                }
+            }
+        }
+        d.deserialize_any(Choice)
+    }
 }
 
 /// One item of a command.

@@ -14,12 +14,32 @@
 //!   that encoding;
 //! * the device's credentials are checked until accepted (212 for basic and MD5, with a Chal carrying
 //!   the nonce for the next session; 200 and a fresh nonce in every message for HMAC); missing → 407,
-//!   wrong → 401, each with a Chal; after three failures the server stops answering with challenges;
+//!   wrong → 401, each with a Chal (DM Protocol §2.4.1; DM Security §5.1.3.3: a failure gets one
+//!   more challenge with a new nonce). dmsim allows [`MAX_AUTH_ATTEMPTS`] failures in a session:
+//!   the last one's reply also carries Alert 1223 (reference §1.6, §1.7), and the session is over
+//!   for good. Every later message of it gets the same answer (401, or 407 without credentials,
+//!   with a Chal as every refusal must have, a refusal Status for each command, Alert 1223 and
+//!   Final), whatever credentials it carries;
+//! * a session is (device, SessionID); only a message with MsgID 1 that opens a session (Alert
+//!   1200 or 1201) starts a new one on the key of a session that ended (a device that restarted
+//!   its SessionID counter, e.g. a fresh client against a long-running `dmsim serve`). A Package 1
+//!   sent again in the session, as after a 401 (MsgID 2, 3, …), stays in it (reference §1.6:
+//!   "same SessionID, next MsgID");
 //! * every device command gets a Status (200), except Status and Results;
-//! * each authenticated client message that is not an abort gets the next package of the script;
-//!   when the script is done, a reply with no commands ends the session;
-//! * a device that refuses the server's credentials (401/407 on the server's SyncHdr) gets the same
-//!   commands again, this time with credentials computed on the device's new nonce.
+//! * each authenticated client message that is not an abort gets the next package of the script
+//!   for this session (a package's `session`: the device's first by default, the Nth, or every
+//!   one, counting the device's sessions from the first it passed authentication in; see
+//!   [`super::SessionChoice`]); when they are done, a reply with no commands ends the session;
+//! * a device that refuses the server's credentials (401/407 on the server's SyncHdr) gets the
+//!   commands of the message it refused again, ahead of the rest of the package, this time with
+//!   credentials computed on the device's new nonce; when that message had no commands (the
+//!   server had refused the device, which then refuses the server in its Package 1 sent again),
+//!   the package that was due goes once the device passes;
+//! * the nonce of a Chal the device sends, on whatever status (401 and 407, but also 200 and 212
+//!   when it accepts the server and gives it a fresh nonce), is the nonce of the server's next
+//!   credentials (DM Protocol §2.4.1, reference §2.3); from a device authenticated in that
+//!   message it is also kept for the device's next session (DM Security §5.1.3.4: not from one
+//!   that is not).
 //!
 //! Every device message is checked against the protocol's rules ([`super::check`], and here the
 //! MsgID sequence and a Status for every command by the device's Final, except in an abort, which
@@ -59,10 +79,6 @@ pub(super) struct ServerSession {
     pub(super) record: SessionRecord,
     next_msg_id: u32,
     next_package: usize,
-    /// Which of its device's sessions this is (1 for the first): it gets the script packages of
-    /// that session.
-    ordinal: u32,
-    auth_failures: u32,
     /// The device challenged the server's credentials at least once.
     challenged: bool,
     /// The nonce the device wants the server's next credentials to use.
@@ -95,29 +111,48 @@ pub(super) fn handle(
         Ok(read) => read,
         Err(e) => return refuse(state, request, &e),
     };
-    let key = (msg.hdr.source.loc_uri.clone(), msg.hdr.session_id.clone());
-    // A Package 1 on the key of a session that ended opens a new session (a device that restarted
-    // its SessionID counter, e.g. a fresh `dmsim device` against a long-running `dmsim serve`).
-    let reopens = |i: usize| state.sessions[i].record.ended && opens_session(&msg);
+    let device = msg.hdr.source.loc_uri.clone();
+    let key = (device.clone(), msg.hdr.session_id.clone());
+    // A Package 1 with MsgID 1 on the key of a session that ended opens a new session (see the
+    // module docs); a Package 1 sent again within the session stays in it.
+    let reopens =
+        |i: usize| state.sessions[i].record.ended && opens_session(&msg) && first_message(&msg);
     let index = match state.by_key.get(&key).copied() {
         Some(i) if !reopens(i) => i,
         _ => {
             let i = state.sessions.len();
-            let ordinal = {
-                let count = state.sessions_of.entry(key.0.clone()).or_insert(0);
-                *count += 1;
-                *count
-            };
+            // The nonce the device gave in an earlier session, else the configured one.
+            let server_nonce = state
+                .server_nonces
+                .get(&key.0)
+                .cloned()
+                .or_else(|| config.credentials.as_ref().map(|c| c.nonce.clone()))
+                .unwrap_or_default();
             state
                 .sessions
-                .push(ServerSession::new(config, &key.0, &key.1, ordinal));
+                .push(ServerSession::new(&key.0, &key.1, server_nonce));
             state.by_key.insert(key, i);
             i
         }
     };
     let (hdr_code, chal) = authenticate(config, state, index, &msg, request);
+    if hdr_code.is_success() && state.sessions[index].record.ordinal == 0 {
+        // The device's sessions count from the first it passed authentication in: the script's
+        // packages go by that count (`SessionChoice`).
+        let count = state.sessions_of.entry(device.clone()).or_insert(0);
+        *count = count.saturating_add(1);
+        state.sessions[index].record.ordinal = *count;
+    }
     let session = &mut state.sessions[index];
     session.check_device(config, &msg, request.body.len());
+    if let Some(nonce) = session.take_device_nonce(&msg) {
+        // Used for the server's next credentials whoever sent it; kept for later sessions only
+        // when the device is authenticated (DM Security §5.1.3.4: a nonce from an agent not
+        // authenticated must not overwrite the stored one).
+        if hdr_code.is_success() {
+            state.server_nonces.insert(device, nonce);
+        }
+    }
     let owed = session.record_commands(config, &msg);
     let body = session.next_body(
         config,
@@ -180,9 +215,8 @@ fn authenticate(
     if policy.kind != AuthType::Hmac && session.record.client_authenticated {
         return (StatusCode::Ok, None);
     }
-    if session.auth_failures >= MAX_AUTH_ATTEMPTS {
-        return (StatusCode::InvalidCredentials, None);
-    }
+    // After the failures allowed, the session is over for good: nothing is accepted any more.
+    let over = session.record.auth_failures >= MAX_AUTH_ATTEMPTS;
     let nonce = state
         .client_nonces
         .get(&device)
@@ -201,6 +235,10 @@ fn authenticate(
                 .map_err(|_| StatusCode::InvalidCredentials),
         },
     };
+    let verdict = match verdict {
+        Ok(()) if over => Err(StatusCode::InvalidCredentials),
+        v => v,
+    };
     let next_nonce = state.nonces.next();
     let chal = auth::challenge(policy.kind, &next_nonce);
     state.client_nonces.insert(device, next_nonce);
@@ -216,16 +254,15 @@ fn authenticate(
             (code, Some(chal))
         }
         Err(code) => {
-            session.auth_failures += 1;
+            session.record.auth_failures = session.record.auth_failures.saturating_add(1);
             (code, Some(chal))
         }
     }
 }
 
 impl ServerSession {
-    fn new(config: &ServerConfig, device: &str, session_id: &str, ordinal: u32) -> ServerSession {
+    fn new(device: &str, session_id: &str, server_nonce: Vec<u8>) -> ServerSession {
         ServerSession {
-            ordinal,
             record: SessionRecord {
                 device: device.to_string(),
                 session_id: session_id.to_string(),
@@ -233,13 +270,8 @@ impl ServerSession {
             },
             next_msg_id: 1,
             next_package: 0,
-            auth_failures: 0,
             challenged: false,
-            server_nonce: config
-                .credentials
-                .as_ref()
-                .map(|c| c.nonce.clone())
-                .unwrap_or_default(),
+            server_nonce,
             last_sent: Vec::new(),
             last_client_msg: None,
             unanswered: Vec::new(),
@@ -446,6 +478,21 @@ impl ServerSession {
         refusals_left: &mut u32,
     ) -> (Vec<Command>, Then) {
         let mut body = vec![Command::Status(Status::for_header(msg, hdr_code, chal))];
+        if Self::device_refused(msg) {
+            // The device refused the server's credentials: it ran none of the commands of the
+            // message it refused (DM Protocol §2.4.1: a failure reply holds only Statuses). They
+            // go again first, before the rest of the package, with credentials on the device's
+            // new nonce, once the device itself is authenticated. A refused message that carried
+            // no commands (the server's own refusal of the device, which the device answers in
+            // its Package 1 sent again) leaves the package that was due to go as it is.
+            self.challenged = true;
+            let refused = std::mem::take(&mut self.last_sent);
+            self.outbox.prepend(
+                refused
+                    .into_iter()
+                    .filter(|c| !is_next_message(c) && !is_abort(c)),
+            );
+        }
         let answer = if hdr_code.is_success() {
             StatusCode::Ok
         } else {
@@ -456,7 +503,7 @@ impl ServerSession {
         let will_act = config
             .packages
             .iter()
-            .any(|p| p.session.unwrap_or(1) == self.ordinal);
+            .any(|p| p.session.includes(self.record.ordinal));
         let request_answer = if will_act {
             StatusCode::Ok
         } else {
@@ -486,7 +533,12 @@ impl ServerSession {
                 }),
         );
         if !hdr_code.is_success() {
-            self.record.ended = self.auth_failures >= MAX_AUTH_ATTEMPTS;
+            // A failure reply holds only Statuses (DM Protocol §2.4.1), and after the failures
+            // allowed, Alert 1223: the session is over (see the module docs).
+            if self.record.auth_failures >= MAX_AUTH_ATTEMPTS {
+                self.record.ended = true;
+                body.push(Command::Alert(Alert::bare(AlertCode::SessionAbort)));
+            }
             return (body, Then::Close);
         }
         body.extend(owed);
@@ -509,19 +561,7 @@ impl ServerSession {
             body.push(Command::Alert(Alert::bare(AlertCode::NextMessage)));
             return (body, Then::AskNext);
         }
-        if let Some(chal) = self.device_challenge(msg) {
-            self.challenged = true;
-            if let Some(nonce) = chal
-                .meta
-                .next_nonce
-                .as_deref()
-                .and_then(|n| auth::decode_nonce(n).ok())
-            {
-                self.server_nonce = nonce;
-            }
-            self.outbox.clear();
-            self.outbox.extend(self.last_sent.iter().cloned());
-        } else if self.outbox.is_empty() && !asks_next {
+        if self.outbox.is_empty() && !asks_next {
             self.load_next_package(config);
         }
         (body, Then::Package)
@@ -529,17 +569,18 @@ impl ServerSession {
 
     /// Queue the next package of this session's script; none left ends the session.
     fn load_next_package(&mut self, config: &ServerConfig) {
-        let ordinal = self.ordinal;
+        let ordinal = self.record.ordinal;
         let Some(package) = config
             .packages
             .iter()
-            .filter(|p| p.session.unwrap_or(1) == ordinal)
+            .filter(|p| p.session.includes(ordinal))
             .nth(self.next_package)
         else {
             self.record.ended = true;
             return;
         };
         self.next_package += 1;
+        self.record.packages_sent = self.record.packages_sent.saturating_add(1);
         let mut id = 1;
         let origin = server_origin(&config.url);
         self.outbox.extend(package.commands.iter().map(|c| {
@@ -556,19 +597,40 @@ impl ServerSession {
         }
     }
 
-    /// The device's Chal on its Status for the server's SyncHdr, when it refused the server.
-    fn device_challenge<'m>(&self, msg: &'m SyncMl) -> Option<&'m Chal> {
-        msg.body.commands.iter().find_map(|c| match c {
-            Command::Status(s)
-                if s.cmd == CmdName::SyncHdr
-                    && matches!(
-                        s.code,
-                        StatusCode::InvalidCredentials | StatusCode::MissingCredentials
-                    ) =>
-            {
-                s.chal.as_ref()
+    /// The nonce of the last Chal in the device's Statuses, on whatever status it came: 401 or
+    /// 407 when the device refused the server, but also 200 or 212 when it accepted it and gives
+    /// the nonce for the server's next credentials (DM Protocol §2.4.1: "The next nonce in Chal
+    /// MUST be used when the next request is sent"; reference §2.3: with HMAC a fresh nonce comes
+    /// with every message). It becomes the nonce of the server's next credentials. A NextNonce
+    /// that is not base64 (reference §2.4: Format `b64`) is a violation, and the nonce stays.
+    fn take_device_nonce(&mut self, msg: &SyncMl) -> Option<Vec<u8>> {
+        let mut taken = None;
+        for cmd in &msg.body.commands {
+            let Command::Status(s) = cmd else { continue };
+            let Some(next) = s.chal.as_ref().and_then(|c| c.meta.next_nonce.as_deref()) else {
+                continue;
+            };
+            match auth::decode_nonce(next) {
+                Ok(nonce) => taken = Some(nonce),
+                Err(e) => self.record_violation(DeviceViolation {
+                    rule: Rule::NextNonce,
+                    msg_id: msg.hdr.msg_id.clone(),
+                    cmd_id: Some(s.cmd_id.clone()),
+                    detail: format!("the Chal of the Status for {} {}: {e}", s.cmd, s.cmd_ref),
+                }),
             }
-            _ => None,
+        }
+        if let Some(nonce) = &taken {
+            self.server_nonce = nonce.clone();
+        }
+        taken
+    }
+
+    /// Whether the device refused the server's credentials (401 or 407 on the server's SyncHdr).
+    fn device_refused(msg: &SyncMl) -> bool {
+        msg.body.commands.iter().any(|c| {
+            matches!(c, Command::Status(s) if s.cmd == CmdName::SyncHdr
+                && matches!(s.code, StatusCode::InvalidCredentials | StatusCode::MissingCredentials))
         })
     }
 
@@ -731,6 +793,11 @@ fn is_update_request(cmd: &Command) -> bool {
                 .map(crate::fumo::bare_alert_type)
                 .is_some_and(|t| t == crate::fumo::DEVICE_REQUEST || t == crate::fumo::USER_REQUEST)
         })
+}
+
+/// MsgID 1: the first message of a session (reference §1.3: MsgIDs count 1, 2, 3…).
+fn first_message(msg: &SyncMl) -> bool {
+    msg.hdr.msg_id.trim().parse::<u64>() == Ok(1)
 }
 
 /// Alert 1200 or 1201: the message is a Package 1.

@@ -3,6 +3,7 @@
 //! to the device's MaxMsgSize.
 
 use super::*;
+use crate::syncml::auth::AuthType;
 use crate::syncml::{
     Alert, AlertCode, CmdName, Command, Data, Encoding, Item, ItemCommand, Location, Meta, Results,
     Status, StatusCode, SyncBody, SyncHdr, SyncMl, VER_DTD, VER_PROTO,
@@ -633,4 +634,189 @@ fn a_script_command_that_cannot_fit_the_devices_limit_ends_the_session_with_1223
         "the Get was never sent"
     );
     assert!(s.records()[0].ended);
+}
+
+#[test]
+fn a_chal_whose_next_nonce_is_not_base64_is_a_violation_and_changes_nothing() {
+    let s = MockServer::new(ServerConfig {
+        server_id: "dmsim".into(),
+        url: SERVER.into(),
+        credentials: Some(ServerCredentials {
+            kind: AuthType::Md5,
+            secret: crate::syncml::auth::Secret::new("dmsim", "srvpass"),
+            nonce: b"kept".to_vec(),
+            send: SendCredentials::Always,
+        }),
+        seed: 1,
+        ..ServerConfig::default()
+    });
+    let pkg2 = post(&s, &package1(1, 16384));
+    let mut chal = crate::syncml::auth::challenge(AuthType::Md5, b"x");
+    chal.meta.next_nonce = Some("not base64!".into());
+    let hdr = Command::Status(Status::for_header(
+        &pkg2,
+        StatusCode::AuthAccepted,
+        Some(chal),
+    ));
+    let reply = post(&s, &device_msg(2, vec![hdr], true, 16384));
+    assert_eq!(rules(&s), [Rule::NextNonce]);
+    assert_eq!(violations(&s)[0].cmd_id.as_deref(), Some("1"));
+    let cred = reply.hdr.cred.as_ref().expect("the server's Cred");
+    let secret = crate::syncml::auth::Secret::new("dmsim", "srvpass");
+    assert!(crate::syncml::auth::check_cred(cred, AuthType::Md5, &secret, b"kept").is_ok());
+}
+
+#[test]
+fn a_package_session_is_a_number_from_1_or_every() {
+    let parse = |value: &str| {
+        toml::from_str::<ScriptPackage>(&format!("session = {value}\n")).map(|p| p.session)
+    };
+    assert_eq!(parse("2").ok(), Some(SessionChoice::Nth(2)));
+    assert_eq!(parse("\"every\"").ok(), Some(SessionChoice::Every));
+    assert_eq!(parse("\"each\"").ok(), Some(SessionChoice::Every));
+    for bad in ["0", "-1", "1.5", "\"twice\"", "4294967296"] {
+        let err = parse(bad).expect_err(bad).to_string();
+        assert!(
+            err.contains("a session number from 1, or \"every\""),
+            "{bad}: {err}"
+        );
+    }
+    let default: ScriptPackage = toml::from_str("").expect("no session key");
+    assert_eq!(default.session, SessionChoice::Nth(1));
+}
+
+/// Run one well-behaved session of the device with SessionID `session_id`: every server message.
+fn whole_session(s: &MockServer, session_id: &str) -> Vec<SyncMl> {
+    let with_id = |mut m: SyncMl| {
+        m.hdr.session_id = session_id.into();
+        m
+    };
+    let mut sent = vec![post(s, &with_id(package1(1, 16384)))];
+    for msg_id in 2..50 {
+        let last = sent.last().expect("a message");
+        if last.body.final_flag && commands(last).is_empty() {
+            return sent;
+        }
+        let reply = post(s, &with_id(answer(last, msg_id, 16384)));
+        sent.push(reply);
+    }
+    panic!("the session did not end")
+}
+
+/// The targets of the script commands a session's messages carried.
+fn targets(messages: &[SyncMl]) -> Vec<String> {
+    messages
+        .iter()
+        .flat_map(commands)
+        .flat_map(|c| c.items())
+        .filter_map(|i| i.target.as_ref().map(|t| t.loc_uri.clone()))
+        .collect()
+}
+
+#[test]
+fn a_package_goes_in_the_session_it_names_or_in_every_one() {
+    let script = r#"
+[[package]]
+session = "every"
+[[package.command]]
+cmd = "get"
+target = "./DevInfo/Mod"
+[[package]]
+session = 2
+[[package.command]]
+cmd = "get"
+target = "./DevDetail/FwV"
+"#;
+    let s = server(script, None, None);
+    assert_eq!(targets(&whole_session(&s, "1")), ["./DevInfo/Mod"]);
+    assert_eq!(
+        targets(&whole_session(&s, "2")),
+        ["./DevInfo/Mod", "./DevDetail/FwV"]
+    );
+    assert_eq!(targets(&whole_session(&s, "3")), ["./DevInfo/Mod"]);
+    let seen: Vec<(u32, u32, bool)> = s
+        .records()
+        .iter()
+        .map(|r| (r.ordinal, r.packages_sent, r.ended))
+        .collect();
+    assert_eq!(seen, [(1, 1, true), (2, 2, true), (3, 1, true)]);
+    // A package for the first session only (the default): a second session gets none, and its
+    // record says so.
+    let s = server(ONE_GET, None, None);
+    assert_eq!(targets(&whole_session(&s, "1")).len(), 2);
+    assert!(targets(&whole_session(&s, "2")).is_empty());
+    let records = s.records();
+    assert_eq!((records[1].ordinal, records[1].packages_sent), (2, 0));
+}
+
+#[test]
+fn a_session_refused_for_good_does_not_count_as_one_of_the_devices_sessions() {
+    let s = MockServer::new(ServerConfig {
+        server_id: "dmsim".into(),
+        url: SERVER.into(),
+        client_auth: Some(ClientAuthPolicy {
+            kind: AuthType::Basic,
+            secret: crate::syncml::auth::Secret::new("device01", "right"),
+            nonce: Vec::new(),
+        }),
+        packages: toml::from_str::<std::collections::BTreeMap<String, Vec<ScriptPackage>>>(ONE_GET)
+            .expect("script")
+            .remove("package")
+            .expect("packages"),
+        seed: 1,
+        ..ServerConfig::default()
+    });
+    // Session 1: no credentials, three times; the server ends it.
+    for msg_id in 1..=3 {
+        let mut pkg1 = package1(1, 16384);
+        pkg1.hdr.msg_id = msg_id.to_string();
+        post(&s, &pkg1);
+    }
+    // Session 2, with the right credentials: the device's first session for the script.
+    let mut pkg1 = package1(1, 16384);
+    pkg1.hdr.session_id = "2".into();
+    pkg1.hdr.source.loc_name = Some("device01".into());
+    pkg1.hdr.cred = crate::syncml::auth::make_cred(
+        AuthType::Basic,
+        &crate::syncml::auth::Secret::new("device01", "right"),
+        &[],
+    );
+    let pkg2 = post(&s, &pkg1);
+    assert_eq!(commands(&pkg2).len(), 2, "the first session's package");
+    let seen: Vec<(u32, u32)> = s
+        .records()
+        .iter()
+        .map(|r| (r.ordinal, r.auth_failures))
+        .collect();
+    assert_eq!(seen, [(0, 3), (1, 0)]);
+}
+
+#[test]
+fn a_notification_is_signed_with_the_nonce_the_device_last_gave() {
+    let secret = crate::syncml::auth::Secret::new("dmsim", "srvpass");
+    let s = MockServer::new(ServerConfig {
+        server_id: "dmsim".into(),
+        url: SERVER.into(),
+        credentials: Some(ServerCredentials {
+            kind: AuthType::Hmac,
+            secret: secret.clone(),
+            nonce: b"configured".to_vec(),
+            send: SendCredentials::Always,
+        }),
+        seed: 1,
+        ..ServerConfig::default()
+    });
+    let ui = crate::syncml::pkg0::UiMode::Background;
+    let verify = |bytes: &[u8], nonce: &[u8]| crate::syncml::pkg0::verify(bytes, "srvpass", nonce);
+    assert!(verify(&s.notification(DEVICE, 7, ui, None), b"configured").is_ok());
+    // The device gives a fresh nonce with its 200 (HMAC).
+    let pkg2 = post(&s, &package1(1, 16384));
+    let chal = crate::syncml::auth::challenge(AuthType::Hmac, b"given");
+    let hdr = Command::Status(Status::for_header(&pkg2, StatusCode::Ok, Some(chal)));
+    post(&s, &device_msg(2, vec![hdr], true, 16384));
+    let bytes = s.notification(DEVICE, 7, ui, None);
+    assert!(verify(&bytes, b"given").is_ok());
+    assert!(verify(&bytes, b"configured").is_err());
+    // Another device: the configured nonce.
+    assert!(verify(&s.notification("IMEI:other", 7, ui, None), b"configured").is_ok());
 }

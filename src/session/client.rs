@@ -21,7 +21,8 @@
 //!   401/407 with a Chal make the device start Package 1 again with the new nonce, same SessionID,
 //!   next MsgID, up to [`MAX_AUTH_ATTEMPTS`] times.
 //! * The server's credentials, when the DMAcc has a `SRVCRED` entry: missing → 407, wrong → 401, each
-//!   with a Chal carrying a fresh nonce; the server's commands are then not executed and answer the
+//!   with a Chal carrying a fresh nonce (and with HMAC, every answer to an accepted message, 200,
+//!   carries one too: reference §2.3); the server's commands are then not executed and answer the
 //!   same code (dmsim's choice: the spec only says the reply holds Status commands). After
 //!   [`MAX_AUTH_ATTEMPTS`] failures the device aborts the session (Alert 1223).
 //! * Every other command goes to the device's [`Executor`]; a Final-only reply (or one with only
@@ -362,7 +363,14 @@ impl ClientSession {
             }
         }
         let mut processed = exec.finish();
-        let hdr = Command::Status(Status::for_header(&msg, hdr_code, None));
+        // With HMAC, a fresh nonce for the server's next message in every answer (reference §2.3).
+        let chal = self
+            .account
+            .server
+            .clone()
+            .filter(|expected| expected.kind == AuthType::Hmac)
+            .map(|expected| self.new_server_nonce(device, &expected));
+        let hdr = Command::Status(Status::for_header(&msg, hdr_code, chal));
         self.refuse_unsendable_results(device, &hdr, &mut processed.replies);
         self.outbox.extend(processed.replies);
         // The server's package goes on: answer what fits and ask for its next message.
