@@ -1,10 +1,11 @@
 //! Property tests of the XML codec: every message the model can hold (with text Data) survives
 //! `encode` and `encode_pretty` unchanged, opaque Data comes back as the same bytes (as text, or as
-//! base64 that its Meta Format `b64` says to decode), embedded XML survives the pretty form, and no
-//! input makes `decode` panic.
+//! base64 that its Meta Format `b64` says to decode), embedded XML survives the pretty form, what the
+//! encoder writes has nothing for `decode_with_notes` to note, and no input makes either decoder
+//! panic.
 
 use base64::Engine as _;
-use dmsim::syncml::xml::{decode, encode, encode_pretty};
+use dmsim::syncml::xml::{decode, decode_with_notes, encode, encode_pretty};
 use dmsim::syncml::{Data, Item};
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -141,13 +142,21 @@ proptest! {
     }
 
     #[test]
+    fn the_encoder_keeps_to_the_schema_order_and_namespaces(msg in sync_ml()) {
+        for encoded in [encode(&msg), encode_pretty(&msg).into_bytes()] {
+            prop_assert_eq!(decode_with_notes(&encoded), Ok((msg.clone(), Vec::new())));
+        }
+    }
+
+    #[test]
     fn arbitrary_bytes_do_not_panic(bytes in vec(any::<u8>(), 0..512)) {
         let _ = decode(&bytes);
+        let _ = decode_with_notes(&bytes);
     }
 
     #[test]
     fn xml_like_bytes_do_not_panic(bytes in xml_soup()) {
-        let _ = decode(&bytes);
+        prop_assert_eq!(decode_with_notes(&bytes).map(|(m, _)| m), decode(&bytes));
     }
 
     #[test]
@@ -167,6 +176,6 @@ proptest! {
             let i = at.index(encoded.len());
             encoded[i] = byte;
         }
-        let _ = decode(&encoded);
+        prop_assert_eq!(decode_with_notes(&encoded).map(|(m, _)| m), decode(&encoded));
     }
 }

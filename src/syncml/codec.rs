@@ -10,12 +10,15 @@
 //! device, the scenario observations and the wire summaries of scenario reports all read messages
 //! this way.
 //!
+//! The `…_with_notes` forms also give the deviations from the schema the decoder read past
+//! ([`super::notes`]): a device records them as the server's violations.
+//!
 //! Guessing is for people: [`decode`] and [`Encoding::detect`] recognise a message by its first
 //! byte (a WBXML version, 1 to 3, never starts an XML document), for `dmsim decode` on a captured
 //! file, for rendering transcripts as readable XML, and for a device that got a reply with no
 //! Content-Type at all (which it records as a violation).
 
-use super::{wbxml, xml, SyncMl, CONTENT_TYPE_WBXML, CONTENT_TYPE_XML};
+use super::{wbxml, xml, DecodeNote, SyncMl, CONTENT_TYPE_WBXML, CONTENT_TYPE_XML};
 
 /// An encoding of SyncML messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Deserialize)]
@@ -137,6 +140,15 @@ impl Encoding {
         }
     }
 
+    /// Decode a message that is in this encoding (no guessing), with a note for every deviation
+    /// from the schema the decoder read past (see [`super::notes`]).
+    pub fn decode_with_notes(self, bytes: &[u8]) -> Result<(SyncMl, Vec<DecodeNote>), CodecError> {
+        match self {
+            Encoding::Xml => Ok(xml::decode_with_notes(bytes)?),
+            Encoding::Wbxml => Ok(wbxml::decode_with_notes(bytes)?),
+        }
+    }
+
     /// Encoded size of a message as it will be sent: numbered with
     /// [`super::SyncBody::number_commands`] first, as both ends do before encoding, so the size is
     /// exact whatever CmdIDs the commands hold now. The measure both sides give
@@ -167,6 +179,28 @@ impl std::fmt::Display for Encoding {
 /// Read a body as the SyncML message its Content-Type says it is: the encoding the type names and
 /// the message, or why not (see [`LabelError`]).
 pub fn decode_labelled(content_type: &str, bytes: &[u8]) -> Result<(Encoding, SyncMl), LabelError> {
+    let labelled = label(content_type, bytes)?;
+    labelled
+        .decode(bytes)
+        .map(|msg| (labelled, msg))
+        .map_err(LabelError::Malformed)
+}
+
+/// [`decode_labelled`], with a note for every deviation from the schema the decoder read past
+/// (see [`super::notes`]).
+pub fn decode_labelled_with_notes(
+    content_type: &str,
+    bytes: &[u8],
+) -> Result<(Encoding, SyncMl, Vec<DecodeNote>), LabelError> {
+    let labelled = label(content_type, bytes)?;
+    labelled
+        .decode_with_notes(bytes)
+        .map(|(msg, notes)| (labelled, msg, notes))
+        .map_err(LabelError::Malformed)
+}
+
+/// The encoding a Content-Type names, when the body is not recognisably the other one.
+fn label(content_type: &str, bytes: &[u8]) -> Result<Encoding, LabelError> {
     let labelled = Encoding::from_content_type(content_type)
         .ok_or_else(|| LabelError::NotSyncMl(content_type.to_string()))?;
     match Encoding::recognise(bytes) {
@@ -175,10 +209,7 @@ pub fn decode_labelled(content_type: &str, bytes: &[u8]) -> Result<(Encoding, Sy
             labelled,
             found,
         }),
-        _ => labelled
-            .decode(bytes)
-            .map(|msg| (labelled, msg))
-            .map_err(LabelError::Malformed),
+        _ => Ok(labelled),
     }
 }
 

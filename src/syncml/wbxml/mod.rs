@@ -42,6 +42,10 @@
 //!   references still checked;
 //! - EXT tokens are errors, as are bytes after the root element other than PIs.
 //!
+//! [`decode_with_notes`] also notes what it read past: a document type other than SyncML 1.2 (the
+//! WBXML counterpart of the XML namespace), and children out of the schema order, found on the
+//! element tree by the same code as the XML decoder's (see [`crate::syncml::notes`]).
+//!
 //! The element tree is mapped to the model by the same code as the XML decoder's (`tree_map`), so
 //! both decoders give the same [`SyncMl`] for the same document, with the same leniency (child
 //! order, unknown elements) and strictness (missing or duplicated elements, codes that are not
@@ -59,7 +63,7 @@ mod tokens;
 #[cfg(test)]
 mod tests;
 
-pub use decode::decode;
+pub use decode::{decode, decode_with_notes};
 pub use encode::encode;
 pub use error::{WbxmlError, WbxmlErrorKind};
 pub use tnds::decode_tnds;

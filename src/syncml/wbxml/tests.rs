@@ -1137,3 +1137,109 @@ fn decode_tnds_errors() {
     let e = decode_tnds(&ddf_doc(&[SWITCH, 2, MGMT_TREE, NODE, 0x3F])).unwrap_err();
     assert_eq!(e.path, "MgmtTree/Node");
 }
+
+fn notes_of(bytes: &[u8]) -> Vec<crate::syncml::DecodeNote> {
+    match decode_with_notes(bytes) {
+        Ok((msg, notes)) => {
+            assert_eq!(decode(bytes), Ok(msg), "the same message");
+            notes
+        }
+        Err(e) => panic!("{e}\n{bytes:02X?}"),
+    }
+}
+
+#[test]
+fn a_document_type_other_than_syncml_1_2_is_a_namespace_note() {
+    use crate::syncml::NoteKind;
+    assert_eq!(notes_of(&server_msg(&[])), []);
+    assert_eq!(notes_of(&encode(&small_message())), []);
+    // The 1.2 FPI, in any case, is SyncML 1.2 too; so is any charset.
+    let table = b"-//SyncML//DTD SyncML 1.2//EN\0";
+    let head = cat(&[&[0x02, 0x00, 0x00, 0x6A], &[table.len() as u8], table]);
+    assert_eq!(notes_of(&server_doc(&head, &[])), []);
+    assert_eq!(
+        notes_of(&server_doc(&[0x02, 0xA4, 0x01, 0x00, 0x00], &[])),
+        []
+    );
+
+    let cases: [(Vec<u8>, &str, &str); 3] = [
+        (
+            vec![0x01, 0x9F, 0x53, 0x6A, 0x00],
+            "public id 0x0FD3 (SyncML 1.1)",
+            "01 9F 53 6A 00",
+        ),
+        (
+            vec![0x02, 0x01, 0x6A, 0x00],
+            "public id 0x0001 (unknown)",
+            "02 01 6A 00",
+        ),
+        (
+            cat(&[
+                &[0x02, 0x00, 0x00, 0x6A, 0x1E],
+                b"-//SYNCML//DTD SyncML 1.1//EN\0",
+            ]),
+            "FPI \"-//SYNCML//DTD SyncML 1.1//EN\"",
+            "02 00 00 6A 1E \"-//SYNCML//DTD SyncML 1.1//EN\"",
+        ),
+    ];
+    for (head, announced, excerpt) in cases {
+        let notes = notes_of(&server_doc(&head, &[]));
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert_eq!(notes[0].kind, NoteKind::Namespace);
+        assert_eq!(notes[0].path, "");
+        assert_eq!(notes[0].excerpt, excerpt);
+        assert_eq!(
+            notes[0].detail,
+            format!("the header announces {announced}, not SyncML 1.2 (public id 0x1201 or the FPI \"-//SYNCML//DTD SyncML 1.2//EN\"): the document type is how WBXML names the namespace SYNCML:SYNCML1.2 (reference §9.1)")
+        );
+    }
+}
+
+#[test]
+fn children_out_of_schema_order_are_noted_as_in_xml() {
+    use crate::syncml::NoteKind;
+    // Status: Data before CmdRef and Cmd; Alert: Correlator before Data.
+    let status = el(
+        STATUS,
+        &cat(&[
+            &leaf(CMD_ID, "1"),
+            &leaf(MSG_REF, "1"),
+            &leaf(DATA, "200"),
+            &leaf(CMD_REF, "0"),
+            &leaf(CMD, "SyncHdr"),
+        ]),
+    );
+    let alert = el(
+        ALERT,
+        &cat(&[
+            &leaf(CMD_ID, "2"),
+            &leaf(CORRELATOR, "c"),
+            &leaf(DATA, "1226"),
+        ]),
+    );
+    let doc = server_msg(&cat(&[&status, &alert]));
+    assert_eq!(
+        decode_ok(&doc),
+        xml_server_msg("<Status><CmdID>1</CmdID><MsgRef>1</MsgRef><Data>200</Data><CmdRef>0</CmdRef><Cmd>SyncHdr</Cmd></Status><Alert><CmdID>2</CmdID><Correlator>c</Correlator><Data>1226</Data></Alert>")
+    );
+    let notes = notes_of(&doc);
+    let found: Vec<(&str, &str)> = notes
+        .iter()
+        .map(|n| (n.path.as_str(), n.excerpt.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("SyncML/SyncBody/Status/CmdRef", "<CmdRef>0</CmdRef>"),
+            ("SyncML/SyncBody/Alert/Data", "<Data>1226</Data>"),
+        ]
+    );
+    assert!(notes.iter().all(|n| n.kind == NoteKind::ElementOrder));
+    assert!(
+        notes[0]
+            .detail
+            .starts_with("CmdRef comes after Data in Status"),
+        "{}",
+        notes[0].detail
+    );
+}
