@@ -1,7 +1,8 @@
 //! Property tests of the WBXML codec: every message the model can hold (text and opaque Data)
 //! survives `encode` → `decode` unchanged, the WBXML and XML codecs agree on messages without opaque
-//! data, what the encoder writes has nothing for `decode_with_notes` to note, and no input (random,
-//! token soup, truncated or corrupted messages) makes either decoder panic.
+//! data, what the encoder writes has nothing for `decode_with_notes` to note, `to_xml` shows a
+//! message as XML the XML decoder reads as the same message, and no input (random, token soup,
+//! truncated or corrupted messages) makes either decoder or `to_xml` panic.
 
 use dmsim::syncml::{wbxml, xml};
 use proptest::collection::vec;
@@ -62,13 +63,21 @@ proptest! {
     }
 
     #[test]
+    fn to_xml_shows_the_same_message(msg in sync_ml().prop_map(without_opaque)) {
+        let shown = wbxml::to_xml(&wbxml::encode(&msg));
+        prop_assert_eq!(xml::decode(shown.as_bytes()), Ok(msg));
+    }
+
+    #[test]
     fn arbitrary_bytes_do_not_panic(bytes in vec(any::<u8>(), 0..512)) {
         let _ = wbxml::decode(&bytes);
         let _ = wbxml::decode_with_notes(&bytes);
+        let _ = wbxml::to_xml(&bytes);
     }
 
     #[test]
     fn token_soup_does_not_panic(bytes in wbxml_soup()) {
+        let _ = wbxml::to_xml(&bytes);
         prop_assert_eq!(
             wbxml::decode_with_notes(&bytes).map(|(m, _)| m),
             wbxml::decode(&bytes)
@@ -92,6 +101,7 @@ proptest! {
             let i = at.index(encoded.len());
             encoded[i] = byte;
         }
+        let _ = wbxml::to_xml(&encoded);
         prop_assert_eq!(
             wbxml::decode_with_notes(&encoded).map(|(m, _)| m),
             wbxml::decode(&encoded)

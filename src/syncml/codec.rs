@@ -15,8 +15,8 @@
 //!
 //! Guessing is for people: [`decode`] and [`Encoding::detect`] recognise a message by its first
 //! byte (a WBXML version, 1 to 3, never starts an XML document), for `dmsim decode` on a captured
-//! file, for rendering transcripts as readable XML, and for a device that got a reply with no
-//! Content-Type at all (which it records as a violation).
+//! file, for showing transcripts as received ([`render_as_received`]), and for a device that got a
+//! reply with no Content-Type at all (which it records as a violation).
 
 use super::{wbxml, xml, DecodeNote, SyncMl, CONTENT_TYPE_WBXML, CONTENT_TYPE_XML};
 
@@ -210,6 +210,18 @@ fn label(content_type: &str, bytes: &[u8]) -> Result<Encoding, LabelError> {
             found,
         }),
         _ => Ok(labelled),
+    }
+}
+
+/// A message as received, for people (transcripts, `dmsim device`): WBXML, recognised by its first
+/// byte, as XML token by token ([`wbxml::to_xml`]); anything else as its own text
+/// ([`xml::as_received`]; bytes that are not UTF-8 shown as U+FFFD). Never through the message
+/// model, so what is shown is what came, in its order.
+pub fn render_as_received(bytes: &[u8]) -> String {
+    if wbxml::is_wbxml(bytes) {
+        wbxml::to_xml(bytes)
+    } else {
+        xml::as_received(&String::from_utf8_lossy(bytes))
     }
 }
 

@@ -67,6 +67,96 @@ pub fn encode_pretty(msg: &SyncMl) -> String {
     w.buf
 }
 
+/// Deepest indentation [`as_received`] writes, in levels.
+const MAX_INDENT: usize = 32;
+
+/// An XML message as received, for transcripts: its very text, with a line break and indentation
+/// added only between two tags that had nothing at all between them, and never inside a `Data`.
+///
+/// So nothing is reordered, normalised or left out: the message reads as the peer wrote it, a
+/// compact one indented, an indented one as it was (its whitespace is text between tags). The
+/// whitespace added sits where the decoder ignores it (between the elements of element-only
+/// content; a leaf with no text stays `<x></x>`), so the result decodes to the same message.
+/// Indentation is capped at [`MAX_INDENT`] levels. Where the text stops being well-formed XML the
+/// rest is copied as it is.
+pub fn as_received(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 4);
+    // quick-xml skips a byte order mark without counting it in its positions: it is copied first.
+    let text = match text.strip_prefix('\u{feff}') {
+        Some(rest) => {
+            out.push('\u{feff}');
+            rest
+        }
+        None => text,
+    };
+    let mut reader = Reader::from_str(text);
+    let mut depth = 0usize;
+    // The depth of an open `Data`: nothing is added in its content.
+    let mut data_depth: Option<usize> = None;
+    // Whether the last thing copied was markup, and whether it was a start tag.
+    let (mut after_markup, mut after_start) = (false, false);
+    let mut copied = 0;
+    let indent = |out: &mut String, depth: usize| {
+        out.push('\n');
+        for _ in 0..depth.min(MAX_INDENT) {
+            out.push_str("  ");
+        }
+    };
+    loop {
+        let pos = to_offset(reader.buffer_position());
+        let event = match reader.read_event() {
+            Ok(Event::Eof) | Err(_) => break,
+            Ok(e) => e,
+        };
+        let end = to_offset(reader.buffer_position());
+        let raw = text.get(pos..end).unwrap_or_default();
+        let free = data_depth.is_none() && after_markup;
+        match event {
+            Event::Text(_) | Event::CData(_) => {
+                out.push_str(raw);
+                (after_markup, after_start) = (false, false);
+                copied = end;
+                continue;
+            }
+            Event::Start(e) => {
+                if free {
+                    indent(&mut out, depth);
+                }
+                let name = e.name();
+                let local = name.local_name();
+                if data_depth.is_none() && local.as_ref() == b"Data" {
+                    data_depth = Some(depth);
+                }
+                depth += 1;
+                out.push_str(raw);
+                after_start = true;
+            }
+            Event::End(_) => {
+                depth = depth.saturating_sub(1);
+                if free && !after_start {
+                    indent(&mut out, depth);
+                }
+                if data_depth == Some(depth) {
+                    data_depth = None;
+                }
+                out.push_str(raw);
+                after_start = false;
+            }
+            _ => {
+                if free {
+                    indent(&mut out, depth);
+                }
+                out.push_str(raw);
+                after_start = false;
+            }
+        }
+        after_markup = true;
+        copied = end;
+    }
+    out.push_str(text.get(copied..).unwrap_or_default());
+    out
+}
+
 /// Appends elements to a string, indenting them when `pretty`.
 struct XmlWriter {
     buf: String,
@@ -2074,5 +2164,42 @@ mod tests {
             decode_with_notes(xml.as_bytes()).map(|(m, _)| m),
             decode(xml.as_bytes())
         );
+    }
+
+    #[test]
+    fn as_received_keeps_the_order_and_the_data_and_only_indents() {
+        let compact = "<?xml version=\"1.0\"?><SyncML xmlns=\"SYNCML:SYNCML1.2\"><SyncBody><Status><CmdID>1</CmdID><Data>200</Data><CmdRef>0</CmdRef><LocName></LocName></Status><Add><Item><Data><MgmtTree><Node/></MgmtTree></Data></Item></Add><Final/></SyncBody></SyncML>";
+        let shown = as_received(compact);
+        assert_eq!(
+            shown,
+            "<?xml version=\"1.0\"?>
+<SyncML xmlns=\"SYNCML:SYNCML1.2\">
+  <SyncBody>
+    <Status>
+      <CmdID>1</CmdID>
+      <Data>200</Data>
+      <CmdRef>0</CmdRef>
+      <LocName></LocName>
+    </Status>
+    <Add>
+      <Item>
+        <Data><MgmtTree><Node/></MgmtTree></Data>
+      </Item>
+    </Add>
+    <Final/>
+  </SyncBody>
+</SyncML>"
+        );
+        // What is already laid out stays as it is, comments and CDATA included; a BOM stays first.
+        let laid_out = "\u{feff}<SyncML>\n\t<SyncHdr> <!-- c --> <Data><![CDATA[<x>]]></Data>\n</SyncHdr>\n</SyncML>\n";
+        assert_eq!(as_received(laid_out), laid_out);
+        // Where the XML breaks, the rest comes as it is.
+        let broken = "<SyncML><SyncHdr></SyncBody>tail<a><b>";
+        let shown = as_received(broken);
+        assert!(shown.starts_with("<SyncML>\n  <SyncHdr>"), "{shown}");
+        assert!(shown.ends_with("</SyncBody>tail<a><b>"), "{shown}");
+        // Depth does not make the output quadratic.
+        let deep = "<X>".repeat(10_000) + &"</X>".repeat(10_000);
+        assert!(as_received(&deep).len() < deep.len() * 20);
     }
 }

@@ -42,6 +42,8 @@
 //!   references still checked;
 //! - EXT tokens are errors, as are bytes after the root element other than PIs.
 //!
+//! [`to_xml`] shows a message as XML token by token, without the model, for transcripts.
+//!
 //! [`decode_with_notes`] also notes what it read past: a document type other than SyncML 1.2 (the
 //! WBXML counterpart of the XML namespace), and children out of the schema order, found on the
 //! element tree by the same code as the XML decoder's (see [`crate::syncml::notes`]).
@@ -57,6 +59,7 @@ mod decode;
 mod encode;
 mod error;
 mod reader;
+mod render;
 mod tnds;
 mod tokens;
 
@@ -66,6 +69,7 @@ mod tests;
 pub use decode::{decode, decode_with_notes};
 pub use encode::encode;
 pub use error::{WbxmlError, WbxmlErrorKind};
+pub use render::to_xml;
 pub use tnds::decode_tnds;
 
 #[cfg(doc)]

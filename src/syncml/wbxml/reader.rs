@@ -172,7 +172,9 @@ pub(super) enum DocId<'a> {
 /// A document's header, as read.
 #[derive(Clone, Copy)]
 pub(super) struct Header<'a> {
+    pub version: u8,
     pub doc: DocId<'a>,
+    pub charset: u32,
     pub strtbl: StringTable<'a>,
     /// Offset of the first byte after the header (the body's first token).
     pub len: usize,
@@ -185,6 +187,24 @@ impl DocId<'_> {
             DocId::PublicId(id) => id == tokens::PUBLIC_ID_SYNCML_12,
             DocId::Fpi(fpi) => fpi.trim().eq_ignore_ascii_case(tokens::SYNCML_FPIS[0]),
         }
+    }
+}
+
+impl DocId<'_> {
+    /// The XML namespace of the SyncML version it announces (`None` for "unknown").
+    pub fn namespace(&self) -> Option<&'static str> {
+        // The versions in the order of `SYNCML_FPIS`.
+        const NAMESPACES: [&str; 3] = ["SYNCML:SYNCML1.2", "SYNCML:SYNCML1.1", "SYNCML:SYNCML1.0"];
+        let version = match *self {
+            DocId::PublicId(tokens::PUBLIC_ID_SYNCML_12) => Some(0),
+            DocId::PublicId(tokens::PUBLIC_ID_SYNCML_11) => Some(1),
+            DocId::PublicId(tokens::PUBLIC_ID_SYNCML_10) => Some(2),
+            DocId::PublicId(_) => None,
+            DocId::Fpi(fpi) => tokens::SYNCML_FPIS
+                .iter()
+                .position(|known| known.eq_ignore_ascii_case(fpi.trim())),
+        };
+        version.and_then(|v| NAMESPACES.get(v).copied())
     }
 }
 
@@ -263,7 +283,9 @@ pub(super) fn read_header<'a>(r: &mut Reader<'a>, doc: &DocType) -> Result<Heade
         }
     };
     Ok(Header {
+        version,
         doc: doc_id,
+        charset,
         strtbl: table,
         len: r.pos(),
     })

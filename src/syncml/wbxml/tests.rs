@@ -1243,3 +1243,142 @@ fn children_out_of_schema_order_are_noted_as_in_xml() {
         notes[0].detail
     );
 }
+
+#[test]
+fn to_xml_shows_the_tokens_in_wire_order() {
+    let status = el(
+        STATUS,
+        &cat(&[
+            &leaf(CMD_ID, "1"),
+            &leaf(MSG_REF, "1"),
+            &leaf(DATA, "200"),
+            &leaf(CMD_REF, "0"),
+            &leaf(CMD, "SyncHdr"),
+        ]),
+    );
+    let meta = cat(&[&[META, SWITCH, 1], &leaf(FORMAT, "chr"), &[END, SWITCH, 0]]);
+    let replace = el(
+        REPLACE,
+        &cat(&[
+            &leaf(CMD_ID, "2"),
+            &el(
+                ITEM,
+                &cat(&[
+                    &meta,
+                    &el(DATA, &[OPAQUE, 2, b'h', b'i']),
+                    &el(TARGET, &leaf(LOC_URI, "./a&b")),
+                ]),
+            ),
+        ]),
+    );
+    let doc = server_msg(&cat(&[&status, &replace]));
+    let shown = to_xml(&doc);
+    let expected = "<!-- WBXML 1.2, public id 0x1201 (SyncML 1.2), charset 106 (UTF-8), string table of 0 bytes -->
+<SyncML xmlns=\"SYNCML:SYNCML1.2\">
+  <SyncHdr>
+    <VerDTD>1.2</VerDTD>
+    <VerProto>DM/1.2</VerProto>
+    <SessionID>1A2B</SessionID>
+    <MsgID>1</MsgID>
+    <Target>
+      <LocURI>IMEI:356938035643809</LocURI>
+    </Target>
+    <Source>
+      <LocURI>https://dm.example.com/oma</LocURI>
+    </Source>
+  </SyncHdr>
+  <SyncBody>
+    <Status>
+      <CmdID>1</CmdID>
+      <MsgRef>1</MsgRef>
+      <Data>200</Data>
+      <CmdRef>0</CmdRef>
+      <Cmd>SyncHdr</Cmd>
+    </Status>
+    <Replace>
+      <CmdID>2</CmdID>
+      <Item>
+        <Meta>
+          <Format xmlns=\"syncml:metinf\">chr</Format>
+        </Meta>
+        <Data>hi</Data>
+        <Target>
+          <LocURI>./a&amp;b</LocURI>
+        </Target>
+      </Item>
+    </Replace>
+    <Final/>
+  </SyncBody>
+</SyncML>";
+    assert_eq!(shown, expected);
+    // The same message as the decoder reads the bytes (the OPAQUE text read back as text).
+    let mut read = decode_ok(&doc);
+    if let Command::Replace(r) = &mut read.body.commands[1] {
+        r.items[0].data = Some(Data::Text("hi".into()));
+    }
+    assert_eq!(xml::decode(shown.as_bytes()), Ok(read));
+}
+
+#[test]
+fn to_xml_shows_headers_binary_and_where_the_bytes_stop() {
+    // The SyncML 1.1 public id: the root in the 1.1 namespace; unknown: none.
+    let shown = to_xml(&server_doc(&[0x01, 0x9F, 0x53, 0x6A, 0x00], &[]));
+    assert!(
+        shown.starts_with("<!-- WBXML 1.1, public id 0x0FD3 (SyncML 1.1), charset 106 (UTF-8), string table of 0 bytes -->\n<SyncML xmlns=\"SYNCML:SYNCML1.1\">"),
+        "{shown}"
+    );
+    let shown = to_xml(&server_doc(&[0x02, 0x01, 0x00, 0x00], &[]));
+    assert!(
+        shown.contains("public id 0x0001 (unknown), charset 0 (unknown)"),
+        "{shown}"
+    );
+    assert!(shown.contains("\n<SyncML>\n"), "{shown}");
+    // Binary OPAQUE as base64, a TNDS tree kept on one line, a LITERAL and a PI.
+    let tnds = cat(&[
+        &[DATA, SWITCH, 2],
+        &el(MGMT_TREE, &leaf(DDF_VER_DTD, "1.2")),
+        &[SWITCH, 0, END],
+    ]);
+    let body = cat(&[
+        &el(ITEM, &el(DATA, &[OPAQUE, 2, 0xFF, 0x00])),
+        &el(ITEM, &tnds),
+        &[PI, 0x05, END],
+    ]);
+    let shown = to_xml(&server_msg(&body));
+    assert!(
+        shown.contains("<Data><!-- OPAQUE, 2 bytes, as base64: -->/wA=</Data>"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains(
+            "<Data><MgmtTree xmlns=\"syncml:dmddf1.2\"><VerDTD>1.2</VerDTD></MgmtTree></Data>"
+        ),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("<!-- a processing instruction skipped"),
+        "{shown}"
+    );
+    // An unknown token, a cut: what came, then where and why it stopped.
+    let mut doc = server_msg(&leaf(CMD_ID, "1"));
+    let cut = doc.len() - 4;
+    doc.truncate(cut);
+    let shown = to_xml(&doc);
+    assert!(
+        shown.ends_with("<CmdID>1\n<!-- the WBXML ends here, inside SyncML/SyncBody/CmdID -->"),
+        "{shown}"
+    );
+    let shown = to_xml(&server_msg(&[0x30 | C]));
+    assert!(shown.contains("\n<!-- WBXML error at byte "), "{shown}");
+    assert!(
+        shown.contains("unknown token 0x30 on code page 0 -->"),
+        "{shown}"
+    );
+    assert_eq!(
+        to_xml(&[0x09]),
+        "\n<!-- WBXML error at byte 0: unsupported WBXML version byte 0x09 (expected 0x01-0x03) -->"
+    );
+    // Depth does not make the output quadratic.
+    let deep = nested_atomics(5000);
+    assert!(to_xml(&deep).len() < deep.len() * 80);
+}
