@@ -507,7 +507,7 @@ fn is_embedded_xml(text: &str) -> bool {
 
 /// Append `text` escaped for character data: `<`, `>` and `&` as entities, and `\r` as a character
 /// reference so that it survives the line-end normalisation of other XML parsers.
-pub(super) fn push_escaped(buf: &mut String, text: &str) {
+pub(crate) fn push_escaped(buf: &mut String, text: &str) {
     let mut rest = text;
     while let Some(i) = rest.find(['<', '>', '&', '\r']) {
         let (plain, tail) = rest.split_at(i);
