@@ -29,6 +29,21 @@ pub enum Encoding {
     Wbxml,
 }
 
+/// Deviations from SyncML DM 1.2 an encoder writes on purpose, to see how a peer copes (the mock
+/// server's `server.quirks`, for testing devices); dmsim's own messages never carry them. Each keeps
+/// the size of the message as [`Encoding::size`] measures it (the same bytes in another order, a
+/// namespace or public id of the same length), so that a package is still cut to the peer's
+/// MaxMsgSize.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Deviations {
+    /// Every Status's Data (its code) before its Cmd, against the order of reference §1.2
+    /// (CmdID, MsgRef, CmdRef, Cmd, TargetRef*, SourceRef*, Cred?, Chal?, Data, Item*).
+    pub status_data_before_cmd: bool,
+    /// The SyncML 1.1 document type: XML namespace `SYNCML:SYNCML1.1`, WBXML public id 0x0FD3
+    /// (reference §1.1, §9.1).
+    pub syncml_11: bool,
+}
+
 /// A message that neither codec could read.
 ///
 /// It displays its codec's error once: the XML one as it is, the WBXML one after `WBXML`. Neither is
@@ -129,6 +144,14 @@ impl Encoding {
         match self {
             Encoding::Xml => xml::encode(msg),
             Encoding::Wbxml => wbxml::encode(msg),
+        }
+    }
+
+    /// Encode a message with deliberate [`Deviations`] (none: as [`Encoding::encode`]).
+    pub fn encode_with(self, msg: &SyncMl, deviations: Deviations) -> Vec<u8> {
+        match self {
+            Encoding::Xml => xml::encode_with(msg, deviations),
+            Encoding::Wbxml => wbxml::encode_with(msg, deviations),
         }
     }
 
@@ -355,6 +378,49 @@ mod tests {
             assert_eq!(decode(&enc.encode(&msg)).expect("decodes"), msg, "{enc:?}");
         }
         assert!(decode(b"\x02\xa4\x01").is_err());
+    }
+
+    #[test]
+    fn deviations_keep_the_size_and_the_message_and_are_noted() {
+        use crate::syncml::NoteKind;
+        let text = include_str!("../../tests/fixtures/syncml/server-pkg2-prefixed.xml");
+        let msg = xml::decode(text.as_bytes()).expect("fixture decodes");
+        let statuses = msg
+            .body
+            .commands
+            .iter()
+            .filter(|c| matches!(c, crate::syncml::Command::Status(_)))
+            .count();
+        assert!(statuses >= 2);
+        let all = Deviations {
+            status_data_before_cmd: true,
+            syncml_11: true,
+        };
+        for enc in [Encoding::Xml, Encoding::Wbxml] {
+            assert_eq!(
+                enc.encode_with(&msg, Deviations::default()),
+                enc.encode(&msg)
+            );
+            let bytes = enc.encode_with(&msg, all);
+            assert_eq!(
+                bytes.len(),
+                enc.encode(&msg).len(),
+                "{enc:?}: the size measured"
+            );
+            let (read, notes) = enc.decode_with_notes(&bytes).expect("decodes");
+            assert_eq!(
+                read,
+                enc.decode(&enc.encode(&msg)).expect("decodes"),
+                "{enc:?}"
+            );
+            let kinds: Vec<NoteKind> = notes.iter().map(|n| n.kind).collect();
+            let mut want = vec![NoteKind::Namespace];
+            want.extend(std::iter::repeat_n(NoteKind::ElementOrder, statuses));
+            assert_eq!(kinds, want, "{enc:?}: {notes:#?}");
+            assert!(notes[1]
+                .detail
+                .starts_with("Cmd comes after Data in Status"));
+        }
     }
 
     /// Every cause in the chain of `e`, outermost first, as `anyhow`'s `{:#}` prints them.

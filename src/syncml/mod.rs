@@ -18,8 +18,8 @@ pub mod xml;
 
 pub use alert::AlertCode;
 pub use codec::{
-    decode, decode_labelled, decode_labelled_with_notes, render_as_received, CodecError, Encoding,
-    LabelError,
+    decode, decode_labelled, decode_labelled_with_notes, render_as_received, CodecError,
+    Deviations, Encoding, LabelError,
 };
 pub use message::*;
 pub use notes::{DecodeNote, NoteKind};

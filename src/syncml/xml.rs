@@ -33,12 +33,14 @@ use quick_xml::Reader;
 use super::notes::{self, DecodeNote, NoteKind};
 use super::tree_map::{self, ElementTree, MapErrorKind, NodeId};
 use super::{
-    Alert, Command, Container, Cred, Data, DataText, Delete, Exec, Get, Item, ItemCommand,
-    Location, Meta, Results, Status, SyncBody, SyncHdr, SyncMl, UnknownCommand,
+    Alert, Command, Container, Cred, Data, DataText, Delete, Deviations, Exec, Get, Item,
+    ItemCommand, Location, Meta, Results, Status, SyncBody, SyncHdr, SyncMl, UnknownCommand,
 };
 
 /// Namespace of the `SyncML` root element.
 const SYNCML_NS: &str = "SYNCML:SYNCML1.2";
+/// The SyncML 1.1 namespace, written only as a deliberate deviation.
+const SYNCML_11_NS: &str = "SYNCML:SYNCML1.1";
 /// Namespace of the MetInf elements inside `Meta`.
 const METINF_NS: &str = "syncml:metinf";
 /// Deepest Atomic/Sequence nesting the decoder accepts (a top-level Atomic is at depth 1).
@@ -50,7 +52,13 @@ pub const MAX_NESTING: usize = 16;
 
 /// Encode a message as compact XML (no whitespace between elements).
 pub fn encode(msg: &SyncMl) -> Vec<u8> {
+    encode_with(msg, Deviations::default())
+}
+
+/// [`encode`], with deliberate [`Deviations`] (for testing peers).
+pub fn encode_with(msg: &SyncMl, deviations: Deviations) -> Vec<u8> {
     let mut w = XmlWriter::new(false);
+    w.deviations = deviations;
     w.message(msg);
     w.buf.into_bytes()
 }
@@ -162,6 +170,7 @@ struct XmlWriter {
     buf: String,
     pretty: bool,
     depth: usize,
+    deviations: Deviations,
 }
 
 impl XmlWriter {
@@ -170,13 +179,19 @@ impl XmlWriter {
             buf: String::with_capacity(2048),
             pretty,
             depth: 0,
+            deviations: Deviations::default(),
         }
     }
 
     fn message(&mut self, msg: &SyncMl) {
         self.buf
             .push_str(r#"<?xml version="1.0" encoding="UTF-8"?>"#);
-        self.start_tag("SyncML", Some(SYNCML_NS));
+        let ns = if self.deviations.syncml_11 {
+            SYNCML_11_NS
+        } else {
+            SYNCML_NS
+        };
+        self.start_tag("SyncML", Some(ns));
         self.depth += 1;
         self.hdr(&msg.hdr);
         self.body(&msg.body);
@@ -297,6 +312,10 @@ impl XmlWriter {
         self.leaf("CmdID", &c.cmd_id);
         self.leaf("MsgRef", &c.msg_ref);
         self.leaf("CmdRef", &c.cmd_ref);
+        let data_first = self.deviations.status_data_before_cmd;
+        if data_first {
+            self.number("Data", None, u64::from(c.code.code()));
+        }
         self.leaf("Cmd", c.cmd.as_str());
         for r in &c.target_refs {
             self.leaf("TargetRef", r);
@@ -310,7 +329,9 @@ impl XmlWriter {
             self.meta(&chal.meta);
             self.close("Chal");
         }
-        self.number("Data", None, u64::from(c.code.code()));
+        if !data_first {
+            self.number("Data", None, u64::from(c.code.code()));
+        }
         self.items(&c.items);
         self.close("Status");
     }

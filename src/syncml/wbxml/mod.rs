@@ -67,7 +67,7 @@ mod tokens;
 mod tests;
 
 pub use decode::{decode, decode_with_notes};
-pub use encode::encode;
+pub use encode::{encode, encode_with};
 pub use error::{WbxmlError, WbxmlErrorKind};
 pub use render::to_xml;
 pub use tnds::decode_tnds;
