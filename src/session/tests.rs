@@ -1075,8 +1075,8 @@ fn violations_read_like_their_rule() {
     assert_eq!(
         shown,
         [
-            "element-order in server message 1: at SyncML/SyncBody/Status/CmdRef: CmdRef comes after Data in Status, whose children go in the order CmdID, MsgRef, CmdRef, Cmd, TargetRef, SourceRef, Cred, Chal, Data, Item (reference §1.2) [<CmdRef>0</CmdRef>]",
-            "duplicate-cmd-id in server message 1: Get has CmdID 1, as Status before it: CmdIDs are unique within a message (reference §1.5) [<Get><CmdID>1</CmdID>…]",
+            "element-order (server MsgID 1): at SyncML/SyncBody/Status/CmdRef: CmdRef comes after Data in Status, whose children go in the order CmdID, MsgRef, CmdRef, Cmd, TargetRef, SourceRef, Cred, Chal, Data, Item (reference §1.2) [<CmdRef>0</CmdRef>]",
+            "duplicate-cmd-id (server MsgID 1): Get has CmdID 1, as Status before it: CmdIDs are unique within a message (reference §1.5) [<Get><CmdID>1</CmdID>…]",
         ]
     );
     for rule in ServerRule::ALL {

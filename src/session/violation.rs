@@ -15,7 +15,9 @@ use std::collections::HashMap;
 use std::fmt;
 
 /// A rule the device checks in every server message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum ServerRule {
     /// The server's message holds a Status for the device's SyncHdr (reference §1.4, §1.6).
@@ -128,7 +130,7 @@ impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} in server message {}: {}",
+            "{} (server MsgID {}): {}",
             self.rule, self.msg_id, self.detail
         )?;
         if !self.excerpt.is_empty() {
