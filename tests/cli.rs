@@ -633,6 +633,11 @@ fn default_certificates_and_keys_work_from_any_directory() {
         device_err.contains("test CA built into dmsim"),
         "{device_err}"
     );
+    let printed = String::from_utf8_lossy(&device.stdout);
+    assert!(
+        printed.ends_with("--- the server broke no protocol rule the device checks\n"),
+        "{printed}"
+    );
     assert!(
         serve_err.contains("test certificate built into dmsim"),
         "{serve_err}"
@@ -825,4 +830,63 @@ fn the_serve_summary_counts_refused_handshakes_and_cut_sessions() {
         summary.contains("IMEI:493005100592800 session 1: cut by shutdown"),
         "{summary}"
     );
+}
+
+/// `dmsim device` against a server that breaks rules on purpose (`server.quirks` in a `--script`):
+/// each message as received, in wire order, each violation right after the message it concerns,
+/// and a summary at the end; the device still completes (exit 0).
+#[test]
+fn a_device_prints_the_servers_violations_after_each_message_and_sums_them_up() {
+    let dir = temp_dir("quirks");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let script = root.join("scenarios/session/server-quirks.toml");
+    let served = serve(
+        &dir,
+        &["--plain", "--script", script.to_str().expect("utf-8")],
+    );
+    let device = dmsim()
+        .current_dir(&dir)
+        .args(["device", "--server", &served.url, "--wbxml"])
+        .output()
+        .expect("runs");
+    let _ = served.stop();
+    let printed = String::from_utf8_lossy(&device.stdout);
+    assert_eq!(
+        device.status.code(),
+        Some(0),
+        "{printed}{}",
+        String::from_utf8_lossy(&device.stderr)
+    );
+    let at = |needle: &str| {
+        printed
+            .find(needle)
+            .unwrap_or_else(|| panic!("{needle:?} not in\n{printed}"))
+    };
+    // The first answer, as on the wire: SyncML 1.1, MsgID 2, Data before Cmd.
+    let answer = at("--- message 1 server -> device (HTTP 200, application/vnd.syncml.dm+wbxml)\n<!-- WBXML 1.2, public id 0x0FD3 (SyncML 1.1)");
+    let first = at("--- server violation: namespace (server MsgID 2)");
+    assert!(
+        answer < first && first < at("--- message 2 device -> server"),
+        "{printed}"
+    );
+    let status = &printed[answer..first];
+    let data = status.find("<Data>200</Data>").expect("Data");
+    let cmd = status.find("<Cmd>SyncHdr</Cmd>").expect("Cmd");
+    assert!(data < cmd, "wire order: {status}");
+    assert!(
+        printed.contains(
+            "--- session 1 ended: completed (the server broke 11 protocol rule(s), shown above)"
+        ),
+        "{printed}"
+    );
+    let summary = &printed[at("--- the server broke 4 protocol rule(s) 11 time(s):\n")..];
+    for line in [
+        "    namespace x3, first in server MsgID 2: 02 9F 53 6A 00\n",
+        "    element-order x5, first in server MsgID 2: <Cmd>SyncHdr</Cmd>\n",
+        "    msg-id-sequence x1, first in server MsgID 2: <MsgID>2</MsgID>\n",
+        "    duplicate-cmd-id x2, first in server MsgID 2: <Status><CmdID>1</CmdID>…\n",
+    ] {
+        assert!(summary.contains(line), "{line:?} not in {summary}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

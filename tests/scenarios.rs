@@ -527,3 +527,92 @@ repeat = 1000000000
         "{err}"
     );
 }
+
+/// The scenario whose mock server breaks rules on purpose (`server.quirks`).
+const QUIRKS: &str = "scenarios/session/server-quirks.toml";
+
+/// The mock server keeps to every rule the device checks, so no other scenario observes a server
+/// violation; the one with `server.quirks` observes each rule it breaks, in the JSON report as a
+/// `server-violation` observation read from the wire, its code the rule's number and its command
+/// the rule's id.
+#[test]
+fn server_violations_are_observed_where_the_server_breaks_rules_and_only_there() {
+    for encoding in [None, Some(Encoding::Wbxml)] {
+        let results = run_suite_with(TransportKind::InProcess, encoding);
+        let with: Vec<&str> = results
+            .iter()
+            .filter(|r| r.observed.iter().any(|o| o.family == "server-violation"))
+            .map(|r| r.file.as_str())
+            .collect();
+        assert_eq!(with.len(), 1, "{encoding:?}: {with:?}");
+        assert!(with[0].ends_with(QUIRKS), "{encoding:?}: {with:?}");
+        let quirky: Vec<ScenarioResult> = results
+            .into_iter()
+            .filter(|r| r.file.ends_with(QUIRKS))
+            .collect();
+        assert_eq!(
+            quirky[0].verdict,
+            Verdict::Passed,
+            "{:?}",
+            quirky[0].failures
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&report::json(&quirky)).expect("the report is JSON");
+        let found: Vec<&serde_json::Value> = json["scenarios"][0]["observed"]
+            .as_array()
+            .expect("observed")
+            .iter()
+            .filter(|o| o["family"] == "server-violation")
+            .collect();
+        assert_eq!(
+            found,
+            [
+                &serde_json::json!({"family": "server-violation", "code": 11, "source": "wire", "command": "namespace", "count": 3}),
+                &serde_json::json!({"family": "server-violation", "code": 10, "source": "wire", "command": "element-order", "count": 5}),
+                &serde_json::json!({"family": "server-violation", "code": 8, "source": "wire", "command": "msg-id-sequence", "count": 1}),
+                &serde_json::json!({"family": "server-violation", "code": 9, "source": "wire", "command": "duplicate-cmd-id", "count": 2}),
+            ],
+            "{encoding:?}"
+        );
+        // The transcript shows each violation right after the server message it concerns.
+        let transcript = &quirky[0].transcript;
+        let answer = transcript
+            .find("--- message 1 server -> device")
+            .expect("the first answer");
+        let first = transcript.find("--- server violation: ").expect("shown");
+        let next = transcript
+            .find("--- message 2 device -> server")
+            .expect("next");
+        assert!(answer < first && first < next, "{transcript}");
+    }
+}
+
+/// The quirks are what make the expectation hold: without them the device sees no violation and
+/// the scenario fails; with `no_violations` instead, every violation is a failure.
+#[test]
+fn server_violations_fail_a_scenario_that_does_not_expect_them() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let loaded = scenario::load(&root.join(QUIRKS)).expect("valid scenario");
+    let mut without = loaded.clone();
+    without.file.server.quirks.clear();
+    let mut strict = loaded.clone();
+    strict.file.expect.server_violations = None;
+    strict.file.expect.no_violations = true;
+    let results = scenario::run_all(&[without, strict], &RunOptions::default()).expect("runtime");
+    assert_eq!(results[0].verdict, Verdict::Failed);
+    assert_eq!(
+        results[0].failures,
+        ["the device saw the server break [], expected exactly [namespace, element-order, msg-id-sequence, duplicate-cmd-id]"]
+    );
+    assert!(!results[0]
+        .observed
+        .iter()
+        .any(|o| o.family == "server-violation"));
+    assert_eq!(results[1].verdict, Verdict::Failed);
+    assert_eq!(results[1].failures.len(), 11, "{:#?}", results[1].failures);
+    assert!(
+        results[1].failures[0].starts_with("the server broke a protocol rule: namespace (server MsgID 2): at SyncML: SyncML is in the namespace \"SYNCML:SYNCML1.1\""),
+        "{:#?}",
+        results[1].failures
+    );
+}

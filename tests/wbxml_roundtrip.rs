@@ -1,6 +1,8 @@
 //! Property tests of the WBXML codec: every message the model can hold (text and opaque Data)
 //! survives `encode` → `decode` unchanged, the WBXML and XML codecs agree on messages without opaque
-//! data, and no input (random, token soup, truncated or corrupted messages) makes `decode` panic.
+//! data, what the encoder writes has nothing for `decode_with_notes` to note, `to_xml` shows a
+//! message as XML the XML decoder reads as the same message, and no input (random, token soup,
+//! truncated or corrupted messages) makes either decoder or `to_xml` panic.
 
 use dmsim::syncml::{wbxml, xml};
 use proptest::collection::vec;
@@ -53,13 +55,33 @@ proptest! {
     }
 
     #[test]
+    fn the_encoder_keeps_to_the_schema_order(msg in sync_ml()) {
+        prop_assert_eq!(
+            wbxml::decode_with_notes(&wbxml::encode(&msg)),
+            Ok((msg, Vec::new()))
+        );
+    }
+
+    #[test]
+    fn to_xml_shows_the_same_message(msg in sync_ml().prop_map(without_opaque)) {
+        let shown = wbxml::to_xml(&wbxml::encode(&msg));
+        prop_assert_eq!(xml::decode(shown.as_bytes()), Ok(msg));
+    }
+
+    #[test]
     fn arbitrary_bytes_do_not_panic(bytes in vec(any::<u8>(), 0..512)) {
         let _ = wbxml::decode(&bytes);
+        let _ = wbxml::decode_with_notes(&bytes);
+        let _ = wbxml::to_xml(&bytes);
     }
 
     #[test]
     fn token_soup_does_not_panic(bytes in wbxml_soup()) {
-        let _ = wbxml::decode(&bytes);
+        let _ = wbxml::to_xml(&bytes);
+        prop_assert_eq!(
+            wbxml::decode_with_notes(&bytes).map(|(m, _)| m),
+            wbxml::decode(&bytes)
+        );
     }
 
     #[test]
@@ -79,6 +101,10 @@ proptest! {
             let i = at.index(encoded.len());
             encoded[i] = byte;
         }
-        let _ = wbxml::decode(&encoded);
+        let _ = wbxml::to_xml(&encoded);
+        prop_assert_eq!(
+            wbxml::decode_with_notes(&encoded).map(|(m, _)| m),
+            wbxml::decode(&encoded)
+        );
     }
 }

@@ -1,10 +1,12 @@
 //! Property tests of the XML codec: every message the model can hold (with text Data) survives
 //! `encode` and `encode_pretty` unchanged, opaque Data comes back as the same bytes (as text, or as
-//! base64 that its Meta Format `b64` says to decode), embedded XML survives the pretty form, and no
-//! input makes `decode` panic.
+//! base64 that its Meta Format `b64` says to decode), embedded XML survives the pretty form, what the
+//! encoder writes has nothing for `decode_with_notes` to note, `as_received` only adds line breaks
+//! and indentation between tags (an indented message stays as it is), and no input makes either
+//! decoder or `as_received` panic.
 
 use base64::Engine as _;
-use dmsim::syncml::xml::{decode, encode, encode_pretty};
+use dmsim::syncml::xml::{as_received, decode, decode_with_notes, encode, encode_pretty};
 use dmsim::syncml::{Data, Item};
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -141,13 +143,44 @@ proptest! {
     }
 
     #[test]
+    fn the_encoder_keeps_to_the_schema_order_and_namespaces(msg in sync_ml()) {
+        for encoded in [encode(&msg), encode_pretty(&msg).into_bytes()] {
+            prop_assert_eq!(decode_with_notes(&encoded), Ok((msg.clone(), Vec::new())));
+        }
+    }
+
+    #[test]
+    fn as_received_only_adds_whitespace_between_tags(msg in sync_ml()) {
+        let compact = String::from_utf8(encode(&msg)).expect("UTF-8");
+        let shown = as_received(&compact);
+        prop_assert_eq!(decode(shown.as_bytes()), Ok(msg.clone()));
+        if !compact.contains('\n') {
+            // Every line break is one added before a tag, with its indentation.
+            let mut lines = shown.split('\n');
+            let mut rebuilt = lines.next().unwrap_or_default().to_string();
+            for line in lines {
+                let tag = line.trim_start_matches(' ');
+                prop_assert!(tag.starts_with('<'), "{}", line);
+                rebuilt.push_str(tag);
+            }
+            prop_assert_eq!(rebuilt, compact);
+        }
+        let pretty = encode_pretty(&msg);
+        prop_assert_eq!(as_received(&pretty), pretty);
+    }
+
+    #[test]
     fn arbitrary_bytes_do_not_panic(bytes in vec(any::<u8>(), 0..512)) {
         let _ = decode(&bytes);
+        let _ = decode_with_notes(&bytes);
+        let _ = as_received(&String::from_utf8_lossy(&bytes));
     }
 
     #[test]
     fn xml_like_bytes_do_not_panic(bytes in xml_soup()) {
-        let _ = decode(&bytes);
+        prop_assert_eq!(decode_with_notes(&bytes).map(|(m, _)| m), decode(&bytes));
+        let text = String::from_utf8_lossy(&bytes);
+        prop_assert!(as_received(&text).len() >= text.len());
     }
 
     #[test]
@@ -167,6 +200,6 @@ proptest! {
             let i = at.index(encoded.len());
             encoded[i] = byte;
         }
-        let _ = decode(&encoded);
+        prop_assert_eq!(decode_with_notes(&encoded).map(|(m, _)| m), decode(&encoded));
     }
 }

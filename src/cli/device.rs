@@ -2,9 +2,13 @@
 //!
 //! The device is built by the scenario machinery: from a scenario file's `[device]` section, or
 //! from a small scenario composed from the flags. Its DM account points at `--server`. Every
-//! message is printed as readable XML as it goes, then how the session ended; the exit code is 0
-//! when every session completed and every FUMO job ended in success, 1 when one did not, 2 on a
-//! bad flag or unusable file.
+//! message is printed as it goes, as it was sent or received (XML as its own text, WBXML as XML
+//! token by token: [`render_as_received`]), each rule the server broke in a message right after it,
+//! then how the session ended; at the very end, a summary of the rules the server broke (each
+//! rule's id, how often, and where first, with the excerpt). The exit code is 0 when every session
+//! completed and every FUMO job ended in success, 1 when one did not, 2 on a bad flag or unusable
+//! file. A server's violations do not change the exit code: the device tolerates them, and says
+//! so.
 //!
 //! A device with FUMO (`--fumo`, or `[device.fumo]` in the scenario) carries out what the server
 //! Exec'd after the session: it downloads from the server's `PkgURL`, installs, and opens sessions
@@ -19,9 +23,11 @@ use dmsim::download::HttpContent;
 use dmsim::fumo::{FumoResult, Phase};
 use dmsim::net::{self, tls, ClientOptions, HttpTransport, Identity};
 use dmsim::scenario::{self, load, model::ScenarioFile, run::build_device};
-use dmsim::session::{run_session, Initiator, SessionReport, SessionStart};
+use dmsim::session::{
+    run_session_watched, DriverOptions, Exchange, Initiator, SessionReport, SessionStart, Violation,
+};
 use dmsim::storage::{FileStore, MemoryStore, StateStore, StoreError};
-use dmsim::syncml::xml;
+use dmsim::syncml::render_as_received;
 use dmsim::transport::{HttpRequest, HttpResponse, Transport, TransportError};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -208,13 +214,21 @@ pub fn run(args: Args) -> ExitCode {
     if let (true, Some(dir)) = (resumed, &args.state_dir) {
         print_resumed(&device, dir);
     }
-    let session = |device: &mut Device| {
+    let mut broken: Vec<Violation> = Vec::new();
+    let mut session = |device: &mut Device| {
         let start = SessionStart {
             initiator: Initiator::Client,
             server_id: Some(file.server.server_id.clone()),
         };
-        let report = runtime.block_on(run_session(&printing, device, start, false));
+        let watch = |exchange: &Exchange, violations: &[Violation]| {
+            print_answer(printing.count.load(Ordering::Relaxed), exchange, violations);
+        };
+        let options = DriverOptions::default();
+        let report = runtime.block_on(run_session_watched(
+            &printing, device, start, options, watch,
+        ));
         print_end(&report);
+        broken.extend(report.violations.iter().cloned());
         report.end.kind() == "completed"
     };
     let mut completed = session(&mut device);
@@ -233,6 +247,7 @@ pub fn run(args: Args) -> ExitCode {
         }
         completed = session(&mut device);
     }
+    print!("{}", violation_summary(&broken));
     for result in &failed_jobs {
         eprintln!("dmsim: the FUMO job failed: {result}");
     }
@@ -294,10 +309,15 @@ fn print_resumed(device: &Device, dir: &Path) {
     }
 }
 
-/// How a session ended, and the rules the server broke in it.
+/// How a session ended, and how many rules the server broke in it (each was printed after its
+/// message).
 fn print_end(report: &SessionReport) {
+    let broken = match report.violations.len() {
+        0 => String::new(),
+        n => format!(" (the server broke {n} protocol rule(s), shown above)"),
+    };
     println!(
-        "--- session {} ended: {}",
+        "--- session {} ended: {}{broken}",
         if report.session_id.is_empty() {
             "(none)"
         } else {
@@ -305,12 +325,60 @@ fn print_end(report: &SessionReport) {
         },
         report.end
     );
-    for v in &report.violations {
-        println!(
-            "    server broke a rule in message {}: {}",
-            v.msg_id, v.rule
-        );
+}
+
+/// The server's answer to message `n` as received (or why there is none), then each rule it broke
+/// in it.
+fn print_answer(n: usize, exchange: &Exchange, violations: &[Violation]) {
+    match &exchange.response {
+        Ok(r) => {
+            println!(
+                "--- message {n} server -> device (HTTP {}, {})",
+                r.status, r.content_type
+            );
+            if let Some(h) = &r.hmac {
+                println!("{}: {h}", net::HMAC_HEADER);
+            }
+            println!("{}", render_as_received(&r.body));
+        }
+        Err(e) => println!("--- message {n} failed: {e}"),
     }
+    for v in violations {
+        println!("--- server violation: {v}");
+    }
+}
+
+/// The rules the server broke over the whole run: each rule's id, how often, and where it was
+/// first seen with its excerpt; or that it broke none.
+fn violation_summary(violations: &[Violation]) -> String {
+    if violations.is_empty() {
+        return "--- the server broke no protocol rule the device checks\n".to_string();
+    }
+    let mut rules: Vec<(&Violation, usize)> = Vec::new();
+    for v in violations {
+        match rules.iter_mut().find(|(first, _)| first.rule == v.rule) {
+            Some((_, count)) => *count += 1,
+            None => rules.push((v, 1)),
+        }
+    }
+    let mut out = format!(
+        "--- the server broke {} protocol rule(s) {} time(s):\n",
+        rules.len(),
+        violations.len()
+    );
+    for (first, count) in rules {
+        out.push_str(&format!(
+            "    {} x{count}, first in server MsgID {}: {}\n",
+            first.rule,
+            first.msg_id,
+            if first.excerpt.is_empty() {
+                first.detail.as_str()
+            } else {
+                first.excerpt.as_str()
+            }
+        ));
+    }
+    out
 }
 
 /// Between sessions: save what the session changed and carry out the job it started (or the one
@@ -440,7 +508,7 @@ fn clients(args: &Args) -> anyhow::Result<(HttpTransport, HttpContent)> {
     Ok((HttpTransport::new(&options)?, HttpContent::new(&options)?))
 }
 
-/// Prints every message as it goes.
+/// Prints every device message as it goes; the server's answers are printed by [`print_answer`].
 struct Printing<T> {
     inner: T,
     count: AtomicUsize,
@@ -456,31 +524,10 @@ impl<T: Transport> Transport for Printing<T> {
         if let Some(h) = &request.hmac {
             println!("{}: {h}", net::HMAC_HEADER);
         }
-        println!("{}", pretty(&request.body));
-        let result = self.inner.exchange(request).await;
-        match &result {
-            Ok(r) => {
-                println!(
-                    "--- message {n} server -> device (HTTP {}, {})",
-                    r.status, r.content_type
-                );
-                if let Some(h) = &r.hmac {
-                    println!("{}: {h}", net::HMAC_HEADER);
-                }
-                println!("{}", pretty(&r.body));
-            }
-            Err(e) => println!("--- message {n} failed: {e}"),
-        }
-        result
-    }
-}
-
-/// A message as indented XML, or as text when it does not decode. For people: the message is
-/// shown in whichever encoding its bytes are (the line above it gives its Content-Type).
-fn pretty(body: &[u8]) -> String {
-    match dmsim::syncml::decode(body) {
-        Ok(msg) => xml::encode_pretty(&msg),
-        Err(_) => String::from_utf8_lossy(body).into_owned(),
+        println!("{}", render_as_received(&request.body));
+        // The answer is printed once the device has read it, with the rules it breaks
+        // (`print_answer`).
+        self.inner.exchange(request).await
     }
 }
 

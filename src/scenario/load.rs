@@ -122,6 +122,18 @@ pub fn parse(path: &Path, text: &str) -> Result<LoadedScenario, LoadError> {
             )));
         }
     }
+    if file.expect.no_violations
+        && file
+            .expect
+            .server_violations
+            .as_ref()
+            .is_some_and(|v| !v.is_empty())
+    {
+        return Err(invalid(
+            "expect.no_violations says the server breaks no rule, expect.server_violations names rules it breaks"
+                .to_string(),
+        ));
+    }
     for &list in &file.expect.at_least {
         let name = list.as_str();
         if !file.expect.has(list) {
@@ -199,6 +211,30 @@ mod tests {
             "{e}"
         );
         assert!(err("name = \"x\"\n[[fault]]\nat = \"tree.write\"\ninject = \"storage.write-error\"\nprobability = 2.0\n").contains("between 0 and 1"));
+    }
+
+    #[test]
+    fn quirks_and_server_violations_are_checked_when_read() {
+        let e = err("name = \"x\"\n[server]\nquirks = [\"namespace\", \"typo\"]\n");
+        assert!(e.starts_with("s.toml:3:") && e.contains("typo"), "{e}");
+        let e = err("name = \"x\"\n[expect]\nserver_violations = [\"no-such-rule\"]\n");
+        assert!(
+            e.starts_with("s.toml:3:") && e.contains("no-such-rule"),
+            "{e}"
+        );
+        let e = err(
+            "name = \"x\"\n[expect]\nno_violations = true\nserver_violations = [\"namespace\"]\n",
+        );
+        assert!(
+            e.contains("expect.no_violations says the server breaks no rule"),
+            "{e}"
+        );
+        let s = parse(
+            Path::new("s.toml"),
+            "name = \"x\"\n[server]\nquirks = [\"msg-id-sequence\"]\n[expect]\nserver_violations = [\"msg-id-sequence\"]\nat_least = [\"server_violations\"]\n",
+        )
+        .expect("valid");
+        assert_eq!(s.file.server.quirks, [crate::server::Quirk::MsgIdSequence]);
     }
 
     #[test]

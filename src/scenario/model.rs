@@ -7,7 +7,8 @@
 use super::updates::{ContentFaultSpec, FileSpec, FumoSpec, ResourcesSpec};
 use crate::device::UserAnswer;
 use crate::faults::{FaultEffect, FaultPoint};
-use crate::server::{ScriptPackage, SendCredentials};
+use crate::server::{Quirk, ScriptPackage, SendCredentials};
+use crate::session::ServerRule;
 use crate::syncml::Encoding;
 use serde::{de, Deserialize, Deserializer};
 use std::collections::BTreeMap;
@@ -297,6 +298,10 @@ pub struct ServerSpec {
     /// Answer the first this many Generic Alerts with 500 instead of 200 (the device must send
     /// them again in a later session).
     pub refuse_generic_alerts: u32,
+    /// Rules the server breaks on purpose in its messages, to test how a device copes:
+    /// `duplicate-cmd-id`, `msg-id-sequence`, `element-order`, `namespace` (see
+    /// [`crate::server::quirks`]).
+    pub quirks: Vec<Quirk>,
     #[serde(rename = "package")]
     pub packages: Vec<ScriptPackage>,
     /// Files the server hosts (packages, descriptors).
@@ -320,6 +325,7 @@ impl Default for ServerSpec {
             max_obj_size: None,
             packages: Vec::new(),
             refuse_generic_alerts: 0,
+            quirks: Vec::new(),
             files: Vec::new(),
             content_faults: Vec::new(),
         }
@@ -460,6 +466,9 @@ pub struct Expect {
     /// The server must not break any protocol rule the device checks.
     #[serde(default)]
     pub no_violations: bool,
+    /// The rules the device saw the server break, by id, each once in the order first seen
+    /// (`["namespace", "msg-id-sequence"]`; see [`ServerRule`]).
+    pub server_violations: Option<Vec<ServerRule>>,
     /// The FUMO State value at the end.
     pub fumo_state: Option<u16>,
     /// State values the device went through, in order.
@@ -492,6 +501,7 @@ pub enum ListName {
     FumoResult,
     DlStatus,
     InstallNotify,
+    ServerViolations,
 }
 
 impl ListName {
@@ -504,6 +514,7 @@ impl ListName {
             ListName::FumoResult => "fumo_result",
             ListName::DlStatus => "dl_status",
             ListName::InstallNotify => "install_notify",
+            ListName::ServerViolations => "server_violations",
         }
     }
 }
@@ -524,6 +535,7 @@ impl Expect {
             ListName::FumoResult => self.fumo_result.is_some(),
             ListName::DlStatus => self.dl_status.is_some(),
             ListName::InstallNotify => self.install_notify.is_some(),
+            ListName::ServerViolations => self.server_violations.is_some(),
         }
     }
 
@@ -537,6 +549,9 @@ impl Expect {
             ListName::FumoResult => self.fumo_result.as_ref().is_some_and(Vec::is_empty),
             ListName::DlStatus => self.dl_status.as_ref().is_some_and(Vec::is_empty),
             ListName::InstallNotify => self.install_notify.as_ref().is_some_and(Vec::is_empty),
+            ListName::ServerViolations => {
+                self.server_violations.as_ref().is_some_and(Vec::is_empty)
+            }
         }
     }
 }

@@ -6,7 +6,10 @@
 //!   peer would read it).
 //!   `syncml-status` is every Status the device sent, with the command it answered; `alert` every
 //!   Alert either side sent, with its sender; `fumo-result` the result code of every FUMO Generic
-//!   Alert the device sent, with its alert type.
+//!   Alert the device sent, with its alert type. `server-violation` is every protocol rule the server
+//!   broke in its messages as the device read them ([`crate::session::Violation`]): one observation
+//!   per rule, its `code` the rule's stable number ([`ServerRule::number`]) and its `command` the
+//!   rule's id (`duplicate-cmd-id`, …), with how often the device saw it broken.
 //! - `device`: the device's own records. `fumo-state` is every value its FUMO State node took;
 //!   `dl-status` the OMA Download status each download attempt that read a descriptor ended with,
 //!   whether or not the device posted it anywhere (a 903 it retried after, a download without an
@@ -21,7 +24,7 @@
 
 use crate::device::Device;
 use crate::server::InstallNotification;
-use crate::session::Exchange;
+use crate::session::{Exchange, ServerRule, Violation};
 use crate::syncml::{decode_labelled, Command, Encoding, SyncMl};
 use crate::transport::TransportError;
 use serde::Serialize;
@@ -145,6 +148,22 @@ impl Observations {
                 None,
             );
         }
+    }
+
+    /// The rules the server broke as the device read its messages, one observation per rule.
+    pub fn server_violations<'a>(&mut self, violations: impl IntoIterator<Item = &'a Violation>) {
+        for v in violations {
+            self.server_violation(v.rule);
+        }
+    }
+
+    fn server_violation(&mut self, rule: ServerRule) {
+        self.add(
+            "server-violation",
+            rule.number().into(),
+            Some(rule.id().to_string()),
+            None,
+        );
     }
 
     /// Observations of the device's own records (FUMO states, DL statuses).

@@ -5,7 +5,8 @@
 //! [{"rule", "fired", "optional"?}], "violations": [{"rule", "msg_id", "cmd_id", "detail"}],
 //! "wire": {"device": {"wbxml", "xml", "other"}, "server": {"wbxml", "xml", "other"}}, "end"}],
 //! "summary": {"total", "passed", "failed", "errors", "duration_ms"}}`. `source` says where an
-//! observation was read (see [`super::observe`]); `faults` lists every fault rule of the scenario
+//! observation was read (see [`super::observe`]; the `server-violation` family has the rule's
+//! number as `code` and its id as `command`, see [`crate::session::ServerRule`]); `faults` lists every fault rule of the scenario
 //! and how often it fired; `violations` are the protocol rules the device broke as the mock server
 //! saw them (`rule` is one of `msg-id`, `missing-status`, `max-msg-size`, `max-obj-size`,
 //! `status-code`, `chunk-status`, `chr-data`; `cmd_id` is null when the whole message broke it),

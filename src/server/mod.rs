@@ -1,7 +1,8 @@
 //! The embedded mock DM server: sessions and authentication, a script of management commands, and
 //! a record of everything devices sent, with every protocol rule they broke (the server is as
 //! strict as the specification: the `check` module says what it checks, see [`Rule`]). Its
-//! own messages keep to the device's MaxMsgSize.
+//! own messages keep to the device's MaxMsgSize, and to the protocol, unless a scenario asks it to
+//! break a rule on purpose for testing devices ([`quirks`]: `server.quirks`).
 //!
 //! [`MockServer::handle`] takes one HTTP request and gives its response, with no IO of its own: the
 //! in-process transport calls it directly, and a network front end can wrap it. Sessions are keyed by
@@ -17,6 +18,7 @@
 
 mod check;
 pub mod content;
+pub mod quirks;
 mod record;
 pub mod script;
 mod session;
@@ -27,6 +29,7 @@ pub use content::{
     Attempts, ContentConfig, ContentFault, ContentFaultKind, ContentMethod, ContentRequest,
     HostedFile, InstallNotification,
 };
+pub use quirks::Quirk;
 pub use record::{
     fumo_results, DeviceViolation, ReceivedAlert, ReceivedStatus, RefusedRequests, Rule,
     ServerExchange, SessionRecord, MAX_REFUSED_KEPT,
@@ -100,6 +103,8 @@ pub struct ServerConfig {
     /// Answer the first this many Generic Alerts (1226) with 500, as a server that failed to
     /// store them would.
     pub refuse_generic_alerts: u32,
+    /// Rules the server breaks on purpose in its own messages ([`quirks`]); none by default.
+    pub quirks: Vec<Quirk>,
 }
 
 /// The mock DM server.

@@ -47,6 +47,7 @@
 //! [`SessionRecord::violations`].
 
 use super::check::{self, SentRef};
+use super::quirks;
 use super::record::{
     DeviceViolation, ReceivedAlert, ReceivedStatus, Rule, ServerExchange, SessionRecord,
 };
@@ -653,7 +654,7 @@ impl ServerSession {
                 self.device_max_obj = meta.max_obj_size;
             }
         }
-        let msg_id = self.next_msg_id.to_string();
+        let msg_id = quirks::msg_id(&config.quirks, self.next_msg_id);
         self.next_msg_id += 1;
         let creds = config.credentials.as_ref().filter(|c| match c.send {
             SendCredentials::Always => true,
@@ -687,6 +688,7 @@ impl ServerSession {
             Then::Close => true,
         };
         reply.body.number_commands();
+        quirks::renumber(&config.quirks, &mut reply);
         self.chunks_sent.extend(check::chunks_in(&reply));
         self.last_sent = reply
             .body
@@ -707,7 +709,7 @@ impl ServerSession {
                     )
                 }),
         );
-        let body = encoding.encode(&reply);
+        let body = encoding.encode_with(&reply, quirks::deviations(&config.quirks));
         if self.device_max_msg > 0 && body.len() > self.device_max_msg {
             // Only a reply of Statuses alone can get here (the package is cut to fit).
             tracing::warn!(

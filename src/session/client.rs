@@ -40,18 +40,24 @@
 //!   fits, it stops without sending anything more ([`SessionEnd::Failed`]): any message it could
 //!   send would break the limit.
 //!
-//! Protocol slips of the server that do not stop the session (a missing SyncHdr Status, a wrong MsgRef,
-//! a missing Content-Type, an answer in the other encoding, a message over the device's own
-//! MaxMsgSize) are collected as [`Violation`]s for conformance reports.
+//! Protocol slips of the server that do not stop the session are collected as [`Violation`]s for
+//! conformance reports, each with its [`ServerRule`] and the offending excerpt (see
+//! [`super::violation`]): a missing SyncHdr Status, a wrong MsgRef, a missing Content-Type, an
+//! answer in the other encoding, a message over the device's own MaxMsgSize, a NextNonce that is
+//! not base64, a 401/407 without a Chal, a MsgID out of sequence (the server's first message of a
+//! session is 1, then +1), a CmdID used twice in a message, and what the decoder read past:
+//! children out of the reference §1.2 order and namespaces other than SyncML DM 1.2's.
 
 use super::account::{Account, AuthEntry};
+use super::violation::{self, Found, ServerRule, Violation};
 use crate::device::{Device, Executor};
 use crate::syncml::auth::{self, AuthType, HmacHeader};
 use crate::syncml::large_object::{self, Chunk};
 use crate::syncml::outbox::{Outbox, PeerLimits, TooBig};
 use crate::syncml::{
-    Alert, AlertCode, Chal, CmdName, Command, Data, Encoding, Item, ItemCommand, LabelError,
-    Location, Meta, Results, Status, StatusCode, SyncBody, SyncHdr, SyncMl, VER_DTD, VER_PROTO,
+    Alert, AlertCode, Chal, CmdName, Command, Data, DecodeNote, Encoding, Item, ItemCommand,
+    LabelError, Location, Meta, Results, Status, StatusCode, SyncBody, SyncHdr, SyncMl, VER_DTD,
+    VER_PROTO,
 };
 use crate::transport::{HttpRequest, HttpResponse};
 use crate::tree;
@@ -146,13 +152,6 @@ impl std::fmt::Display for SessionEnd {
     }
 }
 
-/// A protocol rule the server broke without stopping the session.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Violation {
-    pub msg_id: String,
-    pub rule: String,
-}
-
 /// A message for the driver to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outgoing {
@@ -194,7 +193,10 @@ pub struct ClientSession {
     client_failures: u32,
     server_authenticated: bool,
     server_failures: u32,
+    /// Server messages received so far (the one being read included).
     received: u32,
+    /// The MsgID of the server's last message, when it was a number.
+    last_server_msg: Option<u64>,
     violations: Vec<Violation>,
     acknowledged: Vec<Status>,
     /// The Generic Alerts of the device's pending reports (CmdIDs blank), and their ids in the
@@ -264,6 +266,7 @@ impl ClientSession {
             server_authenticated: false,
             server_failures: 0,
             received: 0,
+            last_server_msg: None,
             violations: Vec::new(),
             acknowledged: Vec::new(),
             reports,
@@ -297,16 +300,21 @@ impl ClientSession {
 
     /// Take the server's answer to the last message.
     pub fn receive(&mut self, device: &mut Device, response: &HttpResponse) -> Step {
+        self.received += 1;
         let msg = match self.read_reply(device, response) {
             Ok(m) => m,
             Err(end) => return Step::Done(end),
         };
-        self.received += 1;
         if msg.hdr.session_id != self.session_id {
             return Step::Done(failed(format!(
                 "server answered in session {:?}, not {:?}",
                 msg.hdr.session_id, self.session_id
             )));
+        }
+        let (last, slip) = violation::msg_id(&msg, self.last_server_msg);
+        self.last_server_msg = last;
+        for found in slip.into_iter().chain(violation::cmd_ids(&msg)) {
+            self.violation(&msg, found);
         }
         if let Some(uri) = msg.hdr.resp_uri.as_deref().filter(|u| !u.is_empty()) {
             self.url = uri.to_string();
@@ -314,11 +322,12 @@ impl ClientSession {
         // The device announced its MaxMsgSize in every message (reference §1.3).
         let own_max = device.limits.max_msg_size;
         if own_max > 0 && response.body.len() as u64 > own_max {
-            let rule = format!(
-                "message of {} bytes, over the device's MaxMsgSize of {own_max}",
-                response.body.len()
+            let size = response.body.len();
+            let detail = format!(
+                "a message of {size} bytes, over the MaxMsgSize of {own_max} the device announced (reference §1.3)"
             );
-            self.violation(&msg, &rule);
+            let found = (ServerRule::MaxMsgSize, detail, format!("{size} bytes"));
+            self.violation(&msg, found);
         }
         // Before anything is answered: even a Package 1 sent again after a challenge keeps to it.
         self.take_limits(&msg);
@@ -520,41 +529,56 @@ impl ClientSession {
         response: &HttpResponse,
     ) -> Result<SyncMl, SessionEnd> {
         let content_type = response.content_type.trim();
-        let (encoding, msg, unlabelled) = if content_type.is_empty() {
+        let (encoding, msg, notes, unlabelled) = if content_type.is_empty() {
             let guess = Encoding::detect(&response.body);
-            let msg = guess
-                .decode(&response.body)
+            let (msg, notes) = guess
+                .decode_with_notes(&response.body)
                 .map_err(|e| failed(format!("server message undecodable: {e}")))?;
-            (guess, msg, true)
+            (guess, msg, notes, true)
         } else {
-            let (encoding, msg) = crate::syncml::decode_labelled(content_type, &response.body)
-                .map_err(|e| match e {
-                    LabelError::NotSyncMl(t) => failed(format!(
-                        "server answered with content type {t:?}, not a SyncML DM message"
-                    )),
-                    LabelError::Malformed(e) => failed(format!("server message undecodable: {e}")),
-                    mismatch => failed(format!("server message unreadable: {mismatch}")),
-                })?;
-            (encoding, msg, false)
+            let (encoding, msg, notes) = crate::syncml::decode_labelled_with_notes(
+                content_type,
+                &response.body,
+            )
+            .map_err(|e| match e {
+                LabelError::NotSyncMl(t) => failed(format!(
+                    "server answered with content type {t:?}, not a SyncML DM message"
+                )),
+                LabelError::Malformed(e) => failed(format!("server message undecodable: {e}")),
+                mismatch => failed(format!("server message unreadable: {mismatch}")),
+            })?;
+            (encoding, msg, notes, false)
         };
         if unlabelled {
-            self.violation(
-                &msg,
-                &format!(
-                    "the server's message has no Content-Type (read as {encoding} by its bytes)"
-                ),
+            let detail = format!(
+                "the server's message has no Content-Type (read as {encoding} by its bytes); one of the DM types must label it (DM RepPro, reference §1.1)"
             );
+            let found = (
+                ServerRule::MissingContentType,
+                detail,
+                "Content-Type: (none)".to_string(),
+            );
+            self.violation(&msg, found);
         }
         if encoding != device.encoding {
-            self.violation(
-                &msg,
-                &format!(
-                    "the server answered in {encoding} ({}) to a device that speaks {}",
-                    response.content_type, device.encoding
-                ),
+            let detail = format!(
+                "the server answered in {encoding} to a device that speaks {} (and asks for {})",
+                device.encoding,
+                device.encoding.content_type()
             );
+            let excerpt =
+                crate::syncml::notes::excerpt(&format!("Content-Type: {}", response.content_type));
+            self.violation(&msg, (ServerRule::OtherEncoding, detail, excerpt));
         }
+        self.record_notes(&msg, notes);
         Ok(msg)
+    }
+
+    /// What the decoder read past (children out of order, namespaces), as violations.
+    fn record_notes(&mut self, msg: &SyncMl, notes: Vec<DecodeNote>) {
+        for note in notes {
+            self.violation(msg, violation::from_note(note));
+        }
     }
 
     /// A command of the server, through large-object reassembly to the executor.
@@ -609,15 +633,24 @@ impl ClientSession {
             _ => None,
         });
         let Some(status) = found else {
-            self.violation(msg, "no Status for the client's SyncHdr");
+            let detail = "no Status for the device's SyncHdr: every server message answers the device's SyncHdr with one (reference §1.4, §1.6)".to_string();
+            self.violation(
+                msg,
+                (
+                    ServerRule::MissingHdrStatus,
+                    detail,
+                    violation::body_outline(msg),
+                ),
+            );
             return None;
         };
         if status.msg_ref != self.last_msg_id {
-            let rule = format!(
-                "SyncHdr Status has MsgRef {:?}, the client's message was {:?}",
+            let detail = format!(
+                "the Status for the device's SyncHdr has MsgRef {:?}, but the device's message was MsgID {:?} (reference §1.5)",
                 status.msg_ref, self.last_msg_id
             );
-            self.violation(msg, &rule);
+            let excerpt = violation::leaf("MsgRef", &status.msg_ref);
+            self.violation(msg, (ServerRule::MsgRef, detail, excerpt));
         }
         if let Some(chal) = &status.chal {
             self.take_challenge(device, msg, chal);
@@ -627,7 +660,14 @@ impl ClientSession {
             StatusCode::InvalidCredentials | StatusCode::MissingCredentials => {
                 self.client_failures += 1;
                 if status.chal.is_none() {
-                    self.violation(msg, "401/407 without a Chal");
+                    let code = status.code.code();
+                    let detail = format!(
+                        "{code} for the device's credentials without a Chal to say how to authenticate (reference §2)"
+                    );
+                    let excerpt = crate::syncml::notes::excerpt(&format!(
+                        "<Status>…<Cmd>SyncHdr</Cmd>…<Data>{code}</Data></Status>"
+                    ));
+                    self.violation(msg, (ServerRule::MissingChal, detail, excerpt));
                 }
                 if self.client_failures >= MAX_AUTH_ATTEMPTS || self.account.client.is_none() {
                     return Some(Step::Done(SessionEnd::AuthFailed { code: status.code }));
@@ -679,7 +719,13 @@ impl ClientSession {
                     tracing::warn!(%uri, "could not store the server's nonce");
                 }
             }
-            Err(e) => self.violation(msg, &format!("NextNonce is not base64: {e}")),
+            Err(e) => {
+                let detail = format!(
+                    "the Chal's NextNonce is not base64 ({e}); its Format must be b64 (reference §2)"
+                );
+                let excerpt = violation::leaf("NextNonce", next);
+                self.violation(msg, (ServerRule::NextNonceBase64, detail, excerpt));
+            }
         }
     }
 
@@ -825,12 +871,17 @@ impl ClientSession {
         }
     }
 
-    fn violation(&mut self, msg: &SyncMl, rule: &str) {
-        tracing::debug!(msg_id = %msg.hdr.msg_id, rule, "server protocol violation");
-        self.violations.push(Violation {
+    /// Record a rule the server broke in `msg`, the message being read.
+    fn violation(&mut self, msg: &SyncMl, (rule, detail, excerpt): Found) {
+        let v = Violation {
+            message: self.received,
             msg_id: msg.hdr.msg_id.clone(),
-            rule: rule.to_string(),
-        });
+            rule,
+            detail,
+            excerpt,
+        };
+        tracing::debug!(violation = %v, "server protocol violation");
+        self.violations.push(v);
     }
 
     /// Assemble, number, encode and (for HMAC) sign a client message.

@@ -3,7 +3,8 @@
 //! Waiting for the simulated user goes through `tokio::time::sleep`, so under paused tokio time
 //! (tests, scenario runs) a prompt that times out after 60 s costs nothing.
 
-use super::client::{ClientSession, SessionEnd, SessionStart, Step, Violation};
+use super::client::{ClientSession, SessionEnd, SessionStart, Step};
+use super::violation::Violation;
 use crate::device::Device;
 use crate::syncml::Status;
 use crate::transport::{HttpRequest, HttpResponse, Transport, TransportError};
@@ -80,6 +81,19 @@ pub async fn run_session_with<T: Transport>(
     start: SessionStart,
     options: DriverOptions,
 ) -> SessionReport {
+    run_session_watched(transport, device, start, options, |_, _| {}).await
+}
+
+/// Run one session of `device` to its end, calling `watch` after each exchange, once the device
+/// has read the answer: with the exchange, and the rules the server broke in that answer (for
+/// showing them as the session goes, right after the message they concern).
+pub async fn run_session_watched<T: Transport, W: FnMut(&Exchange, &[Violation])>(
+    transport: &T,
+    device: &mut Device,
+    start: SessionStart,
+    options: DriverOptions,
+    mut watch: W,
+) -> SessionReport {
     let keep_transcript = options.keep_transcript;
     let mut transcript = Vec::new();
     let (mut session, first) = match ClientSession::start(device, start) {
@@ -107,6 +121,7 @@ pub async fn run_session_with<T: Transport>(
             tokio::time::sleep(outgoing.delay).await;
         }
         let result = transport.exchange(outgoing.request.clone()).await;
+        let known = session.violations().len();
         let next = match (&result, then) {
             (_, Some(end)) => Step::Done(end),
             (Ok(response), None) => session.receive(device, response),
@@ -114,11 +129,16 @@ pub async fn run_session_with<T: Transport>(
                 reason: e.to_string(),
             }),
         };
+        let exchange = Exchange {
+            request: outgoing.request,
+            response: result,
+        };
+        watch(
+            &exchange,
+            session.violations().get(known..).unwrap_or_default(),
+        );
         if keep_transcript {
-            transcript.push(Exchange {
-                request: outgoing.request,
-                response: result,
-            });
+            transcript.push(exchange);
         }
         step = next;
     };

@@ -5,14 +5,19 @@ mod account;
 mod client;
 mod driver;
 mod notification;
+pub mod violation;
 
 pub use account::{Account, AuthEntry};
 pub use client::{
     ClientSession, GenericAlert, Initiator, Outgoing, SessionEnd, SessionStart, StartError, Step,
-    Violation, MAX_AUTH_ATTEMPTS, MAX_MESSAGES,
+    MAX_AUTH_ATTEMPTS, MAX_MESSAGES,
 };
-pub use driver::{run_session, run_session_with, DriverOptions, Exchange, Pace, SessionReport};
+pub use driver::{
+    run_session, run_session_watched, run_session_with, DriverOptions, Exchange, Pace,
+    SessionReport,
+};
 pub use notification::{accept_notification, NotificationRejected};
+pub use violation::{ServerRule, Violation};
 
 #[cfg(test)]
 mod tests;

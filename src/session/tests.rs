@@ -284,9 +284,14 @@ fn protocol_slips_are_recorded_as_violations() {
     let pkg2 = server_msg(&pkg1, "1", vec![get("1", "./DevInfo/Mod")], true);
     let _ = sent(session.receive(&mut d, &response(&pkg2)));
     assert_eq!(session.violations().len(), 1);
-    assert!(session.violations()[0]
-        .rule
-        .contains("no Status for the client's SyncHdr"));
+    let v = &session.violations()[0];
+    assert_eq!(v.rule, ServerRule::MissingHdrStatus);
+    assert_eq!((v.message, v.msg_id.as_str()), (1, "1"));
+    assert!(
+        v.detail.contains("no Status for the device's SyncHdr"),
+        "{v}"
+    );
+    assert_eq!(v.excerpt, "<SyncBody><Get>…</Get><Final/></SyncBody>");
 }
 
 #[test]
@@ -711,13 +716,14 @@ fn replies_are_read_by_their_content_type() {
         Step::Done(SessionEnd::Completed)
     );
     assert_eq!(session.violations().len(), 1, "{:?}", session.violations());
+    let v = &session.violations()[0];
+    assert_eq!(v.rule, ServerRule::OtherEncoding);
     assert!(
-        session.violations()[0].rule.contains(
-            "answered in XML (application/vnd.syncml.dm+xml) to a device that speaks WBXML"
-        ),
-        "{:?}",
-        session.violations()
+        v.detail
+            .contains("answered in XML to a device that speaks WBXML"),
+        "{v}"
     );
+    assert_eq!(v.excerpt, "Content-Type: application/vnd.syncml.dm+xml");
 
     // Without a Content-Type: read by its bytes, and recorded.
     let (mut session, out) = ClientSession::start(&mut d, SessionStart::default()).expect("start");
@@ -727,14 +733,21 @@ fn replies_are_read_by_their_content_type() {
         session.receive(&mut d, &unlabelled),
         Step::Done(SessionEnd::Completed)
     );
-    let rules: Vec<&str> = session
+    let rules: Vec<(ServerRule, &str)> = session
         .violations()
         .iter()
-        .map(|v| v.rule.as_str())
+        .map(|v| (v.rule, v.excerpt.as_str()))
         .collect();
     assert_eq!(
         rules,
-        ["the server's message has no Content-Type (read as WBXML by its bytes)"]
+        [(ServerRule::MissingContentType, "Content-Type: (none)")]
+    );
+    assert!(
+        session.violations()[0]
+            .detail
+            .starts_with("the server's message has no Content-Type (read as WBXML by its bytes)"),
+        "{:?}",
+        session.violations()
     );
 
     // WBXML labelled XML, or a type that is not SyncML: not read, the session ends.
@@ -782,12 +795,456 @@ fn a_server_message_over_the_devices_max_msg_size_is_a_violation_but_is_answered
     let (reply, _) = sent(session.receive(&mut d, &response(&pkg2)));
     assert_eq!(statuses(&reply).len(), 11, "every command answered");
     assert_eq!(session.violations().len(), 1);
+    let v = &session.violations()[0];
+    assert_eq!(v.rule, ServerRule::MaxMsgSize);
     assert!(
-        session.violations()[0]
-            .rule
-            .contains("over the device's MaxMsgSize of 600"),
-        "{:?}",
-        session.violations()
+        v.detail
+            .contains("over the MaxMsgSize of 600 the device announced"),
+        "{v}"
+    );
+    assert_eq!(v.excerpt, format!("{} bytes", response(&pkg2).body.len()));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server deviations: recorded with their rule and excerpt, while the session goes on as before.
+// ---------------------------------------------------------------------------------------------
+
+/// A server deviation built by hand: what changes in the message model, then in its bytes.
+struct Deviation {
+    name: &'static str,
+    encoding: Encoding,
+    /// The change to Package 2 as a message.
+    model: fn(&mut SyncMl),
+    /// The change to its bytes as encoded.
+    bytes: fn(Vec<u8>) -> Vec<u8>,
+    /// What the device records: (rule, excerpt).
+    expect: &'static [(ServerRule, &'static str)],
+}
+
+fn no_change(_: &mut SyncMl) {}
+
+fn same(bytes: Vec<u8>) -> Vec<u8> {
+    bytes
+}
+
+/// `bytes` with the first `from` replaced by `to`.
+fn splice(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let at = bytes
+        .windows(from.len())
+        .position(|w| w == from)
+        .unwrap_or_else(|| panic!("{from:02X?} not in {bytes:02X?}"));
+    [&bytes[..at], to, &bytes[at + from.len()..]].concat()
+}
+
+fn text_splice(bytes: Vec<u8>, from: &str, to: &str) -> Vec<u8> {
+    splice(&bytes, from.as_bytes(), to.as_bytes())
+}
+
+/// The device's Package 1 in its encoding.
+fn start_in(device: &mut Device) -> (ClientSession, SyncMl) {
+    let (session, out) = ClientSession::start(device, SessionStart::default()).expect("account");
+    let msg = device.encoding.decode(&out.request.body).expect("decodes");
+    (session, msg)
+}
+
+/// Package 2: the SyncHdr Status and a Get (the device answers with a Status and Results).
+fn package2(pkg1: &SyncMl) -> SyncMl {
+    server_msg(
+        pkg1,
+        "1",
+        vec![hdr_status(pkg1, StatusCode::Ok), get("2", "./DevInfo/Mod")],
+        true,
+    )
+}
+
+/// The device's answer to `bytes` (in its encoding), and after it the answer to a closing
+/// message: the statuses of its reply, and the violations of the session.
+fn run_deviation(d: &mut Device, deviation: &Deviation) -> (Vec<(CmdName, u16)>, Vec<Violation>) {
+    let (mut session, pkg1) = start_in(d);
+    let mut pkg2 = package2(&pkg1);
+    (deviation.model)(&mut pkg2);
+    let bytes = (deviation.bytes)(d.encoding.encode(&pkg2));
+    let reply = labelled_bytes(d.encoding, bytes);
+    let Step::Send(out) = session.receive(d, &reply) else {
+        panic!("{}: the device stopped", deviation.name)
+    };
+    let pkg3 = d.encoding.decode(&out.request.body).expect("decodes");
+    let next = pkg2.hdr.msg_id.trim().parse::<u32>().unwrap_or(1) + 1;
+    let close = server_msg(
+        &pkg3,
+        &next.to_string(),
+        vec![hdr_status(&pkg3, StatusCode::Ok)],
+        true,
+    );
+    assert_eq!(
+        session.receive(d, &labelled_bytes(d.encoding, d.encoding.encode(&close))),
+        Step::Done(SessionEnd::Completed),
+        "{}",
+        deviation.name
+    );
+    (statuses(&pkg3), session.violations().to_vec())
+}
+
+fn labelled_bytes(encoding: Encoding, body: Vec<u8>) -> HttpResponse {
+    HttpResponse {
+        status: 200,
+        content_type: encoding.content_type().into(),
+        hmac: None,
+        body,
+    }
+}
+
+fn wbxml_device() -> Device {
+    device("[device]\nencoding = \"wbxml\"\n")
+}
+
+#[test]
+fn each_server_deviation_is_recorded_with_its_rule_and_excerpt_and_the_session_goes_on() {
+    // WBXML tokens of the SyncHdr Status the encoder writes: CmdRef 0, Data 200.
+    const WBXML_CMD_REF_0: &[u8] = &[0x4C, 0x03, b'0', 0x00, 0x01];
+    const WBXML_DATA_200: &[u8] = &[0x4F, 0x03, b'2', b'0', b'0', 0x00, 0x01];
+    let deviations = [
+        Deviation {
+            name: "a CmdID twice",
+            encoding: Encoding::Xml,
+            model: |m| *m.body.commands[1].cmd_id_mut() = "1".into(),
+            bytes: same,
+            expect: &[(ServerRule::DuplicateCmdId, "<Get><CmdID>1</CmdID>…")],
+        },
+        Deviation {
+            name: "a CmdID twice, in WBXML",
+            encoding: Encoding::Wbxml,
+            model: |m| *m.body.commands[1].cmd_id_mut() = "1".into(),
+            bytes: same,
+            expect: &[(ServerRule::DuplicateCmdId, "<Get><CmdID>1</CmdID>…")],
+        },
+        Deviation {
+            name: "CmdID 0, the SyncHdr's",
+            encoding: Encoding::Xml,
+            model: |m| *m.body.commands[1].cmd_id_mut() = "0".into(),
+            bytes: same,
+            expect: &[(ServerRule::DuplicateCmdId, "<Get><CmdID>0</CmdID>…")],
+        },
+        Deviation {
+            name: "the first server MsgID is not 1",
+            encoding: Encoding::Xml,
+            model: |m| m.hdr.msg_id = "2".into(),
+            bytes: same,
+            expect: &[(ServerRule::MsgIdSequence, "<MsgID>2</MsgID>")],
+        },
+        Deviation {
+            name: "Data before CmdRef in the SyncHdr Status",
+            encoding: Encoding::Xml,
+            model: no_change,
+            bytes: |b| {
+                let b = text_splice(b, "<Data>200</Data>", "");
+                text_splice(
+                    b,
+                    "<CmdRef>0</CmdRef>",
+                    "<Data>200</Data><CmdRef>0</CmdRef>",
+                )
+            },
+            expect: &[(ServerRule::ElementOrder, "<CmdRef>0</CmdRef>")],
+        },
+        Deviation {
+            name: "Data before CmdRef in the SyncHdr Status, in WBXML",
+            encoding: Encoding::Wbxml,
+            model: no_change,
+            bytes: |b| {
+                let b = splice(&b, WBXML_DATA_200, &[]);
+                splice(
+                    &b,
+                    WBXML_CMD_REF_0,
+                    &[WBXML_DATA_200, WBXML_CMD_REF_0].concat(),
+                )
+            },
+            expect: &[(ServerRule::ElementOrder, "<CmdRef>0</CmdRef>")],
+        },
+        Deviation {
+            name: "the SyncML 1.1 namespace",
+            encoding: Encoding::Xml,
+            model: no_change,
+            bytes: |b| text_splice(b, "SYNCML:SYNCML1.2", "SYNCML:SYNCML1.1"),
+            expect: &[(ServerRule::Namespace, "<SyncML xmlns=\"SYNCML:SYNCML1.1\">")],
+        },
+        Deviation {
+            name: "MetInf outside syncml:metinf",
+            encoding: Encoding::Xml,
+            model: |m| {
+                m.hdr.meta = Some(crate::syncml::Meta {
+                    max_msg_size: Some(16_000),
+                    ..crate::syncml::Meta::default()
+                })
+            },
+            bytes: |b| text_splice(b, " xmlns=\"syncml:metinf\"", ""),
+            expect: &[(ServerRule::Namespace, "<MaxMsgSize>16000</MaxMsgSize>")],
+        },
+        Deviation {
+            name: "the SyncML 1.1 public id, in WBXML",
+            encoding: Encoding::Wbxml,
+            model: no_change,
+            bytes: |b| splice(&b, &[0x02, 0xA4, 0x01], &[0x02, 0x9F, 0x53]),
+            expect: &[(ServerRule::Namespace, "02 9F 53 6A 00")],
+        },
+        Deviation {
+            name: "a wrong MsgRef",
+            encoding: Encoding::Xml,
+            model: |m| {
+                if let Command::Status(s) = &mut m.body.commands[0] {
+                    s.msg_ref = "7".into();
+                }
+            },
+            bytes: same,
+            expect: &[(ServerRule::MsgRef, "<MsgRef>7</MsgRef>")],
+        },
+        Deviation {
+            name: "several at once, in document order after the message's own",
+            encoding: Encoding::Xml,
+            model: |m| {
+                m.hdr.msg_id = "5".into();
+                *m.body.commands[1].cmd_id_mut() = "1".into();
+            },
+            bytes: |b| text_splice(b, "SYNCML:SYNCML1.2", "urn:x"),
+            expect: &[
+                (ServerRule::Namespace, "<SyncML xmlns=\"urn:x\">"),
+                (ServerRule::MsgIdSequence, "<MsgID>5</MsgID>"),
+                (ServerRule::DuplicateCmdId, "<Get><CmdID>1</CmdID>…"),
+            ],
+        },
+    ];
+    for deviation in &deviations {
+        let mut d = match deviation.encoding {
+            Encoding::Xml => device(""),
+            Encoding::Wbxml => wbxml_device(),
+        };
+        let clean = Deviation {
+            name: "clean",
+            model: no_change,
+            bytes: same,
+            expect: &[],
+            ..*deviation
+        };
+        let (answered, violations) = run_deviation(&mut d, &clean);
+        assert_eq!(violations, [], "{}", deviation.name);
+        assert_eq!(
+            answered,
+            [(CmdName::SyncHdr, 200), (CmdName::Get, 200)],
+            "{}",
+            deviation.name
+        );
+        let (answered_now, violations) = run_deviation(&mut d, deviation);
+        assert_eq!(
+            answered_now, answered,
+            "{}: answered as before",
+            deviation.name
+        );
+        let found: Vec<(ServerRule, &str)> = violations
+            .iter()
+            .map(|v| (v.rule, v.excerpt.as_str()))
+            .collect();
+        assert_eq!(
+            found, deviation.expect,
+            "{}: {violations:#?}",
+            deviation.name
+        );
+        assert!(
+            violations.iter().all(|v| v.message == 1),
+            "{}: read in the first server message: {violations:?}",
+            deviation.name
+        );
+    }
+}
+
+#[test]
+fn violations_read_like_their_rule() {
+    let mut d = device("");
+    let deviation = Deviation {
+        name: "Data before CmdRef",
+        encoding: Encoding::Xml,
+        model: |m| *m.body.commands[1].cmd_id_mut() = "1".into(),
+        bytes: |b| {
+            let b = text_splice(b, "<Data>200</Data>", "");
+            text_splice(
+                b,
+                "<CmdRef>0</CmdRef>",
+                "<Data>200</Data><CmdRef>0</CmdRef>",
+            )
+        },
+        expect: &[],
+    };
+    let (_, violations) = run_deviation(&mut d, &deviation);
+    let shown: Vec<String> = violations.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        shown,
+        [
+            "element-order (server MsgID 1): at SyncML/SyncBody/Status/CmdRef: CmdRef comes after Data in Status, whose children go in the order CmdID, MsgRef, CmdRef, Cmd, TargetRef, SourceRef, Cred, Chal, Data, Item (reference §1.2) [<CmdRef>0</CmdRef>]",
+            "duplicate-cmd-id (server MsgID 1): Get has CmdID 1, as Status before it: CmdIDs are unique within a message (reference §1.5) [<Get><CmdID>1</CmdID>…]",
+        ]
+    );
+    for rule in ServerRule::ALL {
+        assert_eq!(ServerRule::from_id(rule.id()), Some(rule));
+        assert_eq!(
+            serde_json::to_value(rule).expect("serializes"),
+            serde_json::json!(rule.id())
+        );
+    }
+    let numbers: Vec<u16> = ServerRule::ALL.iter().map(|r| r.number()).collect();
+    assert_eq!(numbers, (1..=11).collect::<Vec<u16>>(), "stable, in order");
+}
+
+#[test]
+fn server_msg_ids_restart_at_1_and_count_up_by_one() {
+    let mut d = device("");
+    // Right: 1, 2, 3.
+    let (mut session, pkg1, _) = start(&mut d);
+    let mut client = pkg1;
+    for id in ["1", "2"] {
+        let msg = server_msg(
+            &client,
+            id,
+            vec![
+                hdr_status(&client, StatusCode::Ok),
+                get("2", "./DevInfo/Mod"),
+            ],
+            true,
+        );
+        client = sent(session.receive(&mut d, &response(&msg))).0;
+    }
+    assert_eq!(session.violations(), []);
+    // A MsgID repeated in the second message, then counting on from it: one violation.
+    let (mut session, pkg1, _) = start(&mut d);
+    let mut client = pkg1;
+    for id in ["1", "1", "2"] {
+        let msg = server_msg(
+            &client,
+            id,
+            vec![
+                hdr_status(&client, StatusCode::Ok),
+                get("2", "./DevInfo/Mod"),
+            ],
+            true,
+        );
+        client = sent(session.receive(&mut d, &response(&msg))).0;
+    }
+    let found: Vec<(u32, ServerRule, &str)> = session
+        .violations()
+        .iter()
+        .map(|v| (v.message, v.rule, v.detail.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [(
+            2,
+            ServerRule::MsgIdSequence,
+            "MsgID 1, where 2 is due: the server's last message was MsgID 1, each next one more (reference §1.3)"
+        )]
+    );
+    // A MsgID that is not a number.
+    let (mut session, pkg1, _) = start(&mut d);
+    let msg = server_msg(&pkg1, "one", vec![hdr_status(&pkg1, StatusCode::Ok)], true);
+    assert_eq!(
+        session.receive(&mut d, &response(&msg)),
+        Step::Done(SessionEnd::Completed)
+    );
+    assert_eq!(session.violations()[0].excerpt, "<MsgID>one</MsgID>");
+}
+
+#[test]
+fn duplicate_cmd_ids_are_found_inside_atomic_and_sequence() {
+    let mut d =
+        device("[[device.node]]\nuri = \"./Vendor\"\nformat = \"node\"\nacl = \"Add=*&Get=*\"\n");
+    let (mut session, pkg1, _) = start(&mut d);
+    let atomic = Command::Atomic(crate::syncml::Container {
+        cmd_id: "3".into(),
+        commands: vec![get("4", "./DevInfo/Mod"), get("2", "./DevInfo/Man")],
+        ..crate::syncml::Container::default()
+    });
+    let sequence = Command::Sequence(crate::syncml::Container {
+        cmd_id: "5".into(),
+        commands: vec![get("4", "./DevInfo/Lang")],
+        ..crate::syncml::Container::default()
+    });
+    let msg = server_msg(
+        &pkg1,
+        "1",
+        vec![
+            hdr_status(&pkg1, StatusCode::Ok),
+            get("2", "./DevInfo/Mod"),
+            atomic,
+            sequence,
+        ],
+        true,
+    );
+    let _ = sent(session.receive(&mut d, &response(&msg)));
+    let found: Vec<(&str, &str)> = session
+        .violations()
+        .iter()
+        .map(|v| (v.detail.as_str(), v.excerpt.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "Get has CmdID 2, as Get before it: CmdIDs are unique within a message (reference §1.5)",
+                "<Get><CmdID>2</CmdID>…"
+            ),
+            (
+                "Get has CmdID 4, as Get before it: CmdIDs are unique within a message (reference §1.5)",
+                "<Get><CmdID>4</CmdID>…"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_challenge_without_chal_or_with_a_nonce_that_is_not_base64_is_recorded() {
+    let md5 = "[device.auth]\ntype = \"md5\"\nname = \"u\"\nsecret = \"p\"\nnonce = \"old\"\n";
+    // 401 without a Chal: Package 1 goes again all the same.
+    let mut d = device(md5);
+    let (mut session, pkg1, _) = start(&mut d);
+    let msg = server_msg(
+        &pkg1,
+        "1",
+        vec![hdr_status(&pkg1, StatusCode::InvalidCredentials)],
+        true,
+    );
+    let (again, _) = sent(session.receive(&mut d, &response(&msg)));
+    assert!(
+        matches!(&again.body.commands[0], Command::Alert(a) if a.code == AlertCode::ClientInitiatedMgmt)
+    );
+    let found: Vec<(ServerRule, &str)> = session
+        .violations()
+        .iter()
+        .map(|v| (v.rule, v.excerpt.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [(
+            ServerRule::MissingChal,
+            "<Status>…<Cmd>SyncHdr</Cmd>…<Data>401</Data></Status>"
+        )]
+    );
+    // A Chal whose NextNonce is not base64: the old nonce stays, and it is recorded.
+    let (mut session, pkg1, _) = start(&mut d);
+    let Command::Status(mut s) = hdr_status(&pkg1, StatusCode::InvalidCredentials) else {
+        unreachable!()
+    };
+    let mut chal = auth::challenge(AuthType::Md5, b"n");
+    chal.meta.next_nonce = Some("not base64!".into());
+    s.chal = Some(chal);
+    let msg = server_msg(&pkg1, "1", vec![Command::Status(s)], true);
+    let _ = sent(session.receive(&mut d, &response(&msg)));
+    let found: Vec<(ServerRule, &str)> = session
+        .violations()
+        .iter()
+        .map(|v| (v.rule, v.excerpt.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [(
+            ServerRule::NextNonceBase64,
+            "<NextNonce>not base64!</NextNonce>"
+        )]
     );
 }
 

@@ -10,12 +10,15 @@
 //! device, the scenario observations and the wire summaries of scenario reports all read messages
 //! this way.
 //!
+//! The `…_with_notes` forms also give the deviations from the schema the decoder read past
+//! ([`super::notes`]): a device records them as the server's violations.
+//!
 //! Guessing is for people: [`decode`] and [`Encoding::detect`] recognise a message by its first
 //! byte (a WBXML version, 1 to 3, never starts an XML document), for `dmsim decode` on a captured
-//! file, for rendering transcripts as readable XML, and for a device that got a reply with no
-//! Content-Type at all (which it records as a violation).
+//! file, for showing transcripts as received ([`render_as_received`]), and for a device that got a
+//! reply with no Content-Type at all (which it records as a violation).
 
-use super::{wbxml, xml, SyncMl, CONTENT_TYPE_WBXML, CONTENT_TYPE_XML};
+use super::{wbxml, xml, DecodeNote, SyncMl, CONTENT_TYPE_WBXML, CONTENT_TYPE_XML};
 
 /// An encoding of SyncML messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Deserialize)]
@@ -24,6 +27,21 @@ pub enum Encoding {
     #[default]
     Xml,
     Wbxml,
+}
+
+/// Deviations from SyncML DM 1.2 an encoder writes on purpose, to see how a peer copes (the mock
+/// server's `server.quirks`, for testing devices); dmsim's own messages never carry them. Each keeps
+/// the size of the message as [`Encoding::size`] measures it (the same bytes in another order, a
+/// namespace or public id of the same length), so that a package is still cut to the peer's
+/// MaxMsgSize.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Deviations {
+    /// Every Status's Data (its code) before its Cmd, against the order of reference §1.2
+    /// (CmdID, MsgRef, CmdRef, Cmd, TargetRef*, SourceRef*, Cred?, Chal?, Data, Item*).
+    pub status_data_before_cmd: bool,
+    /// The SyncML 1.1 document type: XML namespace `SYNCML:SYNCML1.1`, WBXML public id 0x0FD3
+    /// (reference §1.1, §9.1).
+    pub syncml_11: bool,
 }
 
 /// A message that neither codec could read.
@@ -129,11 +147,28 @@ impl Encoding {
         }
     }
 
+    /// Encode a message with deliberate [`Deviations`] (none: as [`Encoding::encode`]).
+    pub fn encode_with(self, msg: &SyncMl, deviations: Deviations) -> Vec<u8> {
+        match self {
+            Encoding::Xml => xml::encode_with(msg, deviations),
+            Encoding::Wbxml => wbxml::encode_with(msg, deviations),
+        }
+    }
+
     /// Decode a message that is in this encoding (no guessing).
     pub fn decode(self, bytes: &[u8]) -> Result<SyncMl, CodecError> {
         match self {
             Encoding::Xml => Ok(xml::decode(bytes)?),
             Encoding::Wbxml => Ok(wbxml::decode(bytes)?),
+        }
+    }
+
+    /// Decode a message that is in this encoding (no guessing), with a note for every deviation
+    /// from the schema the decoder read past (see [`super::notes`]).
+    pub fn decode_with_notes(self, bytes: &[u8]) -> Result<(SyncMl, Vec<DecodeNote>), CodecError> {
+        match self {
+            Encoding::Xml => Ok(xml::decode_with_notes(bytes)?),
+            Encoding::Wbxml => Ok(wbxml::decode_with_notes(bytes)?),
         }
     }
 
@@ -167,6 +202,28 @@ impl std::fmt::Display for Encoding {
 /// Read a body as the SyncML message its Content-Type says it is: the encoding the type names and
 /// the message, or why not (see [`LabelError`]).
 pub fn decode_labelled(content_type: &str, bytes: &[u8]) -> Result<(Encoding, SyncMl), LabelError> {
+    let labelled = label(content_type, bytes)?;
+    labelled
+        .decode(bytes)
+        .map(|msg| (labelled, msg))
+        .map_err(LabelError::Malformed)
+}
+
+/// [`decode_labelled`], with a note for every deviation from the schema the decoder read past
+/// (see [`super::notes`]).
+pub fn decode_labelled_with_notes(
+    content_type: &str,
+    bytes: &[u8],
+) -> Result<(Encoding, SyncMl, Vec<DecodeNote>), LabelError> {
+    let labelled = label(content_type, bytes)?;
+    labelled
+        .decode_with_notes(bytes)
+        .map(|(msg, notes)| (labelled, msg, notes))
+        .map_err(LabelError::Malformed)
+}
+
+/// The encoding a Content-Type names, when the body is not recognisably the other one.
+fn label(content_type: &str, bytes: &[u8]) -> Result<Encoding, LabelError> {
     let labelled = Encoding::from_content_type(content_type)
         .ok_or_else(|| LabelError::NotSyncMl(content_type.to_string()))?;
     match Encoding::recognise(bytes) {
@@ -175,10 +232,19 @@ pub fn decode_labelled(content_type: &str, bytes: &[u8]) -> Result<(Encoding, Sy
             labelled,
             found,
         }),
-        _ => labelled
-            .decode(bytes)
-            .map(|msg| (labelled, msg))
-            .map_err(LabelError::Malformed),
+        _ => Ok(labelled),
+    }
+}
+
+/// A message as received, for people (transcripts, `dmsim device`): WBXML, recognised by its first
+/// byte, as XML token by token ([`wbxml::to_xml`]); anything else as its own text
+/// ([`xml::as_received`]; bytes that are not UTF-8 shown as U+FFFD). Never through the message
+/// model, so what is shown is what came, in its order.
+pub fn render_as_received(bytes: &[u8]) -> String {
+    if wbxml::is_wbxml(bytes) {
+        wbxml::to_xml(bytes)
+    } else {
+        xml::as_received(&String::from_utf8_lossy(bytes))
     }
 }
 
@@ -312,6 +378,49 @@ mod tests {
             assert_eq!(decode(&enc.encode(&msg)).expect("decodes"), msg, "{enc:?}");
         }
         assert!(decode(b"\x02\xa4\x01").is_err());
+    }
+
+    #[test]
+    fn deviations_keep_the_size_and_the_message_and_are_noted() {
+        use crate::syncml::NoteKind;
+        let text = include_str!("../../tests/fixtures/syncml/server-pkg2-prefixed.xml");
+        let msg = xml::decode(text.as_bytes()).expect("fixture decodes");
+        let statuses = msg
+            .body
+            .commands
+            .iter()
+            .filter(|c| matches!(c, crate::syncml::Command::Status(_)))
+            .count();
+        assert!(statuses >= 2);
+        let all = Deviations {
+            status_data_before_cmd: true,
+            syncml_11: true,
+        };
+        for enc in [Encoding::Xml, Encoding::Wbxml] {
+            assert_eq!(
+                enc.encode_with(&msg, Deviations::default()),
+                enc.encode(&msg)
+            );
+            let bytes = enc.encode_with(&msg, all);
+            assert_eq!(
+                bytes.len(),
+                enc.encode(&msg).len(),
+                "{enc:?}: the size measured"
+            );
+            let (read, notes) = enc.decode_with_notes(&bytes).expect("decodes");
+            assert_eq!(
+                read,
+                enc.decode(&enc.encode(&msg)).expect("decodes"),
+                "{enc:?}"
+            );
+            let kinds: Vec<NoteKind> = notes.iter().map(|n| n.kind).collect();
+            let mut want = vec![NoteKind::Namespace];
+            want.extend(std::iter::repeat_n(NoteKind::ElementOrder, statuses));
+            assert_eq!(kinds, want, "{enc:?}: {notes:#?}");
+            assert!(notes[1]
+                .detail
+                .starts_with("Cmd comes after Data in Status"));
+        }
     }
 
     /// Every cause in the chain of `e`, outermost first, as `anyhow`'s `{:#}` prints them.

@@ -8,6 +8,7 @@ pub mod auth;
 mod codec;
 pub mod large_object;
 mod message;
+pub mod notes;
 pub mod outbox;
 pub mod pkg0;
 mod status;
@@ -16,8 +17,12 @@ pub mod wbxml;
 pub mod xml;
 
 pub use alert::AlertCode;
-pub use codec::{decode, decode_labelled, CodecError, Encoding, LabelError};
+pub use codec::{
+    decode, decode_labelled, decode_labelled_with_notes, render_as_received, CodecError,
+    Deviations, Encoding, LabelError,
+};
 pub use message::*;
+pub use notes::{DecodeNote, NoteKind};
 pub use status::StatusCode;
 
 /// MIME type of SyncML DM messages in XML.

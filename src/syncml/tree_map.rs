@@ -6,8 +6,13 @@
 //! of MetInf elements) and strict where the meaning of the message would change (missing required
 //! elements, duplicated single elements, codes that are not numbers). Nothing in it recurses on the
 //! input except Atomic/Sequence, whose nesting is capped at [`MAX_NESTING`].
+//!
+//! [`order_notes`] reports, without failing, the children it read out of the schema order (see
+//! [`super::notes`]); it walks the tree with an explicit stack.
 
 use std::str::FromStr;
+
+use super::notes::{self, DecodeNote, NoteKind};
 
 use super::xml::MAX_NESTING;
 use super::{
@@ -52,6 +57,21 @@ pub(super) trait ElementTree {
     /// An error about element `id`.
     fn error(&self, id: NodeId, kind: MapErrorKind) -> Self::Error;
 
+    /// Element `id` as received, for a note: by default rendered from the tree, `<Name>text</Name>`
+    /// (`…` for child elements); the XML tree gives its source text. Cut by [`notes::excerpt`].
+    fn excerpt(&self, id: NodeId) -> String {
+        let name = self.name(id);
+        let inner = match self.first_child(id) {
+            Some(_) => "…".to_string(),
+            None => {
+                let mut text = String::new();
+                super::xml::push_escaped(&mut text, self.text(id));
+                text
+            }
+        };
+        notes::excerpt(&format!("<{name}>{inner}</{name}>"))
+    }
+
     /// The `Data` of an `Item`: its verbatim content as text unless the codec knows better.
     fn data(&self, id: NodeId) -> Data {
         Data::Text(self.content(id).to_string())
@@ -86,9 +106,190 @@ pub(super) trait ElementTree {
     }
 }
 
+/// Paths of many elements of one tree ([`ElementTree::path`]) in time linear in the tree: the step
+/// of every child of a parent is worked out in one pass over its children, and kept.
+#[derive(Default)]
+pub(super) struct Paths {
+    steps: std::collections::HashMap<NodeId, String>,
+}
+
+impl Paths {
+    /// The path of element `id`.
+    pub(super) fn of<T: ElementTree + ?Sized>(&mut self, tree: &T, id: NodeId) -> String {
+        let mut steps: Vec<String> = Vec::new();
+        for n in std::iter::successors(Some(id), |&n| tree.parent(n)) {
+            if !self.steps.contains_key(&n) {
+                self.learn(tree, n);
+            }
+            steps.push(self.steps.get(&n).cloned().unwrap_or_default());
+        }
+        steps.reverse();
+        steps.join("/")
+    }
+
+    /// The steps of `id` and all its siblings.
+    fn learn<T: ElementTree + ?Sized>(&mut self, tree: &T, id: NodeId) {
+        let Some(parent) = tree.parent(id) else {
+            self.steps.insert(id, tree.name(id).to_string());
+            return;
+        };
+        let mut count: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        for c in tree.children(parent) {
+            *count.entry(tree.name(c)).or_default() += 1;
+        }
+        let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        for c in tree.children(parent) {
+            let name = tree.name(c);
+            let n = seen.entry(name).or_default();
+            *n += 1;
+            let step = match count.get(name) {
+                Some(&total) if total > 1 => format!("{name}[{n}]"),
+                _ => name.to_string(),
+            };
+            self.steps.insert(c, step);
+        }
+    }
+}
+
 /// Map the tree whose root element (named `SyncML`) is `root` to a message.
 pub(super) fn sync_ml<T: ElementTree + ?Sized>(tree: &T, root: NodeId) -> Result<SyncMl, T::Error> {
     Mapper { tree }.sync_ml(root)
+}
+
+/// The children of the elements whose order reference §1.2 gives (the SyncML RepPro DTD), rank by
+/// rank; [`ANY`] stands for any other element (the commands of a SyncBody, an Atomic, a
+/// Sequence). A child that is not named, where there is no [`ANY`], is not checked.
+fn schema_order(name: &str) -> Option<&'static [&'static str]> {
+    Some(match name {
+        "SyncML" => &["SyncHdr", "SyncBody"],
+        "SyncHdr" => &[
+            "VerDTD",
+            "VerProto",
+            "SessionID",
+            "MsgID",
+            "Target",
+            "Source",
+            "RespURI",
+            "NoResp",
+            "Cred",
+            "Meta",
+        ],
+        "SyncBody" => &[ANY, "Final"],
+        "Target" | "Source" => &["LocURI", "LocName"],
+        "Cred" => &["Meta", "Data"],
+        "Chal" => &["Meta"],
+        "Status" => &[
+            "CmdID",
+            "MsgRef",
+            "CmdRef",
+            "Cmd",
+            "TargetRef",
+            "SourceRef",
+            "Cred",
+            "Chal",
+            "Data",
+            "Item",
+        ],
+        "Results" => &[
+            "CmdID",
+            "MsgRef",
+            "CmdRef",
+            "Meta",
+            "TargetRef",
+            "SourceRef",
+            "Item",
+        ],
+        "Alert" => &["CmdID", "NoResp", "Cred", "Data", "Correlator", "Item"],
+        "Add" | "Replace" | "Copy" => &["CmdID", "NoResp", "Cred", "Meta", "Item"],
+        "Delete" => &[
+            "CmdID", "NoResp", "Archive", "SftDel", "Cred", "Meta", "Item",
+        ],
+        "Exec" => &["CmdID", "NoResp", "Cred", "Meta", "Correlator", "Item"],
+        "Get" => &["CmdID", "NoResp", "Lang", "Cred", "Meta", "Item"],
+        "Atomic" | "Sequence" => &["CmdID", "NoResp", "Meta", ANY],
+        "Item" => &[
+            "Target",
+            "Source",
+            "TargetParent",
+            "SourceParent",
+            "Meta",
+            "Data",
+            "MoreData",
+        ],
+        _ => return None,
+    })
+}
+
+/// Whether reference §1.2 gives the order of `name`'s children: the SyncML elements that hold
+/// other SyncML elements (not `Data`, not `Meta`, not a command DM does not define).
+pub(super) fn has_schema(name: &str) -> bool {
+    schema_order(name).is_some()
+}
+
+/// In [`schema_order`]: any element not named in the list.
+const ANY: &str = "*";
+
+/// The rank of `child` in `order`, if the order says anything about it.
+fn rank(order: &[&str], child: &str) -> Option<usize> {
+    order
+        .iter()
+        .position(|&n| n == child)
+        .or_else(|| order.iter().position(|&n| n == ANY))
+}
+
+/// `order` in words: `CmdID, MsgRef, …`, [`ANY`] as `commands`.
+fn order_text(order: &[&str]) -> String {
+    order
+        .iter()
+        .map(|&n| if n == ANY { "commands" } else { n })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The children of the tree under `root` that come out of the schema order (reference §1.2): one
+/// note per parent, at its first child that comes after one of a later rank, in document order,
+/// each with the child's id. The content of `Data` and the MetInf children of `Meta` are not
+/// looked into.
+pub(super) fn order_notes<T: ElementTree + ?Sized>(
+    tree: &T,
+    root: NodeId,
+) -> Vec<(NodeId, DecodeNote)> {
+    let mut found = Vec::new();
+    let mut paths = Paths::default();
+    let mut stack = vec![root];
+    while let Some(id) = stack.pop() {
+        let name = tree.name(id);
+        let Some(order) = schema_order(name) else {
+            continue;
+        };
+        let children: Vec<NodeId> = tree.children(id).collect();
+        // The child of the highest rank so far: (rank, name).
+        let mut highest: Option<(usize, &str)> = None;
+        for &c in &children {
+            let child = tree.name(c);
+            let Some(r) = rank(order, child) else {
+                continue;
+            };
+            match highest {
+                Some((top, before)) if r < top => {
+                    found.push((c, DecodeNote {
+                        kind: NoteKind::ElementOrder,
+                        path: paths.of(tree, c),
+                        detail: format!(
+                            "{child} comes after {before} in {name}, whose children go in the order {} (reference §1.2)",
+                            order_text(order)
+                        ),
+                        excerpt: tree.excerpt(c),
+                    }));
+                    break;
+                }
+                Some((top, _)) if r == top => {}
+                _ => highest = Some((r, child)),
+            }
+        }
+        stack.extend(children.into_iter().rev());
+    }
+    found
 }
 
 /// Trim XML whitespace (space, tab, line feed, carriage return).

@@ -16,22 +16,31 @@
 //! the WBXML decoder (`tree_map`), so that the two cannot drift apart; nothing in it recurses on the
 //! input except Atomic/Sequence, whose nesting is capped at [`MAX_NESTING`]. Every error carries the
 //! element path and the line and column of the element's start tag.
+//!
+//! [`decode_with_notes`] also says what the decoder read past: children out of the schema order
+//! and namespaces other than `SYNCML:SYNCML1.2` and `syncml:metinf` (reference §1.1, §1.2; see
+//! [`super::notes`]). For that it resolves each element's namespace from the declarations in scope
+//! (`xmlns`, `xmlns:p`), by prefix, so that a lookup costs the same at any depth.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fmt::{self, Write as _};
 use std::ops::Range;
 
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
+use super::notes::{self, DecodeNote, NoteKind};
 use super::tree_map::{self, ElementTree, MapErrorKind, NodeId};
 use super::{
-    Alert, Command, Container, Cred, Data, DataText, Delete, Exec, Get, Item, ItemCommand,
-    Location, Meta, Results, Status, SyncBody, SyncHdr, SyncMl, UnknownCommand,
+    Alert, Command, Container, Cred, Data, DataText, Delete, Deviations, Exec, Get, Item,
+    ItemCommand, Location, Meta, Results, Status, SyncBody, SyncHdr, SyncMl, UnknownCommand,
 };
 
 /// Namespace of the `SyncML` root element.
 const SYNCML_NS: &str = "SYNCML:SYNCML1.2";
+/// The SyncML 1.1 namespace, written only as a deliberate deviation.
+const SYNCML_11_NS: &str = "SYNCML:SYNCML1.1";
 /// Namespace of the MetInf elements inside `Meta`.
 const METINF_NS: &str = "syncml:metinf";
 /// Deepest Atomic/Sequence nesting the decoder accepts (a top-level Atomic is at depth 1).
@@ -43,7 +52,13 @@ pub const MAX_NESTING: usize = 16;
 
 /// Encode a message as compact XML (no whitespace between elements).
 pub fn encode(msg: &SyncMl) -> Vec<u8> {
+    encode_with(msg, Deviations::default())
+}
+
+/// [`encode`], with deliberate [`Deviations`] (for testing peers).
+pub fn encode_with(msg: &SyncMl, deviations: Deviations) -> Vec<u8> {
     let mut w = XmlWriter::new(false);
+    w.deviations = deviations;
     w.message(msg);
     w.buf.into_bytes()
 }
@@ -60,11 +75,102 @@ pub fn encode_pretty(msg: &SyncMl) -> String {
     w.buf
 }
 
+/// Deepest indentation [`as_received`] writes, in levels.
+const MAX_INDENT: usize = 32;
+
+/// An XML message as received, for transcripts: its very text, with a line break and indentation
+/// added only between two tags that had nothing at all between them, and never inside a `Data`.
+///
+/// So nothing is reordered, normalised or left out: the message reads as the peer wrote it, a
+/// compact one indented, an indented one as it was (its whitespace is text between tags). The
+/// whitespace added sits where the decoder ignores it (between the elements of element-only
+/// content; a leaf with no text stays `<x></x>`), so the result decodes to the same message.
+/// Indentation is capped at [`MAX_INDENT`] levels. Where the text stops being well-formed XML the
+/// rest is copied as it is.
+pub fn as_received(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 4);
+    // quick-xml skips a byte order mark without counting it in its positions: it is copied first.
+    let text = match text.strip_prefix('\u{feff}') {
+        Some(rest) => {
+            out.push('\u{feff}');
+            rest
+        }
+        None => text,
+    };
+    let mut reader = Reader::from_str(text);
+    let mut depth = 0usize;
+    // The depth of an open `Data`: nothing is added in its content.
+    let mut data_depth: Option<usize> = None;
+    // Whether the last thing copied was markup, and whether it was a start tag.
+    let (mut after_markup, mut after_start) = (false, false);
+    let mut copied = 0;
+    let indent = |out: &mut String, depth: usize| {
+        out.push('\n');
+        for _ in 0..depth.min(MAX_INDENT) {
+            out.push_str("  ");
+        }
+    };
+    loop {
+        let pos = to_offset(reader.buffer_position());
+        let event = match reader.read_event() {
+            Ok(Event::Eof) | Err(_) => break,
+            Ok(e) => e,
+        };
+        let end = to_offset(reader.buffer_position());
+        let raw = text.get(pos..end).unwrap_or_default();
+        let free = data_depth.is_none() && after_markup;
+        match event {
+            Event::Text(_) | Event::CData(_) => {
+                out.push_str(raw);
+                (after_markup, after_start) = (false, false);
+                copied = end;
+                continue;
+            }
+            Event::Start(e) => {
+                if free {
+                    indent(&mut out, depth);
+                }
+                let name = e.name();
+                let local = name.local_name();
+                if data_depth.is_none() && local.as_ref() == b"Data" {
+                    data_depth = Some(depth);
+                }
+                depth += 1;
+                out.push_str(raw);
+                after_start = true;
+            }
+            Event::End(_) => {
+                depth = depth.saturating_sub(1);
+                if free && !after_start {
+                    indent(&mut out, depth);
+                }
+                if data_depth == Some(depth) {
+                    data_depth = None;
+                }
+                out.push_str(raw);
+                after_start = false;
+            }
+            _ => {
+                if free {
+                    indent(&mut out, depth);
+                }
+                out.push_str(raw);
+                after_start = false;
+            }
+        }
+        after_markup = true;
+        copied = end;
+    }
+    out.push_str(text.get(copied..).unwrap_or_default());
+    out
+}
+
 /// Appends elements to a string, indenting them when `pretty`.
 struct XmlWriter {
     buf: String,
     pretty: bool,
     depth: usize,
+    deviations: Deviations,
 }
 
 impl XmlWriter {
@@ -73,13 +179,19 @@ impl XmlWriter {
             buf: String::with_capacity(2048),
             pretty,
             depth: 0,
+            deviations: Deviations::default(),
         }
     }
 
     fn message(&mut self, msg: &SyncMl) {
         self.buf
             .push_str(r#"<?xml version="1.0" encoding="UTF-8"?>"#);
-        self.start_tag("SyncML", Some(SYNCML_NS));
+        let ns = if self.deviations.syncml_11 {
+            SYNCML_11_NS
+        } else {
+            SYNCML_NS
+        };
+        self.start_tag("SyncML", Some(ns));
         self.depth += 1;
         self.hdr(&msg.hdr);
         self.body(&msg.body);
@@ -200,6 +312,10 @@ impl XmlWriter {
         self.leaf("CmdID", &c.cmd_id);
         self.leaf("MsgRef", &c.msg_ref);
         self.leaf("CmdRef", &c.cmd_ref);
+        let data_first = self.deviations.status_data_before_cmd;
+        if data_first {
+            self.number("Data", None, u64::from(c.code.code()));
+        }
         self.leaf("Cmd", c.cmd.as_str());
         for r in &c.target_refs {
             self.leaf("TargetRef", r);
@@ -213,7 +329,9 @@ impl XmlWriter {
             self.meta(&chal.meta);
             self.close("Chal");
         }
-        self.number("Data", None, u64::from(c.code.code()));
+        if !data_first {
+            self.number("Data", None, u64::from(c.code.code()));
+        }
         self.items(&c.items);
         self.close("Status");
     }
@@ -410,7 +528,7 @@ fn is_embedded_xml(text: &str) -> bool {
 
 /// Append `text` escaped for character data: `<`, `>` and `&` as entities, and `\r` as a character
 /// reference so that it survives the line-end normalisation of other XML parsers.
-pub(super) fn push_escaped(buf: &mut String, text: &str) {
+pub(crate) fn push_escaped(buf: &mut String, text: &str) {
     let mut rest = text;
     while let Some(i) = rest.find(['<', '>', '&', '\r']) {
         let (plain, tail) = rest.split_at(i);
@@ -530,16 +648,34 @@ fn line_column(input: &[u8], offset: usize) -> (usize, usize) {
 
 /// Decode a SyncML DM 1.2 XML message.
 pub fn decode(bytes: &[u8]) -> Result<SyncMl, DecodeError> {
-    let input = std::str::from_utf8(bytes).map_err(|e| {
+    let tree = Tree::parse(utf8(bytes)?)?;
+    tree_map::sync_ml(&tree, ROOT)
+}
+
+/// Decode a SyncML DM 1.2 XML message, with a note for every deviation read past: children out of
+/// the schema order and namespaces other than SyncML DM 1.2's (see [`super::notes`]). The
+/// message, and the errors, are those of [`decode`].
+pub fn decode_with_notes(bytes: &[u8]) -> Result<(SyncMl, Vec<DecodeNote>), DecodeError> {
+    let tree = Tree::parse_with(utf8(bytes)?, true)?;
+    let msg = tree_map::sync_ml(&tree, ROOT)?;
+    let mut notes = tree.namespace_notes();
+    notes.extend(tree_map::order_notes(&tree, ROOT));
+    // Node ids are in document order; a stable sort keeps a namespace note before an order note
+    // of the same element.
+    notes.sort_by_key(|&(id, _)| id);
+    Ok((msg, notes.into_iter().map(|(_, n)| n).collect()))
+}
+
+/// The input as UTF-8, or the error at the first byte that is not.
+fn utf8(bytes: &[u8]) -> Result<&str, DecodeError> {
+    std::str::from_utf8(bytes).map_err(|e| {
         DecodeError::new(
             bytes,
             e.valid_up_to(),
             String::new(),
             DecodeErrorKind::InvalidUtf8,
         )
-    })?;
-    let tree = Tree::parse(input)?;
-    tree_map::sync_ml(&tree, ROOT)
+    })
 }
 
 /// The root element is always the first node.
@@ -553,6 +689,8 @@ struct Node<'a> {
     start: usize,
     /// Byte range between the start and the end tag (empty for `<x/>`).
     content: Range<usize>,
+    /// Byte offset just after the element's end tag (or its `/>`).
+    end: usize,
     /// Character data before the first child element, unescaped, CDATA included.
     text: Cow<'a, str>,
     parent: Option<NodeId>,
@@ -569,17 +707,116 @@ struct Tree<'a> {
     /// The input after a byte order mark; node offsets and ranges are into this.
     input: &'a str,
     nodes: Vec<Node<'a>>,
+    /// When asked for: the namespaces in scope, innermost last, and each element's namespace.
+    ns: Option<Namespaces>,
+}
+
+/// An element's namespace, resolved from the declarations in scope (Namespaces in XML 1.0 §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ElementNs {
+    /// No namespace: no default declared (or `xmlns=""`).
+    None,
+    /// The namespace whose name is `uris[i]`.
+    Uri(usize),
+    /// The element's prefix is not declared; `uris[i]` is the prefix.
+    Undeclared(usize),
+}
+
+/// The namespace bookkeeping of a [`Tree`] parsed with namespaces.
+#[derive(Debug, Default)]
+struct Namespaces {
+    /// Every namespace name (and undeclared prefix) seen, once each.
+    uris: Vec<String>,
+    /// Where each is in `uris`.
+    index: HashMap<String, usize>,
+    /// Declarations in scope, by prefix (empty for the default namespace), innermost last: the
+    /// namespace, `None` for `xmlns=""`. By prefix, so that a lookup does not walk every
+    /// declaration of a deeply nested document.
+    scope: HashMap<String, Vec<Option<usize>>>,
+    /// The prefixes declared, in order, for taking them out of scope.
+    declared: Vec<String>,
+    /// How many declarations each open element added.
+    added: Vec<usize>,
+    /// Each element's namespace, by node id.
+    of: Vec<ElementNs>,
+}
+
+impl Namespaces {
+    fn intern(&mut self, text: &str) -> usize {
+        if let Some(&i) = self.index.get(text) {
+            return i;
+        }
+        self.uris.push(text.to_string());
+        self.index.insert(text.to_string(), self.uris.len() - 1);
+        self.uris.len() - 1
+    }
+
+    /// Take the declarations of a start tag into scope and resolve the element's namespace; the
+    /// declarations stay in scope until [`Namespaces::close`]. Attributes that do not parse are
+    /// passed over, as the decoder passes over attributes.
+    fn open(&mut self, start: &BytesStart<'_>, qname: &str) {
+        let mut added = 0;
+        for attr in start.attributes().with_checks(false).map_while(Result::ok) {
+            let key = attr.key.as_ref();
+            let prefix = match key {
+                b"xmlns" => "",
+                _ => match key.strip_prefix(b"xmlns:") {
+                    Some(p) => std::str::from_utf8(p).unwrap_or_default(),
+                    None => continue,
+                },
+            };
+            let value = attr
+                .unescape_value()
+                .map(|v| v.into_owned())
+                .unwrap_or_else(|_| String::from_utf8_lossy(&attr.value).into_owned());
+            let uri = (!value.is_empty()).then(|| self.intern(&value));
+            self.scope.entry(prefix.to_string()).or_default().push(uri);
+            self.declared.push(prefix.to_string());
+            added += 1;
+        }
+        self.added.push(added);
+        let prefix = qname.rsplit_once(':').map_or("", |(p, _)| p);
+        let found = self.scope.get(prefix).and_then(|s| s.last());
+        let ns = match found {
+            Some(Some(uri)) => ElementNs::Uri(*uri),
+            Some(None) => ElementNs::None,
+            None if prefix.is_empty() || prefix == "xml" => ElementNs::None,
+            None => ElementNs::Undeclared(self.intern(prefix)),
+        };
+        self.of.push(ns);
+    }
+
+    /// The element's declarations go out of scope.
+    fn close(&mut self) {
+        for _ in 0..self.added.pop().unwrap_or(0) {
+            let Some(prefix) = self.declared.pop() else {
+                break;
+            };
+            if let Some(stack) = self.scope.get_mut(&prefix) {
+                stack.pop();
+                if stack.is_empty() {
+                    self.scope.remove(&prefix);
+                }
+            }
+        }
+    }
 }
 
 impl<'a> Tree<'a> {
     /// Read the whole document; checks well-formedness and the root element's name.
     fn parse(source: &'a str) -> Result<Tree<'a>, DecodeError> {
+        Tree::parse_with(source, false)
+    }
+
+    /// [`Tree::parse`], resolving each element's namespace when `namespaces` is set.
+    fn parse_with(source: &'a str, namespaces: bool) -> Result<Tree<'a>, DecodeError> {
         // quick-xml skips a byte order mark without counting it in its positions.
         let input = source.strip_prefix('\u{feff}').unwrap_or(source);
         let mut tree = Tree {
             source,
             input,
             nodes: Vec::with_capacity(input.len() / 32),
+            ns: namespaces.then(Namespaces::default),
         };
         let mut open: Vec<NodeId> = Vec::new();
         let mut reader = Reader::from_str(input);
@@ -601,11 +838,20 @@ impl<'a> Tree<'a> {
                     open.push(id);
                 }
                 Event::Empty(e) => {
-                    tree.element(&e, pos, open.last().copied())?;
+                    let id = tree.element(&e, pos, open.last().copied())?;
+                    tree.node_mut(id).end = to_offset(reader.buffer_position());
+                    if let Some(ns) = &mut tree.ns {
+                        ns.close();
+                    }
                 }
                 Event::End(_) => {
                     if let Some(id) = open.pop() {
-                        tree.node_mut(id).content.end = pos;
+                        let node = tree.node_mut(id);
+                        node.content.end = pos;
+                        node.end = to_offset(reader.buffer_position());
+                    }
+                    if let Some(ns) = &mut tree.ns {
+                        ns.close();
                     }
                 }
                 Event::Text(t) => match open.last() {
@@ -671,11 +917,15 @@ impl<'a> Tree<'a> {
                 return Err(self.error_with_path(pos, name.to_string(), kind));
             }
         }
+        if let Some(ns) = &mut self.ns {
+            ns.open(start, qname);
+        }
         let id = self.nodes.len();
         self.nodes.push(Node {
             name,
             start: pos,
             content: pos..pos,
+            end: pos,
             text: Cow::Borrowed(""),
             parent,
             first_child: None,
@@ -710,6 +960,91 @@ impl<'a> Tree<'a> {
             }
         }
         Ok(())
+    }
+
+    /// The namespaces that are not SyncML DM 1.2's (see [`super::notes`]), each with its element's
+    /// id; none unless parsed with namespaces.
+    fn namespace_notes(&self) -> Vec<(NodeId, DecodeNote)> {
+        let Some(ns) = &self.ns else {
+            return Vec::new();
+        };
+        let of = |id: NodeId| ns.of.get(id).copied().unwrap_or(ElementNs::None);
+        let is = |e: ElementNs, uri: &str| matches!(e, ElementNs::Uri(i) if ns.uris[i] == uri);
+        let describe = |e: ElementNs| match e {
+            ElementNs::None => "no namespace".to_string(),
+            ElementNs::Uri(i) => format!("the namespace {:?}", ns.uris[i]),
+            ElementNs::Undeclared(i) => format!("the undeclared prefix {:?}", ns.uris[i]),
+        };
+        let mut found = Vec::new();
+        let mut paths = tree_map::Paths::default();
+        let mut stack = vec![ROOT];
+        while let Some(id) = stack.pop() {
+            let node = self.node(id);
+            let here = of(id);
+            // Where the namespace goes wrong: the root, or an element that changes it.
+            if !is(here, SYNCML_NS) && node.parent.is_none_or(|p| of(p) != here) {
+                found.push((
+                    id,
+                    DecodeNote {
+                        kind: NoteKind::Namespace,
+                        path: paths.of(self, id),
+                        detail: format!(
+                            "{} is in {}, not {SYNCML_NS} (reference §1.1)",
+                            node.name,
+                            describe(here)
+                        ),
+                        excerpt: notes::excerpt(self.start_tag(id)),
+                    },
+                ));
+            }
+            match node.name {
+                // Its content is not SyncML (an embedded TNDS tree has its own namespace).
+                "Data" => continue,
+                "Meta" => {
+                    let wrong: Vec<NodeId> = self
+                        .children(id)
+                        .filter(|&c| !is(of(c), METINF_NS))
+                        .collect();
+                    if let Some(&first) = wrong.first() {
+                        let which: Vec<String> = wrong
+                            .iter()
+                            .map(|&c| format!("{} ({})", self.node(c).name, describe(of(c))))
+                            .collect();
+                        found.push((
+                            first,
+                            DecodeNote {
+                                kind: NoteKind::Namespace,
+                                path: paths.of(self, first),
+                                detail: format!(
+                                    "{} in Meta: MetInf elements are in the namespace {METINF_NS} (reference §1.1)",
+                                    which.join(", ")
+                                ),
+                                excerpt: self.excerpt(first),
+                            },
+                        ));
+                    }
+                    continue;
+                }
+                // Only SyncML's own structure is walked: the depth stays that of the schema
+                // (Atomic and Sequence nest at most MAX_NESTING deep), whatever the input.
+                name if !tree_map::has_schema(name) => continue,
+                _ => {}
+            }
+            let children: Vec<NodeId> = self.children(id).collect();
+            stack.extend(children.into_iter().rev());
+        }
+        found
+    }
+
+    /// The start tag of element `id` as received (the whole element when it is empty).
+    fn start_tag(&self, id: NodeId) -> &str {
+        let node = self.node(id);
+        let end = if node.content.start > node.start {
+            node.content.start
+        } else {
+            node.end
+        };
+        self.input.get(node.start..end).unwrap_or_default()
     }
 
     /// Character data outside the root element (only whitespace is allowed there).
@@ -783,6 +1118,12 @@ impl ElementTree for Tree<'_> {
             Some(_) => self.input.get(node.content.clone()).unwrap_or_default(),
             None => &node.text,
         }
+    }
+
+    /// The element's source text, as received.
+    fn excerpt(&self, id: NodeId) -> String {
+        let node = self.node(id);
+        notes::excerpt(self.input.get(node.start..node.end).unwrap_or_default())
     }
 
     fn error(&self, id: NodeId, kind: MapErrorKind) -> DecodeError {
@@ -1643,5 +1984,243 @@ mod tests {
                 cmd_id: String::new()
             })]
         );
+    }
+
+    fn notes_of(xml: &str) -> Vec<DecodeNote> {
+        match decode_with_notes(xml.as_bytes()) {
+            Ok((msg, notes)) => {
+                assert_eq!(decode(xml.as_bytes()), Ok(msg), "the same message");
+                notes
+            }
+            Err(e) => panic!("{e}\n{xml}"),
+        }
+    }
+
+    #[test]
+    fn messages_in_schema_order_and_namespaces_have_no_notes() {
+        for xml in [
+            SERVER_PKG2,
+            include_str!("../../tests/fixtures/syncml/server-pkg2-prefixed.xml"),
+            include_str!("../../tests/fixtures/syncml/samsung-pkg1.xml"),
+        ] {
+            assert_eq!(notes_of(xml), [], "{xml}");
+            let msg = decode_str(xml);
+            assert_eq!(notes_of(&String::from_utf8_lossy(&encode(&msg))), []);
+            assert_eq!(notes_of(&encode_pretty(&msg)), []);
+        }
+    }
+
+    #[test]
+    fn children_out_of_schema_order_are_noted_once_per_parent() {
+        // Data before CmdRef and Cmd (reference §1.2: CmdID, MsgRef, CmdRef, Cmd, …, Data, Item*).
+        let xml = server_msg(
+            "<Status><CmdID>1</CmdID><MsgRef>1</MsgRef><Data>200</Data><CmdRef>0</CmdRef><Cmd>SyncHdr</Cmd></Status>",
+        );
+        let msg = decode_str(&xml);
+        assert!(matches!(&msg.body.commands[0], Command::Status(s) if s.code == StatusCode::Ok));
+        let notes = notes_of(&xml);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert_eq!(notes[0].kind, NoteKind::ElementOrder);
+        assert_eq!(notes[0].path, "SyncML/SyncBody/Status/CmdRef");
+        assert_eq!(notes[0].excerpt, "<CmdRef>0</CmdRef>");
+        assert!(
+            notes[0].detail.starts_with("CmdRef comes after Data in Status, whose children go in the order CmdID, MsgRef, CmdRef, Cmd,"),
+            "{}",
+            notes[0].detail
+        );
+
+        // The RTK's Correlator before Data, a command after Final, an Item's Data before its
+        // Target, LocName before LocURI in the header: one note each, in document order.
+        let xml = format!(
+            "<SyncML xmlns=\"SYNCML:SYNCML1.2\"><SyncHdr><VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto><SessionID>1</SessionID><MsgID>1</MsgID><Target><LocURI>IMEI:1</LocURI></Target><Source><LocName>srv</LocName><LocURI>https://dm</LocURI></Source></SyncHdr><SyncBody>{}<Final/>{}</SyncBody></SyncML>",
+            "<Alert><CmdID>2</CmdID><Correlator>c</Correlator><Data>1226</Data></Alert>",
+            "<Replace><CmdID>3</CmdID><Item><Data>x</Data><Target><LocURI>./a</LocURI></Target></Item></Replace>",
+        );
+        let notes = notes_of(&xml);
+        let found: Vec<(&str, &str)> = notes
+            .iter()
+            .map(|n| (n.path.as_str(), n.excerpt.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("SyncML/SyncHdr/Source/LocURI", "<LocURI>https://dm</LocURI>"),
+                ("SyncML/SyncBody/Alert/Data", "<Data>1226</Data>"),
+                (
+                    "SyncML/SyncBody/Replace",
+                    "<Replace><CmdID>3</CmdID><Item><Data>x</Data><Target><LocURI>./a</LocURI></Target></Item></Replace>"
+                ),
+                (
+                    "SyncML/SyncBody/Replace/Item/Target",
+                    "<Target><LocURI>./a</LocURI></Target>"
+                ),
+            ]
+        );
+        assert!(notes.iter().all(|n| n.kind == NoteKind::ElementOrder));
+        assert!(
+            notes[2]
+                .detail
+                .starts_with("Replace comes after Final in SyncBody"),
+            "{}",
+            notes[2].detail
+        );
+    }
+
+    #[test]
+    fn repeated_children_and_unknown_ones_are_in_order() {
+        let xml = server_msg(
+            "<Status><CmdID>1</CmdID><MsgRef>1</MsgRef><CmdRef>0</CmdRef><Cmd>SyncHdr</Cmd><TargetRef>a</TargetRef><TargetRef>b</TargetRef><X/><SourceRef>c</SourceRef><Data>200</Data><Item><Data>1</Data></Item><Item><Data>2</Data></Item></Status>",
+        );
+        assert_eq!(notes_of(&xml), []);
+        // Nor is an embedded TNDS tree, or the MetInf order of a Meta, looked into.
+        let xml = server_msg(
+            "<Add><CmdID>2</CmdID><Meta><Type xmlns=\"syncml:metinf\">application/vnd.syncml.dmtnds+xml</Type><Format xmlns=\"syncml:metinf\">xml</Format></Meta><Item><Data><MgmtTree xmlns=\"syncml:dmddf1.2\"><VerDTD>1.2</VerDTD><Node><NodeName>a</NodeName></Node></MgmtTree></Data></Item></Add>",
+        );
+        assert_eq!(notes_of(&xml), []);
+    }
+
+    #[test]
+    fn namespaces_other_than_syncml_dm_1_2_are_noted_where_they_go_wrong() {
+        let older = server_msg("").replace("SYNCML:SYNCML1.2", "SYNCML:SYNCML1.1");
+        let notes = notes_of(&older);
+        assert_eq!(
+            notes.len(),
+            1,
+            "the children are not noted again: {notes:?}"
+        );
+        assert_eq!(notes[0].kind, NoteKind::Namespace);
+        assert_eq!(notes[0].path, "SyncML");
+        assert_eq!(notes[0].excerpt, "<SyncML xmlns=\"SYNCML:SYNCML1.1\">");
+        assert_eq!(
+            notes[0].detail,
+            "SyncML is in the namespace \"SYNCML:SYNCML1.1\", not SYNCML:SYNCML1.2 (reference §1.1)"
+        );
+
+        let none = server_msg("").replace(" xmlns=\"SYNCML:SYNCML1.2\"", "");
+        let notes = notes_of(&none);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].detail.starts_with("SyncML is in no namespace"),
+            "{}",
+            notes[0].detail
+        );
+
+        // An element that declares another namespace, for itself and its children.
+        let xml = server_msg(
+            "<Get xmlns=\"urn:other\"><CmdID>2</CmdID><Item><Target><LocURI>./a</LocURI></Target></Item></Get>",
+        );
+        let notes = notes_of(&xml);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert_eq!(notes[0].path, "SyncML/SyncBody/Get");
+        assert_eq!(notes[0].excerpt, "<Get xmlns=\"urn:other\">");
+    }
+
+    #[test]
+    fn metinf_outside_its_namespace_is_noted_once_per_meta() {
+        let xml = server_msg(
+            "<Replace><CmdID>2</CmdID><Meta><Format>chr</Format><Type xmlns=\"syncml:metinf\">text/plain</Type><m:Size xmlns:m=\"syncml:metinfo\">1</m:Size></Meta><Item><Target><LocURI>./a</LocURI></Target><Meta><x:Format>chr</x:Format></Meta><Data>1</Data></Item></Replace>",
+        );
+        let msg = decode_str(&xml);
+        let Command::Replace(r) = &msg.body.commands[0] else {
+            panic!("{msg:?}")
+        };
+        assert_eq!(
+            r.meta.as_ref().and_then(|m| m.size),
+            Some(1),
+            "read all the same"
+        );
+        let notes = notes_of(&xml);
+        let found: Vec<(&str, &str, &str)> = notes
+            .iter()
+            .map(|n| (n.path.as_str(), n.detail.as_str(), n.excerpt.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    "SyncML/SyncBody/Replace/Meta/Format",
+                    "Format (the namespace \"SYNCML:SYNCML1.2\"), Size (the namespace \"syncml:metinfo\") in Meta: MetInf elements are in the namespace syncml:metinf (reference §1.1)",
+                    "<Format>chr</Format>"
+                ),
+                (
+                    "SyncML/SyncBody/Replace/Item/Meta/Format",
+                    "Format (the undeclared prefix \"x\") in Meta: MetInf elements are in the namespace syncml:metinf (reference §1.1)",
+                    "<x:Format>chr</x:Format>"
+                ),
+            ]
+        );
+        assert!(notes.iter().all(|n| n.kind == NoteKind::Namespace));
+    }
+
+    #[test]
+    fn notes_do_not_change_what_is_an_error() {
+        for bad in [
+            "",
+            "<SyncML>",
+            "<Other/>",
+            "\u{feff}<SyncML xmlns='x'><SyncHdr/></SyncML>",
+        ] {
+            assert_eq!(
+                decode_with_notes(bad.as_bytes()).map(|(m, _)| m),
+                decode(bad.as_bytes()),
+                "{bad:?}"
+            );
+        }
+        // Deep nesting and malformed attributes neither overflow nor fail, nor take long.
+        let depth = 100_000;
+        let xml = server_msg(&("<X xmlns:a=\"u\">".repeat(depth) + &"</X>".repeat(depth)));
+        assert_eq!(notes_of(&xml), []);
+        let nested: String = (0..depth).map(|n| format!("<X xmlns=\"u{n}\">")).collect();
+        let xml = server_msg(&(nested + &"</X>".repeat(depth)));
+        let notes = notes_of(&xml);
+        assert_eq!(notes.len(), 1, "the unknown command, not what it holds");
+        assert_eq!(notes[0].path, "SyncML/SyncBody/X");
+        // Many notes in a wide message: each path is worked out once.
+        let wide = "<Status><CmdID>1</CmdID><Data>200</Data><MsgRef>1</MsgRef><CmdRef>0</CmdRef><Cmd>SyncHdr</Cmd></Status>".repeat(20_000);
+        let notes = notes_of(&server_msg(&wide));
+        assert_eq!(notes.len(), 20_000);
+        assert_eq!(notes[19_999].path, "SyncML/SyncBody/Status[20000]/MsgRef");
+        let xml = server_msg("<Get xmlns=broken><CmdID>2</CmdID></Get>");
+        assert_eq!(
+            decode_with_notes(xml.as_bytes()).map(|(m, _)| m),
+            decode(xml.as_bytes())
+        );
+    }
+
+    #[test]
+    fn as_received_keeps_the_order_and_the_data_and_only_indents() {
+        let compact = "<?xml version=\"1.0\"?><SyncML xmlns=\"SYNCML:SYNCML1.2\"><SyncBody><Status><CmdID>1</CmdID><Data>200</Data><CmdRef>0</CmdRef><LocName></LocName></Status><Add><Item><Data><MgmtTree><Node/></MgmtTree></Data></Item></Add><Final/></SyncBody></SyncML>";
+        let shown = as_received(compact);
+        assert_eq!(
+            shown,
+            "<?xml version=\"1.0\"?>
+<SyncML xmlns=\"SYNCML:SYNCML1.2\">
+  <SyncBody>
+    <Status>
+      <CmdID>1</CmdID>
+      <Data>200</Data>
+      <CmdRef>0</CmdRef>
+      <LocName></LocName>
+    </Status>
+    <Add>
+      <Item>
+        <Data><MgmtTree><Node/></MgmtTree></Data>
+      </Item>
+    </Add>
+    <Final/>
+  </SyncBody>
+</SyncML>"
+        );
+        // What is already laid out stays as it is, comments and CDATA included; a BOM stays first.
+        let laid_out = "\u{feff}<SyncML>\n\t<SyncHdr> <!-- c --> <Data><![CDATA[<x>]]></Data>\n</SyncHdr>\n</SyncML>\n";
+        assert_eq!(as_received(laid_out), laid_out);
+        // Where the XML breaks, the rest comes as it is.
+        let broken = "<SyncML><SyncHdr></SyncBody>tail<a><b>";
+        let shown = as_received(broken);
+        assert!(shown.starts_with("<SyncML>\n  <SyncHdr>"), "{shown}");
+        assert!(shown.ends_with("</SyncBody>tail<a><b>"), "{shown}");
+        // Depth does not make the output quadratic.
+        let deep = "<X>".repeat(10_000) + &"</X>".repeat(10_000);
+        assert!(as_received(&deep).len() < deep.len() * 20);
     }
 }

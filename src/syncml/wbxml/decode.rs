@@ -14,6 +14,7 @@ use std::borrow::Cow;
 use super::error::{WbxmlError, WbxmlErrorKind};
 use super::reader::{self, Fault, Reader, StringTable};
 use super::tokens::{self, PAGE_SYNCML};
+use crate::syncml::notes::{self, DecodeNote, NoteKind};
 use crate::syncml::tree_map::{self, ElementTree, MapErrorKind, NodeId};
 use crate::syncml::xml::push_escaped;
 use crate::syncml::{Data, SyncMl};
@@ -23,12 +24,64 @@ const ROOT: NodeId = 0;
 
 /// Decode a WBXML SyncML message.
 pub fn decode(bytes: &[u8]) -> Result<SyncMl, WbxmlError> {
+    let (tree, _) = parse(bytes)?;
+    tree_map::sync_ml(&tree, ROOT)
+}
+
+/// Decode a WBXML SyncML message, with a note for every deviation read past: a document type
+/// other than SyncML 1.2 (WBXML's counterpart of the XML namespace) and children out of the
+/// schema order (see [`crate::syncml::notes`]). The message, and the errors, are those of
+/// [`decode`].
+pub fn decode_with_notes(bytes: &[u8]) -> Result<(SyncMl, Vec<DecodeNote>), WbxmlError> {
+    let (tree, header) = parse(bytes)?;
+    let msg = tree_map::sync_ml(&tree, ROOT)?;
+    let mut notes = Vec::new();
+    if !header.doc.is_syncml_12() {
+        notes.push(DecodeNote {
+            kind: NoteKind::Namespace,
+            path: String::new(),
+            detail: format!(
+                "the header announces {}, not SyncML 1.2 (public id 0x1201 or the FPI {:?}): the document type is how WBXML names the namespace {} (reference §9.1)",
+                header.doc,
+                tokens::SYNCML_FPIS[0],
+                tokens::namespace(PAGE_SYNCML)
+            ),
+            excerpt: header_excerpt(bytes, &header),
+        });
+    }
+    notes.extend(
+        tree_map::order_notes(&tree, ROOT)
+            .into_iter()
+            .map(|(_, n)| n),
+    );
+    Ok((msg, notes))
+}
+
+/// The header as received: its bytes up to the string table in hex, and the FPI when the public
+/// id is in the string table.
+fn header_excerpt(bytes: &[u8], header: &reader::Header<'_>) -> String {
+    let table_at = header.len.saturating_sub(header.strtbl.len());
+    let hex: Vec<String> = bytes
+        .get(..table_at)
+        .unwrap_or_default()
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect();
+    let mut text = hex.join(" ");
+    if let reader::DocId::Fpi(fpi) = header.doc {
+        text.push_str(&format!(" {fpi:?}"));
+    }
+    notes::excerpt(&text)
+}
+
+/// Read the header and the body into the element tree.
+fn parse(bytes: &[u8]) -> Result<(Tree<'_>, reader::Header<'_>), WbxmlError> {
     let mut r = Reader::new(bytes);
-    let strtbl =
+    let header =
         reader::header(&mut r).map_err(|f| WbxmlError::new(f.kind, f.offset, String::new()))?;
     let mut parser = Parser {
         r,
-        strtbl,
+        strtbl: header.strtbl,
         page: PAGE_SYNCML,
         tree: Tree {
             nodes: Vec::with_capacity(bytes.len() / 8),
@@ -37,7 +90,7 @@ pub fn decode(bytes: &[u8]) -> Result<SyncMl, WbxmlError> {
         capture: None,
     };
     parser.body()?;
-    tree_map::sync_ml(&parser.tree, ROOT)
+    Ok((parser.tree, header))
 }
 
 /// One element of the input.

@@ -19,8 +19,8 @@ use std::io::Write as _;
 use super::tnds::{self, DdfEvent};
 use super::tokens::{self, metinf, tag, PAGE_DMDDF, PAGE_METINF, PAGE_SYNCML};
 use crate::syncml::{
-    Alert, Command, Container, Cred, Data, Delete, Exec, Get, Item, ItemCommand, Location, Meta,
-    Results, Status, SyncBody, SyncHdr, SyncMl, UnknownCommand,
+    Alert, Command, Container, Cred, Data, Delete, Deviations, Exec, Get, Item, ItemCommand,
+    Location, Meta, Results, Status, SyncBody, SyncHdr, SyncMl, UnknownCommand,
 };
 
 /// WBXML version byte of the encoder's output (1.2).
@@ -31,7 +31,15 @@ const TNDS_XML: &str = "application/vnd.syncml.dmtnds+xml";
 
 /// Encode a message as WBXML.
 pub fn encode(msg: &SyncMl) -> Vec<u8> {
-    let mut w = Writer::default();
+    encode_with(msg, Deviations::default())
+}
+
+/// [`encode`], with deliberate [`Deviations`] (for testing peers).
+pub fn encode_with(msg: &SyncMl, deviations: Deviations) -> Vec<u8> {
+    let mut w = Writer {
+        deviations,
+        ..Writer::default()
+    };
     w.message(msg);
     w.finish()
 }
@@ -63,13 +71,19 @@ struct Writer {
     strtbl: Vec<u8>,
     /// The tag code page in force in `body`.
     page: u8,
+    deviations: Deviations,
 }
 
 impl Writer {
     fn finish(self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.body.len() + self.strtbl.len() + 8);
         out.push(VERSION_1_2);
-        push_mb_u32(&mut out, tokens::PUBLIC_ID_SYNCML_12);
+        let public_id = if self.deviations.syncml_11 {
+            tokens::PUBLIC_ID_SYNCML_11
+        } else {
+            tokens::PUBLIC_ID_SYNCML_12
+        };
+        push_mb_u32(&mut out, public_id);
         push_mb_u32(&mut out, tokens::CHARSET_UTF8);
         push_mb_u32(&mut out, table_len(self.strtbl.len()));
         out.extend_from_slice(&self.strtbl);
@@ -199,6 +213,10 @@ impl Writer {
         self.leaf(tag::CMD_ID, &c.cmd_id);
         self.leaf(tag::MSG_REF, &c.msg_ref);
         self.leaf(tag::CMD_REF, &c.cmd_ref);
+        let data_first = self.deviations.status_data_before_cmd;
+        if data_first {
+            self.number(PAGE_SYNCML, tag::DATA, u64::from(c.code.code()));
+        }
         self.leaf(tag::CMD, c.cmd.as_str());
         for r in &c.target_refs {
             self.leaf(tag::TARGET_REF, r);
@@ -212,7 +230,9 @@ impl Writer {
             self.meta(&chal.meta);
             self.close();
         }
-        self.number(PAGE_SYNCML, tag::DATA, u64::from(c.code.code()));
+        if !data_first {
+            self.number(PAGE_SYNCML, tag::DATA, u64::from(c.code.code()));
+        }
         self.items(&c.items, None);
         self.close();
     }

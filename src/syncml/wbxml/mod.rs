@@ -42,6 +42,12 @@
 //!   references still checked;
 //! - EXT tokens are errors, as are bytes after the root element other than PIs.
 //!
+//! [`to_xml`] shows a message as XML token by token, without the model, for transcripts.
+//!
+//! [`decode_with_notes`] also notes what it read past: a document type other than SyncML 1.2 (the
+//! WBXML counterpart of the XML namespace), and children out of the schema order, found on the
+//! element tree by the same code as the XML decoder's (see [`crate::syncml::notes`]).
+//!
 //! The element tree is mapped to the model by the same code as the XML decoder's (`tree_map`), so
 //! both decoders give the same [`SyncMl`] for the same document, with the same leniency (child
 //! order, unknown elements) and strictness (missing or duplicated elements, codes that are not
@@ -53,15 +59,17 @@ mod decode;
 mod encode;
 mod error;
 mod reader;
+mod render;
 mod tnds;
 mod tokens;
 
 #[cfg(test)]
 mod tests;
 
-pub use decode::decode;
-pub use encode::encode;
+pub use decode::{decode, decode_with_notes};
+pub use encode::{encode, encode_with};
 pub use error::{WbxmlError, WbxmlErrorKind};
+pub use render::to_xml;
 pub use tnds::decode_tnds;
 
 #[cfg(doc)]

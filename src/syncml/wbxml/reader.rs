@@ -119,6 +119,11 @@ pub(super) struct StringTable<'a> {
 }
 
 impl<'a> StringTable<'a> {
+    /// Its size in bytes.
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
     /// The NUL-terminated string at `index`, as UTF-8; `at` is the offset of the reference.
     pub fn get(&self, index: u32, at: usize) -> Result<&'a str, Fault> {
         let out_of_range = WbxmlErrorKind::StringTableIndex {
@@ -155,13 +160,84 @@ pub(super) const SYNCML_DOC: DocType = DocType {
     fpis: &tokens::SYNCML_FPIS,
 };
 
+/// The document type a header announced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum DocId<'a> {
+    /// A numeric public id.
+    PublicId(u32),
+    /// Public id 0: this formal public identifier, from the string table.
+    Fpi(&'a str),
+}
+
+/// A document's header, as read.
+#[derive(Clone, Copy)]
+pub(super) struct Header<'a> {
+    pub version: u8,
+    pub doc: DocId<'a>,
+    pub charset: u32,
+    pub strtbl: StringTable<'a>,
+    /// Offset of the first byte after the header (the body's first token).
+    pub len: usize,
+}
+
+impl DocId<'_> {
+    /// Whether it announces SyncML 1.2: public id 0x1201, or its FPI (ASCII case ignored).
+    pub fn is_syncml_12(&self) -> bool {
+        match *self {
+            DocId::PublicId(id) => id == tokens::PUBLIC_ID_SYNCML_12,
+            DocId::Fpi(fpi) => fpi.trim().eq_ignore_ascii_case(tokens::SYNCML_FPIS[0]),
+        }
+    }
+}
+
+impl DocId<'_> {
+    /// The XML namespace of the SyncML version it announces (`None` for "unknown").
+    pub fn namespace(&self) -> Option<&'static str> {
+        // The versions in the order of `SYNCML_FPIS`.
+        const NAMESPACES: [&str; 3] = ["SYNCML:SYNCML1.2", "SYNCML:SYNCML1.1", "SYNCML:SYNCML1.0"];
+        let version = match *self {
+            DocId::PublicId(tokens::PUBLIC_ID_SYNCML_12) => Some(0),
+            DocId::PublicId(tokens::PUBLIC_ID_SYNCML_11) => Some(1),
+            DocId::PublicId(tokens::PUBLIC_ID_SYNCML_10) => Some(2),
+            DocId::PublicId(_) => None,
+            DocId::Fpi(fpi) => tokens::SYNCML_FPIS
+                .iter()
+                .position(|known| known.eq_ignore_ascii_case(fpi.trim())),
+        };
+        version.and_then(|v| NAMESPACES.get(v).copied())
+    }
+}
+
+impl std::fmt::Display for DocId<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            DocId::PublicId(id) => {
+                let name = match id {
+                    tokens::PUBLIC_ID_SYNCML_12 => " (SyncML 1.2)",
+                    tokens::PUBLIC_ID_SYNCML_11 => " (SyncML 1.1)",
+                    tokens::PUBLIC_ID_SYNCML_10 => " (SyncML 1.0)",
+                    tokens::PUBLIC_ID_UNKNOWN => " (unknown)",
+                    _ => "",
+                };
+                write!(f, "public id 0x{id:04X}{name}")
+            }
+            DocId::Fpi(fpi) => write!(f, "FPI {fpi:?}"),
+        }
+    }
+}
+
 /// Read and check the header of a SyncML message: version, public id, charset and string table.
-pub(super) fn header<'a>(r: &mut Reader<'a>) -> Result<StringTable<'a>, Fault> {
-    header_for(r, &SYNCML_DOC)
+pub(super) fn header<'a>(r: &mut Reader<'a>) -> Result<Header<'a>, Fault> {
+    read_header(r, &SYNCML_DOC)
+}
+
+/// Read and check the header of a document of type `doc`: its string table.
+pub(super) fn header_for<'a>(r: &mut Reader<'a>, doc: &DocType) -> Result<StringTable<'a>, Fault> {
+    read_header(r, doc).map(|h| h.strtbl)
 }
 
 /// Read and check the header of a document of type `doc`.
-pub(super) fn header_for<'a>(r: &mut Reader<'a>, doc: &DocType) -> Result<StringTable<'a>, Fault> {
+pub(super) fn read_header<'a>(r: &mut Reader<'a>, doc: &DocType) -> Result<Header<'a>, Fault> {
     if r.at_end() {
         return Err(Fault::new(WbxmlErrorKind::Empty, 0));
     }
@@ -195,11 +271,24 @@ pub(super) fn header_for<'a>(r: &mut Reader<'a>, doc: &DocType) -> Result<String
         bytes,
         offset: r.pos() - bytes.len(),
     };
-    match fpi {
-        Some((at, index)) => check_fpi(doc, table.get(index, at)?, at)?,
-        None => check_public_id(doc, public_id, public_id_at)?,
-    }
-    Ok(table)
+    let doc_id = match fpi {
+        Some((at, index)) => {
+            let fpi = table.get(index, at)?;
+            check_fpi(doc, fpi, at)?;
+            DocId::Fpi(fpi)
+        }
+        None => {
+            check_public_id(doc, public_id, public_id_at)?;
+            DocId::PublicId(public_id)
+        }
+    };
+    Ok(Header {
+        version,
+        doc: doc_id,
+        charset,
+        strtbl: table,
+        len: r.pos(),
+    })
 }
 
 fn check_public_id(doc: &DocType, public_id: u32, at: usize) -> Result<(), Fault> {

@@ -1137,3 +1137,248 @@ fn decode_tnds_errors() {
     let e = decode_tnds(&ddf_doc(&[SWITCH, 2, MGMT_TREE, NODE, 0x3F])).unwrap_err();
     assert_eq!(e.path, "MgmtTree/Node");
 }
+
+fn notes_of(bytes: &[u8]) -> Vec<crate::syncml::DecodeNote> {
+    match decode_with_notes(bytes) {
+        Ok((msg, notes)) => {
+            assert_eq!(decode(bytes), Ok(msg), "the same message");
+            notes
+        }
+        Err(e) => panic!("{e}\n{bytes:02X?}"),
+    }
+}
+
+#[test]
+fn a_document_type_other_than_syncml_1_2_is_a_namespace_note() {
+    use crate::syncml::NoteKind;
+    assert_eq!(notes_of(&server_msg(&[])), []);
+    assert_eq!(notes_of(&encode(&small_message())), []);
+    // The 1.2 FPI, in any case, is SyncML 1.2 too; so is any charset.
+    let table = b"-//SyncML//DTD SyncML 1.2//EN\0";
+    let head = cat(&[&[0x02, 0x00, 0x00, 0x6A], &[table.len() as u8], table]);
+    assert_eq!(notes_of(&server_doc(&head, &[])), []);
+    assert_eq!(
+        notes_of(&server_doc(&[0x02, 0xA4, 0x01, 0x00, 0x00], &[])),
+        []
+    );
+
+    let cases: [(Vec<u8>, &str, &str); 3] = [
+        (
+            vec![0x01, 0x9F, 0x53, 0x6A, 0x00],
+            "public id 0x0FD3 (SyncML 1.1)",
+            "01 9F 53 6A 00",
+        ),
+        (
+            vec![0x02, 0x01, 0x6A, 0x00],
+            "public id 0x0001 (unknown)",
+            "02 01 6A 00",
+        ),
+        (
+            cat(&[
+                &[0x02, 0x00, 0x00, 0x6A, 0x1E],
+                b"-//SYNCML//DTD SyncML 1.1//EN\0",
+            ]),
+            "FPI \"-//SYNCML//DTD SyncML 1.1//EN\"",
+            "02 00 00 6A 1E \"-//SYNCML//DTD SyncML 1.1//EN\"",
+        ),
+    ];
+    for (head, announced, excerpt) in cases {
+        let notes = notes_of(&server_doc(&head, &[]));
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert_eq!(notes[0].kind, NoteKind::Namespace);
+        assert_eq!(notes[0].path, "");
+        assert_eq!(notes[0].excerpt, excerpt);
+        assert_eq!(
+            notes[0].detail,
+            format!("the header announces {announced}, not SyncML 1.2 (public id 0x1201 or the FPI \"-//SYNCML//DTD SyncML 1.2//EN\"): the document type is how WBXML names the namespace SYNCML:SYNCML1.2 (reference §9.1)")
+        );
+    }
+}
+
+#[test]
+fn children_out_of_schema_order_are_noted_as_in_xml() {
+    use crate::syncml::NoteKind;
+    // Status: Data before CmdRef and Cmd; Alert: Correlator before Data.
+    let status = el(
+        STATUS,
+        &cat(&[
+            &leaf(CMD_ID, "1"),
+            &leaf(MSG_REF, "1"),
+            &leaf(DATA, "200"),
+            &leaf(CMD_REF, "0"),
+            &leaf(CMD, "SyncHdr"),
+        ]),
+    );
+    let alert = el(
+        ALERT,
+        &cat(&[
+            &leaf(CMD_ID, "2"),
+            &leaf(CORRELATOR, "c"),
+            &leaf(DATA, "1226"),
+        ]),
+    );
+    let doc = server_msg(&cat(&[&status, &alert]));
+    assert_eq!(
+        decode_ok(&doc),
+        xml_server_msg("<Status><CmdID>1</CmdID><MsgRef>1</MsgRef><Data>200</Data><CmdRef>0</CmdRef><Cmd>SyncHdr</Cmd></Status><Alert><CmdID>2</CmdID><Correlator>c</Correlator><Data>1226</Data></Alert>")
+    );
+    let notes = notes_of(&doc);
+    let found: Vec<(&str, &str)> = notes
+        .iter()
+        .map(|n| (n.path.as_str(), n.excerpt.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("SyncML/SyncBody/Status/CmdRef", "<CmdRef>0</CmdRef>"),
+            ("SyncML/SyncBody/Alert/Data", "<Data>1226</Data>"),
+        ]
+    );
+    assert!(notes.iter().all(|n| n.kind == NoteKind::ElementOrder));
+    assert!(
+        notes[0]
+            .detail
+            .starts_with("CmdRef comes after Data in Status"),
+        "{}",
+        notes[0].detail
+    );
+}
+
+#[test]
+fn to_xml_shows_the_tokens_in_wire_order() {
+    let status = el(
+        STATUS,
+        &cat(&[
+            &leaf(CMD_ID, "1"),
+            &leaf(MSG_REF, "1"),
+            &leaf(DATA, "200"),
+            &leaf(CMD_REF, "0"),
+            &leaf(CMD, "SyncHdr"),
+        ]),
+    );
+    let meta = cat(&[&[META, SWITCH, 1], &leaf(FORMAT, "chr"), &[END, SWITCH, 0]]);
+    let replace = el(
+        REPLACE,
+        &cat(&[
+            &leaf(CMD_ID, "2"),
+            &el(
+                ITEM,
+                &cat(&[
+                    &meta,
+                    &el(DATA, &[OPAQUE, 2, b'h', b'i']),
+                    &el(TARGET, &leaf(LOC_URI, "./a&b")),
+                ]),
+            ),
+        ]),
+    );
+    let doc = server_msg(&cat(&[&status, &replace]));
+    let shown = to_xml(&doc);
+    let expected = "<!-- WBXML 1.2, public id 0x1201 (SyncML 1.2), charset 106 (UTF-8), string table of 0 bytes -->
+<SyncML xmlns=\"SYNCML:SYNCML1.2\">
+  <SyncHdr>
+    <VerDTD>1.2</VerDTD>
+    <VerProto>DM/1.2</VerProto>
+    <SessionID>1A2B</SessionID>
+    <MsgID>1</MsgID>
+    <Target>
+      <LocURI>IMEI:356938035643809</LocURI>
+    </Target>
+    <Source>
+      <LocURI>https://dm.example.com/oma</LocURI>
+    </Source>
+  </SyncHdr>
+  <SyncBody>
+    <Status>
+      <CmdID>1</CmdID>
+      <MsgRef>1</MsgRef>
+      <Data>200</Data>
+      <CmdRef>0</CmdRef>
+      <Cmd>SyncHdr</Cmd>
+    </Status>
+    <Replace>
+      <CmdID>2</CmdID>
+      <Item>
+        <Meta>
+          <Format xmlns=\"syncml:metinf\">chr</Format>
+        </Meta>
+        <Data>hi</Data>
+        <Target>
+          <LocURI>./a&amp;b</LocURI>
+        </Target>
+      </Item>
+    </Replace>
+    <Final/>
+  </SyncBody>
+</SyncML>";
+    assert_eq!(shown, expected);
+    // The same message as the decoder reads the bytes (the OPAQUE text read back as text).
+    let mut read = decode_ok(&doc);
+    if let Command::Replace(r) = &mut read.body.commands[1] {
+        r.items[0].data = Some(Data::Text("hi".into()));
+    }
+    assert_eq!(xml::decode(shown.as_bytes()), Ok(read));
+}
+
+#[test]
+fn to_xml_shows_headers_binary_and_where_the_bytes_stop() {
+    // The SyncML 1.1 public id: the root in the 1.1 namespace; unknown: none.
+    let shown = to_xml(&server_doc(&[0x01, 0x9F, 0x53, 0x6A, 0x00], &[]));
+    assert!(
+        shown.starts_with("<!-- WBXML 1.1, public id 0x0FD3 (SyncML 1.1), charset 106 (UTF-8), string table of 0 bytes -->\n<SyncML xmlns=\"SYNCML:SYNCML1.1\">"),
+        "{shown}"
+    );
+    let shown = to_xml(&server_doc(&[0x02, 0x01, 0x00, 0x00], &[]));
+    assert!(
+        shown.contains("public id 0x0001 (unknown), charset 0 (unknown)"),
+        "{shown}"
+    );
+    assert!(shown.contains("\n<SyncML>\n"), "{shown}");
+    // Binary OPAQUE as base64, a TNDS tree kept on one line, a LITERAL and a PI.
+    let tnds = cat(&[
+        &[DATA, SWITCH, 2],
+        &el(MGMT_TREE, &leaf(DDF_VER_DTD, "1.2")),
+        &[SWITCH, 0, END],
+    ]);
+    let body = cat(&[
+        &el(ITEM, &el(DATA, &[OPAQUE, 2, 0xFF, 0x00])),
+        &el(ITEM, &tnds),
+        &[PI, 0x05, END],
+    ]);
+    let shown = to_xml(&server_msg(&body));
+    assert!(
+        shown.contains("<Data><!-- OPAQUE, 2 bytes, as base64: -->/wA=</Data>"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains(
+            "<Data><MgmtTree xmlns=\"syncml:dmddf1.2\"><VerDTD>1.2</VerDTD></MgmtTree></Data>"
+        ),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("<!-- a processing instruction skipped"),
+        "{shown}"
+    );
+    // An unknown token, a cut: what came, then where and why it stopped.
+    let mut doc = server_msg(&leaf(CMD_ID, "1"));
+    let cut = doc.len() - 4;
+    doc.truncate(cut);
+    let shown = to_xml(&doc);
+    assert!(
+        shown.ends_with("<CmdID>1\n<!-- the WBXML ends here, inside SyncML/SyncBody/CmdID -->"),
+        "{shown}"
+    );
+    let shown = to_xml(&server_msg(&[0x30 | C]));
+    assert!(shown.contains("\n<!-- WBXML error at byte "), "{shown}");
+    assert!(
+        shown.contains("unknown token 0x30 on code page 0 -->"),
+        "{shown}"
+    );
+    assert_eq!(
+        to_xml(&[0x09]),
+        "\n<!-- WBXML error at byte 0: unsupported WBXML version byte 0x09 (expected 0x01-0x03) -->"
+    );
+    // Depth does not make the output quadratic.
+    let deep = nested_atomics(5000);
+    assert!(to_xml(&deep).len() < deep.len() * 80);
+}
