@@ -196,7 +196,16 @@ impl<'s> Client<'s> {
 
     /// Run a session from Package 1 until the server ends it (or `max_rounds`).
     fn run(&mut self, max_rounds: u32) -> Option<End> {
-        let mut body = Self::package1();
+        // Going on in a session, the client answers the server's last SyncHdr first.
+        let mut body = match self.received.last().cloned() {
+            Some((response, last)) => {
+                let code = self.verdict(&response, &last);
+                std::iter::once(self.hdr_status(&last, code))
+                    .chain(Self::package1())
+                    .collect()
+            }
+            None => Self::package1(),
+        };
         let mut final_flag = true;
         let mut with_creds = self.creds_first;
         while self.rounds < max_rounds {

@@ -9,7 +9,7 @@
 //! number as `code` and its id as `command`, see [`crate::session::ServerRule`]); `faults` lists every fault rule of the scenario
 //! and how often it fired; `violations` are the protocol rules the device broke as the mock server
 //! saw them (`rule` is one of `msg-id`, `missing-status`, `max-msg-size`, `max-obj-size`,
-//! `status-code`, `chunk-status`, `chr-data`; `cmd_id` is null when the whole message broke it),
+//! `status-code`, `chunk-status`, `chr-data`, `next-nonce`, `hdr-status`, `missing-chal`; `cmd_id` is null when the whole message broke it),
 //! each also among the `failures`; `wire` counts the messages of each direction by what they were
 //! on the wire, from their bytes and Content-Type ([`super::WireSummary`]).
 //!

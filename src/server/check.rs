@@ -16,6 +16,10 @@
 //!   has not all arrived); and 213 answers nothing but such a chunk.
 //! * `chr` data (reference §8.5: values are UTF-8 strings; `chr` is character data, the default
 //!   Meta Format): items of Results, Replace, Alert and Status whose Format is `chr` carry no NUL.
+//! * The server's SyncHdr (DM Protocol §2.4.1: "the SyncHdr … MUST be responded with a Status"):
+//!   every device message after the server's first message of the session answers the server's
+//!   last SyncHdr, a Package 1 sent again after a challenge included; and a refusal of the
+//!   server's credentials (401, 407) carries a Chal (reference §2).
 
 use super::record::{DeviceViolation, Rule};
 use crate::syncml::{CmdName, Command, Item, Meta, Status, StatusCode, SyncMl};
@@ -76,6 +80,42 @@ pub(super) fn statuses(msg: &SyncMl, chunks: &HashSet<SentRef>) -> Vec<DeviceVio
         if let Some(detail) = detail {
             found.push(violation(Rule::ChunkStatus, msg, Some(&s.cmd_id), detail));
         }
+    }
+    found
+}
+
+/// The Status for the server's last SyncHdr (`answers`, its MsgID, once the server has sent one),
+/// and the Chal of a refusal.
+pub(super) fn hdr_status(msg: &SyncMl, answers: Option<&str>) -> Vec<DeviceViolation> {
+    let mut found = Vec::new();
+    let hdr = msg.body.commands.iter().find_map(|c| match c {
+        Command::Status(s) if s.cmd == CmdName::SyncHdr => Some(s),
+        _ => None,
+    });
+    match (hdr, answers) {
+        (None, Some(last)) => found.push(violation(
+            Rule::HdrStatus,
+            msg,
+            None,
+            format!("no Status for the SyncHdr of server message {last}"),
+        )),
+        (Some(s), _)
+            if matches!(
+                s.code,
+                StatusCode::InvalidCredentials | StatusCode::MissingCredentials
+            ) && s.chal.is_none() =>
+        {
+            found.push(violation(
+                Rule::MissingChal,
+                msg,
+                Some(&s.cmd_id),
+                format!(
+                    "Status {} for the server's SyncHdr without a Chal",
+                    s.code.code()
+                ),
+            ))
+        }
+        _ => {}
     }
     found
 }

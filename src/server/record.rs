@@ -31,6 +31,12 @@ pub enum Rule {
     ChrData,
     /// A Chal's NextNonce is base64 (Format `b64`, reference §2.4).
     NextNonce,
+    /// Every device message that answers a server message has a Status for its SyncHdr, a Package
+    /// 1 sent again after a challenge included (DM Protocol §2.4.1, reference §1.4).
+    HdrStatus,
+    /// A device that refuses the server's credentials (401, 407) says how to authenticate: a
+    /// Chal (reference §2, DM Protocol §2.4.1).
+    MissingChal,
 }
 
 impl Rule {
@@ -45,6 +51,10 @@ impl Rule {
             Rule::ChunkStatus => "213 for a chunk with MoreData (DM Protocol §2.2)",
             Rule::ChrData => "chr data is text without NUL (reference §8.5)",
             Rule::NextNonce => "a Chal's NextNonce is base64 (reference §2.4)",
+            Rule::HdrStatus => "a Status for the server's SyncHdr (DM Protocol §2.4.1)",
+            Rule::MissingChal => {
+                "401/407 for the server's credentials carries a Chal (reference §2)"
+            }
         }
     }
 }

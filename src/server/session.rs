@@ -79,6 +79,8 @@ enum Then {
 pub(super) struct ServerSession {
     pub(super) record: SessionRecord,
     next_msg_id: u32,
+    /// The MsgID of the server's last message in this session.
+    last_msg_sent: Option<String>,
     next_package: usize,
     /// The device challenged the server's credentials at least once.
     challenged: bool,
@@ -270,6 +272,7 @@ impl ServerSession {
                 ..SessionRecord::default()
             },
             next_msg_id: 1,
+            last_msg_sent: None,
             next_package: 0,
             challenged: false,
             server_nonce,
@@ -337,6 +340,7 @@ impl ServerSession {
         found.extend(check::statuses(msg, &self.chunks_sent));
         self.stop_refused_objects(msg);
         found.extend(check::chr_data(msg));
+        found.extend(check::hdr_status(msg, self.last_msg_sent.as_deref()));
         for v in found {
             self.record_violation(v);
         }
@@ -656,6 +660,7 @@ impl ServerSession {
         }
         let msg_id = quirks::msg_id(&config.quirks, self.next_msg_id);
         self.next_msg_id += 1;
+        self.last_msg_sent = Some(msg_id.clone());
         let creds = config.credentials.as_ref().filter(|c| match c.send {
             SendCredentials::Always => true,
             SendCredentials::OnChallenge => self.challenged,

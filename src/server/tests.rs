@@ -820,3 +820,33 @@ fn a_notification_is_signed_with_the_nonce_the_device_last_gave() {
     // Another device: the configured nonce.
     assert!(verify(&s.notification("IMEI:other", 7, ui, None), b"configured").is_ok());
 }
+
+#[test]
+fn every_answer_has_a_status_for_the_servers_synchdr_and_a_refusal_a_chal() {
+    // A device message answering the server without a Status for its SyncHdr.
+    let s = server("", None, None);
+    let pkg2 = post(&s, &package1(1, 16384));
+    post(&s, &device_msg(2, Vec::new(), true, 16384));
+    assert_eq!(rules(&s), [Rule::HdrStatus]);
+    assert!(
+        violations(&s)[0]
+            .detail
+            .contains(&format!("server message {}", pkg2.hdr.msg_id)),
+        "{:?}",
+        violations(&s)
+    );
+    // A refusal of the server's credentials without a Chal.
+    let s = server("", None, None);
+    let pkg2 = post(&s, &package1(1, 16384));
+    let refusal = Command::Status(Status::for_header(
+        &pkg2,
+        StatusCode::InvalidCredentials,
+        None,
+    ));
+    post(&s, &device_msg(2, vec![refusal], true, 16384));
+    assert_eq!(rules(&s), [Rule::MissingChal]);
+    // Package 1 needs none: it answers no server message.
+    let s = server("", None, None);
+    post(&s, &package1(1, 16384));
+    assert!(violations(&s).is_empty(), "{:?}", violations(&s));
+}

@@ -332,7 +332,7 @@ impl ClientSession {
         // Before anything is answered: even a Package 1 sent again after a challenge keeps to it.
         self.take_limits(&msg);
         self.collect_acknowledgements(device, &msg);
-        if let Some(step) = self.client_auth_result(device, &msg) {
+        if let Some(step) = self.client_auth_result(device, &msg, response) {
             return step;
         }
         if aborts(&msg) {
@@ -627,7 +627,12 @@ impl ClientSession {
     }
 
     /// React to the server's Status for our SyncHdr: `Some` when the session restarts or ends.
-    fn client_auth_result(&mut self, device: &mut Device, msg: &SyncMl) -> Option<Step> {
+    fn client_auth_result(
+        &mut self,
+        device: &mut Device,
+        msg: &SyncMl,
+        response: &HttpResponse,
+    ) -> Option<Step> {
         let found = msg.body.commands.iter().find_map(|c| match c {
             Command::Status(s) if s.cmd == CmdName::SyncHdr => Some(s),
             _ => None,
@@ -672,11 +677,14 @@ impl ClientSession {
                 if self.client_failures >= MAX_AUTH_ATTEMPTS || self.account.client.is_none() {
                     return Some(Step::Done(SessionEnd::AuthFailed { code: status.code }));
                 }
-                // Package 1 again, within the limit the server has announced by now.
+                // Package 1 again, within the limit the server has announced by now, after the
+                // Status for the server's SyncHdr that every message owes (DM Protocol §2.4.1):
+                // the device's verdict on the server's credentials when it checks them.
+                let (code, chal) = self.check_server(device, msg, response);
+                let hdr = Command::Status(Status::for_header(msg, code, chal));
                 self.outbox.clear();
                 self.outbox.extend(self.package1.clone());
-                let hdr = Command::Status(Status::for_header(msg, StatusCode::Ok, None));
-                let mut again = self.envelope(device, Vec::new(), false);
+                let mut again = self.envelope(device, vec![hdr.clone()], false);
                 let encoding = device.encoding;
                 return Some(
                     match self
@@ -826,7 +834,16 @@ impl ClientSession {
         (hdr_code, cmd_code): (StatusCode, StatusCode),
         reason: &str,
     ) -> Step {
-        let hdr = Command::Status(Status::for_header(msg, hdr_code, None));
+        // A refusal of the server's credentials carries a Chal, even the last one (reference §2).
+        let chal = match hdr_code {
+            StatusCode::InvalidCredentials | StatusCode::MissingCredentials => self
+                .account
+                .server
+                .clone()
+                .map(|expected| self.new_server_nonce(device, &expected)),
+            _ => None,
+        };
+        let hdr = Command::Status(Status::for_header(msg, hdr_code, chal));
         let statuses = msg
             .body
             .commands

@@ -203,8 +203,12 @@ fn a_challenge_restarts_package1_with_the_new_nonce_until_the_device_gives_up() 
         assert_eq!(next.hdr.msg_id, (attempt + 1).to_string());
         let cred = next.hdr.cred.as_ref().expect("credentials again");
         assert_eq!(cred.data, auth::md5_digest("u", "p", nonce.as_bytes()));
+        // The Status every message owes the server's SyncHdr (DM Protocol §2.4.1), then Package 1.
         assert!(
-            matches!(&next.body.commands[0], Command::Alert(a) if a.code == AlertCode::ClientInitiatedMgmt)
+            matches!(&next.body.commands[0], Command::Status(s) if s.cmd == CmdName::SyncHdr && s.msg_ref == reply.hdr.msg_id)
+        );
+        assert!(
+            matches!(&next.body.commands[1], Command::Alert(a) if a.code == AlertCode::ClientInitiatedMgmt)
         );
         client = next;
     }
@@ -575,7 +579,8 @@ fn package1_sent_again_after_a_challenge_keeps_to_the_announced_limit() {
     assert!(again.len() > 1, "Package 1 spans messages now");
     assert!(again.iter().all(|(_, size)| *size <= 1200));
     let commands: Vec<&Command> = again.iter().flat_map(|(m, _)| &m.body.commands).collect();
-    assert!(matches!(commands[0], Command::Alert(a) if a.code == AlertCode::ClientInitiatedMgmt));
+    assert!(matches!(commands[0], Command::Status(s) if s.cmd == CmdName::SyncHdr));
+    assert!(matches!(commands[1], Command::Alert(a) if a.code == AlertCode::ClientInitiatedMgmt));
     let devinfo: usize = commands
         .iter()
         .filter(|c| matches!(c, Command::Replace(_)))
@@ -1210,7 +1215,7 @@ fn a_challenge_without_chal_or_with_a_nonce_that_is_not_base64_is_recorded() {
     );
     let (again, _) = sent(session.receive(&mut d, &response(&msg)));
     assert!(
-        matches!(&again.body.commands[0], Command::Alert(a) if a.code == AlertCode::ClientInitiatedMgmt)
+        matches!(&again.body.commands[1], Command::Alert(a) if a.code == AlertCode::ClientInitiatedMgmt)
     );
     let found: Vec<(ServerRule, &str)> = session
         .violations()
