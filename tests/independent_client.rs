@@ -611,3 +611,61 @@ fn a_client_retrying_package_1_stays_in_one_session_until_the_server_ends_it() {
     assert_eq!(fresh.rounds, 3);
     assert_eq!(s.records().len(), 2);
 }
+
+/// Issue 10 #5: a client that announced no MaxObjSize (it takes no large objects, like the C
+/// client) is never sent a chunk. An item that does not fit the room left in a message goes in the
+/// next one whole; one larger than any message cannot be sent at all, and the server ends the
+/// session (1223) rather than chunk it.
+#[test]
+fn a_client_without_max_obj_size_is_never_sent_a_chunk() {
+    let item = |target: &str, len: usize| {
+        format!(
+            "[[package.command]]\ncmd = \"replace\"\ntarget = \"{target}\"\ndata = \"{}\"\n",
+            "x".repeat(len)
+        )
+    };
+    // Three 700-byte values through 1500-byte messages: one per message, none cut.
+    let script = format!(
+        "[[package]]\n{}{}{}",
+        item("./Vendor/A", 700),
+        item("./Vendor/B", 700),
+        item("./Vendor/C", 700)
+    );
+    let s = server(&script, None, None);
+    let mut client = Client::new(&s);
+    client.max_msg = 1500;
+    assert_eq!(client.run(20), Some(End::Completed));
+    let sent: Vec<&Command> = client
+        .received
+        .iter()
+        .flat_map(|(_, m)| &m.body.commands)
+        .filter(|c| matches!(c, Command::Replace(_)))
+        .collect();
+    assert_eq!(sent.len(), 3, "each value whole, in a message of its own");
+    assert!(sent.iter().all(|c| c.items()[0]
+        .data
+        .as_ref()
+        .is_some_and(|d| d.as_bytes().len() == 700)));
+    assert!(sent.iter().all(|c| !c.items()[0].more_data));
+    // The answer to Package 1 has no room left for a 700-byte value beside its Statuses: it holds
+    // those alone, then one value a message, then the end.
+    assert_eq!(client.rounds, 5);
+    assert_eq!(s.records().len(), 1);
+
+    // A 5000-byte value can go neither whole nor in chunks: the session ends with 1223.
+    let s = server(
+        &format!("[[package]]\n{}", item("./Vendor/Big", 5000)),
+        None,
+        None,
+    );
+    let mut client = Client::new(&s);
+    client.max_msg = 1500;
+    assert_eq!(client.run(20), Some(End::Aborted));
+    assert!(client
+        .received
+        .iter()
+        .flat_map(|(_, m)| &m.body.commands)
+        .all(|c| c.items().iter().all(|i| !i.more_data)));
+    // Package 1's answer holds its Statuses; the next message would be the value: 1223 instead.
+    assert_eq!(client.rounds, 2);
+}
