@@ -589,6 +589,7 @@ pub fn server_config(file: &ScenarioFile) -> ServerConfig {
         max_obj_size: s.max_obj_size,
         refuse_generic_alerts: s.refuse_generic_alerts,
         quirks: s.quirks.clone(),
+        keep_sessions: None,
     }
 }
 

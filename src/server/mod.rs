@@ -22,6 +22,7 @@ pub mod quirks;
 mod record;
 pub mod script;
 mod session;
+mod sessions;
 #[cfg(test)]
 mod tests;
 
@@ -32,7 +33,7 @@ pub use content::{
 pub use quirks::Quirk;
 pub use record::{
     fumo_results, DeviceViolation, ReceivedAlert, ReceivedStatus, RefusedRequests, Rule,
-    ServerExchange, SessionRecord, MAX_REFUSED_KEPT,
+    ServerExchange, SessionRecord, MAX_RECORDED, MAX_REFUSED_KEPT,
 };
 pub use script::{
     attach_files, check_limits, ScriptCommand, ScriptPackage, SessionChoice, MAX_EXEC_ITEMS,
@@ -43,7 +44,8 @@ use crate::download::ContentResponse;
 use crate::syncml::auth::{AuthType, NonceSource, Secret};
 use crate::syncml::pkg0::{self, Notification, UiMode};
 use crate::transport::{HttpRequest, HttpResponse};
-use session::ServerSession;
+use sessions::Sessions;
+pub use sessions::DEFAULT_KEPT_SESSIONS;
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
@@ -105,6 +107,9 @@ pub struct ServerConfig {
     pub refuse_generic_alerts: u32,
     /// Rules the server breaks on purpose in its own messages ([`quirks`]); none by default.
     pub quirks: Vec<Quirk>,
+    /// The most sessions kept in the records (`None`: [`DEFAULT_KEPT_SESSIONS`]); the oldest go
+    /// first, counted in [`MockServer::sessions_dropped`].
+    pub keep_sessions: Option<usize>,
 }
 
 /// The mock DM server.
@@ -117,8 +122,7 @@ pub struct MockServer {
 }
 
 struct State {
-    sessions: Vec<ServerSession>,
-    by_key: HashMap<(String, String), usize>,
+    sessions: Sessions,
     /// Sessions each device passed authentication in so far (how its sessions are counted for
     /// the script: [`SessionChoice`]).
     sessions_of: HashMap<String, u32>,
@@ -147,8 +151,7 @@ impl MockServer {
         MockServer {
             config,
             state: Mutex::new(State {
-                sessions: Vec::new(),
-                by_key: HashMap::new(),
+                sessions: Sessions::default(),
                 sessions_of: HashMap::new(),
                 client_nonces: HashMap::new(),
                 server_nonces: HashMap::new(),
@@ -267,10 +270,18 @@ impl MockServer {
         pkg0::build(&n, secret_override.unwrap_or(secret), &nonce)
     }
 
-    /// Every session so far, in the order they started.
+    /// The sessions kept (every one so far, up to [`ServerConfig::keep_sessions`]), in the order
+    /// they started.
     pub fn records(&self) -> Vec<SessionRecord> {
         let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         state.sessions.iter().map(|s| s.record.clone()).collect()
+    }
+
+    /// How many of the oldest sessions were dropped to keep within
+    /// [`ServerConfig::keep_sessions`].
+    pub fn sessions_dropped(&self) -> u64 {
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.sessions.dropped()
     }
 
     /// The requests refused before they could be tied to a session, as violations.

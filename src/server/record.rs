@@ -85,6 +85,20 @@ impl fmt::Display for DeviceViolation {
     }
 }
 
+/// The most entries each list of a [`SessionRecord`] keeps.
+pub const MAX_RECORDED: usize = 10_000;
+
+impl SessionRecord {
+    /// Add `entry` to one of this record's lists, or count it when the list is full.
+    pub(crate) fn keep<T>(list: &mut Vec<T>, entry: T, unrecorded: &mut u64) {
+        if list.len() < MAX_RECORDED {
+            list.push(entry);
+        } else {
+            *unrecorded = unrecorded.saturating_add(1);
+        }
+    }
+}
+
 /// A Status a device sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReceivedStatus {
@@ -135,6 +149,10 @@ pub struct SessionRecord {
     /// Protocol rules the device broke, as the server saw them.
     pub violations: Vec<DeviceViolation>,
     pub ended: bool,
+    /// Entries left out of the lists above (statuses, results, alerts, violations, exchanges),
+    /// each of which keeps at most [`MAX_RECORDED`]: a device that keeps a session going for ever
+    /// costs the server a bounded record.
+    pub unrecorded: u64,
     pub exchanges: Vec<ServerExchange>,
 }
 

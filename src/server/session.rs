@@ -51,9 +51,10 @@ use super::quirks;
 use super::record::{
     DeviceViolation, ReceivedAlert, ReceivedStatus, Rule, ServerExchange, SessionRecord,
 };
+use super::sessions::DEFAULT_KEPT_SESSIONS;
 use super::{ScriptCommand, SendCredentials, ServerConfig, State};
 use crate::session::MAX_AUTH_ATTEMPTS;
-use crate::syncml::auth::{self, AuthType, HmacHeader};
+use crate::syncml::auth::{self, AuthType, HmacHeader, NonceSource};
 use crate::syncml::large_object::{self, Chunk};
 use crate::syncml::outbox::{Outbox, PeerLimits};
 use crate::syncml::{
@@ -62,7 +63,7 @@ use crate::syncml::{
     CONTENT_TYPE_XML, VER_DTD, VER_PROTO,
 };
 use crate::transport::{HttpRequest, HttpResponse};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// How the server's answer goes on after its Statuses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,12 +119,14 @@ pub(super) fn handle(
     let key = (device.clone(), msg.hdr.session_id.clone());
     // A Package 1 with MsgID 1 on the key of a session that ended opens a new session (see the
     // module docs); a Package 1 sent again within the session stays in it.
-    let reopens =
-        |i: usize| state.sessions[i].record.ended && opens_session(&msg) && first_message(&msg);
-    let index = match state.by_key.get(&key).copied() {
-        Some(i) if !reopens(i) => i,
+    let reopens = |id| {
+        state.sessions.get(id).is_some_and(|s| s.record.ended)
+            && opens_session(&msg)
+            && first_message(&msg)
+    };
+    let index = match state.sessions.find(&key) {
+        Some(id) if !reopens(id) => id,
         _ => {
-            let i = state.sessions.len();
             // The nonce the device gave in an earlier session, else the configured one.
             let server_nonce = state
                 .server_nonces
@@ -131,45 +134,60 @@ pub(super) fn handle(
                 .cloned()
                 .or_else(|| config.credentials.as_ref().map(|c| c.nonce.clone()))
                 .unwrap_or_default();
-            state
-                .sessions
-                .push(ServerSession::new(&key.0, &key.1, server_nonce));
-            state.by_key.insert(key, i);
-            i
+            let session = ServerSession::new(&key.0, &key.1, server_nonce);
+            let keep = config.keep_sessions.unwrap_or(DEFAULT_KEPT_SESSIONS);
+            state.sessions.open(key, session, keep)
         }
     };
-    let (hdr_code, chal) = authenticate(config, state, index, &msg, request);
-    if hdr_code.is_success() && state.sessions[index].record.ordinal == 0 {
+    let State {
+        sessions,
+        sessions_of,
+        client_nonces,
+        server_nonces,
+        nonces,
+        refusals_left,
+        ..
+    } = state;
+    // Opened or found just now, so kept (the bound keeps at least one session).
+    let Some(session) = sessions.get_mut(index) else {
+        tracing::error!(device, "mock server: a session it had just opened is gone");
+        return HttpResponse {
+            status: 500,
+            content_type: "text/plain; charset=utf-8".to_string(),
+            hmac: None,
+            body: b"the session is not kept\n".to_vec(),
+        };
+    };
+    let (hdr_code, chal) = authenticate(config, session, (client_nonces, nonces), &msg, request);
+    if hdr_code.is_success() && session.record.ordinal == 0 {
         // The device's sessions count from the first it passed authentication in: the script's
         // packages go by that count (`SessionChoice`).
-        let count = state.sessions_of.entry(device.clone()).or_insert(0);
+        let count = sessions_of.entry(device.clone()).or_insert(0);
         *count = count.saturating_add(1);
-        state.sessions[index].record.ordinal = *count;
+        session.record.ordinal = *count;
     }
-    let session = &mut state.sessions[index];
     session.check_device(config, &msg, request.body.len());
     if let Some(nonce) = session.take_device_nonce(&msg) {
         // Used for the server's next credentials whoever sent it; kept for later sessions only
         // when the device is authenticated (DM Security §5.1.3.4: a nonce from an agent not
         // authenticated must not overwrite the stored one).
         if hdr_code.is_success() {
-            state.server_nonces.insert(device, nonce);
+            server_nonces.insert(device, nonce);
         }
     }
     let owed = session.record_commands(config, &msg);
-    let body = session.next_body(
-        config,
-        &msg,
-        (hdr_code, chal),
-        owed,
-        &mut state.refusals_left,
-    );
+    let body = session.next_body(config, &msg, (hdr_code, chal), owed, refusals_left);
     let response = session.respond(config, &msg, body, encoding);
     if config.keep_exchanges {
-        session.record.exchanges.push(ServerExchange {
-            request: request.clone(),
-            response: response.clone(),
-        });
+        let record = &mut session.record;
+        SessionRecord::keep(
+            &mut record.exchanges,
+            ServerExchange {
+                request: request.clone(),
+                response: response.clone(),
+            },
+            &mut record.unrecorded,
+        );
     }
     response
 }
@@ -205,8 +223,8 @@ fn refuse(state: &mut State, request: &HttpRequest, error: &LabelError) -> HttpR
 /// Check the device's credentials: the Status for its SyncHdr, and a Chal when one is due.
 fn authenticate(
     config: &ServerConfig,
-    state: &mut State,
-    index: usize,
+    session: &mut ServerSession,
+    (client_nonces, nonces): (&mut HashMap<String, Vec<u8>>, &mut NonceSource),
     msg: &SyncMl,
     request: &HttpRequest,
 ) -> (StatusCode, Option<Chal>) {
@@ -214,14 +232,12 @@ fn authenticate(
         return (StatusCode::Ok, None);
     };
     let device = msg.hdr.source.loc_uri.clone();
-    let session = &state.sessions[index];
     if policy.kind != AuthType::Hmac && session.record.client_authenticated {
         return (StatusCode::Ok, None);
     }
     // After the failures allowed, the session is over for good: nothing is accepted any more.
     let over = session.record.auth_failures >= MAX_AUTH_ATTEMPTS;
-    let nonce = state
-        .client_nonces
+    let nonce = client_nonces
         .get(&device)
         .cloned()
         .unwrap_or_else(|| policy.nonce.clone());
@@ -242,10 +258,9 @@ fn authenticate(
         Ok(()) if over => Err(StatusCode::InvalidCredentials),
         v => v,
     };
-    let next_nonce = state.nonces.next();
+    let next_nonce = nonces.next();
     let chal = auth::challenge(policy.kind, &next_nonce);
-    state.client_nonces.insert(device, next_nonce);
-    let session = &mut state.sessions[index];
+    client_nonces.insert(device, next_nonce);
     match verdict {
         Ok(()) => {
             session.record.client_authenticated = true;
@@ -264,7 +279,7 @@ fn authenticate(
 }
 
 impl ServerSession {
-    fn new(device: &str, session_id: &str, server_nonce: Vec<u8>) -> ServerSession {
+    pub(super) fn new(device: &str, session_id: &str, server_nonce: Vec<u8>) -> ServerSession {
         ServerSession {
             record: SessionRecord {
                 device: device.to_string(),
@@ -381,7 +396,16 @@ impl ServerSession {
 
     fn record_violation(&mut self, v: DeviceViolation) {
         tracing::debug!(device = %self.record.device, violation = %v, "device protocol violation");
-        self.record.violations.push(v);
+        let record = &mut self.record;
+        SessionRecord::keep(&mut record.violations, v, &mut record.unrecorded);
+    }
+
+    /// Keep the items of a whole Results.
+    fn keep_results(&mut self, items: &[crate::syncml::Item]) {
+        let record = &mut self.record;
+        for item in items {
+            SessionRecord::keep(&mut record.results, item.clone(), &mut record.unrecorded);
+        }
     }
 
     /// Keep what the device sent; the Statuses owed for Results chunks (213, 424, 413) and the
@@ -391,21 +415,29 @@ impl ServerSession {
         let starts = opens_session(msg);
         for cmd in &msg.body.commands {
             match cmd {
-                Command::Status(s) => self.record.statuses.push(ReceivedStatus {
-                    cmd: s.cmd.clone(),
-                    cmd_ref: s.cmd_ref.clone(),
-                    msg_ref: s.msg_ref.clone(),
-                    code: s.code,
-                    target_ref: s.target_refs.first().cloned(),
-                    source_ref: s.source_refs.first().cloned(),
-                    items: s.items.clone(),
-                }),
+                Command::Status(s) => {
+                    let status = ReceivedStatus {
+                        cmd: s.cmd.clone(),
+                        cmd_ref: s.cmd_ref.clone(),
+                        msg_ref: s.msg_ref.clone(),
+                        code: s.code,
+                        target_ref: s.target_refs.first().cloned(),
+                        source_ref: s.source_refs.first().cloned(),
+                        items: s.items.clone(),
+                    };
+                    let record = &mut self.record;
+                    SessionRecord::keep(&mut record.statuses, status, &mut record.unrecorded);
+                }
                 Command::Results(_) => self.receive_results(config, msg, cmd, &mut owed),
-                Command::Alert(a) => self.record.alerts.push(ReceivedAlert {
-                    code: a.code,
-                    correlator: a.correlator.clone(),
-                    items: a.items.clone(),
-                }),
+                Command::Alert(a) => {
+                    let alert = ReceivedAlert {
+                        code: a.code,
+                        correlator: a.correlator.clone(),
+                        items: a.items.clone(),
+                    };
+                    let record = &mut self.record;
+                    SessionRecord::keep(&mut record.alerts, alert, &mut record.unrecorded);
+                }
                 Command::Replace(r) if starts && self.record.devinfo.is_empty() => {
                     self.record.devinfo = r.items.clone();
                 }
@@ -438,8 +470,8 @@ impl ServerSession {
             let continues_refused = same_object.is_some_and(|p| p.is_refused());
             let before = same_object.map_or(0, large_object::Pending::received);
             match large_object::feed(&mut self.incoming, cmd, config.max_obj_size) {
-                Chunk::Whole => self.record.results.extend(cmd.items().iter().cloned()),
-                Chunk::Complete(whole) => self.record.results.extend(whole.items().iter().cloned()),
+                Chunk::Whole => self.keep_results(cmd.items()),
+                Chunk::Complete(whole) => self.keep_results(whole.items()),
                 Chunk::Buffered => break Some(StatusCode::ChunkAccepted),
                 Chunk::SizeMismatch => break Some(StatusCode::SizeMismatch),
                 Chunk::TooLarge => {
