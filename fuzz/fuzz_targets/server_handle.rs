@@ -6,14 +6,15 @@
 //! one after the other.
 //!
 //! Never a panic, hang or unbounded allocation, and whatever the device says:
-//! - an answer is a 2xx with a SyncML message that decodes as its Content-Type says, or a 4xx/5xx;
+//! - an answer is a 2xx with a SyncML message that decodes as its Content-Type says, in the
+//!   encoding the request was labelled with, or a 4xx/5xx;
 //! - a refused request is 400 (the body does not decode) or 415 (the label is wrong), and is kept in
 //!   the refused list, which stays bounded.
 
 #![no_main]
 
 use dmsim::server::MAX_REFUSED_KEPT;
-use dmsim::syncml::decode_labelled;
+use dmsim::syncml::{decode_labelled, Encoding};
 use dmsim::transport::HttpRequest;
 use dmsim_fuzz::split;
 use libfuzzer_sys::fuzz_target;
@@ -33,12 +34,17 @@ fuzz_target!(|data: &[u8]| {
         };
         let response = server.handle(&request);
         if (200..300).contains(&response.status) {
-            if let Err(e) = decode_labelled(&response.content_type, &response.body) {
-                panic!(
+            match decode_labelled(&response.content_type, &response.body) {
+                Ok((encoding, _)) => assert_eq!(
+                    Some(encoding),
+                    Encoding::from_content_type(&request.content_type),
+                    "the server answers in the encoding it was spoken to"
+                ),
+                Err(e) => panic!(
                     "the server answered {} with a message that does not decode: {e}\n{}",
                     response.status,
                     String::from_utf8_lossy(&response.body)
-                );
+                ),
             }
         } else {
             assert!(
