@@ -890,3 +890,53 @@ fn a_device_prints_the_servers_violations_after_each_message_and_sums_them_up() 
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The files of a capture directory's one scenario, sorted.
+fn captured(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let scenarios: Vec<_> = std::fs::read_dir(dir)
+        .expect("capture dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(scenarios.len(), 1, "{scenarios:?}");
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&scenarios[0])
+        .expect("scenario dir")
+        .map(|e| {
+            let path = e.expect("entry").path();
+            let name = path
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned();
+            (name, std::fs::read(&path).expect("read"))
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn capture_writes_every_message_raw() {
+    let dir = temp_dir("capture");
+    std::fs::write(dir.join("ok.toml"), PASSING).expect("write");
+    let capture = dir.join("cap");
+    for (encoding, ext) in [("xml", "xml"), ("wbxml", "wbxml")] {
+        let out = dmsim()
+            .arg("run")
+            .arg(dir.join("ok.toml"))
+            .args(["--encoding", encoding, "--capture"])
+            .arg(&capture)
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        // A second run replaces the first one's files.
+        let files = captured(&capture);
+        assert_eq!(files.len(), 4, "Package 1 to 4: {files:?}");
+        for (i, (name, body)) in files.iter().enumerate() {
+            let side = if i % 2 == 0 { "device" } else { "server" };
+            assert_eq!(name, &format!("{:03}-{side}.{ext}", i + 1));
+            let label = format!("application/vnd.syncml.dm+{ext}");
+            let (_, msg) = dmsim::syncml::decode_labelled(&label, body).expect("a message");
+            assert_eq!(msg.hdr.msg_id, ((i / 2) + 1).to_string(), "{name}");
+        }
+    }
+}

@@ -36,6 +36,10 @@ pub struct Args {
     /// starts; by default it is kept in memory.
     #[arg(long, value_name = "DIR")]
     state_dir: Option<PathBuf>,
+    /// Write every message exchanged, raw, under this directory: one subdirectory per scenario,
+    /// one file per message (`001-device.xml`, `002-server.xml`, …).
+    #[arg(long, value_name = "DIR")]
+    capture: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -113,6 +117,9 @@ fn write_reports(args: &Args, results: &[scenario::ScenarioResult]) -> anyhow::R
     if let Some(path) = &args.junit {
         std::fs::write(path, report::junit(results, &args.paths))
             .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if let Some(dir) = &args.capture {
+        scenario::capture::write(dir, results).context("cannot write the capture")?;
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Scenario files: reading them ([`load()`]), running them ([`run`]), what they observed
-//! ([`observe`]) and the reports ([`report`]).
+//! ([`observe`]), the reports ([`report`]) and the raw messages of a run ([`capture`]).
 
+pub mod capture;
 pub mod load;
 pub mod model;
 mod network;

@@ -64,6 +64,8 @@ pub struct ScenarioResult {
     pub end: String,
     /// The session transcript as readable XML.
     pub transcript: String,
+    /// Every message of every session, raw, in order (what `dmsim run --capture` writes out).
+    pub exchanges: Vec<Exchange>,
 }
 
 /// A fault rule of a scenario (`[[fault]]` or `[[server.content_fault]]`) and how often it fired.
@@ -111,16 +113,7 @@ pub(super) fn state_store(
     let Some(root) = &env.state_dir else {
         return Ok(Box::new(MemoryStore::new()));
     };
-    let name: String = scenario
-        .with_extension("")
-        .components()
-        .filter_map(|c| match c {
-            std::path::Component::Normal(part) => part.to_str(),
-            _ => None,
-        })
-        .collect::<Vec<_>>()
-        .join("-");
-    let dir = root.join(name);
+    let dir = root.join(file_slug(scenario));
     if dir.exists() {
         // A scenario starts from a factory-fresh device: the previous run's state goes.
         std::fs::remove_dir_all(&dir)
@@ -129,6 +122,20 @@ pub(super) fn state_store(
     FileStore::new(dir)
         .map(|s| Box::new(s) as Box<dyn StateStore>)
         .map_err(|e| e.to_string())
+}
+
+/// The name a scenario's own directory gets (state, captures): its file's path without the
+/// extension, the parts joined by `-` (`scenarios/auth/md5.toml` → `scenarios-auth-md5`).
+pub(super) fn file_slug(scenario: &std::path::Path) -> String {
+    scenario
+        .with_extension("")
+        .components()
+        .filter_map(|c| match c {
+            std::path::Component::Normal(part) => part.to_str(),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 /// Run the scenario's session against the mock server in the same process.
@@ -241,6 +248,7 @@ pub async fn run(scenario: &LoadedScenario, env: &RunEnv) -> ScenarioResult {
         violations: Vec::new(),
         end: String::new(),
         transcript: String::new(),
+        exchanges: Vec::new(),
     };
     let outcome = match state_store(env, &scenario.path) {
         Err(e) => Err(e),
@@ -303,6 +311,7 @@ pub async fn run(scenario: &LoadedScenario, env: &RunEnv) -> ScenarioResult {
         .enumerate()
         .map(|(n, r)| format!("=== session {} ({})\n{}", n + 1, r.end, render_report(r)))
         .collect();
+    result.exchanges = reports.into_iter().flat_map(|r| r.transcript).collect();
     result.duration_ms = started.elapsed().as_millis() as u64;
     result
 }

@@ -4,7 +4,8 @@
 //!
 //! The mapping is lenient where real implementations differ (child order, unknown elements, namespace
 //! of MetInf elements) and strict where the meaning of the message would change (missing required
-//! elements, duplicated single elements, codes that are not numbers). Nothing in it recurses on the
+//! elements, duplicated single elements, codes that are not numbers, a command named with what is
+//! not an XML name, which one of the encoders could not write back). Nothing in it recurses on the
 //! input except Atomic/Sequence, whose nesting is capped at [`MAX_NESTING`].
 //!
 //! [`order_notes`] reports, without failing, the children it read out of the schema order (see
@@ -38,6 +39,8 @@ pub(super) enum MapErrorKind {
     },
     /// Atomic/Sequence nested deeper than [`MAX_NESTING`].
     TooDeep,
+    /// A command's element name that is not an XML NCName (see [`is_nc_name`]).
+    InvalidCommandName(String),
 }
 
 /// A parsed document: elements by local name, linked parent → children, with their text.
@@ -401,7 +404,7 @@ impl<'t, T: ElementTree + ?Sized> Mapper<'t, T> {
             "Sequence" => Command::Sequence(self.container(id, depth + 1)?),
             "Status" => Command::Status(self.status(id)?),
             "Results" => Command::Results(self.results(id)?),
-            _ => Command::Unknown(self.unknown(id)),
+            _ => Command::Unknown(self.unknown(id)?),
         })
     }
 
@@ -580,13 +583,18 @@ impl<'t, T: ElementTree + ?Sized> Mapper<'t, T> {
         Ok(container)
     }
 
-    /// A command DM does not define: its name and CmdID (empty when absent).
-    fn unknown(&self, id: NodeId) -> UnknownCommand {
-        let cmd_id = self.children(id).find(|&c| self.name(c) == "CmdID");
-        UnknownCommand {
-            name: self.name(id).to_string(),
-            cmd_id: self.opt_text(cmd_id).unwrap_or_default(),
+    /// A command DM does not define: its name and CmdID (empty when absent). The name is kept, so
+    /// it must be one both encoders can write back as the same name: an XML NCName.
+    fn unknown(&self, id: NodeId) -> Result<UnknownCommand, T::Error> {
+        let name = self.name(id);
+        if !is_nc_name(name) {
+            return Err(self.error(id, MapErrorKind::InvalidCommandName(name.to_string())));
         }
+        let cmd_id = self.children(id).find(|&c| self.name(c) == "CmdID");
+        Ok(UnknownCommand {
+            name: name.to_string(),
+            cmd_id: self.opt_text(cmd_id).unwrap_or_default(),
+        })
     }
 
     fn item(&self, id: NodeId) -> Result<Item, T::Error> {
@@ -769,4 +777,26 @@ impl<'t, T: ElementTree + ?Sized> Mapper<'t, T> {
     ) -> Result<Option<N>, T::Error> {
         id.map(|id| self.number(id, element)).transpose()
     }
+}
+
+/// Whether `name` is an XML NCName (Namespaces in XML 1.0 §3: an XML 1.0 Name without `:`), the
+/// only element names both codecs carry unchanged: XML reads a name up to whitespace, `/` or `>`
+/// and drops a prefix before `:`, and WBXML keeps a LITERAL's name in its string table, which a
+/// NUL ends. quick-xml and the WBXML string table both give names that are none of these.
+pub(super) fn is_nc_name(name: &str) -> bool {
+    fn start(c: char) -> bool {
+        matches!(c,
+            'A'..='Z' | '_' | 'a'..='z' | '\u{C0}'..='\u{D6}' | '\u{D8}'..='\u{F6}'
+            | '\u{F8}'..='\u{2FF}' | '\u{370}'..='\u{37D}' | '\u{37F}'..='\u{1FFF}'
+            | '\u{200C}'..='\u{200D}' | '\u{2070}'..='\u{218F}' | '\u{2C00}'..='\u{2FEF}'
+            | '\u{3001}'..='\u{D7FF}' | '\u{F900}'..='\u{FDCF}' | '\u{FDF0}'..='\u{FFFD}'
+            | '\u{10000}'..='\u{EFFFF}')
+    }
+    fn rest(c: char) -> bool {
+        start(c)
+            || matches!(c,
+                '-' | '.' | '0'..='9' | '\u{B7}' | '\u{300}'..='\u{36F}' | '\u{203F}'..='\u{2040}')
+    }
+    let mut chars = name.chars();
+    chars.next().is_some_and(start) && chars.all(rest)
 }

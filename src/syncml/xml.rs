@@ -597,6 +597,9 @@ pub enum DecodeErrorKind {
     /// Atomic/Sequence nested deeper than [`MAX_NESTING`].
     #[error("Atomic/Sequence nested deeper than {MAX_NESTING} levels")]
     TooDeep,
+    /// A command whose element name is not an XML name (one without a namespace prefix).
+    #[error("command name {0:?} is not an XML name")]
+    InvalidCommandName(String),
 }
 
 impl DecodeError {
@@ -1134,6 +1137,7 @@ impl ElementTree for Tree<'_> {
                 DecodeErrorKind::InvalidNumber { element, value }
             }
             MapErrorKind::TooDeep => DecodeErrorKind::TooDeep,
+            MapErrorKind::InvalidCommandName(name) => DecodeErrorKind::InvalidCommandName(name),
         };
         self.error_in(Some(id), self.node(id).start, kind)
     }
@@ -1175,6 +1179,37 @@ mod tests {
 
     fn text(s: &str) -> Option<Data> {
         Some(Data::Text(s.to_string()))
+    }
+
+    /// Found by fuzzing (fuzz target `xml_roundtrip`): quick-xml takes any bytes up to whitespace,
+    /// `/` or `>` for a name, so `<Fi6\0\0\0nal/>` decoded as an unknown command whose name the
+    /// WBXML encoder then wrote into its string table, where the first NUL ends it: the message
+    /// decoded from XML did not survive WBXML. A command's name must be an XML name.
+    #[test]
+    fn command_names_must_be_xml_names() {
+        for name in ["Fi6\0\0\0nal", "1x", "x\u{1}y", "-a", "a\u{D7}b"] {
+            let e = decode_err(&server_msg(&format!("<{name}/>")));
+            assert_eq!(
+                (e.kind, e.path.as_str()),
+                (
+                    DecodeErrorKind::InvalidCommandName(name.into()),
+                    format!("SyncML/SyncBody/{name}").as_str()
+                )
+            );
+        }
+        // A prefix is not part of the name; a name beyond ASCII is a name.
+        for (xml, name) in [
+            ("<p:Sync xmlns:p=\"x\"><CmdID>3</CmdID></p:Sync>", "Sync"),
+            ("<Größe_1.a-b><CmdID>3</CmdID></Größe_1.a-b>", "Größe_1.a-b"),
+        ] {
+            assert_eq!(
+                single_command(xml),
+                Command::Unknown(UnknownCommand {
+                    name: name.into(),
+                    cmd_id: "3".into()
+                })
+            );
+        }
     }
 
     #[test]

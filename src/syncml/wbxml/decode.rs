@@ -206,6 +206,7 @@ impl ElementTree for Tree<'_> {
                 WbxmlErrorKind::InvalidNumber { element, value }
             }
             MapErrorKind::TooDeep => WbxmlErrorKind::TooDeep,
+            MapErrorKind::InvalidCommandName(name) => WbxmlErrorKind::InvalidCommandName(name),
         };
         WbxmlError::new(kind, self.node(id).start, self.path(id))
     }

@@ -86,6 +86,9 @@ pub enum WbxmlErrorKind {
     /// Atomic/Sequence nested deeper than [`MAX_NESTING`].
     #[error("Atomic/Sequence nested deeper than {MAX_NESTING} levels")]
     TooDeep,
+    /// A command whose element name (a LITERAL's) is not an XML name without a namespace prefix.
+    #[error("command name {0:?} is not an XML name")]
+    InvalidCommandName(String),
 }
 
 impl WbxmlError {

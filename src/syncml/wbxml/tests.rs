@@ -1382,3 +1382,25 @@ fn to_xml_shows_headers_binary_and_where_the_bytes_stop() {
     let deep = nested_atomics(5000);
     assert!(to_xml(&deep).len() < deep.len() * 80);
 }
+
+/// Found by fuzzing (fuzz target `xml_roundtrip`, a NUL in a name read from XML), and the same the
+/// other way: a LITERAL's name in the string table can be anything without a NUL, and a name with
+/// a space, a prefix or nothing at all is not one the XML encoder can write back as that name. A
+/// command's name must be an XML name without a prefix, in both decoders (`tree_map`).
+#[test]
+fn literal_command_names_must_be_xml_names() {
+    for name in ["Fo o", "p:Foo", "", "1a", "a/b", "a>b"] {
+        let head = cat(&[
+            &[0x02, 0xA4, 0x01, 0x6A, name.len() as u8 + 1],
+            name.as_bytes(),
+            &[0],
+        ]);
+        let body = el(LITERAL_C, &cat(&[&[0], &leaf(CMD_ID, "9")[..]]));
+        let e = decode_err(&server_doc(&head, &body));
+        assert_eq!(
+            e.kind,
+            WbxmlErrorKind::InvalidCommandName(name.into()),
+            "{name:?}"
+        );
+    }
+}
