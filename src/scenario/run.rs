@@ -19,13 +19,13 @@ use crate::server::{
     RefusedRequests, ServerConfig, ServerCredentials, SessionRecord,
 };
 use crate::session::{
-    accept_notification, run_session_with, DriverOptions, Exchange, GenericAlert, Initiator,
+    accept_notification, run_session_with, DriverOptions, Exchange, Initiator,
     NotificationRejected, Pace, ServerRule, SessionEnd, SessionReport, SessionStart, Violation,
 };
 use crate::storage::{FileStore, MemoryStore, StateStore};
 use crate::syncml::auth::{AuthType, Secret};
 use crate::syncml::pkg0::UiMode;
-use crate::syncml::{render_as_received, Encoding, Item};
+use crate::syncml::{render_as_received, Encoding, GenericAlert, Item};
 use crate::transport::InProcess;
 use crate::transport::Transport;
 use crate::tree::{self, Access, Format, Node, UriLimits};

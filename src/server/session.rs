@@ -53,8 +53,7 @@ use super::record::{
 };
 use super::sessions::DEFAULT_KEPT_SESSIONS;
 use super::{ScriptCommand, SendCredentials, ServerConfig, State};
-use crate::session::MAX_AUTH_ATTEMPTS;
-use crate::syncml::auth::{self, AuthType, HmacHeader, NonceSource};
+use crate::syncml::auth::{self, AuthType, HmacHeader, NonceSource, MAX_AUTH_ATTEMPTS};
 use crate::syncml::large_object::{self, Chunk};
 use crate::syncml::outbox::{Outbox, PeerLimits};
 use crate::syncml::{

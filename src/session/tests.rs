@@ -5,7 +5,7 @@ use super::*;
 use crate::device::Device;
 use crate::scenario::load::parse;
 use crate::scenario::run::build_device;
-use crate::syncml::auth::{self, AuthType, HmacHeader, Secret};
+use crate::syncml::auth::{self, AuthType, HmacHeader, Secret, MAX_AUTH_ATTEMPTS};
 use crate::syncml::{
     xml, Alert, AlertCode, CmdName, Command, Encoding, Exec, Get, Item, Location, Status,
     StatusCode, SyncBody, SyncHdr, SyncMl, VER_DTD, VER_PROTO,
