@@ -21,6 +21,7 @@ pub mod firmware;
 pub mod fumo;
 pub mod net;
 pub mod package;
+pub mod protocol;
 pub mod scenario;
 pub mod server;
 pub mod session;

@@ -8,11 +8,12 @@
 
 use dmsim::device::Device;
 use dmsim::net::{self, tls, ClientAuth, ClientOptions, DmService, HttpTransport, Identity};
+use dmsim::protocol::http::{HttpRequest, HttpResponse};
 use dmsim::scenario::{load, model::ScenarioFile, run};
 use dmsim::server::MockServer;
 use dmsim::session::{run_session, Initiator, SessionEnd, SessionReport, SessionStart};
 use dmsim::syncml::CONTENT_TYPE_XML;
-use dmsim::transport::{HttpRequest, HttpResponse, Transport, TransportError};
+use dmsim::transport::{Transport, TransportError};
 use std::future::Future;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};

@@ -13,6 +13,7 @@
 
 use dmsim::device::Device;
 use dmsim::net::{self, ClientOptions, DmService, HttpTransport};
+use dmsim::protocol::http::{HttpRequest, HttpResponse};
 use dmsim::scenario::{load, model::ScenarioFile, run, WireSummary};
 use dmsim::server::{MockServer, RefusedRequests};
 use dmsim::session::{
@@ -21,7 +22,7 @@ use dmsim::session::{
 };
 use dmsim::syncml::auth::{self, HmacHeader, Secret};
 use dmsim::syncml::{Encoding, CONTENT_TYPE_WBXML, CONTENT_TYPE_XML};
-use dmsim::transport::{HttpRequest, HttpResponse, InProcess, Transport, TransportError};
+use dmsim::transport::{InProcess, Transport, TransportError};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};

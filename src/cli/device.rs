@@ -22,13 +22,14 @@ use dmsim::device::{Device, Saved};
 use dmsim::download::HttpContent;
 use dmsim::fumo::{FumoResult, Phase};
 use dmsim::net::{self, tls, ClientOptions, HttpTransport, Identity};
+use dmsim::protocol::http::{HttpRequest, HttpResponse};
 use dmsim::scenario::{self, load, model::ScenarioFile, run::build_device};
 use dmsim::session::{
     run_session_watched, DriverOptions, Exchange, Initiator, SessionReport, SessionStart, Violation,
 };
 use dmsim::storage::{FileStore, MemoryStore, StateStore, StoreError};
 use dmsim::syncml::render_as_received;
-use dmsim::transport::{HttpRequest, HttpResponse, Transport, TransportError};
+use dmsim::transport::{Transport, TransportError};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};

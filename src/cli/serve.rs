@@ -16,15 +16,12 @@
 //! every session.
 
 use anyhow::Context;
-use dmsim::download::ContentResponse;
 use dmsim::net::{self, tls, ClientAuth, DmService, Identity};
+use dmsim::protocol::http::{ContentRequest, ContentResponse, HttpRequest, HttpResponse};
 use dmsim::scenario::model::ScenarioFile;
 use dmsim::scenario::{self, load, run::mock_server};
-use dmsim::server::{
-    ContentRequest, MockServer, RefusedRequests, ScriptPackage, SessionChoice, SessionRecord,
-};
+use dmsim::server::{MockServer, RefusedRequests, ScriptPackage, SessionChoice, SessionRecord};
 use dmsim::syncml::Command;
-use dmsim::transport::{HttpRequest, HttpResponse};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

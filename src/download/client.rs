@@ -2,23 +2,17 @@
 //! in-process client calling the mock server directly ([`InProcessContent`]) and an HTTP(S) client
 //! ([`HttpContent`]).
 //!
-//! A body that stops early is not an error: `get` answers `Ok` with the bytes that did arrive and
-//! [`ContentResponse::end`] saying how it stopped ([`BodyEnd::ConnectionLost`] or
-//! [`BodyEnd::TimedOut`]), so the download agent keeps them and resumes from there.
-//! [`FetchError`] is for exchanges that produced no response at all (an unusable URL, no server, a
-//! TLS failure, a timeout or a dropped connection before the response head).
-//!
-//! [`ContentResponse`] is also what the mock server answers
-//! ([`MockServer::content`](crate::server::MockServer::content)). There, `end` and `delay` are
-//! instructions: `ConnectionLost` means "send the headers (with the full `Content-Length`) and
-//! `body`, then drop the connection", and `delay` means "answer this late". The HTTP front end does
-//! exactly that on the wire; [`InProcessContent`] turns a delay longer than its timeout into
-//! [`FetchError::Timeout`] (without sleeping) and passes the rest through, so both clients see the
-//! same thing.
+//! A body that stops early is not an error: `get` answers `Ok` with the bytes that did arrive (see
+//! [`ContentResponse`], which is also what the mock server answers). [`FetchError`] is for
+//! exchanges that produced no response at all (an unusable URL, no server, a TLS failure, a
+//! timeout or a dropped connection before the response head). [`InProcessContent`] turns a server
+//! delay longer than its timeout into [`FetchError::Timeout`] (without sleeping) and passes the
+//! rest through, so both clients see the same thing.
 
 use crate::net::client::{build_client, causes, error_chain};
 use crate::net::{ClientOptions, NetError};
-use crate::server::{ContentRequest, MockServer};
+use crate::protocol::http::{BodyEnd, ContentRequest, ContentResponse};
+use crate::server::MockServer;
 use reqwest::header::{HeaderValue, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, RANGE};
 use reqwest::Url;
 use std::future::Future;
@@ -31,72 +25,6 @@ const MAX_REDIRECTS: usize = 10;
 /// The most [`HttpContent`] reads of one answer by default: a server that sends more (an endless
 /// body, a lying descriptor) cannot make a simulated device hold more than this.
 pub const MAX_CONTENT_BYTES: u64 = 1 << 30;
-
-/// How a response body ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum BodyEnd {
-    /// The whole body arrived.
-    #[default]
-    Complete,
-    /// The connection dropped before the whole body arrived (from the mock server: drop it after
-    /// `body`).
-    ConnectionLost,
-    /// The client's time ran out while the body was arriving.
-    TimedOut,
-    /// The body went past what the client reads of one answer ([`HttpContent::with_max_body`]);
-    /// reading stopped there and the bytes were dropped.
-    TooLarge,
-}
-
-/// An HTTP answer to a content request, as a device received it (or as the mock server wants it
-/// sent; see the module docs).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ContentResponse {
-    pub status: u16,
-    pub content_type: Option<String>,
-    /// The `Content-Length` header: the length of the whole body as announced, which is more than
-    /// `body.len()` when the body was cut.
-    pub content_length: Option<u64>,
-    /// The first byte of a 206 answer (from `Content-Range: bytes <start>-<end>/<total>`).
-    pub content_range_start: Option<u64>,
-    /// The bytes received (all of them, or those before the cut).
-    pub body: Vec<u8>,
-    pub end: BodyEnd,
-    /// Mock server only: answer after this long. Clients always return `None`.
-    pub delay: Option<Duration>,
-}
-
-impl ContentResponse {
-    /// A complete answer.
-    pub fn new(status: u16, content_type: Option<&str>, body: Vec<u8>) -> ContentResponse {
-        ContentResponse {
-            status,
-            content_type: content_type.map(str::to_string),
-            content_length: Some(body.len() as u64),
-            body,
-            ..ContentResponse::default()
-        }
-    }
-
-    /// A short plain-text answer (errors, acknowledgements).
-    pub fn text(status: u16, message: &str) -> ContentResponse {
-        ContentResponse::new(
-            status,
-            Some("text/plain; charset=utf-8"),
-            format!("{message}\n").into_bytes(),
-        )
-    }
-
-    /// Bytes of body received.
-    pub fn received(&self) -> u64 {
-        self.body.len() as u64
-    }
-
-    /// Whether the body arrived whole.
-    pub fn is_complete(&self) -> bool {
-        self.end == BodyEnd::Complete
-    }
-}
 
 /// Why a content request got no response.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -364,14 +292,5 @@ mod tests {
                 "{bad}"
             );
         }
-    }
-
-    #[test]
-    fn responses_know_whether_they_are_whole() {
-        let r = ContentResponse::new(200, Some("a/b"), vec![1, 2, 3]);
-        assert_eq!((r.received(), r.content_length), (3, Some(3)));
-        assert!(r.is_complete());
-        let t = ContentResponse::text(404, "no such file");
-        assert_eq!(t.body, b"no such file\n");
     }
 }

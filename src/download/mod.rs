@@ -18,9 +18,7 @@ pub mod status;
 pub use agent::{
     download, DownloadFailure, DownloadOutcome, DownloadRequest, NotifyResult, Partial,
 };
-pub use client::{
-    BodyEnd, ContentClient, ContentResponse, FetchError, HttpContent, InProcessContent,
-};
+pub use client::{ContentClient, FetchError, HttpContent, InProcessContent};
 pub use descriptor::{
     Descriptor, DescriptorError, DescriptorProblem, DeviceLimits, ExpectedHash, HashAlgorithm,
     DD_CONTENT_TYPE, DD_NAMESPACE,

@@ -14,7 +14,8 @@
 //! reads it by its bytes and records the omission as a violation.
 
 use super::{is_syncml_content_type, tls, NetError, HMAC_HEADER};
-use crate::transport::{HttpRequest, HttpResponse, Transport, TransportError};
+use crate::protocol::http::{HttpRequest, HttpResponse};
+use crate::transport::{Transport, TransportError};
 use reqwest::header::{HeaderValue, ACCEPT, CONTENT_TYPE};
 use reqwest::Url;
 use std::error::Error as StdError;

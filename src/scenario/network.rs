@@ -9,14 +9,13 @@
 
 use super::model::{ScenarioFile, Trust};
 use super::run::{mock_server, run_against, Outcome};
-use crate::download::ContentResponse;
 use crate::download::HttpContent;
 use crate::net::certs::{builtin, builtin_path};
 use crate::net::{self, tls, ClientAuth, ClientOptions, DmService, HttpTransport, Identity};
-use crate::server::{ContentRequest, MockServer};
+use crate::protocol::http::{ContentRequest, ContentResponse, HttpRequest, HttpResponse};
+use crate::server::MockServer;
 use crate::session::Pace;
 use crate::storage::StateStore;
-use crate::transport::{HttpRequest, HttpResponse};
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;

@@ -268,8 +268,8 @@ impl WireSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::http::{HttpRequest, HttpResponse};
     use crate::syncml::{Location, SyncBody, SyncHdr, CONTENT_TYPE_WBXML, CONTENT_TYPE_XML};
-    use crate::transport::{HttpRequest, HttpResponse};
 
     fn message() -> SyncMl {
         SyncMl {

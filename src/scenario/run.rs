@@ -1061,12 +1061,12 @@ pub fn render_exchange(n: usize, exchange: &Exchange) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::http::{HttpRequest, HttpResponse};
     use crate::scenario::load::parse;
     use crate::server::MAX_REFUSED_KEPT;
     use crate::syncml::{
         CmdName, Command, Deviations, Location, Status, StatusCode, SyncBody, SyncHdr, SyncMl,
     };
-    use crate::transport::{HttpRequest, HttpResponse};
 
     /// A WBXML exchange whose answer has its Status's Data before its Cmd on the wire.
     fn wbxml_exchange() -> (Exchange, Violation) {

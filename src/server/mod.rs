@@ -27,8 +27,7 @@ mod sessions;
 mod tests;
 
 pub use content::{
-    Attempts, ContentConfig, ContentFault, ContentFaultKind, ContentMethod, ContentRequest,
-    HostedFile, InstallNotification,
+    Attempts, ContentConfig, ContentFault, ContentFaultKind, HostedFile, InstallNotification,
 };
 pub use quirks::Quirk;
 pub use record::{
@@ -40,10 +39,11 @@ pub use script::{
     MAX_ITEM_DATA,
 };
 
-use crate::download::ContentResponse;
+use crate::protocol::http::{
+    ContentMethod, ContentRequest, ContentResponse, HttpRequest, HttpResponse,
+};
 use crate::syncml::auth::{AuthType, NonceSource, Secret};
 use crate::syncml::pkg0::{self, Notification, UiMode};
-use crate::transport::{HttpRequest, HttpResponse};
 use sessions::Sessions;
 pub use sessions::DEFAULT_KEPT_SESSIONS;
 use std::collections::HashMap;

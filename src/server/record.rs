@@ -5,8 +5,8 @@
 //! Expectations and reports read these records; they are built from the decoded messages (and,
 //! for sizes, the request bodies as received), never from the script or the expectations.
 
+use crate::protocol::http::{HttpRequest, HttpResponse};
 use crate::syncml::{AlertCode, CmdName, Item, StatusCode};
-use crate::transport::{HttpRequest, HttpResponse};
 use std::fmt;
 
 /// A protocol rule the server checks in every device message.

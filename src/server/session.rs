@@ -53,6 +53,7 @@ use super::record::{
 };
 use super::sessions::DEFAULT_KEPT_SESSIONS;
 use super::{ScriptCommand, SendCredentials, ServerConfig, State};
+use crate::protocol::http::{HttpRequest, HttpResponse};
 use crate::syncml::auth::{self, AuthType, HmacHeader, NonceSource, MAX_AUTH_ATTEMPTS};
 use crate::syncml::large_object::{self, Chunk};
 use crate::syncml::outbox::{Outbox, PeerLimits};
@@ -61,7 +62,6 @@ use crate::syncml::{
     Location, Meta, Status, StatusCode, SyncBody, SyncHdr, SyncMl, CONTENT_TYPE_WBXML,
     CONTENT_TYPE_XML, VER_DTD, VER_PROTO,
 };
-use crate::transport::{HttpRequest, HttpResponse};
 use std::collections::{HashMap, HashSet};
 
 /// How the server's answer goes on after its Statuses.

@@ -51,6 +51,7 @@
 use super::account::{Account, AuthEntry};
 use super::violation::{self, Found, ServerRule, Violation};
 use crate::device::{Device, Executor};
+use crate::protocol::http::{HttpRequest, HttpResponse};
 use crate::syncml::auth::{self, AuthType, HmacHeader, MAX_AUTH_ATTEMPTS};
 use crate::syncml::large_object::{self, Chunk};
 use crate::syncml::outbox::{Outbox, PeerLimits, TooBig};
@@ -58,7 +59,6 @@ use crate::syncml::{
     Alert, AlertCode, Chal, CmdName, Command, DecodeNote, Encoding, Item, ItemCommand, LabelError,
     Location, Meta, Results, Status, StatusCode, SyncBody, SyncHdr, SyncMl, VER_DTD, VER_PROTO,
 };
-use crate::transport::{HttpRequest, HttpResponse};
 use crate::tree;
 use std::time::Duration;
 

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::device::Device;
+use crate::protocol::http::HttpResponse;
 use crate::scenario::load::parse;
 use crate::scenario::run::build_device;
 use crate::syncml::auth::{self, AuthType, HmacHeader, Secret, MAX_AUTH_ATTEMPTS};
@@ -10,7 +11,6 @@ use crate::syncml::{
     xml, Alert, AlertCode, CmdName, Command, Encoding, Exec, Get, Item, Location, Status,
     StatusCode, SyncBody, SyncHdr, SyncMl, VER_DTD, VER_PROTO,
 };
-use crate::transport::HttpResponse;
 use std::path::Path;
 
 const SERVER: &str = "https://dm.dmsim.test/dm";

@@ -1,6 +1,7 @@
 //! The in-process transport: the embedded mock server's service called directly.
 
-use super::{HttpRequest, HttpResponse, Transport, TransportError};
+use super::{Transport, TransportError};
+use crate::protocol::http::{HttpRequest, HttpResponse};
 use crate::server::MockServer;
 use std::sync::Arc;
 
