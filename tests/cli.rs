@@ -710,7 +710,8 @@ fn a_device_whose_fumo_job_failed_exits_1() {
 /// A device started from a --state-dir holding an unfinished FUMO job says so, then resumes it.
 #[test]
 fn a_job_resumed_from_the_state_dir_is_announced() {
-    use dmsim::fumo::{FumoState, Job, Operation, Phase};
+    use dmsim::fumo::{Job, Phase};
+    use dmsim::protocol::fumo::{FumoState, Operation};
     let dir = temp_dir("resumed");
     let state = dir.join("state");
     let served = serve(&dir, &["--plain"]);

@@ -2,8 +2,10 @@
 //! refused answers never panic the device, never leave it between two firmwares, and always end in
 //! exactly one result code reported to the server.
 
-use dmsim::download::{Descriptor, DlStatus, InProcessContent, DD_CONTENT_TYPE};
-use dmsim::fumo::{self, FumoResult};
+use dmsim::download::InProcessContent;
+use dmsim::fumo;
+use dmsim::protocol::download::{Descriptor, DlStatus, DD_CONTENT_TYPE};
+use dmsim::protocol::fumo::FumoResult;
 use dmsim::scenario::load::parse;
 use dmsim::scenario::run::{build_device, server_config};
 use dmsim::server::{

@@ -20,8 +20,9 @@
 use anyhow::Context;
 use dmsim::device::{Device, Saved};
 use dmsim::download::HttpContent;
-use dmsim::fumo::{FumoResult, Phase};
+use dmsim::fumo::Phase;
 use dmsim::net::{self, tls, ClientOptions, HttpTransport, Identity};
+use dmsim::protocol::fumo::FumoResult;
 use dmsim::protocol::http::{HttpRequest, HttpResponse};
 use dmsim::scenario::{self, load, model::ScenarioFile, run::build_device};
 use dmsim::session::{

@@ -34,12 +34,11 @@
 //! [`FetchError::Timeout`]: super::FetchError::Timeout
 
 use super::client::{parse_url, ContentClient, FetchError};
-use super::descriptor::{
-    essence, Descriptor, DescriptorError, DescriptorProblem, DeviceLimits, HashAlgorithm,
+use crate::faults::{FaultEffect, FaultPoint, Faults};
+use crate::protocol::download::{
+    essence, Descriptor, DescriptorError, DescriptorProblem, DeviceLimits, DlStatus, HashAlgorithm,
     DD_CONTENT_TYPE,
 };
-use super::DlStatus;
-use crate::faults::{FaultEffect, FaultPoint, Faults};
 use crate::protocol::http::{BodyEnd, ContentResponse};
 use reqwest::Url;
 

@@ -35,11 +35,12 @@
 //! package store (State 40, then 50) when the Replace takes effect ([`Fumo::store_pkg_data`]: at
 //! once, or at the commit of its Atomic). A later Exec on `<x>/Update` installs them.
 
-use super::codes::{FumoResult, FumoState, Operation};
 use super::mo;
-use crate::download::{DlStatus, DownloadFailure, Partial};
+use crate::download::{DownloadFailure, Partial};
 use crate::firmware::{Firmware, InstallFailure, InstallOutcome};
 use crate::package::VerifyingKey;
+use crate::protocol::download::DlStatus;
+use crate::protocol::fumo::{FumoResult, FumoState, Operation};
 use crate::syncml::{GenericAlert, StatusCode};
 use crate::tree::{Tree, TreeError};
 use serde::{Deserialize, Serialize};
@@ -360,7 +361,7 @@ impl Fumo {
 /// Where the device shows its firmware version.
 pub const FW_VERSION_NODE: &str = "./DevDetail/FwV";
 
-/// The FUMO result for a failed download (reference §5.4; vendor codes in [`super::codes`]).
+/// The FUMO result for a failed download (reference §5.4; vendor codes in [`crate::protocol::fumo`]).
 pub fn download_result(failure: &DownloadFailure) -> FumoResult {
     use DownloadFailure as F;
     match failure {

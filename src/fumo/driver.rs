@@ -18,11 +18,11 @@
 use super::agent::{
     download_result, install_result, update_state, Fumo, Job, Phase, MAX_DOWNLOAD_ATTEMPTS,
 };
-use super::codes::{FumoResult, FumoState, Operation};
 use crate::device::{Device, Saved};
 use crate::download::{download, ContentClient, DownloadOutcome, DownloadRequest};
 use crate::faults::{FaultEffect, FaultPoint};
 use crate::firmware::{Env, Next};
+use crate::protocol::fumo::{FumoResult, FumoState, Operation};
 use crate::storage::{StateStore, StoreError};
 
 /// Seconds the device waits before it resumes a download that failed (doubled each time).

@@ -140,7 +140,10 @@ impl Observations {
 
     /// The FUMO result codes of a device's Generic Alert items.
     fn fumo_results(&mut self, items: &[crate::syncml::Item]) {
-        for (alert_type, code) in items.iter().filter_map(crate::fumo::reported_result) {
+        for (alert_type, code) in items
+            .iter()
+            .filter_map(crate::protocol::fumo::reported_result)
+        {
             self.add(
                 "fumo-result",
                 code.into(),

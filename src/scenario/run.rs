@@ -14,6 +14,7 @@ use crate::download::{ContentClient, InProcessContent};
 use crate::faults::{FaultPlan, FaultRule, Trigger};
 use crate::firmware::{Firmware, SlotId, SlotState};
 use crate::fumo::{self, Fumo};
+use crate::protocol::fumo::{DEVICE_REQUEST, USER_REQUEST};
 use crate::server::{
     ClientAuthPolicy, DeviceViolation, InstallNotification, MockServer, ReceivedStatus,
     RefusedRequests, ServerConfig, ServerCredentials, SessionRecord,
@@ -458,8 +459,8 @@ pub fn build_device(file: &ScenarioFile) -> Result<Device, String> {
                 source_uri: agent.config.root.clone(),
                 target_uri: None,
                 alert_type: match request {
-                    RequestSpec::Device => fumo::DEVICE_REQUEST,
-                    RequestSpec::User => fumo::USER_REQUEST,
+                    RequestSpec::Device => DEVICE_REQUEST,
+                    RequestSpec::User => USER_REQUEST,
                 }
                 .to_string(),
                 format: "chr".to_string(),

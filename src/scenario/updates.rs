@@ -33,9 +33,10 @@
 
 use super::model::{DeviceSpec, ScenarioFile};
 use crate::device::Resources;
-use crate::download::{Descriptor, HashAlgorithm};
-use crate::fumo::{FumoConfig, Operation};
+use crate::fumo::FumoConfig;
 use crate::package::{self, Defect, PackageSpec};
+use crate::protocol::download::{Descriptor, HashAlgorithm};
+use crate::protocol::fumo::Operation;
 use crate::server::{Attempts, ContentConfig, ContentFault, ContentFaultKind, HostedFile};
 use serde::{de, Deserialize, Deserializer};
 use std::sync::Arc;

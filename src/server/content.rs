@@ -24,7 +24,7 @@
 //! compared without the query. A lying descriptor needs no fault: host one
 //! ([`HostedFile::descriptor`] writes any [`Descriptor`], lies included).
 
-use crate::download::{Descriptor, DlStatus, DD_CONTENT_TYPE};
+use crate::protocol::download::{Descriptor, DlStatus, DD_CONTENT_TYPE};
 use crate::protocol::http::{BodyEnd, ContentMethod, ContentRequest, ContentResponse};
 use std::collections::HashMap;
 use std::time::Duration;

@@ -162,7 +162,7 @@ pub fn fumo_results(records: &[SessionRecord]) -> Vec<u16> {
         .iter()
         .flat_map(|r| &r.alerts)
         .flat_map(|a| &a.items)
-        .filter_map(|i| crate::fumo::reported_result(i).map(|(_, code)| code))
+        .filter_map(|i| crate::protocol::fumo::reported_result(i).map(|(_, code)| code))
         .collect()
 }
 
