@@ -4,12 +4,11 @@
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use dmsim::device::Device;
-use dmsim::download::InProcessContent;
+use dmsim::inproc::{InProcess, InProcessContent};
 use dmsim::scenario::load::parse;
 use dmsim::scenario::run::{build_device, mock_server};
 use dmsim::session::{run_session, Initiator, SessionStart};
 use dmsim::storage::MemoryStore;
-use dmsim::transport::InProcess;
 use std::path::Path;
 use std::sync::Arc;
 

@@ -19,6 +19,7 @@ pub mod download;
 pub mod faults;
 pub mod firmware;
 pub mod fumo;
+pub mod inproc;
 pub mod net;
 pub mod package;
 pub mod protocol;

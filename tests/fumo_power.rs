@@ -4,16 +4,15 @@
 //! one after a committed update, never a mix — and that the server got exactly one result.
 
 use dmsim::device::{Device, DurableState};
-use dmsim::download::InProcessContent;
 use dmsim::faults::{FaultEffect, FaultPlan, FaultPoint, FaultRule, Trigger};
 use dmsim::firmware::{SlotId, SlotState};
 use dmsim::fumo::{self, Phase};
+use dmsim::inproc::{InProcess, InProcessContent};
 use dmsim::scenario::load::parse;
 use dmsim::scenario::run::{build_device, mock_server};
 use dmsim::server::{fumo_results, MockServer, SessionRecord};
 use dmsim::session::{run_session_with, DriverOptions, Initiator, Pace, SessionStart};
 use dmsim::storage::{load_state, MemoryStore, StateStore, StoreError};
-use dmsim::transport::InProcess;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 

@@ -2,8 +2,8 @@
 //! refused answers never panic the device, never leave it between two firmwares, and always end in
 //! exactly one result code reported to the server.
 
-use dmsim::download::InProcessContent;
 use dmsim::fumo;
+use dmsim::inproc::{InProcess, InProcessContent};
 use dmsim::protocol::download::{Descriptor, DlStatus, DD_CONTENT_TYPE};
 use dmsim::protocol::fumo::FumoResult;
 use dmsim::scenario::load::parse;
@@ -13,7 +13,6 @@ use dmsim::server::{
 };
 use dmsim::session::{run_session, Initiator, SessionStart};
 use dmsim::storage::MemoryStore;
-use dmsim::transport::InProcess;
 use proptest::prelude::*;
 use std::path::Path;
 use std::sync::Arc;

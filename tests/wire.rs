@@ -12,6 +12,7 @@
 //! 415 and kept as a violation, in-process and over HTTP.
 
 use dmsim::device::Device;
+use dmsim::inproc::InProcess;
 use dmsim::net::{self, ClientOptions, DmService, HttpTransport};
 use dmsim::protocol::http::{HttpRequest, HttpResponse};
 use dmsim::scenario::{load, model::ScenarioFile, run, WireSummary};
@@ -22,7 +23,7 @@ use dmsim::session::{
 };
 use dmsim::syncml::auth::{self, HmacHeader, Secret};
 use dmsim::syncml::{Encoding, CONTENT_TYPE_WBXML, CONTENT_TYPE_XML};
-use dmsim::transport::{InProcess, Transport, TransportError};
+use dmsim::transport::{Transport, TransportError};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};

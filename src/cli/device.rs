@@ -19,8 +19,8 @@
 
 use anyhow::Context;
 use dmsim::device::{Device, Saved};
-use dmsim::download::HttpContent;
 use dmsim::fumo::Phase;
+use dmsim::net::HttpContent;
 use dmsim::net::{self, tls, ClientOptions, HttpTransport, Identity};
 use dmsim::protocol::fumo::FumoResult;
 use dmsim::protocol::http::{HttpRequest, HttpResponse};

@@ -1,7 +1,7 @@
 //! OMA Download OTA 1.0 on the device (reference §7): how a simulated device fetches a package.
 //!
-//! * [`ContentClient`]: how a device GETs content and POSTs install notifications, in-process
-//!   against the mock server or over HTTP(S);
+//! * [`ContentClient`]: how a device GETs content and POSTs install notifications; the clients
+//!   sit with what they reach (`inproc::InProcessContent`, `net::HttpContent`);
 //! * [`download`]: the download agent, from a `PkgURL` to the object's bytes, with resume,
 //!   verification, device-side faults and the install notification.
 //!
@@ -14,4 +14,4 @@ pub mod client;
 pub use agent::{
     download, DownloadFailure, DownloadOutcome, DownloadRequest, NotifyResult, Partial,
 };
-pub use client::{ContentClient, FetchError, HttpContent, InProcessContent};
+pub use client::{ContentClient, FetchError};

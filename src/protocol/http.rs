@@ -18,6 +18,10 @@
 use reqwest::Url;
 use std::time::Duration;
 
+/// How long a client waits for a whole answer (a DM message's or a content request's) unless it
+/// is told otherwise.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// One POST of a SyncML message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpRequest {

@@ -9,9 +9,10 @@
 
 use super::model::{ScenarioFile, Trust};
 use super::run::{mock_server, run_against, Outcome};
-use crate::download::HttpContent;
 use crate::net::certs::{builtin, builtin_path};
-use crate::net::{self, tls, ClientAuth, ClientOptions, DmService, HttpTransport, Identity};
+use crate::net::{
+    self, tls, ClientAuth, ClientOptions, DmService, HttpContent, HttpTransport, Identity,
+};
 use crate::protocol::http::{ContentRequest, ContentResponse, HttpRequest, HttpResponse};
 use crate::server::MockServer;
 use crate::session::Pace;

@@ -10,10 +10,11 @@ use super::network::{self, NetworkEnv};
 use super::observe::{Observation, Observations, WireSummary};
 use super::updates::{self, RequestSpec};
 use crate::device::{Device, Saved, SizeLimits, User};
-use crate::download::{ContentClient, InProcessContent};
+use crate::download::ContentClient;
 use crate::faults::{FaultPlan, FaultRule, Trigger};
 use crate::firmware::{Firmware, SlotId, SlotState};
 use crate::fumo::{self, Fumo};
+use crate::inproc::{InProcess, InProcessContent};
 use crate::protocol::fumo::{DEVICE_REQUEST, USER_REQUEST};
 use crate::server::{
     ClientAuthPolicy, DeviceViolation, InstallNotification, MockServer, ReceivedStatus,
@@ -27,7 +28,6 @@ use crate::storage::{FileStore, MemoryStore, StateStore};
 use crate::syncml::auth::{AuthType, Secret};
 use crate::syncml::pkg0::UiMode;
 use crate::syncml::{render_as_received, Encoding, GenericAlert, Item};
-use crate::transport::InProcess;
 use crate::transport::Transport;
 use crate::tree::{self, Access, Format, Node, UriLimits};
 use std::sync::Arc;

@@ -81,7 +81,7 @@ pub enum ContentFaultKind {
     /// Answer this late. The HTTP front end really waits; [`InProcessContent`] reports a timeout
     /// when this is longer than its timeout, and answers at once otherwise.
     ///
-    /// [`InProcessContent`]: crate::download::InProcessContent
+    /// [`InProcessContent`]: crate::inproc::InProcessContent
     Slow(Duration),
     /// Drop the connection after this many bytes of the answer's body (counted from the start of
     /// this answer, so with [`Attempts::Every`] each resumed request gets that much further).

@@ -355,9 +355,9 @@ fn a_device_without_an_account_cannot_start() {
 
 #[tokio::test(start_paused = true)]
 async fn user_waits_pass_in_simulated_time() {
+    use crate::inproc::InProcess;
     use crate::scenario::run::server_config;
     use crate::server::MockServer;
-    use crate::transport::InProcess;
     let text = r#"
 name = "t"
 [device.ui]

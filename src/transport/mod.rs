@@ -1,13 +1,10 @@
 //! Moving SyncML messages between a device and a DM server.
 //!
 //! The session core never does IO: it hands an [`HttpRequest`] to a [`Transport`] and gets an
-//! [`HttpResponse`] back (both are plain data of [`crate::protocol::http`]). Implementations: [`InProcess`] calls the embedded mock server directly (no
-//! sockets, fully deterministic, works under paused tokio time); `dmsim::net::HttpTransport` posts
-//! them over HTTP/HTTPS behind the same trait.
-
-mod inproc;
-
-pub use inproc::InProcess;
+//! [`HttpResponse`] back (both are plain data of [`crate::protocol::http`]). The implementations sit above both the device side and the server
+//! side, with what they reach: `dmsim::inproc::InProcess` calls the embedded mock server directly
+//! (no sockets, fully deterministic, works under paused tokio time); `dmsim::net::HttpTransport`
+//! posts them over HTTP/HTTPS.
 
 use crate::protocol::http::{HttpRequest, HttpResponse};
 use std::future::Future;
