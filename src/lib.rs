@@ -20,6 +20,7 @@ pub mod faults;
 pub mod firmware;
 pub mod fumo;
 pub mod inproc;
+pub mod jobs;
 pub mod net;
 pub mod package;
 pub mod protocol;

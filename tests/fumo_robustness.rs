@@ -2,8 +2,8 @@
 //! refused answers never panic the device, never leave it between two firmwares, and always end in
 //! exactly one result code reported to the server.
 
-use dmsim::fumo;
 use dmsim::inproc::{InProcess, InProcessContent};
+use dmsim::jobs;
 use dmsim::protocol::download::{Descriptor, DlStatus, DD_CONTENT_TYPE};
 use dmsim::protocol::fumo::FumoResult;
 use dmsim::scenario::load::parse;
@@ -117,7 +117,7 @@ proptest! {
         };
         runtime.block_on(run_session(&transport, &mut device, start(), false));
         let result = runtime
-            .block_on(fumo::run_job(&mut device, &client, &store))
+            .block_on(jobs::run_job(&mut device, &client, &store))
             .expect("the job runs");
         // Random bytes are never a package signed with the trusted key.
         prop_assert!(result.is_some_and(|r| r != FumoResult::Successful), "{result:?}");

@@ -393,7 +393,7 @@ async fn work(
     if device.save(store)? == Saved::PowerLost {
         device.reboot(store)?;
     }
-    let result = dmsim::fumo::run_job(device, content, store).await?;
+    let result = dmsim::jobs::run_job(device, content, store).await?;
     if let Some(result) = result {
         println!("--- FUMO job ended: {result}");
     }

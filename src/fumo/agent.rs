@@ -1,5 +1,5 @@
 //! The FUMO agent's state on one device: the object in the tree, the firmware, the job the server
-//! started, and the package held for it. The transitions here are pure; [`super::driver`] runs a
+//! started, and the package held for it. The transitions here are pure; [`crate::jobs`] runs a
 //! job through them, with the download's I/O and the saves of the durable state in between.
 //!
 //! # Jobs
@@ -9,7 +9,7 @@
 //! ([`Fumo::accept`]); an Exec while a job is queued, or after another one was accepted earlier in
 //! the same Atomic, is 409 Conflict. The job is queued ([`Fumo::queue`]) when the Exec takes effect:
 //! at once, or at the commit of the Atomic it is in (never, when the Atomic fails: see
-//! [`crate::device::Effect`]). It runs after the session ([`super::driver::run_job`]) and ends
+//! [`crate::device::Effect`]). It runs after the session ([`crate::jobs::run_job`]) and ends
 //! with one Generic Alert (1226) carrying its result, queued in the device's report queue in the
 //! same save that ends the job, so it is reported exactly once whatever the power does.
 //!

@@ -15,6 +15,7 @@ use crate::faults::{FaultPlan, FaultRule, Trigger};
 use crate::firmware::{Firmware, SlotId, SlotState};
 use crate::fumo::{self, Fumo};
 use crate::inproc::{InProcess, InProcessContent};
+use crate::jobs;
 use crate::protocol::fumo::{DEVICE_REQUEST, USER_REQUEST};
 use crate::server::{
     ClientAuthPolicy, DeviceViolation, InstallNotification, MockServer, ReceivedStatus,
@@ -222,7 +223,7 @@ async fn between_sessions<C: ContentClient>(
         Ok(Saved::PowerLost) => device.reboot(store).map_err(|e| failed(&e))?,
         Err(e) => return Err(failed(&e)),
     }
-    match fumo::run_job(device, content, store).await {
+    match jobs::run_job(device, content, store).await {
         Ok(_) => Ok(()),
         Err(e) => Err(failed(&e)),
     }
