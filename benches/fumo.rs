@@ -6,7 +6,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use dmsim::device::Device;
 use dmsim::inproc::{InProcess, InProcessContent};
 use dmsim::scenario::load::parse;
-use dmsim::scenario::run::{build_device, mock_server};
+use dmsim::scenario::{build_device, mock_server};
 use dmsim::session::{run_session, Initiator, SessionStart};
 use dmsim::storage::MemoryStore;
 use std::path::Path;

@@ -727,7 +727,7 @@ firmware = "FW-1.0.0"
         let file = dmsim::scenario::load::parse(std::path::Path::new("saved.toml"), text)
             .expect("scenario")
             .file;
-        let mut device = dmsim::scenario::run::build_device(&file).expect("device");
+        let mut device = dmsim::scenario::build_device(&file).expect("device");
         let store = dmsim::storage::FileStore::new(&state).expect("store");
         device.flash(&store).expect("flash");
         let fumo = device.fumo.as_mut().expect("fumo");

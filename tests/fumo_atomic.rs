@@ -5,8 +5,8 @@
 
 use dmsim::inproc::{InProcess, InProcessContent};
 use dmsim::jobs;
-use dmsim::scenario::run::{build_device, mock_server};
 use dmsim::scenario::{self, report, RunOptions, ScenarioResult, Verdict};
+use dmsim::scenario::{build_device, mock_server};
 use dmsim::server::{fumo_results, MockServer};
 use dmsim::session::{run_session_with, DriverOptions, Initiator, Pace, SessionStart};
 use dmsim::storage::MemoryStore;

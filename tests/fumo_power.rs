@@ -10,7 +10,7 @@ use dmsim::fumo::Phase;
 use dmsim::inproc::{InProcess, InProcessContent};
 use dmsim::jobs;
 use dmsim::scenario::load::parse;
-use dmsim::scenario::run::{build_device, mock_server};
+use dmsim::scenario::{build_device, mock_server};
 use dmsim::server::{fumo_results, MockServer, SessionRecord};
 use dmsim::session::{run_session_with, DriverOptions, Initiator, Pace, SessionStart};
 use dmsim::storage::{load_state, MemoryStore, StateStore, StoreError};

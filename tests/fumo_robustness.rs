@@ -7,7 +7,7 @@ use dmsim::jobs;
 use dmsim::protocol::download::{Descriptor, DlStatus, DD_CONTENT_TYPE};
 use dmsim::protocol::fumo::FumoResult;
 use dmsim::scenario::load::parse;
-use dmsim::scenario::run::{build_device, server_config};
+use dmsim::scenario::{build_device, server_config};
 use dmsim::server::{
     fumo_results, Attempts, ContentConfig, ContentFault, ContentFaultKind, HostedFile, MockServer,
 };

@@ -9,7 +9,7 @@
 use dmsim::device::Device;
 use dmsim::net::{self, tls, ClientAuth, ClientOptions, DmService, HttpTransport, Identity};
 use dmsim::protocol::http::{HttpRequest, HttpResponse};
-use dmsim::scenario::{load, model::ScenarioFile, run};
+use dmsim::scenario::{self, load, model::ScenarioFile};
 use dmsim::server::MockServer;
 use dmsim::session::{run_session, Initiator, SessionEnd, SessionReport, SessionStart};
 use dmsim::syncml::CONTENT_TYPE_XML;
@@ -101,7 +101,7 @@ async fn start(
     file: &ScenarioFile,
     tls: Option<Arc<rustls::ServerConfig>>,
 ) -> (Arc<MockServer>, net::RunningServer) {
-    let server = Arc::new(MockServer::new(run::server_config(file)));
+    let server = Arc::new(MockServer::new(scenario::server_config(file)));
     let running = net::serve(localhost(), Arc::clone(&server) as Arc<dyn DmService>, tls)
         .await
         .expect("serve");
@@ -113,7 +113,7 @@ fn device(file: &ScenarioFile, dev_id: &str, url: &str) -> Device {
     let mut file = file.clone();
     file.device.dev_id = dev_id.to_string();
     file.server.url = url.to_string();
-    run::build_device(&file).expect("device")
+    scenario::build_device(&file).expect("device")
 }
 
 async fn session<T: Transport>(transport: &T, device: &mut Device) -> SessionReport {
@@ -135,7 +135,7 @@ fn assert_completed(report: &SessionReport) {
         report.end,
         SessionEnd::Completed,
         "{}",
-        run::render_transcript(&report.transcript)
+        scenario::render_transcript(&report.transcript)
     );
 }
 

@@ -5,7 +5,7 @@
 use dmsim::device::Device;
 use dmsim::inproc::InProcess;
 use dmsim::scenario::load::parse;
-use dmsim::scenario::run::{build_device, server_config};
+use dmsim::scenario::{build_device, server_config};
 use dmsim::server::script::{AlertSpec, ContainerSpec, ExecSpec, ItemsSpec};
 use dmsim::server::{MockServer, ScriptCommand, ScriptPackage};
 use dmsim::session::{run_session, ClientSession, SessionEnd, SessionStart, Step};

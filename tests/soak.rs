@@ -7,7 +7,7 @@
 
 use dmsim::inproc::InProcess;
 use dmsim::scenario::load::parse;
-use dmsim::scenario::run::{build_device, server_config};
+use dmsim::scenario::{build_device, server_config};
 use dmsim::server::{MockServer, MAX_RECORDED};
 use dmsim::session::{run_session, SessionEnd, SessionStart};
 use std::alloc::{GlobalAlloc, Layout, System};

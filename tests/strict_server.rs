@@ -5,7 +5,7 @@
 use dmsim::inproc::InProcess;
 use dmsim::protocol::http::HttpRequest;
 use dmsim::scenario::load::parse;
-use dmsim::scenario::run::{build_device, mock_server};
+use dmsim::scenario::{build_device, mock_server};
 use dmsim::scenario::{report, run_all, RunOptions, Verdict};
 use dmsim::server::{DeviceViolation, MockServer, Rule, ScriptPackage, ServerConfig};
 use dmsim::session::{run_session, SessionEnd, SessionStart};

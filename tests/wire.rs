@@ -15,7 +15,7 @@ use dmsim::device::Device;
 use dmsim::inproc::InProcess;
 use dmsim::net::{self, ClientOptions, DmService, HttpTransport};
 use dmsim::protocol::http::{HttpRequest, HttpResponse};
-use dmsim::scenario::{load, model::ScenarioFile, run, WireSummary};
+use dmsim::scenario::{self, load, model::ScenarioFile, WireSummary};
 use dmsim::server::{MockServer, RefusedRequests};
 use dmsim::session::{
     run_session_with, ClientSession, DriverOptions, Exchange, Initiator, Pace, SessionEnd,
@@ -103,7 +103,7 @@ fn scenario(encoding: Encoding) -> ScenarioFile {
 
 /// The scenario's mock server, keeping every exchange.
 fn server(file: &ScenarioFile) -> Arc<MockServer> {
-    let mut config = run::server_config(file);
+    let mut config = scenario::server_config(file);
     config.keep_exchanges = true;
     Arc::new(MockServer::new(config))
 }
@@ -113,7 +113,7 @@ fn device(file: &ScenarioFile, url: Option<&str>) -> Device {
     if let Some(url) = url {
         file.server.url = url.to_string();
     }
-    run::build_device(&file).expect("device")
+    scenario::build_device(&file).expect("device")
 }
 
 fn client_start() -> SessionStart {
@@ -227,7 +227,7 @@ fn assert_clean(encoding: Encoding, report: &SessionReport, server: &MockServer)
         report.end,
         SessionEnd::Completed,
         "{encoding:?}\n{}",
-        run::render_transcript(&report.transcript)
+        scenario::render_transcript(&report.transcript)
     );
     assert!(report.violations.is_empty(), "{:?}", report.violations);
     let records = server.records();

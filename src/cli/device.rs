@@ -24,7 +24,7 @@ use dmsim::net::HttpContent;
 use dmsim::net::{self, tls, ClientOptions, HttpTransport, Identity};
 use dmsim::protocol::fumo::FumoResult;
 use dmsim::protocol::http::{HttpRequest, HttpResponse};
-use dmsim::scenario::{self, load, model::ScenarioFile, run::build_device};
+use dmsim::scenario::{self, build_device, load, model::ScenarioFile};
 use dmsim::session::{
     run_session_watched, DriverOptions, Exchange, Initiator, SessionReport, SessionStart, Violation,
 };

@@ -19,7 +19,7 @@ use anyhow::Context;
 use dmsim::net::{self, tls, ClientAuth, DmService, Identity};
 use dmsim::protocol::http::{ContentRequest, ContentResponse, HttpRequest, HttpResponse};
 use dmsim::scenario::model::ScenarioFile;
-use dmsim::scenario::{self, load, run::mock_server};
+use dmsim::scenario::{self, load, mock_server};
 use dmsim::server::{MockServer, RefusedRequests, ScriptPackage, SessionChoice, SessionRecord};
 use dmsim::syncml::Command;
 use std::net::SocketAddr;

@@ -9,6 +9,7 @@ use crate::device::UserAnswer;
 use crate::faults::{FaultEffect, FaultPoint};
 use crate::server::{Quirk, ScriptPackage, SendCredentials};
 use crate::session::ServerRule;
+use crate::syncml::auth::AuthType;
 use crate::syncml::Encoding;
 use serde::{de, Deserialize, Deserializer};
 use std::collections::BTreeMap;
@@ -201,6 +202,17 @@ pub enum AuthKind {
     Basic,
     Md5,
     Hmac,
+}
+
+impl AuthKind {
+    /// The authentication type it names.
+    pub fn auth_type(self) -> AuthType {
+        match self {
+            AuthKind::Basic => AuthType::Basic,
+            AuthKind::Md5 => AuthType::Md5,
+            AuthKind::Hmac => AuthType::Hmac,
+        }
+    }
 }
 
 /// Name, secret and starting nonce of one direction of authentication.

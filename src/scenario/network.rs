@@ -8,7 +8,8 @@
 //! (its own clock still advances).
 
 use super::model::{ScenarioFile, Trust};
-use super::run::{mock_server, run_against, Outcome};
+use super::server::mock_server;
+use super::sessions::{run_against, Outcome};
 use crate::net::certs::{builtin, builtin_path};
 use crate::net::{
     self, tls, ClientAuth, ClientOptions, DmService, HttpContent, HttpTransport, Identity,

@@ -4,8 +4,8 @@
 use super::*;
 use crate::device::Device;
 use crate::protocol::http::HttpResponse;
+use crate::scenario::build_device;
 use crate::scenario::load::parse;
-use crate::scenario::run::build_device;
 use crate::syncml::auth::{self, AuthType, HmacHeader, Secret, MAX_AUTH_ATTEMPTS};
 use crate::syncml::{
     xml, Alert, AlertCode, CmdName, Command, Encoding, Exec, Get, Item, Location, Status,
@@ -356,7 +356,7 @@ fn a_device_without_an_account_cannot_start() {
 #[tokio::test(start_paused = true)]
 async fn user_waits_pass_in_simulated_time() {
     use crate::inproc::InProcess;
-    use crate::scenario::run::server_config;
+    use crate::scenario::server_config;
     use crate::server::MockServer;
     let text = r#"
 name = "t"
