@@ -157,7 +157,7 @@ async fn serve_until_stopped(
     // The server's LocURI is the URL it really listens on, known once the socket is bound.
     let url = running.url(&args.path);
     file.server.url = url.clone();
-    let server = mock_server(&file).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let server = mock_server(&file)?;
     let _ = service.server.set(server);
     println!("listening on {url}");
     eprintln!("dmsim: {}", package_plan(&file.server.packages));

@@ -1,6 +1,7 @@
 //! What a device does between two sessions of a scenario: write down what the session changed,
 //! then run the job the session gave it (a FUMO download or update) to its end.
 
+use super::error::RunError;
 use crate::device::{Device, Saved};
 use crate::download::ContentClient;
 use crate::jobs;
@@ -12,16 +13,19 @@ pub(super) async fn between_sessions<C: ContentClient>(
     device: &mut Device,
     content: &C,
     store: &dyn StateStore,
-) -> Result<(), String> {
+) -> Result<(), RunError> {
     let id = device.dev_id().to_string();
-    let failed = |e: &dyn std::fmt::Display| format!("device {id}: {e}");
+    let state = |error| RunError::DeviceState {
+        device: id.clone(),
+        error,
+    };
     match device.save(store) {
         Ok(Saved::Landed) => {}
-        Ok(Saved::PowerLost) => device.reboot(store).map_err(|e| failed(&e))?,
-        Err(e) => return Err(failed(&e)),
+        Ok(Saved::PowerLost) => device.reboot(store).map_err(state)?,
+        Err(error) => return Err(state(error)),
     }
-    match jobs::run_job(device, content, store).await {
-        Ok(_) => Ok(()),
-        Err(e) => Err(failed(&e)),
-    }
+    jobs::run_job(device, content, store)
+        .await
+        .map(drop)
+        .map_err(|error| RunError::Job { device: id, error })
 }

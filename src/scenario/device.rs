@@ -2,6 +2,7 @@
 //! account and any custom nodes, its user, its fault plan, its resources, its FUMO agent, and the
 //! Generic Alerts it starts out owing.
 
+use super::error::BuildError;
 use super::model::{AuthSpec, DeviceSpec, NodeSpec, ScenarioFile};
 use super::updates::{self, RequestSpec};
 use crate::device::{Device, SizeLimits, User};
@@ -34,7 +35,7 @@ fn settings(spec: Option<&AuthSpec>) -> Option<tree::AuthSettings> {
 }
 
 /// The device a scenario describes.
-pub fn build_device(file: &ScenarioFile) -> Result<Device, String> {
+pub fn build_device(file: &ScenarioFile) -> Result<Device, BuildError> {
     let d: &DeviceSpec = &file.device;
     let identity = tree::Identity {
         dev_id: d.dev_id.clone(),
@@ -68,7 +69,10 @@ pub fn build_device(file: &ScenarioFile) -> Result<Device, String> {
         tree::standard_tree(&identity, &[account], limits).with_capacity_bytes(d.tree_capacity);
     for node in &d.nodes {
         tree.insert(&node.uri, custom_node(node)?)
-            .map_err(|e| format!("device.node {:?}: {e}", node.uri))?;
+            .map_err(|error| BuildError::Node {
+                uri: node.uri.clone(),
+                error,
+            })?;
     }
     let user = User::new(d.ui.display, d.ui.max_text, d.ui.answers.clone());
     let faults = fault_plan(file).for_device(file.seed);
@@ -79,7 +83,10 @@ pub fn build_device(file: &ScenarioFile) -> Result<Device, String> {
         let agent = Fumo::new(config, Firmware::factory(d.firmware.as_str()));
         agent
             .mount(&mut device.tree, &file.server.server_id, device.clock)
-            .map_err(|e| format!("device.fumo.root {:?}: {e}", agent.config.root))?;
+            .map_err(|error| BuildError::FumoRoot {
+                root: agent.config.root.clone(),
+                error,
+            })?;
         if let Some(request) = d.fumo.as_ref().and_then(|f| f.request) {
             device.reports.push(GenericAlert {
                 correlator: None,
@@ -108,12 +115,10 @@ pub fn build_device(file: &ScenarioFile) -> Result<Device, String> {
     Ok(device)
 }
 
-fn custom_node(spec: &NodeSpec) -> Result<Node, String> {
-    let format = Format::parse(&spec.format).ok_or_else(|| {
-        format!(
-            "device.node {:?}: unknown format {:?}",
-            spec.uri, spec.format
-        )
+fn custom_node(spec: &NodeSpec) -> Result<Node, BuildError> {
+    let format = Format::parse(&spec.format).ok_or_else(|| BuildError::NodeFormat {
+        uri: spec.uri.clone(),
+        format: spec.format.clone(),
     })?;
     let mut node = if format == Format::Node {
         Node::interior()
@@ -131,9 +136,12 @@ fn custom_node(spec: &NodeSpec) -> Result<Node, String> {
     let access = match &spec.access {
         None => Access::DYNAMIC,
         Some(names) => names.iter().try_fold(Access::NONE, |acc, n| {
-            access_flag(n).map(|f| acc | f).ok_or_else(|| {
-                format!("device.node {:?}: unknown access {n:?} (Add, Copy, Delete, Exec, Get, Replace)", spec.uri)
-            })
+            access_flag(n)
+                .map(|f| acc | f)
+                .ok_or_else(|| BuildError::NodeAccess {
+                    uri: spec.uri.clone(),
+                    access: n.clone(),
+                })
         })?,
     };
     node = node.access(access);

@@ -13,6 +13,7 @@
 mod between;
 pub mod capture;
 mod device;
+mod error;
 mod expect;
 pub mod load;
 pub mod model;
@@ -27,6 +28,7 @@ mod transcript;
 pub mod updates;
 
 pub use device::build_device;
+pub use error::{BuildError, RunError};
 pub use load::{discover, load, LoadError, LoadedScenario};
 pub use model::TransportKind;
 pub use network::NetworkEnv;

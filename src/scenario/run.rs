@@ -117,7 +117,7 @@ pub async fn run(scenario: &LoadedScenario, env: &RunEnv) -> ScenarioResult {
         Ok(o) => o,
         Err(e) => {
             result.verdict = Verdict::Error;
-            result.failures.push(e);
+            result.failures.push(e.to_string());
             return result;
         }
     };

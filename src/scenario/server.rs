@@ -1,19 +1,20 @@
 //! The mock server a scenario describes (`[server]`): its configuration (identity, authentication
 //! both ways, the script, limits, quirks) and what it hosts for devices to download.
 
+use super::error::BuildError;
 use super::model::{AuthSpec, ScenarioFile};
 use super::updates;
 use crate::server::{ClientAuthPolicy, MockServer, ServerConfig, ServerCredentials};
 use crate::syncml::auth::Secret;
 
 /// The mock server a scenario describes, with what it hosts.
-pub fn mock_server(file: &ScenarioFile) -> Result<MockServer, String> {
+pub fn mock_server(file: &ScenarioFile) -> Result<MockServer, BuildError> {
     let content = updates::content(file)?;
     let mut config = server_config(file);
     crate::server::attach_files(&mut config.packages, &|path: &str| {
         content.hosted_file(path).map(|f| f.body.as_slice())
     })
-    .map_err(|e| format!("server.package: {e}"))?;
+    .map_err(BuildError::DataFile)?;
     Ok(MockServer::with_content(config, content))
 }
 

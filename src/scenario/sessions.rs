@@ -4,6 +4,7 @@
 
 use super::between::between_sessions;
 use super::device::build_device;
+use super::error::RunError;
 use super::model::{InitiatorSpec, ScenarioFile, UiModeSpec};
 use super::server::mock_server;
 use crate::device::Device;
@@ -36,7 +37,7 @@ pub(super) struct Outcome {
 pub(super) async fn run_in_process(
     file: &ScenarioFile,
     store: &dyn StateStore,
-) -> Result<Outcome, String> {
+) -> Result<Outcome, RunError> {
     let server = Arc::new(mock_server(file)?);
     let transport = InProcess::new(Arc::clone(&server));
     let content = InProcessContent::new(Arc::clone(&server));
@@ -58,11 +59,14 @@ pub(super) async fn run_against<T: Transport, C: ContentClient>(
     server: &MockServer,
     file: &ScenarioFile,
     pace: Pace,
-) -> Result<Outcome, String> {
+) -> Result<Outcome, RunError> {
     let mut owned = build_device(file)?;
-    owned
-        .flash(store)
-        .map_err(|e| format!("device {}: {e}", owned.dev_id()))?;
+    if let Err(error) = owned.flash(store) {
+        return Err(RunError::DeviceState {
+            device: owned.dev_id().to_string(),
+            error,
+        });
+    }
     let device = &mut owned;
     let mut reports = Vec::new();
     let planned = file.sessions.max(1);

@@ -1,6 +1,7 @@
 //! Where a scenario's devices keep their durable state (files under `--state-dir`, or memory),
 //! and the name a scenario's own directory gets.
 
+use super::error::RunError;
 use super::run::RunEnv;
 use crate::storage::{FileStore, MemoryStore, StateStore};
 
@@ -9,19 +10,20 @@ use crate::storage::{FileStore, MemoryStore, StateStore};
 pub(super) fn state_store(
     env: &RunEnv,
     scenario: &std::path::Path,
-) -> Result<Box<dyn StateStore>, String> {
+) -> Result<Box<dyn StateStore>, RunError> {
     let Some(root) = &env.state_dir else {
         return Ok(Box::new(MemoryStore::new()));
     };
     let dir = root.join(file_slug(scenario));
     if dir.exists() {
         // A scenario starts from a factory-fresh device: the previous run's state goes.
-        std::fs::remove_dir_all(&dir)
-            .map_err(|e| format!("{}: cannot clear the old state: {e}", dir.display()))?;
+        if let Err(error) = std::fs::remove_dir_all(&dir) {
+            return Err(RunError::ClearState { dir, error });
+        }
     }
     FileStore::new(dir)
         .map(|s| Box::new(s) as Box<dyn StateStore>)
-        .map_err(|e| e.to_string())
+        .map_err(RunError::StateDir)
 }
 
 /// The name a scenario's own directory gets (state, captures): its file's path without the

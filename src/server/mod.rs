@@ -35,8 +35,8 @@ pub use record::{
     ServerExchange, SessionRecord, MAX_RECORDED, MAX_REFUSED_KEPT,
 };
 pub use script::{
-    attach_files, check_limits, ScriptCommand, ScriptPackage, SessionChoice, MAX_EXEC_ITEMS,
-    MAX_ITEM_DATA,
+    attach_files, check_limits, ScriptCommand, ScriptPackage, SessionChoice, UnhostedDataFile,
+    MAX_EXEC_ITEMS, MAX_ITEM_DATA,
 };
 
 use crate::protocol::http::{
