@@ -4,12 +4,11 @@
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use dmsim::device::Device;
-use dmsim::download::InProcessContent;
+use dmsim::inproc::{InProcess, InProcessContent};
 use dmsim::scenario::load::parse;
-use dmsim::scenario::run::{build_device, mock_server};
+use dmsim::scenario::{build_device, mock_server};
 use dmsim::session::{run_session, Initiator, SessionStart};
 use dmsim::storage::MemoryStore;
-use dmsim::transport::InProcess;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -63,7 +62,7 @@ fn fumo_job(c: &mut Criterion) {
         b.iter_batched(
             || (accepted.clone(), MemoryStore::new()),
             |(mut device, store)| {
-                let result = runtime.block_on(dmsim::fumo::run_job(&mut device, &content, &store));
+                let result = runtime.block_on(dmsim::jobs::run_job(&mut device, &content, &store));
                 assert!(matches!(result, Ok(Some(r)) if r.code() == 200));
                 device
             },

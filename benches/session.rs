@@ -2,11 +2,11 @@
 //! mock server, with MD5 authentication and a typical management package.
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use dmsim::inproc::InProcess;
 use dmsim::scenario::load::parse;
-use dmsim::scenario::run::{build_device, server_config};
+use dmsim::scenario::{build_device, server_config};
 use dmsim::server::MockServer;
 use dmsim::session::{run_session, SessionStart};
-use dmsim::transport::InProcess;
 use std::path::Path;
 use std::sync::Arc;
 

@@ -1,16 +1,67 @@
 //! dmsim: simulated OMA-DM 1.2 device clients with fault injection, and a scriptable mock DM server.
 //!
-//! The crate is layered as data flows through it (see `README.md`):
-//! [`syncml`] is the wire, [`tree`] the device's management tree, [`device`] one simulated device
-//! (its user, its command processing), [`session`] the client session as a sans-IO state machine
-//! with a thin async driver, [`transport`] moves its messages, [`server`] is the embedded mock DM
-//! server, [`faults`] says what goes wrong and when, and [`scenario`] reads scenario files, runs them
-//! and reports what was observed. [`net`] puts sessions on real sockets: an HTTP(S) transport for
-//! devices and a network front end for the mock server. [`download`] is OMA Download OTA 1.0: how a
-//! device fetches a package (descriptors, resume, install notifications) for FUMO.
-//! [`package`] is the simulated firmware update package format, [`firmware`] a device's A/B slots
-//! and installer, [`fumo`] the firmware update management object and its agent, and [`storage`]
-//! the durable state that survives a simulated power loss.
+//! # Layout
+//!
+//! Messages go device → session → transport → server and back (see `README.md`). The modules are
+//! layered so that each imports only modules below it:
+//!
+//! * **Formats**, pure and shared by both ends: [`syncml`] is the wire (SyncML DM messages, XML and
+//!   WBXML codecs, credentials, Package #0, Generic Alerts); [`protocol`] holds the other formats
+//!   both ends agree on (the HTTP exchanges, OMA Download descriptors and statuses, FUMO codes);
+//!   [`package`] is the simulated firmware package format; [`faults`] names what can go wrong and
+//!   when; [`tree`] is the DM tree (nodes, ACLs, the standard objects built from templates).
+//! * **The device side**: the agents and what they stand on: [`storage`] (durable state that
+//!   survives a simulated power loss), [`firmware`] (A/B slots and the installer), [`download`]
+//!   (the OMA Download agent and the content-client trait it fetches through), [`fumo`] (the FUMO
+//!   object and agent); then [`device`], one simulated device holding them; [`transport`], the
+//!   trait a session's messages go through; [`session`], the client session as a sans-IO state
+//!   machine with a thin async driver; and [`jobs`], which runs what a session left a device to do
+//!   (a FUMO download and update) with the saves and reboots in between.
+//! * **The server side**: [`server`], the embedded mock DM server with its content hosting. It
+//!   shares only formats with the device side.
+//! * **Joining the sides**: [`inproc`] in one process (no sockets, simulated time), [`net`] over
+//!   HTTP(S) on real sockets (and the mock server's network front end).
+//! * **On top**: [`scenario`] reads scenario files, wires devices to servers, runs them and reports
+//!   what was observed; the `dmsim` binary's `cli` sits on all of it.
+//!
+//! The transport trait sits below the session because the session's driver sends through it (as
+//! the content-client trait sits below the download agent); the implementations of both traits
+//! join the two sides, so they live in [`inproc`] and [`net`].
+//!
+//! # Allowed imports
+//!
+//! Each row names the modules its module may import (`crate::…` paths, in `use` lines or inline);
+//! every one of them has a row further up, so the graph has no cycles.
+//!
+//! | module | may import |
+//! | --- | --- |
+//! | `syncml` | |
+//! | `faults` | |
+//! | `package` | |
+//! | `protocol` | `syncml` |
+//! | `tree` | `syncml` |
+//! | `storage` | `package` |
+//! | `firmware` | `faults`, `package` |
+//! | `download` | `faults`, `protocol` |
+//! | `fumo` | `syncml`, `faults`, `package`, `protocol`, `tree`, `firmware`, `download` |
+//! | `device` | `syncml`, `faults`, `package`, `protocol`, `tree`, `storage`, `firmware`, `download`, `fumo` |
+//! | `transport` | `protocol` |
+//! | `session` | `syncml`, `protocol`, `tree`, `device`, `transport` |
+//! | `jobs` | `faults`, `package`, `protocol`, `storage`, `firmware`, `download`, `fumo`, `device` |
+//! | `server` | `syncml`, `package`, `protocol`, `tree` |
+//! | `inproc` | `protocol`, `transport`, `download`, `server` |
+//! | `net` | `syncml`, `protocol`, `transport`, `download`, `server` |
+//! | `scenario` | everything above |
+//! | `cli` (the binary) | everything above |
+//!
+//! `tests/layers.rs` enforces the table: it reads every `crate::` path of the code under `src/`
+//! (and the binary's `dmsim::` paths), leaving comments and string literals aside, and fails naming
+//! the file, the line and the forbidden import. Two things are not imports and may point anywhere:
+//! doc links, and the files of test-only modules (a file whose `mod` declaration carries
+//! `#[cfg(test)]`, such as `session/tests.rs` or `device/atomic_tests.rs`, and everything below
+//! it), which build devices from scenario text and run sessions against the mock server. Unit tests
+//! written inline (`#[cfg(test)] mod tests { … }`) obey the table like the code around them: a
+//! test that needs a higher layer goes in a test file of its own.
 
 #![forbid(unsafe_code)]
 
@@ -19,8 +70,11 @@ pub mod download;
 pub mod faults;
 pub mod firmware;
 pub mod fumo;
+pub mod inproc;
+pub mod jobs;
 pub mod net;
 pub mod package;
+pub mod protocol;
 pub mod scenario;
 pub mod server;
 pub mod session;

@@ -710,7 +710,8 @@ fn a_device_whose_fumo_job_failed_exits_1() {
 /// A device started from a --state-dir holding an unfinished FUMO job says so, then resumes it.
 #[test]
 fn a_job_resumed_from_the_state_dir_is_announced() {
-    use dmsim::fumo::{FumoState, Job, Operation, Phase};
+    use dmsim::fumo::{Job, Phase};
+    use dmsim::protocol::fumo::{FumoState, Operation};
     let dir = temp_dir("resumed");
     let state = dir.join("state");
     let served = serve(&dir, &["--plain"]);
@@ -726,7 +727,7 @@ firmware = "FW-1.0.0"
         let file = dmsim::scenario::load::parse(std::path::Path::new("saved.toml"), text)
             .expect("scenario")
             .file;
-        let mut device = dmsim::scenario::run::build_device(&file).expect("device");
+        let mut device = dmsim::scenario::build_device(&file).expect("device");
         let store = dmsim::storage::FileStore::new(&state).expect("store");
         device.flash(&store).expect("flash");
         let fumo = device.fumo.as_mut().expect("fumo");

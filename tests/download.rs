@@ -8,12 +8,13 @@
 //! bounded by a timeout).
 
 use dmsim::download::{
-    download, ContentClient, ContentResponse, Descriptor, DeviceLimits, DlStatus, DownloadFailure,
-    DownloadOutcome, DownloadRequest, FetchError, HashAlgorithm, HttpContent, InProcessContent,
-    Partial,
+    download, ContentClient, DownloadFailure, DownloadOutcome, DownloadRequest, FetchError, Partial,
 };
 use dmsim::faults::{FaultEffect, FaultPlan, FaultPoint, FaultRule, Faults, Trigger};
-use dmsim::net::{self, tls, ClientAuth, ClientOptions, DmService, Identity};
+use dmsim::inproc::InProcessContent;
+use dmsim::net::{self, tls, ClientAuth, ClientOptions, DmService, HttpContent, Identity};
+use dmsim::protocol::download::{Descriptor, DeviceLimits, DlStatus, HashAlgorithm};
+use dmsim::protocol::http::ContentResponse;
 use dmsim::server::{
     ContentConfig, ContentFault, ContentFaultKind, HostedFile, InstallNotification, MockServer,
     ServerConfig,

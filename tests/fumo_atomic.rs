@@ -3,14 +3,13 @@
 //! no FUMO result, no DL status, no State but 10, the old firmware, and not one request to the
 //! server's content — and when it commits, the update runs as outside an Atomic.
 
-use dmsim::download::InProcessContent;
-use dmsim::fumo;
-use dmsim::scenario::run::{build_device, mock_server};
+use dmsim::inproc::{InProcess, InProcessContent};
+use dmsim::jobs;
 use dmsim::scenario::{self, report, RunOptions, ScenarioResult, Verdict};
+use dmsim::scenario::{build_device, mock_server};
 use dmsim::server::{fumo_results, MockServer};
 use dmsim::session::{run_session_with, DriverOptions, Initiator, Pace, SessionStart};
 use dmsim::storage::MemoryStore;
-use dmsim::transport::InProcess;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -111,7 +110,7 @@ async fn drive_async(file: &str) -> Driven {
             device.save(&store).expect("save"),
             dmsim::device::Saved::Landed
         );
-        fumo::run_job(&mut device, &content, &store)
+        jobs::run_job(&mut device, &content, &store)
             .await
             .expect("the job ends");
     }

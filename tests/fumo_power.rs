@@ -4,16 +4,16 @@
 //! one after a committed update, never a mix — and that the server got exactly one result.
 
 use dmsim::device::{Device, DurableState};
-use dmsim::download::InProcessContent;
 use dmsim::faults::{FaultEffect, FaultPlan, FaultPoint, FaultRule, Trigger};
 use dmsim::firmware::{SlotId, SlotState};
-use dmsim::fumo::{self, Phase};
+use dmsim::fumo::Phase;
+use dmsim::inproc::{InProcess, InProcessContent};
+use dmsim::jobs;
 use dmsim::scenario::load::parse;
-use dmsim::scenario::run::{build_device, mock_server};
+use dmsim::scenario::{build_device, mock_server};
 use dmsim::server::{fumo_results, MockServer, SessionRecord};
 use dmsim::session::{run_session_with, DriverOptions, Initiator, Pace, SessionStart};
 use dmsim::storage::{load_state, MemoryStore, StateStore, StoreError};
-use dmsim::transport::InProcess;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -137,7 +137,7 @@ async fn run(cut: Option<u32>, mut rules: Vec<FaultRule>) -> Run {
         });
     }
     device.faults = FaultPlan::new(rules).for_device(file.seed);
-    fumo::run_job(&mut device, &content, &store)
+    jobs::run_job(&mut device, &content, &store)
         .await
         .expect("the job ends");
     for _ in 0..3 {
@@ -314,9 +314,9 @@ fn a_power_supply_that_fails_at_every_save_is_reported_not_looped_on() {
         trigger: Trigger::Always,
     }])
     .for_device(file.seed);
-    let outcome = rt.block_on(fumo::run_job(&mut device, &content, &store));
+    let outcome = rt.block_on(jobs::run_job(&mut device, &content, &store));
     assert!(
-        matches!(outcome, Err(fumo::JobError::PowerUnstable(n)) if n > fumo::driver::MAX_BOOTS_PER_RUN),
+        matches!(outcome, Err(jobs::JobError::PowerUnstable(n)) if n > jobs::MAX_BOOTS_PER_RUN),
         "{outcome:?}"
     );
     let agent = device.fumo.as_deref().expect("FUMO");

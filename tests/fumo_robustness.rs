@@ -2,16 +2,17 @@
 //! refused answers never panic the device, never leave it between two firmwares, and always end in
 //! exactly one result code reported to the server.
 
-use dmsim::download::{Descriptor, DlStatus, InProcessContent, DD_CONTENT_TYPE};
-use dmsim::fumo::{self, FumoResult};
+use dmsim::inproc::{InProcess, InProcessContent};
+use dmsim::jobs;
+use dmsim::protocol::download::{Descriptor, DlStatus, DD_CONTENT_TYPE};
+use dmsim::protocol::fumo::FumoResult;
 use dmsim::scenario::load::parse;
-use dmsim::scenario::run::{build_device, server_config};
+use dmsim::scenario::{build_device, server_config};
 use dmsim::server::{
     fumo_results, Attempts, ContentConfig, ContentFault, ContentFaultKind, HostedFile, MockServer,
 };
 use dmsim::session::{run_session, Initiator, SessionStart};
 use dmsim::storage::MemoryStore;
-use dmsim::transport::InProcess;
 use proptest::prelude::*;
 use std::path::Path;
 use std::sync::Arc;
@@ -116,7 +117,7 @@ proptest! {
         };
         runtime.block_on(run_session(&transport, &mut device, start(), false));
         let result = runtime
-            .block_on(fumo::run_job(&mut device, &client, &store))
+            .block_on(jobs::run_job(&mut device, &client, &store))
             .expect("the job runs");
         // Random bytes are never a package signed with the trusted key.
         prop_assert!(result.is_some_and(|r| r != FumoResult::Successful), "{result:?}");

@@ -11,6 +11,7 @@
 //! §2.4.1: "the next message containing the proper credentials MUST contain a Status for the
 //! SyncHdr"). A round is one client message and the server's answer.
 
+use dmsim::protocol::http::{HttpRequest, HttpResponse};
 use dmsim::server::{
     ClientAuthPolicy, MockServer, ScriptPackage, SendCredentials, ServerConfig, ServerCredentials,
 };
@@ -19,7 +20,6 @@ use dmsim::syncml::{
     Alert, AlertCode, Chal, CmdName, Command, Data, Encoding, Item, ItemCommand, Location, Meta,
     Status, StatusCode, SyncBody, SyncHdr, SyncMl, VER_DTD, VER_PROTO,
 };
-use dmsim::transport::{HttpRequest, HttpResponse};
 
 const SERVER: &str = "https://dm.dmsim.test/dm";
 const DEVICE: &str = "IMEI:490154203237518";

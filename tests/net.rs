@@ -8,11 +8,12 @@
 
 use dmsim::device::Device;
 use dmsim::net::{self, tls, ClientAuth, ClientOptions, DmService, HttpTransport, Identity};
-use dmsim::scenario::{load, model::ScenarioFile, run};
+use dmsim::protocol::http::{HttpRequest, HttpResponse};
+use dmsim::scenario::{self, load, model::ScenarioFile};
 use dmsim::server::MockServer;
 use dmsim::session::{run_session, Initiator, SessionEnd, SessionReport, SessionStart};
 use dmsim::syncml::CONTENT_TYPE_XML;
-use dmsim::transport::{HttpRequest, HttpResponse, Transport, TransportError};
+use dmsim::transport::{Transport, TransportError};
 use std::future::Future;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -100,7 +101,7 @@ async fn start(
     file: &ScenarioFile,
     tls: Option<Arc<rustls::ServerConfig>>,
 ) -> (Arc<MockServer>, net::RunningServer) {
-    let server = Arc::new(MockServer::new(run::server_config(file)));
+    let server = Arc::new(MockServer::new(scenario::server_config(file)));
     let running = net::serve(localhost(), Arc::clone(&server) as Arc<dyn DmService>, tls)
         .await
         .expect("serve");
@@ -112,7 +113,7 @@ fn device(file: &ScenarioFile, dev_id: &str, url: &str) -> Device {
     let mut file = file.clone();
     file.device.dev_id = dev_id.to_string();
     file.server.url = url.to_string();
-    run::build_device(&file).expect("device")
+    scenario::build_device(&file).expect("device")
 }
 
 async fn session<T: Transport>(transport: &T, device: &mut Device) -> SessionReport {
@@ -134,7 +135,7 @@ fn assert_completed(report: &SessionReport) {
         report.end,
         SessionEnd::Completed,
         "{}",
-        run::render_transcript(&report.transcript)
+        scenario::render_transcript(&report.transcript)
     );
 }
 

@@ -3,13 +3,13 @@
 //! to the session state machine.
 
 use dmsim::device::Device;
+use dmsim::inproc::InProcess;
 use dmsim::scenario::load::parse;
-use dmsim::scenario::run::{build_device, server_config};
+use dmsim::scenario::{build_device, server_config};
 use dmsim::server::script::{AlertSpec, ContainerSpec, ExecSpec, ItemsSpec};
 use dmsim::server::{MockServer, ScriptCommand, ScriptPackage};
 use dmsim::session::{run_session, ClientSession, SessionEnd, SessionStart, Step};
 use dmsim::syncml::{decode, AlertCode, Command, Encoding};
-use dmsim::transport::InProcess;
 use proptest::prelude::*;
 use std::collections::HashSet;
 use std::path::Path;

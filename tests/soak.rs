@@ -5,11 +5,11 @@
 //! Memory is measured by this test binary's own allocator (live bytes, allocations minus frees),
 //! not by the process's RSS, so the figure is exact and does not depend on the machine.
 
+use dmsim::inproc::InProcess;
 use dmsim::scenario::load::parse;
-use dmsim::scenario::run::{build_device, server_config};
+use dmsim::scenario::{build_device, server_config};
 use dmsim::server::{MockServer, MAX_RECORDED};
 use dmsim::session::{run_session, SessionEnd, SessionStart};
-use dmsim::transport::InProcess;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::Path;
 use std::sync::atomic::{AtomicIsize, Ordering};

@@ -166,7 +166,7 @@ fn the_session_id_counter_survives_a_restart() {
         .expect("valid")
         .file;
     let (store, _dir) = store();
-    let mut device = dmsim::scenario::run::build_device(&file).expect("device");
+    let mut device = dmsim::scenario::build_device(&file).expect("device");
     device.flash(&store).expect("flash");
     assert_eq!(device.next_session_id(), "1");
     assert_eq!(device.next_session_id(), "2");
@@ -175,7 +175,7 @@ fn the_session_id_counter_survives_a_restart() {
         dmsim::device::Saved::Landed
     );
     // The same device, built afresh as a new run would, and started from what it saved.
-    let mut again = dmsim::scenario::run::build_device(&file).expect("device");
+    let mut again = dmsim::scenario::build_device(&file).expect("device");
     again.reboot(&store).expect("reboot");
     assert_eq!(again.next_session_id(), "3");
 }

@@ -2,13 +2,14 @@
 //! rule are recorded as violations (and a scenario run and its JSON report show them), while the
 //! simulated device keeps to the server's MaxMsgSize whatever the limit.
 
+use dmsim::inproc::InProcess;
+use dmsim::protocol::http::HttpRequest;
 use dmsim::scenario::load::parse;
-use dmsim::scenario::run::{build_device, mock_server};
+use dmsim::scenario::{build_device, mock_server};
 use dmsim::scenario::{report, run_all, RunOptions, Verdict};
 use dmsim::server::{DeviceViolation, MockServer, Rule, ScriptPackage, ServerConfig};
 use dmsim::session::{run_session, SessionEnd, SessionStart};
 use dmsim::syncml::{self, Command, Encoding, SyncMl};
-use dmsim::transport::{HttpRequest, InProcess};
 use std::path::Path;
 use std::sync::Arc;
 

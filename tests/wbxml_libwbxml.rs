@@ -30,12 +30,12 @@
 
 mod support;
 
+use dmsim::inproc::InProcess;
 use dmsim::scenario::model::InitiatorSpec;
-use dmsim::scenario::run::{build_device, server_config};
+use dmsim::scenario::{build_device, server_config};
 use dmsim::server::MockServer;
 use dmsim::session::{run_session, Initiator, SessionStart};
 use dmsim::syncml::{wbxml, xml, Command, Data, Item, SyncMl};
-use dmsim::transport::InProcess;
 use dmsim::tree::{TNDS_WBXML, TNDS_XML};
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -12,8 +12,10 @@
 //! 415 and kept as a violation, in-process and over HTTP.
 
 use dmsim::device::Device;
+use dmsim::inproc::InProcess;
 use dmsim::net::{self, ClientOptions, DmService, HttpTransport};
-use dmsim::scenario::{load, model::ScenarioFile, run, WireSummary};
+use dmsim::protocol::http::{HttpRequest, HttpResponse};
+use dmsim::scenario::{self, load, model::ScenarioFile, WireSummary};
 use dmsim::server::{MockServer, RefusedRequests};
 use dmsim::session::{
     run_session_with, ClientSession, DriverOptions, Exchange, Initiator, Pace, SessionEnd,
@@ -21,7 +23,7 @@ use dmsim::session::{
 };
 use dmsim::syncml::auth::{self, HmacHeader, Secret};
 use dmsim::syncml::{Encoding, CONTENT_TYPE_WBXML, CONTENT_TYPE_XML};
-use dmsim::transport::{HttpRequest, HttpResponse, InProcess, Transport, TransportError};
+use dmsim::transport::{Transport, TransportError};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -101,7 +103,7 @@ fn scenario(encoding: Encoding) -> ScenarioFile {
 
 /// The scenario's mock server, keeping every exchange.
 fn server(file: &ScenarioFile) -> Arc<MockServer> {
-    let mut config = run::server_config(file);
+    let mut config = scenario::server_config(file);
     config.keep_exchanges = true;
     Arc::new(MockServer::new(config))
 }
@@ -111,7 +113,7 @@ fn device(file: &ScenarioFile, url: Option<&str>) -> Device {
     if let Some(url) = url {
         file.server.url = url.to_string();
     }
-    run::build_device(&file).expect("device")
+    scenario::build_device(&file).expect("device")
 }
 
 fn client_start() -> SessionStart {
@@ -225,7 +227,7 @@ fn assert_clean(encoding: Encoding, report: &SessionReport, server: &MockServer)
         report.end,
         SessionEnd::Completed,
         "{encoding:?}\n{}",
-        run::render_transcript(&report.transcript)
+        scenario::render_transcript(&report.transcript)
     );
     assert!(report.violations.is_empty(), "{:?}", report.violations);
     let records = server.records();

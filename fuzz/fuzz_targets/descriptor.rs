@@ -6,7 +6,7 @@
 
 #![no_main]
 
-use dmsim::download::{Descriptor, DeviceLimits, DlStatus};
+use dmsim::protocol::download::{Descriptor, DeviceLimits, DlStatus};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

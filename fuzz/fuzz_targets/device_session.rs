@@ -15,7 +15,7 @@
 
 use dmsim::session::{ClientSession, SessionStart, Step};
 use dmsim::syncml::decode_labelled;
-use dmsim::transport::{HttpRequest, HttpResponse};
+use dmsim::protocol::http::{HttpRequest, HttpResponse};
 use dmsim_fuzz::split;
 use libfuzzer_sys::fuzz_target;
 

@@ -6,7 +6,7 @@
 #![no_main]
 
 use dmsim::scenario::load::{parse, LoadError};
-use dmsim::scenario::run::server_config;
+use dmsim::scenario::server_config;
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;
 

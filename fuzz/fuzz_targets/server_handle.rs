@@ -15,7 +15,7 @@
 
 use dmsim::server::MAX_REFUSED_KEPT;
 use dmsim::syncml::{decode_labelled, Encoding};
-use dmsim::transport::HttpRequest;
+use dmsim::protocol::http::HttpRequest;
 use dmsim_fuzz::split;
 use libfuzzer_sys::fuzz_target;
 

@@ -19,16 +19,18 @@
 
 use anyhow::Context;
 use dmsim::device::{Device, Saved};
-use dmsim::download::HttpContent;
-use dmsim::fumo::{FumoResult, Phase};
+use dmsim::fumo::Phase;
+use dmsim::net::HttpContent;
 use dmsim::net::{self, tls, ClientOptions, HttpTransport, Identity};
-use dmsim::scenario::{self, load, model::ScenarioFile, run::build_device};
+use dmsim::protocol::fumo::FumoResult;
+use dmsim::protocol::http::{HttpRequest, HttpResponse};
+use dmsim::scenario::{self, build_device, load, model::ScenarioFile};
 use dmsim::session::{
     run_session_watched, DriverOptions, Exchange, Initiator, SessionReport, SessionStart, Violation,
 };
 use dmsim::storage::{FileStore, MemoryStore, StateStore, StoreError};
 use dmsim::syncml::render_as_received;
-use dmsim::transport::{HttpRequest, HttpResponse, Transport, TransportError};
+use dmsim::transport::{Transport, TransportError};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -391,7 +393,7 @@ async fn work(
     if device.save(store)? == Saved::PowerLost {
         device.reboot(store)?;
     }
-    let result = dmsim::fumo::run_job(device, content, store).await?;
+    let result = dmsim::jobs::run_job(device, content, store).await?;
     if let Some(result) = result {
         println!("--- FUMO job ended: {result}");
     }

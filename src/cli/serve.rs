@@ -16,15 +16,12 @@
 //! every session.
 
 use anyhow::Context;
-use dmsim::download::ContentResponse;
 use dmsim::net::{self, tls, ClientAuth, DmService, Identity};
+use dmsim::protocol::http::{ContentRequest, ContentResponse, HttpRequest, HttpResponse};
 use dmsim::scenario::model::ScenarioFile;
-use dmsim::scenario::{self, load, run::mock_server};
-use dmsim::server::{
-    ContentRequest, MockServer, RefusedRequests, ScriptPackage, SessionChoice, SessionRecord,
-};
+use dmsim::scenario::{self, load, mock_server};
+use dmsim::server::{MockServer, RefusedRequests, ScriptPackage, SessionChoice, SessionRecord};
 use dmsim::syncml::Command;
-use dmsim::transport::{HttpRequest, HttpResponse};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -160,7 +157,7 @@ async fn serve_until_stopped(
     // The server's LocURI is the URL it really listens on, known once the socket is bound.
     let url = running.url(&args.path);
     file.server.url = url.clone();
-    let server = mock_server(&file).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let server = mock_server(&file)?;
     let _ = service.server.set(server);
     println!("listening on {url}");
     eprintln!("dmsim: {}", package_plan(&file.server.packages));

@@ -3,9 +3,9 @@
 //! [`super::effects`]).
 
 use super::{Device, Executor};
-use crate::fumo::{FumoState, Operation};
+use crate::protocol::fumo::{FumoState, Operation};
+use crate::scenario::build_device;
 use crate::scenario::load::parse;
-use crate::scenario::run::build_device;
 use crate::syncml::{CmdName, Command, Container, Exec, Item, ItemCommand, Location};
 use std::path::Path;
 

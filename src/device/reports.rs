@@ -4,7 +4,7 @@
 //! answers its Alert with 200 or 202; otherwise it goes again in the session after (reference §1.8,
 //! and FUMO: "the client must not retry the operation", only the report).
 
-use crate::session::GenericAlert;
+use crate::syncml::GenericAlert;
 
 /// A queued report.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

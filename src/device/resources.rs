@@ -3,7 +3,7 @@
 //! act, so a scenario produces "out of storage" (901/501), "out of memory" (502), "battery too
 //! low" (450) and "roaming" (451) by describing the device, not by forcing a code.
 
-use crate::download::DeviceLimits;
+use crate::protocol::download::DeviceLimits;
 use std::sync::Arc;
 
 /// Lowest battery level (percent) at which the device starts an install.

@@ -33,13 +33,13 @@
 //!
 //! [`FetchError::Timeout`]: super::FetchError::Timeout
 
-use super::client::{parse_url, BodyEnd, ContentClient, ContentResponse, FetchError};
-use super::descriptor::{
-    essence, Descriptor, DescriptorError, DescriptorProblem, DeviceLimits, HashAlgorithm,
+use super::client::{parse_url, ContentClient, FetchError};
+use crate::faults::{FaultEffect, FaultPoint, Faults};
+use crate::protocol::download::{
+    essence, Descriptor, DescriptorError, DescriptorProblem, DeviceLimits, DlStatus, HashAlgorithm,
     DD_CONTENT_TYPE,
 };
-use super::DlStatus;
-use crate::faults::{FaultEffect, FaultPoint, Faults};
+use crate::protocol::http::{BodyEnd, ContentResponse};
 use reqwest::Url;
 
 /// Content type of install notifications.

@@ -1,5 +1,5 @@
 //! The FUMO agent's state on one device: the object in the tree, the firmware, the job the server
-//! started, and the package held for it. The transitions here are pure; [`super::driver`] runs a
+//! started, and the package held for it. The transitions here are pure; [`crate::jobs`] runs a
 //! job through them, with the download's I/O and the saves of the durable state in between.
 //!
 //! # Jobs
@@ -9,7 +9,7 @@
 //! ([`Fumo::accept`]); an Exec while a job is queued, or after another one was accepted earlier in
 //! the same Atomic, is 409 Conflict. The job is queued ([`Fumo::queue`]) when the Exec takes effect:
 //! at once, or at the commit of the Atomic it is in (never, when the Atomic fails: see
-//! [`crate::device::Effect`]). It runs after the session ([`super::driver::run_job`]) and ends
+//! [`crate::device::Effect`]). It runs after the session ([`crate::jobs::run_job`]) and ends
 //! with one Generic Alert (1226) carrying its result, queued in the device's report queue in the
 //! same save that ends the job, so it is reported exactly once whatever the power does.
 //!
@@ -35,13 +35,13 @@
 //! package store (State 40, then 50) when the Replace takes effect ([`Fumo::store_pkg_data`]: at
 //! once, or at the commit of its Atomic). A later Exec on `<x>/Update` installs them.
 
-use super::codes::{FumoResult, FumoState, Operation};
 use super::mo;
-use crate::download::{DlStatus, DownloadFailure, Partial};
+use crate::download::{DownloadFailure, Partial};
 use crate::firmware::{Firmware, InstallFailure, InstallOutcome};
 use crate::package::VerifyingKey;
-use crate::session::GenericAlert;
-use crate::syncml::StatusCode;
+use crate::protocol::download::DlStatus;
+use crate::protocol::fumo::{FumoResult, FumoState, Operation};
+use crate::syncml::{GenericAlert, StatusCode};
 use crate::tree::{Tree, TreeError};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -361,7 +361,7 @@ impl Fumo {
 /// Where the device shows its firmware version.
 pub const FW_VERSION_NODE: &str = "./DevDetail/FwV";
 
-/// The FUMO result for a failed download (reference §5.4; vendor codes in [`super::codes`]).
+/// The FUMO result for a failed download (reference §5.4; vendor codes in [`crate::protocol::fumo`]).
 pub fn download_result(failure: &DownloadFailure) -> FumoResult {
     use DownloadFailure as F;
     match failure {

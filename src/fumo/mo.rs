@@ -5,7 +5,7 @@
 //! carries the MO type `urn:oma:mo:oma-fumo:1.0`; the Exec targets (Download, Update,
 //! DownloadAndUpdate) are interior nodes, as every implementation treats them; State starts at 10.
 
-use super::codes::{FumoState, Operation};
+use crate::protocol::fumo::{FumoState, Operation};
 use crate::tree::{Access, Format, Node, Tree, TreeError};
 
 /// The MO type of `<x>`.

@@ -1,14 +1,10 @@
-//! FUMO 1.0, firmware update management: the management object, its codes, and (built on the
-//! download agent, the package installer and durable state) the update flows.
+//! FUMO 1.0, firmware update management on the device: the management object and the agent, whose
+//! pure transitions (built on the download agent and the package installer) make up the update
+//! flows. A device holds its agent; [`crate::jobs`], above the device, runs a job through those
+//! transitions with the download's I/O and the device's saves in between. The codes are
+//! [`crate::protocol::fumo`], shared with the mock server.
 
 pub mod agent;
-mod codes;
-pub mod driver;
 pub mod mo;
 
 pub use agent::{Fumo, FumoConfig, FumoDurable, FumoRecords, Job, Phase};
-pub use codes::{
-    bare_alert_type, is_result_alert_type, reported_result, FumoResult, FumoState, Operation,
-    DEVICE_REQUEST, USER_REQUEST,
-};
-pub use driver::{run_job, JobError};

@@ -14,7 +14,8 @@
 //! reads it by its bytes and records the omission as a violation.
 
 use super::{is_syncml_content_type, tls, NetError, HMAC_HEADER};
-use crate::transport::{HttpRequest, HttpResponse, Transport, TransportError};
+use crate::protocol::http::{HttpRequest, HttpResponse, DEFAULT_REQUEST_TIMEOUT};
+use crate::transport::{Transport, TransportError};
 use reqwest::header::{HeaderValue, ACCEPT, CONTENT_TYPE};
 use reqwest::Url;
 use std::error::Error as StdError;
@@ -45,7 +46,7 @@ impl Default for ClientOptions {
         ClientOptions {
             tls: None,
             connect_timeout: Duration::from_secs(10),
-            request_timeout: Duration::from_secs(60),
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
             max_idle_per_host: 64,
             idle_timeout: Duration::from_secs(90),
         }

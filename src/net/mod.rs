@@ -1,7 +1,10 @@
-//! The network layer: SyncML DM over HTTP and HTTPS, on real sockets.
+//! The network layer: SyncML DM and content downloads over HTTP and HTTPS, on real sockets. It
+//! joins the device side and the server side, so it sits above both.
 //!
 //! * [`HttpTransport`] is the device side: a [`Transport`](crate::transport::Transport) that POSTs
-//!   each message over one shared HTTP client (rustls, custom CA, optional client certificate).
+//!   each message over one shared HTTP client (rustls, custom CA, optional client certificate);
+//!   [`HttpContent`] is the device's [`ContentClient`](crate::download::ContentClient) on the same
+//!   kind of client, for packages and descriptors.
 //! * [`serve`] is the network front end of the mock server (or of any [`DmService`]): it listens on
 //!   a socket, optionally with TLS and client-certificate checks, and hands each POST to the service.
 //! * [`tls`] reads PEM files into shared rustls configurations; [`certs`] generates the test PKI
@@ -9,10 +12,12 @@
 
 pub mod certs;
 pub mod client;
+pub mod content;
 pub mod server;
 pub mod tls;
 
 pub use client::{ClientOptions, HttpTransport};
+pub use content::{HttpContent, MAX_CONTENT_BYTES};
 pub use server::{serve, DmService, RunningServer, MAX_BODY_BYTES};
 pub use tls::{ClientAuth, Identity, TlsError};
 

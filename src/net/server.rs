@@ -21,9 +21,10 @@
 //! the bytes it has, and drops the connection once they had [`CUT_FLUSH_GRACE`] to leave.
 
 use super::{is_syncml_content_type, NetError, HMAC_HEADER};
-use crate::download::{BodyEnd, ContentResponse};
-use crate::server::{ContentMethod, ContentRequest, MockServer};
-use crate::transport::{HttpRequest, HttpResponse};
+use crate::protocol::http::{
+    BodyEnd, ContentMethod, ContentRequest, ContentResponse, HttpRequest, HttpResponse,
+};
+use crate::server::MockServer;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Body, Bytes, Frame, Incoming, SizeHint};
 use hyper::header::{

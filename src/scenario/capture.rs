@@ -7,7 +7,8 @@
 //! answer. A scenario's directory is emptied first, so a capture is always one
 //! run's.
 
-use super::run::{file_slug, ScenarioResult};
+use super::run::ScenarioResult;
+use super::state::file_slug;
 use crate::syncml::Encoding;
 use std::io;
 use std::path::Path;

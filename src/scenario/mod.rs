@@ -1,20 +1,41 @@
-//! Scenario files: reading them ([`load()`]), running them ([`run`]), what they observed
-//! ([`observe`]), the reports ([`report`]) and the raw messages of a run ([`capture`]).
+//! Scenario files: reading them ([`load()`], into the [`model`]), running them ([`run`]), what they
+//! observed ([`observe`]), the reports ([`report`]) and the raw messages of a run ([`capture`]).
+//!
+//! Running one scenario, file by concern:
+//! * `device` builds the device the scenario describes ([`build_device`]), `server` the mock
+//!   server ([`mock_server`], [`server_config`]), [`updates`] what that server hosts;
+//! * `sessions` runs the device's sessions over a transport, in-process or (`network`) over
+//!   loopback HTTP(S), and `between` the device's work between two sessions (its FUMO job);
+//!   `state` says where the device keeps its durable state;
+//! * `expect` checks the expectations against what happened;
+//! * `transcript` renders the sessions for people ([`render_transcript`], [`render_report`]).
 
+mod between;
 pub mod capture;
+mod device;
+mod error;
+mod expect;
 pub mod load;
 pub mod model;
 mod network;
 pub mod observe;
 pub mod report;
 pub mod run;
+mod server;
+mod sessions;
+mod state;
+mod transcript;
 pub mod updates;
 
+pub use device::build_device;
+pub use error::{BuildError, RunError};
 pub use load::{discover, load, LoadError, LoadedScenario};
 pub use model::TransportKind;
 pub use network::NetworkEnv;
 pub use observe::{Observation, WireCounts, WireSummary};
 pub use run::{RunEnv, ScenarioResult, Verdict};
+pub use server::{mock_server, server_config};
+pub use transcript::{render_exchange, render_report, render_transcript};
 
 use crate::syncml::Encoding;
 use std::path::PathBuf;

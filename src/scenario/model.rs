@@ -9,6 +9,7 @@ use crate::device::UserAnswer;
 use crate::faults::{FaultEffect, FaultPoint};
 use crate::server::{Quirk, ScriptPackage, SendCredentials};
 use crate::session::ServerRule;
+use crate::syncml::auth::AuthType;
 use crate::syncml::Encoding;
 use serde::{de, Deserialize, Deserializer};
 use std::collections::BTreeMap;
@@ -201,6 +202,17 @@ pub enum AuthKind {
     Basic,
     Md5,
     Hmac,
+}
+
+impl AuthKind {
+    /// The authentication type it names.
+    pub fn auth_type(self) -> AuthType {
+        match self {
+            AuthKind::Basic => AuthType::Basic,
+            AuthKind::Md5 => AuthType::Md5,
+            AuthKind::Hmac => AuthType::Hmac,
+        }
+    }
 }
 
 /// Name, secret and starting nonce of one direction of authentication.
@@ -398,17 +410,27 @@ struct RawFaultSpec {
     optional: bool,
 }
 
-impl TryFrom<RawFaultSpec> for FaultSpec {
-    type Error = String;
+/// A fault rule whose point does nothing with its effect (see [`FaultPoint::uses`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "fault point {at} does nothing with {}; it uses: {}",
+    .inject.as_str(),
+    .at.effect_names().join(", ")
+)]
+pub struct UnusedEffect {
+    pub at: FaultPoint,
+    pub inject: FaultEffect,
+}
 
-    fn try_from(raw: RawFaultSpec) -> Result<FaultSpec, String> {
+impl TryFrom<RawFaultSpec> for FaultSpec {
+    type Error = UnusedEffect;
+
+    fn try_from(raw: RawFaultSpec) -> Result<FaultSpec, UnusedEffect> {
         if !raw.at.uses(raw.inject) {
-            return Err(format!(
-                "fault point {} does nothing with {}; it uses: {}",
-                raw.at,
-                raw.inject.as_str(),
-                raw.at.effect_names().join(", ")
-            ));
+            return Err(UnusedEffect {
+                at: raw.at,
+                inject: raw.inject,
+            });
         }
         Ok(FaultSpec {
             at: raw.at,

@@ -7,16 +7,18 @@
 //! run. Tokio time cannot be paused over sockets, so the device's simulated waits are skipped
 //! (its own clock still advances).
 
+use super::error::RunError;
 use super::model::{ScenarioFile, Trust};
-use super::run::{mock_server, run_against, Outcome};
-use crate::download::ContentResponse;
-use crate::download::HttpContent;
+use super::server::mock_server;
+use super::sessions::{run_against, Outcome};
 use crate::net::certs::{builtin, builtin_path};
-use crate::net::{self, tls, ClientAuth, ClientOptions, DmService, HttpTransport, Identity};
-use crate::server::{ContentRequest, MockServer};
+use crate::net::{
+    self, tls, ClientAuth, ClientOptions, DmService, HttpContent, HttpTransport, Identity,
+};
+use crate::protocol::http::{ContentRequest, ContentResponse, HttpRequest, HttpResponse};
+use crate::server::MockServer;
 use crate::session::Pace;
 use crate::storage::StateStore;
-use crate::transport::{HttpRequest, HttpResponse};
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -50,7 +52,7 @@ impl NetworkEnv {
         https: bool,
         client_cert: bool,
         trust: Trust,
-    ) -> Result<(HttpTransport, HttpContent), String> {
+    ) -> Result<(HttpTransport, HttpContent), RunError> {
         let key = (https, client_cert, trust);
         let mut clients = self.clients.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(c) = clients.get(&key) {
@@ -65,7 +67,7 @@ impl NetworkEnv {
             let identity = client_cert
                 .then(|| self.identity("client.pem", "client.key"))
                 .transpose()?;
-            Some(tls::client_config(roots, identity).map_err(|e| e.to_string())?)
+            Some(tls::client_config(roots, identity)?)
         } else {
             None
         };
@@ -73,14 +75,14 @@ impl NetworkEnv {
             tls,
             ..ClientOptions::default()
         };
-        let client = HttpTransport::new(&options).map_err(|e| e.to_string())?;
-        let content = HttpContent::new(&options).map_err(|e| e.to_string())?;
+        let client = HttpTransport::new(&options)?;
+        let content = HttpContent::new(&options)?;
         clients.insert(key, (client.clone(), content.clone()));
         Ok((client, content))
     }
 
     /// The shared server TLS configuration, requiring client certificates or not.
-    fn server_tls(&self, require_client_cert: bool) -> Result<Arc<rustls::ServerConfig>, String> {
+    fn server_tls(&self, require_client_cert: bool) -> Result<Arc<rustls::ServerConfig>, RunError> {
         let mut servers = self.servers.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(c) = servers.get(&require_client_cert) {
             return Ok(Arc::clone(c));
@@ -92,7 +94,7 @@ impl NetworkEnv {
         } else {
             ClientAuth::Optional(roots)
         };
-        let config = tls::server_config(identity, auth).map_err(|e| e.to_string())?;
+        let config = tls::server_config(identity, auth)?;
         servers.insert(require_client_cert, Arc::clone(&config));
         Ok(config)
     }
@@ -100,36 +102,39 @@ impl NetworkEnv {
 
 impl NetworkEnv {
     /// The PEM text of a file of the test PKI, with the path that names it.
-    fn pem(&self, name: &str) -> Result<(Vec<u8>, PathBuf), String> {
+    fn pem(&self, name: &str) -> Result<(Vec<u8>, PathBuf), RunError> {
         match &self.certs {
             Some(dir) => {
                 let path = dir.join(name);
-                let bytes = std::fs::read(&path)
-                    .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-                Ok((bytes, path))
+                match std::fs::read(&path) {
+                    Ok(bytes) => Ok((bytes, path)),
+                    Err(error) => Err(RunError::ReadPem { path, error }),
+                }
             }
             None => {
                 let pki = builtin();
                 let text = pki
                     .file(name)
-                    .ok_or_else(|| format!("the built-in test PKI has no {name}"))?;
+                    .ok_or_else(|| RunError::NoBuiltinPem(name.to_string()))?;
                 Ok((text.as_bytes().to_vec(), builtin_path(name)))
             }
         }
     }
 
     /// The CA certificates of a file of the test PKI.
-    fn roots(&self, name: &str) -> Result<rustls::RootCertStore, String> {
+    fn roots(&self, name: &str) -> Result<rustls::RootCertStore, RunError> {
         let (pem, path) = self.pem(name)?;
-        tls::roots_from_pem(&pem, &path).map_err(|e| e.to_string())
+        Ok(tls::roots_from_pem(&pem, &path)?)
     }
 
     /// A certificate and its key from files of the test PKI.
-    fn identity(&self, cert: &str, key: &str) -> Result<Identity, String> {
+    fn identity(&self, cert: &str, key: &str) -> Result<Identity, RunError> {
         let (cert_pem, cert_path) = self.pem(cert)?;
         let (key_pem, key_path) = self.pem(key)?;
-        Identity::from_pem((&cert_pem, &cert_path), (&key_pem, &key_path))
-            .map_err(|e| e.to_string())
+        Ok(Identity::from_pem(
+            (&cert_pem, &cert_path),
+            (&key_pem, &key_path),
+        )?)
     }
 }
 
@@ -165,7 +170,7 @@ async fn serve_and_run(
     client: &HttpTransport,
     content: &HttpContent,
     store: &dyn StateStore,
-) -> Result<Outcome, String> {
+) -> Result<Outcome, RunError> {
     let server = Arc::new(mock_server(file)?);
     let _ = service.0.set(Arc::clone(&server));
     run_against(client, content, store, &server, file, Pace::Skip).await
@@ -177,7 +182,7 @@ pub(super) async fn run(
     env: &NetworkEnv,
     https: bool,
     store: &dyn StateStore,
-) -> Result<Outcome, String> {
+) -> Result<Outcome, RunError> {
     let spec = &file.transport;
     let tls = https
         .then(|| env.server_tls(spec.require_client_certificate))
@@ -185,9 +190,7 @@ pub(super) async fn run(
     let (client, content) = env.client(https, spec.client_certificate, spec.trust)?;
     let service = Arc::new(Deferred(OnceLock::new()));
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
-    let running = net::serve(addr, Arc::clone(&service) as Arc<dyn DmService>, tls)
-        .await
-        .map_err(|e| e.to_string())?;
+    let running = net::serve(addr, Arc::clone(&service) as Arc<dyn DmService>, tls).await?;
     let mut file = file.clone();
     file.server.url = running.url("/dm");
     let outcome = serve_and_run(&file, &service, &client, &content, store).await;

@@ -140,7 +140,10 @@ impl Observations {
 
     /// The FUMO result codes of a device's Generic Alert items.
     fn fumo_results(&mut self, items: &[crate::syncml::Item]) {
-        for (alert_type, code) in items.iter().filter_map(crate::fumo::reported_result) {
+        for (alert_type, code) in items
+            .iter()
+            .filter_map(crate::protocol::fumo::reported_result)
+        {
             self.add(
                 "fumo-result",
                 code.into(),
@@ -268,8 +271,8 @@ impl WireSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::http::{HttpRequest, HttpResponse};
     use crate::syncml::{Location, SyncBody, SyncHdr, CONTENT_TYPE_WBXML, CONTENT_TYPE_XML};
-    use crate::transport::{HttpRequest, HttpResponse};
 
     fn message() -> SyncMl {
         SyncMl {

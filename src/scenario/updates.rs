@@ -31,11 +31,13 @@
 //! omitted to make it invalid. Script data may say `$SERVER` for the server's own origin, e.g. a
 //! `PkgURL` of `$SERVER/fw/update.dd`.
 
+use super::error::BuildError;
 use super::model::{DeviceSpec, ScenarioFile};
 use crate::device::Resources;
-use crate::download::{Descriptor, HashAlgorithm};
-use crate::fumo::{FumoConfig, Operation};
+use crate::fumo::FumoConfig;
 use crate::package::{self, Defect, PackageSpec};
+use crate::protocol::download::{Descriptor, HashAlgorithm};
+use crate::protocol::fumo::Operation;
 use crate::server::{Attempts, ContentConfig, ContentFault, ContentFaultKind, HostedFile};
 use serde::{de, Deserialize, Deserializer};
 use std::sync::Arc;
@@ -75,12 +77,9 @@ impl Default for ResourcesSpec {
 }
 
 impl ResourcesSpec {
-    pub fn build(&self) -> Result<Resources, String> {
+    pub fn build(&self) -> Result<Resources, BuildError> {
         if self.battery > 100 {
-            return Err(format!(
-                "device.resources.battery is {}%, more than 100",
-                self.battery
-            ));
+            return Err(BuildError::Battery(self.battery));
         }
         Ok(Resources {
             free_storage: self.free_storage,
@@ -281,7 +280,7 @@ pub fn fumo_config(device: &DeviceSpec) -> Option<Arc<FumoConfig>> {
 }
 
 /// What the scenario's server hosts, with packages built and descriptors written.
-pub fn content(file: &ScenarioFile) -> Result<ContentConfig, String> {
+pub fn content(file: &ScenarioFile) -> Result<ContentConfig, BuildError> {
     let mut config = ContentConfig::default();
     // Packages and text first: descriptors describe them.
     for spec in &file.server.files {
@@ -291,14 +290,12 @@ pub fn content(file: &ScenarioFile) -> Result<ContentConfig, String> {
             spec.text.is_some(),
         ];
         if kinds.iter().filter(|&&k| k).count() != 1 {
-            return Err(format!(
-                "server.file {:?}: give exactly one of package, descriptor, text",
-                spec.path
-            ));
+            return Err(BuildError::FileKind {
+                path: spec.path.clone(),
+            });
         }
         if let Some(p) = &spec.package {
-            let bytes = build_package(p, &file.device, file.seed)
-                .map_err(|e| format!("server.file {:?}: {e}", spec.path))?;
+            let bytes = build_package(p, &file.device, file.seed, &spec.path)?;
             let ty = spec.content_type.as_deref().unwrap_or(PACKAGE_TYPE);
             config = config.file(HostedFile::new(spec.path.as_str(), ty, bytes));
         } else if let Some(text) = &spec.text {
@@ -334,12 +331,18 @@ pub fn content(file: &ScenarioFile) -> Result<ContentConfig, String> {
     Ok(config)
 }
 
-fn build_package(p: &PackageFileSpec, device: &DeviceSpec, seed: u64) -> Result<Vec<u8>, String> {
+/// The package `p` describes, hosted at `path`.
+fn build_package(
+    p: &PackageFileSpec,
+    device: &DeviceSpec,
+    seed: u64,
+    path: &str,
+) -> Result<Vec<u8>, BuildError> {
     if p.size > MAX_PACKAGE_SIZE {
-        return Err(format!(
-            "a {}-byte package is larger than the {MAX_PACKAGE_SIZE} bytes a scenario may build",
-            p.size
-        ));
+        return Err(BuildError::PackageTooLarge {
+            path: path.to_string(),
+            size: p.size,
+        });
     }
     let spec = PackageSpec::new(
         p.model.as_deref().unwrap_or(&device.model),
@@ -347,7 +350,10 @@ fn build_package(p: &PackageFileSpec, device: &DeviceSpec, seed: u64) -> Result<
         p.to.as_str(),
         p.size,
     )
-    .map_err(|e| e.to_string())?
+    .map_err(|error| BuildError::Package {
+        path: path.to_string(),
+        error,
+    })?
     .with_seed(seed);
     let key = package::test_signing_key();
     Ok(match p.defect {
@@ -360,19 +366,21 @@ fn descriptor(
     d: &DescriptorSpec,
     hosted: &ContentConfig,
     path: &str,
-) -> Result<Descriptor, String> {
+) -> Result<Descriptor, BuildError> {
     let object = hosted.hosted_file(&object_path(&d.object, path));
     let (size, types) = match (object, d.size, &d.types) {
         (_, Some(size), Some(types)) => (size, types.clone()),
         (Some(o), size, types) => (
             size.unwrap_or(o.body.len() as u64),
-            types.clone().unwrap_or_else(|| vec![o.content_type.clone()]),
+            types
+                .clone()
+                .unwrap_or_else(|| vec![o.content_type.clone()]),
         ),
         (None, _, _) => {
-            return Err(format!(
-                "server.file {path:?}: the descriptor's object {:?} is not hosted here; give its size and type",
-                d.object
-            ))
+            return Err(BuildError::DescriptorObject {
+                path: path.to_string(),
+                object: d.object.clone(),
+            })
         }
     };
     let mut descriptor = Descriptor::new(d.object.as_str(), "", size);
@@ -396,9 +404,10 @@ fn descriptor(
             "size" => descriptor.size = 0,
             "objectURI" => descriptor.object_uri.clear(),
             other => {
-                return Err(format!(
-                    "server.file {path:?}: cannot omit {other:?} (type, size, objectURI)"
-                ))
+                return Err(BuildError::DescriptorOmit {
+                    path: path.to_string(),
+                    field: other.to_string(),
+                })
             }
         }
     }
@@ -421,13 +430,12 @@ fn object_path(uri: &str, base: &str) -> String {
     format!("{}/{path}", dir.trim_end_matches('/'))
 }
 
-fn content_fault(f: &ContentFaultSpec) -> Result<ContentFault, String> {
-    let need = |what: &str| {
-        f.value.ok_or_else(|| {
-            format!(
-                "server.content_fault {:?}: {:?} needs a value ({what})",
-                f.path, f.kind
-            )
+fn content_fault(f: &ContentFaultSpec) -> Result<ContentFault, BuildError> {
+    let need = |needs: &'static str| {
+        f.value.ok_or_else(|| BuildError::FaultValue {
+            path: f.path.clone(),
+            kind: f.kind,
+            needs,
         })
     };
     use ContentFaultKindSpec as K;
@@ -440,10 +448,10 @@ fn content_fault(f: &ContentFaultSpec) -> Result<ContentFault, String> {
         K::Status => {
             let status = need("the HTTP status")?;
             ContentFaultKind::Status(u16::try_from(status).map_err(|_| {
-                format!(
-                    "server.content_fault {:?}: status {status} is not an HTTP status",
-                    f.path
-                )
+                BuildError::FaultStatus {
+                    path: f.path.clone(),
+                    status,
+                }
             })?)
         }
         K::Slow => ContentFaultKind::Slow(Duration::from_millis(need("milliseconds")?)),
@@ -512,28 +520,44 @@ mod tests {
         );
         let e = content(&file).expect_err("too large");
         assert!(
-            e.contains("server.file \"/a\"") && e.contains("larger"),
+            matches!(&e, BuildError::PackageTooLarge { path, size } if path == "/a" && *size == 2 << 30),
             "{e}"
         );
+        assert!(e
+            .to_string()
+            .starts_with("server.file \"/a\": a 2147483648-byte package is larger"));
         let file = scenario("name = \"x\"\n[device.resources]\nbattery = 150\n");
         let e = file.device.resources.build().expect_err("over 100%");
-        assert!(e.contains("battery"), "{e}");
+        assert_eq!(e, BuildError::Battery(150));
         let file = scenario(
             "name = \"x\"\n[[server.file]]\npath = \"/d\"\ndescriptor = { object = \"/nothing\" }\n",
         );
         let e = content(&file).expect_err("object not hosted");
-        assert!(e.contains("not hosted"), "{e}");
+        assert!(
+            matches!(&e, BuildError::DescriptorObject { path, object } if path == "/d" && object == "/nothing"),
+            "{e}"
+        );
         let file = scenario(
             "name = \"x\"\n[[server.file]]\npath = \"/d\"\ntext = \"t\"\npackage = { to = \"2\" }\n",
         );
-        assert!(content(&file)
-            .expect_err("two kinds")
-            .contains("exactly one"));
+        let e = content(&file).expect_err("two kinds");
+        assert!(
+            matches!(&e, BuildError::FileKind { path } if path == "/d"),
+            "{e}"
+        );
         let file =
             scenario("name = \"x\"\n[[server.content_fault]]\npath = \"/a\"\nkind = \"cut-at\"\n");
-        assert!(content(&file)
-            .expect_err("no value")
-            .contains("needs a value"));
+        let e = content(&file).expect_err("no value");
+        assert!(
+            matches!(
+                &e,
+                BuildError::FaultValue {
+                    kind: ContentFaultKindSpec::CutAt,
+                    ..
+                }
+            ),
+            "{e}"
+        );
     }
 
     #[test]

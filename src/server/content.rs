@@ -24,8 +24,8 @@
 //! compared without the query. A lying descriptor needs no fault: host one
 //! ([`HostedFile::descriptor`] writes any [`Descriptor`], lies included).
 
-use crate::download::{BodyEnd, ContentResponse, Descriptor, DlStatus, DD_CONTENT_TYPE};
-use reqwest::Url;
+use crate::protocol::download::{Descriptor, DlStatus, DD_CONTENT_TYPE};
+use crate::protocol::http::{BodyEnd, ContentMethod, ContentRequest, ContentResponse};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -81,7 +81,7 @@ pub enum ContentFaultKind {
     /// Answer this late. The HTTP front end really waits; [`InProcessContent`] reports a timeout
     /// when this is longer than its timeout, and answers at once otherwise.
     ///
-    /// [`InProcessContent`]: crate::download::InProcessContent
+    /// [`InProcessContent`]: crate::inproc::InProcessContent
     Slow(Duration),
     /// Drop the connection after this many bytes of the answer's body (counted from the start of
     /// this answer, so with [`Attempts::Every`] each resumed request gets that much further).
@@ -188,69 +188,6 @@ impl ContentConfig {
 fn same_path(configured: &str, requested: &str) -> bool {
     configured.strip_prefix('/').unwrap_or(configured)
         == requested.strip_prefix('/').unwrap_or(requested)
-}
-
-/// The method of a content request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ContentMethod {
-    Get,
-    Post,
-}
-
-/// A GET or a non-SyncML POST to the server.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ContentRequest {
-    pub method: ContentMethod,
-    /// The URL as requested: absolute, or a path with its query.
-    pub url: String,
-    /// `Range: bytes=<n>-`.
-    pub range_from: Option<u64>,
-    pub content_type: Option<String>,
-    pub body: Vec<u8>,
-}
-
-impl ContentRequest {
-    pub fn get(url: impl Into<String>, range_from: Option<u64>) -> Self {
-        ContentRequest {
-            method: ContentMethod::Get,
-            url: url.into(),
-            range_from,
-            content_type: None,
-            body: Vec::new(),
-        }
-    }
-
-    pub fn post(url: impl Into<String>, content_type: &str, body: Vec<u8>) -> Self {
-        ContentRequest {
-            method: ContentMethod::Post,
-            url: url.into(),
-            range_from: None,
-            content_type: Some(content_type.to_string()),
-            body,
-        }
-    }
-
-    fn parsed(&self) -> Option<Url> {
-        Url::parse(&self.url).ok().or_else(|| {
-            Url::parse("http://localhost/")
-                .ok()
-                .and_then(|base| base.join(&self.url).ok())
-        })
-    }
-
-    /// The URL's path, without the query.
-    pub fn path(&self) -> String {
-        self.parsed()
-            .map_or_else(|| self.url.clone(), |u| u.path().to_string())
-    }
-
-    /// The `device` query parameter.
-    pub fn device(&self) -> Option<String> {
-        self.parsed()?
-            .query_pairs()
-            .find(|(k, _)| k == "device")
-            .map(|(_, v)| v.into_owned())
-    }
 }
 
 /// An install notification a device posted.

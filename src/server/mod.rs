@@ -27,8 +27,7 @@ mod sessions;
 mod tests;
 
 pub use content::{
-    Attempts, ContentConfig, ContentFault, ContentFaultKind, ContentMethod, ContentRequest,
-    HostedFile, InstallNotification,
+    Attempts, ContentConfig, ContentFault, ContentFaultKind, HostedFile, InstallNotification,
 };
 pub use quirks::Quirk;
 pub use record::{
@@ -36,14 +35,15 @@ pub use record::{
     ServerExchange, SessionRecord, MAX_RECORDED, MAX_REFUSED_KEPT,
 };
 pub use script::{
-    attach_files, check_limits, ScriptCommand, ScriptPackage, SessionChoice, MAX_EXEC_ITEMS,
-    MAX_ITEM_DATA,
+    attach_files, check_limits, ScriptCommand, ScriptPackage, SessionChoice, UnhostedDataFile,
+    MAX_EXEC_ITEMS, MAX_ITEM_DATA,
 };
 
-use crate::download::ContentResponse;
+use crate::protocol::http::{
+    ContentMethod, ContentRequest, ContentResponse, HttpRequest, HttpResponse,
+};
 use crate::syncml::auth::{AuthType, NonceSource, Secret};
 use crate::syncml::pkg0::{self, Notification, UiMode};
-use crate::transport::{HttpRequest, HttpResponse};
 use sessions::Sessions;
 pub use sessions::DEFAULT_KEPT_SESSIONS;
 use std::collections::HashMap;

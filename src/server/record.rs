@@ -5,8 +5,8 @@
 //! Expectations and reports read these records; they are built from the decoded messages (and,
 //! for sizes, the request bodies as received), never from the script or the expectations.
 
+use crate::protocol::http::{HttpRequest, HttpResponse};
 use crate::syncml::{AlertCode, CmdName, Item, StatusCode};
-use crate::transport::{HttpRequest, HttpResponse};
 use std::fmt;
 
 /// A protocol rule the server checks in every device message.
@@ -162,7 +162,7 @@ pub fn fumo_results(records: &[SessionRecord]) -> Vec<u16> {
         .iter()
         .flat_map(|r| &r.alerts)
         .flat_map(|a| &a.items)
-        .filter_map(|i| crate::fumo::reported_result(i).map(|(_, code)| code))
+        .filter_map(|i| crate::protocol::fumo::reported_result(i).map(|(_, code)| code))
         .collect()
 }
 

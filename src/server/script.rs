@@ -309,8 +309,6 @@ fn item_command(cmd_id: String, s: &ItemsSpec) -> ItemCommand {
     }
 }
 
-/// Attach the bytes of every `data_file` the script names, looked up with `file`; an unknown
-/// file is an error naming it.
 /// The most bytes one item's data may have once `repeat` is applied: a script builds it in memory
 /// for every session that sends it. Far above any MaxObjSize a scenario uses (a device announces
 /// 1 MiB by default), so large objects of any realistic size can be tested.
@@ -361,14 +359,21 @@ pub fn check_limits(packages: &[ScriptPackage]) -> Result<(), String> {
     Ok(())
 }
 
+/// A script command's `data_file` names no file the server hosts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("data_file {0:?} is not a file the server hosts")]
+pub struct UnhostedDataFile(pub String);
+
+/// Attach the bytes of every `data_file` the script names, looked up with `file`; an unknown
+/// file is an error naming it.
 pub fn attach_files<'a>(
     packages: &mut [ScriptPackage],
     file: &impl Fn(&str) -> Option<&'a [u8]>,
-) -> Result<(), String> {
+) -> Result<(), UnhostedDataFile> {
     fn walk<'a>(
         commands: &mut [ScriptCommand],
         file: &impl Fn(&str) -> Option<&'a [u8]>,
-    ) -> Result<(), String> {
+    ) -> Result<(), UnhostedDataFile> {
         for cmd in commands {
             match cmd {
                 ScriptCommand::Add(s)
@@ -377,9 +382,7 @@ pub fn attach_files<'a>(
                 | ScriptCommand::Copy(s)
                 | ScriptCommand::Get(s) => {
                     if let Some(path) = &s.data_file {
-                        let bytes = file(path).ok_or_else(|| {
-                            format!("data_file {path:?} is not a file the server hosts")
-                        })?;
+                        let bytes = file(path).ok_or_else(|| UnhostedDataFile(path.clone()))?;
                         s.file_bytes = Some(bytes.into());
                     }
                 }

@@ -53,8 +53,9 @@ use super::record::{
 };
 use super::sessions::DEFAULT_KEPT_SESSIONS;
 use super::{ScriptCommand, SendCredentials, ServerConfig, State};
-use crate::session::MAX_AUTH_ATTEMPTS;
-use crate::syncml::auth::{self, AuthType, HmacHeader, NonceSource};
+use crate::protocol::fumo;
+use crate::protocol::http::{HttpRequest, HttpResponse};
+use crate::syncml::auth::{self, AuthType, HmacHeader, NonceSource, MAX_AUTH_ATTEMPTS};
 use crate::syncml::large_object::{self, Chunk};
 use crate::syncml::outbox::{Outbox, PeerLimits};
 use crate::syncml::{
@@ -62,7 +63,6 @@ use crate::syncml::{
     Location, Meta, Status, StatusCode, SyncBody, SyncHdr, SyncMl, CONTENT_TYPE_WBXML,
     CONTENT_TYPE_XML, VER_DTD, VER_PROTO,
 };
-use crate::transport::{HttpRequest, HttpResponse};
 use std::collections::{HashMap, HashSet};
 
 /// How the server's answer goes on after its Statuses.
@@ -829,8 +829,8 @@ fn is_update_request(cmd: &Command) -> bool {
             i.meta
                 .as_ref()
                 .and_then(|m| m.type_.as_deref())
-                .map(crate::fumo::bare_alert_type)
-                .is_some_and(|t| t == crate::fumo::DEVICE_REQUEST || t == crate::fumo::USER_REQUEST)
+                .map(fumo::bare_alert_type)
+                .is_some_and(|t| t == fumo::DEVICE_REQUEST || t == fumo::USER_REQUEST)
         })
 }
 

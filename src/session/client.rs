@@ -51,20 +51,17 @@
 use super::account::{Account, AuthEntry};
 use super::violation::{self, Found, ServerRule, Violation};
 use crate::device::{Device, Executor};
-use crate::syncml::auth::{self, AuthType, HmacHeader};
+use crate::protocol::http::{HttpRequest, HttpResponse};
+use crate::syncml::auth::{self, AuthType, HmacHeader, MAX_AUTH_ATTEMPTS};
 use crate::syncml::large_object::{self, Chunk};
 use crate::syncml::outbox::{Outbox, PeerLimits, TooBig};
 use crate::syncml::{
-    Alert, AlertCode, Chal, CmdName, Command, Data, DecodeNote, Encoding, Item, ItemCommand,
-    LabelError, Location, Meta, Results, Status, StatusCode, SyncBody, SyncHdr, SyncMl, VER_DTD,
-    VER_PROTO,
+    Alert, AlertCode, Chal, CmdName, Command, DecodeNote, Encoding, Item, ItemCommand, LabelError,
+    Location, Meta, Results, Status, StatusCode, SyncBody, SyncHdr, SyncMl, VER_DTD, VER_PROTO,
 };
-use crate::transport::{HttpRequest, HttpResponse};
 use crate::tree;
 use std::time::Duration;
 
-/// How many times either side may fail authentication before the session ends.
-pub const MAX_AUTH_ATTEMPTS: u32 = 3;
 /// Server messages after which the device gives up on a session that does not end.
 pub const MAX_MESSAGES: u32 = 1000;
 
@@ -75,19 +72,6 @@ pub enum Initiator {
     Client,
     /// A notification (Package #0) with this session id (Alert 1200).
     Server { session_id: u16 },
-}
-
-/// A Generic Alert (1226) to report to the server (reference §1.8).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct GenericAlert {
-    pub correlator: Option<String>,
-    pub source_uri: String,
-    pub target_uri: Option<String>,
-    /// Alert type string, e.g. `org.openmobilealliance.dm.firmwareupdate.download`.
-    pub alert_type: String,
-    pub format: String,
-    pub mark: Option<String>,
-    pub data: String,
 }
 
 /// How a session starts.
@@ -250,7 +234,7 @@ impl ClientSession {
             .reports
             .pending()
             .iter()
-            .map(|r| (generic_alert(&r.alert), r.id))
+            .map(|r| (r.alert.to_command(), r.id))
             .collect();
         package1.extend(reports.iter().map(|(alert, _)| alert.clone()));
         device.reports.sent();
@@ -1033,23 +1017,4 @@ fn is_next_message(cmd: &Command) -> bool {
 /// Commands that get a Status (everything but the server's own Status and Results).
 fn answerable(cmd: &Command) -> bool {
     !matches!(cmd, Command::Status(_) | Command::Results(_))
-}
-
-fn generic_alert(a: &GenericAlert) -> Command {
-    Command::Alert(Alert {
-        correlator: a.correlator.clone(),
-        items: vec![Item {
-            source: Some(Location::uri(a.source_uri.clone())),
-            target: a.target_uri.clone().map(Location::uri),
-            meta: Some(Meta {
-                type_: Some(a.alert_type.clone()),
-                format: Some(a.format.clone()),
-                mark: a.mark.clone(),
-                ..Meta::default()
-            }),
-            data: Some(Data::Text(a.data.clone())),
-            more_data: false,
-        }],
-        ..Alert::bare(AlertCode::GenericAlert)
-    })
 }

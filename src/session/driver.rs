@@ -6,8 +6,9 @@
 use super::client::{ClientSession, SessionEnd, SessionStart, Step};
 use super::violation::Violation;
 use crate::device::Device;
+use crate::protocol::http::{HttpRequest, HttpResponse};
 use crate::syncml::Status;
-use crate::transport::{HttpRequest, HttpResponse, Transport, TransportError};
+use crate::transport::{Transport, TransportError};
 
 /// One request and what came back.
 #[derive(Debug, Clone, PartialEq, Eq)]

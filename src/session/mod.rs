@@ -9,8 +9,7 @@ pub mod violation;
 
 pub use account::{Account, AuthEntry};
 pub use client::{
-    ClientSession, GenericAlert, Initiator, Outgoing, SessionEnd, SessionStart, StartError, Step,
-    MAX_AUTH_ATTEMPTS, MAX_MESSAGES,
+    ClientSession, Initiator, Outgoing, SessionEnd, SessionStart, StartError, Step, MAX_MESSAGES,
 };
 pub use driver::{
     run_session, run_session_watched, run_session_with, DriverOptions, Exchange, Pace,

@@ -3,14 +3,14 @@
 
 use super::*;
 use crate::device::Device;
+use crate::protocol::http::HttpResponse;
+use crate::scenario::build_device;
 use crate::scenario::load::parse;
-use crate::scenario::run::build_device;
-use crate::syncml::auth::{self, AuthType, HmacHeader, Secret};
+use crate::syncml::auth::{self, AuthType, HmacHeader, Secret, MAX_AUTH_ATTEMPTS};
 use crate::syncml::{
     xml, Alert, AlertCode, CmdName, Command, Encoding, Exec, Get, Item, Location, Status,
     StatusCode, SyncBody, SyncHdr, SyncMl, VER_DTD, VER_PROTO,
 };
-use crate::transport::HttpResponse;
 use std::path::Path;
 
 const SERVER: &str = "https://dm.dmsim.test/dm";
@@ -355,9 +355,9 @@ fn a_device_without_an_account_cannot_start() {
 
 #[tokio::test(start_paused = true)]
 async fn user_waits_pass_in_simulated_time() {
-    use crate::scenario::run::server_config;
+    use crate::inproc::InProcess;
+    use crate::scenario::server_config;
     use crate::server::MockServer;
-    use crate::transport::InProcess;
     let text = r#"
 name = "t"
 [device.ui]

@@ -32,6 +32,9 @@ pub const HMAC_HEADER: &str = "x-syncml-hmac";
 pub const FORMAT_B64: &str = "b64";
 /// Length in bytes of the nonces [`NonceSource`] issues.
 pub const NONCE_LEN: usize = 16;
+/// How many times either side may fail authentication in one session: after that many the
+/// session ends with Alert 1223 (the device aborts it; the mock server ends it for good).
+pub const MAX_AUTH_ATTEMPTS: u32 = 3;
 
 /// Base64 decoder for peer input: standard alphabet, padding optional.
 const LENIENT_B64: GeneralPurpose = GeneralPurpose::new(

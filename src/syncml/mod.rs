@@ -6,6 +6,7 @@
 mod alert;
 pub mod auth;
 mod codec;
+mod generic_alert;
 pub mod large_object;
 mod message;
 pub mod notes;
@@ -21,6 +22,7 @@ pub use codec::{
     decode, decode_labelled, decode_labelled_with_notes, render_as_received, CodecError,
     Deviations, Encoding, LabelError,
 };
+pub use generic_alert::GenericAlert;
 pub use message::*;
 pub use notes::{DecodeNote, NoteKind};
 pub use status::StatusCode;

@@ -1,35 +1,13 @@
 //! Moving SyncML messages between a device and a DM server.
 //!
 //! The session core never does IO: it hands an [`HttpRequest`] to a [`Transport`] and gets an
-//! [`HttpResponse`] back. Implementations: [`InProcess`] calls the embedded mock server directly (no
-//! sockets, fully deterministic, works under paused tokio time); `dmsim::net::HttpTransport` posts
-//! them over HTTP/HTTPS behind the same trait.
+//! [`HttpResponse`] back (both are plain data of [`crate::protocol::http`]). The implementations sit above both the device side and the server
+//! side, with what they reach: `dmsim::inproc::InProcess` calls the embedded mock server directly
+//! (no sockets, fully deterministic, works under paused tokio time); `dmsim::net::HttpTransport`
+//! posts them over HTTP/HTTPS.
 
-mod inproc;
-
-pub use inproc::InProcess;
-
+use crate::protocol::http::{HttpRequest, HttpResponse};
 use std::future::Future;
-
-/// One POST of a SyncML message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HttpRequest {
-    /// Where the message goes (the server URL, or the last RespURI).
-    pub url: String,
-    pub content_type: String,
-    /// The `x-syncml-hmac` header value, when HMAC authentication is in use.
-    pub hmac: Option<String>,
-    pub body: Vec<u8>,
-}
-
-/// The server's answer to an [`HttpRequest`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HttpResponse {
-    pub status: u16,
-    pub content_type: String,
-    pub hmac: Option<String>,
-    pub body: Vec<u8>,
-}
 
 /// Why a message could not be exchanged.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

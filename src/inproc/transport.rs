@@ -1,7 +1,8 @@
-//! The in-process transport: the embedded mock server's service called directly.
+//! The in-process transport ([`InProcess`]): the embedded mock server's service called directly.
 
-use super::{HttpRequest, HttpResponse, Transport, TransportError};
+use crate::protocol::http::{HttpRequest, HttpResponse};
 use crate::server::MockServer;
+use crate::transport::{Transport, TransportError};
 use std::sync::Arc;
 
 /// Delivers requests straight to a [`MockServer`] in the same process.

@@ -15,14 +15,14 @@
 //! | install: verify, write, reboot, boot-verify, commit or rollback, done | 60 | [`Firmware::step`](crate::firmware::Firmware::step); its reboots are real reboots of the device |
 //! | report | 20, 50, 70, 80, 90, 100 | the job ends: result recorded, Generic Alert queued, package kept or deleted, all in one save |
 
-use super::agent::{
-    download_result, install_result, update_state, Fumo, Job, Phase, MAX_DOWNLOAD_ATTEMPTS,
-};
-use super::codes::{FumoResult, FumoState, Operation};
 use crate::device::{Device, Saved};
 use crate::download::{download, ContentClient, DownloadOutcome, DownloadRequest};
 use crate::faults::{FaultEffect, FaultPoint};
 use crate::firmware::{Env, Next};
+use crate::fumo::agent::{
+    download_result, install_result, update_state, Fumo, Job, Phase, MAX_DOWNLOAD_ATTEMPTS,
+};
+use crate::protocol::fumo::{FumoResult, FumoState, Operation};
 use crate::storage::{StateStore, StoreError};
 
 /// Seconds the device waits before it resumes a download that failed (doubled each time).

@@ -1,0 +1,16 @@
+//! A device and the embedded mock server in one process: the glue between the device side and the
+//! server side when no sockets are wanted (scenario runs under simulated time, tests, benches).
+//!
+//! * [`InProcess`]: the [`Transport`](crate::transport::Transport) whose messages go straight to
+//!   [`MockServer::handle`](crate::server::MockServer::handle);
+//! * [`InProcessContent`]: the [`ContentClient`](crate::download::ContentClient) whose requests go
+//!   straight to [`MockServer::content`](crate::server::MockServer::content).
+//!
+//! Neither side knows the other: the traits are the device's, the server is plain sans-IO, and
+//! this module (like `net` for real sockets) sits above both.
+
+mod content;
+mod transport;
+
+pub use content::InProcessContent;
+pub use transport::InProcess;

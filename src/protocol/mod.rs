@@ -1,0 +1,13 @@
+//! Protocol formats both ends share, besides the SyncML messages themselves ([`crate::syncml`]).
+//!
+//! * [`http`]: the HTTP exchanges of DM sessions and of content downloads, as plain data;
+//! * [`download`]: OMA Download OTA 1.0, Download Descriptors and install-notify statuses;
+//! * [`fumo`]: FUMO 1.0 codes: the State values, the result codes and the Generic Alert types
+//!   that report them.
+//!
+//! Nothing here does IO or keeps state: a device's agents and the mock server both build on these
+//! types, and neither side's behaviour lives here.
+
+pub mod download;
+pub mod fumo;
+pub mod http;
