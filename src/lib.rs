@@ -10,6 +10,9 @@
 //!   both ends agree on (the HTTP exchanges, OMA Download descriptors and statuses, FUMO codes);
 //!   [`package`] is the simulated firmware package format; [`faults`] names what can go wrong and
 //!   when; [`tree`] is the DM tree (nodes, ACLs, the standard objects built from templates).
+//! * **Outcomes and profiles**: [`outcome`] says how an update flow ended (operation, phase, cause,
+//!   what was rolled back) without choosing a code; [`profile`] turns outcomes into the codes a
+//!   device reports, from the files in `profiles/` (`oma`, and `dmsim`'s vendor codes on top).
 //! * **The device side**: the agents and what they stand on: [`storage`] (durable state that
 //!   survives a simulated power loss), [`firmware`] (A/B slots and the installer), [`download`]
 //!   (the OMA Download agent and the content-client trait it fetches through), [`fumo`] (the FUMO
@@ -36,18 +39,20 @@
 //! | module | may import |
 //! | --- | --- |
 //! | `syncml` | |
+//! | `outcome` | |
 //! | `faults` | |
-//! | `package` | |
-//! | `protocol` | `syncml` |
+//! | `package` | `outcome` |
+//! | `protocol` | `syncml`, `outcome` |
+//! | `profile` | `syncml`, `outcome`, `protocol` |
 //! | `tree` | `syncml` |
 //! | `storage` | `package` |
-//! | `firmware` | `faults`, `package` |
-//! | `download` | `faults`, `protocol` |
-//! | `fumo` | `syncml`, `faults`, `package`, `protocol`, `tree`, `firmware`, `download` |
-//! | `device` | `syncml`, `faults`, `package`, `protocol`, `tree`, `storage`, `firmware`, `download`, `fumo` |
+//! | `firmware` | `faults`, `outcome`, `package` |
+//! | `download` | `faults`, `outcome`, `protocol`, `profile` |
+//! | `fumo` | `syncml`, `faults`, `outcome`, `package`, `protocol`, `tree`, `firmware`, `download` |
+//! | `device` | `syncml`, `faults`, `outcome`, `package`, `protocol`, `profile`, `tree`, `storage`, `firmware`, `download`, `fumo` |
 //! | `transport` | `protocol` |
 //! | `session` | `syncml`, `protocol`, `tree`, `device`, `transport` |
-//! | `jobs` | `faults`, `package`, `protocol`, `storage`, `firmware`, `download`, `fumo`, `device` |
+//! | `jobs` | `faults`, `outcome`, `package`, `protocol`, `profile`, `storage`, `firmware`, `download`, `fumo`, `device` |
 //! | `server` | `syncml`, `package`, `protocol`, `tree` |
 //! | `inproc` | `protocol`, `transport`, `download`, `server` |
 //! | `net` | `syncml`, `protocol`, `transport`, `download`, `server` |
@@ -73,7 +78,9 @@ pub mod fumo;
 pub mod inproc;
 pub mod jobs;
 pub mod net;
+pub mod outcome;
 pub mod package;
+pub mod profile;
 pub mod protocol;
 pub mod scenario;
 pub mod server;

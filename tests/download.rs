@@ -1008,5 +1008,7 @@ async fn a_range_past_any_file_size_is_a_loader_error_not_an_overflow() {
     );
     // A package fetched directly (no descriptor) has no DL status to report.
     assert_eq!(status, None, "{outcome:?}");
-    assert_eq!(failure.dl_status(), DlStatus::LoaderError);
+    assert_eq!(failure.cause(), dmsim::outcome::Cause::ImpossibleRange);
+    let oma = dmsim::profile::builtin("oma").expect("built in");
+    assert_eq!(oma.dl_status(failure.key()), DlStatus::LoaderError);
 }

@@ -168,7 +168,7 @@ fn assert_consistent(run: &Run, label: &str) {
         "{label}: owes reports"
     );
     let agent = run.device.fumo.as_deref().expect("FUMO");
-    let decided: Vec<u16> = agent.records.results.iter().map(|r| r.code()).collect();
+    let decided: Vec<u16> = agent.records.results.iter().map(|r| r.code).collect();
     assert_eq!(
         decided, results,
         "{label}: the device ended its job once, with what it sent"

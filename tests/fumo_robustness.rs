@@ -5,7 +5,6 @@
 use dmsim::inproc::{InProcess, InProcessContent};
 use dmsim::jobs;
 use dmsim::protocol::download::{Descriptor, DlStatus, DD_CONTENT_TYPE};
-use dmsim::protocol::fumo::FumoResult;
 use dmsim::scenario::load::parse;
 use dmsim::scenario::{build_device, server_config};
 use dmsim::server::{
@@ -120,7 +119,10 @@ proptest! {
             .block_on(jobs::run_job(&mut device, &client, &store))
             .expect("the job runs");
         // Random bytes are never a package signed with the trusted key.
-        prop_assert!(result.is_some_and(|r| r != FumoResult::Successful), "{result:?}");
+        prop_assert!(
+            result.as_ref().is_some_and(|r| !r.outcome.is_success() && r.code != 200),
+            "{result:?}"
+        );
         runtime.block_on(run_session(&transport, &mut device, start(), false));
         prop_assert_eq!(fumo_results(&server.records()).len(), 1);
         prop_assert!(device.reports.pending().is_empty());

@@ -1,6 +1,7 @@
 //! Firmware packages from the outside: the committed test key, parsing that never panics
 //! (proptest), every change to a package refused, and `dmsim package` as a user runs it.
 
+use dmsim::outcome::Cause;
 use dmsim::package::{
     self, build, build_defective, inspect, load_signing_key, load_verifying_key, test_signing_key,
     Defect, DeviceView, KeyError, PackageSpec, TEST_KEY_SEED,
@@ -96,7 +97,7 @@ proptest! {
         let bytes = small_package();
         let cut = &bytes[..len.min(bytes.len() - 1)];
         let err = inspect(cut, &test_signing_key().verifying_key(), &device());
-        prop_assert_eq!(err.map(|_| ()).map_err(|e| e.fumo_code()), Err(402));
+        prop_assert_eq!(err.map(|_| ()).map_err(|e| e.cause()), Err(Cause::PackageCorrupt));
     }
 
     #[test]
@@ -118,9 +119,9 @@ proptest! {
         prop_assert_eq!(p.payload(&bytes), expected.as_slice());
         for &defect in Defect::ALL {
             let broken = build_defective(&spec, &test_signing_key(), defect);
-            let code = inspect(&broken, &test_signing_key().verifying_key(), &view)
-                .map(|_| 200).unwrap_or_else(|e| e.fumo_code());
-            prop_assert_eq!(code, defect.fumo_code(), "{}", defect);
+            let cause = inspect(&broken, &test_signing_key().verifying_key(), &view)
+                .map(|_| Cause::Succeeded).unwrap_or_else(|e| e.cause());
+            prop_assert_eq!(cause, defect.cause(), "{}", defect);
         }
     }
 }

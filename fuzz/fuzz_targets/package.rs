@@ -56,7 +56,7 @@ fuzz_target!(|data: &[u8]| {
         }
         (Err(v), Err(i)) => {
             assert_eq!(v, i);
-            let _ = (v.to_string(), v.fumo_code());
+            let _ = (v.to_string(), v.cause());
         }
         _ => panic!("verify {verified:?} but inspect {inspected:?}"),
     }

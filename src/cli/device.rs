@@ -19,10 +19,10 @@
 
 use anyhow::Context;
 use dmsim::device::{Device, Saved};
+use dmsim::fumo::agent::Reported;
 use dmsim::fumo::Phase;
 use dmsim::net::HttpContent;
 use dmsim::net::{self, tls, ClientOptions, HttpTransport, Identity};
-use dmsim::protocol::fumo::FumoResult;
 use dmsim::protocol::http::{HttpRequest, HttpResponse};
 use dmsim::scenario::{self, build_device, load, model::ScenarioFile};
 use dmsim::session::{
@@ -234,10 +234,10 @@ pub fn run(args: Args) -> ExitCode {
         report.end.kind() == "completed"
     };
     let mut completed = session(&mut device);
-    let mut failed_jobs: Vec<FumoResult> = Vec::new();
+    let mut failed_jobs: Vec<Reported> = Vec::new();
     for _ in 0..REPORT_SESSIONS {
         match runtime.block_on(work(&mut device, &content, store.as_ref())) {
-            Ok(Some(result)) if !result.is_success() => failed_jobs.push(result),
+            Ok(Some(result)) if !result.outcome.is_success() => failed_jobs.push(result),
             Ok(_) => {}
             Err(e) => {
                 eprintln!("dmsim: {e:#}");
@@ -389,12 +389,12 @@ async fn work(
     device: &mut Device,
     content: &HttpContent,
     store: &dyn StateStore,
-) -> anyhow::Result<Option<FumoResult>> {
+) -> anyhow::Result<Option<Reported>> {
     if device.save(store)? == Saved::PowerLost {
         device.reboot(store)?;
     }
     let result = dmsim::jobs::run_job(device, content, store).await?;
-    if let Some(result) = result {
+    if let Some(result) = &result {
         println!("--- FUMO job ended: {result}");
     }
     Ok(result)

@@ -1,6 +1,7 @@
 //! The `dmsim` command line: one module per subcommand.
 
 mod certs;
+mod codes;
 mod decode;
 mod device;
 mod package;
@@ -60,6 +61,16 @@ enum Command {
     /// running --current would install the package, 1 when it would refuse it (printing the reason
     /// and its FUMO result code), 2 on a bad flag or an unreadable file.
     Package(package::Args),
+    /// Print every code of every profile (code, table, meaning, the outcomes that produce it), with
+    /// the faults and scenarios that produce it, measured by running the scenario suite.
+    ///
+    /// Exits 0, or 2 on a bad flag or scenario file.
+    Codes(codes::CodesArgs),
+    /// Print every fault point with each effect it takes, and every content fault, with the codes
+    /// each produces and an example scenario, measured by running the suite without each rule.
+    ///
+    /// Exits 0, or 2 on a bad flag or scenario file.
+    Faults(codes::FaultsArgs),
 }
 
 impl Cli {
@@ -68,7 +79,7 @@ impl Cli {
         match self.command {
             Command::Serve(_) => "info",
             // Scenarios make things fail on purpose; their reports say what happened.
-            Command::Run(_) => "error",
+            Command::Run(_) | Command::Codes(_) | Command::Faults(_) => "error",
             _ => "warn",
         }
     }
@@ -83,6 +94,8 @@ impl Cli {
             Command::Device(args) => device::run(*args),
             Command::Certs(args) => certs::run(args),
             Command::Package(args) => package::run(args),
+            Command::Codes(args) => codes::codes(args),
+            Command::Faults(args) => codes::faults(args),
         }
     }
 }

@@ -1,7 +1,9 @@
 //! `dmsim package`: build simulated firmware update packages (good, or broken on purpose), and
 //! inspect one as a device would.
 
-use dmsim::package::{self, Defect, DeviceView, InstallError, PackageSpec};
+use dmsim::outcome::{Cause, Key, Phase};
+use dmsim::package::{self, Defect, DeviceView, PackageSpec};
+use dmsim::profile;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -103,7 +105,10 @@ fn build(args: &Args) -> Result<ExitCode, String> {
     std::fs::write(out, &bytes).map_err(|e| format!("{}: cannot write: {e}", out.display()))?;
     let what = match args.defect {
         None => "valid".to_string(),
-        Some(d) => format!("defect {d}: a device reports FUMO {}", d.fumo_code()),
+        Some(d) => format!(
+            "defect {d}: a device reports FUMO {}",
+            install_code(d.cause()).0
+        ),
     };
     println!(
         "wrote {} ({} bytes): {} {} -> {}, {}-byte payload, seed {} ({what})",
@@ -158,23 +163,16 @@ fn inspect(args: &Args, file: &Path) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
-            println!(
-                "verdict   invalid: {e} (FUMO {} {})",
-                e.fumo_code(),
-                fumo_name(&e)
-            );
+            let (code, meaning) = install_code(e.cause());
+            println!("verdict   invalid: {e} (FUMO {code} {meaning})");
             Ok(ExitCode::from(1))
         }
     }
 }
 
-/// The FUMO 1.0 name of an error's result code.
-fn fumo_name(e: &InstallError) -> &'static str {
-    match e {
-        InstallError::Corrupt(_) => "Corrupted Firmware Update Package",
-        InstallError::DeviceMismatch { .. } => "Firmware Update Package - Device Mismatch",
-        InstallError::BadSignature => "Failed Firmware Update Package Validation",
-        InstallError::NotAcceptable { .. } => "Firmware Update Package Not Acceptable",
-        InstallError::OutOfMemory { .. } => "Update fails: device out of memory",
-    }
+/// The FUMO result, and its meaning, that a device of the default profile reports when its
+/// install ends for `cause`.
+fn install_code(cause: Cause) -> (i64, &'static str) {
+    let row = profile::default_profile().fumo_result_row(Key(Phase::Install, cause));
+    (row.code, &row.meaning)
 }

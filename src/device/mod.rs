@@ -23,6 +23,7 @@ pub use user::{Prompt, User, UserAnswer};
 
 use crate::faults::Faults;
 use crate::fumo::Fumo;
+use crate::profile::{self, Profile};
 use crate::syncml::auth::NonceSource;
 use crate::syncml::{Encoding, StatusCode};
 use crate::tree::Tree;
@@ -103,6 +104,8 @@ pub struct Device {
     /// The firmware update agent, on devices that have one (boxed: most of a large fleet's memory
     /// is devices, and a device without FUMO pays one pointer).
     pub fumo: Option<Box<Fumo>>,
+    /// What the device reports for each way its flows end (shared by every device using it).
+    pub profile: &'static Profile,
     /// The SessionID of the last session the device started itself (durable: see
     /// [`Device::next_session_id`]).
     sessions_started: u16,
@@ -122,6 +125,7 @@ impl Device {
             reports: ReportQueue::default(),
             resources: Resources::default(),
             fumo: None,
+            profile: profile::default_profile(),
             sessions_started: 0,
         }
     }

@@ -35,6 +35,8 @@
 
 use super::client::{parse_url, ContentClient, FetchError};
 use crate::faults::{FaultEffect, FaultPoint, Faults};
+use crate::outcome::{Cause, Key, Phase};
+use crate::profile::{self, Profile};
 use crate::protocol::download::{
     essence, Descriptor, DescriptorError, DescriptorProblem, DeviceLimits, DlStatus, HashAlgorithm,
     DD_CONTENT_TYPE,
@@ -46,7 +48,7 @@ use reqwest::Url;
 const NOTIFY_CONTENT_TYPE: &str = "text/plain";
 
 /// What to download.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct DownloadRequest {
     /// The `PkgURL`: a descriptor's URL or the package's.
     pub url: String,
@@ -55,6 +57,8 @@ pub struct DownloadRequest {
     /// The caller will try again after a resumable failure (connection lost, timeout, 503, server
     /// unreachable), so its 903 or 954 is not reported yet.
     pub resume_later: bool,
+    /// What the device reports for each way the download ends.
+    pub profile: &'static Profile,
 }
 
 impl DownloadRequest {
@@ -64,6 +68,7 @@ impl DownloadRequest {
             url: url.into(),
             limits,
             resume_later: false,
+            profile: profile::default_profile(),
         }
     }
 }
@@ -123,8 +128,8 @@ impl NotifyResult {
     }
 }
 
-/// Why a download failed. Each variant's doc says the DL status it reports
-/// ([`DownloadFailure::dl_status`]).
+/// Why a download failed. Each variant's doc says the DL status the OMA profile reports for it
+/// (through [`DownloadFailure::cause`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DownloadFailure {
     /// The `PkgURL` is not an http(s) URL. 954 Loader Error.
@@ -218,32 +223,42 @@ pub enum DownloadFailure {
 }
 
 impl DownloadFailure {
-    /// The DL status this failure reports.
-    pub fn dl_status(&self) -> DlStatus {
+    /// Why the download ended, in the flow's terms; the device's profile gives the DL status and
+    /// the operation's result.
+    pub fn cause(&self) -> Cause {
         use DownloadFailure::*;
         match self {
-            BadUrl(_)
-            | AuthenticationFailed
-            | Forbidden
-            | NotFound
-            | ServerError(_)
-            | ServerUnavailable
-            | UnexpectedStatus(_)
-            | BadRange { .. }
-            | ImpossibleRange { .. }
-            | Tls(_)
-            | Transport(_) => DlStatus::LoaderError,
-            Unreachable(_) | Timeout | ConnectionLost { .. } => DlStatus::LossOfService,
-            InvalidDescriptor(_) => DlStatus::InvalidDescriptor,
-            InvalidDdVersion { .. } => DlStatus::InvalidDdVersion,
-            InsufficientStorage { .. } => DlStatus::InsufficientMemory,
-            NonAcceptableContent { .. } => DlStatus::NonAcceptableContent,
-            SizeMismatch { .. } | TypeMismatch { .. } | HashMismatch { .. } => {
-                DlStatus::AttributeMismatch
-            }
-            UserRejected | UserCancelled | UserIgnored => DlStatus::UserCancelled,
-            DeviceAborted => DlStatus::DeviceAborted,
+            BadUrl(_) => Cause::BadUrl,
+            AuthenticationFailed => Cause::AuthenticationFailed,
+            Tls(_) => Cause::TlsFailed,
+            Forbidden => Cause::Forbidden,
+            NotFound => Cause::NotFound,
+            ServerError(_) => Cause::ServerError,
+            ServerUnavailable => Cause::ServerUnavailable,
+            UnexpectedStatus(_) => Cause::UnexpectedStatus,
+            BadRange { .. } => Cause::BadRange,
+            ImpossibleRange { .. } => Cause::ImpossibleRange,
+            Transport(_) => Cause::Transport,
+            Unreachable(_) => Cause::Unreachable,
+            Timeout => Cause::Timeout,
+            ConnectionLost { .. } => Cause::ConnectionLost,
+            InvalidDescriptor(_) => Cause::InvalidDescriptor,
+            InvalidDdVersion { .. } => Cause::InvalidDdVersion,
+            InsufficientStorage { .. } => Cause::InsufficientStorage,
+            NonAcceptableContent { .. } => Cause::NonAcceptableContent,
+            SizeMismatch { .. } => Cause::SizeMismatch,
+            TypeMismatch { .. } => Cause::TypeMismatch,
+            HashMismatch { .. } => Cause::HashMismatch,
+            UserRejected => Cause::UserRejected,
+            UserCancelled => Cause::UserCancelled,
+            UserIgnored => Cause::UserIgnored,
+            DeviceAborted => Cause::DeviceAborted,
         }
+    }
+
+    /// The outcome of the download phase this failure is.
+    pub fn key(&self) -> Key {
+        Key(Phase::Download, self.cause())
     }
 
     /// Whether trying again later may succeed and resume from the [`Partial`]: the network or the
@@ -289,6 +304,9 @@ pub enum DownloadOutcome {
     /// The whole object, verified. The [`Partial`] is empty again.
     Downloaded {
         bytes: Vec<u8>,
+        /// The status of the DL transaction (success, in the device's profile) when a descriptor
+        /// was used; `None` for a direct download.
+        dl_status: Option<DlStatus>,
         /// The descriptor, when the `PkgURL` was one.
         descriptor: Option<Descriptor>,
         /// The 900 notification, when the descriptor has an `installNotifyURI`.
@@ -297,7 +315,7 @@ pub enum DownloadOutcome {
     /// Nothing usable yet; resumable failures leave the bytes received in the [`Partial`].
     Failed {
         cause: DownloadFailure,
-        /// The status of the DL transaction (`cause.dl_status()`) when a descriptor was read, even
+        /// The status of the DL transaction (the profile's for `cause`) when a descriptor was read, even
         /// an invalid one, whether or not it was sent; `None` for a direct download or when the
         /// descriptor could not be fetched.
         dl_status: Option<DlStatus>,
@@ -329,10 +347,8 @@ impl DownloadOutcome {
     /// a descriptor was read, `None` otherwise.
     pub fn dl_status(&self) -> Option<DlStatus> {
         match self {
-            DownloadOutcome::Downloaded { descriptor, .. } => {
-                descriptor.as_ref().map(|_| DlStatus::Success)
-            }
-            DownloadOutcome::Failed { dl_status, .. } => *dl_status,
+            DownloadOutcome::Downloaded { dl_status, .. }
+            | DownloadOutcome::Failed { dl_status, .. } => *dl_status,
         }
     }
 }
@@ -477,6 +493,7 @@ impl<C: ContentClient> Agent<'_, C> {
         self.partial.reset("", None);
         DownloadOutcome::Downloaded {
             bytes,
+            dl_status: None,
             descriptor: None,
             notify: None,
         }
@@ -568,9 +585,14 @@ impl<C: ContentClient> Agent<'_, C> {
         }
         let bytes = std::mem::take(&mut self.partial.bytes);
         self.partial.reset("", None);
-        let notify = self.notify(notify_uri, DlStatus::Success).await;
+        let status = self
+            .request
+            .profile
+            .dl_status(Key(Phase::Download, Cause::Succeeded));
+        let notify = self.notify(notify_uri, status).await;
         DownloadOutcome::Downloaded {
             bytes,
+            dl_status: Some(status),
             descriptor: Some(descriptor),
             notify,
         }
@@ -697,7 +719,7 @@ impl<C: ContentClient> Agent<'_, C> {
         cause: DownloadFailure,
         notify_uri: Option<&str>,
     ) -> DownloadOutcome {
-        let status = cause.dl_status();
+        let status = self.request.profile.dl_status(cause.key());
         tracing::debug!(%cause, status = status.code(), "download failed");
         let held_back = cause.is_resumable() && self.request.resume_later;
         let notify = match held_back {
@@ -791,7 +813,7 @@ mod tests {
     }
 
     #[test]
-    fn every_failure_has_its_dl_status() {
+    fn every_failure_is_a_reachable_outcome_with_its_oma_dl_status() {
         use DownloadFailure::*;
         let cases = [
             (AuthenticationFailed, 954),
@@ -826,8 +848,10 @@ mod tests {
             (UserCancelled, 902),
             (DeviceAborted, 952),
         ];
+        let oma = profile::builtin("oma").expect("built in");
         for (failure, code) in cases {
-            assert_eq!(failure.dl_status().code(), code, "{failure}");
+            assert!(failure.key().is_reachable(), "{failure}");
+            assert_eq!(oma.dl_status(failure.key()).code(), code, "{failure}");
         }
         assert_eq!(DownloadFailure::from_status(502), ServerError(502));
         assert_eq!(DownloadFailure::from_status(410), UnexpectedStatus(410));

@@ -60,6 +60,7 @@
 //! after, it is never handed out twice.
 
 use crate::faults::{FaultEffect, FaultPoint, Faults};
+use crate::outcome::{Cause, Rollback};
 use crate::package::{self, Header, InstallError, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -169,8 +170,8 @@ impl fmt::Display for Step {
     }
 }
 
-/// Why an install failed. Each variant names the FUMO result code it is reported as
-/// ([`InstallFailure::fumo_code`]).
+/// Why an install failed. Each variant names the FUMO result code the OMA profile reports it as
+/// (through [`InstallFailure::cause`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(rename_all = "kebab-case")]
 pub enum InstallFailure {
@@ -199,15 +200,22 @@ pub enum InstallFailure {
 }
 
 impl InstallFailure {
-    /// The FUMO result code the device reports.
-    pub fn fumo_code(&self) -> u16 {
+    /// Why the install ended, for the device's profile to give the code.
+    pub fn cause(&self) -> Cause {
         match self {
-            InstallFailure::Package(e) => e.fumo_code(),
-            InstallFailure::WriteFailed
-            | InstallFailure::VerifyFailed
-            | InstallFailure::RollbackFailed { .. }
-            | InstallFailure::PowerLoss { .. } => 410,
+            InstallFailure::Package(e) => e.cause(),
+            InstallFailure::WriteFailed => Cause::WriteFailed,
+            InstallFailure::VerifyFailed => Cause::VerifyFailed,
+            InstallFailure::RollbackFailed { .. } => Cause::RollbackFailed,
+            InstallFailure::PowerLoss { .. } => Cause::PowerLost,
         }
+    }
+}
+
+impl InstallFailure {
+    /// Whether the rollback itself failed.
+    fn rollback_failed(&self) -> bool {
+        matches!(self, InstallFailure::RollbackFailed { .. })
     }
 }
 
@@ -226,11 +234,18 @@ pub enum InstallOutcome {
 }
 
 impl InstallOutcome {
-    /// The FUMO result code for the Generic Alert: 200, or the failure's code.
-    pub fn fumo_code(&self) -> u16 {
+    /// Why the install ended, and what it rolled back: the flow's outcome in the install phase.
+    pub fn cause(&self) -> (Cause, Rollback) {
         match self {
-            InstallOutcome::Updated { .. } => 200,
-            InstallOutcome::Failed { error, .. } => error.fumo_code(),
+            InstallOutcome::Updated { .. } => (Cause::Succeeded, Rollback::NotNeeded),
+            InstallOutcome::Failed { error, .. } if error.rollback_failed() => {
+                (error.cause(), Rollback::Failed)
+            }
+            InstallOutcome::Failed {
+                error,
+                rolled_back: true,
+            } => (error.cause(), Rollback::Done),
+            InstallOutcome::Failed { error, .. } => (error.cause(), Rollback::NotNeeded),
         }
     }
 }

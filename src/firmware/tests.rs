@@ -86,7 +86,10 @@ fn a_good_package_updates_and_commits_the_new_slot() {
             to: "2.0".into()
         })
     );
-    assert_eq!(outcome.map(|o| o.fumo_code()), Some(200));
+    assert_eq!(
+        outcome.map(|o| o.cause()),
+        Some((Cause::Succeeded, Rollback::NotNeeded))
+    );
     assert_eq!(firmware.version(), "2.0");
     assert_eq!(firmware.active(), SlotId::B);
     let new = firmware.slot(SlotId::B);
@@ -111,7 +114,7 @@ fn every_package_error_fails_at_verify_with_its_code_and_writes_nothing() {
         let (firmware, outcome) = install_with(&bytes, &mut Faults::default(), 1 << 20);
         let (error, rolled_back) = failed(outcome);
         assert!(matches!(error, InstallFailure::Package(_)), "{defect}");
-        assert_eq!(error.fumo_code(), defect.fumo_code(), "{defect}");
+        assert_eq!(error.cause(), defect.cause(), "{defect}");
         assert!(!rolled_back);
         assert_old(&firmware);
         assert_eq!(firmware.slot(SlotId::B), &Slot::empty(), "{defect}");
@@ -149,7 +152,7 @@ fn memory_low_fault_is_502() {
             have: 0
         })
     );
-    assert_eq!(error.fumo_code(), 502);
+    assert_eq!(error.cause(), Cause::OutOfMemory);
     assert_old(&firmware);
 }
 
@@ -162,7 +165,7 @@ fn a_storage_error_while_writing_is_410_on_the_old_firmware() {
     )]);
     let (error, rolled_back) = failed(outcome);
     assert_eq!(error, InstallFailure::WriteFailed);
-    assert_eq!(error.fumo_code(), 410);
+    assert_eq!(error.cause(), Cause::WriteFailed);
     assert!(!rolled_back);
     assert_old(&firmware);
     assert_eq!(firmware.slot(SlotId::B).state, SlotState::Empty);
@@ -182,7 +185,7 @@ fn a_power_loss_while_writing_abandons_the_install() {
             step: Step::WriteInactive
         }
     );
-    assert_eq!(error.fumo_code(), 410);
+    assert_eq!(error.cause(), Cause::PowerLost);
     assert!(!rolled_back);
     assert_old(&firmware);
     assert_eq!(firmware.slot(SlotId::B).state, SlotState::Empty);
@@ -195,7 +198,10 @@ fn a_power_loss_at_the_reboot_resumes_the_complete_image() {
         FaultEffect::PowerLoss,
         Trigger::Nth(1),
     )]);
-    assert_eq!(outcome.map(|o| o.fumo_code()), Some(200));
+    assert_eq!(
+        outcome.map(|o| o.cause()),
+        Some((Cause::Succeeded, Rollback::NotNeeded))
+    );
     assert_eq!(firmware.version(), "2.0");
 }
 
@@ -225,7 +231,7 @@ fn a_failed_post_update_verification_rolls_back() {
     )]);
     let (error, rolled_back) = failed(outcome);
     assert_eq!(error, InstallFailure::VerifyFailed);
-    assert_eq!(error.fumo_code(), 410);
+    assert_eq!(error.cause(), Cause::VerifyFailed);
     assert!(rolled_back);
     assert_old(&firmware);
     assert_eq!(firmware.slot(SlotId::B), &Slot::empty());
@@ -252,7 +258,7 @@ fn a_failed_rollback_is_recorded_and_the_bootloader_falls_back_to_the_old_slot()
             after: Box::new(InstallFailure::VerifyFailed)
         }
     );
-    assert_eq!(error.fumo_code(), 410);
+    assert_eq!(error.cause(), Cause::RollbackFailed);
     assert!(!rolled_back);
     assert_old(&firmware);
     // The new image is left behind, uncommitted and inactive: never booted again.

@@ -36,11 +36,13 @@
 //! once, or at the commit of its Atomic). A later Exec on `<x>/Update` installs them.
 
 use super::mo;
-use crate::download::{DownloadFailure, Partial};
+use crate::download::Partial;
 use crate::firmware::{Firmware, InstallFailure, InstallOutcome};
+use crate::outcome::{self, Outcome};
+use crate::package::InstallError;
 use crate::package::VerifyingKey;
 use crate::protocol::download::DlStatus;
-use crate::protocol::fumo::{FumoResult, FumoState, Operation};
+use crate::protocol::fumo::{FumoState, Operation};
 use crate::syncml::{GenericAlert, StatusCode};
 use crate::tree::{Tree, TreeError};
 use serde::{Deserialize, Serialize};
@@ -131,12 +133,37 @@ pub struct FumoDurable {
 pub struct FumoRecords {
     /// Every value the State node took, in order, starting with the first one.
     pub states: Vec<FumoState>,
-    /// Every result a job ended with.
-    pub results: Vec<FumoResult>,
+    /// How every job ended, and the code reported for it.
+    pub results: Vec<Reported>,
     /// The DL status of every download attempt that read a descriptor.
     pub dl_statuses: Vec<DlStatus>,
     /// Times the device booted again (planned reboots and power losses).
     pub boots: u32,
+}
+
+/// How a job ended and the FUMO result its Generic Alert carried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reported {
+    pub outcome: Outcome,
+    /// The code the device's profile gives the outcome.
+    pub code: u16,
+    /// What the profile says the code means.
+    pub meaning: &'static str,
+}
+
+impl std::fmt::Display for Reported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {} [{}]", self.code, self.meaning, self.outcome)
+    }
+}
+
+/// The Generic Alert Mark of an outcome: failures are critical, successes informational.
+pub fn mark(outcome: &Outcome) -> &'static str {
+    if outcome.is_success() {
+        "informational"
+    } else {
+        "critical"
+    }
 }
 
 /// FUMO on one device.
@@ -344,16 +371,17 @@ impl Fumo {
         }
     }
 
-    /// The Generic Alert that reports `result` for `job`.
-    pub fn report(&self, job: &Job, result: FumoResult) -> GenericAlert {
+    /// The Generic Alert that reports `job`'s `outcome` with `code` (the device's profile's code
+    /// for it); the Mark says whether it succeeded.
+    pub fn report(&self, job: &Job, outcome: &Outcome, code: u16) -> GenericAlert {
         GenericAlert {
             correlator: job.correlator.clone(),
             source_uri: mo::node(&self.config.root, job.operation.node()),
             target_uri: None,
             alert_type: job.operation.alert_type().to_string(),
             format: "int".to_string(),
-            mark: Some(result.mark().to_string()),
-            data: result.code().to_string(),
+            mark: Some(mark(outcome).to_string()),
+            data: code.to_string(),
         }
     }
 }
@@ -361,56 +389,29 @@ impl Fumo {
 /// Where the device shows its firmware version.
 pub const FW_VERSION_NODE: &str = "./DevDetail/FwV";
 
-/// The FUMO result for a failed download (reference §5.4; vendor codes in [`crate::protocol::fumo`]).
-pub fn download_result(failure: &DownloadFailure) -> FumoResult {
-    use DownloadFailure as F;
-    match failure {
-        F::BadUrl(_) => FumoResult::MalformedUrl,
-        F::AuthenticationFailed | F::Tls(_) => FumoResult::DownloadAuthFailure,
-        F::Forbidden => FumoResult::UrlExpired,
-        F::NotFound => FumoResult::PackageNotFound,
-        F::ServerUnavailable | F::Unreachable(_) => FumoResult::ServerUnavailable,
-        F::Timeout => FumoResult::DownloadTimeout,
-        F::ConnectionLost { .. } => FumoResult::NetworkError,
-        F::InsufficientStorage { .. } => FumoResult::DownloadOutOfMemory,
-        F::NonAcceptableContent { .. } => FumoResult::NotAcceptable,
-        F::SizeMismatch { .. } | F::TypeMismatch { .. } | F::HashMismatch { .. } => {
-            FumoResult::CorruptedPackage
-        }
-        F::UserRejected | F::UserCancelled | F::UserIgnored => FumoResult::UserCancelled,
-        F::DeviceAborted => FumoResult::ClientError,
-        F::ServerError(_)
-        | F::UnexpectedStatus(_)
-        | F::BadRange { .. }
-        | F::ImpossibleRange { .. }
-        | F::InvalidDescriptor(_)
-        | F::InvalidDdVersion { .. }
-        | F::Transport(_) => FumoResult::ServerError,
-    }
-}
-
-/// The FUMO result of an install, and whether the package is still worth keeping after it (a
-/// package the installer refused is deleted; one that failed for the device's reasons is kept for
-/// another Exec on Update).
-pub fn install_result(outcome: &InstallOutcome) -> (FumoResult, bool) {
-    match outcome {
-        InstallOutcome::Updated { .. } => (FumoResult::Successful, true),
+/// The outcome of an install, and whether the package is still worth keeping after it (a
+/// package the installer refused is deleted; one that failed for the device's reasons, memory
+/// included, is kept for another Exec on Update).
+pub fn install_outcome(operation: Operation, install: &InstallOutcome) -> (Outcome, bool) {
+    let (cause, rollback) = install.cause();
+    let mut result = Outcome::new(operation.into(), outcome::Phase::Install, cause);
+    result.rollback = rollback;
+    let usable = match install {
+        InstallOutcome::Updated { .. } => true,
         InstallOutcome::Failed { error, .. } => {
-            let result =
-                FumoResult::from_code(error.fumo_code()).unwrap_or(FumoResult::UpdateFailed);
-            let keep = match error {
-                InstallFailure::Package(e) => e.fumo_code() == FumoResult::UpdateOutOfMemory.code(),
+            result = result.with_detail(error);
+            match error {
+                InstallFailure::Package(e) => matches!(e, InstallError::OutOfMemory { .. }),
                 _ => true,
-            };
-            (result, keep)
+            }
         }
-    }
+    };
+    (result, usable)
 }
 
-/// The terminal State of an update that ended with `result`, the package kept or not.
-pub fn update_state(result: FumoResult, package_kept: bool) -> FumoState {
-    let success = (200..300).contains(&result.code());
-    match (success, package_kept) {
+/// The terminal State of an update that ended with `outcome`, the package kept or not.
+pub fn update_state(outcome: &Outcome, package_kept: bool) -> FumoState {
+    match (outcome.is_success(), package_kept) {
         (true, true) => FumoState::UpdateSuccessfulHaveData,
         (true, false) => FumoState::UpdateSuccessfulNoData,
         (false, true) => FumoState::UpdateFailedHaveData,
@@ -472,7 +473,12 @@ mod tests {
             Some(&job),
             "the queued job stays"
         );
-        let alert = fumo.report(&job, FumoResult::UpdateFailed);
+        let failed = Outcome::new(
+            outcome::Operation::DownloadAndInstall,
+            outcome::Phase::Install,
+            outcome::Cause::VerifyFailed,
+        );
+        let alert = fumo.report(&job, &failed, 410);
         assert_eq!(alert.source_uri, "./FUMO/Pkg1/DownloadAndUpdate");
         assert_eq!(alert.data, "410");
         assert_eq!(alert.mark.as_deref(), Some("critical"));
@@ -507,52 +513,43 @@ mod tests {
     }
 
     #[test]
-    fn download_failures_map_to_their_results() {
-        use DownloadFailure as F;
-        let cases = [
-            (F::BadUrl("x".into()), 411),
-            (F::AuthenticationFailed, 406),
-            (F::Tls("x".into()), 406),
-            (F::Forbidden, 552),
-            (F::NotFound, 551),
-            (F::ServerUnavailable, 412),
-            (F::Timeout, 407),
-            (F::ConnectionLost { received: 1 }, 503),
-            (
-                F::InsufficientStorage {
-                    needed: None,
-                    free: 0,
-                },
-                501,
-            ),
-            (F::UserIgnored, 401),
-            (F::DeviceAborted, 400),
-            (F::ServerError(500), 500),
-        ];
-        for (failure, code) in cases {
-            assert_eq!(download_result(&failure).code(), code, "{failure}");
-        }
-    }
-
-    #[test]
     fn refused_packages_are_deleted_and_device_failures_keep_them() {
         let failed = |error| InstallOutcome::Failed {
             error,
             rolled_back: false,
         };
-        let (r, keep) =
-            install_result(&failed(InstallFailure::Package(InstallError::BadSignature)));
-        assert_eq!((r.code(), keep), (404, false));
-        assert_eq!(update_state(r, keep).value(), 80);
-        let (r, keep) = install_result(&failed(InstallFailure::VerifyFailed));
-        assert_eq!((r.code(), keep), (410, true));
-        assert_eq!(update_state(r, keep).value(), 70);
+        use crate::outcome::Cause;
+        let op = Operation::DownloadAndUpdate;
+        let (r, keep) = install_outcome(
+            op,
+            &failed(InstallFailure::Package(InstallError::BadSignature)),
+        );
+        assert_eq!((r.cause, keep), (Cause::SignatureInvalid, false));
+        assert_eq!(update_state(&r, keep).value(), 80);
+        let (r, keep) = install_outcome(op, &failed(InstallFailure::VerifyFailed));
+        assert_eq!((r.cause, keep), (Cause::VerifyFailed, true));
+        assert_eq!(update_state(&r, keep).value(), 70);
+        let (r, keep) = install_outcome(
+            op,
+            &failed(InstallFailure::Package(InstallError::OutOfMemory {
+                need: 2,
+                have: 1,
+            })),
+        );
+        assert_eq!((r.cause, keep), (Cause::OutOfMemory, true));
         let ok = InstallOutcome::Updated {
             from: "1".into(),
             to: "2".into(),
         };
-        assert_eq!(install_result(&ok), (FumoResult::Successful, true));
-        assert_eq!(update_state(FumoResult::Successful, false).value(), 100);
-        assert_eq!(update_state(FumoResult::AlreadyInstalled, true).value(), 90);
+        let (r, keep) = install_outcome(op, &ok);
+        assert_eq!(
+            (r.phase, r.cause, keep),
+            (outcome::Phase::Install, Cause::Succeeded, true)
+        );
+        assert_eq!(update_state(&r, false).value(), 100);
+        let already = Outcome::new(op.into(), outcome::Phase::Checks, Cause::AlreadyInstalled);
+        assert_eq!(update_state(&already, true).value(), 90);
+        assert_eq!(mark(&already), "informational");
+        assert_eq!(mark(&r), "informational");
     }
 }

@@ -20,9 +20,10 @@ use crate::download::{download, ContentClient, DownloadOutcome, DownloadRequest}
 use crate::faults::{FaultEffect, FaultPoint};
 use crate::firmware::{Env, Next};
 use crate::fumo::agent::{
-    download_result, install_result, update_state, Fumo, Job, Phase, MAX_DOWNLOAD_ATTEMPTS,
+    install_outcome, update_state, Fumo, Job, Phase, Reported, MAX_DOWNLOAD_ATTEMPTS,
 };
-use crate::protocol::fumo::{FumoResult, FumoState, Operation};
+use crate::outcome::{self, Cause, Outcome};
+use crate::protocol::fumo::{FumoState, Operation};
 use crate::storage::{StateStore, StoreError};
 
 /// Seconds the device waits before it resumes a download that failed (doubled each time).
@@ -41,13 +42,13 @@ pub enum JobError {
     PowerUnstable(u32),
 }
 
-/// Run the device's FUMO job, if it has one, to its end. Returns the result it reported (queued in
-/// the device's reports), or `None` when there was no job.
+/// Run the device's FUMO job, if it has one, to its end. Returns how it ended and the result it
+/// reported (queued in the device's reports), or `None` when there was no job.
 pub async fn run_job<C: ContentClient>(
     device: &mut Device,
     client: &C,
     store: &dyn StateStore,
-) -> Result<Option<FumoResult>, JobError> {
+) -> Result<Option<Reported>, JobError> {
     let boots_before = device.fumo.as_ref().map_or(0, |f| f.records.boots);
     loop {
         let boots = device.fumo.as_ref().map_or(0, |f| f.records.boots) - boots_before;
@@ -75,15 +76,15 @@ pub async fn run_job<C: ContentClient>(
                 device.reboot(store)?;
             }
             Step::PowerLoss => device.reboot(store)?,
-            Step::Finish { result, state } => {
-                finish(device, &job, result, state);
+            Step::Finish { outcome, state } => {
+                let reported = finish(device, &job, outcome, state);
                 match device.save(store)? {
                     Saved::Landed => {
                         if let Some(fumo) = device.fumo.as_mut() {
-                            fumo.records.results.push(result);
+                            fumo.records.results.push(reported.clone());
                         }
-                        tracing::debug!(result = %result, "FUMO job ended");
-                        return Ok(Some(result));
+                        tracing::debug!(outcome = %reported.outcome, code = reported.code, "FUMO job ended");
+                        return Ok(Some(reported));
                     }
                     Saved::PowerLost => device.reboot(store)?,
                 }
@@ -97,11 +98,16 @@ enum Step {
     Save,
     SaveAndReboot,
     PowerLoss,
-    /// End the job with `result`, leaving the State at `state`.
+    /// End the job with `outcome`, leaving the State at `state`.
     Finish {
-        result: FumoResult,
+        outcome: Outcome,
         state: FumoState,
     },
+}
+
+/// The job's outcome: it ended in `phase` for `cause`.
+fn ended(job: &Job, phase: outcome::Phase, cause: Cause) -> Outcome {
+    Outcome::new(job.operation.into(), phase, cause)
 }
 
 fn fumo(device: &mut Device) -> &mut Fumo {
@@ -129,7 +135,7 @@ fn start(device: &mut Device, job: &Job) -> Step {
     match device.faults.fire(FaultPoint::FumoStart) {
         Some(FaultEffect::InternalError) => {
             return Step::Finish {
-                result: FumoResult::UndefinedError,
+                outcome: ended(job, outcome::Phase::Start, Cause::InternalError),
                 state: current,
             }
         }
@@ -138,20 +144,20 @@ fn start(device: &mut Device, job: &Job) -> Step {
     }
     if !fumo(device).config.operations.contains(&job.operation) {
         return Step::Finish {
-            result: FumoResult::NotImplemented,
+            outcome: ended(job, outcome::Phase::Start, Cause::NotImplemented),
             state: current,
         };
     }
     match job.operation {
         Operation::Update if !fumo(device).has_package() => Step::Finish {
-            result: FumoResult::ClientError,
+            outcome: ended(job, outcome::Phase::Start, Cause::NoPackage),
             state: current,
         },
         Operation::Update => checks(device, job),
         Operation::Download | Operation::DownloadAndUpdate => {
             if device.resources.roaming {
                 return Step::Finish {
-                    result: FumoResult::Roaming,
+                    outcome: ended(job, outcome::Phase::Start, Cause::Roaming),
                     state: FumoState::DownloadFailed,
                 };
             }
@@ -176,6 +182,7 @@ async fn attempt<C: ContentClient>(
     let mut partial = fumo(device).take_partial();
     let mut request = DownloadRequest::new(job.url.clone(), device.resources.download_limits());
     request.resume_later = attempts + 1 < MAX_DOWNLOAD_ATTEMPTS;
+    request.profile = device.profile;
     let outcome = download(client, request, &mut partial, &mut device.faults).await;
     if let Some(status) = outcome.dl_status() {
         fumo(device).records.dl_statuses.push(status);
@@ -207,7 +214,7 @@ async fn attempt<C: ContentClient>(
             tracing::debug!(%cause, "download failed");
             fumo(device).drop_package();
             Step::Finish {
-                result: download_result(&cause),
+                outcome: ended(job, outcome::Phase::Download, cause.cause()).with_detail(&cause),
                 state: FumoState::DownloadFailed,
             }
         }
@@ -218,7 +225,7 @@ fn ready(device: &mut Device, job: &Job) -> Step {
     set_state(device, FumoState::ReadyToUpdate);
     match job.operation {
         Operation::Download => Step::Finish {
-            result: FumoResult::Successful,
+            outcome: ended(job, outcome::Phase::Download, Cause::Succeeded),
             state: FumoState::ReadyToUpdate,
         },
         Operation::Update | Operation::DownloadAndUpdate => checks(device, job),
@@ -226,21 +233,19 @@ fn ready(device: &mut Device, job: &Job) -> Step {
 }
 
 /// The checks before an install, then its beginning.
-fn checks(device: &mut Device, _job: &Job) -> Step {
+fn checks(device: &mut Device, job: &Job) -> Step {
+    let failed = |cause| Step::Finish {
+        outcome: ended(job, outcome::Phase::Checks, cause),
+        state: FumoState::UpdateFailedHaveData,
+    };
     if !device.resources.battery_allows_update() {
-        return Step::Finish {
-            result: FumoResult::BatteryLow,
-            state: FumoState::UpdateFailedHaveData,
-        };
+        return failed(Cause::BatteryLow);
     }
-    if matches!(
-        device.faults.fire(FaultPoint::UpdateUserConfirm),
-        Some(FaultEffect::UserReject | FaultEffect::UserCancel | FaultEffect::UserIgnore)
-    ) {
-        return Step::Finish {
-            result: FumoResult::UserCancelled,
-            state: FumoState::UpdateFailedHaveData,
-        };
+    match device.faults.fire(FaultPoint::UpdateUserConfirm) {
+        Some(FaultEffect::UserReject) => return failed(Cause::UserRejected),
+        Some(FaultEffect::UserCancel) => return failed(Cause::UserCancelled),
+        Some(FaultEffect::UserIgnore) => return failed(Cause::UserIgnored),
+        _ => {}
     }
     let fumo = fumo(device);
     let running = fumo.durable.firmware.version().to_string();
@@ -252,24 +257,20 @@ fn checks(device: &mut Device, _job: &Job) -> Step {
         if !keep {
             fumo.drop_package();
         }
-        return Step::Finish {
-            result: FumoResult::AlreadyInstalled,
-            state: update_state(FumoResult::AlreadyInstalled, keep),
-        };
+        let outcome = ended(job, outcome::Phase::Checks, Cause::AlreadyInstalled);
+        let state = update_state(&outcome, keep);
+        return Step::Finish { outcome, state };
     }
     if let Err(e) = fumo.durable.firmware.begin() {
         tracing::warn!(error = %e, "cannot begin the install");
-        return Step::Finish {
-            result: FumoResult::UndefinedError,
-            state: FumoState::UpdateFailedHaveData,
-        };
+        return failed(Cause::InternalError);
     }
     set_state(device, FumoState::UpdateProgressing);
     set_phase(device, Phase::Install);
     Step::Save
 }
 
-fn install_step(device: &mut Device, _job: &Job) -> Step {
+fn install_step(device: &mut Device, job: &Job) -> Step {
     let model = device
         .tree
         .value_str("./DevInfo/Mod")
@@ -291,32 +292,41 @@ fn install_step(device: &mut Device, _job: &Job) -> Step {
         Next::Continue(_) => Step::Save,
         Next::Reboot => Step::SaveAndReboot,
         Next::PowerLoss => Step::PowerLoss,
-        Next::Done(outcome) => {
-            let (result, usable) = install_result(&outcome);
-            let success = (200..300).contains(&result.code());
-            let keep = if success { config.keep_package } else { usable };
+        Next::Done(install) => {
+            let (outcome, usable) = install_outcome(job.operation, &install);
+            let keep = if outcome.is_success() {
+                config.keep_package
+            } else {
+                usable
+            };
             if !keep {
                 fumo.drop_package();
             }
-            Step::Finish {
-                result,
-                state: update_state(result, keep),
-            }
+            let state = update_state(&outcome, keep);
+            Step::Finish { outcome, state }
         }
         // The install ended without handing an outcome out: only a state saved inconsistently
         // gets here.
         Next::Idle => Step::Finish {
-            result: FumoResult::UndefinedError,
+            outcome: ended(job, outcome::Phase::Install, Cause::InternalError),
             state: FumoState::UpdateFailedHaveData,
         },
     }
 }
 
-/// End the job: State, report, no job.
-fn finish(device: &mut Device, job: &Job, result: FumoResult, state: FumoState) {
+/// End the job: State, report (with the code the device's profile gives the outcome), no job.
+fn finish(device: &mut Device, job: &Job, outcome: Outcome, state: FumoState) -> Reported {
     set_state(device, state);
+    let profile = device.profile;
+    let row = profile.fumo_result_row(outcome.key());
+    let code = u16::try_from(row.code).expect("a FUMO result is a u16");
     let fumo = fumo(device);
     fumo.durable.job = None;
-    let alert = fumo.report(job, result);
+    let alert = fumo.report(job, &outcome, code);
     device.reports.push(alert);
+    Reported {
+        outcome,
+        code,
+        meaning: &row.meaning,
+    }
 }

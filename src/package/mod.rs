@@ -41,6 +41,7 @@ pub use keys::{
     DEFAULT_VERIFYING_KEY, TEST_KEY_SEED,
 };
 
+use crate::outcome::Cause;
 use ed25519_dalek::{Signature, Signer};
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -189,14 +190,14 @@ impl Defect {
         Defect::ALL.iter().copied().find(|d| d.as_str() == name)
     }
 
-    /// The FUMO result code a device reports for a package with this defect (when the device's
-    /// model and version are the spec's and it has the memory).
-    pub fn fumo_code(self) -> u16 {
+    /// Why a device refuses a package with this defect (when the device's model and version are
+    /// the spec's and it has the memory); its profile gives the code (OMA: 402, 403, 404, 405).
+    pub fn cause(self) -> Cause {
         match self {
-            Defect::Corrupt | Defect::Truncated | Defect::BadMagic => 402,
-            Defect::WrongModel => 403,
-            Defect::BadSignature | Defect::TamperedHeader => 404,
-            Defect::WrongFromVersion => 405,
+            Defect::Corrupt | Defect::Truncated | Defect::BadMagic => Cause::PackageCorrupt,
+            Defect::WrongModel => Cause::WrongModel,
+            Defect::BadSignature | Defect::TamperedHeader => Cause::SignatureInvalid,
+            Defect::WrongFromVersion => Cause::WrongFromVersion,
         }
     }
 }
@@ -269,7 +270,7 @@ pub enum CorruptReason {
 }
 
 /// Why a device refuses a package. Each variant is one FUMO result code (OMA FUMO 1.0, the
-/// Generic Alert 1226's Data), given by [`InstallError::fumo_code`].
+/// Generic Alert 1226's Data) under the OMA profile, through [`InstallError::cause`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(rename_all = "kebab-case")]
 pub enum InstallError {
@@ -297,14 +298,15 @@ pub enum InstallError {
 }
 
 impl InstallError {
-    /// The FUMO result code the device reports for this failure.
-    pub fn fumo_code(&self) -> u16 {
+    /// Why the install ends, for the device's profile to give the code (OMA: 402, 403, 404,
+    /// 405, 502).
+    pub fn cause(&self) -> Cause {
         match self {
-            InstallError::Corrupt(_) => 402,
-            InstallError::DeviceMismatch { .. } => 403,
-            InstallError::BadSignature => 404,
-            InstallError::NotAcceptable { .. } => 405,
-            InstallError::OutOfMemory { .. } => 502,
+            InstallError::Corrupt(_) => Cause::PackageCorrupt,
+            InstallError::DeviceMismatch { .. } => Cause::WrongModel,
+            InstallError::BadSignature => Cause::SignatureInvalid,
+            InstallError::NotAcceptable { .. } => Cause::WrongFromVersion,
+            InstallError::OutOfMemory { .. } => Cause::OutOfMemory,
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use super::keys::parse_32;
 use super::*;
+use crate::outcome::Cause;
 
 fn spec() -> PackageSpec {
     PackageSpec::new("SIM-1", "1.0", "2.0", 4096)
@@ -71,12 +72,12 @@ fn packages_are_reproducible_from_spec_seed_and_key() {
 }
 
 #[test]
-fn every_defect_gives_its_fumo_code() {
+fn every_defect_gives_its_cause() {
     let key = test_signing_key();
     for &defect in Defect::ALL {
         let bytes = build_defective(&spec(), &key, defect);
         let err = inspect(&bytes, &trusted(), &device()).expect_err(defect.as_str());
-        assert_eq!(err.fumo_code(), defect.fumo_code(), "{defect}: {err}");
+        assert_eq!(err.cause(), defect.cause(), "{defect}: {err}");
         assert_eq!(Defect::parse(defect.as_str()), Some(defect));
     }
 }
@@ -188,8 +189,8 @@ fn wrong_model_is_a_device_mismatch() {
         inspect(&good, &trusted(), &other)
             .map(|_| ())
             .err()
-            .map(|e| e.fumo_code()),
-        Some(403)
+            .map(|e| e.cause()),
+        Some(Cause::WrongModel)
     );
 }
 
@@ -263,7 +264,7 @@ fn too_little_memory_is_out_of_memory() {
             have: 4095
         }
     );
-    assert_eq!(err.fumo_code(), 502);
+    assert_eq!(err.cause(), Cause::OutOfMemory);
     let exact = DeviceView {
         free_memory: 4096,
         ..device()
@@ -286,8 +287,17 @@ fn install_errors_name_their_codes_and_serialize() {
         },
         InstallError::OutOfMemory { need: 2, have: 1 },
     ];
-    let codes: Vec<u16> = errors.iter().map(InstallError::fumo_code).collect();
-    assert_eq!(codes, [402, 403, 404, 405, 502]);
+    let causes: Vec<Cause> = errors.iter().map(InstallError::cause).collect();
+    assert_eq!(
+        causes,
+        [
+            Cause::PackageCorrupt,
+            Cause::WrongModel,
+            Cause::SignatureInvalid,
+            Cause::WrongFromVersion,
+            Cause::OutOfMemory
+        ]
+    );
     for e in errors {
         let json = serde_json::to_string(&e).expect("serializes");
         assert_eq!(serde_json::from_str::<InstallError>(&json).ok(), Some(e));
@@ -325,7 +335,7 @@ fn specs_are_validated() {
     for &defect in Defect::ALL {
         let bytes = build_defective(&spec, &test_signing_key(), defect);
         let err = inspect(&bytes, &trusted(), &device).expect_err(defect.as_str());
-        assert_eq!(err.fumo_code(), defect.fumo_code(), "{defect}");
+        assert_eq!(err.cause(), defect.cause(), "{defect}");
     }
 }
 

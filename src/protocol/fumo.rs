@@ -1,14 +1,9 @@
-//! FUMO 1.0 codes (reference §5.2-§5.4): the State node's values, the result codes a device
-//! reports in its Generic Alert, and the alert types.
+//! FUMO 1.0 codes (reference §5.2-§5.4): the State node's values, the OMA table of result codes a
+//! device reports in its Generic Alert, and the alert types.
 //!
-//! The vendor ranges are used by dmsim for outcomes the OMA table has no code for; each is produced
-//! by one flow, named in its doc:
-//! * 250 — successful, nothing to install: the package's target version is already running;
-//! * 450 — client error: the battery is too low to install (`[device.resources] battery` below
-//!   20%);
-//! * 451 — client error: downloads are not allowed while roaming (`[device.resources] roaming`);
-//! * 551 — server error: the package URL answered 404 Not Found;
-//! * 552 — server error: the package URL has expired (HTTP 403).
+//! Which result a device reports for an outcome is its profile's choice (`profiles/oma.toml`);
+//! dmsim's vendor codes (250, 450, 451, 551, 552) are rows of `profiles/dmsim.toml`, not values of
+//! [`FumoResult`], which is the OMA table only.
 
 use std::fmt;
 
@@ -112,8 +107,6 @@ macro_rules! fumo_results {
 
 fumo_results! {
     Successful = 200, "Successful";
-    /// dmsim vendor code: the target version already runs, nothing was installed.
-    AlreadyInstalled = 250, "Successful - already up to date (vendor)";
     ClientError = 400, "Management Client Error";
     UserCancelled = 401, "User Cancelled";
     CorruptedPackage = 402, "Corrupted Firmware Update Package";
@@ -127,34 +120,10 @@ fumo_results! {
     UpdateFailed = 410, "Firmware Update Failed";
     MalformedUrl = 411, "Malformed or Bad URL";
     ServerUnavailable = 412, "Alternate Download Server Unavailable";
-    /// dmsim vendor code: the battery is too low to install.
-    BatteryLow = 450, "Battery too low to update (vendor)";
-    /// dmsim vendor code: downloads are not allowed while roaming.
-    Roaming = 451, "Download not allowed while roaming (vendor)";
     ServerError = 500, "Alternate Download Server Error";
     DownloadOutOfMemory = 501, "Download fails: device out of memory";
     UpdateOutOfMemory = 502, "Update fails: device out of memory";
     NetworkError = 503, "Download fails: network issues";
-    /// dmsim vendor code: the package URL answered 404.
-    PackageNotFound = 551, "Package not found on the server (vendor)";
-    /// dmsim vendor code: the package URL expired (HTTP 403).
-    UrlExpired = 552, "Download URL expired (vendor)";
-}
-
-impl FumoResult {
-    /// Whether the operation succeeded (a 2xx result: 200, or the vendor 250 "already up to date").
-    pub fn is_success(self) -> bool {
-        (200..300).contains(&self.code())
-    }
-
-    /// The Generic Alert Mark: failures are not informational.
-    pub fn mark(self) -> &'static str {
-        if self.is_success() {
-            "informational"
-        } else {
-            "critical"
-        }
-    }
 }
 
 impl fmt::Display for FumoResult {
@@ -200,6 +169,16 @@ impl Operation {
         ]
         .into_iter()
         .find(|o| o.node() == name)
+    }
+}
+
+impl From<Operation> for crate::outcome::Operation {
+    fn from(op: Operation) -> Self {
+        match op {
+            Operation::Download => crate::outcome::Operation::Download,
+            Operation::Update => crate::outcome::Operation::Install,
+            Operation::DownloadAndUpdate => crate::outcome::Operation::DownloadAndInstall,
+        }
     }
 }
 
@@ -253,12 +232,15 @@ mod tests {
             assert_eq!(FumoResult::from_code(r.code()), Some(r));
         }
         assert_eq!(FumoResult::from_code(299), None);
-        assert_eq!(FumoResult::UpdateFailed.mark(), "critical");
-        assert_eq!(FumoResult::AlreadyInstalled.mark(), "informational");
+        assert_eq!(
+            FumoResult::from_code(250),
+            None,
+            "vendor codes are profile rows"
+        );
     }
 
     #[test]
-    fn the_oma_table_and_a_vendor_code_of_each_range_are_there() {
+    fn the_oma_table_is_there_and_nothing_else() {
         let codes: Vec<u16> = FumoResult::ALL.iter().map(|r| r.code()).collect();
         for c in [
             200, 400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 500, 501, 502,
@@ -266,9 +248,7 @@ mod tests {
         ] {
             assert!(codes.contains(&c), "{c}");
         }
-        for range in [250..=299, 450..=499, 550..=599] {
-            assert!(codes.iter().any(|c| range.contains(c)));
-        }
+        assert_eq!(codes.len(), 18);
     }
 
     #[test]

@@ -78,6 +78,8 @@ pub fn build_device(file: &ScenarioFile) -> Result<Device, BuildError> {
     let faults = fault_plan(file).for_device(file.seed);
     let mut device = Device::new(tree, user, faults, file.seed);
     device.encoding = d.encoding;
+    device.profile = crate::profile::builtin(&d.profile)
+        .ok_or_else(|| BuildError::UnknownProfile(d.profile.clone()))?;
     device.resources = d.resources.build()?;
     if let Some(config) = updates::fumo_config(d) {
         let agent = Fumo::new(config, Firmware::factory(d.firmware.as_str()));

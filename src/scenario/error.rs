@@ -28,6 +28,8 @@ pub enum BuildError {
     /// The tree refused the node (an invalid URI, no parent, a limit).
     #[error("device.node {uri:?}: {error}")]
     Node { uri: String, error: TreeError },
+    #[error("device.profile {0:?} is not a known profile (known: oma, dmsim)")]
+    UnknownProfile(String),
     #[error("device.resources.battery is {0}%, more than 100")]
     Battery(u8),
     /// The FUMO object cannot be mounted at its root.

@@ -9,9 +9,13 @@
 //!   `state` says where the device keeps its durable state;
 //! * `expect` checks the expectations against what happened;
 //! * `transcript` renders the sessions for people ([`render_transcript`], [`render_report`]).
+//!
+//! [`coverage`] runs a suite with and without each fault rule to tell which scenario proves which
+//! code of a profile, and what each fault produces (`dmsim codes`, `dmsim faults`).
 
 mod between;
 pub mod capture;
+pub mod coverage;
 mod device;
 mod error;
 mod expect;

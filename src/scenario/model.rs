@@ -138,6 +138,9 @@ pub struct DeviceSpec {
     pub resources: ResourcesSpec,
     /// The device has a FUMO agent.
     pub fumo: Option<FumoSpec>,
+    /// The profile that gives the codes the device reports (`dmsim`, or `oma` for the OMA codes
+    /// alone; see `profiles/`).
+    pub profile: String,
 }
 
 /// A Generic Alert the device sends.
@@ -191,6 +194,7 @@ impl Default for DeviceSpec {
             generic_alerts: Vec::new(),
             resources: ResourcesSpec::default(),
             fumo: None,
+            profile: crate::profile::DEFAULT.into(),
         }
     }
 }

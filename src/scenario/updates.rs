@@ -249,6 +249,20 @@ pub enum ContentFaultKindSpec {
 }
 
 impl ContentFaultKindSpec {
+    /// Every kind, in declaration order.
+    pub const ALL: &'static [ContentFaultKindSpec] = &[
+        ContentFaultKindSpec::Unauthorized,
+        ContentFaultKindSpec::Expired,
+        ContentFaultKindSpec::NotFound,
+        ContentFaultKindSpec::ServerError,
+        ContentFaultKindSpec::Unavailable,
+        ContentFaultKindSpec::Status,
+        ContentFaultKindSpec::Slow,
+        ContentFaultKindSpec::CutAt,
+        ContentFaultKindSpec::WrongContentLength,
+        ContentFaultKindSpec::CorruptByte,
+    ];
+
     /// The name a scenario gives it.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -1,0 +1,369 @@
+//! How an update flow ended, in the flow's own terms: which operation, in which phase, for what
+//! cause, and what was rolled back. Flows end with an [`Outcome`]; they never choose a result code.
+//! A [`profile`](crate::profile) turns an outcome into the codes a device reports (the OMA profile
+//! into FUMO results and DL statuses, vendor profiles into their own codes), so one flow serves
+//! every code set.
+//!
+//! An outcome is named in profile files as `<phase>.<cause>` (`download.not-found`,
+//! `install.verify-failed`); [`REACHABLE`] lists every pair a flow can end with, and a profile must
+//! map each of them (tests check both directions).
+
+use std::fmt;
+
+/// What the server asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Operation {
+    /// Fetch a package and keep it (FUMO Download).
+    Download,
+    /// Install a package the device holds (FUMO Update).
+    Install,
+    /// Both, one after the other (FUMO DownloadAndUpdate).
+    DownloadAndInstall,
+}
+
+macro_rules! keyed {
+    ($(#[$doc:meta])* $name:ident { $( $(#[$vdoc:meta])* $variant:ident = $key:literal, )* }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name {
+            $( $(#[$vdoc])* $variant, )*
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+
+            /// The name profile files use.
+            pub fn key(self) -> &'static str {
+                match self { $( $name::$variant => $key, )* }
+            }
+
+            /// A value by the name profile files use.
+            pub fn from_key(key: &str) -> Option<$name> {
+                $name::ALL.iter().copied().find(|v| v.key() == key)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.key())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.key())
+            }
+        }
+    };
+}
+
+keyed! {
+    /// Where in the flow it ended.
+    Phase {
+        /// Before anything is fetched: the job is accepted, the operation is supported, the
+        /// device may download.
+        Start = "start",
+        /// The OMA Download transaction: descriptor, object, checks against the descriptor.
+        Download = "download",
+        /// Between the download and the install: battery, the user's consent, the version running.
+        Checks = "checks",
+        /// The A/B install: verify the package, write, reboot, verify the new firmware, commit or
+        /// roll back.
+        Install = "install",
+    }
+}
+
+keyed! {
+    /// Why it ended.
+    Cause {
+        /// It did what was asked.
+        Succeeded = "succeeded",
+        /// Nothing to do: the package's target version already runs.
+        AlreadyInstalled = "already-installed",
+        /// The device failed in a way it cannot name (the `fumo.start` fault `internal.error`, an
+        /// install that could not begin or ended without an outcome).
+        InternalError = "internal-error",
+        /// The device does not support the operation.
+        NotImplemented = "not-implemented",
+        /// An install was asked for and the device holds no package.
+        NoPackage = "no-package",
+        /// Downloads are not allowed while roaming.
+        Roaming = "roaming",
+        /// The battery is below what an install needs.
+        BatteryLow = "battery-low",
+        /// The package URL is not a URL the device can fetch.
+        BadUrl = "bad-url",
+        /// The content server refused the device's credentials (HTTP 401).
+        AuthenticationFailed = "authentication-failed",
+        /// The TLS handshake with the content server failed.
+        TlsFailed = "tls-failed",
+        /// The content server forbade the download (HTTP 403: typically an expired URL).
+        Forbidden = "forbidden",
+        /// The content server has no such package (HTTP 404).
+        NotFound = "not-found",
+        /// The content server said it is unavailable (HTTP 503).
+        ServerUnavailable = "server-unavailable",
+        /// The content server could not be reached at all.
+        Unreachable = "unreachable",
+        /// The content server did not answer in time.
+        Timeout = "timeout",
+        /// The network went away in the middle of the transfer.
+        ConnectionLost = "connection-lost",
+        /// The content server failed (HTTP 5xx other than 503).
+        ServerError = "server-error",
+        /// The content server answered with a status the device cannot use.
+        UnexpectedStatus = "unexpected-status",
+        /// A partial answer did not continue where the device asked it to.
+        BadRange = "bad-range",
+        /// A partial answer whose range cannot be (its end overflows).
+        ImpossibleRange = "impossible-range",
+        /// The connection failed below HTTP for another reason.
+        Transport = "transport",
+        /// The download descriptor is not a valid descriptor.
+        InvalidDescriptor = "invalid-descriptor",
+        /// The download descriptor is of a DD version the device does not support.
+        InvalidDdVersion = "invalid-dd-version",
+        /// Not enough storage for the object.
+        InsufficientStorage = "insufficient-storage",
+        /// The object is of a type the device does not accept.
+        NonAcceptableContent = "non-acceptable-content",
+        /// The object's size is not the descriptor's.
+        SizeMismatch = "size-mismatch",
+        /// The object's type is not one the descriptor named.
+        TypeMismatch = "type-mismatch",
+        /// The object's hash is not the descriptor's.
+        HashMismatch = "hash-mismatch",
+        /// The user said no when asked.
+        UserRejected = "user-rejected",
+        /// The user cancelled.
+        UserCancelled = "user-cancelled",
+        /// The user never answered; the prompt timed out.
+        UserIgnored = "user-ignored",
+        /// The device gave up on its own.
+        DeviceAborted = "device-aborted",
+        /// The package does not parse (bad magic, unknown format, truncated, hash or length wrong).
+        PackageCorrupt = "package-corrupt",
+        /// The package was built for another model.
+        WrongModel = "wrong-model",
+        /// The package's signature does not verify with the device's trusted key.
+        SignatureInvalid = "signature-invalid",
+        /// The package updates another version than the one running.
+        WrongFromVersion = "wrong-from-version",
+        /// Not enough memory to install.
+        OutOfMemory = "out-of-memory",
+        /// Writing the new firmware failed.
+        WriteFailed = "write-failed",
+        /// The new firmware failed its post-update verification.
+        VerifyFailed = "verify-failed",
+        /// Rolling back after a failure failed too.
+        RollbackFailed = "rollback-failed",
+        /// The power went out and the install could not be finished.
+        PowerLost = "power-lost",
+    }
+}
+
+impl Cause {
+    /// Whether the operation did what the server wanted (nothing left to do counts).
+    pub fn is_success(self) -> bool {
+        matches!(self, Cause::Succeeded | Cause::AlreadyInstalled)
+    }
+}
+
+/// What an install's rollback did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rollback {
+    /// Nothing had to be undone (the flow ended before the device switched firmware, or it
+    /// succeeded).
+    #[default]
+    NotNeeded,
+    /// The device had switched to the new firmware and switched back cleanly.
+    Done,
+    /// The rollback failed; the bootloader's fallback brought the old firmware back.
+    Failed,
+}
+
+/// How a flow ended.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Outcome {
+    pub operation: Operation,
+    pub phase: Phase,
+    pub cause: Cause,
+    pub rollback: Rollback,
+    /// What the flow knows beyond the cause, for people (for example "the connection was lost
+    /// after 4096 bytes"); never used to choose a code.
+    pub detail: Option<String>,
+}
+
+impl Outcome {
+    /// An outcome with nothing rolled back and no detail.
+    pub fn new(operation: Operation, phase: Phase, cause: Cause) -> Outcome {
+        Outcome {
+            operation,
+            phase,
+            cause,
+            rollback: Rollback::NotNeeded,
+            detail: None,
+        }
+    }
+
+    /// The same outcome, with a detail for people.
+    pub fn with_detail(mut self, detail: impl fmt::Display) -> Outcome {
+        self.detail = Some(detail.to_string());
+        self
+    }
+
+    /// Whether the operation did what the server wanted.
+    pub fn is_success(&self) -> bool {
+        self.cause.is_success()
+    }
+
+    /// The name profile files use: `<phase>.<cause>`.
+    pub fn key(&self) -> Key {
+        Key(self.phase, self.cause)
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.key())?;
+        match self.rollback {
+            Rollback::NotNeeded => {}
+            Rollback::Done => f.write_str(", rolled back")?,
+            Rollback::Failed => f.write_str(", rollback failed")?,
+        }
+        if let Some(detail) = &self.detail {
+            write!(f, " ({detail})")?;
+        }
+        Ok(())
+    }
+}
+
+/// An outcome as profile files name it: phase and cause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key(pub Phase, pub Cause);
+
+impl Key {
+    /// Parse `<phase>.<cause>`.
+    pub fn parse(text: &str) -> Option<Key> {
+        let (phase, cause) = text.split_once('.')?;
+        Some(Key(Phase::from_key(phase)?, Cause::from_key(cause)?))
+    }
+
+    /// Whether a flow can end this way.
+    pub fn is_reachable(self) -> bool {
+        REACHABLE.contains(&self)
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.0, self.1)
+    }
+}
+
+/// Every way an update flow can end. Each flow's tests check that what it produces is listed
+/// here, and each profile maps every entry (the download phase's entries to DL statuses too).
+pub const REACHABLE: &[Key] = {
+    use Cause::*;
+    use Phase::*;
+    &[
+        Key(Start, InternalError),
+        Key(Start, NotImplemented),
+        Key(Start, NoPackage),
+        Key(Start, Roaming),
+        Key(Download, Succeeded),
+        Key(Download, BadUrl),
+        Key(Download, AuthenticationFailed),
+        Key(Download, TlsFailed),
+        Key(Download, Forbidden),
+        Key(Download, NotFound),
+        Key(Download, ServerUnavailable),
+        Key(Download, Unreachable),
+        Key(Download, Timeout),
+        Key(Download, ConnectionLost),
+        Key(Download, ServerError),
+        Key(Download, UnexpectedStatus),
+        Key(Download, BadRange),
+        Key(Download, ImpossibleRange),
+        Key(Download, Transport),
+        Key(Download, InvalidDescriptor),
+        Key(Download, InvalidDdVersion),
+        Key(Download, InsufficientStorage),
+        Key(Download, NonAcceptableContent),
+        Key(Download, SizeMismatch),
+        Key(Download, TypeMismatch),
+        Key(Download, HashMismatch),
+        Key(Download, UserRejected),
+        Key(Download, UserCancelled),
+        Key(Download, UserIgnored),
+        Key(Download, DeviceAborted),
+        Key(Checks, BatteryLow),
+        Key(Checks, UserRejected),
+        Key(Checks, UserCancelled),
+        Key(Checks, UserIgnored),
+        Key(Checks, AlreadyInstalled),
+        Key(Checks, InternalError),
+        Key(Install, Succeeded),
+        Key(Install, PackageCorrupt),
+        Key(Install, WrongModel),
+        Key(Install, SignatureInvalid),
+        Key(Install, WrongFromVersion),
+        Key(Install, OutOfMemory),
+        Key(Install, WriteFailed),
+        Key(Install, VerifyFailed),
+        Key(Install, RollbackFailed),
+        Key(Install, PowerLost),
+        Key(Install, InternalError),
+    ]
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_round_trip_and_are_unique() {
+        for &key in REACHABLE {
+            assert_eq!(Key::parse(&key.to_string()), Some(key));
+        }
+        let mut sorted = REACHABLE.to_vec();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), REACHABLE.len(), "an outcome listed twice");
+        assert_eq!(Key::parse("download"), None);
+        assert_eq!(Key::parse("download.nope"), None);
+        assert_eq!(Key::parse("nope.not-found"), None);
+    }
+
+    #[test]
+    fn every_cause_ends_some_flow() {
+        for &cause in Cause::ALL {
+            assert!(
+                REACHABLE.iter().any(|k| k.1 == cause),
+                "{cause} is reachable in no phase"
+            );
+        }
+    }
+
+    #[test]
+    fn an_outcome_reads_as_its_key_rollback_and_detail() {
+        let mut o = Outcome::new(
+            Operation::DownloadAndInstall,
+            Phase::Install,
+            Cause::VerifyFailed,
+        )
+        .with_detail("slot b did not boot");
+        o.rollback = Rollback::Done;
+        assert_eq!(
+            o.to_string(),
+            "install.verify-failed, rolled back (slot b did not boot)"
+        );
+        assert!(!o.is_success());
+        assert!(
+            Outcome::new(Operation::Install, Phase::Checks, Cause::AlreadyInstalled).is_success()
+        );
+    }
+}

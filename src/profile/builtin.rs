@@ -1,0 +1,36 @@
+//! The profiles built into dmsim, from `profiles/` of the repository.
+
+use super::Profile;
+use std::sync::LazyLock;
+
+/// The profile simulated devices use unless told otherwise.
+pub const DEFAULT: &str = "dmsim";
+
+static OMA: LazyLock<Profile> = LazyLock::new(|| parse(include_str!("../../profiles/oma.toml")));
+static DMSIM: LazyLock<Profile> =
+    LazyLock::new(|| parse(include_str!("../../profiles/dmsim.toml")));
+
+/// A built-in profile file, which the tests parse: a refusal here is a defect of the repository.
+fn parse(text: &str) -> Profile {
+    Profile::parse(text, builtin)
+        .unwrap_or_else(|e| panic!("a built-in profile is broken (cargo test names it): {e}"))
+}
+
+/// Every built-in profile, bases first.
+pub fn builtins() -> [&'static Profile; 2] {
+    [LazyLock::force(&OMA), LazyLock::force(&DMSIM)]
+}
+
+/// A built-in profile by name.
+pub fn builtin(name: &str) -> Option<&'static Profile> {
+    match name {
+        "oma" => Some(LazyLock::force(&OMA)),
+        "dmsim" => Some(LazyLock::force(&DMSIM)),
+        _ => None,
+    }
+}
+
+/// The profile simulated devices use unless a scenario or flag names another.
+pub fn default_profile() -> &'static Profile {
+    LazyLock::force(&DMSIM)
+}

@@ -1,0 +1,34 @@
+//! Why a profile file was refused, naming the row.
+
+use super::{RowAt, Table};
+use crate::outcome::Key;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProfileError {
+    #[error("not a profile file: {0}")]
+    Syntax(String),
+    #[error("base profile {0:?} is not a known profile")]
+    UnknownBase(String),
+    #[error(
+        "{at}: unknown table {table:?} (known: fumo-result, dl-status, fumo-state, syncml-status)"
+    )]
+    UnknownTable { at: RowAt, table: String },
+    #[error("{at}: not a code of {table}")]
+    NotACode { at: RowAt, table: Table },
+    #[error("{at}: the code appears twice in {table}")]
+    DuplicateCode { at: RowAt, table: Table },
+    #[error(
+        "{at}: a {table} code must name the outcomes it reports (`outcomes = [\"phase.cause\"]`)"
+    )]
+    NoOutcome { at: RowAt, table: Table },
+    #[error("{at}: {table} codes are fixed by the protocol, so the row names no outcomes")]
+    FixedByProtocol { at: RowAt, table: Table },
+    #[error("{at}: {outcome:?} is not a way a flow can end (`phase.cause`, see src/outcome.rs)")]
+    UnknownOutcome { at: RowAt, outcome: String },
+    #[error("{at}: {table} has no codes for {key}")]
+    OutcomeNotInTable { at: RowAt, table: Table, key: Key },
+    #[error("{at}: {key} is already reported by another {table} code of this profile")]
+    DuplicateOutcome { at: RowAt, table: Table, key: Key },
+    #[error("no {table} code reports {key}, and the profile has no base to report it")]
+    Unmapped { table: Table, key: Key },
+}

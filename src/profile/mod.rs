@@ -1,0 +1,324 @@
+//! Profiles: what a device reports for each way a flow can end. A profile is a file in
+//! `profiles/` with one row per code (code, table, meaning, side, the outcomes that produce it);
+//! a profile may be layered on a base, whose rows answer every outcome it does not map itself.
+//!
+//! Flows end with an [`Outcome`](crate::outcome::Outcome) and ask their device's profile for the
+//! code: [`Profile::fumo_result`], [`Profile::dl_status`]. The `fumo-state` and `syncml-status`
+//! tables list codes the protocol itself fixes at a step (FUMO 1.0's State machine, the DM
+//! statuses); their rows carry no outcomes, and are there so that `dmsim codes` and the coverage
+//! test see every code a device of the profile reports.
+//!
+//! The built-in profiles are `oma` (the OMA codes alone) and `dmsim` (dmsim's vendor codes on top
+//! of it, the default). They are read from `profiles/*.toml` into the binary and checked by
+//! [`Profile::parse`]; `cargo test` parses them, and the suite proves every row.
+
+mod builtin;
+mod error;
+
+pub use builtin::{builtin, builtins, default_profile, DEFAULT};
+pub use error::ProfileError;
+
+use crate::outcome::{Key, Phase, REACHABLE};
+use crate::protocol::download::DlStatus;
+use crate::protocol::fumo::FumoState;
+use crate::syncml::StatusCode;
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::fmt;
+
+/// A table of codes: the observation family `dmsim run --json` reports its codes under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Table {
+    /// FUMO results (Generic Alert 1226 Data), mapped from outcomes.
+    FumoResult,
+    /// OMA Download statuses (install notify), mapped from outcomes of the download phase.
+    DlStatus,
+    /// FUMO States, fixed by the protocol.
+    FumoState,
+    /// SyncML statuses the device sends, fixed by the protocol.
+    SyncmlStatus,
+}
+
+impl Table {
+    pub const ALL: &'static [Table] = &[
+        Table::FumoResult,
+        Table::DlStatus,
+        Table::FumoState,
+        Table::SyncmlStatus,
+    ];
+
+    /// The name profile files (and observation families) use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Table::FumoResult => "fumo-result",
+            Table::DlStatus => "dl-status",
+            Table::FumoState => "fumo-state",
+            Table::SyncmlStatus => "syncml-status",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Table> {
+        Table::ALL.iter().copied().find(|t| t.as_str() == name)
+    }
+
+    /// Whether the table's codes are chosen from outcomes (otherwise the protocol fixes them).
+    pub fn is_mapped(self) -> bool {
+        matches!(self, Table::FumoResult | Table::DlStatus)
+    }
+
+    /// Whether an outcome is one this table gives a code for: every outcome has a FUMO result;
+    /// only the download phase's have DL statuses.
+    pub fn applies_to(self, key: Key) -> bool {
+        match self {
+            Table::FumoResult => true,
+            Table::DlStatus => key.0 == Phase::Download,
+            Table::FumoState | Table::SyncmlStatus => false,
+        }
+    }
+
+    /// Whether `code` is a code of this table at all (the mapped tables take any code in their
+    /// range: vendor codes are the point of profiles).
+    fn accepts(self, code: i64) -> bool {
+        let Ok(code) = u16::try_from(code) else {
+            return false;
+        };
+        match self {
+            Table::FumoResult => (200..=599).contains(&code),
+            Table::DlStatus => (900..=999).contains(&code),
+            Table::FumoState => FumoState::from_value(code).is_some(),
+            Table::SyncmlStatus => !matches!(StatusCode::from_code(code), StatusCode::Other(_)),
+        }
+    }
+}
+
+impl fmt::Display for Table {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Who reports a code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Side {
+    #[default]
+    Device,
+    Server,
+}
+
+impl Side {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::Device => "device",
+            Side::Server => "server",
+        }
+    }
+}
+
+/// One code of a profile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub code: i64,
+    pub table: Table,
+    pub meaning: String,
+    pub side: Side,
+    /// The outcomes reported with this code (none in the protocol's own tables).
+    pub outcomes: Vec<Key>,
+}
+
+/// A profile, parsed and checked.
+#[derive(Debug)]
+pub struct Profile {
+    name: String,
+    description: String,
+    base: Option<&'static Profile>,
+    rows: Vec<Row>,
+    /// Which of `rows` maps an outcome, per table.
+    by_outcome: HashMap<(Table, Key), usize>,
+}
+
+/// A profile file as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    name: String,
+    #[serde(default)]
+    base: Option<String>,
+    #[serde(default)]
+    description: String,
+    #[serde(default, rename = "code")]
+    codes: Vec<FileRow>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileRow {
+    code: i64,
+    table: String,
+    meaning: String,
+    #[serde(default)]
+    side: Side,
+    #[serde(default)]
+    outcomes: Vec<String>,
+}
+
+impl Profile {
+    /// Read a profile file. `base` finds the profile a `base = "…"` names. Every row is checked:
+    /// its table and code exist, its outcomes are ways a flow can end that the table has codes
+    /// for, no code or outcome appears twice in a table, a mapped table's row names an outcome,
+    /// and a profile with no base maps every outcome of every mapped table.
+    pub fn parse(
+        text: &str,
+        base: impl Fn(&str) -> Option<&'static Profile>,
+    ) -> Result<Profile, ProfileError> {
+        let file: File = toml::from_str(text).map_err(|e| ProfileError::Syntax(e.to_string()))?;
+        let base = match &file.base {
+            Some(name) => Some(base(name).ok_or_else(|| ProfileError::UnknownBase(name.clone()))?),
+            None => None,
+        };
+        let mut rows = Vec::with_capacity(file.codes.len());
+        let mut by_outcome = HashMap::new();
+        let mut codes = HashMap::new();
+        for (index, row) in file.codes.into_iter().enumerate() {
+            let at = RowAt {
+                index,
+                code: row.code,
+            };
+            let table = Table::parse(&row.table).ok_or_else(|| ProfileError::UnknownTable {
+                at,
+                table: row.table.clone(),
+            })?;
+            if !table.accepts(row.code) {
+                return Err(ProfileError::NotACode { at, table });
+            }
+            if codes.insert((table, row.code), index).is_some() {
+                return Err(ProfileError::DuplicateCode { at, table });
+            }
+            if table.is_mapped() && row.outcomes.is_empty() {
+                return Err(ProfileError::NoOutcome { at, table });
+            }
+            if !table.is_mapped() && !row.outcomes.is_empty() {
+                return Err(ProfileError::FixedByProtocol { at, table });
+            }
+            let mut outcomes = Vec::with_capacity(row.outcomes.len());
+            for text in &row.outcomes {
+                let key = Key::parse(text)
+                    .filter(|k| k.is_reachable())
+                    .ok_or_else(|| ProfileError::UnknownOutcome {
+                        at,
+                        outcome: text.clone(),
+                    })?;
+                if !table.applies_to(key) {
+                    return Err(ProfileError::OutcomeNotInTable { at, table, key });
+                }
+                if by_outcome.insert((table, key), index).is_some() {
+                    return Err(ProfileError::DuplicateOutcome { at, table, key });
+                }
+                outcomes.push(key);
+            }
+            rows.push(Row {
+                code: row.code,
+                table,
+                meaning: row.meaning,
+                side: row.side,
+                outcomes,
+            });
+        }
+        if base.is_none() {
+            for &table in Table::ALL.iter().filter(|t| t.is_mapped()) {
+                if let Some(&key) = REACHABLE
+                    .iter()
+                    .find(|&&k| table.applies_to(k) && !by_outcome.contains_key(&(table, k)))
+                {
+                    return Err(ProfileError::Unmapped { table, key });
+                }
+            }
+        }
+        Ok(Profile {
+            name: file.name,
+            description: file.description,
+            base,
+            rows,
+            by_outcome,
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// The profile this one is layered on.
+    pub fn base(&self) -> Option<&'static Profile> {
+        self.base
+    }
+
+    /// This profile's own rows, in file order (not its base's).
+    pub fn rows(&self) -> &[Row] {
+        &self.rows
+    }
+
+    /// The profile and its bases, this one first.
+    pub fn chain(&self) -> impl Iterator<Item = &Profile> {
+        std::iter::successors(Some(self), |p| p.base.map(|b| b as &Profile))
+    }
+
+    /// The row that reports `key` in `table`: this profile's, else its base's.
+    pub fn row(&self, table: Table, key: Key) -> Option<&Row> {
+        self.chain()
+            .find_map(|p| p.by_outcome.get(&(table, key)).map(|&i| &p.rows[i]))
+    }
+
+    /// The FUMO result a device of this profile reports for an outcome.
+    pub fn fumo_result(&self, key: Key) -> u16 {
+        code_u16(self.mapped(Table::FumoResult, key))
+    }
+
+    /// The row of the FUMO result a device of this profile reports for an outcome.
+    pub fn fumo_result_row(&self, key: Key) -> &Row {
+        self.mapped(Table::FumoResult, key)
+    }
+
+    /// The OMA Download status a device of this profile reports for an outcome of the download
+    /// phase.
+    pub fn dl_status(&self, key: Key) -> DlStatus {
+        DlStatus::from_code(code_u16(self.mapped(Table::DlStatus, key)))
+    }
+
+    /// The row of a mapped table: total, because [`Profile::parse`] made the root of every chain
+    /// map every reachable outcome, and the flows' tests check they end only in those.
+    fn mapped(&self, table: Table, key: Key) -> &Row {
+        self.row(table, key).unwrap_or_else(|| {
+            panic!(
+                "profile {}: {key} is not a reachable outcome of {table}",
+                self.name
+            )
+        })
+    }
+}
+
+/// A code of an OMA table, which [`Table::accepts`] keeps in `u16`.
+fn code_u16(row: &Row) -> u16 {
+    u16::try_from(row.code).expect("Table::accepts keeps OMA codes in u16")
+}
+
+/// Where a row is in its file, for errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowAt {
+    /// 1-based, as a reader counts `[[code]]` blocks.
+    pub index: usize,
+    pub code: i64,
+}
+
+impl fmt::Display for RowAt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[[code]] #{} (code {})", self.index + 1, self.code)
+    }
+}
+
+#[cfg(test)]
+mod tests;

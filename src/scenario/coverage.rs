@@ -1,0 +1,226 @@
+//! Which scenario proves which code, and what each fault produces, measured by running a suite:
+//! the data of `dmsim codes` and `dmsim faults`, and of the test that fails when a code of a
+//! profile has no passing scenario that produces it.
+//!
+//! A code counts as produced by a scenario when the scenario passed and observed it (in the
+//! observation family named like the code's table, on the device's side) with a device whose
+//! profile is the code's profile or is layered on it. What a fault rule produces is measured, not
+//! declared: the scenario runs again without the rule, and the codes that are then no longer
+//! observed are the rule's.
+
+use super::load::LoadedScenario;
+use super::run::{ScenarioResult, Verdict};
+use super::RunOptions;
+use crate::faults::{FaultEffect, FaultPoint};
+use crate::profile::{self, Profile, Table};
+use std::collections::BTreeSet;
+
+/// A code as observed: its family and number.
+pub type Code = (&'static str, i64);
+
+/// What one scenario of the suite showed.
+#[derive(Debug, Clone)]
+pub struct ScenarioCoverage {
+    /// The scenario's file, as given.
+    pub file: String,
+    pub passed: bool,
+    /// The profile of its device.
+    pub profile: String,
+    /// Every code observed, by family.
+    pub observed: BTreeSet<Code>,
+    /// Each fault rule, and the codes that disappear without it.
+    pub rules: Vec<RuleEffect>,
+}
+
+/// One fault rule of a scenario and the codes it produces there.
+#[derive(Debug, Clone)]
+pub struct RuleEffect {
+    /// The rule as the scenario writes it (`[[fault]] at = "…", inject = "…"`).
+    pub rule: String,
+    /// The fault point (or `content` for a content fault) and the effect (or content fault kind).
+    pub point: String,
+    pub effect: String,
+    pub produces: BTreeSet<Code>,
+}
+
+/// A suite, run with and without each of its fault rules.
+#[derive(Debug, Clone, Default)]
+pub struct Measured {
+    pub scenarios: Vec<ScenarioCoverage>,
+}
+
+/// Run `suite`, then each scenario again without each of its fault rules.
+pub fn measure(suite: &[LoadedScenario], options: &RunOptions) -> std::io::Result<Measured> {
+    let results = super::run_all(suite, options)?;
+    let mut variants = Vec::new();
+    let mut owners = Vec::new();
+    for (index, s) in suite.iter().enumerate() {
+        for i in 0..s.file.faults.len() {
+            let mut v = s.clone();
+            let rule = v.file.faults.remove(i);
+            owners.push((
+                index,
+                format!("[[fault]] {rule}"),
+                rule.at.as_str().to_string(),
+                rule.inject.as_str().to_string(),
+            ));
+            variants.push(v);
+        }
+        for i in 0..s.file.server.content_faults.len() {
+            let mut v = s.clone();
+            let rule = v.file.server.content_faults.remove(i);
+            owners.push((
+                index,
+                format!("[[server.content_fault]] {rule}"),
+                "content".to_string(),
+                rule.kind.as_str().to_string(),
+            ));
+            variants.push(v);
+        }
+    }
+    let without = super::run_all(&variants, options)?;
+    let mut scenarios: Vec<ScenarioCoverage> = suite
+        .iter()
+        .zip(&results)
+        .map(|(s, r)| ScenarioCoverage {
+            file: s.path.display().to_string(),
+            passed: r.verdict == Verdict::Passed,
+            profile: s.file.device.profile.clone(),
+            observed: codes(r),
+            rules: Vec::new(),
+        })
+        .collect();
+    for ((index, rule, point, effect), r) in owners.into_iter().zip(&without) {
+        let scenario = &mut scenarios[index];
+        let remaining = codes(r);
+        let produces = scenario.observed.difference(&remaining).copied().collect();
+        scenario.rules.push(RuleEffect {
+            rule,
+            point,
+            effect,
+            produces,
+        });
+    }
+    Ok(Measured { scenarios })
+}
+
+/// The codes of a result, by family (commands, senders and counts aside).
+fn codes(result: &ScenarioResult) -> BTreeSet<Code> {
+    result.observed.iter().map(|o| (o.family, o.code)).collect()
+}
+
+/// One code of a profile, with what produces it: a row of `dmsim codes --json`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CodeRow {
+    pub profile: String,
+    pub code: i64,
+    pub table: Table,
+    pub meaning: String,
+    pub side: &'static str,
+    /// The outcomes the profile reports with this code (`phase.cause`).
+    pub outcomes: Vec<String>,
+    /// The fault rules whose removal makes a producing scenario lose the code.
+    pub faults: Vec<String>,
+    /// The passing scenarios that produce it.
+    pub scenarios: Vec<String>,
+    pub covered: bool,
+}
+
+/// Every row of `profiles`, with the faults and scenarios of `measured` that produce it.
+pub fn code_rows(measured: &Measured, profiles: &[&Profile]) -> Vec<CodeRow> {
+    let mut rows = Vec::new();
+    for profile in profiles {
+        for row in profile.rows() {
+            let code = (row.table.as_str(), row.code);
+            let producing: Vec<&ScenarioCoverage> = measured
+                .scenarios
+                .iter()
+                .filter(|s| s.passed && s.observed.contains(&code))
+                .filter(|s| layered_on(&s.profile, profile.name()))
+                .collect();
+            let faults: BTreeSet<String> = producing
+                .iter()
+                .flat_map(|s| &s.rules)
+                .filter(|r| r.produces.contains(&code))
+                .map(|r| format!("{} → {}", r.point, r.effect))
+                .collect();
+            rows.push(CodeRow {
+                profile: profile.name().to_string(),
+                code: row.code,
+                table: row.table,
+                meaning: row.meaning.clone(),
+                side: row.side.as_str(),
+                outcomes: row.outcomes.iter().map(|k| k.to_string()).collect(),
+                faults: faults.into_iter().collect(),
+                scenarios: producing.iter().map(|s| s.file.clone()).collect(),
+                covered: !producing.is_empty(),
+            });
+        }
+    }
+    rows
+}
+
+/// Whether a device of profile `device` reports the codes of profile `name` (its own, or a base's).
+fn layered_on(device: &str, name: &str) -> bool {
+    profile::builtin(device).is_some_and(|p| p.chain().any(|p| p.name() == name))
+}
+
+/// A fault and what it produces across the suite: a row of `dmsim faults --json`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FaultRow {
+    /// `device` for a `[[fault]]` point, `content` for a `[[server.content_fault]]`.
+    pub kind: &'static str,
+    /// The fault point (`download.transfer`), or `content`.
+    pub point: String,
+    /// The effect (`network.lost`), or the content fault's kind (`not-found`).
+    pub effect: String,
+    /// The codes it produces in the suite (`family code`), measured by removing it.
+    pub produces: Vec<String>,
+    /// The passing scenarios that use it.
+    pub scenarios: Vec<String>,
+}
+
+/// Every fault point with each effect it uses, and every content fault kind, with what the
+/// scenarios of `measured` show each produces.
+pub fn fault_rows(measured: &Measured) -> Vec<FaultRow> {
+    let mut rows = Vec::new();
+    for &point in FaultPoint::ALL {
+        for &effect in FaultEffect::ALL.iter().filter(|&&e| point.uses(e)) {
+            rows.push(fault_row(
+                measured,
+                "device",
+                point.as_str(),
+                effect.as_str(),
+            ));
+        }
+    }
+    for kind in super::updates::ContentFaultKindSpec::ALL {
+        rows.push(fault_row(measured, "content", "content", kind.as_str()));
+    }
+    rows
+}
+
+fn fault_row(measured: &Measured, kind: &'static str, point: &str, effect: &str) -> FaultRow {
+    let mut produces = BTreeSet::new();
+    let mut scenarios = BTreeSet::new();
+    for s in measured.scenarios.iter().filter(|s| s.passed) {
+        for r in s
+            .rules
+            .iter()
+            .filter(|r| r.point == point && r.effect == effect)
+        {
+            produces.extend(r.produces.iter().copied());
+            scenarios.insert(s.file.clone());
+        }
+    }
+    FaultRow {
+        kind,
+        point: point.to_string(),
+        effect: effect.to_string(),
+        produces: produces
+            .into_iter()
+            .map(|(family, code)| format!("{family} {code}"))
+            .collect(),
+        scenarios: scenarios.into_iter().collect(),
+    }
+}
