@@ -10,8 +10,6 @@
 //! * 551 — server error: the package URL answered 404 Not Found;
 //! * 552 — server error: the package URL has expired (HTTP 403).
 
-use std::fmt;
-
 /// The value of `<x>/State`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum FumoState {
@@ -84,61 +82,39 @@ impl FumoState {
     }
 }
 
-macro_rules! fumo_results {
-    ($( $(#[$doc:meta])* $name:ident = $code:literal, $text:literal; )*) => {
-        /// A FUMO result code: the Data of the Generic Alert that ends an operation.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-        pub enum FumoResult {
-            $( $(#[$doc])* $name, )*
-        }
-
-        impl FumoResult {
-            pub const ALL: &'static [FumoResult] = &[$(FumoResult::$name),*];
-
-            pub fn code(self) -> u16 {
-                match self { $( FumoResult::$name => $code, )* }
-            }
-
-            pub fn from_code(code: u16) -> Option<FumoResult> {
-                match code { $( $code => Some(FumoResult::$name), )* _ => None }
-            }
-
-            pub fn text(self) -> &'static str {
-                match self { $( FumoResult::$name => $text, )* }
-            }
-        }
-    };
-}
-
-fumo_results! {
-    Successful = 200, "Successful";
-    /// dmsim vendor code: the target version already runs, nothing was installed.
-    AlreadyInstalled = 250, "Successful - already up to date (vendor)";
-    ClientError = 400, "Management Client Error";
-    UserCancelled = 401, "User Cancelled";
-    CorruptedPackage = 402, "Corrupted Firmware Update Package";
-    DeviceMismatch = 403, "Firmware Update Package - Device Mismatch";
-    ValidationFailed = 404, "Failed Firmware Update Package Validation";
-    NotAcceptable = 405, "Firmware Update Package Not Acceptable";
-    DownloadAuthFailure = 406, "Alternate Download Authentication Failure";
-    DownloadTimeout = 407, "Alternate Download Request Time-Out";
-    NotImplemented = 408, "Not Implemented";
-    UndefinedError = 409, "Undefined Error";
-    UpdateFailed = 410, "Firmware Update Failed";
-    MalformedUrl = 411, "Malformed or Bad URL";
-    ServerUnavailable = 412, "Alternate Download Server Unavailable";
-    /// dmsim vendor code: the battery is too low to install.
-    BatteryLow = 450, "Battery too low to update (vendor)";
-    /// dmsim vendor code: downloads are not allowed while roaming.
-    Roaming = 451, "Download not allowed while roaming (vendor)";
-    ServerError = 500, "Alternate Download Server Error";
-    DownloadOutOfMemory = 501, "Download fails: device out of memory";
-    UpdateOutOfMemory = 502, "Update fails: device out of memory";
-    NetworkError = 503, "Download fails: network issues";
-    /// dmsim vendor code: the package URL answered 404.
-    PackageNotFound = 551, "Package not found on the server (vendor)";
-    /// dmsim vendor code: the package URL expired (HTTP 403).
-    UrlExpired = 552, "Download URL expired (vendor)";
+crate::codes::code_table! {
+    /// A FUMO result code: the Data of the Generic Alert that ends an operation.
+    #[derive(serde::Serialize, serde::Deserialize)]
+    pub enum FumoResult {
+        Successful = 200, "Successful";
+        /// dmsim vendor code: the target version already runs, nothing was installed.
+        AlreadyInstalled = 250, "Successful - already up to date (vendor)";
+        ClientError = 400, "Management Client Error";
+        UserCancelled = 401, "User Cancelled";
+        CorruptedPackage = 402, "Corrupted Firmware Update Package";
+        DeviceMismatch = 403, "Firmware Update Package - Device Mismatch";
+        ValidationFailed = 404, "Failed Firmware Update Package Validation";
+        NotAcceptable = 405, "Firmware Update Package Not Acceptable";
+        DownloadAuthFailure = 406, "Alternate Download Authentication Failure";
+        DownloadTimeout = 407, "Alternate Download Request Time-Out";
+        NotImplemented = 408, "Not Implemented";
+        UndefinedError = 409, "Undefined Error";
+        UpdateFailed = 410, "Firmware Update Failed";
+        MalformedUrl = 411, "Malformed or Bad URL";
+        ServerUnavailable = 412, "Alternate Download Server Unavailable";
+        /// dmsim vendor code: the battery is too low to install.
+        BatteryLow = 450, "Battery too low to update (vendor)";
+        /// dmsim vendor code: downloads are not allowed while roaming.
+        Roaming = 451, "Download not allowed while roaming (vendor)";
+        ServerError = 500, "Alternate Download Server Error";
+        DownloadOutOfMemory = 501, "Download fails: device out of memory";
+        UpdateOutOfMemory = 502, "Update fails: device out of memory";
+        NetworkError = 503, "Download fails: network issues";
+        /// dmsim vendor code: the package URL answered 404.
+        PackageNotFound = 551, "Package not found on the server (vendor)";
+        /// dmsim vendor code: the package URL expired (HTTP 403).
+        UrlExpired = 552, "Download URL expired (vendor)";
+    }
 }
 
 impl FumoResult {
@@ -154,12 +130,6 @@ impl FumoResult {
         } else {
             "critical"
         }
-    }
-}
-
-impl fmt::Display for FumoResult {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.code(), self.text())
     }
 }
 
