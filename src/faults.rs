@@ -12,126 +12,76 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::sync::Arc;
 
-macro_rules! named_enum {
-    ($(#[$doc:meta])* $name:ident {
-        $( $(#[$vdoc:meta])* $variant:ident = $text:literal, )*
-    } $( with a count { $( $(#[$pdoc:meta])* $pvariant:ident = $ptext:literal, )* } )?) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name {
-            $( $(#[$vdoc])* $variant, )*
-            $( $( $(#[$pdoc])* $pvariant(u64), )* )?
-        }
-
-        impl $name {
-            /// Every value, in declaration order (a counted value with count 0).
-            pub const ALL: &'static [$name] = &[
-                $($name::$variant,)*
-                $( $($name::$pvariant(0),)* )?
-            ];
-
-            /// The name scenarios use (for a counted value, the name before its `@N`).
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $( $name::$variant => $text, )*
-                    $( $( $name::$pvariant(_) => $ptext, )* )?
-                }
-            }
-
-            /// Look a name up; a counted value is written `name@N` (`name` alone is `name@0`).
-            pub fn parse(s: &str) -> Option<$name> {
-                if let Some(v) = $name::ALL.iter().copied().find(|v| v.as_str() == s) {
-                    return Some(v);
-                }
-                let (_base, _count) = s.split_once('@')?;
-                let _count: u64 = _count.parse().ok()?;
-                $( $( if _base == $ptext { return Some($name::$pvariant(_count)); } )* )?
-                None
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                match *self {
-                    $( $( $name::$pvariant(n) => write!(f, "{}@{n}", $ptext), )* )?
-                    #[allow(unreachable_patterns)]
-                    other => f.write_str(other.as_str()),
-                }
-            }
-        }
-    };
-}
-
-named_enum! {
+crate::codes::code_table! {
     /// Where in a flow a fault can fire.
-    FaultPoint {
+    pub enum FaultPoint {
         /// Any write of a server command to the DM tree (Add, Replace, Delete, Copy): 510.
-        TreeWrite = "tree.write",
+        TreeWrite = "tree.write";
         /// Undoing a failed Atomic: the members that could not be undone answer 516.
-        AtomicRollback = "tree.atomic-rollback",
+        AtomicRollback = "tree.atomic-rollback";
         /// The installer's memory check before an install (`memory.low`): 502.
-        InstallMemoryCheck = "install.memory-check",
+        InstallMemoryCheck = "install.memory-check";
         /// Writing the new firmware into the inactive slot (`power.loss`: the write is cut and the
         /// device reboots on the old firmware; `storage.write-error`: 410).
-        InstallWrite = "install.write",
+        InstallWrite = "install.write";
         /// The reboot into the new slot (`power.loss`: the device comes up on the old slot and
         /// resumes the install).
-        InstallReboot = "install.reboot",
+        InstallReboot = "install.reboot";
         /// The post-update verification on the new slot (`verify.fail`: 410 and a rollback).
-        InstallVerify = "install.verify",
+        InstallVerify = "install.verify";
         /// The rollback to the old slot after a failed update (`rollback.fail`: 410, recorded).
-        InstallRollback = "install.rollback",
+        InstallRollback = "install.rollback";
         /// OMA Download: the device checks its free storage before a download (`storage.insufficient`:
         /// 901 Insufficient memory).
-        DownloadStorageCheck = "download.storage-check",
+        DownloadStorageCheck = "download.storage-check";
         /// OMA Download: one transfer of the object (`network.lost@N`: the connection drops after N
         /// bytes of this transfer, 903 Loss of Service; `device.abort`: 952 Device Aborted).
-        DownloadTransfer = "download.transfer",
+        DownloadTransfer = "download.transfer";
         /// OMA Download: the user confirms a new download (`user.reject`, `user.cancel`: 902 User
         /// Cancelled).
-        DownloadUserConfirm = "download.user-confirm",
+        DownloadUserConfirm = "download.user-confirm";
         /// FUMO: the agent starts a job it accepted with 202 (`internal.error`: 409 Undefined
         /// Error).
-        FumoStart = "fumo.start",
+        FumoStart = "fumo.start";
         /// FUMO: the user confirms the install of a downloaded update (`user.reject`,
         /// `user.cancel`, `user.ignore`: 401 User Cancelled, the package is kept).
-        UpdateUserConfirm = "update.user-confirm",
+        UpdateUserConfirm = "update.user-confirm";
         /// Any save of the device's durable state (`power.loss`: the power goes out before the
         /// save lands; the device boots from the state saved before). With `nth = N` this cuts the
         /// power at the Nth save, which is how a scenario or a test reaches every step of a flow.
-        StateSave = "state.save",
+        StateSave = "state.save";
     }
 }
 
-named_enum! {
+crate::codes::code_table! {
     /// What goes wrong when a fault fires.
-    FaultEffect {
+    pub enum FaultEffect {
         /// The device's storage refuses the write.
-        StorageWriteError = "storage.write-error",
+        StorageWriteError = "storage.write-error";
         /// The power goes out: what was not yet durable is lost, and the device boots again.
-        PowerLoss = "power.loss",
+        PowerLoss = "power.loss";
         /// The new firmware fails its post-update verification.
-        VerifyFail = "verify.fail",
+        VerifyFail = "verify.fail";
         /// The rollback to the old firmware fails.
-        RollbackFail = "rollback.fail",
+        RollbackFail = "rollback.fail";
         /// Less memory is free than the install needs.
-        MemoryLow = "memory.low",
+        MemoryLow = "memory.low";
         /// The device finds too little free storage for a download.
-        StorageInsufficient = "storage.insufficient",
+        StorageInsufficient = "storage.insufficient";
         /// The user answers "no" when asked to confirm a download.
-        UserReject = "user.reject",
+        UserReject = "user.reject";
         /// The user cancels the download when asked to confirm it.
-        UserCancel = "user.cancel",
+        UserCancel = "user.cancel";
         /// The device gives the download up (battery low, reboot, a lower layer failing).
-        DeviceAbort = "device.abort",
+        DeviceAbort = "device.abort";
         /// The user does not answer a confirmation prompt; it times out and counts as cancelled.
-        UserIgnore = "user.ignore",
+        UserIgnore = "user.ignore";
         /// The device's management agent fails in a way it cannot name.
-        InternalError = "internal.error",
+        InternalError = "internal.error";
     } with a count {
         /// The network drops after this many bytes of the transfer (`network.lost@4096`; plain
         /// `network.lost` drops it before the first byte).
-        NetworkLostAtByte = "network.lost",
+        NetworkLostAtByte(u64) = "network.lost";
     }
 }
 
@@ -332,6 +282,7 @@ mod tests {
 
     #[test]
     fn counted_effects_carry_their_count() {
+        // How `name@N` is read and written is the macro's (see `codes`); these are the names.
         assert_eq!(
             FaultEffect::parse("network.lost@4096"),
             Some(FaultEffect::NetworkLostAtByte(4096))
@@ -340,20 +291,11 @@ mod tests {
             FaultEffect::parse("network.lost"),
             Some(FaultEffect::NetworkLostAtByte(0))
         );
-        assert_eq!(FaultEffect::NetworkLostAtByte(7).as_str(), "network.lost");
         assert_eq!(
             FaultEffect::NetworkLostAtByte(7).to_string(),
             "network.lost@7"
         );
-        assert_eq!(FaultEffect::UserCancel.to_string(), "user.cancel");
-        for bad in [
-            "network.lost@",
-            "network.lost@x",
-            "network.lost@-1",
-            "user.cancel@1",
-        ] {
-            assert_eq!(FaultEffect::parse(bad), None, "{bad}");
-        }
+        assert_eq!(FaultEffect::parse("user.cancel@1"), None);
         assert_eq!(FaultPoint::parse("download.transfer@1"), None);
         for e in FaultEffect::ALL {
             assert_eq!(FaultEffect::parse(&e.to_string()), Some(*e));

@@ -5,6 +5,9 @@
 //! Messages go device → session → transport → server and back (see `README.md`). The modules are
 //! layered so that each imports only modules below it:
 //!
+//! * **At the bottom**, `codes` (private): the macro that declares the enums of code tables and
+//!   names ([`syncml::StatusCode`], [`faults::FaultPoint`]…), which the formats and [`faults`]
+//!   use.
 //! * **Formats**, pure and shared by both ends: [`syncml`] is the wire (SyncML DM messages, XML and
 //!   WBXML codecs, credentials, Package #0, Generic Alerts); [`protocol`] holds the other formats
 //!   both ends agree on (the HTTP exchanges, OMA Download descriptors and statuses, FUMO codes);
@@ -38,11 +41,12 @@
 //!
 //! | module | may import |
 //! | --- | --- |
-//! | `syncml` | |
-//! | `outcome` | |
-//! | `faults` | |
+//! | `codes` | |
+//! | `syncml` | `codes` |
+//! | `outcome` | `codes` |
+//! | `faults` | `codes` |
 //! | `package` | `outcome` |
-//! | `protocol` | `syncml`, `outcome` |
+//! | `protocol` | `codes`, `syncml`, `outcome` |
 //! | `profile` | `syncml`, `outcome`, `protocol` |
 //! | `tree` | `syncml` |
 //! | `storage` | `package` |
@@ -70,6 +74,7 @@
 
 #![forbid(unsafe_code)]
 
+mod codes;
 pub mod device;
 pub mod download;
 pub mod faults;

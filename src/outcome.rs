@@ -22,145 +22,124 @@ pub enum Operation {
     DownloadAndInstall,
 }
 
-macro_rules! keyed {
-    ($(#[$doc:meta])* $name:ident { $( $(#[$vdoc:meta])* $variant:ident = $key:literal, )* }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum $name {
-            $( $(#[$vdoc])* $variant, )*
-        }
-
-        impl $name {
-            /// Every value, in declaration order.
-            pub const ALL: &'static [$name] = &[$($name::$variant),*];
-
-            /// The name profile files use.
-            pub fn key(self) -> &'static str {
-                match self { $( $name::$variant => $key, )* }
-            }
-
-            /// A value by the name profile files use.
-            pub fn from_key(key: &str) -> Option<$name> {
-                $name::ALL.iter().copied().find(|v| v.key() == key)
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.key())
-            }
-        }
-
-        impl serde::Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(self.key())
-            }
-        }
-    };
-}
-
-keyed! {
+crate::codes::code_table! {
     /// Where in the flow it ended.
-    Phase {
+    #[derive(PartialOrd, Ord)]
+    pub enum Phase {
         /// Before anything is fetched: the job is accepted, the operation is supported, the
         /// device may download.
-        Start = "start",
+        Start = "start";
         /// The OMA Download transaction: descriptor, object, checks against the descriptor.
-        Download = "download",
+        Download = "download";
         /// Between the download and the install: battery, the user's consent, the version running.
-        Checks = "checks",
+        Checks = "checks";
         /// The A/B install: verify the package, write, reboot, verify the new firmware, commit or
         /// roll back.
-        Install = "install",
+        Install = "install";
     }
 }
 
-keyed! {
+crate::codes::code_table! {
     /// Why it ended.
-    Cause {
+    #[derive(PartialOrd, Ord)]
+    pub enum Cause {
         /// It did what was asked.
-        Succeeded = "succeeded",
+        Succeeded = "succeeded";
         /// Nothing to do: the package's target version already runs.
-        AlreadyInstalled = "already-installed",
+        AlreadyInstalled = "already-installed";
         /// The device failed in a way it cannot name (the `fumo.start` fault `internal.error`, an
         /// install that could not begin or ended without an outcome).
-        InternalError = "internal-error",
+        InternalError = "internal-error";
         /// The device does not support the operation.
-        NotImplemented = "not-implemented",
+        NotImplemented = "not-implemented";
         /// An install was asked for and the device holds no package.
-        NoPackage = "no-package",
+        NoPackage = "no-package";
         /// Downloads are not allowed while roaming.
-        Roaming = "roaming",
+        Roaming = "roaming";
         /// The battery is below what an install needs.
-        BatteryLow = "battery-low",
+        BatteryLow = "battery-low";
         /// The package URL is not a URL the device can fetch.
-        BadUrl = "bad-url",
+        BadUrl = "bad-url";
         /// The content server refused the device's credentials (HTTP 401).
-        AuthenticationFailed = "authentication-failed",
+        AuthenticationFailed = "authentication-failed";
         /// The TLS handshake with the content server failed.
-        TlsFailed = "tls-failed",
+        TlsFailed = "tls-failed";
         /// The content server forbade the download (HTTP 403: typically an expired URL).
-        Forbidden = "forbidden",
+        Forbidden = "forbidden";
         /// The content server has no such package (HTTP 404).
-        NotFound = "not-found",
+        NotFound = "not-found";
         /// The content server said it is unavailable (HTTP 503).
-        ServerUnavailable = "server-unavailable",
+        ServerUnavailable = "server-unavailable";
         /// The content server could not be reached at all.
-        Unreachable = "unreachable",
+        Unreachable = "unreachable";
         /// The content server did not answer in time.
-        Timeout = "timeout",
+        Timeout = "timeout";
         /// The network went away in the middle of the transfer.
-        ConnectionLost = "connection-lost",
+        ConnectionLost = "connection-lost";
         /// The content server failed (HTTP 5xx other than 503).
-        ServerError = "server-error",
+        ServerError = "server-error";
         /// The content server answered with a status the device cannot use.
-        UnexpectedStatus = "unexpected-status",
+        UnexpectedStatus = "unexpected-status";
         /// A partial answer did not continue where the device asked it to.
-        BadRange = "bad-range",
+        BadRange = "bad-range";
         /// A partial answer whose range cannot be (its end overflows).
-        ImpossibleRange = "impossible-range",
+        ImpossibleRange = "impossible-range";
         /// The connection failed below HTTP for another reason.
-        Transport = "transport",
+        Transport = "transport";
         /// The download descriptor is not a valid descriptor.
-        InvalidDescriptor = "invalid-descriptor",
+        InvalidDescriptor = "invalid-descriptor";
         /// The download descriptor is of a DD version the device does not support.
-        InvalidDdVersion = "invalid-dd-version",
+        InvalidDdVersion = "invalid-dd-version";
         /// Not enough storage for the object.
-        InsufficientStorage = "insufficient-storage",
+        InsufficientStorage = "insufficient-storage";
         /// The object is of a type the device does not accept.
-        NonAcceptableContent = "non-acceptable-content",
+        NonAcceptableContent = "non-acceptable-content";
         /// The object's size is not the descriptor's.
-        SizeMismatch = "size-mismatch",
+        SizeMismatch = "size-mismatch";
         /// The object's type is not one the descriptor named.
-        TypeMismatch = "type-mismatch",
+        TypeMismatch = "type-mismatch";
         /// The object's hash is not the descriptor's.
-        HashMismatch = "hash-mismatch",
+        HashMismatch = "hash-mismatch";
         /// The user said no when asked.
-        UserRejected = "user-rejected",
+        UserRejected = "user-rejected";
         /// The user cancelled.
-        UserCancelled = "user-cancelled",
+        UserCancelled = "user-cancelled";
         /// The user never answered; the prompt timed out.
-        UserIgnored = "user-ignored",
+        UserIgnored = "user-ignored";
         /// The device gave up on its own.
-        DeviceAborted = "device-aborted",
+        DeviceAborted = "device-aborted";
         /// The package does not parse (bad magic, unknown format, truncated, hash or length wrong).
-        PackageCorrupt = "package-corrupt",
+        PackageCorrupt = "package-corrupt";
         /// The package was built for another model.
-        WrongModel = "wrong-model",
+        WrongModel = "wrong-model";
         /// The package's signature does not verify with the device's trusted key.
-        SignatureInvalid = "signature-invalid",
+        SignatureInvalid = "signature-invalid";
         /// The package updates another version than the one running.
-        WrongFromVersion = "wrong-from-version",
+        WrongFromVersion = "wrong-from-version";
         /// Not enough memory to install.
-        OutOfMemory = "out-of-memory",
+        OutOfMemory = "out-of-memory";
         /// Writing the new firmware failed.
-        WriteFailed = "write-failed",
+        WriteFailed = "write-failed";
         /// The new firmware failed its post-update verification.
-        VerifyFailed = "verify-failed",
+        VerifyFailed = "verify-failed";
         /// Rolling back after a failure failed too.
-        RollbackFailed = "rollback-failed",
+        RollbackFailed = "rollback-failed";
         /// The power went out and the install could not be finished.
-        PowerLost = "power-lost",
+        PowerLost = "power-lost";
+    }
+}
+
+/// A phase is written by its name (`download`).
+impl serde::Serialize for Phase {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// A cause is written by its name (`not-found`).
+impl serde::Serialize for Cause {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
     }
 }
 
@@ -249,7 +228,7 @@ impl Key {
     /// Parse `<phase>.<cause>`.
     pub fn parse(text: &str) -> Option<Key> {
         let (phase, cause) = text.split_once('.')?;
-        Some(Key(Phase::from_key(phase)?, Cause::from_key(cause)?))
+        Some(Key(Phase::parse(phase)?, Cause::parse(cause)?))
     }
 
     /// Whether a flow can end this way.

@@ -398,6 +398,26 @@ fn test_module_declarations(code: &str) -> Vec<String> {
     names
 }
 
+/// The modules `src/lib.rs` declares (`mod name;`, public or not), test-only ones aside.
+fn top_level_modules(lib: &str) -> Vec<String> {
+    let test_only = test_module_declarations(lib);
+    lib.lines()
+        .filter_map(|l| {
+            let l = l.trim();
+            let l = l.strip_prefix("pub").map_or(l, |rest| {
+                let rest = rest.trim_start();
+                match rest.strip_prefix('(') {
+                    Some(vis) => vis[vis.find(')').map_or(vis.len(), |e| e + 1)..].trim_start(),
+                    None => rest,
+                }
+            });
+            l.strip_prefix("mod ")?.strip_suffix(';')
+        })
+        .map(|m| m.trim().to_string())
+        .filter(|m| !test_only.contains(m))
+        .collect()
+}
+
 /// The directories and files of test-only modules: for each `#[cfg(test)] mod name;` in a file,
 /// `name.rs` and the directory `name/` where that file's children live.
 fn test_only_paths(files: &[SourceFile]) -> Vec<PathBuf> {
@@ -439,10 +459,8 @@ fn breaches(root: &Path) -> Vec<Breach> {
     let mut found = Vec::new();
 
     // Every module of the library and the binary has a row, and every row a module.
-    let declared: BTreeSet<String> = code_only(&lib)
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("pub mod "))
-        .map(|m| m.trim_end_matches(';').trim().to_string())
+    let declared: BTreeSet<String> = top_level_modules(&code_only(&lib))
+        .into_iter()
         .chain([BINARY.to_string()])
         .collect();
     for (module, _) in &table.rows {
@@ -585,6 +603,15 @@ fn super_paths_may_not_leave_the_top_level_module() {
     assert!(escaping_super_paths(&code, 2).is_empty());
     // In src/x.rs (depth 1): `super::sibling` is the crate root's, `super::super` in tests too.
     assert_eq!(escaping_super_paths(&code, 1), [1, 4]);
+}
+
+#[test]
+fn private_modules_have_rows_too_and_test_only_ones_none() {
+    let lib = code_only(
+        "mod base;\npub mod wire;\npub(crate) mod inner;\n#[cfg(test)]\nmod tests;\n\
+         // mod commented;\nmod inline { }\n",
+    );
+    assert_eq!(top_level_modules(&lib), ["base", "wire", "inner"]);
 }
 
 #[test]

@@ -5,8 +5,6 @@
 //! dmsim's vendor codes (250, 450, 451, 551, 552) are rows of `profiles/dmsim.toml`, not values of
 //! [`FumoResult`], which is the OMA table only.
 
-use std::fmt;
-
 /// The value of `<x>/State`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum FumoState {
@@ -79,56 +77,28 @@ impl FumoState {
     }
 }
 
-macro_rules! fumo_results {
-    ($( $(#[$doc:meta])* $name:ident = $code:literal, $text:literal; )*) => {
-        /// A FUMO result code: the Data of the Generic Alert that ends an operation.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-        pub enum FumoResult {
-            $( $(#[$doc])* $name, )*
-        }
-
-        impl FumoResult {
-            pub const ALL: &'static [FumoResult] = &[$(FumoResult::$name),*];
-
-            pub fn code(self) -> u16 {
-                match self { $( FumoResult::$name => $code, )* }
-            }
-
-            pub fn from_code(code: u16) -> Option<FumoResult> {
-                match code { $( $code => Some(FumoResult::$name), )* _ => None }
-            }
-
-            pub fn text(self) -> &'static str {
-                match self { $( FumoResult::$name => $text, )* }
-            }
-        }
-    };
-}
-
-fumo_results! {
-    Successful = 200, "Successful";
-    ClientError = 400, "Management Client Error";
-    UserCancelled = 401, "User Cancelled";
-    CorruptedPackage = 402, "Corrupted Firmware Update Package";
-    DeviceMismatch = 403, "Firmware Update Package - Device Mismatch";
-    ValidationFailed = 404, "Failed Firmware Update Package Validation";
-    NotAcceptable = 405, "Firmware Update Package Not Acceptable";
-    DownloadAuthFailure = 406, "Alternate Download Authentication Failure";
-    DownloadTimeout = 407, "Alternate Download Request Time-Out";
-    NotImplemented = 408, "Not Implemented";
-    UndefinedError = 409, "Undefined Error";
-    UpdateFailed = 410, "Firmware Update Failed";
-    MalformedUrl = 411, "Malformed or Bad URL";
-    ServerUnavailable = 412, "Alternate Download Server Unavailable";
-    ServerError = 500, "Alternate Download Server Error";
-    DownloadOutOfMemory = 501, "Download fails: device out of memory";
-    UpdateOutOfMemory = 502, "Update fails: device out of memory";
-    NetworkError = 503, "Download fails: network issues";
-}
-
-impl fmt::Display for FumoResult {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.code(), self.text())
+crate::codes::code_table! {
+    /// A FUMO result code: the Data of the Generic Alert that ends an operation.
+    #[derive(serde::Serialize, serde::Deserialize)]
+    pub enum FumoResult {
+        Successful = 200, "Successful";
+        ClientError = 400, "Management Client Error";
+        UserCancelled = 401, "User Cancelled";
+        CorruptedPackage = 402, "Corrupted Firmware Update Package";
+        DeviceMismatch = 403, "Firmware Update Package - Device Mismatch";
+        ValidationFailed = 404, "Failed Firmware Update Package Validation";
+        NotAcceptable = 405, "Firmware Update Package Not Acceptable";
+        DownloadAuthFailure = 406, "Alternate Download Authentication Failure";
+        DownloadTimeout = 407, "Alternate Download Request Time-Out";
+        NotImplemented = 408, "Not Implemented";
+        UndefinedError = 409, "Undefined Error";
+        UpdateFailed = 410, "Firmware Update Failed";
+        MalformedUrl = 411, "Malformed or Bad URL";
+        ServerUnavailable = 412, "Alternate Download Server Unavailable";
+        ServerError = 500, "Alternate Download Server Error";
+        DownloadOutOfMemory = 501, "Download fails: device out of memory";
+        UpdateOutOfMemory = 502, "Update fails: device out of memory";
+        NetworkError = 503, "Download fails: network issues";
     }
 }
 

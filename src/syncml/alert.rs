@@ -1,73 +1,37 @@
 //! SyncML DM alert codes (reference §1.7): the `Data` of an `Alert` command.
 
-use std::fmt;
-
-macro_rules! alert_codes {
-    ($( $(#[$doc:meta])* $name:ident = $code:literal, $text:literal; )*) => {
-        /// An alert code.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum AlertCode {
-            $( $(#[$doc])* $name, )*
-            /// A code outside the DM 1.2 table, kept verbatim.
-            Other(u16),
-        }
-
-        impl AlertCode {
-            /// Every alert code DM 1.2 defines.
-            pub const ALL: &'static [AlertCode] = &[$(AlertCode::$name),*];
-
-            /// The numeric code.
-            pub fn code(self) -> u16 {
-                match self {
-                    $( AlertCode::$name => $code, )*
-                    AlertCode::Other(c) => c,
-                }
-            }
-
-            /// The alert for a number; unknown numbers become [`AlertCode::Other`].
-            pub fn from_code(code: u16) -> AlertCode {
-                match code {
-                    $( $code => AlertCode::$name, )*
-                    other => AlertCode::Other(other),
-                }
-            }
-
-            /// The alert's name in the DM specification.
-            pub fn name(self) -> &'static str {
-                match self {
-                    $( AlertCode::$name => $text, )*
-                    AlertCode::Other(_) => "UNKNOWN",
-                }
-            }
-        }
-    };
-}
-
-alert_codes! {
-    /// Show a text to the user.
-    Display = 1100, "DISPLAY";
-    /// Ask the user to confirm (Status 200) or reject (Status 304).
-    ConfirmOrReject = 1101, "CONFIRM OR REJECT";
-    /// Ask the user for text, returned in the Status item.
-    TextInput = 1102, "TEXT INPUT";
-    /// Ask the user to pick one choice.
-    SingleChoice = 1103, "SINGLE CHOICE";
-    /// Ask the user to pick one or more choices.
-    MultipleChoice = 1104, "MULTIPLE CHOICE";
-    /// Package 1 of a session started by a notification (Package #0).
-    ServerInitiatedMgmt = 1200, "SERVER-INITIATED MGMT";
-    /// Package 1 of a session the device started by itself.
-    ClientInitiatedMgmt = 1201, "CLIENT-INITIATED MGMT";
-    /// Ask the peer for the next message of a package.
-    NextMessage = 1222, "NEXT MESSAGE";
-    /// The sender ends the session.
-    SessionAbort = 1223, "SESSION ABORT";
-    /// A device event.
-    ClientEvent = 1224, "CLIENT EVENT";
-    /// The last chunk of a large object never came.
-    NoEndOfData = 1225, "NO END OF DATA";
-    /// A client alert, optionally tied to a management object (e.g. a FUMO result).
-    GenericAlert = 1226, "GENERIC ALERT";
+crate::codes::code_table! {
+    /// An alert code.
+    #[derive(PartialOrd, Ord)]
+    pub enum AlertCode {
+        /// Show a text to the user.
+        Display = 1100, "DISPLAY";
+        /// Ask the user to confirm (Status 200) or reject (Status 304).
+        ConfirmOrReject = 1101, "CONFIRM OR REJECT";
+        /// Ask the user for text, returned in the Status item.
+        TextInput = 1102, "TEXT INPUT";
+        /// Ask the user to pick one choice.
+        SingleChoice = 1103, "SINGLE CHOICE";
+        /// Ask the user to pick one or more choices.
+        MultipleChoice = 1104, "MULTIPLE CHOICE";
+        /// Package 1 of a session started by a notification (Package #0).
+        ServerInitiatedMgmt = 1200, "SERVER-INITIATED MGMT";
+        /// Package 1 of a session the device started by itself.
+        ClientInitiatedMgmt = 1201, "CLIENT-INITIATED MGMT";
+        /// Ask the peer for the next message of a package.
+        NextMessage = 1222, "NEXT MESSAGE";
+        /// The sender ends the session.
+        SessionAbort = 1223, "SESSION ABORT";
+        /// A device event.
+        ClientEvent = 1224, "CLIENT EVENT";
+        /// The last chunk of a large object never came.
+        NoEndOfData = 1225, "NO END OF DATA";
+        /// A client alert, optionally tied to a management object (e.g. a FUMO result).
+        GenericAlert = 1226, "GENERIC ALERT";
+    } else {
+        /// A code outside the DM 1.2 table, kept verbatim.
+        Other(u16) = "UNKNOWN";
+    }
 }
 
 impl AlertCode {
@@ -81,12 +45,6 @@ impl AlertCode {
 impl serde::Serialize for AlertCode {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_u16(self.code())
-    }
-}
-
-impl fmt::Display for AlertCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.code(), self.name())
     }
 }
 

@@ -4,95 +4,59 @@
 //! variant, so code past the parser matches on names, never on numbers. A peer may still send a code we
 //! do not know; it survives as [`StatusCode::Other`] so a transcript is never rewritten.
 
-use std::fmt;
-
-macro_rules! status_codes {
-    ($( $(#[$doc:meta])* $name:ident = $code:literal, $text:literal; )*) => {
-        /// A SyncML status code (the `Data` of a `Status` command).
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum StatusCode {
-            $( $(#[$doc])* $name, )*
-            /// A code outside the DM 1.2 table, kept verbatim.
-            Other(u16),
-        }
-
-        impl StatusCode {
-            /// Every code of the DM 1.2 table, in numeric order.
-            pub const ALL: &'static [StatusCode] = &[$(StatusCode::$name),*];
-
-            /// The numeric code.
-            pub fn code(self) -> u16 {
-                match self {
-                    $( StatusCode::$name => $code, )*
-                    StatusCode::Other(c) => c,
-                }
-            }
-
-            /// The code for a number; unknown numbers become [`StatusCode::Other`].
-            pub fn from_code(code: u16) -> StatusCode {
-                match code {
-                    $( $code => StatusCode::$name, )*
-                    other => StatusCode::Other(other),
-                }
-            }
-
-            /// The reason phrase of the SyncML representation protocol.
-            pub fn text(self) -> &'static str {
-                match self {
-                    $( StatusCode::$name => $text, )*
-                    StatusCode::Other(_) => "Unknown status",
-                }
-            }
-        }
-    };
-}
-
-status_codes! {
-    InProgress = 101, "In progress";
-    Ok = 200, "OK";
-    /// An Exec or Alert accepted for asynchronous processing.
-    Accepted = 202, "Accepted for processing";
-    /// Authenticated for the rest of the session.
-    AuthAccepted = 212, "Authentication accepted";
-    /// A large-object chunk was accepted and buffered.
-    ChunkAccepted = 213, "Chunked item accepted and buffered";
-    /// The user cancelled (UI alert), or the command ended the session's processing.
-    OperationCancelled = 214, "Operation cancelled";
-    /// Not executed: the user refused, or an earlier failure stopped processing.
-    NotExecuted = 215, "Not executed";
-    /// A member of a failed Atomic was rolled back.
-    AtomicRollbackOk = 216, "Atomic roll back OK";
-    /// The user answered "No" to a confirmation.
-    NotModified = 304, "Not modified";
-    BadRequest = 400, "Bad request";
-    InvalidCredentials = 401, "Invalid credentials";
-    Forbidden = 403, "Forbidden";
-    NotFound = 404, "Not found";
-    CommandNotAllowed = 405, "Command not allowed";
-    OptionalFeatureNotSupported = 406, "Optional feature not supported";
-    MissingCredentials = 407, "Missing credentials";
-    RequestTimeout = 408, "Request timeout";
-    Conflict = 409, "Conflict";
-    Gone = 410, "Gone";
-    IncompleteCommand = 412, "Incomplete command";
-    RequestEntityTooLarge = 413, "Request entity too large";
-    UriTooLong = 414, "URI too long";
-    UnsupportedMediaType = 415, "Unsupported media type or format";
-    RequestedSizeTooBig = 416, "Requested size too big";
-    AlreadyExists = 418, "Already exists";
-    DeviceFull = 420, "Device full";
-    SizeMismatch = 424, "Size mismatch";
-    PermissionDenied = 425, "Permission denied";
-    CommandFailed = 500, "Command failed";
-    CommandNotImplemented = 501, "Command not implemented";
-    ServiceUnavailable = 503, "Service unavailable";
-    GatewayTimeout = 504, "Gateway timeout";
-    ProcessingError = 506, "Processing error";
-    AtomicFailed = 507, "Atomic failed";
-    DataStoreFailure = 510, "Data store failure";
-    OperationCancelledFailure = 514, "Operation cancelled";
-    AtomicRollbackFailed = 516, "Atomic roll back failed";
-    AtomicResponseTooLarge = 517, "Atomic response too large to fit";
+crate::codes::code_table! {
+    /// A SyncML status code (the `Data` of a `Status` command).
+    #[derive(PartialOrd, Ord)]
+    pub enum StatusCode {
+        InProgress = 101, "In progress";
+        Ok = 200, "OK";
+        /// An Exec or Alert accepted for asynchronous processing.
+        Accepted = 202, "Accepted for processing";
+        /// Authenticated for the rest of the session.
+        AuthAccepted = 212, "Authentication accepted";
+        /// A large-object chunk was accepted and buffered.
+        ChunkAccepted = 213, "Chunked item accepted and buffered";
+        /// The user cancelled (UI alert), or the command ended the session's processing.
+        OperationCancelled = 214, "Operation cancelled";
+        /// Not executed: the user refused, or an earlier failure stopped processing.
+        NotExecuted = 215, "Not executed";
+        /// A member of a failed Atomic was rolled back.
+        AtomicRollbackOk = 216, "Atomic roll back OK";
+        /// The user answered "No" to a confirmation.
+        NotModified = 304, "Not modified";
+        BadRequest = 400, "Bad request";
+        InvalidCredentials = 401, "Invalid credentials";
+        Forbidden = 403, "Forbidden";
+        NotFound = 404, "Not found";
+        CommandNotAllowed = 405, "Command not allowed";
+        OptionalFeatureNotSupported = 406, "Optional feature not supported";
+        MissingCredentials = 407, "Missing credentials";
+        RequestTimeout = 408, "Request timeout";
+        Conflict = 409, "Conflict";
+        Gone = 410, "Gone";
+        IncompleteCommand = 412, "Incomplete command";
+        RequestEntityTooLarge = 413, "Request entity too large";
+        UriTooLong = 414, "URI too long";
+        UnsupportedMediaType = 415, "Unsupported media type or format";
+        RequestedSizeTooBig = 416, "Requested size too big";
+        AlreadyExists = 418, "Already exists";
+        DeviceFull = 420, "Device full";
+        SizeMismatch = 424, "Size mismatch";
+        PermissionDenied = 425, "Permission denied";
+        CommandFailed = 500, "Command failed";
+        CommandNotImplemented = 501, "Command not implemented";
+        ServiceUnavailable = 503, "Service unavailable";
+        GatewayTimeout = 504, "Gateway timeout";
+        ProcessingError = 506, "Processing error";
+        AtomicFailed = 507, "Atomic failed";
+        DataStoreFailure = 510, "Data store failure";
+        OperationCancelledFailure = 514, "Operation cancelled";
+        AtomicRollbackFailed = 516, "Atomic roll back failed";
+        AtomicResponseTooLarge = 517, "Atomic response too large to fit";
+    } else {
+        /// A code outside the DM 1.2 table, kept verbatim.
+        Other(u16) = "Unknown status";
+    }
 }
 
 impl StatusCode {
@@ -106,12 +70,6 @@ impl StatusCode {
 impl serde::Serialize for StatusCode {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_u16(self.code())
-    }
-}
-
-impl fmt::Display for StatusCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.code(), self.text())
     }
 }
 

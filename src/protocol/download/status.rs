@@ -5,70 +5,34 @@
 //! the DL 1.0 table (MIDP's 904 and 907–912, vendor codes) survive as [`DlStatus::Other`], so a code
 //! read from a peer is never rewritten.
 
-use std::fmt;
-
-macro_rules! dl_statuses {
-    ($( $(#[$doc:meta])* $name:ident = $code:literal, $text:literal; )*) => {
-        /// An OMA DL 1.0 install-notify status code.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum DlStatus {
-            $( $(#[$doc])* $name, )*
-            /// A code outside the DL 1.0 table, kept verbatim.
-            Other(u16),
-        }
-
-        impl DlStatus {
-            /// Every code of the DL 1.0 table, in numeric order.
-            pub const ALL: &'static [DlStatus] = &[$(DlStatus::$name),*];
-
-            /// The numeric code.
-            pub fn code(self) -> u16 {
-                match self {
-                    $( DlStatus::$name => $code, )*
-                    DlStatus::Other(c) => c,
-                }
-            }
-
-            /// The status for a number; unknown numbers become [`DlStatus::Other`].
-            pub fn from_code(code: u16) -> DlStatus {
-                match code {
-                    $( $code => DlStatus::$name, )*
-                    other => DlStatus::Other(other),
-                }
-            }
-
-            /// The status text of the DL 1.0 table.
-            pub fn text(self) -> &'static str {
-                match self {
-                    $( DlStatus::$name => $text, )*
-                    DlStatus::Other(_) => "Unknown status",
-                }
-            }
-        }
-    };
-}
-
-dl_statuses! {
-    /// The object was downloaded (and, for FUMO, handed over) successfully.
-    Success = 900, "Success";
-    /// Not enough free storage for the object.
-    InsufficientMemory = 901, "Insufficient memory";
-    /// The user refused or cancelled the download.
-    UserCancelled = 902, "User Cancelled";
-    /// The network went away during the transfer (connection lost, timeout).
-    LossOfService = 903, "Loss of Service";
-    /// The object does not match the descriptor (size, type, hash).
-    AttributeMismatch = 905, "Attribute mismatch";
-    /// The descriptor could not be read or misses a required field.
-    InvalidDescriptor = 906, "Invalid descriptor";
-    /// The descriptor's DDVersion is not 1.x.
-    InvalidDdVersion = 951, "Invalid DDVersion";
-    /// The device gave the download up.
-    DeviceAborted = 952, "Device Aborted";
-    /// The device cannot use the object's type.
-    NonAcceptableContent = 953, "Non-Acceptable Content";
-    /// The object could not be loaded from its URL (HTTP errors and the like).
-    LoaderError = 954, "Loader Error";
+crate::codes::code_table! {
+    /// An OMA DL 1.0 install-notify status code.
+    #[derive(PartialOrd, Ord)]
+    pub enum DlStatus {
+        /// The object was downloaded (and, for FUMO, handed over) successfully.
+        Success = 900, "Success";
+        /// Not enough free storage for the object.
+        InsufficientMemory = 901, "Insufficient memory";
+        /// The user refused or cancelled the download.
+        UserCancelled = 902, "User Cancelled";
+        /// The network went away during the transfer (connection lost, timeout).
+        LossOfService = 903, "Loss of Service";
+        /// The object does not match the descriptor (size, type, hash).
+        AttributeMismatch = 905, "Attribute mismatch";
+        /// The descriptor could not be read or misses a required field.
+        InvalidDescriptor = 906, "Invalid descriptor";
+        /// The descriptor's DDVersion is not 1.x.
+        InvalidDdVersion = 951, "Invalid DDVersion";
+        /// The device gave the download up.
+        DeviceAborted = 952, "Device Aborted";
+        /// The device cannot use the object's type.
+        NonAcceptableContent = 953, "Non-Acceptable Content";
+        /// The object could not be loaded from its URL (HTTP errors and the like).
+        LoaderError = 954, "Loader Error";
+    } else {
+        /// A code outside the DL 1.0 table, kept verbatim.
+        Other(u16) = "Unknown status";
+    }
 }
 
 impl DlStatus {
@@ -95,12 +59,6 @@ impl DlStatus {
             .iter()
             .fold(0u16, |n, d| n * 10 + u16::from(d - b'0'));
         Some(DlStatus::from_code(code))
-    }
-}
-
-impl fmt::Display for DlStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.code(), self.text())
     }
 }
 
