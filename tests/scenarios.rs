@@ -326,11 +326,19 @@ fn the_json_report_has_the_stable_shape() {
 fn the_scenarios_shown_in_the_readme_pass() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
-    let blocks: Vec<&str> = readme
+    let (rows, blocks): (Vec<&str>, Vec<&str>) = readme
         .split("```toml\n")
         .skip(1)
         .filter_map(|b| b.split("```").next())
-        .collect();
+        .partition(|b| b.starts_with("[[code]]"));
+    // A block of profile rows must be rows a profile takes.
+    for row in rows {
+        dmsim::profile::Profile::parse(
+            &format!("name = \"readme\"\nbase = \"oma\"\n{row}"),
+            dmsim::profile::builtin,
+        )
+        .unwrap_or_else(|e| panic!("README profile rows: {e}\n{row}"));
+    }
     assert!(
         blocks.len() >= 2,
         "the README shows {} scenarios",
