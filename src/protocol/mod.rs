@@ -3,7 +3,9 @@
 //! * [`http`]: the HTTP exchanges of DM sessions and of content downloads, as plain data;
 //! * [`download`]: OMA Download OTA 1.0, Download Descriptors and install-notify statuses;
 //! * [`fumo`]: FUMO 1.0 codes: the State values, the result codes and the Generic Alert types
-//!   that report them.
+//!   that report them;
+//! * [`scomo`]: SCOMO 1.0 codes: the Status and State values of its nodes, the result codes, the
+//!   operations and the Generic Alert that reports them.
 //!
 //! Nothing here does IO or keeps state: a device's agents and the mock server both build on these
 //! types, and neither side's behaviour lives here.
@@ -11,3 +13,4 @@
 pub mod download;
 pub mod fumo;
 pub mod http;
+pub mod scomo;
