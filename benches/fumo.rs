@@ -63,7 +63,7 @@ fn fumo_job(c: &mut Criterion) {
             || (accepted.clone(), MemoryStore::new()),
             |(mut device, store)| {
                 let result = runtime.block_on(dmsim::jobs::run_job(&mut device, &content, &store));
-                assert!(matches!(result, Ok(Some(r)) if r.code() == 200));
+                assert!(matches!(result, Ok(Some(r)) if r.data == "200"));
                 device
             },
             BatchSize::SmallInput,

@@ -120,11 +120,12 @@ proptest! {
             .block_on(jobs::run_job(&mut device, &client, &store))
             .expect("the job runs");
         // Random bytes are never a package signed with the trusted key.
-        prop_assert!(result.is_some_and(|r| r != FumoResult::Successful), "{result:?}");
+        let successful = FumoResult::Successful.code().to_string();
+        prop_assert!(result.as_ref().is_some_and(|alert| alert.data != successful), "{result:?}");
         runtime.block_on(run_session(&transport, &mut device, start(), false));
         prop_assert_eq!(fumo_results(&server.records()).len(), 1);
         prop_assert!(device.reports.pending().is_empty());
-        let agent = device.fumo.as_deref().expect("FUMO");
+        let agent = device.fumo().expect("FUMO");
         prop_assert_eq!(agent.durable.firmware.version(), "FW-1.0.0");
         prop_assert!(agent.durable.job.is_none());
         prop_assert!(agent.durable.state.is_terminal());

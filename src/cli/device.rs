@@ -275,7 +275,7 @@ fn power_on(device: &mut Device, store: &dyn StateStore) -> Result<bool, StoreEr
 /// What a device started from the state saved in `dir` carries over.
 fn print_resumed(device: &Device, dir: &Path) {
     let mut line = format!("--- device state loaded from {}", dir.display());
-    if let Some(fumo) = &device.fumo {
+    if let Some(fumo) = device.fumo() {
         line += &format!(
             ": firmware {}, FUMO State {}",
             fumo.durable.firmware.version(),
@@ -283,7 +283,7 @@ fn print_resumed(device: &Device, dir: &Path) {
         );
     }
     println!("{line}");
-    if let Some(job) = device.fumo.as_ref().and_then(|f| f.durable.job.as_ref()) {
+    if let Some(job) = device.fumo().and_then(|f| f.durable.job.as_ref()) {
         let correlator = job
             .correlator
             .as_deref()
@@ -393,7 +393,21 @@ async fn work(
     if device.save(store)? == Saved::PowerLost {
         device.reboot(store)?;
     }
-    let result = dmsim::jobs::run_job(device, content, store).await?;
+    let reported = dmsim::jobs::run_job(device, content, store).await?;
+    let result = match reported {
+        Some(alert) => Some(
+            alert
+                .data
+                .trim()
+                .parse()
+                .ok()
+                .and_then(FumoResult::from_code)
+                .ok_or_else(|| {
+                    anyhow::anyhow!("the job reported {:?}, not a FUMO result", alert.data)
+                })?,
+        ),
+        None => None,
+    };
     if let Some(result) = result {
         println!("--- FUMO job ended: {result}");
     }
