@@ -18,11 +18,15 @@
 //!   device reports, from the files in `profiles/` (`oma`, and `dmsim`'s vendor codes on top).
 //! * **The device side**: the agents and what they stand on: [`storage`] (durable state that
 //!   survives a simulated power loss), [`firmware`] (A/B slots and the installer), [`download`]
-//!   (the OMA Download agent and the content-client trait it fetches through), [`fumo`] (the FUMO
-//!   object and agent); then [`device`], one simulated device holding them; [`transport`], the
+//!   (the OMA Download agent, a sans-IO state machine, and the content-client trait it fetches
+//!   through), [`engine`] (the trait every management-object agent implements: the nodes it owns,
+//!   its answers to Exec and Replace, its job as a sans-IO state machine, its durable state and its
+//!   reports), [`fumo`] (the FUMO object and agent, the engine's first agent, its nodes placed by a
+//!   layout); then [`device`], one simulated device holding a list of agents; [`transport`], the
 //!   trait a session's messages go through; [`session`], the client session as a sans-IO state
-//!   machine with a thin async driver; and [`jobs`], which runs what a session left a device to do
-//!   (a FUMO download and update) with the saves and reboots in between.
+//!   machine with a thin async driver; and [`jobs`], which runs what a session left a device's
+//!   agents to do (a FUMO download and update), carrying out their steps' actions: downloads,
+//!   saves, reboots, waits on the device's clock, reports.
 //! * **The server side**: [`server`], the embedded mock DM server with its content hosting. It
 //!   shares only formats with the device side.
 //! * **Joining the sides**: [`inproc`] in one process (no sockets, simulated time), [`net`] over
@@ -52,11 +56,12 @@
 //! | `storage` | `package` |
 //! | `firmware` | `faults`, `outcome`, `package` |
 //! | `download` | `faults`, `outcome`, `protocol`, `profile` |
-//! | `fumo` | `syncml`, `faults`, `outcome`, `package`, `protocol`, `tree`, `firmware`, `download` |
-//! | `device` | `syncml`, `faults`, `outcome`, `package`, `protocol`, `profile`, `tree`, `storage`, `firmware`, `download`, `fumo` |
+//! | `engine` | `syncml`, `faults`, `outcome`, `protocol`, `profile`, `tree`, `download` |
+//! | `fumo` | `syncml`, `faults`, `outcome`, `package`, `protocol`, `profile`, `tree`, `firmware`, `download`, `engine` |
+//! | `device` | `syncml`, `faults`, `outcome`, `package`, `protocol`, `profile`, `tree`, `storage`, `firmware`, `download`, `engine`, `fumo` |
 //! | `transport` | `protocol` |
 //! | `session` | `syncml`, `protocol`, `tree`, `device`, `transport` |
-//! | `jobs` | `faults`, `outcome`, `package`, `protocol`, `profile`, `storage`, `firmware`, `download`, `fumo`, `device` |
+//! | `jobs` | `syncml`, `faults`, `outcome`, `package`, `protocol`, `profile`, `storage`, `firmware`, `download`, `engine`, `fumo`, `device` |
 //! | `server` | `syncml`, `package`, `protocol`, `tree` |
 //! | `inproc` | `protocol`, `transport`, `download`, `server` |
 //! | `net` | `syncml`, `protocol`, `transport`, `download`, `server` |
@@ -77,6 +82,7 @@
 mod codes;
 pub mod device;
 pub mod download;
+pub mod engine;
 pub mod faults;
 pub mod firmware;
 pub mod fumo;

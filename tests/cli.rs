@@ -730,7 +730,7 @@ firmware = "FW-1.0.0"
         let mut device = dmsim::scenario::build_device(&file).expect("device");
         let store = dmsim::storage::FileStore::new(&state).expect("store");
         device.flash(&store).expect("flash");
-        let fumo = device.fumo.as_mut().expect("fumo");
+        let fumo = device.fumo_mut().expect("fumo");
         fumo.durable.state = FumoState::DownloadProgressing;
         fumo.durable.job = Some(Job {
             operation: Operation::DownloadAndUpdate,

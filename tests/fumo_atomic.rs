@@ -157,7 +157,7 @@ fn a_rolled_back_exec_never_reaches_the_content_server_nor_the_firmware() {
         }
         assert!(server.install_notifications().is_empty(), "{file}");
         assert_eq!(fumo_results(&server.records()), [0u16; 0], "{file}");
-        let agent = device.fumo.as_deref().expect("FUMO");
+        let agent = device.fumo().expect("FUMO");
         assert_eq!(agent.durable.job, None, "{file}: a job is queued");
         assert!(agent.records.results.is_empty(), "{file}");
         assert!(agent.records.dl_statuses.is_empty(), "{file}");
@@ -189,7 +189,7 @@ fn a_committed_exec_downloads_installs_and_reports() {
         assert!(server.content_requests(path) >= 1, "{path} never requested");
     }
     assert_eq!(fumo_results(&server.records()), [200]);
-    let agent = device.fumo.as_deref().expect("FUMO");
+    let agent = device.fumo().expect("FUMO");
     assert_eq!(agent.durable.firmware.version(), "FW-1.1.0");
     let execs: Vec<_> = device.records.execs.iter().map(|e| &e.uri).collect();
     assert_eq!(execs, ["./FUMO/Pkg1/DownloadAndUpdate"]);

@@ -80,9 +80,11 @@ impl StateStore for Recording {
 
 /// The named step a saved state stands for.
 fn step_name(state: &DurableState) -> String {
-    let Some(fumo) = &state.fumo else {
+    let Some(saved) = state.agent(dmsim::fumo::mo::DEFAULT_ROOT) else {
         return "no fumo".into();
     };
+    let fumo: dmsim::fumo::FumoDurable =
+        serde_json::from_value(saved.clone()).expect("a FUMO state");
     match fumo.job.as_ref().map(|j| &j.phase) {
         None => format!("report (State {})", fumo.state.value()),
         Some(Phase::Start) => "start".into(),
@@ -167,8 +169,13 @@ fn assert_consistent(run: &Run, label: &str) {
         run.device.reports.pending().is_empty(),
         "{label}: owes reports"
     );
-    let agent = run.device.fumo.as_deref().expect("FUMO");
-    let decided: Vec<u16> = agent.records.results.iter().map(|r| r.code).collect();
+    let agent = run.device.fumo().expect("FUMO");
+    let decided: Vec<u16> = agent
+        .records
+        .results
+        .iter()
+        .map(|r| u16::try_from(r.code).expect("a FUMO result"))
+        .collect();
     assert_eq!(
         decided, results,
         "{label}: the device ended its job once, with what it sent"
@@ -226,10 +233,7 @@ fn cut_everywhere(rules: Vec<FaultRule>, want_result: u16) -> Vec<String> {
         let cut = rt.block_on(run(Some(n as u32 + 1), rules.clone()));
         assert_consistent(&cut, &label);
         assert!(
-            cut.device
-                .fumo
-                .as_deref()
-                .is_some_and(|f| f.records.boots >= 1),
+            cut.device.fumo().is_some_and(|f| f.records.boots >= 1),
             "{label}: the device never rebooted"
         );
     }
@@ -316,10 +320,10 @@ fn a_power_supply_that_fails_at_every_save_is_reported_not_looped_on() {
     .for_device(file.seed);
     let outcome = rt.block_on(jobs::run_job(&mut device, &content, &store));
     assert!(
-        matches!(outcome, Err(jobs::JobError::PowerUnstable(n)) if n > jobs::MAX_BOOTS_PER_RUN),
+        matches!(outcome, Err(jobs::JobError::PowerUnstable(n, "fumo")) if n > jobs::MAX_BOOTS_PER_RUN),
         "{outcome:?}"
     );
-    let agent = device.fumo.as_deref().expect("FUMO");
+    let agent = device.fumo().expect("FUMO");
     assert_eq!(agent.durable.firmware.version(), OLD);
     assert!(agent.records.results.is_empty());
 }

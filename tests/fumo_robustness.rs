@@ -126,7 +126,7 @@ proptest! {
         runtime.block_on(run_session(&transport, &mut device, start(), false));
         prop_assert_eq!(fumo_results(&server.records()).len(), 1);
         prop_assert!(device.reports.pending().is_empty());
-        let agent = device.fumo.as_deref().expect("FUMO");
+        let agent = device.fumo().expect("FUMO");
         prop_assert_eq!(agent.durable.firmware.version(), "FW-1.0.0");
         prop_assert!(agent.durable.job.is_none());
         prop_assert!(agent.durable.state.is_terminal());

@@ -27,7 +27,7 @@ fn firmware_state_round_trips_through_both_stores() {
         assert_eq!(load_state::<Firmware>(s, "dev"), Ok(Some(fw.clone())));
     }
     let json = std::fs::read_to_string(files.path_of("dev")).expect("a file per device");
-    assert!(json.starts_with(r#"{"format":1,"state":{"#), "{json}");
+    assert!(json.starts_with(r#"{"format":2,"state":{"#), "{json}");
     assert!(json.contains(r#""step":"verify""#), "{json}");
 }
 

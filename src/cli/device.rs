@@ -19,7 +19,7 @@
 
 use anyhow::Context;
 use dmsim::device::{Device, Saved};
-use dmsim::fumo::agent::Reported;
+use dmsim::engine::Reported;
 use dmsim::fumo::Phase;
 use dmsim::net::HttpContent;
 use dmsim::net::{self, tls, ClientOptions, HttpTransport, Identity};
@@ -275,7 +275,7 @@ fn power_on(device: &mut Device, store: &dyn StateStore) -> Result<bool, StoreEr
 /// What a device started from the state saved in `dir` carries over.
 fn print_resumed(device: &Device, dir: &Path) {
     let mut line = format!("--- device state loaded from {}", dir.display());
-    if let Some(fumo) = &device.fumo {
+    if let Some(fumo) = device.fumo() {
         line += &format!(
             ": firmware {}, FUMO State {}",
             fumo.durable.firmware.version(),
@@ -283,7 +283,7 @@ fn print_resumed(device: &Device, dir: &Path) {
         );
     }
     println!("{line}");
-    if let Some(job) = device.fumo.as_ref().and_then(|f| f.durable.job.as_ref()) {
+    if let Some(job) = device.fumo().and_then(|f| f.durable.job.as_ref()) {
         let correlator = job
             .correlator
             .as_deref()

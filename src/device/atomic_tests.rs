@@ -119,7 +119,7 @@ fn st(cmd: CmdName, cmd_ref: &str, code: u16) -> (CmdName, String, u16) {
 
 /// No job, no package, no State change, no Exec record: nothing of FUMO happened.
 fn assert_fumo_untouched(device: &Device) {
-    let fumo = device.fumo.as_deref().expect("FUMO");
+    let fumo = device.fumo().expect("FUMO");
     assert_eq!(fumo.durable.job, None, "a job was queued");
     assert_eq!(fumo.durable.store, Default::default(), "the store changed");
     assert!(fumo.bytes.is_empty(), "package bytes were kept");
@@ -186,7 +186,7 @@ fn an_exec_in_a_committing_atomic_queues_its_job_with_the_url_of_its_moment() {
             st(CmdName::Replace, "4", 200),
         ]
     );
-    let fumo = d.fumo.as_deref().expect("FUMO");
+    let fumo = d.fumo().expect("FUMO");
     let job = fumo.durable.job.as_ref().expect("queued at the commit");
     assert_eq!(job.operation, Operation::DownloadAndUpdate);
     assert_eq!(job.url, "http://dl/fw.dd", "the PkgURL when the Exec ran");
@@ -238,7 +238,7 @@ fn an_exec_in_an_atomic_conflicts_with_a_job_already_queued() {
             st(CmdName::Exec, "3", 409),
         ]
     );
-    let fumo = d.fumo.as_deref().expect("FUMO");
+    let fumo = d.fumo().expect("FUMO");
     let job = fumo.durable.job.as_ref().expect("the first job");
     assert_eq!(job.correlator.as_deref(), Some("first"));
     let execs: Vec<_> = d.records.execs.iter().map(|e| e.uri.as_str()).collect();
@@ -312,7 +312,7 @@ fn pkg_data_and_an_update_in_a_committing_atomic_take_effect_in_order() {
             st(CmdName::Exec, "4", 202),
         ]
     );
-    let fumo = d.fumo.as_deref().expect("FUMO");
+    let fumo = d.fumo().expect("FUMO");
     assert!(fumo.has_package());
     assert_eq!(fumo.bytes, b"PACKAGE", "the last Replace wins");
     assert_eq!(fumo.durable.state, FumoState::ReadyToUpdate);
@@ -342,7 +342,7 @@ fn outside_an_atomic_effects_apply_at_once() {
             st(CmdName::Exec, "3", 409),
         ]
     );
-    let fumo = d.fumo.as_deref().expect("FUMO");
+    let fumo = d.fumo().expect("FUMO");
     assert_eq!(fumo.bytes, b"PACKAGE");
     assert_eq!(fumo.durable.state, FumoState::ReadyToUpdate);
     assert_eq!(

@@ -160,13 +160,9 @@ impl<'d> Executor<'d> {
                 let code = match c.items.as_slice() {
                     [item] => match self.device.tree.check_exec(who, item) {
                         Ok(uri) => {
-                            let job_accepted = self
-                                .deferred
-                                .as_ref()
-                                .is_some_and(|kept| kept.iter().any(Effect::queues_job));
+                            let kept = self.deferred.as_deref().unwrap_or_default();
                             let (code, effect) =
-                                self.device
-                                    .exec(&uri, item, c.correlator.as_deref(), job_accepted);
+                                self.device.exec(&uri, item, c.correlator.as_deref(), kept);
                             effect.into_iter().for_each(|e| self.take_effect(e));
                             code
                         }

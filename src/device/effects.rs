@@ -1,6 +1,7 @@
 //! What a server command does on a device besides changing its tree: an Exec that takes effect (it
-//! is recorded and, on a FUMO operation node, queues a job) and a package written in-band to
-//! `<x>/Update/PkgData` (it goes to the package store, and the FUMO State moves to 40, then 50).
+//! is recorded and, on an agent's operation node, queues the agent's job) and data an agent took
+//! out of the tree when its node was replaced (FUMO: a package written in-band to
+//! `<x>/Update/PkgData` goes to the package store, and the FUMO State moves to 40, then 50).
 //!
 //! A command produces its [`Effect`] without applying it. The [`Executor`](super::Executor)
 //! applies it at once ([`Device::apply`]) or, inside an Atomic (a Sequence in an Atomic included),
@@ -17,55 +18,56 @@
 //! the Replace ran (the node is write-only; until the commit the effect holds them, not the tree).
 
 use super::{Device, ExecRecord};
-use crate::fumo::Job;
+use crate::engine::Ticket;
 use crate::syncml::{Item, StatusCode};
 
 /// A command's side effect, applied when the command takes effect (see the module doc).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
-    /// An Exec takes effect: it is recorded, and the FUMO job it was accepted for (if any) is
-    /// queued.
+    /// An Exec takes effect: it is recorded, and the job an agent accepted it for (if any: the
+    /// agent's index in [`Device::agents`] and its ticket) is queued.
     Exec {
         record: ExecRecord,
-        job: Option<Job>,
+        job: Option<(usize, Ticket)>,
     },
-    /// A package written to `<x>/Update/PkgData`, already out of the tree, goes to the package
-    /// store (empty: the store is cleared).
-    StorePkgData(Vec<u8>),
+    /// Data agent `agent` took out of the tree when its node was replaced (FUMO: a package written
+    /// to `<x>/Update/PkgData`; empty clears the package store) goes to the agent.
+    Store { agent: usize, data: Vec<u8> },
 }
 
 impl Effect {
-    /// Whether applying this queues a FUMO job.
-    pub fn queues_job(&self) -> bool {
-        matches!(self, Effect::Exec { job: Some(_), .. })
+    /// Whether applying this queues a job of agent `agent`.
+    pub fn queues_job_of(&self, agent: usize) -> bool {
+        matches!(self, Effect::Exec { job: Some((a, _)), .. } if *a == agent)
     }
 }
 
 impl Device {
     /// Execute an Exec on a node that allows it: the status it answers and, unless it is refused,
-    /// its effect. A FUMO operation node makes a job (202, or 409 while a job is queued or when
-    /// `job_accepted`, i.e. another Exec of the same Atomic accepted one: see
-    /// [`crate::fumo::agent`]); nodes without a management object behind them are plain device
-    /// operations that complete when they take effect (200).
+    /// its effect. An agent's operation node makes a job (202, or the agent's refusal, such as
+    /// FUMO's 409 while a job is queued or when `kept`, the effects kept for the commit of the
+    /// Atomic being run, already queue one of the agent's: see [`crate::fumo::agent`]); nodes
+    /// without an agent behind them are plain device operations that complete when they take effect
+    /// (200).
     pub fn exec(
         &self,
         uri: &str,
         item: &Item,
         correlator: Option<&str>,
-        job_accepted: bool,
+        kept: &[Effect],
     ) -> (StatusCode, Option<Effect>) {
-        let job = match self.fumo.as_deref() {
-            Some(fumo) => match fumo.operation_at(uri) {
-                Some(operation) => {
-                    match fumo.accept(operation, correlator, &self.tree, job_accepted) {
-                        Ok(job) => Some(job),
-                        Err(code) => return (code, None),
-                    }
+        let mut job = None;
+        for (index, agent) in self.agents.iter().enumerate() {
+            let another = kept.iter().any(|e| e.queues_job_of(index));
+            match agent.exec(uri, correlator, &self.tree, another) {
+                Some(Ok(ticket)) => {
+                    job = Some((index, ticket));
+                    break;
                 }
-                None => None,
-            },
-            None => None,
-        };
+                Some(Err(code)) => return (code, None),
+                None => {}
+            }
+        }
         let code = if job.is_some() {
             StatusCode::Accepted
         } else {
@@ -80,15 +82,14 @@ impl Device {
         (code, Some(Effect::Exec { record, job }))
     }
 
-    /// A server command replaced the value at `uri`: the effect of a write a management object
-    /// acts on. FUMO takes an in-band package out of `Update/PkgData` now, for the package store.
+    /// A server command replaced the value at `uri`: the effect of a write an agent acts on (FUMO
+    /// takes an in-band package out of `Update/PkgData` now, for the package store).
     pub fn replaced(&mut self, uri: &str) -> Option<Effect> {
-        let fumo = self.fumo.as_deref()?;
-        if !fumo.is_pkg_data(uri) {
-            return None;
-        }
-        fumo.take_pkg_data(&mut self.tree, self.clock)
-            .map(Effect::StorePkgData)
+        let (tree, now) = (&mut self.tree, self.clock);
+        self.agents.iter().enumerate().find_map(|(agent, a)| {
+            a.replaced(uri, tree, now)
+                .map(|data| Effect::Store { agent, data })
+        })
     }
 
     /// Apply a command's effect: the command takes effect now.
@@ -96,19 +97,23 @@ impl Device {
         match effect {
             Effect::Exec { record, job } => {
                 self.records.execs.push(record);
-                if let Some(job) = job {
-                    match self.fumo.as_deref_mut() {
-                        Some(fumo) => fumo.queue(job),
+                if let Some((index, ticket)) = job {
+                    match self.agents.get_mut(index) {
+                        Some(agent) => agent.queue(ticket),
                         None => tracing::error!(
-                            operation = ?job.operation,
-                            "a FUMO job for a device without FUMO is dropped"
+                            agent = index,
+                            operation = ticket.operation,
+                            "a job for an agent the device does not have is dropped"
                         ),
                     }
                 }
             }
-            Effect::StorePkgData(bytes) => match self.fumo.as_deref_mut() {
-                Some(fumo) => fumo.store_pkg_data(bytes, &mut self.tree, self.clock),
-                None => tracing::error!("an in-band package for a device without FUMO is dropped"),
+            Effect::Store { agent, data } => match self.agents.get_mut(agent) {
+                Some(a) => a.store(data, &mut self.tree, self.clock),
+                None => tracing::error!(
+                    agent,
+                    "data for an agent the device does not have is dropped"
+                ),
             },
         }
     }

@@ -1,5 +1,6 @@
-//! One simulated device: its DM tree, its user, its faults, its clock, its resources, its FUMO
-//! agent when it has one, and what it did.
+//! One simulated device: its DM tree, its user, its faults, its clock, its resources, the agents of
+//! its management objects ([`crate::engine::Agent`]: FUMO, at the standard nodes or a vendor's),
+//! and what it did.
 //!
 //! A [`Device`] is the state a session works on. It is small and owns nothing shared: the immutable
 //! parts (node templates, fault plan, FUMO configuration) are reference-counted, so a process can
@@ -21,6 +22,7 @@ pub use reports::{Report, ReportQueue};
 pub use resources::Resources;
 pub use user::{Prompt, User, UserAnswer};
 
+use crate::engine::Agent;
 use crate::faults::Faults;
 use crate::fumo::Fumo;
 use crate::profile::{self, Profile};
@@ -28,8 +30,8 @@ use crate::syncml::auth::NonceSource;
 use crate::syncml::{Encoding, StatusCode};
 use crate::tree::Tree;
 
-/// Simulated wall clock of a device, in seconds since the Unix epoch.
-pub type SimSeconds = u64;
+/// Simulated wall clock of a device, in seconds since the Unix epoch: the only clock there is.
+pub use crate::engine::SimSeconds;
 
 /// The simulated clock's start: 2026-01-01T00:00:00Z, so transcripts do not depend on the real date.
 pub const EPOCH: SimSeconds = 1_767_225_600;
@@ -101,9 +103,9 @@ pub struct Device {
     pub reports: ReportQueue,
     /// What the device has to spare for updates.
     pub resources: Resources,
-    /// The firmware update agent, on devices that have one (boxed: most of a large fleet's memory
-    /// is devices, and a device without FUMO pays one pointer).
-    pub fumo: Option<Box<Fumo>>,
+    /// The agents of its management objects, in the order they were mounted (an Exec goes to the
+    /// first that owns its node). A device without any pays an empty list.
+    pub agents: Vec<Box<dyn Agent>>,
     /// What the device reports for each way its flows end (shared by every device using it).
     pub profile: &'static Profile,
     /// The SessionID of the last session the device started itself (durable: see
@@ -124,10 +126,24 @@ impl Device {
             nonces: NonceSource::new(seed),
             reports: ReportQueue::default(),
             resources: Resources::default(),
-            fumo: None,
+            agents: Vec::new(),
             profile: profile::default_profile(),
             sessions_started: 0,
         }
+    }
+
+    /// Its first FUMO agent (at the standard nodes or a vendor's), if it has one.
+    pub fn fumo(&self) -> Option<&Fumo> {
+        self.agents
+            .iter()
+            .find_map(|a| a.as_any().downcast_ref::<Fumo>())
+    }
+
+    /// Its first FUMO agent, to change.
+    pub fn fumo_mut(&mut self) -> Option<&mut Fumo> {
+        self.agents
+            .iter_mut()
+            .find_map(|a| a.as_any_mut().downcast_mut::<Fumo>())
     }
 
     /// The device's id (`./DevInfo/DevId`), its Source LocURI in every message.

@@ -1,6 +1,9 @@
 //! The download agent: from a `PkgURL` to the object's bytes, the way an OMA DL 1.0 device does it.
 //!
-//! [`download`] runs one attempt:
+//! One attempt is a sans-IO state machine, [`DownloadAttempt`]: each step takes the start or the
+//! answer to the request it asked for last ([`DownloadInput`]) and says what to do next
+//! ([`DownloadAction`]: a GET, a POST, or the [`DownloadOutcome`]), like the session and the
+//! installer. [`download`] is its thin async driver over a [`ContentClient`]. An attempt:
 //! 1. GET the `PkgURL`. The answer is a Download Descriptor when its `Content-Type` is
 //!    `application/vnd.oma.dd+xml`, or when it has no `Content-Type` or a generic one
 //!    (`application/octet-stream`, `application/xml`, `text/xml`, `text/plain`) and the URL's path
@@ -48,7 +51,7 @@ use reqwest::Url;
 const NOTIFY_CONTENT_TYPE: &str = "text/plain";
 
 /// What to download.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DownloadRequest {
     /// The `PkgURL`: a descriptor's URL or the package's.
     pub url: String,
@@ -353,95 +356,241 @@ impl DownloadOutcome {
     }
 }
 
-/// Run one download attempt (see the module docs for the steps).
+/// Run one download attempt (see the module docs for the steps): the thin driver of a
+/// [`DownloadAttempt`], which answers its requests through `client`. `partial` is what the caller
+/// holds of the object; it holds what the attempt left when it returns.
 pub async fn download<C: ContentClient>(
     client: &C,
     request: DownloadRequest,
     partial: &mut Partial,
     faults: &mut Faults,
 ) -> DownloadOutcome {
-    let mut agent = Agent {
-        client,
-        request: &request,
-        partial,
-        faults,
+    let mut attempt = DownloadAttempt::new(request, std::mem::take(partial));
+    let mut input = DownloadInput::Start;
+    let outcome = loop {
+        input = match attempt.step(input, faults) {
+            DownloadAction::Get { url, range_from } => {
+                DownloadInput::Fetched(client.get(&url, range_from).await)
+            }
+            DownloadAction::Post {
+                url,
+                content_type,
+                body,
+            } => DownloadInput::Posted(client.post(&url, content_type, body).await),
+            DownloadAction::Done(outcome) => break *outcome,
+        };
     };
-    agent.run().await
+    *partial = attempt.into_partial();
+    outcome
 }
 
-struct Agent<'a, C> {
-    client: &'a C,
-    request: &'a DownloadRequest,
-    partial: &'a mut Partial,
-    faults: &'a mut Faults,
+/// What a [`DownloadAttempt`] needs done next: the requests are its only I/O.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DownloadAction {
+    /// GET `url`, from byte `range_from` on when given (`Range: bytes=<n>-`); the answer goes back
+    /// as [`DownloadInput::Fetched`].
+    Get {
+        url: String,
+        range_from: Option<u64>,
+    },
+    /// POST `body` to `url` (an install notification); the answer goes back as
+    /// [`DownloadInput::Posted`].
+    Post {
+        url: String,
+        content_type: &'static str,
+        body: Vec<u8>,
+    },
+    /// The attempt is over (boxed: an outcome is much larger than a request).
+    Done(Box<DownloadOutcome>),
 }
 
-/// A failure in a direct download or before a descriptor was read: no DL status, no notification.
-fn plain_failure(cause: DownloadFailure) -> DownloadOutcome {
-    tracing::debug!(%cause, "download failed");
-    DownloadOutcome::Failed {
-        cause,
-        dl_status: None,
-        notify: None,
-    }
+/// What the caller brings a [`DownloadAttempt`]: the start, then the answer to each request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DownloadInput {
+    /// Begin the attempt (the first step).
+    Start,
+    /// The answer to a [`DownloadAction::Get`].
+    Fetched(Result<ContentResponse, FetchError>),
+    /// The answer to a [`DownloadAction::Post`].
+    Posted(Result<u16, FetchError>),
 }
 
-/// Whether an answer to `url` is a Download Descriptor.
-fn is_descriptor(response: &ContentResponse, url: &str) -> bool {
-    let generic = [
-        "application/octet-stream",
-        "application/xml",
-        "text/xml",
-        "text/plain",
-    ];
-    match response.content_type.as_deref().map(essence) {
-        Some(t) if t == DD_CONTENT_TYPE => true,
-        Some(t) if !generic.contains(&t.as_str()) => false,
-        _ => {
-            let path = Url::parse(url).map(|u| u.path().to_ascii_lowercase());
-            path.is_ok_and(|p| p.ends_with(".dd") || p.ends_with(".xml"))
+impl DownloadInput {
+    fn name(&self) -> &'static str {
+        match self {
+            DownloadInput::Start => "the start",
+            DownloadInput::Fetched(_) => "a GET's answer",
+            DownloadInput::Posted(_) => "a POST's answer",
         }
     }
 }
 
-/// `reference` resolved against `base`, as an http(s) URL.
-fn resolve(base: &str, reference: &str) -> Result<String, String> {
-    let base = Url::parse(base).map_err(|e| e.to_string())?;
-    let url = base.join(reference).map_err(|e| e.to_string())?;
-    parse_url(url.as_str()).map_err(|e| e.to_string())?;
-    Ok(url.into())
+/// One download attempt as a sans-IO state machine: [`DownloadAttempt::step`] takes the start or
+/// the answer to the last request and says what to do next, until [`DownloadAction::Done`]. The
+/// device's faults fire inside the steps (`download.storage-check`, `download.user-confirm`,
+/// `download.transfer`); the attempt never waits: time passes only in the client
+/// ([`FetchError::Timeout`]) and in the caller's clock.
+#[derive(Debug, Clone)]
+pub struct DownloadAttempt {
+    request: DownloadRequest,
+    partial: Partial,
+    wait: Wait,
 }
 
-impl<C: ContentClient> Agent<'_, C> {
-    async fn run(&mut self) -> DownloadOutcome {
+/// What an attempt waits for.
+#[derive(Debug, Clone)]
+enum Wait {
+    Start,
+    /// The answer to the `PkgURL`'s GET.
+    First {
+        url: String,
+        range: Option<u64>,
+    },
+    /// The answer to a GET of the descriptor's object.
+    Object {
+        object: ObjectFetch,
+        range: Option<u64>,
+    },
+    /// The answer to the install notification, after which the attempt ends.
+    Notified {
+        url: String,
+        status: DlStatus,
+        then: Ending,
+    },
+    /// Nothing: the attempt is over.
+    Over,
+}
+
+/// The object a descriptor points at, being fetched.
+#[derive(Debug, Clone)]
+struct ObjectFetch {
+    url: String,
+    descriptor: Descriptor,
+    notify_uri: Option<String>,
+    /// A 416 already made the agent start over once.
+    retried: bool,
+}
+
+/// How a descriptor's download ends, once its notification is answered.
+#[derive(Debug, Clone)]
+enum Ending {
+    Downloaded {
+        bytes: Vec<u8>,
+        descriptor: Descriptor,
+    },
+    Failed {
+        cause: DownloadFailure,
+    },
+}
+
+impl DownloadAttempt {
+    /// An attempt at `request`, resuming from `partial` when it holds bytes of the object.
+    pub fn new(request: DownloadRequest, partial: Partial) -> DownloadAttempt {
+        DownloadAttempt {
+            request,
+            partial,
+            wait: Wait::Start,
+        }
+    }
+
+    /// What the attempt holds of the object: give it back to the next attempt to resume.
+    pub fn into_partial(self) -> Partial {
+        self.partial
+    }
+
+    /// Take `input` (first [`DownloadInput::Start`], then the answer to the request the last step
+    /// asked for); what to do next. An input the attempt is not waiting for ends it with
+    /// [`DownloadFailure::Transport`] (a bug of the caller, logged).
+    pub fn step(&mut self, input: DownloadInput, faults: &mut Faults) -> DownloadAction {
+        match (std::mem::replace(&mut self.wait, Wait::Over), input) {
+            (Wait::Start, DownloadInput::Start) => self.begin(),
+            (Wait::First { url, range }, DownloadInput::Fetched(answer)) => {
+                self.first_answer(&url, range, answer, faults)
+            }
+            (Wait::Object { object, range }, DownloadInput::Fetched(answer)) => {
+                self.object_answer(object, range, answer, faults)
+            }
+            (Wait::Notified { url, status, then }, DownloadInput::Posted(response)) => {
+                if let Err(e) = &response {
+                    tracing::debug!(url, error = %e, "install notification not delivered");
+                }
+                let notify = NotifyResult {
+                    url,
+                    status,
+                    response,
+                };
+                done(ending(then, status, Some(notify)))
+            }
+            (wait, input) => {
+                let waiting = match wait {
+                    Wait::Start => "the start",
+                    Wait::First { .. } | Wait::Object { .. } => "a GET's answer",
+                    Wait::Notified { .. } => "a POST's answer",
+                    Wait::Over => "nothing (it was over)",
+                };
+                let problem = format!(
+                    "the download agent got {} while it waited for {waiting}",
+                    input.name()
+                );
+                tracing::error!(problem, "download attempt misused");
+                done(plain_failure(DownloadFailure::Transport(problem)))
+            }
+        }
+    }
+
+    fn begin(&mut self) -> DownloadAction {
         let url = self.request.url.clone();
         if let Err(e) = parse_url(&url) {
-            return plain_failure(DownloadFailure::from_fetch(e, self.partial.received()));
+            return done(plain_failure(DownloadFailure::from_fetch(
+                e,
+                self.partial.received(),
+            )));
         }
         let resuming = self.partial.url == url && !self.partial.bytes.is_empty();
         let range = resuming.then(|| self.partial.received());
-        let first = match self.client.get(&url, range).await {
+        self.wait = Wait::First {
+            url: url.clone(),
+            range,
+        };
+        DownloadAction::Get {
+            url,
+            range_from: range,
+        }
+    }
+
+    fn first_answer(
+        &mut self,
+        url: &str,
+        range: Option<u64>,
+        answer: Result<ContentResponse, FetchError>,
+        faults: &mut Faults,
+    ) -> DownloadAction {
+        let first = match answer {
             Ok(r) => r,
             Err(e) => {
-                return plain_failure(DownloadFailure::from_fetch(e, self.partial.received()))
+                return done(plain_failure(DownloadFailure::from_fetch(
+                    e,
+                    self.partial.received(),
+                )))
             }
         };
         if !matches!(first.status, 200 | 206) {
-            return plain_failure(DownloadFailure::from_status(first.status));
+            return done(plain_failure(DownloadFailure::from_status(first.status)));
         }
-        if is_descriptor(&first, &url) {
-            self.via_descriptor(&url, first).await
+        if is_descriptor(&first, url) {
+            self.via_descriptor(url, first, faults)
         } else {
-            self.direct(&url, range, first).await
+            done(self.direct(url, range, first, faults))
         }
     }
 
     /// The `PkgURL` answered with the package itself.
-    async fn direct(
+    fn direct(
         &mut self,
         url: &str,
         range: Option<u64>,
         response: ContentResponse,
+        faults: &mut Faults,
     ) -> DownloadOutcome {
         // A partial answer's size is where it starts plus its length (both from the peer: the sum
         // is checked), a whole answer's its length.
@@ -467,21 +616,21 @@ impl<C: ContentClient> Agent<'_, C> {
                 free,
             });
         }
-        if let Err(cause) = self.storage_fault(total) {
+        if let Err(cause) = storage_fault(faults, total) {
             return plain_failure(cause);
         }
         if self.partial.url != url || response.status == 200 {
             self.partial.reset(url, total);
         }
         if self.partial.bytes.is_empty() {
-            if let Err(cause) = self.confirm() {
+            if let Err(cause) = confirm(faults) {
                 return plain_failure(cause);
             }
         }
         if total.is_some() {
             self.partial.expected_size = total;
         }
-        if let Err(cause) = self.receive(range, response) {
+        if let Err(cause) = self.receive(range, response, faults) {
             return plain_failure(cause);
         }
         let received = self.partial.received();
@@ -500,22 +649,26 @@ impl<C: ContentClient> Agent<'_, C> {
     }
 
     /// The `PkgURL` answered with a descriptor.
-    async fn via_descriptor(&mut self, dd_url: &str, response: ContentResponse) -> DownloadOutcome {
-        match response.end {
-            BodyEnd::Complete => {}
-            BodyEnd::ConnectionLost => {
-                return plain_failure(DownloadFailure::ConnectionLost {
-                    received: self.partial.received(),
-                })
-            }
-            BodyEnd::TimedOut => return plain_failure(DownloadFailure::Timeout),
-            BodyEnd::TooLarge => {
-                return plain_failure(DownloadFailure::InvalidDescriptor(DescriptorError {
-                    problem: DescriptorProblem::TooLarge,
-                    at: None,
-                    install_notify_uri: None,
-                }))
-            }
+    fn via_descriptor(
+        &mut self,
+        dd_url: &str,
+        response: ContentResponse,
+        faults: &mut Faults,
+    ) -> DownloadAction {
+        let cut = match response.end {
+            BodyEnd::Complete => None,
+            BodyEnd::ConnectionLost => Some(DownloadFailure::ConnectionLost {
+                received: self.partial.received(),
+            }),
+            BodyEnd::TimedOut => Some(DownloadFailure::Timeout),
+            BodyEnd::TooLarge => Some(DownloadFailure::InvalidDescriptor(DescriptorError {
+                problem: DescriptorProblem::TooLarge,
+                at: None,
+                install_notify_uri: None,
+            })),
+        };
+        if let Some(cause) = cut {
+            return done(plain_failure(cause));
         }
         let descriptor = match Descriptor::parse(&response.body) {
             Ok(d) => d,
@@ -532,7 +685,7 @@ impl<C: ContentClient> Agent<'_, C> {
                     }
                     _ => DownloadFailure::InvalidDescriptor(e),
                 };
-                return self.report_failure(cause, notify_uri.as_deref()).await;
+                return self.fail(cause, notify_uri);
             }
         };
         let notify_uri = descriptor.install_notify_uri.as_deref().and_then(|u| {
@@ -540,7 +693,6 @@ impl<C: ContentClient> Agent<'_, C> {
                 .inspect_err(|e| tracing::warn!(uri = u, error = e, "unusable installNotifyURI"))
                 .ok()
         });
-        let notify_uri = notify_uri.as_deref();
         let object_url = match resolve(dd_url, &descriptor.object_uri) {
             Ok(u) => u,
             Err(reason) => {
@@ -552,12 +704,12 @@ impl<C: ContentClient> Agent<'_, C> {
                     at: None,
                     install_notify_uri: descriptor.install_notify_uri.clone(),
                 });
-                return self.report_failure(cause, notify_uri).await;
+                return self.fail(cause, notify_uri);
             }
         };
         let limits = &self.request.limits;
         let checked = match descriptor.check(limits) {
-            Ok(()) => self.storage_fault(Some(descriptor.size)),
+            Ok(()) => storage_fault(faults, Some(descriptor.size)),
             Err(DlStatus::NonAcceptableContent) => Err(DownloadFailure::NonAcceptableContent {
                 types: descriptor.types.clone(),
             }),
@@ -567,73 +719,96 @@ impl<C: ContentClient> Agent<'_, C> {
             }),
         };
         if let Err(cause) = checked {
-            return self.report_failure(cause, notify_uri).await;
+            return self.fail(cause, notify_uri);
         }
         let size = Some(descriptor.size);
         if !self.partial.holds(&object_url, size) {
             self.partial.reset(&object_url, size);
-            if let Err(cause) = self.confirm() {
-                return self.report_failure(cause, notify_uri).await;
+            if let Err(cause) = confirm(faults) {
+                return self.fail(cause, notify_uri);
             }
         }
-        if let Err(cause) = self.fetch_object(&object_url, &descriptor).await {
-            return self.report_failure(cause, notify_uri).await;
+        let object = ObjectFetch {
+            url: object_url,
+            descriptor,
+            notify_uri,
+            retried: false,
+        };
+        if self.partial.received() == object.descriptor.size {
+            return self.object_complete(object);
         }
-        if let Err(cause) = verify(&self.partial.bytes, &descriptor) {
+        self.request_object(object)
+    }
+
+    /// GET the rest of the object (all of it when nothing is held).
+    fn request_object(&mut self, object: ObjectFetch) -> DownloadAction {
+        let range = (!self.partial.bytes.is_empty()).then(|| self.partial.received());
+        let url = object.url.clone();
+        self.wait = Wait::Object { object, range };
+        DownloadAction::Get {
+            url,
+            range_from: range,
+        }
+    }
+
+    /// The answer to an object GET: it completes the object, or the attempt fails (a 416 on a
+    /// resume drops the bytes held and asks for the whole object, once).
+    fn object_answer(
+        &mut self,
+        mut object: ObjectFetch,
+        range: Option<u64>,
+        answer: Result<ContentResponse, FetchError>,
+        faults: &mut Faults,
+    ) -> DownloadAction {
+        let response = match answer {
+            Ok(r) => r,
+            Err(e) => {
+                let cause = DownloadFailure::from_fetch(e, self.partial.received());
+                return self.fail(cause, object.notify_uri);
+            }
+        };
+        if response.status == 416 && range.is_some() && !object.retried {
+            tracing::debug!(url = object.url, "416 on resume: starting over");
             self.partial.bytes.clear();
-            return self.report_failure(cause, notify_uri).await;
+            object.retried = true;
+            return self.request_object(object);
+        }
+        if !matches!(response.status, 200 | 206) {
+            let cause = DownloadFailure::from_status(response.status);
+            return self.fail(cause, object.notify_uri);
+        }
+        if let Some(t) = response.content_type.as_deref() {
+            if !object.descriptor.has_type(t) {
+                let cause = DownloadFailure::TypeMismatch {
+                    expected: object.descriptor.types.clone(),
+                    received: t.to_string(),
+                };
+                return self.fail(cause, object.notify_uri);
+            }
+        }
+        if let Err(cause) = self.receive(range, response, faults) {
+            return self.fail(cause, object.notify_uri);
+        }
+        self.object_complete(object)
+    }
+
+    /// The whole object is held: verify it, then report success.
+    fn object_complete(&mut self, object: ObjectFetch) -> DownloadAction {
+        if let Err(cause) = verify(&self.partial.bytes, &object.descriptor) {
+            self.partial.bytes.clear();
+            return self.fail(cause, object.notify_uri);
         }
         let bytes = std::mem::take(&mut self.partial.bytes);
         self.partial.reset("", None);
+        let then = Ending::Downloaded {
+            bytes,
+            descriptor: object.descriptor,
+        };
         let status = self
             .request
             .profile
             .dl_status(Key(Phase::Download, Cause::Succeeded));
-        let notify = self.notify(notify_uri, status).await;
-        DownloadOutcome::Downloaded {
-            bytes,
-            dl_status: Some(status),
-            descriptor: Some(descriptor),
-            notify,
-        }
-    }
-
-    /// GET the object until the [`Partial`] holds all of it (one request, or two after a 416).
-    async fn fetch_object(
-        &mut self,
-        url: &str,
-        descriptor: &Descriptor,
-    ) -> Result<(), DownloadFailure> {
-        if self.partial.received() == descriptor.size {
-            return Ok(());
-        }
-        let mut retried = false;
-        loop {
-            let range = (!self.partial.bytes.is_empty()).then(|| self.partial.received());
-            let response = self
-                .client
-                .get(url, range)
-                .await
-                .map_err(|e| DownloadFailure::from_fetch(e, self.partial.received()))?;
-            if response.status == 416 && range.is_some() && !retried {
-                tracing::debug!(url, "416 on resume: starting over");
-                self.partial.bytes.clear();
-                retried = true;
-                continue;
-            }
-            if !matches!(response.status, 200 | 206) {
-                return Err(DownloadFailure::from_status(response.status));
-            }
-            if let Some(t) = response.content_type.as_deref() {
-                if !descriptor.has_type(t) {
-                    return Err(DownloadFailure::TypeMismatch {
-                        expected: descriptor.types.clone(),
-                        received: t.to_string(),
-                    });
-                }
-            }
-            return self.receive(range, response);
-        }
+        self.notify(object.notify_uri, status, then)
     }
 
     /// Add a 200/206 answer to the [`Partial`], through the `download.transfer` fault point.
@@ -641,8 +816,9 @@ impl<C: ContentClient> Agent<'_, C> {
         &mut self,
         range: Option<u64>,
         mut response: ContentResponse,
+        faults: &mut Faults,
     ) -> Result<(), DownloadFailure> {
-        match self.faults.fire(FaultPoint::DownloadTransfer) {
+        match faults.fire(FaultPoint::DownloadTransfer) {
             Some(FaultEffect::NetworkLostAtByte(n)) => {
                 if let Some(keep) = usize::try_from(n).ok().filter(|&k| k < response.body.len()) {
                     response.body.truncate(keep);
@@ -685,67 +861,118 @@ impl<C: ContentClient> Agent<'_, C> {
         }
     }
 
-    /// The `download.storage-check` fault point.
-    fn storage_fault(&mut self, needed: Option<u64>) -> Result<(), DownloadFailure> {
-        match self.faults.fire(FaultPoint::DownloadStorageCheck) {
-            Some(FaultEffect::StorageInsufficient) => {
-                Err(DownloadFailure::InsufficientStorage { needed, free: 0 })
-            }
-            Some(other) => {
-                tracing::debug!(effect = %other, "no such effect at download.storage-check");
-                Ok(())
-            }
-            None => Ok(()),
-        }
-    }
-
-    /// The `download.user-confirm` fault point.
-    fn confirm(&mut self) -> Result<(), DownloadFailure> {
-        match self.faults.fire(FaultPoint::DownloadUserConfirm) {
-            Some(FaultEffect::UserReject) => Err(DownloadFailure::UserRejected),
-            Some(FaultEffect::UserCancel) => Err(DownloadFailure::UserCancelled),
-            Some(FaultEffect::UserIgnore) => Err(DownloadFailure::UserIgnored),
-            Some(other) => {
-                tracing::debug!(effect = %other, "no such effect at download.user-confirm");
-                Ok(())
-            }
-            None => Ok(()),
-        }
-    }
-
     /// A failure after a descriptor was read: its status, reported unless held back.
-    async fn report_failure(
-        &mut self,
-        cause: DownloadFailure,
-        notify_uri: Option<&str>,
-    ) -> DownloadOutcome {
+    fn fail(&mut self, cause: DownloadFailure, notify_uri: Option<String>) -> DownloadAction {
         let status = self.request.profile.dl_status(cause.key());
         tracing::debug!(%cause, status = status.code(), "download failed");
         let held_back = cause.is_resumable() && self.request.resume_later;
-        let notify = match held_back {
-            true => None,
-            false => self.notify(notify_uri, status).await,
-        };
-        DownloadOutcome::Failed {
-            cause,
-            dl_status: Some(status),
-            notify,
-        }
+        let notify_uri = notify_uri.filter(|_| !held_back);
+        self.notify(notify_uri, status, Ending::Failed { cause })
     }
 
-    /// POST the status line to the notify URI, when there is one.
-    async fn notify(&self, uri: Option<&str>, status: DlStatus) -> Option<NotifyResult> {
-        let url = uri?;
+    /// POST the status line to the notify URI when there is one, then end with `then`.
+    fn notify(&mut self, uri: Option<String>, status: DlStatus, then: Ending) -> DownloadAction {
+        let Some(url) = uri else {
+            return done(ending(then, status, None));
+        };
         let body = status.status_line().into_bytes();
-        let response = self.client.post(url, NOTIFY_CONTENT_TYPE, body).await;
-        if let Err(e) = &response {
-            tracing::debug!(url, error = %e, "install notification not delivered");
-        }
-        Some(NotifyResult {
-            url: url.to_string(),
+        self.wait = Wait::Notified {
+            url: url.clone(),
             status,
-            response,
-        })
+            then,
+        };
+        DownloadAction::Post {
+            url,
+            content_type: NOTIFY_CONTENT_TYPE,
+            body,
+        }
+    }
+}
+
+/// The end of an attempt.
+fn done(outcome: DownloadOutcome) -> DownloadAction {
+    DownloadAction::Done(Box::new(outcome))
+}
+
+/// The outcome of a descriptor's download with its DL status, its notification (if one was sent)
+/// answered.
+fn ending(then: Ending, status: DlStatus, notify: Option<NotifyResult>) -> DownloadOutcome {
+    match then {
+        Ending::Downloaded { bytes, descriptor } => DownloadOutcome::Downloaded {
+            bytes,
+            dl_status: Some(status),
+            descriptor: Some(descriptor),
+            notify,
+        },
+        Ending::Failed { cause } => DownloadOutcome::Failed {
+            dl_status: Some(status),
+            cause,
+            notify,
+        },
+    }
+}
+
+/// A failure in a direct download or before a descriptor was read: no DL status, no notification.
+fn plain_failure(cause: DownloadFailure) -> DownloadOutcome {
+    tracing::debug!(%cause, "download failed");
+    DownloadOutcome::Failed {
+        cause,
+        dl_status: None,
+        notify: None,
+    }
+}
+
+/// Whether an answer to `url` is a Download Descriptor.
+fn is_descriptor(response: &ContentResponse, url: &str) -> bool {
+    let generic = [
+        "application/octet-stream",
+        "application/xml",
+        "text/xml",
+        "text/plain",
+    ];
+    match response.content_type.as_deref().map(essence) {
+        Some(t) if t == DD_CONTENT_TYPE => true,
+        Some(t) if !generic.contains(&t.as_str()) => false,
+        _ => {
+            let path = Url::parse(url).map(|u| u.path().to_ascii_lowercase());
+            path.is_ok_and(|p| p.ends_with(".dd") || p.ends_with(".xml"))
+        }
+    }
+}
+
+/// `reference` resolved against `base`, as an http(s) URL.
+fn resolve(base: &str, reference: &str) -> Result<String, String> {
+    let base = Url::parse(base).map_err(|e| e.to_string())?;
+    let url = base.join(reference).map_err(|e| e.to_string())?;
+    parse_url(url.as_str()).map_err(|e| e.to_string())?;
+    Ok(url.into())
+}
+
+/// The `download.storage-check` fault point.
+fn storage_fault(faults: &mut Faults, needed: Option<u64>) -> Result<(), DownloadFailure> {
+    match faults.fire(FaultPoint::DownloadStorageCheck) {
+        Some(FaultEffect::StorageInsufficient) => {
+            Err(DownloadFailure::InsufficientStorage { needed, free: 0 })
+        }
+        Some(other) => {
+            tracing::debug!(effect = %other, "no such effect at download.storage-check");
+            Ok(())
+        }
+        None => Ok(()),
+    }
+}
+
+/// The `download.user-confirm` fault point.
+fn confirm(faults: &mut Faults) -> Result<(), DownloadFailure> {
+    match faults.fire(FaultPoint::DownloadUserConfirm) {
+        Some(FaultEffect::UserReject) => Err(DownloadFailure::UserRejected),
+        Some(FaultEffect::UserCancel) => Err(DownloadFailure::UserCancelled),
+        Some(FaultEffect::UserIgnore) => Err(DownloadFailure::UserIgnored),
+        Some(other) => {
+            tracing::debug!(effect = %other, "no such effect at download.user-confirm");
+            Ok(())
+        }
+        None => Ok(()),
     }
 }
 
@@ -773,6 +1000,7 @@ fn verify(bytes: &[u8], descriptor: &Descriptor) -> Result<(), DownloadFailure> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::download::DeviceLimits;
 
     #[test]
     fn descriptors_by_type_or_by_url() {
@@ -810,6 +1038,81 @@ mod tests {
             Ok("https://cdn/x")
         );
         assert!(resolve("http://h/p.dd", "ftp://x/y").is_err());
+    }
+
+    fn get(url: &str, range_from: Option<u64>) -> DownloadAction {
+        DownloadAction::Get {
+            url: url.into(),
+            range_from,
+        }
+    }
+
+    #[test]
+    fn a_descriptor_download_is_a_sequence_of_requests() {
+        let dd = br#"<media xmlns="http://www.openmobilealliance.org/xmlns/dd">
+            <DDVersion>1.0</DDVersion><objectURI>fw.bin</objectURI><size>4</size>
+            <type>application/octet-stream</type><installNotifyURI>/notify</installNotifyURI>
+            </media>"#;
+        let mut faults = Faults::default();
+        let request = DownloadRequest::new("http://h/dl/p.dd", DeviceLimits::default());
+        let mut held = Partial::new();
+        held.url = "http://h/dl/fw.bin".into();
+        held.bytes = b"FW".to_vec();
+        held.expected_size = Some(4);
+        let mut attempt = DownloadAttempt::new(request, held);
+        assert_eq!(
+            attempt.step(DownloadInput::Start, &mut faults),
+            get("http://h/dl/p.dd", None),
+            "the descriptor's URL is not the object's: no range"
+        );
+        let descriptor = ContentResponse::new(200, Some(DD_CONTENT_TYPE), dd.to_vec());
+        assert_eq!(
+            attempt.step(DownloadInput::Fetched(Ok(descriptor)), &mut faults),
+            get("http://h/dl/fw.bin", Some(2)),
+            "the object resumes from the bytes held"
+        );
+        let mut rest = ContentResponse::new(206, None, b"!!".to_vec());
+        rest.content_range_start = Some(2);
+        let notify = attempt.step(DownloadInput::Fetched(Ok(rest)), &mut faults);
+        assert_eq!(
+            notify,
+            DownloadAction::Post {
+                url: "http://h/notify".into(),
+                content_type: NOTIFY_CONTENT_TYPE,
+                body: DlStatus::Success.status_line().into_bytes(),
+            }
+        );
+        let DownloadAction::Done(outcome) =
+            attempt.step(DownloadInput::Posted(Ok(200)), &mut faults)
+        else {
+            panic!("the attempt ends after the notification");
+        };
+        let DownloadOutcome::Downloaded { bytes, notify, .. } = *outcome else {
+            panic!("downloaded: {outcome:?}");
+        };
+        assert_eq!(bytes, b"FW!!");
+        assert!(notify.is_some_and(|n| n.accepted()));
+        assert_eq!(attempt.into_partial(), Partial::new(), "nothing left over");
+    }
+
+    #[test]
+    fn an_input_out_of_turn_ends_the_attempt() {
+        let mut faults = Faults::default();
+        let request = DownloadRequest::new("http://h/fw.bin", DeviceLimits::default());
+        let mut attempt = DownloadAttempt::new(request, Partial::new());
+        let early = attempt.step(DownloadInput::Posted(Ok(200)), &mut faults);
+        let DownloadAction::Done(outcome) = early else {
+            panic!("a POST answer before the start: {early:?}");
+        };
+        let DownloadOutcome::Failed { cause, .. } = *outcome else {
+            panic!("a POST answer before the start fails the attempt: {outcome:?}");
+        };
+        assert!(matches!(cause, DownloadFailure::Transport(_)), "{cause}");
+        let again = attempt.step(DownloadInput::Start, &mut faults);
+        assert!(
+            matches!(&again, DownloadAction::Done(o) if o.failure().is_some()),
+            "an attempt that is over stays over: {again:?}"
+        );
     }
 
     #[test]

@@ -35,8 +35,9 @@
 //! package store (State 40, then 50) when the Replace takes effect ([`Fumo::store_pkg_data`]: at
 //! once, or at the commit of its Atomic). A later Exec on `<x>/Update` installs them.
 
-use super::mo;
+use super::{job, mo};
 use crate::download::Partial;
+use crate::engine::{Action, Agent, Env, Input, Reported, SimSeconds, Ticket};
 use crate::firmware::{Firmware, InstallFailure, InstallOutcome};
 use crate::outcome::{self, Outcome};
 use crate::package::InstallError;
@@ -141,22 +142,6 @@ pub struct FumoRecords {
     pub boots: u32,
 }
 
-/// How a job ended and the FUMO result its Generic Alert carried.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reported {
-    pub outcome: Outcome,
-    /// The code the device's profile gives the outcome.
-    pub code: u16,
-    /// What the profile says the code means.
-    pub meaning: &'static str,
-}
-
-impl std::fmt::Display for Reported {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {} [{}]", self.code, self.meaning, self.outcome)
-    }
-}
-
 /// The Generic Alert Mark of an outcome: failures are critical, successes informational.
 pub fn mark(outcome: &Outcome) -> &'static str {
     if outcome.is_success() {
@@ -176,6 +161,8 @@ pub struct Fumo {
     /// The bytes changed since they were last saved.
     pub bytes_dirty: bool,
     pub records: FumoRecords,
+    /// The result of the job that just ended, until the save that reports it lands.
+    pub(super) ending: Option<Reported>,
 }
 
 impl Fumo {
@@ -195,6 +182,7 @@ impl Fumo {
                 states: vec![FumoState::Idle],
                 ..FumoRecords::default()
             },
+            ending: None,
         }
     }
 
@@ -373,7 +361,7 @@ impl Fumo {
 
     /// The Generic Alert that reports `job`'s `outcome` with `code` (the device's profile's code
     /// for it); the Mark says whether it succeeded.
-    pub fn report(&self, job: &Job, outcome: &Outcome, code: u16) -> GenericAlert {
+    pub fn report(&self, job: &Job, outcome: &Outcome, code: i64) -> GenericAlert {
         GenericAlert {
             correlator: job.correlator.clone(),
             source_uri: mo::node(&self.config.root, job.operation.node()),
@@ -383,6 +371,141 @@ impl Fumo {
             mark: Some(mark(outcome).to_string()),
             data: code.to_string(),
         }
+    }
+}
+
+impl Agent for Fumo {
+    fn kind(&self) -> &'static str {
+        "fumo"
+    }
+
+    fn root(&self) -> &str {
+        &self.config.root
+    }
+
+    fn mount(&self, tree: &mut Tree, server_id: &str, now: SimSeconds) -> Result<(), TreeError> {
+        Fumo::mount(self, tree, server_id, now)
+    }
+
+    fn owns(&self, uri: &str) -> bool {
+        let root = self.config.root.trim_start_matches("./");
+        uri.trim_start_matches("./")
+            .strip_prefix(root)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    }
+
+    fn exec(
+        &self,
+        uri: &str,
+        correlator: Option<&str>,
+        tree: &Tree,
+        another_accepted: bool,
+    ) -> Option<Result<Ticket, StatusCode>> {
+        let operation = self.operation_at(uri)?;
+        Some(
+            self.accept(operation, correlator, tree, another_accepted)
+                .map(|job| Ticket {
+                    operation: job.operation.node().to_string(),
+                    correlator: job.correlator,
+                    argument: job.url,
+                }),
+        )
+    }
+
+    fn queue(&mut self, ticket: Ticket) {
+        match Operation::from_node(&ticket.operation) {
+            Some(operation) => Fumo::queue(
+                self,
+                Job {
+                    operation,
+                    correlator: ticket.correlator,
+                    url: ticket.argument,
+                    phase: Phase::Start,
+                },
+            ),
+            None => tracing::error!(
+                operation = ticket.operation,
+                "a ticket for an operation FUMO does not have is dropped"
+            ),
+        }
+    }
+
+    fn replaced(&self, uri: &str, tree: &mut Tree, now: SimSeconds) -> Option<Vec<u8>> {
+        if !self.is_pkg_data(uri) {
+            return None;
+        }
+        self.take_pkg_data(tree, now)
+    }
+
+    fn store(&mut self, data: Vec<u8>, tree: &mut Tree, now: SimSeconds) {
+        self.store_pkg_data(data, tree, now);
+    }
+
+    fn has_job(&self) -> bool {
+        self.durable.job.is_some()
+    }
+
+    fn step(&mut self, input: Input, env: &mut Env<'_>) -> Action {
+        job::step(self, input, env)
+    }
+
+    fn reported(&mut self) {
+        if let Some(reported) = self.ending.take() {
+            tracing::debug!(%reported, "FUMO job ended");
+            self.records.results.push(reported);
+        }
+    }
+
+    fn durable(&self) -> Result<serde_json::Value, String> {
+        serde_json::to_value(&self.durable).map_err(|e| e.to_string())
+    }
+
+    fn blob(&self) -> (&[u8], bool) {
+        (&self.bytes, self.bytes_dirty)
+    }
+
+    fn blob_saved(&mut self) {
+        self.bytes_dirty = false;
+    }
+
+    fn restore(&mut self, durable: serde_json::Value, mut blob: Vec<u8>) -> Result<(), String> {
+        let durable: FumoDurable = serde_json::from_value(durable).map_err(|e| e.to_string())?;
+        let len = usize::try_from(durable.store.len).unwrap_or(usize::MAX);
+        self.durable = durable;
+        self.ending = None;
+        if blob.len() < len {
+            tracing::warn!(
+                root = self.config.root,
+                saved = blob.len(),
+                counted = len,
+                "the package store lost bytes; the package is dropped"
+            );
+            self.drop_package();
+        } else {
+            blob.truncate(len);
+            self.bytes = blob;
+            self.bytes_dirty = false;
+        }
+        Ok(())
+    }
+
+    fn boot(&mut self, tree: &mut Tree, now: SimSeconds) {
+        self.records.boots = self.records.boots.saturating_add(1);
+        self.durable.firmware.boot();
+        let state = self.durable.state;
+        self.set_state(tree, state, now);
+    }
+
+    fn clone_box(&self) -> Box<dyn Agent> {
+        Box::new(self.clone())
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
+        self
     }
 }
 
@@ -483,6 +606,47 @@ mod tests {
         assert_eq!(alert.data, "410");
         assert_eq!(alert.mark.as_deref(), Some("critical"));
         assert_eq!(alert.format, "int");
+    }
+
+    #[test]
+    fn as_an_engine_agent_it_owns_its_nodes_and_keeps_its_state() {
+        let (fumo, mut tree) = agent();
+        let mut agent: Box<dyn Agent> = Box::new(fumo);
+        assert!(agent.owns("./FUMO/Pkg1/State") && agent.owns("FUMO/Pkg1"));
+        assert!(!agent.owns("./FUMO/Pkg10") && !agent.owns("./DevInfo/Mod"));
+        assert_eq!(agent.exec("./FUMO/Pkg1/State", None, &tree, false), None);
+        tree.set_value("./FUMO/Pkg1/Download/PkgURL", b"http://x/p", 0)
+            .expect("set");
+        let ticket = agent
+            .exec("./FUMO/Pkg1/Download", Some("c"), &tree, false)
+            .expect("an operation")
+            .expect("accepted");
+        assert_eq!(ticket.operation, "Download");
+        assert_eq!(ticket.argument, "http://x/p");
+        agent.queue(ticket);
+        assert!(agent.has_job());
+        let saved = agent.durable().expect("encodes");
+        let fumo = agent.as_any_mut().downcast_mut::<Fumo>().expect("FUMO");
+        fumo.keep_package("http://x/p", b"PACKAGE".to_vec());
+        let counted = agent.durable().expect("encodes");
+        assert_eq!(agent.blob(), (&b"PACKAGE"[..], true));
+        agent.blob_saved();
+        assert_eq!(agent.blob(), (&b"PACKAGE"[..], false));
+        agent
+            .restore(counted.clone(), b"PACKAGE and later bytes".to_vec())
+            .expect("restores");
+        assert_eq!(agent.blob().0, b"PACKAGE", "cut to the length counted");
+        agent.restore(counted, b"PACK".to_vec()).expect("restores");
+        assert_eq!(
+            agent.blob().0,
+            b"",
+            "a blob shorter than counted is dropped"
+        );
+        agent.restore(saved, Vec::new()).expect("restores");
+        assert!(agent.has_job());
+        assert!(agent
+            .restore(serde_json::json!({"state": 1}), Vec::new())
+            .is_err());
     }
 
     #[test]

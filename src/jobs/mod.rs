@@ -1,12 +1,131 @@
 //! The jobs a device runs between sessions, above the device and its agents: a session leaves a
-//! job with an agent (a FUMO Exec accepted with 202), and [`run_job`] runs it to its end on the
-//! [`Device`](crate::device::Device), saving the device's durable state after every step and
-//! rebooting it when the power goes.
+//! job with an agent (an Exec accepted with 202), and [`run_job`] runs it to its end on the
+//! [`Device`], carrying out what the agent's steps ask for ([`Action`]): the downloads (the only
+//! I/O, through a [`ContentClient`]), the saves of the device's durable state, the reboots when the
+//! power goes, the waits on the device's clock, and the report, queued in the device's reports.
 //!
-//! The agents' state machines sit below the device (the device holds them); what steps them
-//! against a device, its content client and its store sits here, so neither the agents nor the
-//! device import the other's driver.
+//! The agents' state machines sit below the device (the device holds them, through the engine's
+//! [`Agent`](crate::engine::Agent) trait); what steps them against a device, its content client
+//! and its store sits here, so neither the agents nor the device import the other's driver.
 
-mod fumo;
+use crate::device::{Device, Saved};
+use crate::download::{download, ContentClient};
+use crate::engine::Reported;
+use crate::engine::{Action, Env, Input};
+use crate::storage::{StateStore, StoreError};
 
-pub use fumo::{run_job, JobError, MAX_BOOTS_PER_RUN};
+/// Most reboots one run of a job goes through before the driver gives up on it (a power supply
+/// that fails at every save would otherwise keep the device booting forever).
+pub const MAX_BOOTS_PER_RUN: u32 = 32;
+
+/// Why a job could not be run to its end.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the device lost power {0} times running its {1} job; it never got to finish it")]
+    PowerUnstable(u32, &'static str),
+}
+
+/// Run the jobs of the device's agents, if they have any, to their ends, one agent after the
+/// other. Returns how the last job ended and what it reported (queued in the device's reports), or `None`
+/// when there was no job.
+pub async fn run_job<C: ContentClient>(
+    device: &mut Device,
+    client: &C,
+    store: &dyn StateStore,
+) -> Result<Option<Reported>, JobError> {
+    let mut last = None;
+    for index in 0..device.agents.len() {
+        if let Some(reported) = run_agent(device, index, client, store).await? {
+            last = Some(reported);
+        }
+    }
+    Ok(last)
+}
+
+/// Run the job of the agent at `index` to its end.
+async fn run_agent<C: ContentClient>(
+    device: &mut Device,
+    index: usize,
+    client: &C,
+    store: &dyn StateStore,
+) -> Result<Option<Reported>, JobError> {
+    let mut boots = 0;
+    let mut input = Input::Resume;
+    loop {
+        if boots > MAX_BOOTS_PER_RUN {
+            let kind = device.agents.get(index).map_or("agent's", |a| a.kind());
+            return Err(JobError::PowerUnstable(boots, kind));
+        }
+        let Some(action) = step(device, index, input) else {
+            return Ok(None);
+        };
+        input = Input::Resume;
+        let mut reboot = false;
+        match action {
+            Action::Save => reboot = device.save(store)? == Saved::PowerLost,
+            Action::Wait { seconds } => {
+                device.clock = device.clock.saturating_add(seconds);
+                reboot = device.save(store)? == Saved::PowerLost;
+            }
+            Action::SaveAndReboot => {
+                // A planned reboot after the save; a cut save is a power loss, the same reboot.
+                let _ = device.save(store)?;
+                reboot = true;
+            }
+            Action::PowerLoss => reboot = true,
+            Action::Download {
+                request,
+                mut partial,
+            } => {
+                let outcome = download(client, request, &mut partial, &mut device.faults).await;
+                input = Input::Downloaded {
+                    outcome: Box::new(outcome),
+                    partial,
+                };
+            }
+            Action::Report { alert, reported } => {
+                device.reports.push(alert);
+                match device.save(store)? {
+                    Saved::Landed => {
+                        if let Some(agent) = device.agents.get_mut(index) {
+                            agent.reported();
+                        }
+                        return Ok(Some(reported));
+                    }
+                    Saved::PowerLost => reboot = true,
+                }
+            }
+        }
+        if reboot {
+            device.reboot(store)?;
+            boots += 1;
+        }
+    }
+}
+
+/// One step of the agent at `index`, when it has a job.
+fn step(device: &mut Device, index: usize, input: Input) -> Option<Action> {
+    let Device {
+        agents,
+        tree,
+        faults,
+        resources,
+        clock,
+        profile,
+        ..
+    } = device;
+    let agent = agents.get_mut(index).filter(|a| a.has_job())?;
+    let mut env = Env {
+        tree,
+        faults,
+        now: *clock,
+        roaming: resources.roaming,
+        battery_allows_update: resources.battery_allows_update(),
+        free_memory: resources.free_memory,
+        download_limits: resources.download_limits(),
+        profile,
+    };
+    Some(agent.step(input, &mut env))
+}

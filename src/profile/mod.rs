@@ -306,6 +306,15 @@ fn code_u16(row: &Row) -> u16 {
     u16::try_from(row.code).expect("Table::accepts keeps OMA codes in u16")
 }
 
+/// Profiles are told apart by name (two profiles with one name cannot be loaded together).
+impl PartialEq for Profile {
+    fn eq(&self, other: &Profile) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for Profile {}
+
 /// Where a row is in its file, for errors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RowAt {

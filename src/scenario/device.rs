@@ -104,7 +104,7 @@ pub fn build_device(file: &ScenarioFile) -> Result<Device, BuildError> {
                 data: d.firmware.clone(),
             });
         }
-        device.fumo = Some(Box::new(agent));
+        device.agents.push(Box::new(agent));
     }
     for alert in generic_alerts(file) {
         device.reports.push(alert);

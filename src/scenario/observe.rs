@@ -171,7 +171,7 @@ impl Observations {
 
     /// Observations of the device's own records (FUMO states, DL statuses).
     pub fn device(&mut self, device: &Device) {
-        let Some(fumo) = device.fumo.as_deref() else {
+        let Some(fumo) = device.fumo() else {
             return;
         };
         for state in &fumo.records.states {

@@ -20,8 +20,9 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-/// Version of the [`Persisted`] envelope and of the state formats inside it.
-pub const STATE_FORMAT: u32 = 1;
+/// Version of the [`Persisted`] envelope and of the state formats inside it (2: a device keeps the
+/// state of each of its agents under the agent's root, where 1 had one FUMO state).
+pub const STATE_FORMAT: u32 = 2;
 
 /// Where devices keep their durable state.
 pub trait StateStore: Send + Sync {
@@ -202,7 +203,7 @@ mod tests {
             .encode()
             .expect("encodes");
         let json = String::from_utf8(bytes).expect("utf-8");
-        assert_eq!(json, r#"{"format":1,"state":{"slots":[]}}"#);
+        assert_eq!(json, r#"{"format":2,"state":{"slots":[]}}"#);
     }
 
     #[test]
@@ -225,7 +226,7 @@ mod tests {
             .to_string()
             .starts_with("memory:d: not a saved device state"));
         store
-            .save("d", br#"{"format":1,"state":{"slots":3}}"#)
+            .save("d", br#"{"format":2,"state":{"slots":3}}"#)
             .expect("saved");
         assert!(matches!(
             load_state::<State>(&store, "d"),

@@ -39,7 +39,7 @@ pub(crate) fn check_updates(
         || expect.boots.is_some()
         || expect.firmware.is_some()
         || !expect.slots.is_empty();
-    let Some(agent) = device.fumo.as_deref() else {
+    let Some(agent) = device.fumo() else {
         if wants_fumo {
             failures
                 .push("the scenario expects FUMO results of a device without [device.fumo]".into());

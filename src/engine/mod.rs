@@ -1,0 +1,206 @@
+//! The management-object engine: what every agent mounted at a tree root has in common, so the
+//! device holds a list of agents ([`Agent`]) and one job runner (`crate::jobs`) runs them all.
+//!
+//! An agent
+//! * **owns nodes**: it mounts its object in the tree ([`Agent::mount`]) and says which nodes are
+//!   its own ([`Agent::owns`]);
+//! * **reacts to the server**: an Exec on one of its operation nodes is accepted with a [`Ticket`]
+//!   (the device answers 202) or refused with a status ([`Agent::exec`]); a Replace of one of its
+//!   nodes may carry data it takes out of the tree ([`Agent::replaced`]). Both take effect later
+//!   ([`Agent::queue`], [`Agent::store`]): at once, or at the commit of their Atomic;
+//! * **runs its job as a sans-IO state machine**: [`Agent::step`] takes an [`Input`] (go on, or
+//!   what a download came to) and the device's side of things ([`Env`]) and answers one
+//!   [`Action`] (download, save, save and reboot, power loss, wait then save, report), like the
+//!   session, the installer and the download agent do; the job runner carries the actions out;
+//! * **saves durable state through one store**: what it keeps across a power loss is one JSON value
+//!   and one byte blob ([`Agent::durable`], [`Agent::blob`], [`Agent::restore`]), saved by the
+//!   device with the rest of its state;
+//! * **reports through one queue**: a job ends with one Generic Alert ([`Action::Report`]: alert
+//!   type, source, target, correlator, mark, data), which the runner puts in the device's report
+//!   queue in the same save that ends the job.
+//!
+//! There is one clock, the device's simulated one: an agent reads it from [`Env::now`] and moves it
+//! only by asking to wait ([`Action::Wait`]).
+//!
+//! FUMO ([`crate::fumo`]) is the first agent; where its nodes sit is data ([`crate::fumo::Layout`]),
+//! so the same engine runs a vendor's own layout.
+
+use crate::download::{DownloadOutcome, DownloadRequest, Partial};
+use crate::faults::Faults;
+use crate::outcome::Outcome;
+use crate::profile::Profile;
+use crate::protocol::download::DeviceLimits;
+use crate::syncml::{GenericAlert, StatusCode};
+use crate::tree::{Tree, TreeError};
+use std::any::Any;
+use std::fmt::Debug;
+
+/// Simulated wall clock, in seconds since the Unix epoch (the device's clock).
+pub type SimSeconds = u64;
+
+/// An Exec an agent accepted: what the job it starts needs from the moment of the Exec. The agent
+/// makes its job of it when the Exec takes effect ([`Agent::queue`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ticket {
+    /// The operation, in the agent's own terms (for FUMO, the operation's node name).
+    pub operation: String,
+    /// The Exec's Correlator, for the report.
+    pub correlator: Option<String>,
+    /// What the agent read from the tree when the Exec came (for FUMO, the `PkgURL`).
+    pub argument: String,
+}
+
+/// What the device offers an agent's step: its tree, its faults, its clock and what it has to
+/// spare.
+#[derive(Debug)]
+pub struct Env<'a> {
+    pub tree: &'a mut Tree,
+    pub faults: &'a mut Faults,
+    /// The device's clock now.
+    pub now: SimSeconds,
+    /// The device is roaming.
+    pub roaming: bool,
+    /// The battery allows an update.
+    pub battery_allows_update: bool,
+    /// Free memory, in bytes.
+    pub free_memory: u64,
+    /// What downloads may take.
+    pub download_limits: DeviceLimits,
+    /// What the device reports for each way a flow ends.
+    pub profile: &'static Profile,
+}
+
+/// How a job ended and the code its report carried (the device's profile's for the outcome).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reported {
+    pub outcome: Outcome,
+    pub code: i64,
+    /// What the profile says the code means.
+    pub meaning: &'static str,
+}
+
+impl std::fmt::Display for Reported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {} [{}]", self.code, self.meaning, self.outcome)
+    }
+}
+
+/// What an agent's step is given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// Go on from the durable state (after a save, a reboot, or at the start of the run).
+    Resume,
+    /// The download the last step asked for came to `outcome`; `partial` holds what is left of the
+    /// object (to be kept for a resume).
+    Downloaded {
+        outcome: Box<DownloadOutcome>,
+        partial: Partial,
+    },
+}
+
+/// What an agent's step asks the job runner to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Save the device's durable state; then step again with [`Input::Resume`] (after a reboot
+    /// when the save was cut by a power loss).
+    Save,
+    /// Save, then reboot the device (a planned reboot); then step again.
+    SaveAndReboot,
+    /// The power went out inside the step: reboot from the last save; then step again.
+    PowerLoss,
+    /// Let `seconds` pass on the device's clock, then save; then step again.
+    Wait { seconds: u64 },
+    /// Run one download attempt (the only I/O a job does), then step again with
+    /// [`Input::Downloaded`].
+    Download {
+        request: DownloadRequest,
+        partial: Partial,
+    },
+    /// The job is over: queue `alert` in the device's reports and save. When the save lands the
+    /// runner calls [`Agent::reported`]; when it is cut, the device reboots and the agent steps
+    /// again from what was saved before.
+    Report {
+        alert: GenericAlert,
+        reported: Reported,
+    },
+}
+
+/// An agent of the engine, mounted at a tree root (see the module docs).
+pub trait Agent: Debug + Send + Sync {
+    /// What kind of agent it is, for logs (`"fumo"`).
+    fn kind(&self) -> &'static str;
+
+    /// The node its object is mounted at.
+    fn root(&self) -> &str;
+
+    /// Mount its object in `tree`, writable by `server_id`, showing its durable state.
+    fn mount(&self, tree: &mut Tree, server_id: &str, now: SimSeconds) -> Result<(), TreeError>;
+
+    /// Whether `uri` is one of its nodes.
+    fn owns(&self, uri: &str) -> bool;
+
+    /// An Exec on `uri`: `None` when `uri` is not one of its operations, else the ticket of the job
+    /// it starts (answered 202) or the status it is refused with. `another_accepted` says an Exec
+    /// earlier in the same Atomic was accepted by this agent. Nothing changes until the ticket is
+    /// [queued](Agent::queue).
+    fn exec(
+        &self,
+        uri: &str,
+        correlator: Option<&str>,
+        tree: &Tree,
+        another_accepted: bool,
+    ) -> Option<Result<Ticket, StatusCode>>;
+
+    /// Queue the job of a ticket whose Exec took effect.
+    fn queue(&mut self, ticket: Ticket);
+
+    /// The server replaced the value at `uri`: the data the agent takes out of the tree now (to be
+    /// [stored](Agent::store) when the Replace takes effect), or `None` when it does not act on it.
+    fn replaced(&self, uri: &str, tree: &mut Tree, now: SimSeconds) -> Option<Vec<u8>>;
+
+    /// Data taken by [`Agent::replaced`] takes effect.
+    fn store(&mut self, data: Vec<u8>, tree: &mut Tree, now: SimSeconds);
+
+    /// Whether a job is queued or running.
+    fn has_job(&self) -> bool;
+
+    /// One step of the job (see [`Action`] for what follows each answer). Without a job the
+    /// answer is [`Action::Save`].
+    fn step(&mut self, input: Input, env: &mut Env<'_>) -> Action;
+
+    /// The save that ended the job (after [`Action::Report`]) landed.
+    fn reported(&mut self);
+
+    /// What it keeps across a power loss, as JSON.
+    fn durable(&self) -> Result<serde_json::Value, String>;
+
+    /// Its byte blob (a package, a download in progress), saved apart from the state, and whether
+    /// it changed since the last save.
+    fn blob(&self) -> (&[u8], bool);
+
+    /// The blob was saved.
+    fn blob_saved(&mut self);
+
+    /// Take back what was saved (`durable` and the blob as stored; a blob shorter than the state
+    /// counts is not to be trusted).
+    fn restore(&mut self, durable: serde_json::Value, blob: Vec<u8>) -> Result<(), String>;
+
+    /// The device booted (after a reboot or a power loss): resolve what was interrupted and show
+    /// the state in the tree.
+    fn boot(&mut self, tree: &mut Tree, now: SimSeconds);
+
+    /// A copy, boxed (a device is cloned with its agents).
+    fn clone_box(&self) -> Box<dyn Agent>;
+
+    /// For callers that know the concrete agent (expectations, observations).
+    fn as_any(&self) -> &dyn Any;
+
+    /// For callers that know the concrete agent.
+    fn as_any_mut(&mut self) -> &mut dyn Any;
+}
+
+impl Clone for Box<dyn Agent> {
+    fn clone(&self) -> Box<dyn Agent> {
+        self.clone_box()
+    }
+}
