@@ -58,6 +58,8 @@ pub const MAX_DOWNLOAD_ATTEMPTS: u32 = 3;
 pub struct FumoConfig {
     /// The object's `<x>`.
     pub root: String,
+    /// Where its nodes sit under the root.
+    pub layout: mo::Layout,
     /// Keep the package after a successful update (State 90 instead of 100).
     pub keep_package: bool,
     /// The operations the device implements; an Exec on another one reports 408.
@@ -71,6 +73,7 @@ impl FumoConfig {
     pub fn new(root: impl Into<String>) -> FumoConfig {
         FumoConfig {
             root: root.into(),
+            layout: mo::Layout::oma(),
             keep_package: false,
             operations: vec![
                 Operation::Download,
@@ -188,7 +191,7 @@ impl Fumo {
 
     /// Mount the object in the tree, writable by `server_id`, and show the firmware version.
     pub fn mount(&self, tree: &mut Tree, server_id: &str, now: u64) -> Result<(), TreeError> {
-        mo::install(tree, &self.config.root, server_id)?;
+        mo::install(tree, &self.config.root, &self.config.layout, server_id)?;
         self.sync_tree(tree, now);
         Ok(())
     }
@@ -198,13 +201,20 @@ impl Fumo {
         let name = uri
             .strip_prefix(self.config.root.as_str())?
             .strip_prefix('/')?;
-        Operation::from_node(name)
+        self.config.layout.operation_at(name)
+    }
+
+    /// The URI of the argument node of `operation` (its `PkgURL` or `PkgData`), when the layout
+    /// has the operation.
+    fn argument_node(&self, operation: Operation) -> Option<String> {
+        let nodes = self.config.layout.operation(operation)?;
+        Some(mo::node(&self.config.root, &nodes.argument))
     }
 
     /// Whether `uri` is this object's in-band package node.
     pub fn is_pkg_data(&self, uri: &str) -> bool {
-        let node = mo::node(&self.config.root, "Update/PkgData");
-        uri.trim_start_matches("./") == node.trim_start_matches("./")
+        self.argument_node(Operation::Update)
+            .is_some_and(|node| uri.trim_start_matches("./") == node.trim_start_matches("./"))
     }
 
     /// An Exec on an operation's node: the job it starts, carrying the `PkgURL` of this moment (the
@@ -223,10 +233,12 @@ impl Fumo {
         }
         let url = match operation {
             Operation::Update => String::new(),
-            Operation::Download | Operation::DownloadAndUpdate => {
-                let node = mo::node(&self.config.root, &format!("{}/PkgURL", operation.node()));
-                tree.value_str(&node).unwrap_or("").trim().to_string()
-            }
+            Operation::Download | Operation::DownloadAndUpdate => self
+                .argument_node(operation)
+                .and_then(|node| tree.value_str(&node))
+                .unwrap_or("")
+                .trim()
+                .to_string(),
         };
         Ok(Job {
             operation,
@@ -254,7 +266,7 @@ impl Fumo {
     /// and the package must not live twice), for [`Fumo::store_pkg_data`]. `None` when the node is
     /// missing.
     pub fn take_pkg_data(&self, tree: &mut Tree, now: u64) -> Option<Vec<u8>> {
-        let node = mo::node(&self.config.root, "Update/PkgData");
+        let node = self.argument_node(Operation::Update)?;
         let bytes = tree.value(&node)?.to_vec();
         if let Err(e) = tree.set_value(&node, b"", now) {
             tracing::warn!(node, error = %e, "cannot clear PkgData");
@@ -343,10 +355,12 @@ impl Fumo {
     /// Make the tree show the durable state: State, and the running firmware in `DevDetail/FwV`
     /// (only once no install is in progress: an uncommitted image is never reported).
     pub fn sync_tree(&self, tree: &mut Tree, now: u64) {
-        let state = self.durable.state.value().to_string();
-        let node = mo::node(&self.config.root, "State");
-        if let Err(e) = tree.set_value(&node, state.as_bytes(), now) {
-            tracing::warn!(node, error = %e, "cannot set the FUMO State");
+        if let Some(name) = &self.config.layout.state {
+            let state = self.durable.state.value().to_string();
+            let node = mo::node(&self.config.root, name);
+            if let Err(e) = tree.set_value(&node, state.as_bytes(), now) {
+                tracing::warn!(node, error = %e, "cannot set the FUMO State");
+            }
         }
         let firmware = &self.durable.firmware;
         if firmware.install().is_none() {
@@ -364,7 +378,10 @@ impl Fumo {
     pub fn report(&self, job: &Job, outcome: &Outcome, code: i64) -> GenericAlert {
         GenericAlert {
             correlator: job.correlator.clone(),
-            source_uri: mo::node(&self.config.root, job.operation.node()),
+            source_uri: match self.config.layout.operation(job.operation) {
+                Some(nodes) => mo::node(&self.config.root, &nodes.exec),
+                None => mo::node(&self.config.root, job.operation.node()),
+            },
             target_uri: None,
             alert_type: job.operation.alert_type().to_string(),
             format: "int".to_string(),
@@ -647,6 +664,37 @@ mod tests {
         assert!(agent
             .restore(serde_json::json!({"state": 1}), Vec::new())
             .is_err());
+    }
+
+    #[test]
+    fn a_vendor_layout_takes_its_url_and_reports_from_its_own_nodes() {
+        let mut config = FumoConfig::new("./Software");
+        config.layout = mo::Layout {
+            pkg_name: None,
+            pkg_version: None,
+            operations: vec![mo::OperationNodes {
+                operation: Operation::DownloadAndUpdate,
+                exec: "Operations/DownloadAndInstall".into(),
+                argument: "Package/PkgURL".into(),
+            }],
+            state: None,
+            ext: None,
+        };
+        let fumo = Fumo::new(Arc::new(config), Firmware::factory("1.0"));
+        let mut tree = Tree::new(UriLimits::default());
+        fumo.mount(&mut tree, "srv", 0).expect("mounts");
+        tree.set_value("./Software/Package/PkgURL", b"http://x/fw.dd", 0)
+            .expect("set");
+        let op = fumo.operation_at("./Software/Operations/DownloadAndInstall");
+        assert_eq!(op, Some(Operation::DownloadAndUpdate));
+        assert_eq!(fumo.operation_at("./Software/DownloadAndUpdate"), None);
+        assert!(!fumo.is_pkg_data("./Software/Update/PkgData"));
+        let job = fumo
+            .accept(Operation::DownloadAndUpdate, None, &tree, false)
+            .expect("accepted");
+        assert_eq!(job.url, "http://x/fw.dd");
+        let alert = fumo.report(&job, FumoResult::Successful);
+        assert_eq!(alert.source_uri, "./Software/Operations/DownloadAndInstall");
     }
 
     #[test]

@@ -34,6 +34,7 @@
 use super::error::BuildError;
 use super::model::{DeviceSpec, ScenarioFile};
 use crate::device::Resources;
+use crate::fumo::mo::{Layout, OperationNodes};
 use crate::fumo::FumoConfig;
 use crate::package::{self, Defect, PackageSpec};
 use crate::protocol::download::{Descriptor, HashAlgorithm};
@@ -111,6 +112,107 @@ pub struct FumoSpec {
     #[serde(deserialize_with = "operations")]
     pub operations: Vec<Operation>,
     pub request: Option<RequestSpec>,
+    /// Where the nodes sit under the root; the standard FUMO layout when not given.
+    pub layout: Option<LayoutSpec>,
+}
+
+/// `[device.fumo.layout]`: the engine's roles at a vendor's own nodes, each a path relative to the
+/// root. Only the operations given exist; a role left out has no node.
+///
+/// ```toml
+/// [device.fumo]
+/// root = "./Software"
+///
+/// [device.fumo.layout]
+/// download_and_update = { exec = "Operations/DownloadAndInstall", url = "Package/PkgURL" }
+/// state = "Status/State"
+/// ```
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LayoutSpec {
+    #[serde(default, deserialize_with = "relative_opt")]
+    pub pkg_name: Option<String>,
+    #[serde(default, deserialize_with = "relative_opt")]
+    pub pkg_version: Option<String>,
+    #[serde(default, deserialize_with = "relative_opt")]
+    pub state: Option<String>,
+    #[serde(default, deserialize_with = "relative_opt")]
+    pub ext: Option<String>,
+    pub download: Option<UrlOperationSpec>,
+    pub update: Option<DataOperationSpec>,
+    pub download_and_update: Option<UrlOperationSpec>,
+}
+
+/// An operation that downloads: its Exec node and its `PkgURL`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UrlOperationSpec {
+    #[serde(deserialize_with = "relative")]
+    pub exec: String,
+    #[serde(deserialize_with = "relative")]
+    pub url: String,
+}
+
+/// The in-band update: its Exec node and its `PkgData`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataOperationSpec {
+    #[serde(deserialize_with = "relative")]
+    pub exec: String,
+    #[serde(deserialize_with = "relative")]
+    pub data: String,
+}
+
+impl LayoutSpec {
+    pub fn layout(&self) -> Layout {
+        let url = |operation, spec: &Option<UrlOperationSpec>| {
+            spec.as_ref().map(|s| OperationNodes {
+                operation,
+                exec: s.exec.clone(),
+                argument: s.url.clone(),
+            })
+        };
+        let update = self.update.as_ref().map(|s| OperationNodes {
+            operation: Operation::Update,
+            exec: s.exec.clone(),
+            argument: s.data.clone(),
+        });
+        Layout {
+            pkg_name: self.pkg_name.clone(),
+            pkg_version: self.pkg_version.clone(),
+            operations: [
+                url(Operation::Download, &self.download),
+                update,
+                url(Operation::DownloadAndUpdate, &self.download_and_update),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
+            state: self.state.clone(),
+            ext: self.ext.clone(),
+        }
+    }
+}
+
+/// A node path relative to an object's root: segments without `.`/`..`, no leading or trailing
+/// `/`.
+fn relative<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let path = String::deserialize(d)?;
+    let ok = !path.is_empty()
+        && path
+            .split('/')
+            .all(|seg| !seg.is_empty() && seg != "." && seg != "..");
+    if ok {
+        Ok(path)
+    } else {
+        Err(de::Error::custom(format!(
+            "{path:?} is not a node path relative to the root (segments like \"Package/PkgURL\")"
+        )))
+    }
+}
+
+fn relative_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    relative(d).map(Some)
 }
 
 impl Default for FumoSpec {
@@ -121,6 +223,7 @@ impl Default for FumoSpec {
             keep_package: config.keep_package,
             operations: config.operations,
             request: None,
+            layout: None,
         }
     }
 }
@@ -129,6 +232,10 @@ impl FumoSpec {
     pub fn config(&self) -> FumoConfig {
         FumoConfig {
             root: self.root.clone(),
+            layout: self
+                .layout
+                .as_ref()
+                .map_or_else(Layout::oma, LayoutSpec::layout),
             keep_package: self.keep_package,
             operations: self.operations.clone(),
             ..FumoConfig::new(self.root.clone())
