@@ -172,7 +172,7 @@ pub trait Agent: Debug + Send + Sync {
     fn reported(&mut self);
 
     /// What it keeps across a power loss, as JSON.
-    fn durable(&self) -> Result<serde_json::Value, String>;
+    fn durable(&self) -> Result<serde_json::Value, serde_json::Error>;
 
     /// Its byte blob (a package, a download in progress), saved apart from the state, and whether
     /// it changed since the last save.
@@ -183,7 +183,11 @@ pub trait Agent: Debug + Send + Sync {
 
     /// Take back what was saved (`durable` and the blob as stored; a blob shorter than the state
     /// counts is not to be trusted).
-    fn restore(&mut self, durable: serde_json::Value, blob: Vec<u8>) -> Result<(), String>;
+    fn restore(
+        &mut self,
+        durable: serde_json::Value,
+        blob: Vec<u8>,
+    ) -> Result<(), serde_json::Error>;
 
     /// The device booted (after a reboot or a power loss): resolve what was interrupted and show
     /// the state in the tree.

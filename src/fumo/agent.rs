@@ -473,8 +473,8 @@ impl Agent for Fumo {
         }
     }
 
-    fn durable(&self) -> Result<serde_json::Value, String> {
-        serde_json::to_value(&self.durable).map_err(|e| e.to_string())
+    fn durable(&self) -> Result<serde_json::Value, serde_json::Error> {
+        serde_json::to_value(&self.durable)
     }
 
     fn blob(&self) -> (&[u8], bool) {
@@ -485,8 +485,12 @@ impl Agent for Fumo {
         self.bytes_dirty = false;
     }
 
-    fn restore(&mut self, durable: serde_json::Value, mut blob: Vec<u8>) -> Result<(), String> {
-        let durable: FumoDurable = serde_json::from_value(durable).map_err(|e| e.to_string())?;
+    fn restore(
+        &mut self,
+        durable: serde_json::Value,
+        mut blob: Vec<u8>,
+    ) -> Result<(), serde_json::Error> {
+        let durable: FumoDurable = serde_json::from_value(durable)?;
         let len = usize::try_from(durable.store.len).unwrap_or(usize::MAX);
         self.durable = durable;
         self.ending = None;
@@ -693,8 +697,14 @@ mod tests {
             .accept(Operation::DownloadAndUpdate, None, &tree, false)
             .expect("accepted");
         assert_eq!(job.url, "http://x/fw.dd");
-        let alert = fumo.report(&job, FumoResult::Successful);
+        let done = Outcome::new(
+            outcome::Operation::DownloadAndInstall,
+            outcome::Phase::Install,
+            outcome::Cause::Succeeded,
+        );
+        let alert = fumo.report(&job, &done, 200);
         assert_eq!(alert.source_uri, "./Software/Operations/DownloadAndInstall");
+        assert_eq!(alert.mark.as_deref(), Some("informational"));
     }
 
     #[test]
