@@ -624,3 +624,33 @@ fn server_violations_fail_a_scenario_that_does_not_expect_them() {
         results[1].failures
     );
 }
+
+/// A vendor layout's paths are relative to the object's root; anything else is refused when the
+/// scenario is read, naming the path.
+#[test]
+fn a_layout_path_that_is_not_relative_to_the_root_is_refused() {
+    let scenario = |path: &str| {
+        format!(
+            "name = \"layout\"\n[device.fumo]\nroot = \"./Software\"\n[device.fumo.layout]\n\
+             download_and_update = {{ exec = \"Operations/DownloadAndInstall\", url = {path:?} }}\n"
+        )
+    };
+    let at = Path::new("layout.toml");
+    scenario::load::parse(at, &scenario("Package/PkgURL")).expect("a relative path");
+    for bad in [
+        "",
+        "/Package/PkgURL",
+        "Package/",
+        "../FUMO/PkgURL",
+        "Package//PkgURL",
+        "./x",
+    ] {
+        let err = scenario::load::parse(at, &scenario(bad))
+            .expect_err(bad)
+            .to_string();
+        assert!(
+            err.contains("is not a node path relative to the root"),
+            "{bad:?}: {err}"
+        );
+    }
+}
