@@ -95,6 +95,14 @@ for defect in corrupt truncated bad-magic wrong-model bad-signature tampered-hea
   { printf '\x00'; cat "$pkg"; } | put package
   { printf '\x03'; cat "$pkg"; } | put package
 done
+delivery=(--delivery --pkg-id suite-1 --component maps:Maps:2.1:Android:300 --component agent:Agent:1.4:Linux:200 --out "$pkg")
+"$dmsim" package "${delivery[@]}" >/dev/null
+{ printf '\x00'; cat "$pkg"; } | put package
+for defect in corrupt:2 truncated bad-magic too-many-components duplicate-id huge-length:1 bad-signature tampered-header unsupported-env:1; do
+  "$dmsim" package "${delivery[@]}" --defect $defect >/dev/null
+  { printf '\x00'; cat "$pkg"; } | put package
+  { printf '\x03'; cat "$pkg"; } | put package
+done
 
 for target in fuzz/seeds/*/; do
   name=$(basename "$target")

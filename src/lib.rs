@@ -11,8 +11,9 @@
 //! * **Formats**, pure and shared by both ends: [`syncml`] is the wire (SyncML DM messages, XML and
 //!   WBXML codecs, credentials, Package #0, Generic Alerts); [`protocol`] holds the other formats
 //!   both ends agree on (the HTTP exchanges, OMA Download descriptors and statuses, FUMO codes);
-//!   [`package`] is the simulated firmware package format; [`faults`] names what can go wrong and
-//!   when; [`tree`] is the DM tree (nodes, ACLs, the standard objects built from templates).
+//!   [`package`] is the simulated package format (firmware, and delivery packages of software
+//!   components); [`faults`] names what can go wrong and when; [`tree`] is the DM tree (nodes,
+//!   ACLs, the standard objects built from templates).
 //! * **Outcomes and profiles**: [`outcome`] says how an update flow ended (operation, phase, cause,
 //!   what was rolled back) without choosing a code; [`profile`] turns outcomes into the codes a
 //!   device reports, from the files in `profiles/` (`oma`, and `dmsim`'s vendor codes on top).

@@ -118,6 +118,8 @@ crate::codes::code_table! {
         WrongFromVersion = "wrong-from-version";
         /// Not enough memory to install.
         OutOfMemory = "out-of-memory";
+        /// A component of the package needs an execution environment the device does not have.
+        UnsupportedEnvironment = "unsupported-environment";
         /// Writing the new firmware failed.
         WriteFailed = "write-failed";
         /// The new firmware failed its post-update verification.
@@ -291,6 +293,7 @@ pub const REACHABLE: &[Key] = {
         Key(Install, SignatureInvalid),
         Key(Install, WrongFromVersion),
         Key(Install, OutOfMemory),
+        Key(Install, UnsupportedEnvironment),
         Key(Install, WriteFailed),
         Key(Install, VerifyFailed),
         Key(Install, RollbackFailed),

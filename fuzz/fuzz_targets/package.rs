@@ -1,16 +1,21 @@
-//! Fuzz target: simulated firmware packages (`dmsim::package::{parse, verify, inspect}`) on
-//! arbitrary bytes. Never a panic, hang or unbounded allocation, and the checks agree with each
-//! other: what `verify` accepts, `inspect` accepts given the memory, and its payload is as long as
-//! the header says.
+//! Fuzz target: simulated packages on arbitrary bytes: firmware packages
+//! (`dmsim::package::{parse, verify, inspect}`) and delivery packages of software components
+//! (`dmsim::package::{parse_delivery, verify_delivery, inspect_delivery}`). Never a panic, hang or
+//! unbounded allocation, and the checks agree with each other: what `verify` accepts, `inspect`
+//! accepts given the memory, and its payload is as long as the header says; what `verify_delivery`
+//! accepts, `inspect_delivery` accepts given the environments and the memory, and the components'
+//! payloads follow each other to the end of the bytes, each as long as its entry says.
 //!
-//! The first byte chooses how far the bytes get: bit 0 fixes the header's payload length and hash
-//! to match the payload, bit 1 re-signs the header with the test key the device trusts (so the
-//! fuzzer reaches the checks behind the signature: payload, model, version, memory). The rest is
-//! the package.
+//! The first byte chooses how far the bytes get: bit 0 fixes the header's payload lengths and
+//! hashes to match the payloads (in a delivery package, each component keeps its declared length
+//! while the bytes last, the last one takes the rest), bit 1 re-signs the header with the test key
+//! the device trusts (so the fuzzer reaches the checks behind the signature: payloads, model,
+//! version, component ids, environments, memory). The rest is the package; both kinds of check
+//! run on every input.
 
 #![no_main]
 
-use dmsim::package::{self, test_signing_key, DeviceView};
+use dmsim::package::{self, test_signing_key, DeliveryDevice, DeviceView, InstallError};
 use ed25519_dalek::Signer as _;
 use libfuzzer_sys::fuzz_target;
 use sha2::Digest as _;
@@ -40,18 +45,62 @@ fuzz_target!(|data: &[u8]| {
             bytes[signed_len..payload_start].copy_from_slice(&signature.to_bytes());
         }
     }
+    if let Ok(parsed) = package::parse_delivery(&bytes) {
+        let signed_len = parsed.signed.len();
+        let payload_start = signed_len + package::SIGNATURE_LEN;
+        if mode & 1 == 1 {
+            fix_delivery_lengths(&mut bytes, payload_start);
+        }
+        if mode & 2 == 2 {
+            let signature = test_signing_key().sign(&bytes[..signed_len]);
+            bytes[signed_len..payload_start].copy_from_slice(&signature.to_bytes());
+        }
+    }
+    firmware(&bytes);
+    delivery(&bytes);
+});
+
+/// Rewrite each component entry's length and hash so that the payloads split the bytes after the
+/// signature. The bytes parse as a delivery package, so every entry is where this walk finds it.
+fn fix_delivery_lengths(bytes: &mut [u8], payload_start: usize) {
+    let mut remaining = bytes.len() - payload_start;
+    let mut payload = payload_start;
+    // Magic and version, the package id's length byte and the id, the count.
+    let mut pos = 11 + usize::from(bytes[10]);
+    let count = bytes[pos];
+    pos += 1;
+    for index in 0..count {
+        for _ in 0..4 {
+            pos += 1 + usize::from(bytes[pos]);
+        }
+        let declared = u64::from_be_bytes(bytes[pos..pos + 8].try_into().expect("8 bytes"));
+        let len = if index + 1 == count {
+            remaining
+        } else {
+            usize::try_from(declared).map_or(remaining, |d| d.min(remaining))
+        };
+        let hash: [u8; 32] = sha2::Sha256::digest(&bytes[payload..payload + len]).into();
+        bytes[pos..pos + 8].copy_from_slice(&(len as u64).to_be_bytes());
+        bytes[pos + 8..pos + 40].copy_from_slice(&hash);
+        pos += 40;
+        payload += len;
+        remaining -= len;
+    }
+}
+
+fn firmware(bytes: &[u8]) {
     let trusted = test_signing_key().verifying_key();
-    let verified = package::verify(&bytes, &trusted, MODEL, CURRENT);
+    let verified = package::verify(bytes, &trusted, MODEL, CURRENT);
     let device = DeviceView {
         model: MODEL,
         current_version: CURRENT,
         free_memory: u64::MAX,
     };
-    let inspected = package::inspect(&bytes, &trusted, &device);
+    let inspected = package::inspect(bytes, &trusted, &device);
     match (&verified, &inspected) {
         (Ok(v), Ok(i)) => {
             assert_eq!(v, i);
-            assert_eq!(v.payload(&bytes).len() as u64, v.header.payload_len);
+            assert_eq!(v.payload(bytes).len() as u64, v.header.payload_len);
             assert!(package::check_memory(v, v.header.payload_len).is_ok());
         }
         (Err(v), Err(i)) => {
@@ -64,5 +113,52 @@ fuzz_target!(|data: &[u8]| {
         free_memory: 16,
         ..device
     };
-    let _ = package::inspect(&bytes, &trusted, &small);
-});
+    let _ = package::inspect(bytes, &trusted, &small);
+}
+
+fn delivery(bytes: &[u8]) {
+    let trusted = test_signing_key().verifying_key();
+    let verified = package::verify_delivery(bytes, &trusted);
+    let envs = ["Android".to_string(), "Linux".to_string()];
+    let device = DeliveryDevice {
+        env_types: &envs,
+        free_memory: u64::MAX,
+    };
+    let inspected = package::inspect_delivery(bytes, &trusted, &device);
+    match (&verified, &inspected) {
+        (Ok(v), Ok(i)) => assert_eq!(v, i),
+        (
+            Ok(v),
+            Err(InstallError::UnsupportedEnvironment {
+                component,
+                env_type,
+            }),
+        ) => {
+            let c = v.component(component).expect("the component named exists");
+            assert_eq!(&c.header.env_type, env_type);
+            assert!(!envs.contains(env_type));
+        }
+        (Err(v), Err(i)) => {
+            assert_eq!(v, i);
+            let _ = (v.to_string(), v.cause());
+        }
+        _ => panic!("verify_delivery {verified:?} but inspect_delivery {inspected:?}"),
+    }
+    if let Ok(v) = &verified {
+        let mut end = v.components.first().map_or(0, |c| c.payload.start);
+        for c in &v.components {
+            assert_eq!(c.payload.start, end);
+            assert_eq!(c.payload(bytes).len() as u64, c.header.payload_len);
+            end = c.payload.end;
+        }
+        assert_eq!(end, bytes.len());
+        assert!(package::check_delivery_memory(v, v.total_payload_len()).is_ok());
+        let types: Vec<String> = v
+            .components
+            .iter()
+            .map(|c| c.header.env_type.clone())
+            .collect();
+        assert!(package::check_environments(v, &types).is_ok());
+        let _ = package::check_delivery_memory(v, 16);
+    }
+}

@@ -54,12 +54,13 @@ enum Command {
     ///
     /// For tests only: the keys are not secret. Exits 2 when the files cannot be written.
     Certs(certs::Args),
-    /// Build a simulated firmware update package (valid, or broken with --defect), or inspect one
-    /// (--inspect) as a device would.
+    /// Build a simulated firmware update package, or a delivery package of software components
+    /// (--delivery), valid or broken with --defect; or inspect one (--inspect) as a device would.
     ///
-    /// Building exits 0, or 2 on a bad flag or file. Inspecting exits 0 when a device of --model
-    /// running --current would install the package, 1 when it would refuse it (printing the reason
-    /// and its FUMO result code), 2 on a bad flag or an unreadable file.
+    /// Building exits 0, or 2 on a bad flag or file. Inspecting exits 0 when the device (--model
+    /// running --current for a firmware package, --env-types for a delivery package) would install
+    /// the package, 1 when it would refuse it (printing the reason and its result code), 2 on a
+    /// bad flag or an unreadable file.
     Package(package::Args),
     /// Print every code of every profile (code, table, meaning, the outcomes that produce it), with
     /// the faults and scenarios that produce it, measured by running the scenario suite.

@@ -1,56 +1,99 @@
-//! `dmsim package`: build simulated firmware update packages (good, or broken on purpose), and
-//! inspect one as a device would.
+//! `dmsim package`: build simulated firmware update packages and delivery packages of software
+//! components (good, or broken on purpose), and inspect one as a device would.
 
 use dmsim::outcome::{Cause, Key, Phase};
-use dmsim::package::{self, Defect, DeviceView, PackageSpec};
+use dmsim::package::{
+    self, ComponentSpec, Defect, DeliveryDefect, DeliveryDevice, DeliverySpec, DeviceView,
+    PackageFormat, PackageSpec,
+};
 use dmsim::profile;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(clap::Args)]
+#[command(group(clap::ArgGroup::new("device").multiple(true)))]
 #[command(after_help = "Examples:
   dmsim package --model SIM-1 --from 1.0 --to 2.0 --size 4MiB --out update.pkg
   dmsim package --model SIM-1 --from 1.0 --to 2.0 --size 4MiB --out bad.pkg --defect corrupt
-  dmsim package --inspect update.pkg --model SIM-1 --current 1.0")]
+  dmsim package --inspect update.pkg --model SIM-1 --current 1.0
+  dmsim package --delivery --pkg-id suite-1 --component maps:Maps:2.1:Android:64KiB \\
+      --component agent:Agent:1.4:Linux:16KiB --out suite.pkg
+  dmsim package --delivery --pkg-id suite-1 --component maps:Maps:2.1:Android:64KiB \\
+      --component agent:Agent:1.4:Linux:16KiB --out bad.pkg --defect corrupt:2
+  dmsim package --inspect suite.pkg --env-types Android,Linux --free-memory 1MiB
+
+--inspect reads either kind of package: a firmware package is checked against --model and
+--current, a delivery package against --env-types and --free-memory (the other kind's flags are
+ignored, so one command line inspects both).")]
 pub struct Args {
-    /// Inspect this package instead of building one: print its header and whether a device of
-    /// --model running --current would install it.
+    /// Inspect this package instead of building one: print its header (a firmware package's model
+    /// and versions, a delivery package's components) and whether the device would install it.
     #[arg(
         long,
         value_name = "FILE",
-        requires = "current",
-        conflicts_with_all = ["from", "to", "size", "out", "seed", "defect", "key"]
+        requires = "device",
+        conflicts_with_all = ["from", "to", "size", "out", "seed", "defect", "key", "delivery"]
     )]
     inspect: Option<PathBuf>,
-    /// The model the package is for (building), or the device's model (inspecting).
-    #[arg(long, value_name = "MODEL")]
-    model: String,
+    /// The model the firmware package is for (building), or the device's model (inspecting a
+    /// firmware package).
+    #[arg(long, value_name = "MODEL", required_unless_present_any = ["inspect", "delivery"])]
+    model: Option<String>,
     /// The firmware version the package updates.
-    #[arg(long, value_name = "VERSION", required_unless_present = "inspect")]
+    #[arg(long, value_name = "VERSION", required_unless_present_any = ["inspect", "delivery"])]
     from: Option<String>,
     /// The firmware version after the update.
-    #[arg(long, value_name = "VERSION", required_unless_present = "inspect")]
+    #[arg(long, value_name = "VERSION", required_unless_present_any = ["inspect", "delivery"])]
     to: Option<String>,
-    /// Payload size: bytes, or with a unit (4KiB, 4MiB, 1GiB, 10kB, 10MB).
-    #[arg(long, value_name = "SIZE", value_parser = size, required_unless_present = "inspect")]
+    /// Payload size of a firmware package: bytes, or with a unit (4KiB, 4MiB, 1GiB, 10kB, 10MB).
+    #[arg(long, value_name = "SIZE", value_parser = size, required_unless_present_any = ["inspect", "delivery"])]
     size: Option<u64>,
+    /// Build a delivery package of software components (SCOMO) instead of a firmware package:
+    /// --pkg-id, one --component per component, --out.
+    #[arg(
+        long,
+        requires_all = ["pkg_id", "component", "out"],
+        conflicts_with_all = ["model", "from", "to", "size"]
+    )]
+    delivery: bool,
+    /// The delivery package's id (SCOMO PkgID).
+    #[arg(long, value_name = "ID", requires = "delivery")]
+    pkg_id: Option<String>,
+    /// A component of the delivery package, once per component (1 to 64, in order):
+    /// id:name:version:env:size, e.g. maps:Maps:2.1.0:Android:64KiB (no field may contain a colon;
+    /// the size as for --size; ids must differ).
+    #[arg(long, value_name = "ID:NAME:VERSION:ENV:SIZE", value_parser = component, requires = "delivery")]
+    component: Vec<ComponentSpec>,
     /// Where to write the package.
     #[arg(long, value_name = "FILE", required_unless_present = "inspect")]
     out: Option<PathBuf>,
-    /// Seed of the payload's pseudo-random bytes (the same flags make the same package).
+    /// Seed of the payloads' pseudo-random bytes (the same flags make the same package).
     #[arg(long, value_name = "N")]
     seed: Option<u64>,
-    /// Build a broken package: corrupt (402), truncated (402), bad-magic (402), wrong-model
-    /// (403), bad-signature (404), tampered-header (404), wrong-from-version (405).
-    #[arg(long, value_name = "DEFECT", value_parser = str::parse::<Defect>)]
-    defect: Option<Defect>,
+    /// Build a broken package. Firmware: corrupt (402), truncated (402), bad-magic (402),
+    /// wrong-model (403), bad-signature (404), tampered-header (404), wrong-from-version (405).
+    /// Delivery (K: a component number from 1, default 1): corrupt:K, truncated, bad-magic,
+    /// too-many-components, duplicate-id, huge-length:K (402), bad-signature, tampered-header
+    /// (404), unsupported-env:K (the component's environment type becomes <env>-OTHER).
+    #[arg(long, value_name = "DEFECT")]
+    defect: Option<String>,
     /// Signing key: 64 hex digits, the Ed25519 seed [default: the test key built into dmsim, the
     /// certs/package-signing.key of its repository, which simulated devices trust].
     #[arg(long, value_name = "FILE")]
     key: Option<PathBuf>,
-    /// The firmware version the device runs (inspecting).
-    #[arg(long, value_name = "VERSION", requires = "inspect")]
+    /// The firmware version the device runs (inspecting a firmware package).
+    #[arg(long, value_name = "VERSION", requires = "inspect", group = "device")]
     current: Option<String>,
+    /// The execution environment types the device has, separated by commas (inspecting a delivery
+    /// package; compared exactly, case included), e.g. Android,Linux.
+    #[arg(
+        long,
+        value_name = "TYPES",
+        value_delimiter = ',',
+        requires = "inspect",
+        group = "device"
+    )]
+    env_types: Option<Vec<String>>,
     /// The key the device trusts (inspecting): 64 hex digits, the Ed25519 public key [default: the
     /// public half of the built-in test key, certs/package-signing.pub of the repository].
     #[arg(long, value_name = "FILE", requires = "inspect")]
@@ -64,10 +107,15 @@ fn size(text: &str) -> Result<u64, String> {
     package::parse_size(text).map_err(|e| e.to_string())
 }
 
+fn component(text: &str) -> Result<ComponentSpec, String> {
+    text.parse().map_err(|e: package::SpecError| e.to_string())
+}
+
 /// Exit 0 when built or valid, 1 when the inspected package is invalid, 2 on bad flags or files.
 pub fn run(args: Args) -> ExitCode {
     let result = match &args.inspect {
         Some(file) => inspect(&args, file),
+        None if args.delivery => build_delivery(&args),
         None => build(&args),
     };
     match result {
@@ -79,31 +127,44 @@ pub fn run(args: Args) -> ExitCode {
     }
 }
 
-fn build(args: &Args) -> Result<ExitCode, String> {
-    let (Some(from), Some(to), Some(size), Some(out)) =
-        (&args.from, &args.to, args.size, &args.out)
-    else {
-        return Err("building a package needs --from, --to, --size and --out".into());
-    };
-    let spec = PackageSpec::new(args.model.as_str(), from.as_str(), to.as_str(), size)
-        .map_err(|e| e.to_string())?
-        .with_seed(args.seed.unwrap_or(0));
-    let key = match &args.key {
-        Some(path) => package::load_signing_key(path).map_err(|e| e.to_string())?,
+fn signing_key(args: &Args) -> Result<package::SigningKey, String> {
+    match &args.key {
+        Some(path) => package::load_signing_key(path).map_err(|e| e.to_string()),
         None => {
             eprintln!(
                 "dmsim: signing with the test key built into dmsim (certs/package-signing.key of \
                  its repository, for tests only); --key to use another"
             );
-            package::test_signing_key()
+            Ok(package::test_signing_key())
         }
+    }
+}
+
+fn write(out: &Path, bytes: &[u8]) -> Result<(), String> {
+    std::fs::write(out, bytes).map_err(|e| format!("{}: cannot write: {e}", out.display()))
+}
+
+fn build(args: &Args) -> Result<ExitCode, String> {
+    let (Some(model), Some(from), Some(to), Some(size), Some(out)) =
+        (&args.model, &args.from, &args.to, args.size, &args.out)
+    else {
+        return Err("building a package needs --model, --from, --to, --size and --out".into());
     };
-    let bytes = match args.defect {
+    let defect = args
+        .defect
+        .as_deref()
+        .map(str::parse::<Defect>)
+        .transpose()?;
+    let spec = PackageSpec::new(model.as_str(), from.as_str(), to.as_str(), size)
+        .map_err(|e| e.to_string())?
+        .with_seed(args.seed.unwrap_or(0));
+    let key = signing_key(args)?;
+    let bytes = match defect {
         None => package::build(&spec, &key),
         Some(defect) => package::build_defective(&spec, &key, defect),
     };
-    std::fs::write(out, &bytes).map_err(|e| format!("{}: cannot write: {e}", out.display()))?;
-    let what = match args.defect {
+    write(out, &bytes)?;
+    let what = match defect {
         None => "valid".to_string(),
         Some(d) => format!(
             "defect {d}: a device reports FUMO {}",
@@ -123,6 +184,55 @@ fn build(args: &Args) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn build_delivery(args: &Args) -> Result<ExitCode, String> {
+    let (Some(pkg_id), Some(out)) = (&args.pkg_id, &args.out) else {
+        return Err("building a delivery package needs --pkg-id, --component and --out".into());
+    };
+    let defect = args
+        .defect
+        .as_deref()
+        .map(str::parse::<DeliveryDefect>)
+        .transpose()?;
+    let spec = DeliverySpec::new(pkg_id.as_str(), args.component.clone())
+        .map_err(|e| e.to_string())?
+        .with_seed(args.seed.unwrap_or(0));
+    let key = signing_key(args)?;
+    let bytes = match defect {
+        None => package::build_delivery(&spec, &key),
+        Some(defect) => {
+            package::build_defective_delivery(&spec, &key, defect).map_err(|e| e.to_string())?
+        }
+    };
+    write(out, &bytes)?;
+    let what = match defect {
+        None => "valid".to_string(),
+        Some(d) => format!(
+            "defect {d}: a device refuses it, {}",
+            verdict_code(d.cause())
+        ),
+    };
+    println!(
+        "wrote {} ({} bytes): delivery package {}, {} component(s), {} payload bytes, seed {} ({what})",
+        out.display(),
+        bytes.len(),
+        spec.pkg_id(),
+        spec.components().len(),
+        spec.total_size(),
+        spec.seed(),
+    );
+    for (number, c) in (1..).zip(spec.components()) {
+        println!(
+            "  {number:>2}  {}  {:?}  {}  {}  {} bytes",
+            c.id(),
+            c.name(),
+            c.version(),
+            c.env_type(),
+            c.size()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn inspect(args: &Args, file: &Path) -> Result<ExitCode, String> {
     let bytes = std::fs::read(file).map_err(|e| format!("{}: cannot read: {e}", file.display()))?;
     let trusted = match &args.trust {
@@ -135,7 +245,28 @@ fn inspect(args: &Args, file: &Path) -> Result<ExitCode, String> {
             package::test_signing_key().verifying_key()
         }
     };
-    let current = args.current.as_deref().unwrap_or_default();
+    let firmware_device = args.model.is_some() && args.current.is_some();
+    let delivery = match package::package_format(&bytes) {
+        Ok(PackageFormat::Delivery) => true,
+        Ok(PackageFormat::Firmware) => false,
+        // Unreadable: inspected (and refused) as the kind the flags describe a device for.
+        Err(_) => args.env_types.is_some() && !firmware_device,
+    };
+    if delivery {
+        let Some(env_types) = &args.env_types else {
+            return Err(format!(
+                "{} is a delivery package: --env-types says which environments the device has",
+                file.display()
+            ));
+        };
+        return Ok(inspect_delivery(args, file, &bytes, &trusted, env_types));
+    }
+    let (Some(model), Some(current)) = (&args.model, &args.current) else {
+        return Err(format!(
+            "{} is a firmware package: --model and --current say which device inspects it",
+            file.display()
+        ));
+    };
     println!("package   {} ({} bytes)", file.display(), bytes.len());
     match package::parse(&bytes) {
         Ok(parsed) => {
@@ -150,15 +281,15 @@ fn inspect(args: &Args, file: &Path) -> Result<ExitCode, String> {
         Err(_) => println!("header    unreadable"),
     }
     let device = DeviceView {
-        model: &args.model,
+        model,
         current_version: current,
         free_memory: args.free_memory.unwrap_or(u64::MAX),
     };
     match package::inspect(&bytes, &trusted, &device) {
         Ok(p) => {
             println!(
-                "verdict   valid: a {} running {} installs {}",
-                args.model, current, p.header.to_version
+                "verdict   valid: a {model} running {current} installs {}",
+                p.header.to_version
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -170,9 +301,66 @@ fn inspect(args: &Args, file: &Path) -> Result<ExitCode, String> {
     }
 }
 
+fn inspect_delivery(
+    args: &Args,
+    file: &Path,
+    bytes: &[u8],
+    trusted: &package::VerifyingKey,
+    env_types: &[String],
+) -> ExitCode {
+    println!("package   {} ({} bytes)", file.display(), bytes.len());
+    match package::parse_delivery(bytes) {
+        Ok(parsed) => {
+            let h = &parsed.header;
+            println!("format    {} (delivery)", package::DELIVERY_FORMAT_VERSION);
+            println!("pkg-id    {}", h.pkg_id);
+            println!("components {}", h.components.len());
+            for (number, c) in (1..).zip(&h.components) {
+                println!(
+                    "  {number:>2}  {}  {:?}  {}  {}  {} bytes  sha256 {}",
+                    c.id,
+                    c.name,
+                    c.version,
+                    c.env_type,
+                    c.payload_len,
+                    package::to_hex(&c.payload_hash)
+                );
+            }
+        }
+        Err(_) => println!("header    unreadable"),
+    }
+    let device = DeliveryDevice {
+        env_types,
+        free_memory: args.free_memory.unwrap_or(u64::MAX),
+    };
+    match package::inspect_delivery(bytes, trusted, &device) {
+        Ok(p) => {
+            println!(
+                "verdict   valid: a device with {} installs {} component(s), {} bytes",
+                env_types.join(", "),
+                p.components.len(),
+                p.total_payload_len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            println!("verdict   invalid: {e} ({})", verdict_code(e.cause()));
+            ExitCode::from(1)
+        }
+    }
+}
+
 /// The FUMO result, and its meaning, that a device of the default profile reports when its
 /// install ends for `cause`.
 fn install_code(cause: Cause) -> (i64, &'static str) {
     let row = profile::default_profile().fumo_result_row(Key(Phase::Install, cause));
     (row.code, &row.meaning)
+}
+
+/// The outcome and the result code a device of the default profile reports for it, for a
+/// delivery package (whose SCOMO result table does not exist yet: the FUMO result table's row).
+fn verdict_code(cause: Cause) -> String {
+    let key = Key(Phase::Install, cause);
+    let (code, meaning) = install_code(cause);
+    format!("{key}: result {code} {meaning}")
 }

@@ -32,9 +32,56 @@
 //! version, header fields, a complete signature: 402), the signature with the trusted key (404),
 //! the payload's length and hash (402), the target model (403), the from-version (405), the memory
 //! the install needs (502). Nothing in the header is believed before the signature verifies.
+//!
+//! # Byte layout (format version 2: delivery packages)
+//!
+//! A delivery package carries software components for SCOMO: a package id, then 1 to
+//! [`MAX_COMPONENTS`] components, each with its own id, name, version, environment type and payload.
+//! Integers and texts are written as in version 1.
+//!
+//! | offset | size | field |
+//! | --- | --- | --- |
+//! | 0 | 8 | magic `DMSIMPKG` |
+//! | 8 | 2 | format version, `2` |
+//! | 10 | 1 | `p`: length of the package id |
+//! | 11 | `p` | package id (SCOMO `PkgID`) |
+//! | 11+`p` | 1 | `c`: number of components, 1 to 64 |
+//! | 12+`p` | `E`₁+…+`E`_c | the components' entries, in order (below) |
+//! | `H` = 12+`p`+`E`₁+…+`E`_c | 64 | Ed25519 signature over bytes `0..H` (the whole header) |
+//! | `H`+64 | `n`₁ | payload of component 1, then that of component 2 right after it, … |
+//!
+//! Each component's entry, `E` = 44+`i`+`a`+`v`+`e` bytes:
+//!
+//! | offset in the entry | size | field |
+//! | --- | --- | --- |
+//! | 0 | 1 | `i`: length of the component id |
+//! | 1 | `i` | component id (SCOMO Deployed `ID`; unique in the package) |
+//! | 1+`i` | 1 | `a`: length of the name |
+//! | 2+`i` | `a` | name |
+//! | 2+`i`+`a` | 1 | `v`: length of the version |
+//! | 3+`i`+`a` | `v` | version |
+//! | 3+`i`+`a`+`v` | 1 | `e`: length of the environment type |
+//! | 4+`i`+`a`+`v` | `e` | environment type (`Android`, `Linux`, `Java`, …) |
+//! | 4+`i`+`a`+`v`+`e` | 8 | `n`: payload length in bytes |
+//! | 12+`i`+`a`+`v`+`e` | 32 | SHA-256 of the payload |
+//!
+//! A delivery package is exactly `H + 64 + n`₁ + … + `n`_c bytes long. Component `k`'s payload is
+//! deterministic too: ChaCha8 seeded with [`DeliverySpec::seed`], on stream `k - 1`.
+//! [`inspect_delivery`] checks, and reports the first failure, in this order: the structure (as
+//! in version 1, and 1 to 64 components: 402), the signature (404), unique component ids (402),
+//! the payloads' total length and each payload's hash (402), then what the device offers: an
+//! environment of every component's type ([`Cause::UnsupportedEnvironment`]) and the memory all
+//! the components need together (502). [`package_format`] tells the two kinds apart.
 
+mod delivery;
 mod keys;
 
+pub use delivery::{
+    build_defective_delivery, build_delivery, check_delivery_memory, check_environments,
+    component_payload, inspect_delivery, parse_delivery, verify_delivery, Component,
+    ComponentHeader, ComponentSpec, DeliveryDefect, DeliveryDevice, DeliveryHeader,
+    DeliveryPackage, DeliverySpec, ParsedDelivery, DELIVERY_FORMAT_VERSION, MAX_COMPONENTS,
+};
 pub use ed25519_dalek::{SigningKey, VerifyingKey};
 pub use keys::{
     load_signing_key, load_verifying_key, test_signing_key, KeyError, DEFAULT_SIGNING_KEY,
@@ -51,7 +98,7 @@ use std::fmt;
 
 /// The first eight bytes of every package.
 pub const MAGIC: &[u8; 8] = b"DMSIMPKG";
-/// The format version this module writes and reads.
+/// The format version of firmware packages ([`build`], [`inspect`]).
 pub const FORMAT_VERSION: u16 = 1;
 /// Length of the Ed25519 signature that follows the header.
 pub const SIGNATURE_LEN: usize = 64;
@@ -78,6 +125,14 @@ pub enum SpecError {
     EmptyPayload,
     #[error("a {0}-byte payload does not fit in memory here")]
     TooLarge(u64),
+    #[error("a delivery package has 1 to 64 components (this one has {0})")]
+    ComponentCount(usize),
+    #[error("two components have the id {0:?}")]
+    DuplicateComponent(String),
+    #[error("there is no component {number} (the package has {count}; components count from 1)")]
+    NoSuchComponent { number: usize, count: usize },
+    #[error("invalid component {text:?}: {reason}")]
+    ComponentText { text: String, reason: String },
 }
 
 impl PackageSpec {
@@ -232,6 +287,12 @@ pub enum Field {
     PayloadLength,
     PayloadHash,
     Signature,
+    PackageId,
+    ComponentCount,
+    ComponentId,
+    ComponentName,
+    ComponentVersion,
+    EnvironmentType,
 }
 
 impl fmt::Display for Field {
@@ -245,6 +306,12 @@ impl fmt::Display for Field {
             Field::PayloadLength => "payload length",
             Field::PayloadHash => "payload hash",
             Field::Signature => "signature",
+            Field::PackageId => "package id",
+            Field::ComponentCount => "component count",
+            Field::ComponentId => "component id",
+            Field::ComponentName => "component name",
+            Field::ComponentVersion => "component version",
+            Field::EnvironmentType => "environment type",
         })
     }
 }
@@ -267,10 +334,19 @@ pub enum CorruptReason {
     PayloadLength { declared: u64, actual: u64 },
     #[error("the payload does not match its SHA-256")]
     HashMismatch,
+    #[error("a delivery package has 1 to 64 components, the header says {0}")]
+    ComponentCount(u8),
+    #[error("the payload lengths of the components add up to more than 2^64 bytes")]
+    LengthOverflow,
+    #[error("two components have the id {0:?}")]
+    DuplicateComponent(String),
+    #[error("the payload of component {component:?} does not match its SHA-256")]
+    ComponentHashMismatch { component: String },
 }
 
-/// Why a device refuses a package. Each variant is one FUMO result code (OMA FUMO 1.0, the
-/// Generic Alert 1226's Data) under the OMA profile, through [`InstallError::cause`].
+/// Why a device refuses a package. Each variant is one [`Cause`], through [`InstallError::cause`],
+/// and so one FUMO (or SCOMO) result code under the device's profile; the codes below are OMA
+/// FUMO 1.0's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(rename_all = "kebab-case")]
 pub enum InstallError {
@@ -295,6 +371,10 @@ pub enum InstallError {
     /// FUMO 502 Update fails: device out of memory.
     #[error("not enough memory to install: {need} bytes needed, {have} free")]
     OutOfMemory { need: u64, have: u64 },
+    /// A component of a delivery package needs an execution environment the device does not have
+    /// (SCOMO 1413 Unsupported environment).
+    #[error("component {component:?} needs the {env_type:?} environment, which the device does not have")]
+    UnsupportedEnvironment { component: String, env_type: String },
 }
 
 impl InstallError {
@@ -307,6 +387,7 @@ impl InstallError {
             InstallError::BadSignature => Cause::SignatureInvalid,
             InstallError::NotAcceptable { .. } => Cause::WrongFromVersion,
             InstallError::OutOfMemory { .. } => Cause::OutOfMemory,
+            InstallError::UnsupportedEnvironment { .. } => Cause::UnsupportedEnvironment,
         }
     }
 }
@@ -650,5 +731,30 @@ pub mod hex32 {
     }
 }
 
+/// The kinds of package, by their format version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PackageFormat {
+    /// Format version 1: one firmware image ([`parse`], [`inspect`]).
+    Firmware,
+    /// Format version 2: software components ([`parse_delivery`], [`inspect_delivery`]).
+    Delivery,
+}
+
+/// Which kind of package `bytes` are, from the magic and the format version alone (nothing is
+/// verified).
+pub fn package_format(bytes: &[u8]) -> Result<PackageFormat, CorruptReason> {
+    let mut r = Reader { bytes, pos: 0 };
+    if r.take(MAGIC.len(), Field::Magic) != Ok(MAGIC.as_slice()) {
+        return Err(CorruptReason::BadMagic);
+    }
+    match u16::from_be_bytes(r.array(Field::FormatVersion)?) {
+        FORMAT_VERSION => Ok(PackageFormat::Firmware),
+        DELIVERY_FORMAT_VERSION => Ok(PackageFormat::Delivery),
+        other => Err(CorruptReason::UnsupportedFormat(other)),
+    }
+}
+
+#[cfg(test)]
+mod delivery_tests;
 #[cfg(test)]
 mod tests;
