@@ -24,7 +24,8 @@
 //! only by asking to wait ([`Action::Wait`]).
 //!
 //! FUMO ([`crate::fumo`]) is the first agent; where its nodes sit is data ([`crate::fumo::Layout`]),
-//! so the same engine runs a vendor's own layout.
+//! so the same engine runs a vendor's own layout. SCOMO ([`crate::scomo`]) is the second: software
+//! components, delivered and deployed.
 
 /// The Generic Alert Mark of an outcome: failures are critical, successes informational.
 pub fn mark(outcome: &Outcome) -> &'static str {
@@ -169,8 +170,8 @@ pub trait Agent: Debug + Send + Sync {
     fn replaced(&self, uri: &str, tree: &mut Tree, now: SimSeconds) -> Option<Vec<u8>>;
 
     /// The server added the node `uri` (or a subtree at `uri`, by TNDS): the agent completes what
-    /// the device creates beside a node a server adds (such as the `Status` and operation nodes of
-    /// a SCOMO `Download/<p>`). It changes the tree only, as the Add itself did, so an Atomic that fails
+    /// the device creates beside a node a server adds (SCOMO: `Status` and the operation nodes of a
+    /// new `Download/<p>`). It changes the tree only, as the Add itself did, so an Atomic that fails
     /// undoes both together.
     fn added(&self, uri: &str, tree: &mut Tree, now: SimSeconds);
 
