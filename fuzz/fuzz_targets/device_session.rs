@@ -13,9 +13,9 @@
 
 #![no_main]
 
+use dmsim::protocol::http::{HttpRequest, HttpResponse};
 use dmsim::session::{ClientSession, SessionStart, Step};
 use dmsim::syncml::decode_labelled;
-use dmsim::protocol::http::{HttpRequest, HttpResponse};
 use dmsim_fuzz::split;
 use libfuzzer_sys::fuzz_target;
 

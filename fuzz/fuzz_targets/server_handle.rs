@@ -13,9 +13,9 @@
 
 #![no_main]
 
+use dmsim::protocol::http::HttpRequest;
 use dmsim::server::MAX_REFUSED_KEPT;
 use dmsim::syncml::{decode_labelled, Encoding};
-use dmsim::protocol::http::HttpRequest;
 use dmsim_fuzz::split;
 use libfuzzer_sys::fuzz_target;
 

@@ -16,8 +16,8 @@ use std::sync::OnceLock;
 
 use base64::Engine as _;
 use dmsim::device::Device;
-use dmsim::scenario::{build_device, mock_server};
 use dmsim::scenario::LoadedScenario;
+use dmsim::scenario::{build_device, mock_server};
 use dmsim::server::MockServer;
 use dmsim::syncml::{Command, Data, Encoding, Item, SyncMl, CONTENT_TYPE_WBXML, CONTENT_TYPE_XML};
 

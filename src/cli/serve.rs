@@ -335,6 +335,16 @@ fn summary(
         if !results.is_empty() {
             out.push_str(&format!("    FUMO results: {results:?}\n"));
         }
+        let scomo: Vec<String> = dmsim::server::scomo_results(std::slice::from_ref(r))
+            .iter()
+            .map(|d| match &d.identifier {
+                Some(id) => format!("{} ({id})", d.code),
+                None => d.code.to_string(),
+            })
+            .collect();
+        if !scomo.is_empty() {
+            out.push_str(&format!("    SCOMO results: {}\n", scomo.join(", ")));
+        }
         for v in &r.violations {
             out.push_str(&format!("    protocol violation: {v}\n"));
         }

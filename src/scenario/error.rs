@@ -35,7 +35,7 @@ pub enum BuildError {
     /// The FUMO object cannot be mounted at its root.
     #[error("device.fumo.root {root:?}: {error}")]
     FumoRoot { root: String, error: TreeError },
-    #[error("server.file {path:?}: give exactly one of package, descriptor, text")]
+    #[error("server.file {path:?}: give exactly one of package, delivery, descriptor, text")]
     FileKind { path: String },
     #[error(
         "server.file {path:?}: a {size}-byte package is larger than the {max} bytes a scenario may build",

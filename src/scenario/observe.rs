@@ -6,7 +6,9 @@
 //!   peer would read it).
 //!   `syncml-status` is every Status the device sent, with the command it answered; `alert` every
 //!   Alert either side sent, with its sender; `fumo-result` the result code of every FUMO Generic
-//!   Alert the device sent, with its alert type. `server-violation` is every protocol rule the server
+//!   Alert the device sent, with its alert type; `scomo-result` the `ResultCode` of every SCOMO
+//!   OperationComplete Generic Alert the device sent (either of its alert types, reference §6.3),
+//!   with its alert type. `server-violation` is every protocol rule the server
 //!   broke in its messages as the device read them ([`crate::session::Violation`]): one observation
 //!   per rule, its `code` the rule's stable number ([`ServerRule::number`]) and its `command` the
 //!   rule's id (`duplicate-cmd-id`, …), with how often the device saw it broken.
@@ -130,6 +132,7 @@ impl Observations {
                     self.add("alert", a.code.code().into(), None, Some(sender.as_str()));
                     if sender == Sender::Device {
                         self.fumo_results(&a.items);
+                        self.scomo_results(&a.items);
                     }
                 }
                 Command::Atomic(c) | Command::Sequence(c) => self.commands(&c.commands, sender),
@@ -150,6 +153,22 @@ impl Observations {
                 Some(alert_type.to_string()),
                 None,
             );
+        }
+    }
+
+    /// The SCOMO result codes of a device's Generic Alert items.
+    fn scomo_results(&mut self, items: &[crate::syncml::Item]) {
+        use crate::protocol::{fumo::bare_alert_type, scomo};
+        for item in items {
+            let Some(result) = scomo::reported_result(item) else {
+                continue;
+            };
+            let alert_type = item
+                .meta
+                .as_ref()
+                .and_then(|m| m.type_.as_deref())
+                .map(|t| bare_alert_type(t).to_string());
+            self.add("scomo-result", result.code.into(), alert_type, None);
         }
     }
 
@@ -374,6 +393,64 @@ mod tests {
                 "device": {"wbxml": 1, "xml": 1, "other": 2},
                 "server": {"wbxml": 1, "xml": 1, "other": 2}
             })
+        );
+    }
+
+    /// A SCOMO OperationComplete alert from the device is a `scomo-result`, with its bare type; a
+    /// FUMO result alert is not, and a server's alert is not the device's result.
+    #[test]
+    fn scomo_results_are_read_from_the_devices_operation_complete_alerts() {
+        use crate::protocol::scomo::{ResultData, LEGACY_OPERATION_COMPLETE, OPERATION_COMPLETE};
+        use crate::syncml::GenericAlert;
+        let alert = |alert_type: &str, data: String| GenericAlert {
+            correlator: Some("c1".into()),
+            source_uri: "./SCOMO/Download/App/Operations/DownloadInstall".into(),
+            target_uri: Some("./SCOMO/Inventory/Deployed/maps".into()),
+            alert_type: alert_type.into(),
+            format: "xml".into(),
+            mark: Some("informational".into()),
+            data,
+        };
+        let result = |code| {
+            ResultData {
+                code,
+                identifier: Some("maps".into()),
+            }
+            .to_string()
+        };
+        let mut device = message();
+        device.body.commands = vec![
+            alert(OPERATION_COMPLETE, result(1200)).to_command(),
+            alert(
+                &format!("Reversed-Domain-Name: {LEGACY_OPERATION_COMPLETE}"),
+                result(1405),
+            )
+            .to_command(),
+            alert(
+                "org.openmobilealliance.dm.firmwareupdate.update",
+                "410".into(),
+            )
+            .to_command(),
+            alert(OPERATION_COMPLETE, "no result here".into()).to_command(),
+        ];
+        let mut server = message();
+        server.body.commands = vec![alert(OPERATION_COMPLETE, result(1412)).to_command()];
+        let exchanges = [exchange(
+            (CONTENT_TYPE_XML, Encoding::Xml.encode(&device)),
+            Ok((CONTENT_TYPE_XML, Encoding::Xml.encode(&server))),
+        )];
+        let scomo: Vec<(i64, Option<String>)> = Observations::from_exchanges(&exchanges)
+            .into_vec()
+            .into_iter()
+            .filter(|o| o.family == "scomo-result")
+            .map(|o| (o.code, o.command))
+            .collect();
+        assert_eq!(
+            scomo,
+            [
+                (1200, Some(OPERATION_COMPLETE.to_string())),
+                (1405, Some(LEGACY_OPERATION_COMPLETE.to_string())),
+            ]
         );
     }
 }

@@ -36,7 +36,7 @@ use super::model::{DeviceSpec, ScenarioFile};
 use crate::device::Resources;
 use crate::fumo::mo::{Layout, OperationNodes};
 use crate::fumo::FumoConfig;
-use crate::package::{self, Defect, PackageSpec};
+use crate::package::{self, ComponentSpec, Defect, DeliveryDefect, DeliverySpec, PackageSpec};
 use crate::protocol::download::{Descriptor, HashAlgorithm};
 use crate::protocol::fumo::Operation;
 use crate::server::{Attempts, ContentConfig, ContentFault, ContentFaultKind, HostedFile};
@@ -49,6 +49,8 @@ pub const MAX_PACKAGE_SIZE: u64 = 256 << 20;
 
 /// The content type of dmsim firmware packages.
 pub const PACKAGE_TYPE: &str = "application/vnd.dmsim.firmware";
+/// The Content-Type delivery packages are served with unless the file says otherwise.
+pub const DELIVERY_TYPE: &str = "application/vnd.dmsim.delivery";
 
 /// `[device.resources]`.
 #[derive(Debug, Clone, Deserialize)]
@@ -253,8 +255,35 @@ pub struct FileSpec {
     #[serde(rename = "type")]
     pub content_type: Option<String>,
     pub package: Option<PackageFileSpec>,
+    /// A delivery package of software components (SCOMO), built and signed at run time.
+    pub delivery: Option<DeliveryFileSpec>,
     pub descriptor: Option<DescriptorSpec>,
     pub text: Option<String>,
+}
+
+/// A delivery package to build: `delivery = { pkg_id = "suite-1", components = [{ id = "maps",
+/// name = "Maps", version = "2.1", env = "Android", size = "64KiB" }], defect = "corrupt:2" }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryFileSpec {
+    pub pkg_id: String,
+    pub components: Vec<ComponentFileSpec>,
+    #[serde(default, deserialize_with = "delivery_defect")]
+    pub defect: Option<DeliveryDefect>,
+}
+
+/// One component of a delivery package.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComponentFileSpec {
+    pub id: String,
+    /// Default: the id.
+    pub name: Option<String>,
+    pub version: String,
+    /// Its environment type (`Android`, `Linux`, …).
+    pub env: String,
+    #[serde(default = "default_package_size", deserialize_with = "size")]
+    pub size: u64,
 }
 
 /// A firmware package to build.
@@ -407,6 +436,7 @@ pub fn content(file: &ScenarioFile) -> Result<ContentConfig, BuildError> {
     for spec in &file.server.files {
         let kinds = [
             spec.package.is_some(),
+            spec.delivery.is_some(),
             spec.descriptor.is_some(),
             spec.text.is_some(),
         ];
@@ -418,6 +448,10 @@ pub fn content(file: &ScenarioFile) -> Result<ContentConfig, BuildError> {
         if let Some(p) = &spec.package {
             let bytes = build_package(p, &file.device, file.seed, &spec.path)?;
             let ty = spec.content_type.as_deref().unwrap_or(PACKAGE_TYPE);
+            config = config.file(HostedFile::new(spec.path.as_str(), ty, bytes));
+        } else if let Some(d) = &spec.delivery {
+            let bytes = build_delivery(d, file.seed, &spec.path)?;
+            let ty = spec.content_type.as_deref().unwrap_or(DELIVERY_TYPE);
             config = config.file(HostedFile::new(spec.path.as_str(), ty, bytes));
         } else if let Some(text) = &spec.text {
             let ty = spec.content_type.as_deref().unwrap_or("text/plain");
@@ -481,6 +515,42 @@ fn build_package(
         None => package::build(&spec, &key),
         Some(defect) => package::build_defective(&spec, &key, defect),
     })
+}
+
+/// The delivery package `d` describes, hosted at `path`.
+fn build_delivery(d: &DeliveryFileSpec, seed: u64, path: &str) -> Result<Vec<u8>, BuildError> {
+    let error = |error| BuildError::Package {
+        path: path.to_string(),
+        error,
+    };
+    let total = d
+        .components
+        .iter()
+        .try_fold(0u64, |sum, c| sum.checked_add(c.size))
+        .unwrap_or(u64::MAX);
+    if total > MAX_PACKAGE_SIZE {
+        return Err(BuildError::PackageTooLarge {
+            path: path.to_string(),
+            size: total,
+        });
+    }
+    let components = d
+        .components
+        .iter()
+        .map(|c| {
+            let name = c.name.as_deref().unwrap_or(&c.id);
+            ComponentSpec::new(&c.id, name, &c.version, &c.env, c.size)
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(error)?;
+    let spec = DeliverySpec::new(&d.pkg_id, components)
+        .map_err(error)?
+        .with_seed(seed);
+    let key = package::test_signing_key();
+    match d.defect {
+        None => Ok(package::build_delivery(&spec, &key)),
+        Some(defect) => package::build_defective_delivery(&spec, &key, defect).map_err(error),
+    }
 }
 
 fn descriptor(
@@ -611,6 +681,13 @@ fn defect<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Defect>, D::Error> {
         .map_err(de::Error::custom)
 }
 
+fn delivery_defect<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DeliveryDefect>, D::Error> {
+    String::deserialize(d)?
+        .parse()
+        .map(Some)
+        .map_err(de::Error::custom)
+}
+
 fn operations<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Operation>, D::Error> {
     Vec::<String>::deserialize(d)?
         .iter()
@@ -691,5 +768,62 @@ mod tests {
         assert_eq!(object_path("a.pkg", "/fw/x.dd"), "/fw/a.pkg");
         assert_eq!(object_path("a.pkg", "x.dd"), "/a.pkg");
         assert_eq!(object_path("http://h", "/x.dd"), "/");
+    }
+
+    /// A delivery package a scenario describes is built, signed with the test key and hosted; a
+    /// defect breaks the component it names; sizes and specs a package cannot have are refused.
+    #[test]
+    fn delivery_packages_are_built_hosted_and_checked() {
+        let text = |extra: &str| {
+            format!(
+                "name = \"x\"\n[[server.file]]\npath = \"/sw/suite.pkg\"\ndelivery = {{ \
+                 pkg_id = \"suite-1\", components = [\
+                 {{ id = \"maps\", version = \"2.1\", env = \"Android\", size = \"2KiB\" }}, \
+                 {{ id = \"agent\", name = \"Agent\", version = \"1.4\", env = \"Linux\" }}]{extra} }}\n"
+            )
+        };
+        let config = content(&scenario(&text(""))).expect("builds");
+        let hosted = config.hosted_file("/sw/suite.pkg").expect("hosted");
+        assert_eq!(hosted.content_type, DELIVERY_TYPE);
+        let device = package::DeliveryDevice {
+            env_types: &["Android".to_string(), "Linux".to_string()],
+            free_memory: u64::MAX,
+        };
+        let trusted = package::test_signing_key().verifying_key();
+        let verified =
+            package::inspect_delivery(&hosted.body, &trusted, &device).expect("a valid package");
+        assert_eq!(verified.pkg_id, "suite-1");
+        let ids: Vec<(&str, &str, u64)> = verified
+            .components
+            .iter()
+            .map(|c| {
+                (
+                    c.header.id.as_str(),
+                    c.header.name.as_str(),
+                    c.payload.len() as u64,
+                )
+            })
+            .collect();
+        assert_eq!(ids, [("maps", "maps", 2048), ("agent", "Agent", 4096)]);
+
+        let broken = content(&scenario(&text(", defect = \"corrupt:2\""))).expect("builds");
+        let body = &broken.hosted_file("/sw/suite.pkg").expect("hosted").body;
+        let err = package::inspect_delivery(body, &trusted, &device).expect_err("corrupt");
+        assert_eq!(err.cause(), crate::outcome::Cause::PackageCorrupt);
+
+        let e = content(&scenario(&text(", defect = \"corrupt:3\""))).expect_err("no such part");
+        assert!(
+            matches!(&e, BuildError::Package { path, .. } if path == "/sw/suite.pkg"),
+            "{e}"
+        );
+        let huge = text("").replace("\"2KiB\"", "\"300MiB\"");
+        let e = content(&scenario(&huge)).expect_err("too large");
+        assert!(matches!(e, BuildError::PackageTooLarge { .. }), "{e}");
+        let both = text("").replace("delivery =", "text = \"x\"\ndelivery =");
+        let e = content(&scenario(&both)).expect_err("two kinds");
+        assert!(
+            e.to_string().contains("exactly one of package, delivery"),
+            "{e}"
+        );
     }
 }

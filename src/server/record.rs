@@ -166,6 +166,17 @@ pub fn fumo_results(records: &[SessionRecord]) -> Vec<u16> {
         .collect()
 }
 
+/// The SCOMO results (result code and identifier) of the OperationComplete Generic Alerts the
+/// server received in `records`, in order.
+pub fn scomo_results(records: &[SessionRecord]) -> Vec<crate::protocol::scomo::ResultData> {
+    records
+        .iter()
+        .flat_map(|r| &r.alerts)
+        .flat_map(|a| &a.items)
+        .filter_map(crate::protocol::scomo::reported_result)
+        .collect()
+}
+
 /// How many refused requests [`RefusedRequests`] keeps; later ones are only counted.
 pub const MAX_REFUSED_KEPT: usize = 64;
 
