@@ -16,4 +16,4 @@ pub use agent::{
     Delivered, Deployed, Job, Phase, Scomo, ScomoConfig, ScomoDurable, ScomoRecords, StatusRecord,
 };
 pub use job::MAX_DOWNLOAD_ATTEMPTS;
-pub use mo::Area;
+pub use mo::{Area, DEFAULT_ROOT};
