@@ -23,7 +23,8 @@
 //!   through), [`engine`] (the trait every management-object agent implements: the nodes it owns,
 //!   its answers to Exec and Replace, its job as a sans-IO state machine, its durable state and its
 //!   reports), [`fumo`] (the FUMO object and agent, the engine's first agent, its nodes placed by a
-//!   layout); then [`device`], one simulated device holding a list of agents; [`transport`], the
+//!   layout), [`scomo`] (the SCOMO object and agent, the second: software components delivered
+//!   and deployed); then [`device`], one simulated device holding a list of agents; [`transport`], the
 //!   trait a session's messages go through; [`session`], the client session as a sans-IO state
 //!   machine with a thin async driver; and [`jobs`], which runs what a session left a device's
 //!   agents to do (a FUMO download and update), carrying out their steps' actions: downloads,
@@ -59,10 +60,11 @@
 //! | `download` | `faults`, `outcome`, `protocol`, `profile` |
 //! | `engine` | `syncml`, `faults`, `outcome`, `protocol`, `profile`, `tree`, `download` |
 //! | `fumo` | `syncml`, `faults`, `outcome`, `package`, `protocol`, `profile`, `tree`, `firmware`, `download`, `engine` |
-//! | `device` | `syncml`, `faults`, `outcome`, `package`, `protocol`, `profile`, `tree`, `storage`, `firmware`, `download`, `engine`, `fumo` |
+//! | `scomo` | `syncml`, `faults`, `outcome`, `package`, `protocol`, `profile`, `tree`, `download`, `engine` |
+//! | `device` | `syncml`, `faults`, `outcome`, `package`, `protocol`, `profile`, `tree`, `storage`, `firmware`, `download`, `engine`, `fumo`, `scomo` |
 //! | `transport` | `protocol` |
 //! | `session` | `syncml`, `protocol`, `tree`, `device`, `transport` |
-//! | `jobs` | `syncml`, `faults`, `outcome`, `package`, `protocol`, `profile`, `storage`, `firmware`, `download`, `engine`, `fumo`, `device` |
+//! | `jobs` | `syncml`, `faults`, `outcome`, `package`, `protocol`, `profile`, `storage`, `firmware`, `download`, `engine`, `fumo`, `scomo`, `device` |
 //! | `server` | `syncml`, `package`, `protocol`, `tree` |
 //! | `inproc` | `protocol`, `transport`, `download`, `server` |
 //! | `net` | `syncml`, `protocol`, `transport`, `download`, `server` |
@@ -95,6 +97,7 @@ pub mod package;
 pub mod profile;
 pub mod protocol;
 pub mod scenario;
+pub mod scomo;
 pub mod server;
 pub mod session;
 pub mod storage;

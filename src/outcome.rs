@@ -18,8 +18,18 @@ pub enum Operation {
     Download,
     /// Install a package the device holds (FUMO Update).
     Install,
-    /// Both, one after the other (FUMO DownloadAndUpdate).
+    /// Both, one after the other (FUMO DownloadAndUpdate, SCOMO DownloadInstall).
     DownloadAndInstall,
+    /// Install a package the device holds, its components left inactive (SCOMO InstallInactive).
+    InstallInactive,
+    /// Fetch and install, the components left inactive (SCOMO DownloadInstallInactive).
+    DownloadAndInstallInactive,
+    /// Make an installed component active (SCOMO Activate).
+    Activate,
+    /// Make an installed component inactive (SCOMO Deactivate).
+    Deactivate,
+    /// Remove a delivered package or an installed component (SCOMO Remove).
+    Remove,
 }
 
 crate::codes::code_table! {
@@ -34,8 +44,15 @@ crate::codes::code_table! {
         /// Between the download and the install: battery, the user's consent, the version running.
         Checks = "checks";
         /// The A/B install: verify the package, write, reboot, verify the new firmware, commit or
-        /// roll back.
+        /// roll back; for SCOMO, the components of a delivery package one after the other, and
+        /// the removal of those installed when one fails.
         Install = "install";
+        /// SCOMO: making an installed component active.
+        Activate = "activate";
+        /// SCOMO: making an installed component inactive.
+        Deactivate = "deactivate";
+        /// SCOMO: removing a delivered package or an installed component.
+        Remove = "remove";
     }
 }
 
@@ -122,6 +139,9 @@ crate::codes::code_table! {
         UnsupportedEnvironment = "unsupported-environment";
         /// Writing the new firmware failed.
         WriteFailed = "write-failed";
+        /// Installing one component of a delivery package failed (those installed before it are
+        /// rolled back).
+        ComponentFailed = "component-failed";
         /// The new firmware failed its post-update verification.
         VerifyFailed = "verify-failed";
         /// Rolling back after a failure failed too.
@@ -299,8 +319,50 @@ pub const REACHABLE: &[Key] = {
         Key(Install, RollbackFailed),
         Key(Install, PowerLost),
         Key(Install, InternalError),
+        Key(Install, ComponentFailed),
+        Key(Activate, Succeeded),
+        Key(Deactivate, Succeeded),
+        Key(Remove, Succeeded),
     ]
 };
+
+impl Key {
+    /// Whether a FUMO flow can end this way (the outcomes the `fumo-result` table maps).
+    pub fn in_fumo(self) -> bool {
+        use Cause::*;
+        match self.0 {
+            Phase::Activate | Phase::Deactivate | Phase::Remove => false,
+            Phase::Install => !matches!(self.1, UnsupportedEnvironment | ComponentFailed),
+            Phase::Start | Phase::Download | Phase::Checks => true,
+        }
+    }
+
+    /// Whether a SCOMO flow can end this way (the outcomes the `scomo-result` table maps): every
+    /// download outcome, the checks before an install, the checks of a delivery package and the
+    /// install of its components, and the operations on installed components.
+    pub fn in_scomo(self) -> bool {
+        use Cause::*;
+        match self.0 {
+            Phase::Start => matches!(self.1, Roaming | InternalError),
+            Phase::Download => true,
+            Phase::Checks => matches!(
+                self.1,
+                BatteryLow | UserRejected | UserCancelled | UserIgnored | AlreadyInstalled
+            ),
+            Phase::Install => matches!(
+                self.1,
+                Succeeded
+                    | PackageCorrupt
+                    | SignatureInvalid
+                    | OutOfMemory
+                    | UnsupportedEnvironment
+                    | ComponentFailed
+                    | RollbackFailed
+            ),
+            Phase::Activate | Phase::Deactivate | Phase::Remove => true,
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -318,6 +380,20 @@ mod tests {
         assert_eq!(Key::parse("download"), None);
         assert_eq!(Key::parse("download.nope"), None);
         assert_eq!(Key::parse("nope.not-found"), None);
+    }
+
+    #[test]
+    fn every_outcome_ends_a_fumo_or_a_scomo_flow() {
+        for &key in REACHABLE {
+            assert!(key.in_fumo() || key.in_scomo(), "{key} ends no flow");
+        }
+        let install = |cause| Key(Phase::Install, cause);
+        assert!(install(Cause::UnsupportedEnvironment).in_scomo());
+        assert!(!install(Cause::UnsupportedEnvironment).in_fumo());
+        assert!(!install(Cause::WrongModel).in_scomo());
+        assert!(Key(Phase::Download, Cause::NotFound).in_fumo());
+        assert!(Key(Phase::Download, Cause::NotFound).in_scomo());
+        assert!(!Key(Phase::Activate, Cause::Succeeded).in_fumo());
     }
 
     #[test]

@@ -528,7 +528,7 @@ fn cli_builds_a_reproducible_delivery_package_that_inspects_valid() {
     assert_eq!(code, Some(1), "{text}");
     assert!(
         text.contains("component \"agent\" needs the \"Linux\" environment")
-            && text.contains("(install.unsupported-environment: result 405 "),
+            && text.contains("(install.unsupported-environment: result 1413 "),
         "{text}"
     );
     let (code, text) = inspect_delivery_cli(
@@ -537,7 +537,7 @@ fn cli_builds_a_reproducible_delivery_package_that_inspects_valid() {
     );
     assert_eq!(code, Some(1), "{text}");
     assert!(
-        text.contains("(install.out-of-memory: result 502 "),
+        text.contains("(install.out-of-memory: result 1406 "),
         "{text}"
     );
     let (code, text) = inspect_delivery_cli(
@@ -578,18 +578,21 @@ fn cli_builds_a_reproducible_delivery_package_that_inspects_valid() {
 fn cli_delivery_defects_are_refused_with_their_causes() {
     let dir = tempfile::tempdir().expect("temp dir");
     for (defect, says) in [
-        ("corrupt:2", "install.package-corrupt: result 402"),
-        ("corrupt", "install.package-corrupt: result 402"),
-        ("truncated", "install.package-corrupt: result 402"),
-        ("bad-magic", "install.package-corrupt: result 402"),
-        ("too-many-components", "install.package-corrupt: result 402"),
-        ("duplicate-id", "install.package-corrupt: result 402"),
-        ("huge-length:1", "install.package-corrupt: result 402"),
-        ("bad-signature", "install.signature-invalid: result 404"),
-        ("tampered-header", "install.signature-invalid: result 404"),
+        ("corrupt:2", "install.package-corrupt: result 1407"),
+        ("corrupt", "install.package-corrupt: result 1407"),
+        ("truncated", "install.package-corrupt: result 1407"),
+        ("bad-magic", "install.package-corrupt: result 1407"),
+        (
+            "too-many-components",
+            "install.package-corrupt: result 1407",
+        ),
+        ("duplicate-id", "install.package-corrupt: result 1407"),
+        ("huge-length:1", "install.package-corrupt: result 1407"),
+        ("bad-signature", "install.signature-invalid: result 1407"),
+        ("tampered-header", "install.signature-invalid: result 1407"),
         (
             "unsupported-env:1",
-            "install.unsupported-environment: result 405",
+            "install.unsupported-environment: result 1413",
         ),
     ] {
         let name = format!("{}.pkg", defect.replace(':', "-"));

@@ -357,10 +357,10 @@ fn install_code(cause: Cause) -> (i64, &'static str) {
     (row.code, &row.meaning)
 }
 
-/// The outcome and the result code a device of the default profile reports for it, for a
-/// delivery package (whose SCOMO result table does not exist yet: the FUMO result table's row).
+/// The outcome and the SCOMO result a device of the default profile reports for it, for a
+/// delivery package.
 fn verdict_code(cause: Cause) -> String {
     let key = Key(Phase::Install, cause);
-    let (code, meaning) = install_code(cause);
-    format!("{key}: result {code} {meaning}")
+    let row = profile::default_profile().scomo_result_row(key);
+    format!("{key}: result {} {}", row.code, row.meaning)
 }

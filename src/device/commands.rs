@@ -117,7 +117,13 @@ impl<'d> Executor<'d> {
         let who = self.server_id;
         match cmd {
             Command::Add(c) => self.items(cmd, &c.items, |d, i| {
-                d.tree.add(who, i, c.meta.as_ref(), d.clock)
+                let code = d.tree.add(who, i, c.meta.as_ref(), d.clock);
+                if code.is_success() {
+                    if let Some(uri) = i.target_uri() {
+                        d.added(uri);
+                    }
+                }
+                code
             }),
             Command::Replace(c) => {
                 let mut effects = Vec::new();

@@ -92,6 +92,15 @@ impl Device {
         })
     }
 
+    /// A server command added the node (or TNDS subtree) at `uri`: the agents complete the nodes the
+    /// device creates beside it (SCOMO's `Download/<p>` gets its `Status` and operations).
+    pub fn added(&mut self, uri: &str) {
+        let (tree, now) = (&mut self.tree, self.clock);
+        for agent in &self.agents {
+            agent.added(uri, tree, now);
+        }
+    }
+
     /// Apply a command's effect: the command takes effect now.
     pub fn apply(&mut self, effect: Effect) {
         match effect {

@@ -6,7 +6,8 @@
 //!   its own ([`Agent::owns`]);
 //! * **reacts to the server**: an Exec on one of its operation nodes is accepted with a [`Ticket`]
 //!   (the device answers 202) or refused with a status ([`Agent::exec`]); a Replace of one of its
-//!   nodes may carry data it takes out of the tree ([`Agent::replaced`]). Both take effect later
+//!   nodes may carry data it takes out of the tree ([`Agent::replaced`]); an Add under its root may
+//!   call for nodes the device creates beside the added one ([`Agent::added`]). Both take effect later
 //!   ([`Agent::queue`], [`Agent::store`]): at once, or at the commit of their Atomic;
 //! * **runs its job as a sans-IO state machine**: [`Agent::step`] takes an [`Input`] (go on, or
 //!   what a download came to) and the device's side of things ([`Env`]) and answers one
@@ -23,7 +24,17 @@
 //! only by asking to wait ([`Action::Wait`]).
 //!
 //! FUMO ([`crate::fumo`]) is the first agent; where its nodes sit is data ([`crate::fumo::Layout`]),
-//! so the same engine runs a vendor's own layout.
+//! so the same engine runs a vendor's own layout. SCOMO ([`crate::scomo`]) is the second: software
+//! components, delivered and deployed.
+
+/// The Generic Alert Mark of an outcome: failures are critical, successes informational.
+pub fn mark(outcome: &Outcome) -> &'static str {
+    if outcome.is_success() {
+        "informational"
+    } else {
+        "critical"
+    }
+}
 
 use crate::download::{DownloadOutcome, DownloadRequest, Partial};
 use crate::faults::Faults;
@@ -157,6 +168,12 @@ pub trait Agent: Debug + Send + Sync {
     /// The server replaced the value at `uri`: the data the agent takes out of the tree now (to be
     /// [stored](Agent::store) when the Replace takes effect), or `None` when it does not act on it.
     fn replaced(&self, uri: &str, tree: &mut Tree, now: SimSeconds) -> Option<Vec<u8>>;
+
+    /// The server added the node `uri` (or a subtree at `uri`, by TNDS): the agent completes what
+    /// the device creates beside a node a server adds (SCOMO: `Status` and the operation nodes of a
+    /// new `Download/<p>`). It changes the tree only, as the Add itself did, so an Atomic that fails
+    /// undoes both together.
+    fn added(&self, uri: &str, tree: &mut Tree, now: SimSeconds);
 
     /// Data taken by [`Agent::replaced`] takes effect.
     fn store(&mut self, data: Vec<u8>, tree: &mut Tree, now: SimSeconds);

@@ -145,14 +145,7 @@ pub struct FumoRecords {
     pub boots: u32,
 }
 
-/// The Generic Alert Mark of an outcome: failures are critical, successes informational.
-pub fn mark(outcome: &Outcome) -> &'static str {
-    if outcome.is_success() {
-        "informational"
-    } else {
-        "critical"
-    }
-}
+pub use crate::engine::mark;
 
 /// FUMO on one device.
 #[derive(Debug, Clone)]
@@ -453,6 +446,10 @@ impl Agent for Fumo {
         }
         self.take_pkg_data(tree, now)
     }
+
+    /// FUMO's nodes are all the device's own: a server adds none, and an Add changes nothing
+    /// here.
+    fn added(&self, _uri: &str, _tree: &mut Tree, _now: SimSeconds) {}
 
     fn store(&mut self, data: Vec<u8>, tree: &mut Tree, now: SimSeconds) {
         self.store_pkg_data(data, tree, now);

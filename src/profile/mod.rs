@@ -3,7 +3,7 @@
 //! a profile may be layered on a base, whose rows answer every outcome it does not map itself.
 //!
 //! Flows end with an [`Outcome`](crate::outcome::Outcome) and ask their device's profile for the
-//! code: [`Profile::fumo_result`], [`Profile::dl_status`]. The `fumo-state` and `syncml-status`
+//! code: [`Profile::fumo_result`], [`Profile::scomo_result_row`], [`Profile::dl_status`]. The `fumo-state` and `syncml-status`
 //! tables list codes the protocol itself fixes at a step (FUMO 1.0's State machine, the DM
 //! statuses); their rows carry no outcomes, and are there so that `dmsim codes` and the coverage
 //! test see every code a device of the profile reports.
@@ -32,6 +32,9 @@ use std::fmt;
 pub enum Table {
     /// FUMO results (Generic Alert 1226 Data), mapped from outcomes.
     FumoResult,
+    /// SCOMO results (the `ResultCode` of the OperationComplete Generic Alert), mapped from
+    /// outcomes.
+    ScomoResult,
     /// OMA Download statuses (install notify), mapped from outcomes of the download phase.
     DlStatus,
     /// FUMO States, fixed by the protocol.
@@ -43,6 +46,7 @@ pub enum Table {
 impl Table {
     pub const ALL: &'static [Table] = &[
         Table::FumoResult,
+        Table::ScomoResult,
         Table::DlStatus,
         Table::FumoState,
         Table::SyncmlStatus,
@@ -52,6 +56,7 @@ impl Table {
     pub fn as_str(self) -> &'static str {
         match self {
             Table::FumoResult => "fumo-result",
+            Table::ScomoResult => "scomo-result",
             Table::DlStatus => "dl-status",
             Table::FumoState => "fumo-state",
             Table::SyncmlStatus => "syncml-status",
@@ -64,14 +69,19 @@ impl Table {
 
     /// Whether the table's codes are chosen from outcomes (otherwise the protocol fixes them).
     pub fn is_mapped(self) -> bool {
-        matches!(self, Table::FumoResult | Table::DlStatus)
+        matches!(
+            self,
+            Table::FumoResult | Table::ScomoResult | Table::DlStatus
+        )
     }
 
-    /// Whether an outcome is one this table gives a code for: every outcome has a FUMO result;
-    /// only the download phase's have DL statuses.
+    /// Whether an outcome is one this table gives a code for: the outcomes of FUMO flows have FUMO
+    /// results, those of SCOMO flows SCOMO results ([`Key::in_fumo`], [`Key::in_scomo`]); only
+    /// the download phase's have DL statuses.
     pub fn applies_to(self, key: Key) -> bool {
         match self {
-            Table::FumoResult => true,
+            Table::FumoResult => key.in_fumo(),
+            Table::ScomoResult => key.in_scomo(),
             Table::DlStatus => key.0 == Phase::Download,
             Table::FumoState | Table::SyncmlStatus => false,
         }
@@ -85,6 +95,7 @@ impl Table {
         };
         match self {
             Table::FumoResult => (200..=599).contains(&code),
+            Table::ScomoResult => (1200..=1599).contains(&code),
             Table::DlStatus => (900..=999).contains(&code),
             Table::FumoState => FumoState::from_value(code).is_some(),
             Table::SyncmlStatus => !matches!(StatusCode::from_code(code), StatusCode::Other(_)),
@@ -281,6 +292,12 @@ impl Profile {
     /// The row of the FUMO result a device of this profile reports for an outcome.
     pub fn fumo_result_row(&self, key: Key) -> &Row {
         self.mapped(Table::FumoResult, key)
+    }
+
+    /// The row of the SCOMO result a device of this profile reports for an outcome of a SCOMO
+    /// flow.
+    pub fn scomo_result_row(&self, key: Key) -> &Row {
+        self.mapped(Table::ScomoResult, key)
     }
 
     /// The OMA Download status a device of this profile reports for an outcome of the download

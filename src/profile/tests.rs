@@ -24,11 +24,21 @@ fn the_built_in_profiles_parse_and_layer() {
 }
 
 #[test]
-fn every_reachable_outcome_has_a_fumo_result_and_download_outcomes_a_dl_status() {
+fn every_reachable_outcome_has_its_flows_results_and_download_outcomes_a_dl_status() {
     for profile in builtins() {
         for &key in REACHABLE {
-            let code = profile.fumo_result(key);
-            assert!((200..600).contains(&code), "{key}: {code}");
+            if key.in_fumo() {
+                let code = profile.fumo_result(key);
+                assert!((200..600).contains(&code), "{key}: {code}");
+            } else {
+                assert!(profile.row(Table::FumoResult, key).is_none(), "{key}");
+            }
+            if key.in_scomo() {
+                let code = profile.scomo_result_row(key).code;
+                assert!((1200..1600).contains(&code), "{key}: {code}");
+            } else {
+                assert!(profile.row(Table::ScomoResult, key).is_none(), "{key}");
+            }
             if key.0 == Phase::Download {
                 let status = profile.dl_status(key).code();
                 assert!((900..1000).contains(&status), "{key}: {status}");

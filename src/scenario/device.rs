@@ -106,6 +106,14 @@ pub fn build_device(file: &ScenarioFile) -> Result<Device, BuildError> {
         }
         device.agents.push(Box::new(agent));
     }
+    if let Some(spec) = &d.scomo {
+        super::scomo::mount(spec, &mut device, &file.server.server_id).map_err(|error| {
+            BuildError::ScomoRoot {
+                root: spec.root.clone(),
+                error,
+            }
+        })?;
+    }
     for alert in generic_alerts(file) {
         device.reports.push(alert);
     }

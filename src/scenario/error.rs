@@ -35,6 +35,9 @@ pub enum BuildError {
     /// The FUMO object cannot be mounted at its root.
     #[error("device.fumo.root {root:?}: {error}")]
     FumoRoot { root: String, error: TreeError },
+    /// The SCOMO object cannot be mounted at its root.
+    #[error("device.scomo.root {root:?}: {error}")]
+    ScomoRoot { root: String, error: TreeError },
     #[error("server.file {path:?}: give exactly one of package, delivery, descriptor, text")]
     FileKind { path: String },
     #[error(

@@ -25,6 +25,7 @@ mod network;
 pub mod observe;
 pub mod report;
 pub mod run;
+pub mod scomo;
 mod server;
 mod sessions;
 mod state;

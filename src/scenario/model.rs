@@ -138,6 +138,8 @@ pub struct DeviceSpec {
     pub resources: ResourcesSpec,
     /// The device has a FUMO agent.
     pub fumo: Option<FumoSpec>,
+    /// The device has a SCOMO agent.
+    pub scomo: Option<super::scomo::ScomoSpec>,
     /// The profile that gives the codes the device reports (`dmsim`, or `oma` for the OMA codes
     /// alone; see `profiles/`).
     pub profile: String,
@@ -194,6 +196,7 @@ impl Default for DeviceSpec {
             generic_alerts: Vec::new(),
             resources: ResourcesSpec::default(),
             fumo: None,
+            scomo: None,
             profile: crate::profile::DEFAULT.into(),
         }
     }
@@ -514,6 +517,12 @@ pub struct Expect {
     /// The firmware slots at the end: `"good <version>"`, `"pending <version>"` or `"empty"`.
     #[serde(default)]
     pub slots: BTreeMap<String, String>,
+    /// SCOMO result codes the server received in OperationComplete alerts, in order.
+    pub scomo_result: Option<Vec<u16>>,
+    /// Every SCOMO Status node the device set, each with every value it took, in order.
+    pub scomo_status: Option<Vec<super::scomo::StatusExpect>>,
+    /// The SCOMO inventory at the end, exactly.
+    pub inventory: Option<super::scomo::InventoryExpect>,
 }
 
 /// The lists of [`Expect`], as `at_least` names them.
@@ -528,6 +537,8 @@ pub enum ListName {
     DlStatus,
     InstallNotify,
     ServerViolations,
+    ScomoResult,
+    ScomoStatus,
 }
 
 impl ListName {
@@ -541,6 +552,8 @@ impl ListName {
             ListName::DlStatus => "dl_status",
             ListName::InstallNotify => "install_notify",
             ListName::ServerViolations => "server_violations",
+            ListName::ScomoResult => "scomo_result",
+            ListName::ScomoStatus => "scomo_status",
         }
     }
 }
@@ -562,6 +575,8 @@ impl Expect {
             ListName::DlStatus => self.dl_status.is_some(),
             ListName::InstallNotify => self.install_notify.is_some(),
             ListName::ServerViolations => self.server_violations.is_some(),
+            ListName::ScomoResult => self.scomo_result.is_some(),
+            ListName::ScomoStatus => self.scomo_status.is_some(),
         }
     }
 
@@ -578,6 +593,8 @@ impl Expect {
             ListName::ServerViolations => {
                 self.server_violations.as_ref().is_some_and(Vec::is_empty)
             }
+            ListName::ScomoResult => self.scomo_result.as_ref().is_some_and(Vec::is_empty),
+            ListName::ScomoStatus => self.scomo_status.as_ref().is_some_and(Vec::is_empty),
         }
     }
 }

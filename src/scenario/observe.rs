@@ -15,7 +15,8 @@
 //! - `device`: the device's own records. `fumo-state` is every value its FUMO State node took;
 //!   `dl-status` the OMA Download status each download attempt that read a descriptor ended with,
 //!   whether or not the device posted it anywhere (a 903 it retried after, a download without an
-//!   installNotifyURI).
+//!   installNotifyURI); `scomo-status` every value a SCOMO Status node took, with the node's kind
+//!   (`download`, `delivered`, `deployed`) as its `command`.
 //! - `server`: the mock server's records. `install-notify` is every status a device posted to the
 //!   server's installNotifyURI, as the server received it.
 //!
@@ -188,16 +189,28 @@ impl Observations {
         );
     }
 
-    /// Observations of the device's own records (FUMO states, DL statuses).
+    /// Observations of the device's own records (FUMO states, DL statuses, SCOMO statuses).
     pub fn device(&mut self, device: &Device) {
-        let Some(fumo) = device.fumo() else {
-            return;
-        };
-        for state in &fumo.records.states {
-            self.add("fumo-state", state.value().into(), None, None);
+        if let Some(fumo) = device.fumo() {
+            for state in &fumo.records.states {
+                self.add("fumo-state", state.value().into(), None, None);
+            }
+            for status in &fumo.records.dl_statuses {
+                self.add("dl-status", status.code().into(), None, None);
+            }
         }
-        for status in &fumo.records.dl_statuses {
-            self.add("dl-status", status.code().into(), None, None);
+        if let Some(scomo) = crate::scenario::scomo::agent(device) {
+            for status in &scomo.records.dl_statuses {
+                self.add("dl-status", status.code().into(), None, None);
+            }
+            for r in &scomo.records.statuses {
+                self.add(
+                    "scomo-status",
+                    r.value.into(),
+                    Some(r.area.as_str().to_string()),
+                    None,
+                );
+            }
         }
     }
 
@@ -217,7 +230,7 @@ impl Observations {
 /// Where a family's observations are read (see the module docs).
 fn source_of(family: &str) -> &'static str {
     match family {
-        "fumo-state" | "dl-status" => "device",
+        "fumo-state" | "dl-status" | "scomo-status" => "device",
         "install-notify" => "server",
         _ => "wire",
     }

@@ -133,6 +133,7 @@ pub async fn run(scenario: &LoadedScenario, env: &RunEnv) -> ScenarioResult {
         &notifications,
         &mut result.failures,
     );
+    expect::check_scomo(&file.expect, &device, &records, &mut result.failures);
     result.faults = fired_rules(file, &device, &content_faults_fired);
     for rule in result.faults.iter().filter(|r| r.fired == 0 && !r.optional) {
         result.failures.push(format!(

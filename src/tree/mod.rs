@@ -68,6 +68,8 @@ pub enum TreeError {
     HasChildren(String),
     #[error("the root must be an interior node")]
     RootNotInterior,
+    #[error("the root cannot be removed")]
+    RootNotRemovable,
     #[error("value of {uri} is not valid {format}")]
     InvalidValue { uri: String, format: Format },
     #[error("invalid ACL on {uri}: {source}")]
@@ -91,7 +93,8 @@ impl TreeError {
             TreeError::NotALeaf(_)
             | TreeError::ParentIsLeaf(_)
             | TreeError::HasChildren(_)
-            | TreeError::RootNotInterior => StatusCode::CommandNotAllowed,
+            | TreeError::RootNotInterior
+            | TreeError::RootNotRemovable => StatusCode::CommandNotAllowed,
             TreeError::DeviceFull => StatusCode::DeviceFull,
         }
     }
@@ -237,6 +240,20 @@ impl Tree {
         }
         if node.is_leaf() && self.has_children(path) {
             return Err(TreeError::HasChildren(path.to_string()));
+        }
+        Ok(())
+    }
+
+    /// Remove the node at `uri` and its subtree (no ACL check: the device's own removal, such as
+    /// an uninstalled component's node). Removing a node that is not there is not an error; the
+    /// root cannot be removed.
+    pub fn remove(&mut self, uri: &str) -> Result<(), TreeError> {
+        let path = uri::canonical(uri).ok_or_else(|| TreeError::InvalidUri(uri.to_string()))?;
+        if path == "." {
+            return Err(TreeError::RootNotRemovable);
+        }
+        if self.nodes.contains_key(path.as_str()) {
+            self.remove_subtree(&path);
         }
         Ok(())
     }

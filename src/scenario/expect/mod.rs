@@ -1,11 +1,14 @@
 //! A scenario's expectations (`[expect]`) checked against what happened: how the sessions ended,
 //! what the server received, the device's tree and what it executed, the protocol rules either
-//! side broke ([`check`]), and the FUMO, download and firmware outcomes ([`updates`]). Each
+//! side broke ([`check`]), the FUMO, download and firmware outcomes ([`updates`]) and the SCOMO
+//! results, Status values and inventory ([`scomo`]). Each
 //! expectation that does not hold is a failure in words; lists are compared as [`list`] says.
 
 mod list;
+mod scomo;
 mod updates;
 
+pub(super) use scomo::check_scomo;
 pub(super) use updates::check_updates;
 
 use super::model::{Expect, ListName, ResultExpect, StatusExpect};

@@ -1,0 +1,822 @@
+//! The SCOMO agent's state on one device: the delivered packages and their bytes, the deployed
+//! components, the Status of every `Download/<p>`, and the job the server started. The
+//! transitions are in [`super::job`]; [`crate::jobs`] runs a job with the download's I/O and the
+//! saves in between.
+//!
+//! # Jobs
+//!
+//! An Exec on an operation node (see [`super::mo`]) is answered 202 and makes a job with the
+//! Exec's Correlator and, for the Download operations, the `PkgURL` of that moment; an Exec while a
+//! job is queued, or after another one was accepted earlier in the same Atomic, is 409 Conflict; an
+//! Exec on the operations of a Delivered or Deployed node the agent does not hold is 404. The job
+//! runs after the session and ends with one Generic Alert 1226 of type
+//! [`OPERATION_COMPLETE`](crate::protocol::scomo::OPERATION_COMPLETE) (or the draft-era type, when
+//! the device is set up so), Source the operation node, Target the Delivered or Deployed node it
+//! produced or acted on, Data the result fragment with the profile's SCOMO result and the package's
+//! or component's id.
+//!
+//! # The blob
+//!
+//! The agent's byte blob is the bytes of every delivered package, in the order of
+//! [`ScomoDurable::delivered`], followed by the bytes of the download in progress; the durable state
+//! counts each length, and bytes past what it counts are not trusted after a power loss.
+
+use super::mo::{self, Area};
+use crate::download::Partial;
+use crate::engine::{Action, Agent, Env, Input, Reported, SimSeconds, Ticket};
+use crate::outcome::Outcome;
+use crate::package::VerifyingKey;
+use crate::protocol::download::DlStatus;
+use crate::protocol::scomo::{
+    DeliveredState, DeliveredStatus, DeployedState, DeployedStatus, DownloadStatus, ResultData,
+    ScomoOperation, LEGACY_OPERATION_COMPLETE, OPERATION_COMPLETE,
+};
+use crate::syncml::{GenericAlert, StatusCode};
+use crate::tree::{uri, Tree, TreeError};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// How a device's SCOMO agent is set up: shared by every device of a run.
+#[derive(Debug, Clone)]
+pub struct ScomoConfig {
+    /// The object's `<x>`.
+    pub root: String,
+    /// The execution environment types the device has.
+    pub env_types: Vec<String>,
+    /// Report with the draft-era alert type (Nokia's) instead of the OMA one.
+    pub legacy_alert_type: bool,
+    /// The key delivery packages must be signed with.
+    pub trusted: VerifyingKey,
+}
+
+impl ScomoConfig {
+    /// The object at `root`, Android and Linux environments, packages signed with the test key.
+    pub fn new(root: impl Into<String>) -> ScomoConfig {
+        ScomoConfig {
+            root: root.into(),
+            env_types: vec!["Android".to_string(), "Linux".to_string()],
+            legacy_alert_type: false,
+            trusted: crate::package::test_signing_key().verifying_key(),
+        }
+    }
+}
+
+/// A component installed by the job in progress, and what it replaced (for the rollback).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Installed {
+    pub id: String,
+    pub previous: Option<Deployed>,
+}
+
+/// Where a job is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    /// Accepted; nothing done yet.
+    Start,
+    /// Downloading (`Download/<p>/Status` 30); `attempts` made so far.
+    Download { attempts: u32 },
+    /// The whole package is held (Status 40); next it is verified and delivered.
+    Downloaded,
+    /// Installing the components of `Delivered/<delivered>`, one per step: `next` is the index
+    /// of the next one, `installed` those this job installed so far.
+    Install {
+        delivered: String,
+        next: usize,
+        installed: Vec<Installed>,
+    },
+    /// Component `failed` did not install: those installed before it are removed, the last first,
+    /// one per step.
+    Rollback {
+        delivered: String,
+        failed: String,
+        remaining: Vec<Installed>,
+    },
+    /// An operation on a Delivered or Deployed node, its Status showing it in progress.
+    Operate,
+}
+
+/// An operation the server started, as persisted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Job {
+    pub area: Area,
+    /// The `<p>`, `<d>` or `<c>` the Exec was on.
+    pub name: String,
+    pub operation: ScomoOperation,
+    pub correlator: Option<String>,
+    /// The `PkgURL` when the Exec came (empty for the other operations).
+    pub url: String,
+    pub phase: Phase,
+}
+
+impl Job {
+    /// The operation node's path relative to the root.
+    pub fn path(&self) -> String {
+        mo::OperationAt {
+            area: self.area,
+            name: self.name.clone(),
+            operation: self.operation,
+        }
+        .path()
+    }
+
+    /// The operation in the terms of outcomes.
+    pub fn outcome_operation(&self) -> crate::outcome::Operation {
+        use crate::outcome::Operation as O;
+        match self.operation {
+            ScomoOperation::Download => O::Download,
+            ScomoOperation::DownloadInstall => O::DownloadAndInstall,
+            ScomoOperation::DownloadInstallInactive => O::DownloadAndInstallInactive,
+            ScomoOperation::Install => O::Install,
+            ScomoOperation::InstallInactive => O::InstallInactive,
+            ScomoOperation::Remove => O::Remove,
+            ScomoOperation::Activate => O::Activate,
+            ScomoOperation::Deactivate => O::Deactivate,
+        }
+    }
+
+    /// Whether the components it installs stay inactive.
+    pub fn inactive(&self) -> bool {
+        matches!(
+            self.operation,
+            ScomoOperation::DownloadInstallInactive | ScomoOperation::InstallInactive
+        )
+    }
+}
+
+/// A delivered package (`Inventory/Delivered/<node>`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivered {
+    pub node: String,
+    pub pkg_id: String,
+    pub name: String,
+    pub description: String,
+    pub pkg_type: String,
+    pub status: DeliveredStatus,
+    pub state: DeliveredState,
+    /// Its bytes in the blob.
+    pub len: u64,
+}
+
+/// An installed component (`Inventory/Deployed/<node>`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deployed {
+    pub node: String,
+    pub id: String,
+    pub pkg_id_ref: String,
+    pub name: String,
+    pub description: String,
+    pub version: String,
+    pub env_type: String,
+    pub status: DeployedStatus,
+    pub state: DeployedState,
+}
+
+/// The download in progress: the object's URL and expected size, and the bytes held (after the
+/// delivered packages' in the blob).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Pending {
+    pub url: String,
+    pub expected_size: Option<u64>,
+    pub len: u64,
+    /// The bytes are the whole object.
+    pub complete: bool,
+}
+
+/// What the device keeps of SCOMO across a power loss.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ScomoDurable {
+    pub delivered: Vec<Delivered>,
+    pub deployed: Vec<Deployed>,
+    /// The Status of each `Download/<p>` the agent acted on.
+    pub downloads: Vec<(String, DownloadStatus)>,
+    pub job: Option<Job>,
+    pub pending: Pending,
+}
+
+/// One value a Status node took.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatusRecord {
+    pub area: Area,
+    pub node: String,
+    pub value: u16,
+}
+
+/// What the agent did, for expectations and observations (not device memory: it survives the
+/// simulated power losses).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScomoRecords {
+    /// Every value a Status node took, in order (a node's value is recorded when it changes).
+    pub statuses: Vec<StatusRecord>,
+    /// How every job ended, and the code reported for it.
+    pub results: Vec<Reported>,
+    /// The DL status of every download attempt that read a descriptor.
+    pub dl_statuses: Vec<DlStatus>,
+    /// Times the device booted again.
+    pub boots: u32,
+}
+
+/// SCOMO on one device.
+#[derive(Debug, Clone)]
+pub struct Scomo {
+    pub config: Arc<ScomoConfig>,
+    pub durable: ScomoDurable,
+    /// The blob (see the module docs).
+    pub bytes: Vec<u8>,
+    pub bytes_dirty: bool,
+    pub records: ScomoRecords,
+    /// The result of the job that just ended, until the save that reports it lands.
+    pub(super) ending: Option<Reported>,
+}
+
+impl Scomo {
+    /// The agent of a device with nothing delivered or deployed.
+    pub fn new(config: Arc<ScomoConfig>) -> Scomo {
+        Scomo {
+            config,
+            durable: ScomoDurable::default(),
+            bytes: Vec::new(),
+            bytes_dirty: false,
+            records: ScomoRecords::default(),
+            ending: None,
+        }
+    }
+
+    /// `uri` relative to the root, when it is under it.
+    fn relative(&self, uri: &str) -> Option<String> {
+        let canonical = uri::canonical(uri.split('?').next().unwrap_or(uri))?;
+        let root = uri::canonical(&self.config.root)?;
+        canonical
+            .strip_prefix(root.as_str())?
+            .strip_prefix('/')
+            .map(str::to_string)
+    }
+
+    // ---- the blob ----
+
+    fn delivered_len(&self) -> usize {
+        self.durable
+            .delivered
+            .iter()
+            .map(|d| usize::try_from(d.len).unwrap_or(usize::MAX))
+            .fold(0usize, usize::saturating_add)
+    }
+
+    /// The bytes of the delivered package at `index`.
+    pub fn package(&self, index: usize) -> &[u8] {
+        let start: usize = self.durable.delivered[..index.min(self.durable.delivered.len())]
+            .iter()
+            .map(|d| d.len as usize)
+            .sum();
+        let len = self
+            .durable
+            .delivered
+            .get(index)
+            .map_or(0, |d| d.len as usize);
+        self.bytes.get(start..start + len).unwrap_or(&[])
+    }
+
+    /// The index of the delivered package at node `name`.
+    pub fn delivered_index(&self, name: &str) -> Option<usize> {
+        self.durable.delivered.iter().position(|d| d.node == name)
+    }
+
+    /// Take the download in progress (to resume from).
+    pub(super) fn take_partial(&mut self) -> Partial {
+        let start = self.delivered_len().min(self.bytes.len());
+        if self.durable.pending.complete {
+            return Partial::new();
+        }
+        let bytes = self.bytes.split_off(start);
+        self.bytes_dirty = true;
+        Partial {
+            url: self.durable.pending.url.clone(),
+            bytes,
+            expected_size: self.durable.pending.expected_size,
+        }
+    }
+
+    /// Keep what a download attempt left (`complete`: the whole object).
+    pub(super) fn keep_pending(&mut self, partial: Partial, complete: bool) {
+        let start = self.delivered_len().min(self.bytes.len());
+        self.bytes.truncate(start);
+        self.durable.pending = Pending {
+            url: partial.url,
+            expected_size: partial.expected_size,
+            len: partial.bytes.len() as u64,
+            complete,
+        };
+        self.bytes.extend_from_slice(&partial.bytes);
+        self.bytes_dirty = true;
+    }
+
+    /// The bytes of the download in progress.
+    pub(super) fn pending_bytes(&self) -> &[u8] {
+        let start = self.delivered_len().min(self.bytes.len());
+        &self.bytes[start..]
+    }
+
+    /// Forget the download in progress.
+    pub(super) fn drop_pending(&mut self) {
+        let start = self.delivered_len().min(self.bytes.len());
+        self.bytes.truncate(start);
+        self.durable.pending = Pending::default();
+        self.bytes_dirty = true;
+    }
+
+    /// Make the whole download in progress the delivered package `delivered` (replacing one at the
+    /// same node).
+    pub(super) fn deliver(&mut self, delivered: Delivered, tree: &mut Tree, now: u64) {
+        let package = self.pending_bytes().to_vec();
+        self.drop_pending();
+        if let Some(index) = self.delivered_index(&delivered.node) {
+            self.remove_delivered(index, tree);
+        }
+        let start = self.delivered_len().min(self.bytes.len());
+        self.bytes.truncate(start);
+        self.bytes.extend_from_slice(&package);
+        let delivered = Delivered {
+            len: package.len() as u64,
+            ..delivered
+        };
+        self.durable.delivered.push(delivered.clone());
+        self.bytes_dirty = true;
+        self.record(Area::Delivered, &delivered.node, delivered.status.code());
+        self.sync_tree(tree, now);
+    }
+
+    /// Forget the delivered package at `index`, its bytes and its node.
+    pub(super) fn remove_delivered(&mut self, index: usize, tree: &mut Tree) {
+        let start: usize = self.durable.delivered[..index]
+            .iter()
+            .map(|d| d.len as usize)
+            .sum();
+        let removed = self.durable.delivered.remove(index);
+        let end = (start + removed.len as usize).min(self.bytes.len());
+        self.bytes.drain(start.min(end)..end);
+        self.bytes_dirty = true;
+        let node = mo::entry(&self.config.root, Area::Delivered, &removed.node);
+        if let Err(e) = tree.remove(&node) {
+            tracing::warn!(node, error = %e, "cannot remove a Delivered node");
+        }
+    }
+
+    // ---- Status values ----
+
+    fn record(&mut self, area: Area, node: &str, value: u16) {
+        let last = self
+            .records
+            .statuses
+            .iter()
+            .rev()
+            .find(|r| r.area == area && r.node == node)
+            .map(|r| r.value);
+        if last != Some(value) {
+            self.records.statuses.push(StatusRecord {
+                area,
+                node: node.to_string(),
+                value,
+            });
+        }
+    }
+
+    /// Set `Download/<p>/Status`.
+    pub(super) fn set_download_status(
+        &mut self,
+        tree: &mut Tree,
+        name: &str,
+        status: DownloadStatus,
+        now: u64,
+    ) {
+        match self.durable.downloads.iter_mut().find(|(n, _)| n == name) {
+            Some((_, s)) => *s = status,
+            None => self.durable.downloads.push((name.to_string(), status)),
+        }
+        self.record(Area::Download, name, status.code());
+        self.sync_tree(tree, now);
+    }
+
+    /// Set a Delivered node's Status and State.
+    pub(super) fn set_delivered(
+        &mut self,
+        tree: &mut Tree,
+        name: &str,
+        status: DeliveredStatus,
+        state: Option<DeliveredState>,
+        now: u64,
+    ) {
+        if let Some(d) = self.durable.delivered.iter_mut().find(|d| d.node == name) {
+            d.status = status;
+            if let Some(state) = state {
+                d.state = state;
+            }
+            self.record(Area::Delivered, name, status.code());
+            self.sync_tree(tree, now);
+        }
+    }
+
+    /// Set a Deployed node's Status and State.
+    pub(super) fn set_deployed(
+        &mut self,
+        tree: &mut Tree,
+        name: &str,
+        status: DeployedStatus,
+        state: Option<DeployedState>,
+        now: u64,
+    ) {
+        if let Some(c) = self.durable.deployed.iter_mut().find(|c| c.node == name) {
+            c.status = status;
+            if let Some(state) = state {
+                c.state = state;
+            }
+            self.record(Area::Deployed, name, status.code());
+            self.sync_tree(tree, now);
+        }
+    }
+
+    /// Put `component` in the inventory (replacing the one with its id), returning the one it
+    /// replaced.
+    pub(super) fn deploy(
+        &mut self,
+        component: Deployed,
+        tree: &mut Tree,
+        now: u64,
+    ) -> Option<Deployed> {
+        let previous = self
+            .durable
+            .deployed
+            .iter()
+            .position(|c| c.id == component.id)
+            .map(|i| self.durable.deployed.remove(i));
+        if let Some(p) = &previous {
+            if p.node != component.node {
+                self.remove_deployed_node(tree, &p.node);
+            }
+        }
+        self.record(Area::Deployed, &component.node, component.status.code());
+        self.durable.deployed.push(component);
+        self.sync_tree(tree, now);
+        previous
+    }
+
+    /// Take the component `id` out of the inventory.
+    pub(super) fn undeploy(&mut self, id: &str, tree: &mut Tree) -> Option<Deployed> {
+        let index = self.durable.deployed.iter().position(|c| c.id == id)?;
+        let removed = self.durable.deployed.remove(index);
+        self.remove_deployed_node(tree, &removed.node);
+        Some(removed)
+    }
+
+    fn remove_deployed_node(&self, tree: &mut Tree, name: &str) {
+        let node = mo::entry(&self.config.root, Area::Deployed, name);
+        if let Err(e) = tree.remove(&node) {
+            tracing::warn!(node, error = %e, "cannot remove a Deployed node");
+        }
+    }
+
+    /// A free node name for component `id` under Deployed.
+    pub(super) fn deployed_node_name(&self, id: &str) -> String {
+        if let Some(c) = self.durable.deployed.iter().find(|c| c.id == id) {
+            return c.node.clone();
+        }
+        let taken = |n: &str| self.durable.deployed.iter().any(|c| c.node == n);
+        let preferred = mo::node_name(id, "");
+        if !preferred.is_empty() && !taken(&preferred) {
+            return preferred;
+        }
+        (1..)
+            .map(|n| format!("c{n}"))
+            .find(|n| !taken(n))
+            .unwrap_or_default()
+    }
+
+    /// Make the tree show the durable state: every Delivered and Deployed node (and no other), and
+    /// the Status of every `Download/<p>` that is still there.
+    pub fn sync_tree(&self, tree: &mut Tree, now: u64) {
+        if let Err(e) = self.try_sync_tree(tree, now) {
+            tracing::warn!(root = self.config.root, error = %e, "cannot show the SCOMO state");
+        }
+    }
+
+    fn try_sync_tree(&self, tree: &mut Tree, now: u64) -> Result<(), TreeError> {
+        let root = self.config.root.as_str();
+        for name in mo::names(tree, root, Area::Delivered) {
+            if !self.durable.delivered.iter().any(|d| d.node == name) {
+                tree.remove(&mo::entry(root, Area::Delivered, &name))?;
+            }
+        }
+        for d in &self.durable.delivered {
+            mo::put_delivered(
+                tree,
+                root,
+                &d.node,
+                &mo::DeliveredNodes {
+                    pkg_id: &d.pkg_id,
+                    name: &d.name,
+                    description: &d.description,
+                    pkg_type: &d.pkg_type,
+                    status: d.status,
+                    state: d.state,
+                },
+            )?;
+        }
+        for name in mo::names(tree, root, Area::Deployed) {
+            if !self.durable.deployed.iter().any(|c| c.node == name) {
+                tree.remove(&mo::entry(root, Area::Deployed, &name))?;
+            }
+        }
+        for c in &self.durable.deployed {
+            mo::put_deployed(
+                tree,
+                root,
+                &c.node,
+                &mo::DeployedNodes {
+                    id: &c.id,
+                    pkg_id_ref: &c.pkg_id_ref,
+                    name: &c.name,
+                    description: &c.description,
+                    version: &c.version,
+                    env_type: &c.env_type,
+                    status: c.status,
+                    state: c.state,
+                },
+            )?;
+        }
+        for (name, status) in &self.durable.downloads {
+            let node = format!("{}/Status", mo::entry(root, Area::Download, name));
+            if tree
+                .value(&node)
+                .is_some_and(|v| v != status.code().to_string().as_bytes())
+            {
+                mo::set_int(tree, &node, status.code(), now)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The Generic Alert that reports `job`'s `outcome` with `code`, the resulting node `target`
+    /// (relative to the root) and the package's or component's `identifier`.
+    pub fn report(
+        &self,
+        job: &Job,
+        outcome: &Outcome,
+        code: i64,
+        target: Option<String>,
+        identifier: Option<String>,
+    ) -> GenericAlert {
+        let data = ResultData {
+            code: u16::try_from(code).unwrap_or(u16::MAX),
+            identifier,
+        };
+        GenericAlert {
+            correlator: job.correlator.clone(),
+            source_uri: mo::node(&self.config.root, &job.path()),
+            target_uri: target.map(|t| mo::node(&self.config.root, &t)),
+            alert_type: if self.config.legacy_alert_type {
+                LEGACY_OPERATION_COMPLETE
+            } else {
+                OPERATION_COMPLETE
+            }
+            .to_string(),
+            format: "xml".to_string(),
+            mark: Some(crate::engine::mark(outcome).to_string()),
+            data: data.to_string(),
+        }
+    }
+
+    /// Accept an Exec on operation `at` (see the module docs).
+    pub fn accept(
+        &self,
+        at: mo::OperationAt,
+        correlator: Option<&str>,
+        tree: &Tree,
+        another_accepted: bool,
+    ) -> Result<Job, StatusCode> {
+        if self.durable.job.is_some() || another_accepted {
+            return Err(StatusCode::Conflict);
+        }
+        let held = match at.area {
+            Area::Download => true,
+            Area::Delivered => self.delivered_index(&at.name).is_some(),
+            Area::Deployed => self.durable.deployed.iter().any(|c| c.node == at.name),
+        };
+        if !held {
+            return Err(StatusCode::NotFound);
+        }
+        let url = match at.area {
+            Area::Download => {
+                let node = format!(
+                    "{}/PkgURL",
+                    mo::entry(&self.config.root, Area::Download, &at.name)
+                );
+                tree.value_str(&node).unwrap_or("").trim().to_string()
+            }
+            Area::Delivered | Area::Deployed => String::new(),
+        };
+        Ok(Job {
+            area: at.area,
+            name: at.name,
+            operation: at.operation,
+            correlator: correlator.map(str::to_string),
+            url,
+            phase: Phase::Start,
+        })
+    }
+}
+
+impl Agent for Scomo {
+    fn kind(&self) -> &'static str {
+        "scomo"
+    }
+
+    fn root(&self) -> &str {
+        &self.config.root
+    }
+
+    fn mount(&self, tree: &mut Tree, server_id: &str, now: SimSeconds) -> Result<(), TreeError> {
+        mo::install(tree, &self.config.root, server_id)?;
+        self.try_sync_tree(tree, now)
+    }
+
+    fn owns(&self, uri: &str) -> bool {
+        let root = self.config.root.trim_start_matches("./");
+        uri.trim_start_matches("./")
+            .strip_prefix(root)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    }
+
+    fn exec(
+        &self,
+        uri: &str,
+        correlator: Option<&str>,
+        tree: &Tree,
+        another_accepted: bool,
+    ) -> Option<Result<Ticket, StatusCode>> {
+        let at = mo::OperationAt::parse(&self.relative(uri)?)?;
+        Some(
+            self.accept(at, correlator, tree, another_accepted)
+                .map(|job| Ticket {
+                    operation: job.path(),
+                    correlator: job.correlator,
+                    argument: job.url,
+                }),
+        )
+    }
+
+    fn queue(&mut self, ticket: Ticket) {
+        let Some(at) = mo::OperationAt::parse(&ticket.operation) else {
+            tracing::error!(
+                operation = ticket.operation,
+                "a ticket for an operation SCOMO does not have is dropped"
+            );
+            return;
+        };
+        match &self.durable.job {
+            Some(queued) => tracing::error!(
+                queued = queued.path(),
+                dropped = ticket.operation,
+                "a second SCOMO job while one is queued: the new one is dropped"
+            ),
+            None => {
+                self.durable.job = Some(Job {
+                    area: at.area,
+                    name: at.name,
+                    operation: at.operation,
+                    correlator: ticket.correlator,
+                    url: ticket.argument,
+                    phase: Phase::Start,
+                })
+            }
+        }
+    }
+
+    fn replaced(&self, _uri: &str, _tree: &mut Tree, _now: SimSeconds) -> Option<Vec<u8>> {
+        None
+    }
+
+    /// A `Download/<p>` the server added (alone or inside a subtree) gets its `Status` and its
+    /// operation nodes.
+    fn added(&self, uri: &str, tree: &mut Tree, _now: SimSeconds) {
+        let Some(relative) = self.relative(uri) else {
+            return;
+        };
+        let mut segments = relative.split('/');
+        let names: Vec<String> = match (segments.next(), segments.next()) {
+            (Some("Download"), Some(p)) => vec![p.to_string()],
+            (Some("Download"), None) => mo::names(tree, &self.config.root, Area::Download),
+            _ => return,
+        };
+        for name in names {
+            if let Err(e) = mo::complete_download(tree, &self.config.root, &name) {
+                tracing::warn!(name, error = %e, "cannot complete a SCOMO Download node");
+            }
+        }
+    }
+
+    fn store(&mut self, data: Vec<u8>, _tree: &mut Tree, _now: SimSeconds) {
+        tracing::error!(
+            len = data.len(),
+            "SCOMO takes no data from a Replace: dropped"
+        );
+    }
+
+    fn has_job(&self) -> bool {
+        self.durable.job.is_some()
+    }
+
+    fn step(&mut self, input: Input, env: &mut Env<'_>) -> Action {
+        super::job::step(self, input, env)
+    }
+
+    fn reported(&mut self) {
+        if let Some(reported) = self.ending.take() {
+            tracing::debug!(%reported, "SCOMO job ended");
+            self.records.results.push(reported);
+        }
+    }
+
+    fn durable(&self) -> Result<serde_json::Value, serde_json::Error> {
+        serde_json::to_value(&self.durable)
+    }
+
+    fn blob(&self) -> (&[u8], bool) {
+        (&self.bytes, self.bytes_dirty)
+    }
+
+    fn blob_saved(&mut self) {
+        self.bytes_dirty = false;
+    }
+
+    fn restore(
+        &mut self,
+        durable: serde_json::Value,
+        mut blob: Vec<u8>,
+    ) -> Result<(), serde_json::Error> {
+        let mut durable: ScomoDurable = serde_json::from_value(durable)?;
+        self.ending = None;
+        let delivered: u64 = durable
+            .delivered
+            .iter()
+            .fold(0u64, |s, d| s.saturating_add(d.len));
+        let counted = delivered.saturating_add(durable.pending.len);
+        if (blob.len() as u64) < counted {
+            tracing::warn!(
+                root = self.config.root,
+                saved = blob.len(),
+                counted,
+                "the SCOMO blob lost bytes; what it does not hold is dropped"
+            );
+            if (blob.len() as u64) < delivered {
+                durable.delivered.clear();
+                blob.clear();
+            } else {
+                blob.truncate(usize::try_from(delivered).unwrap_or(usize::MAX));
+            }
+            durable.pending = Pending::default();
+        } else {
+            blob.truncate(usize::try_from(counted).unwrap_or(usize::MAX));
+        }
+        self.durable = durable;
+        self.bytes = blob;
+        self.bytes_dirty = false;
+        Ok(())
+    }
+
+    fn boot(&mut self, tree: &mut Tree, now: SimSeconds) {
+        self.records.boots = self.records.boots.saturating_add(1);
+        let shown: Vec<(Area, String, u16)> = self
+            .durable
+            .downloads
+            .iter()
+            .map(|(n, s)| (Area::Download, n.clone(), s.code()))
+            .chain(
+                self.durable
+                    .delivered
+                    .iter()
+                    .map(|d| (Area::Delivered, d.node.clone(), d.status.code())),
+            )
+            .chain(
+                self.durable
+                    .deployed
+                    .iter()
+                    .map(|c| (Area::Deployed, c.node.clone(), c.status.code())),
+            )
+            .collect();
+        for (area, node, value) in shown {
+            self.record(area, &node, value);
+        }
+        self.sync_tree(tree, now);
+    }
+
+    fn clone_box(&self) -> Box<dyn Agent> {
+        Box::new(self.clone())
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
+}

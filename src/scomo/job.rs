@@ -1,0 +1,593 @@
+//! A SCOMO job as the engine's sans-IO state machine ([`crate::engine::Agent::step`]). The job
+//! runner saves after every step; a power loss reboots the device from the last save and the job
+//! goes on from there.
+//!
+//! | step | Status | what happens |
+//! | --- | --- | --- |
+//! | start (Download ops) | Download 30 | roaming refused (20); the download begins |
+//! | download attempt *n* | Download 30 | one GET through the download agent, resumed from the bytes held |
+//! | downloaded | Download 40 | the whole object is held |
+//! | delivered | Download 40 or 50, Delivered 10 or 40 | the package verified (structure, signature) and delivered; Download ends here |
+//! | checks | Delivered 40 | battery, the user, environment types, memory, already installed |
+//! | install component *k* | Delivered 40 | one component deployed (Active, or Inactive for the Inactive operations) |
+//! | rollback component *k* | Delivered 40 | after a failed component, one installed by the job removed (or restored) |
+//! | operate (Remove, Activate, Deactivate) | Delivered 30, Deployed 30, 50 or 70 | the operation carried out |
+//! | report | the terminal values | result recorded, Generic Alert queued, in one save |
+
+use super::agent::{Delivered, Deployed, Installed, Job, Phase, Scomo};
+use super::mo::{self, Area};
+use crate::download::{DownloadOutcome, DownloadRequest, Partial};
+use crate::engine::{Action, Env, Input, Reported};
+use crate::faults::{FaultEffect, FaultPoint};
+use crate::outcome::{self, Cause, Outcome, Rollback};
+use crate::package::{self, DeliveryDevice, DeliveryPackage};
+use crate::protocol::scomo::{
+    DeliveredState, DeliveredStatus, DeployedState, DeployedStatus, DownloadStatus, ScomoOperation,
+};
+
+/// How many download attempts a job makes before it reports the failure.
+pub const MAX_DOWNLOAD_ATTEMPTS: u32 = 3;
+/// Seconds the device waits before it resumes a download (doubled each time).
+const RETRY_BACKOFF_SECS: u64 = 30;
+
+/// What a transition asks for.
+enum Step {
+    Save,
+    PowerLoss,
+    Wait(u64),
+    Download {
+        request: DownloadRequest,
+        partial: Partial,
+    },
+    /// End the job with `outcome`, reporting `target` (relative to the root) and `identifier`.
+    Finish {
+        outcome: Outcome,
+        target: Option<String>,
+        identifier: Option<String>,
+    },
+}
+
+fn ended(job: &Job, phase: outcome::Phase, cause: Cause) -> Outcome {
+    Outcome::new(job.outcome_operation(), phase, cause)
+}
+
+fn finish(outcome: Outcome, target: Option<String>, identifier: Option<String>) -> Step {
+    Step::Finish {
+        outcome,
+        target,
+        identifier,
+    }
+}
+
+fn delivered_path(name: &str) -> String {
+    format!("{}/{name}", Area::Delivered.path())
+}
+
+fn deployed_path(name: &str) -> String {
+    format!("{}/{name}", Area::Deployed.path())
+}
+
+/// One step of the agent's job.
+pub(super) fn step(scomo: &mut Scomo, input: Input, env: &mut Env<'_>) -> Action {
+    let Some(job) = scomo.durable.job.clone() else {
+        return Action::Save;
+    };
+    let step = match (job.phase.clone(), input) {
+        (Phase::Download { attempts }, Input::Downloaded { outcome, partial }) => {
+            downloaded(scomo, env, &job, attempts, *outcome, partial)
+        }
+        (phase, Input::Downloaded { .. }) => {
+            tracing::error!(
+                ?phase,
+                "a download outcome for a SCOMO job not downloading is dropped"
+            );
+            Step::Save
+        }
+        (Phase::Start, Input::Resume) => start(scomo, env, &job),
+        (Phase::Download { attempts }, Input::Resume) => attempt(scomo, env, &job, attempts),
+        (Phase::Downloaded, Input::Resume) => deliver(scomo, env, &job),
+        (
+            Phase::Install {
+                delivered,
+                next,
+                installed,
+            },
+            Input::Resume,
+        ) => install_component(scomo, env, &job, &delivered, next, installed),
+        (
+            Phase::Rollback {
+                delivered,
+                failed,
+                remaining,
+            },
+            Input::Resume,
+        ) => rollback_component(scomo, env, &job, &delivered, &failed, remaining),
+        (Phase::Operate, Input::Resume) => operate(scomo, env, &job),
+    };
+    match step {
+        Step::Save => Action::Save,
+        Step::PowerLoss => Action::PowerLoss,
+        Step::Wait(seconds) => Action::Wait { seconds },
+        Step::Download { request, partial } => Action::Download { request, partial },
+        Step::Finish {
+            outcome,
+            target,
+            identifier,
+        } => report(scomo, env, &job, outcome, target, identifier),
+    }
+}
+
+fn set_phase(scomo: &mut Scomo, phase: Phase) {
+    if let Some(job) = scomo.durable.job.as_mut() {
+        job.phase = phase;
+    }
+}
+
+fn download_status(scomo: &mut Scomo, env: &mut Env<'_>, job: &Job, status: DownloadStatus) {
+    if job.area == Area::Download {
+        scomo.set_download_status(env.tree, &job.name, status, env.now);
+    }
+}
+
+fn start(scomo: &mut Scomo, env: &mut Env<'_>, job: &Job) -> Step {
+    match (job.area, job.operation) {
+        (Area::Download, _) => {
+            if env.roaming {
+                download_status(scomo, env, job, DownloadStatus::DownloadFailed);
+                return finish(
+                    ended(job, outcome::Phase::Start, Cause::Roaming),
+                    None,
+                    None,
+                );
+            }
+            if scomo.durable.pending.complete {
+                scomo.drop_pending();
+            }
+            download_status(scomo, env, job, DownloadStatus::DownloadProgressing);
+            set_phase(scomo, Phase::Download { attempts: 0 });
+            Step::Save
+        }
+        (Area::Delivered, ScomoOperation::Install | ScomoOperation::InstallInactive) => {
+            begin_install(scomo, env, job, &job.name)
+        }
+        (Area::Delivered, _) => {
+            scomo.set_delivered(
+                env.tree,
+                &job.name,
+                DeliveredStatus::RemoveProgressing,
+                None,
+                env.now,
+            );
+            set_phase(scomo, Phase::Operate);
+            Step::Save
+        }
+        (Area::Deployed, operation) => {
+            let status = match operation {
+                ScomoOperation::Activate => DeployedStatus::ActivateProgressing,
+                ScomoOperation::Deactivate => DeployedStatus::DeactivateProgressing,
+                _ => DeployedStatus::RemoveProgressing,
+            };
+            scomo.set_deployed(env.tree, &job.name, status, None, env.now);
+            set_phase(scomo, Phase::Operate);
+            Step::Save
+        }
+    }
+}
+
+fn attempt(scomo: &mut Scomo, env: &mut Env<'_>, job: &Job, attempts: u32) -> Step {
+    let partial = scomo.take_partial();
+    let mut request = DownloadRequest::new(job.url.clone(), env.download_limits.clone());
+    request.resume_later = attempts + 1 < MAX_DOWNLOAD_ATTEMPTS;
+    request.profile = env.profile;
+    Step::Download { request, partial }
+}
+
+fn downloaded(
+    scomo: &mut Scomo,
+    env: &mut Env<'_>,
+    job: &Job,
+    attempts: u32,
+    outcome: DownloadOutcome,
+    partial: Partial,
+) -> Step {
+    if let Some(status) = outcome.dl_status() {
+        scomo.records.dl_statuses.push(status);
+    }
+    match outcome {
+        DownloadOutcome::Downloaded { bytes, .. } => {
+            let whole = Partial {
+                url: job.url.clone(),
+                expected_size: Some(bytes.len() as u64),
+                bytes,
+            };
+            scomo.keep_pending(whole, true);
+            download_status(scomo, env, job, DownloadStatus::DownloadComplete);
+            set_phase(scomo, Phase::Downloaded);
+            Step::Save
+        }
+        DownloadOutcome::Failed { cause, .. }
+            if cause.is_resumable() && attempts + 1 < MAX_DOWNLOAD_ATTEMPTS =>
+        {
+            scomo.keep_pending(partial, false);
+            set_phase(
+                scomo,
+                Phase::Download {
+                    attempts: attempts + 1,
+                },
+            );
+            Step::Wait(RETRY_BACKOFF_SECS << attempts.min(16))
+        }
+        DownloadOutcome::Failed { cause, .. } => {
+            scomo.drop_pending();
+            download_status(scomo, env, job, DownloadStatus::DownloadFailed);
+            finish(
+                ended(job, outcome::Phase::Download, cause.cause()).with_detail(&cause),
+                None,
+                None,
+            )
+        }
+    }
+}
+
+/// Verify the downloaded package and deliver it; Download ends here, the others install.
+fn deliver(scomo: &mut Scomo, env: &mut Env<'_>, job: &Job) -> Step {
+    let checked = package::verify_delivery(scomo.pending_bytes(), &scomo.config.trusted);
+    let package = match checked {
+        Ok(package) => package,
+        Err(e) => {
+            scomo.drop_pending();
+            let status = match job.operation {
+                ScomoOperation::Download => DownloadStatus::DownloadFailed,
+                _ => DownloadStatus::InstallFailedWithoutData,
+            };
+            download_status(scomo, env, job, status);
+            return finish(
+                ended(job, outcome::Phase::Install, e.cause()).with_detail(&e),
+                None,
+                None,
+            );
+        }
+    };
+    let base = mo::entry(&scomo.config.root, Area::Download, &job.name);
+    let field = |leaf: &str| {
+        env.tree
+            .value_str(&format!("{base}/{leaf}"))
+            .unwrap_or("")
+            .to_string()
+    };
+    let node = mo::node_name(&package.pkg_id, &job.name);
+    let install = job.operation != ScomoOperation::Download;
+    scomo.deliver(
+        Delivered {
+            node: node.clone(),
+            pkg_id: package.pkg_id.clone(),
+            name: field("Name"),
+            description: field("Description"),
+            pkg_type: field("PkgType"),
+            status: DeliveredStatus::Idle,
+            state: DeliveredState::Delivered,
+            len: 0,
+        },
+        env.tree,
+        env.now,
+    );
+    if !install {
+        return finish(
+            ended(job, outcome::Phase::Download, Cause::Succeeded),
+            Some(delivered_path(&node)),
+            Some(package.pkg_id),
+        );
+    }
+    download_status(scomo, env, job, DownloadStatus::InstallProgressing);
+    begin_install(scomo, env, job, &node)
+}
+
+/// The package of `Delivered/<delivered>`, verified again from the bytes held.
+fn held_package(scomo: &Scomo, delivered: &str) -> Option<DeliveryPackage> {
+    let index = scomo.delivered_index(delivered)?;
+    package::verify_delivery(scomo.package(index), &scomo.config.trusted).ok()
+}
+
+/// A failed install of `Delivered/<delivered>`: its Status says the package is still held.
+fn install_failed(
+    scomo: &mut Scomo,
+    env: &mut Env<'_>,
+    job: &Job,
+    delivered: &str,
+    outcome: Outcome,
+    pkg_id: Option<String>,
+) -> Step {
+    scomo.set_delivered(
+        env.tree,
+        delivered,
+        DeliveredStatus::InstallFailedWithData,
+        None,
+        env.now,
+    );
+    download_status(scomo, env, job, DownloadStatus::InstallFailedWithData);
+    finish(outcome, Some(delivered_path(delivered)), pkg_id)
+}
+
+/// The checks before an install, then its beginning.
+fn begin_install(scomo: &mut Scomo, env: &mut Env<'_>, job: &Job, delivered: &str) -> Step {
+    scomo.set_delivered(
+        env.tree,
+        delivered,
+        DeliveredStatus::InstallProgressing,
+        None,
+        env.now,
+    );
+    let Some(package) = held_package(scomo, delivered) else {
+        let outcome = ended(job, outcome::Phase::Install, Cause::PackageCorrupt);
+        return install_failed(scomo, env, job, delivered, outcome, None);
+    };
+    let id = Some(package.pkg_id.clone());
+    let checks = |cause| ended(job, outcome::Phase::Checks, cause);
+    if !env.battery_allows_update {
+        return install_failed(scomo, env, job, delivered, checks(Cause::BatteryLow), id);
+    }
+    match env.faults.fire(FaultPoint::UpdateUserConfirm) {
+        Some(FaultEffect::UserReject) => {
+            return install_failed(scomo, env, job, delivered, checks(Cause::UserRejected), id)
+        }
+        Some(FaultEffect::UserCancel) => {
+            return install_failed(scomo, env, job, delivered, checks(Cause::UserCancelled), id)
+        }
+        Some(FaultEffect::UserIgnore) => {
+            return install_failed(scomo, env, job, delivered, checks(Cause::UserIgnored), id)
+        }
+        _ => {}
+    }
+    let free_memory = match env.faults.fire(FaultPoint::InstallMemoryCheck) {
+        Some(FaultEffect::MemoryLow) => 0,
+        _ => env.free_memory,
+    };
+    let device = DeliveryDevice {
+        env_types: &scomo.config.env_types,
+        free_memory,
+    };
+    if let Err(e) = package::check_environments(&package, device.env_types)
+        .and_then(|()| package::check_delivery_memory(&package, device.free_memory))
+    {
+        let outcome = ended(job, outcome::Phase::Install, e.cause()).with_detail(&e);
+        return install_failed(scomo, env, job, delivered, outcome, id);
+    }
+    let state = if job.inactive() {
+        DeployedState::Inactive
+    } else {
+        DeployedState::Active
+    };
+    let all_there = package.components.iter().all(|c| {
+        scomo
+            .durable
+            .deployed
+            .iter()
+            .any(|d| d.id == c.header.id && d.version == c.header.version && d.state == state)
+    });
+    if all_there {
+        scomo.set_delivered(
+            env.tree,
+            delivered,
+            DeliveredStatus::Idle,
+            Some(DeliveredState::Installed),
+            env.now,
+        );
+        download_status(scomo, env, job, DownloadStatus::Idle);
+        return finish(
+            checks(Cause::AlreadyInstalled),
+            Some(delivered_path(delivered)),
+            id,
+        );
+    }
+    set_phase(
+        scomo,
+        Phase::Install {
+            delivered: delivered.to_string(),
+            next: 0,
+            installed: Vec::new(),
+        },
+    );
+    Step::Save
+}
+
+/// Install component `next` of `Delivered/<delivered>` (one per step).
+fn install_component(
+    scomo: &mut Scomo,
+    env: &mut Env<'_>,
+    job: &Job,
+    delivered: &str,
+    next: usize,
+    mut installed: Vec<Installed>,
+) -> Step {
+    let Some(package) = held_package(scomo, delivered) else {
+        let outcome = ended(job, outcome::Phase::Install, Cause::PackageCorrupt);
+        return install_failed(scomo, env, job, delivered, outcome, None);
+    };
+    let Some(component) = package.components.get(next) else {
+        scomo.set_delivered(
+            env.tree,
+            delivered,
+            DeliveredStatus::Idle,
+            Some(DeliveredState::Installed),
+            env.now,
+        );
+        download_status(scomo, env, job, DownloadStatus::Idle);
+        return finish(
+            ended(job, outcome::Phase::Install, Cause::Succeeded),
+            Some(delivered_path(delivered)),
+            Some(package.pkg_id),
+        );
+    };
+    let header = &component.header;
+    match env.faults.fire(FaultPoint::InstallWrite) {
+        Some(FaultEffect::PowerLoss) => return Step::PowerLoss,
+        Some(FaultEffect::StorageWriteError) => {
+            if installed.is_empty() {
+                let outcome = ended(job, outcome::Phase::Install, Cause::ComponentFailed)
+                    .with_detail(format!("component {:?} could not be written", header.id));
+                return install_failed(scomo, env, job, delivered, outcome, Some(package.pkg_id));
+            }
+            set_phase(
+                scomo,
+                Phase::Rollback {
+                    delivered: delivered.to_string(),
+                    failed: header.id.clone(),
+                    remaining: installed,
+                },
+            );
+            return Step::Save;
+        }
+        _ => {}
+    }
+    let state = if job.inactive() {
+        DeployedState::Inactive
+    } else {
+        DeployedState::Active
+    };
+    let previous = scomo.deploy(
+        Deployed {
+            node: scomo.deployed_node_name(&header.id),
+            id: header.id.clone(),
+            pkg_id_ref: package.pkg_id.clone(),
+            name: header.name.clone(),
+            description: String::new(),
+            version: header.version.clone(),
+            env_type: header.env_type.clone(),
+            status: DeployedStatus::Idle,
+            state,
+        },
+        env.tree,
+        env.now,
+    );
+    installed.push(Installed {
+        id: header.id.clone(),
+        previous,
+    });
+    set_phase(
+        scomo,
+        Phase::Install {
+            delivered: delivered.to_string(),
+            next: next + 1,
+            installed,
+        },
+    );
+    Step::Save
+}
+
+/// Undo the last component the job installed (one per step); a failed rollback ends the job.
+fn rollback_component(
+    scomo: &mut Scomo,
+    env: &mut Env<'_>,
+    job: &Job,
+    delivered: &str,
+    failed: &str,
+    mut remaining: Vec<Installed>,
+) -> Step {
+    let pkg_id = scomo
+        .delivered_index(delivered)
+        .map(|i| scomo.durable.delivered[i].pkg_id.clone());
+    let detail = format!("component {failed:?} could not be written");
+    if env.faults.fire(FaultPoint::InstallRollback) == Some(FaultEffect::RollbackFail) {
+        let mut outcome =
+            ended(job, outcome::Phase::Install, Cause::RollbackFailed).with_detail(detail);
+        outcome.rollback = Rollback::Failed;
+        return install_failed(scomo, env, job, delivered, outcome, pkg_id);
+    }
+    if let Some(last) = remaining.pop() {
+        scomo.undeploy(&last.id, env.tree);
+        if let Some(previous) = last.previous {
+            scomo.deploy(previous, env.tree, env.now);
+        }
+    }
+    if remaining.is_empty() {
+        let mut outcome =
+            ended(job, outcome::Phase::Install, Cause::ComponentFailed).with_detail(detail);
+        outcome.rollback = Rollback::Done;
+        return install_failed(scomo, env, job, delivered, outcome, pkg_id);
+    }
+    set_phase(
+        scomo,
+        Phase::Rollback {
+            delivered: delivered.to_string(),
+            failed: failed.to_string(),
+            remaining,
+        },
+    );
+    Step::Save
+}
+
+/// Carry out Remove, Activate or Deactivate.
+fn operate(scomo: &mut Scomo, env: &mut Env<'_>, job: &Job) -> Step {
+    match job.area {
+        Area::Delivered => {
+            let pkg_id = scomo
+                .delivered_index(&job.name)
+                .map(|i| scomo.durable.delivered[i].pkg_id.clone());
+            if let Some(index) = scomo.delivered_index(&job.name) {
+                scomo.remove_delivered(index, env.tree);
+            }
+            finish(
+                ended(job, outcome::Phase::Remove, Cause::Succeeded),
+                Some(delivered_path(&job.name)),
+                pkg_id,
+            )
+        }
+        Area::Deployed => {
+            let id = scomo
+                .durable
+                .deployed
+                .iter()
+                .find(|c| c.node == job.name)
+                .map(|c| c.id.clone());
+            let target = Some(deployed_path(&job.name));
+            let (phase, state) = match job.operation {
+                ScomoOperation::Activate => (outcome::Phase::Activate, DeployedState::Active),
+                ScomoOperation::Deactivate => (outcome::Phase::Deactivate, DeployedState::Inactive),
+                _ => {
+                    if let Some(id) = &id {
+                        scomo.undeploy(id, env.tree);
+                    }
+                    return finish(
+                        ended(job, outcome::Phase::Remove, Cause::Succeeded),
+                        target,
+                        id,
+                    );
+                }
+            };
+            scomo.set_deployed(
+                env.tree,
+                &job.name,
+                DeployedStatus::Idle,
+                Some(state),
+                env.now,
+            );
+            finish(ended(job, phase, Cause::Succeeded), target, id)
+        }
+        Area::Download => finish(
+            ended(job, outcome::Phase::Start, Cause::InternalError),
+            None,
+            None,
+        ),
+    }
+}
+
+/// End the job: no job, and the report (recorded once the save that queues it lands).
+fn report(
+    scomo: &mut Scomo,
+    env: &mut Env<'_>,
+    job: &Job,
+    outcome: Outcome,
+    target: Option<String>,
+    identifier: Option<String>,
+) -> Action {
+    scomo.durable.job = None;
+    let row = env.profile.scomo_result_row(outcome.key());
+    let alert = scomo.report(job, &outcome, row.code, target, identifier);
+    let reported = Reported {
+        outcome,
+        code: row.code,
+        meaning: &row.meaning,
+    };
+    scomo.ending = Some(reported.clone());
+    Action::Report { alert, reported }
+}

@@ -1,0 +1,19 @@
+//! SCOMO 1.0, software component management on the device: the management object and the agent,
+//! the engine's second agent ([`crate::engine::Agent`]). A server adds `Download/<p>` with a
+//! package's URL and Execs one of its operations; the job fetches a delivery package
+//! ([`crate::package::delivery`]) through the download agent, delivers it
+//! (`Inventory/Delivered/<d>`), installs its components one per step
+//! (`Inventory/Deployed/<c>`, rolled back when one fails), and reports the result in a Generic
+//! Alert of type `urn:oma:at:scomo:1.0:OperationComplete`. The codes are
+//! [`crate::protocol::scomo`], shared with the mock server; the result codes come from the
+//! device's profile (`scomo-result`).
+
+pub mod agent;
+mod job;
+pub mod mo;
+
+pub use agent::{
+    Delivered, Deployed, Job, Phase, Scomo, ScomoConfig, ScomoDurable, ScomoRecords, StatusRecord,
+};
+pub use job::MAX_DOWNLOAD_ATTEMPTS;
+pub use mo::{Area, DEFAULT_ROOT};
