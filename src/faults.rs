@@ -50,6 +50,18 @@ crate::codes::code_table! {
         /// save lands; the device boots from the state saved before). With `nth = N` this cuts the
         /// power at the Nth save, which is how a scenario or a test reaches every step of a flow.
         StateSave = "state.save";
+        /// SCOMO: the agent starts a job it accepted with 202 (`internal.error`: SCOMO 1412
+        /// Undefined Error).
+        ScomoStart = "scomo.start";
+        /// SCOMO: removing a delivered package or a deployed component (`storage.write-error`:
+        /// 1408 Remove Failed, the node's Status 20, the package or component kept).
+        ScomoRemove = "scomo.remove";
+        /// SCOMO: activating a deployed component (`internal.error`: 1409 Activate Failed,
+        /// Status 40, still Inactive).
+        ScomoActivate = "scomo.activate";
+        /// SCOMO: deactivating a deployed component (`internal.error`: 1410 Deactivate Failed,
+        /// Status 60, still Active).
+        ScomoDeactivate = "scomo.deactivate";
     }
 }
 
@@ -104,6 +116,10 @@ impl FaultPoint {
                 matches!(effect, E::UserReject | E::UserCancel | E::UserIgnore)
             }
             P::FumoStart => matches!(effect, E::InternalError | E::PowerLoss),
+            P::ScomoStart | P::ScomoActivate | P::ScomoDeactivate => {
+                matches!(effect, E::InternalError)
+            }
+            P::ScomoRemove => matches!(effect, E::StorageWriteError),
         }
     }
 

@@ -142,6 +142,8 @@ crate::codes::code_table! {
         /// Installing one component of a delivery package failed (those installed before it are
         /// rolled back).
         ComponentFailed = "component-failed";
+        /// Removing, activating or deactivating what the device holds failed; it stays as it was.
+        OperationFailed = "operation-failed";
         /// The new firmware failed its post-update verification.
         VerifyFailed = "verify-failed";
         /// Rolling back after a failure failed too.
@@ -321,8 +323,11 @@ pub const REACHABLE: &[Key] = {
         Key(Install, InternalError),
         Key(Install, ComponentFailed),
         Key(Activate, Succeeded),
+        Key(Activate, OperationFailed),
         Key(Deactivate, Succeeded),
+        Key(Deactivate, OperationFailed),
         Key(Remove, Succeeded),
+        Key(Remove, OperationFailed),
     ]
 };
 

@@ -130,6 +130,13 @@ fn download_status(scomo: &mut Scomo, env: &mut Env<'_>, job: &Job, status: Down
 }
 
 fn start(scomo: &mut Scomo, env: &mut Env<'_>, job: &Job) -> Step {
+    if env.faults.fire(FaultPoint::ScomoStart) == Some(FaultEffect::InternalError) {
+        return finish(
+            ended(job, outcome::Phase::Start, Cause::InternalError),
+            None,
+            None,
+        );
+    }
     match (job.area, job.operation) {
         (Area::Download, _) => {
             if env.roaming {
@@ -516,19 +523,32 @@ fn rollback_component(
     Step::Save
 }
 
-/// Carry out Remove, Activate or Deactivate.
+/// Carry out Remove, Activate or Deactivate (through the fault point of each: a failure leaves
+/// what the device holds as it was, its Status the operation's "failed" value).
 fn operate(scomo: &mut Scomo, env: &mut Env<'_>, job: &Job) -> Step {
     match job.area {
         Area::Delivered => {
             let pkg_id = scomo
                 .delivered_index(&job.name)
                 .map(|i| scomo.durable.delivered[i].pkg_id.clone());
+            let target = Some(delivered_path(&job.name));
+            if env.faults.fire(FaultPoint::ScomoRemove) == Some(FaultEffect::StorageWriteError) {
+                scomo.set_delivered(
+                    env.tree,
+                    &job.name,
+                    DeliveredStatus::RemoveFailed,
+                    None,
+                    env.now,
+                );
+                let outcome = ended(job, outcome::Phase::Remove, Cause::OperationFailed);
+                return finish(outcome, target, pkg_id);
+            }
             if let Some(index) = scomo.delivered_index(&job.name) {
                 scomo.remove_delivered(index, env.tree);
             }
             finish(
                 ended(job, outcome::Phase::Remove, Cause::Succeeded),
-                Some(delivered_path(&job.name)),
+                target,
                 pkg_id,
             )
         }
@@ -540,6 +560,32 @@ fn operate(scomo: &mut Scomo, env: &mut Env<'_>, job: &Job) -> Step {
                 .find(|c| c.node == job.name)
                 .map(|c| c.id.clone());
             let target = Some(deployed_path(&job.name));
+            let (point, effect, failed) = match job.operation {
+                ScomoOperation::Activate => (
+                    FaultPoint::ScomoActivate,
+                    FaultEffect::InternalError,
+                    DeployedStatus::ActivateFailed,
+                ),
+                ScomoOperation::Deactivate => (
+                    FaultPoint::ScomoDeactivate,
+                    FaultEffect::InternalError,
+                    DeployedStatus::DeactivateFailed,
+                ),
+                _ => (
+                    FaultPoint::ScomoRemove,
+                    FaultEffect::StorageWriteError,
+                    DeployedStatus::RemoveFailed,
+                ),
+            };
+            if env.faults.fire(point) == Some(effect) {
+                scomo.set_deployed(env.tree, &job.name, failed, None, env.now);
+                let phase = match job.operation {
+                    ScomoOperation::Activate => outcome::Phase::Activate,
+                    ScomoOperation::Deactivate => outcome::Phase::Deactivate,
+                    _ => outcome::Phase::Remove,
+                };
+                return finish(ended(job, phase, Cause::OperationFailed), target, id);
+            }
             let (phase, state) = match job.operation {
                 ScomoOperation::Activate => (outcome::Phase::Activate, DeployedState::Active),
                 ScomoOperation::Deactivate => (outcome::Phase::Deactivate, DeployedState::Inactive),
