@@ -348,7 +348,7 @@ impl Key {
     pub fn in_scomo(self) -> bool {
         use Cause::*;
         match self.0 {
-            Phase::Start => matches!(self.1, Roaming | InternalError),
+            Phase::Start => matches!(self.1, Roaming | InternalError | NotImplemented),
             Phase::Download => true,
             Phase::Checks => matches!(
                 self.1,

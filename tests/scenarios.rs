@@ -654,3 +654,39 @@ fn a_layout_path_that_is_not_relative_to_the_root_is_refused() {
         );
     }
 }
+
+/// `legacy_alert_type = true` makes the device report with the draft-era OperationComplete type,
+/// and the server reads the result under either type.
+#[test]
+fn a_scomo_device_reports_with_the_alert_type_it_is_set_to() {
+    use dmsim::protocol::scomo::{LEGACY_OPERATION_COMPLETE, OPERATION_COMPLETE};
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let legacy =
+        scenario::load(&root.join("scenarios/scomo/legacy-alert-type.toml")).expect("valid");
+    let mut standard = legacy.clone();
+    standard
+        .file
+        .device
+        .scomo
+        .as_mut()
+        .expect("a SCOMO device")
+        .legacy_alert_type = false;
+    let results = scenario::run_all(&[legacy, standard], &RunOptions::default()).expect("runtime");
+    let types: Vec<Vec<(i64, Option<String>)>> = results
+        .iter()
+        .map(|r| {
+            r.observed
+                .iter()
+                .filter(|o| o.family == "scomo-result")
+                .map(|o| (o.code, o.command.clone()))
+                .collect()
+        })
+        .collect();
+    assert_eq!(
+        types,
+        [
+            vec![(1200, Some(LEGACY_OPERATION_COMPLETE.to_string()))],
+            vec![(1200, Some(OPERATION_COMPLETE.to_string()))],
+        ]
+    );
+}

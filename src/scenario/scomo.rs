@@ -3,7 +3,7 @@
 //! device's SCOMO object holds.
 //!
 //! ```toml
-//! [device.scomo]                  # root = "./SCOMO", env_types = ["Android", "Linux"], legacy_alert_type
+//! [device.scomo]                  # root = "./SCOMO", env_types = ["Android", "Linux"], legacy_alert_type, operations
 //!
 //! [expect]
 //! scomo_result = [1200]           # result codes of the OperationComplete alerts the server received
@@ -14,6 +14,7 @@
 //! ```
 
 use crate::device::Device;
+use crate::protocol::scomo::ScomoOperation;
 use crate::scomo::{Scomo, ScomoConfig};
 use serde::Deserialize;
 use std::sync::Arc;
@@ -28,6 +29,24 @@ pub struct ScomoSpec {
     pub env_types: Vec<String>,
     /// Report with the draft-era alert type a server may expect.
     pub legacy_alert_type: bool,
+    /// The operations the device implements (by node name; default all).
+    #[serde(deserialize_with = "operations")]
+    pub operations: Vec<ScomoOperation>,
+}
+
+fn operations<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<ScomoOperation>, D::Error> {
+    Vec::<String>::deserialize(d)?
+        .iter()
+        .map(|name| {
+            ScomoOperation::parse(name).ok_or_else(|| {
+                let known: Vec<&str> = ScomoOperation::ALL.iter().map(|o| o.as_str()).collect();
+                serde::de::Error::custom(format!(
+                    "unknown SCOMO operation {name:?}; known: {}",
+                    known.join(", ")
+                ))
+            })
+        })
+        .collect()
 }
 
 impl Default for ScomoSpec {
@@ -37,6 +56,7 @@ impl Default for ScomoSpec {
             root: config.root,
             env_types: config.env_types,
             legacy_alert_type: config.legacy_alert_type,
+            operations: config.operations,
         }
     }
 }
@@ -47,6 +67,7 @@ impl ScomoSpec {
         let mut config = ScomoConfig::new(self.root.as_str());
         config.env_types = self.env_types.clone();
         config.legacy_alert_type = self.legacy_alert_type;
+        config.operations = self.operations.clone();
         Arc::new(config)
     }
 }

@@ -45,6 +45,9 @@ pub struct ScomoConfig {
     pub env_types: Vec<String>,
     /// Report with the draft-era alert type (Nokia's) instead of the OMA one.
     pub legacy_alert_type: bool,
+    /// The operations the device implements; an Exec on another is accepted (202) and its job
+    /// ends at once, not implemented (SCOMO 1411).
+    pub operations: Vec<ScomoOperation>,
     /// The key delivery packages must be signed with.
     pub trusted: VerifyingKey,
 }
@@ -56,6 +59,7 @@ impl ScomoConfig {
             root: root.into(),
             env_types: vec!["Android".to_string(), "Linux".to_string()],
             legacy_alert_type: false,
+            operations: ScomoOperation::ALL.to_vec(),
             trusted: crate::package::test_signing_key().verifying_key(),
         }
     }

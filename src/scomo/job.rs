@@ -137,6 +137,13 @@ fn start(scomo: &mut Scomo, env: &mut Env<'_>, job: &Job) -> Step {
             None,
         );
     }
+    if !scomo.config.operations.contains(&job.operation) {
+        return finish(
+            ended(job, outcome::Phase::Start, Cause::NotImplemented),
+            None,
+            None,
+        );
+    }
     match (job.area, job.operation) {
         (Area::Download, _) => {
             if env.roaming {
