@@ -344,14 +344,18 @@ fn an_unsupported_environment_is_1413_and_nothing_is_installed() {
     ));
     assert_eq!(results(&run.records), [1413]);
     assert!(inventory(&run.device).is_empty());
+    // No install of this device can use the package: its data is deleted, its node stays.
     assert_eq!(
         statuses(&run.device, Area::Download, "App1"),
-        [30, 40, 50, 60]
+        [30, 40, 50, 70]
     );
     assert_eq!(
         statuses(&run.device, Area::Delivered, "suite"),
-        [10, 40, 50]
+        [10, 40, 60]
     );
+    let agent = scomo(&run.device);
+    assert_eq!(agent.durable.delivered[0].len, 0);
+    assert!(agent.package(0).is_empty());
 }
 
 #[test]

@@ -266,18 +266,37 @@ impl Scomo {
             .fold(0usize, usize::saturating_add)
     }
 
+    /// Where the bytes of the delivered package at `index` are in the blob (the lengths come from
+    /// saved state, so the arithmetic is checked: a range that cannot be is empty).
+    fn package_range(&self, index: usize) -> std::ops::Range<usize> {
+        let len = |d: &Delivered| usize::try_from(d.len).ok();
+        let start = self.durable.delivered[..index.min(self.durable.delivered.len())]
+            .iter()
+            .try_fold(0usize, |sum, d| sum.checked_add(len(d)?));
+        let end = start.and_then(|s| {
+            let own = self.durable.delivered.get(index).map_or(Some(0), len)?;
+            s.checked_add(own)
+        });
+        match (start, end) {
+            (Some(s), Some(e)) if e <= self.bytes.len() => s..e,
+            _ => 0..0,
+        }
+    }
+
     /// The bytes of the delivered package at `index`.
     pub fn package(&self, index: usize) -> &[u8] {
-        let start: usize = self.durable.delivered[..index.min(self.durable.delivered.len())]
-            .iter()
-            .map(|d| d.len as usize)
-            .sum();
-        let len = self
-            .durable
-            .delivered
-            .get(index)
-            .map_or(0, |d| d.len as usize);
-        self.bytes.get(start..start + len).unwrap_or(&[])
+        &self.bytes[self.package_range(index)]
+    }
+
+    /// Delete the bytes of the delivered package at `index`, keeping its node (an install that
+    /// failed without data, reference §6.2).
+    pub(super) fn drop_delivered_data(&mut self, index: usize) {
+        let range = self.package_range(index);
+        self.bytes.drain(range);
+        if let Some(d) = self.durable.delivered.get_mut(index) {
+            d.len = 0;
+        }
+        self.bytes_dirty = true;
     }
 
     /// The index of the delivered package at node `name`.
@@ -351,13 +370,9 @@ impl Scomo {
 
     /// Forget the delivered package at `index`, its bytes and its node.
     pub(super) fn remove_delivered(&mut self, index: usize, tree: &mut Tree) {
-        let start: usize = self.durable.delivered[..index]
-            .iter()
-            .map(|d| d.len as usize)
-            .sum();
+        let range = self.package_range(index);
+        self.bytes.drain(range);
         let removed = self.durable.delivered.remove(index);
-        let end = (start + removed.len as usize).min(self.bytes.len());
-        self.bytes.drain(start.min(end)..end);
         self.bytes_dirty = true;
         let node = mo::entry(&self.config.root, Area::Delivered, &removed.node);
         if let Err(e) = tree.remove(&node) {

@@ -311,14 +311,29 @@ fn install_failed(
     outcome: Outcome,
     pkg_id: Option<String>,
 ) -> Step {
-    scomo.set_delivered(
-        env.tree,
-        delivered,
-        DeliveredStatus::InstallFailedWithData,
-        None,
-        env.now,
+    // A package no install of this device can use (components for an environment it lacks, bytes
+    // that do not verify) is deleted; one that failed for the device's passing reasons (battery,
+    // the user, memory) is kept for another Install.
+    let keep = !matches!(
+        outcome.cause,
+        Cause::UnsupportedEnvironment | Cause::PackageCorrupt
     );
-    download_status(scomo, env, job, DownloadStatus::InstallFailedWithData);
+    let (delivered_status, download) = if keep {
+        (
+            DeliveredStatus::InstallFailedWithData,
+            DownloadStatus::InstallFailedWithData,
+        )
+    } else {
+        if let Some(index) = scomo.delivered_index(delivered) {
+            scomo.drop_delivered_data(index);
+        }
+        (
+            DeliveredStatus::InstallFailedWithoutData,
+            DownloadStatus::InstallFailedWithoutData,
+        )
+    };
+    scomo.set_delivered(env.tree, delivered, delivered_status, None, env.now);
+    download_status(scomo, env, job, download);
     finish(outcome, Some(delivered_path(delivered)), pkg_id)
 }
 
