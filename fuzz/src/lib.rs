@@ -159,7 +159,13 @@ pub fn scenario(index: usize) -> &'static LoadedScenario {
         SCENARIOS
             .iter()
             .map(|(path, text)| {
-                dmsim::scenario::load::parse(std::path::Path::new(path), text)
+                // The FUMO device has a SCOMO object too, so that server input reaches both
+                // agents of the engine (Adds under ./SCOMO/Download, Execs of its operations).
+                let text = match *path {
+                    "fumo/download-and-update.toml" => format!("{text}\n[device.scomo]\n"),
+                    _ => text.to_string(),
+                };
+                dmsim::scenario::load::parse(std::path::Path::new(path), &text)
                     .unwrap_or_else(|e| panic!("{path}: {e}"))
             })
             .collect()
