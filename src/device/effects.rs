@@ -32,7 +32,11 @@ pub enum Effect {
     },
     /// Data agent `agent` took out of the tree when its node was replaced (FUMO: a package written
     /// to `<x>/Update/PkgData`; empty clears the package store) goes to the agent.
-    Store { agent: usize, data: Vec<u8> },
+    Store {
+        agent: usize,
+        uri: String,
+        data: Vec<u8>,
+    },
 }
 
 impl Effect {
@@ -87,8 +91,11 @@ impl Device {
     pub fn replaced(&mut self, uri: &str) -> Option<Effect> {
         let (tree, now) = (&mut self.tree, self.clock);
         self.agents.iter().enumerate().find_map(|(agent, a)| {
-            a.replaced(uri, tree, now)
-                .map(|data| Effect::Store { agent, data })
+            a.replaced(uri, tree, now).map(|data| Effect::Store {
+                agent,
+                uri: uri.to_string(),
+                data,
+            })
         })
     }
 
@@ -117,8 +124,8 @@ impl Device {
                     }
                 }
             }
-            Effect::Store { agent, data } => match self.agents.get_mut(agent) {
-                Some(a) => a.store(data, &mut self.tree, self.clock),
+            Effect::Store { agent, uri, data } => match self.agents.get_mut(agent) {
+                Some(a) => a.store(&uri, data, &mut self.tree, self.clock),
                 None => tracing::error!(
                     agent,
                     "data for an agent the device does not have is dropped"

@@ -175,8 +175,8 @@ pub trait Agent: Debug + Send + Sync {
     /// undoes both together.
     fn added(&self, uri: &str, tree: &mut Tree, now: SimSeconds);
 
-    /// Data taken by [`Agent::replaced`] takes effect.
-    fn store(&mut self, data: Vec<u8>, tree: &mut Tree, now: SimSeconds);
+    /// Data taken by [`Agent::replaced`] from the node at `uri` takes effect.
+    fn store(&mut self, uri: &str, data: Vec<u8>, tree: &mut Tree, now: SimSeconds);
 
     /// Whether a job is queued or running.
     fn has_job(&self) -> bool;

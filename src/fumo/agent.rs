@@ -451,7 +451,7 @@ impl Agent for Fumo {
     /// here.
     fn added(&self, _uri: &str, _tree: &mut Tree, _now: SimSeconds) {}
 
-    fn store(&mut self, data: Vec<u8>, tree: &mut Tree, now: SimSeconds) {
+    fn store(&mut self, _uri: &str, data: Vec<u8>, tree: &mut Tree, now: SimSeconds) {
         self.store_pkg_data(data, tree, now);
     }
 

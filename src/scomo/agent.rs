@@ -368,6 +368,30 @@ impl Scomo {
         self.sync_tree(tree, now);
     }
 
+    /// Deliver a package the server pushed: its bytes join the delivered ones, ahead of a download
+    /// in progress (which stays as it was).
+    fn deliver_in_band(
+        &mut self,
+        delivered: Delivered,
+        package: Vec<u8>,
+        tree: &mut Tree,
+        now: u64,
+    ) {
+        if let Some(index) = self.delivered_index(&delivered.node) {
+            let range = self.package_range(index);
+            self.bytes.drain(range);
+            self.durable.delivered.remove(index);
+        }
+        let at = self.delivered_len().min(self.bytes.len());
+        let len = package.len() as u64;
+        self.bytes.splice(at..at, package);
+        let delivered = Delivered { len, ..delivered };
+        self.durable.delivered.push(delivered.clone());
+        self.bytes_dirty = true;
+        self.record(Area::Delivered, &delivered.node, delivered.status.code());
+        self.sync_tree(tree, now);
+    }
+
     /// Forget the delivered package at `index`, its bytes and its node.
     pub(super) fn remove_delivered(&mut self, index: usize, tree: &mut Tree) {
         let range = self.package_range(index);
@@ -709,8 +733,17 @@ impl Agent for Scomo {
         }
     }
 
-    fn replaced(&self, _uri: &str, _tree: &mut Tree, _now: SimSeconds) -> Option<Vec<u8>> {
-        None
+    /// A package pushed in-band into `Inventory/Delivered/<d>/Data` leaves the tree for the
+    /// agent's store (the leaf is emptied at once; the package is delivered when the Replace takes
+    /// effect).
+    fn replaced(&self, uri: &str, tree: &mut Tree, now: SimSeconds) -> Option<Vec<u8>> {
+        let relative = self.relative(uri)?;
+        mo::delivered_data(&relative)?;
+        let bytes = tree.value(uri)?.to_vec();
+        if let Err(e) = tree.set_value(uri, b"", now) {
+            tracing::warn!(uri, error = %e, "cannot empty a Delivered Data node");
+        }
+        Some(bytes)
     }
 
     /// A `Download/<p>` the server added (alone or inside a subtree) gets its `Status` and its
@@ -723,6 +756,14 @@ impl Agent for Scomo {
         let names: Vec<String> = match (segments.next(), segments.next()) {
             (Some("Download"), Some(p)) => vec![p.to_string()],
             (Some("Download"), None) => mo::names(tree, &self.config.root, Area::Download),
+            (Some("Inventory"), Some("Delivered")) => {
+                if let Some(d) = segments.next() {
+                    if let Err(e) = mo::complete_delivered(tree, &self.config.root, d) {
+                        tracing::warn!(d, error = %e, "cannot complete a Delivered node");
+                    }
+                }
+                return;
+            }
             _ => return,
         };
         for name in names {
@@ -732,11 +773,40 @@ impl Agent for Scomo {
         }
     }
 
-    fn store(&mut self, data: Vec<u8>, _tree: &mut Tree, _now: SimSeconds) {
-        tracing::error!(
-            len = data.len(),
-            "SCOMO takes no data from a Replace: dropped"
-        );
+    /// The package pushed into `Inventory/Delivered/<d>/Data` is delivered: it joins the store
+    /// as `<d>`, in State Delivered, named by the `PkgID`, `Name`, `Description` and `PkgType` the
+    /// server gave `<d>` (the `PkgID` defaults to `<d>`). It is verified when it is installed.
+    fn store(&mut self, uri: &str, data: Vec<u8>, tree: &mut Tree, now: SimSeconds) {
+        let Some(name) = self
+            .relative(uri)
+            .and_then(|r| mo::delivered_data(&r).map(str::to_string))
+        else {
+            tracing::error!(
+                uri,
+                "SCOMO takes data only into Delivered/<d>/Data: dropped"
+            );
+            return;
+        };
+        let base = mo::entry(&self.config.root, Area::Delivered, &name);
+        let field = |leaf: &str| {
+            tree.value_str(&format!("{base}/{leaf}"))
+                .unwrap_or("")
+                .to_string()
+        };
+        let pkg_id = Some(field("PkgID"))
+            .filter(|id| !id.is_empty())
+            .unwrap_or_else(|| name.clone());
+        let delivered = Delivered {
+            node: name,
+            pkg_id,
+            name: field("Name"),
+            description: field("Description"),
+            pkg_type: field("PkgType"),
+            status: DeliveredStatus::Idle,
+            state: DeliveredState::Delivered,
+            len: 0,
+        };
+        self.deliver_in_band(delivered, data, tree, now);
     }
 
     fn has_job(&self) -> bool {

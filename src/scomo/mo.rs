@@ -163,7 +163,13 @@ pub fn install(tree: &mut Tree, root: &str, server_id: &str) -> Result<(), TreeE
             .permanent(),
     )?;
     tree.insert(&node(root, "Inventory"), read())?;
-    tree.insert(&node(root, Area::Delivered.path()), read())?;
+    // A server may push a package in-band: Add `Delivered/<d>`, Replace its `Data`.
+    tree.insert(
+        &node(root, Area::Delivered.path()),
+        Node::interior()
+            .access(Access::GET | Access::ADD)
+            .permanent(),
+    )?;
     tree.insert(&node(root, Area::Deployed.path()), read())?;
     tree.insert(&node(root, "Ext"), read())?;
     Ok(())
@@ -209,6 +215,28 @@ pub fn complete_download(tree: &mut Tree, root: &str, name: &str) -> Result<(), 
     operations(tree, &base, Area::Download)
 }
 
+/// Give a `Delivered/<d>` its `Data` leaf, empty, for a package the server pushes in-band
+/// (Replace), unless it has one.
+pub fn complete_delivered(tree: &mut Tree, root: &str, name: &str) -> Result<(), TreeError> {
+    let data = format!("{}/Data", entry(root, Area::Delivered, name));
+    if tree.node(&data).is_none() {
+        tree.insert(
+            &data,
+            Node::leaf(Format::Bin, "").access(Access::GET | Access::REPLACE),
+        )?;
+    }
+    Ok(())
+}
+
+/// The `<d>` of `Delivered/<d>/Data` (relative to the root), when `path` is one.
+pub fn delivered_data(path: &str) -> Option<&str> {
+    let rest = path
+        .strip_prefix(Area::Delivered.path())?
+        .strip_prefix('/')?;
+    let name = rest.strip_suffix("/Data")?;
+    (uri::is_valid_segment(name) && !name.contains('/')).then_some(name)
+}
+
 /// Set an integer leaf the device keeps (`Status`, `State`).
 pub fn set_int(tree: &mut Tree, uri: &str, value: u16, now: u64) -> Result<(), TreeError> {
     tree.set_value(uri, value.to_string().as_bytes(), now)
@@ -244,6 +272,7 @@ pub fn put_delivered(
     ] {
         put_leaf(tree, &format!("{base}/{leaf}"), format, &value)?;
     }
+    complete_delivered(tree, root, name)?;
     operations(tree, &base, Area::Delivered)
 }
 
@@ -481,5 +510,23 @@ mod tests {
         assert_eq!(node_name("maps", "c1"), "maps");
         assert_eq!(node_name("a/b", "c1"), "c1");
         assert_eq!(node_name("", "c1"), "c1");
+    }
+
+    #[test]
+    fn only_a_delivered_nodes_data_takes_a_package() {
+        assert_eq!(
+            delivered_data("Inventory/Delivered/suite/Data"),
+            Some("suite")
+        );
+        for path in [
+            "Inventory/Delivered/suite/Data/x",
+            "Inventory/Delivered/a/b/Data",
+            "Inventory/Delivered//Data",
+            "Inventory/Deployed/maps/Data",
+            "Download/App1/Data",
+            "Inventory/Delivered/suite/PkgID",
+        ] {
+            assert_eq!(delivered_data(path), None, "{path}");
+        }
     }
 }
