@@ -144,6 +144,8 @@ crate::codes::code_table! {
         ComponentFailed = "component-failed";
         /// Removing, activating or deactivating what the device holds failed; it stays as it was.
         OperationFailed = "operation-failed";
+        /// A component cannot be removed while it is in use (Active), on a device that says so.
+        InUse = "in-use";
         /// The new firmware failed its post-update verification.
         VerifyFailed = "verify-failed";
         /// Rolling back after a failure failed too.
@@ -328,6 +330,7 @@ pub const REACHABLE: &[Key] = {
         Key(Deactivate, OperationFailed),
         Key(Remove, Succeeded),
         Key(Remove, OperationFailed),
+        Key(Remove, InUse),
     ]
 };
 

@@ -3,7 +3,7 @@
 //! device's SCOMO object holds.
 //!
 //! ```toml
-//! [device.scomo]                  # root = "./SCOMO", env_types = ["Android", "Linux"], legacy_alert_type, operations
+//! [device.scomo]                  # root = "./SCOMO", env_types = ["Android", "Linux"], legacy_alert_type, operations, remove_active
 //!
 //! [expect]
 //! scomo_result = [1200]           # result codes of the OperationComplete alerts the server received
@@ -29,6 +29,9 @@ pub struct ScomoSpec {
     pub env_types: Vec<String>,
     /// Report with the draft-era alert type a server may expect.
     pub legacy_alert_type: bool,
+    /// Whether an Active component may be removed (default true; false: it is in use, and its
+    /// Remove fails).
+    pub remove_active: bool,
     /// The operations the device implements (by node name; default all).
     #[serde(deserialize_with = "operations")]
     pub operations: Vec<ScomoOperation>,
@@ -57,6 +60,7 @@ impl Default for ScomoSpec {
             env_types: config.env_types,
             legacy_alert_type: config.legacy_alert_type,
             operations: config.operations,
+            remove_active: config.remove_active,
         }
     }
 }
@@ -68,6 +72,7 @@ impl ScomoSpec {
         config.env_types = self.env_types.clone();
         config.legacy_alert_type = self.legacy_alert_type;
         config.operations = self.operations.clone();
+        config.remove_active = self.remove_active;
         Arc::new(config)
     }
 }

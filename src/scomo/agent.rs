@@ -48,6 +48,9 @@ pub struct ScomoConfig {
     /// The operations the device implements; an Exec on another is accepted (202) and its job
     /// ends at once, not implemented (SCOMO 1411).
     pub operations: Vec<ScomoOperation>,
+    /// Whether an Active component may be removed (otherwise it is in use: Remove fails, and the
+    /// server must Deactivate it first).
+    pub remove_active: bool,
     /// The key delivery packages must be signed with.
     pub trusted: VerifyingKey,
 }
@@ -60,6 +63,7 @@ impl ScomoConfig {
             env_types: vec!["Android".to_string(), "Linux".to_string()],
             legacy_alert_type: false,
             operations: ScomoOperation::ALL.to_vec(),
+            remove_active: true,
             trusted: crate::package::test_signing_key().verifying_key(),
         }
     }

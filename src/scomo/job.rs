@@ -599,6 +599,16 @@ fn operate(scomo: &mut Scomo, env: &mut Env<'_>, job: &Job) -> Step {
                     DeployedStatus::RemoveFailed,
                 ),
             };
+            let active = scomo
+                .durable
+                .deployed
+                .iter()
+                .any(|c| c.node == job.name && c.state == DeployedState::Active);
+            if job.operation == ScomoOperation::Remove && active && !scomo.config.remove_active {
+                scomo.set_deployed(env.tree, &job.name, failed, None, env.now);
+                let outcome = ended(job, outcome::Phase::Remove, Cause::InUse);
+                return finish(outcome, target, id);
+            }
             if env.faults.fire(point) == Some(effect) {
                 scomo.set_deployed(env.tree, &job.name, failed, None, env.now);
                 let phase = match job.operation {
