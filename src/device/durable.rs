@@ -138,6 +138,7 @@ impl Device {
     /// that was never flashed keeps what it holds) and boot its agents (FUMO boots the firmware,
     /// which resolves an install the power cut).
     pub fn reboot(&mut self, store: &dyn StateStore) -> Result<(), StoreError> {
+        self.records.boots = self.records.boots.saturating_add(1);
         let id = self.dev_id().to_string();
         let saved: Option<DurableState> = load_state(store, &id)?;
         if let Some(mut saved) = saved {

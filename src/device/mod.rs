@@ -61,6 +61,9 @@ pub struct Records {
     /// Execs that took effect, in the order they did.
     pub execs: Vec<ExecRecord>,
     pub prompts: Vec<PromptRecord>,
+    /// Times the device booted again after it was first powered on (planned reboots and power
+    /// losses), whatever its agents.
+    pub boots: u32,
 }
 
 /// Message and object size limits the device announces in its SyncHdr Meta.
