@@ -50,6 +50,8 @@ fn every_code_of_the_built_in_profiles_has_a_passing_scenario_that_produces_it()
     assert_eq!(count("fumo-result"), 18);
     assert_eq!(count("fumo-state"), 10);
     assert_eq!(count("dl-status"), 10);
+    // SCOMO: 1200, 1400-1413, 1500, 1501.
+    assert_eq!(count("scomo-result"), 17);
     assert!(count("syncml-status") >= 30);
 }
 
