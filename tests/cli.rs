@@ -217,6 +217,36 @@ fn decode_rejects_a_truncated_file_naming_the_position() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+/// What the decoder read past is said on standard error, one line each; the message still decodes
+/// and standard output holds it alone.
+#[test]
+fn decode_says_what_it_read_past() {
+    let dir = temp_dir("decode-notes");
+    let file = dir.join("old-namespace.xml");
+    std::fs::write(
+        &file,
+        "<SyncML xmlns=\"SYNCML:SYNCML1.1\"><SyncHdr><VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto>\
+         <SessionID>1</SessionID><MsgID>1</MsgID><Target><LocURI>x</LocURI></Target>\
+         <Source><LocURI>y</LocURI></Source></SyncHdr><SyncBody><Final/></SyncBody></SyncML>",
+    )
+    .expect("write");
+    let out = dmsim().arg("decode").arg(&file).output().expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("old-namespace.xml: note: at SyncML: ")
+            && stderr.contains("\"SYNCML:SYNCML1.1\""),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("<SyncML xmlns=\"SYNCML:SYNCML1.2\">"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("note:"), "{stdout}");
+}
+
 #[test]
 fn encode_to_wbxml_and_decode_it_back() {
     let dir = temp_dir("wbxml");

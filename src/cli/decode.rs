@@ -92,7 +92,15 @@ fn read(path: &Path) -> anyhow::Result<SyncMl> {
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         (path.display().to_string(), bytes)
     };
-    syncml::decode(&bytes).map_err(|e| anyhow::anyhow!(located(&name, &e)))
+    let (msg, notes) = syncml::Encoding::detect(&bytes)
+        .decode_with_notes(&bytes)
+        .map_err(|e| anyhow::anyhow!(located(&name, &e)))?;
+    // What the decoder read past (a namespace or element order other than DM 1.2's) goes to
+    // standard error, one line each, so the output stays the message alone.
+    for note in &notes {
+        eprintln!("dmsim: {name}: note: {note}");
+    }
+    Ok(msg)
 }
 
 /// A decoding error as one line that starts with where it is: `name:line:column:` for XML (as
