@@ -187,3 +187,25 @@ fn dmsim_faults_prints_each_point_with_what_it_produces() {
     assert_eq!(exit, Some(2));
     assert!(err.contains("\"knox\" is not a known profile"), "{err}");
 }
+
+/// `dmsim codes --code N` is how a QA engineer finds how to reproduce one code.
+#[test]
+fn dmsim_codes_names_the_command_that_reproduces_a_code() {
+    let (exit, out, err) = dmsim(&["codes", "--code", "551"]);
+    assert_eq!(exit, Some(0), "{err}");
+    assert!(
+        out.contains("dmsim fumo-result\n    551  Package not found"),
+        "{out}"
+    );
+    assert!(
+        out.contains("reproduce: dmsim run scenarios/fumo/package-not-found.toml\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("\n1 codes, 1 produced by a passing scenario"),
+        "{out}"
+    );
+    let (exit, out, _) = dmsim(&["codes", "--code", "-6404"]);
+    assert_eq!(exit, Some(0));
+    assert!(out.contains("\n0 codes,"), "{out}");
+}

@@ -27,6 +27,9 @@ pub struct CodesArgs {
     /// Only the codes no passing scenario produces.
     #[arg(long)]
     uncovered: bool,
+    /// Only this code (in every table that has it), with the command that reproduces it.
+    #[arg(long, value_name = "CODE", allow_negative_numbers = true)]
+    code: Option<i64>,
     #[command(flatten)]
     suite: Suite,
 }
@@ -54,6 +57,7 @@ pub fn codes(args: CodesArgs) -> ExitCode {
     let rows: Vec<CodeRow> = coverage::code_rows(&measured, &profiles)
         .into_iter()
         .filter(|r| !args.uncovered || !r.covered)
+        .filter(|r| args.code.is_none_or(|c| r.code == c))
         .collect();
     if args.suite.json {
         return print_json(&rows);
@@ -76,6 +80,16 @@ pub fn codes(args: CodesArgs) -> ExitCode {
         }
         if !row.faults.is_empty() {
             out.push_str(&format!("         faults:    {}\n", row.faults.join(", ")));
+        }
+        if args.code.is_some() {
+            // Asked for one code: every scenario, and how to run the first.
+            for s in &row.scenarios {
+                out.push_str(&format!("         scenario:  {s}\n"));
+            }
+            if let Some(first) = row.scenarios.first() {
+                out.push_str(&format!("         reproduce: dmsim run {first}\n"));
+            }
+            continue;
         }
         match row.scenarios.as_slice() {
             [] => out.push_str("         scenarios: none passing produces it\n"),
