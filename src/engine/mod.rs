@@ -136,6 +136,29 @@ pub enum Action {
     },
 }
 
+/// How many times a job tries a download that failed on the network or the server's availability
+/// (resuming each time from the bytes it holds) before it reports the failure.
+pub const MAX_DOWNLOAD_ATTEMPTS: u32 = 3;
+
+/// Seconds a device waits before it resumes a download that failed (doubled each time).
+const RETRY_BACKOFF_SECS: u64 = 30;
+
+/// The request of download attempt `attempts + 1` of `url`, as every agent makes it: the device's
+/// limits and profile, and its failure held back when another attempt will follow.
+pub fn download_request(url: &str, attempts: u32, env: &Env<'_>) -> DownloadRequest {
+    let mut request = DownloadRequest::new(url, env.download_limits.clone());
+    request.resume_later = attempts.saturating_add(1) < MAX_DOWNLOAD_ATTEMPTS;
+    request.profile = env.profile;
+    request
+}
+
+/// After attempt `attempts + 1` failed for `cause`: the seconds to wait before the next attempt,
+/// or `None` when the failure is final (not resumable, or the last attempt).
+pub fn retry_after(cause: &crate::download::DownloadFailure, attempts: u32) -> Option<u64> {
+    (cause.is_resumable() && attempts.saturating_add(1) < MAX_DOWNLOAD_ATTEMPTS)
+        .then(|| RETRY_BACKOFF_SECS << attempts.min(16))
+}
+
 /// An agent of the engine, mounted at a tree root (see the module docs).
 pub trait Agent: Debug + Send + Sync {
     /// What kind of agent it is, for logs (`"fumo"`).

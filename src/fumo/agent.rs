@@ -49,9 +49,7 @@ use crate::tree::{Tree, TreeError};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-/// How many times a job tries a download that failed on the network or the server's availability
-/// (resuming each time from the bytes it holds) before it reports the failure.
-pub const MAX_DOWNLOAD_ATTEMPTS: u32 = 3;
+pub use crate::engine::MAX_DOWNLOAD_ATTEMPTS;
 
 /// How a device's FUMO agent is set up: shared by every device of a run.
 #[derive(Debug, Clone)]

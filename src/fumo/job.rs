@@ -16,16 +16,13 @@
 //! | install: verify, write, reboot, boot-verify, commit or rollback, done | 60 | [`Firmware::step`](crate::firmware::Firmware::step); its reboots are real reboots of the device |
 //! | report | 20, 50, 70, 80, 90, 100 | the job ends: result recorded, Generic Alert queued, package kept or deleted, all in one save |
 
-use super::agent::{install_outcome, update_state, Fumo, Job, Phase, MAX_DOWNLOAD_ATTEMPTS};
+use super::agent::{install_outcome, update_state, Fumo, Job, Phase};
 use crate::download::{DownloadOutcome, DownloadRequest, Partial};
-use crate::engine::{Action, Env, Input, Reported};
+use crate::engine::{self, Action, Env, Input, Reported};
 use crate::faults::{FaultEffect, FaultPoint};
 use crate::firmware::{Env as InstallEnv, Next};
 use crate::outcome::{self, Cause, Outcome};
 use crate::protocol::fumo::{FumoState, Operation};
-
-/// Seconds the device waits before it resumes a download that failed (doubled each time).
-const RETRY_BACKOFF_SECS: u64 = 30;
 
 /// What a transition asks for.
 enum Step {
@@ -136,9 +133,7 @@ fn start(fumo: &mut Fumo, env: &mut Env<'_>, job: &Job) -> Step {
 /// Ask for download attempt `attempts + 1`, resuming from the bytes held.
 fn attempt(fumo: &mut Fumo, env: &mut Env<'_>, job: &Job, attempts: u32) -> Step {
     let partial = fumo.take_partial();
-    let mut request = DownloadRequest::new(job.url.clone(), env.download_limits.clone());
-    request.resume_later = attempts + 1 < MAX_DOWNLOAD_ATTEMPTS;
-    request.profile = env.profile;
+    let request = engine::download_request(&job.url, attempts, env);
     Step::Download { request, partial }
 }
 
@@ -161,27 +156,28 @@ fn downloaded(
             set_phase(fumo, Phase::Downloaded);
             Step::Save
         }
-        DownloadOutcome::Failed { cause, .. }
-            if cause.is_resumable() && attempts + 1 < MAX_DOWNLOAD_ATTEMPTS =>
-        {
-            tracing::debug!(%cause, attempt = attempts + 1, "download interrupted; resuming later");
-            fumo.keep_partial(partial);
-            set_phase(
-                fumo,
-                Phase::Download {
-                    attempts: attempts + 1,
-                },
-            );
-            Step::Wait(RETRY_BACKOFF_SECS << attempts.min(16))
-        }
-        DownloadOutcome::Failed { cause, .. } => {
-            tracing::debug!(%cause, "download failed");
-            fumo.drop_package();
-            Step::Finish {
-                outcome: ended(job, outcome::Phase::Download, cause.cause()).with_detail(&cause),
-                state: FumoState::DownloadFailed,
+        DownloadOutcome::Failed { cause, .. } => match engine::retry_after(&cause, attempts) {
+            Some(seconds) => {
+                tracing::debug!(%cause, attempt = attempts + 1, "download interrupted; resuming later");
+                fumo.keep_partial(partial);
+                set_phase(
+                    fumo,
+                    Phase::Download {
+                        attempts: attempts + 1,
+                    },
+                );
+                Step::Wait(seconds)
             }
-        }
+            None => {
+                tracing::debug!(%cause, "download failed");
+                fumo.drop_package();
+                Step::Finish {
+                    outcome: ended(job, outcome::Phase::Download, cause.cause())
+                        .with_detail(&cause),
+                    state: FumoState::DownloadFailed,
+                }
+            }
+        },
     }
 }
 

@@ -17,7 +17,7 @@
 use super::agent::{Delivered, Deployed, Installed, Job, Phase, Scomo};
 use super::mo::{self, Area};
 use crate::download::{DownloadOutcome, DownloadRequest, Partial};
-use crate::engine::{Action, Env, Input, Reported};
+use crate::engine::{self, Action, Env, Input, Reported};
 use crate::faults::{FaultEffect, FaultPoint};
 use crate::outcome::{self, Cause, Outcome, Rollback};
 use crate::package::{self, DeliveryDevice, DeliveryPackage};
@@ -25,10 +25,7 @@ use crate::protocol::scomo::{
     DeliveredState, DeliveredStatus, DeployedState, DeployedStatus, DownloadStatus, ScomoOperation,
 };
 
-/// How many download attempts a job makes before it reports the failure.
-pub const MAX_DOWNLOAD_ATTEMPTS: u32 = 3;
-/// Seconds the device waits before it resumes a download (doubled each time).
-const RETRY_BACKOFF_SECS: u64 = 30;
+pub use crate::engine::MAX_DOWNLOAD_ATTEMPTS;
 
 /// What a transition asks for.
 enum Step {
@@ -190,9 +187,7 @@ fn start(scomo: &mut Scomo, env: &mut Env<'_>, job: &Job) -> Step {
 
 fn attempt(scomo: &mut Scomo, env: &mut Env<'_>, job: &Job, attempts: u32) -> Step {
     let partial = scomo.take_partial();
-    let mut request = DownloadRequest::new(job.url.clone(), env.download_limits.clone());
-    request.resume_later = attempts + 1 < MAX_DOWNLOAD_ATTEMPTS;
-    request.profile = env.profile;
+    let request = engine::download_request(&job.url, attempts, env);
     Step::Download { request, partial }
 }
 
@@ -219,27 +214,27 @@ fn downloaded(
             set_phase(scomo, Phase::Downloaded);
             Step::Save
         }
-        DownloadOutcome::Failed { cause, .. }
-            if cause.is_resumable() && attempts + 1 < MAX_DOWNLOAD_ATTEMPTS =>
-        {
-            scomo.keep_pending(partial, false);
-            set_phase(
-                scomo,
-                Phase::Download {
-                    attempts: attempts + 1,
-                },
-            );
-            Step::Wait(RETRY_BACKOFF_SECS << attempts.min(16))
-        }
-        DownloadOutcome::Failed { cause, .. } => {
-            scomo.drop_pending();
-            download_status(scomo, env, job, DownloadStatus::DownloadFailed);
-            finish(
-                ended(job, outcome::Phase::Download, cause.cause()).with_detail(&cause),
-                None,
-                None,
-            )
-        }
+        DownloadOutcome::Failed { cause, .. } => match engine::retry_after(&cause, attempts) {
+            Some(seconds) => {
+                scomo.keep_pending(partial, false);
+                set_phase(
+                    scomo,
+                    Phase::Download {
+                        attempts: attempts + 1,
+                    },
+                );
+                Step::Wait(seconds)
+            }
+            None => {
+                scomo.drop_pending();
+                download_status(scomo, env, job, DownloadStatus::DownloadFailed);
+                finish(
+                    ended(job, outcome::Phase::Download, cause.cause()).with_detail(&cause),
+                    None,
+                    None,
+                )
+            }
+        },
     }
 }
 
