@@ -248,3 +248,22 @@ impl Clone for Box<dyn Agent> {
         self.clone_box()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::download::DownloadFailure;
+
+    /// A resumable failure is tried again after 30 s, then 60 s, and the third is final; a failure
+    /// no wait can mend is final at once.
+    #[test]
+    fn downloads_are_retried_with_a_doubling_backoff_then_given_up() {
+        let lost = DownloadFailure::ConnectionLost { received: 10 };
+        let waits: Vec<Option<u64>> = (0..MAX_DOWNLOAD_ATTEMPTS)
+            .map(|attempts| retry_after(&lost, attempts))
+            .collect();
+        assert_eq!(waits, [Some(30), Some(60), None]);
+        assert_eq!(retry_after(&DownloadFailure::NotFound, 0), None);
+        assert_eq!(retry_after(&lost, u32::MAX), None);
+    }
+}
