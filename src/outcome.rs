@@ -152,6 +152,32 @@ crate::codes::code_table! {
         RollbackFailed = "rollback-failed";
         /// The power went out and the install could not be finished.
         PowerLost = "power-lost";
+        /// The package would downgrade: its target version is older than the one running (a
+        /// firmware) or deployed (a component), which the device refuses.
+        Downgrade = "downgrade";
+        /// The delivery package names the devices (DevIds) or the software version it is for,
+        /// and this device is not one of them, or runs another version.
+        TargetMismatch = "target-mismatch";
+        /// The delivery package's validity (declared in it) ended on the device's clock: the copy
+        /// it stores is no longer valid.
+        PackageExpired = "package-expired";
+        /// The delivery package's format is invalid: its manifest lists a component whose payload
+        /// is not in the package, or carries what the device cannot read.
+        InvalidFormat = "invalid-format";
+        /// A certificate of the package or of a component fails to validate against the device's
+        /// trust anchor (or is not valid yet).
+        CertificateInvalid = "certificate-invalid";
+        /// A certificate of the package or of a component expired on the device's clock.
+        CertificateExpired = "certificate-expired";
+        /// A component is for a sub-device (an attached peripheral) the device does not have: it
+        /// was skipped, the others installed.
+        SubDeviceMissing = "sub-device-missing";
+        /// A component is not at the version the operation asked for: the install was not
+        /// attempted.
+        VersionMismatch = "version-mismatch";
+        /// A package the delivery package requires is not installed (the operation that was to
+        /// install it failed): the install was skipped.
+        PrerequisiteMissing = "prerequisite-missing";
     }
 }
 
@@ -311,6 +337,9 @@ pub const REACHABLE: &[Key] = {
         Key(Checks, UserIgnored),
         Key(Checks, AlreadyInstalled),
         Key(Checks, InternalError),
+        Key(Checks, PrerequisiteMissing),
+        Key(Checks, VersionMismatch),
+        Key(Checks, InsufficientStorage),
         Key(Install, Succeeded),
         Key(Install, PackageCorrupt),
         Key(Install, WrongModel),
@@ -324,6 +353,13 @@ pub const REACHABLE: &[Key] = {
         Key(Install, PowerLost),
         Key(Install, InternalError),
         Key(Install, ComponentFailed),
+        Key(Install, Downgrade),
+        Key(Install, TargetMismatch),
+        Key(Install, PackageExpired),
+        Key(Install, InvalidFormat),
+        Key(Install, CertificateInvalid),
+        Key(Install, CertificateExpired),
+        Key(Install, SubDeviceMissing),
         Key(Activate, Succeeded),
         Key(Activate, OperationFailed),
         Key(Deactivate, Succeeded),
@@ -335,13 +371,29 @@ pub const REACHABLE: &[Key] = {
 };
 
 impl Key {
-    /// Whether a FUMO flow can end this way (the outcomes the `fumo-result` table maps).
+    /// Whether a FUMO flow can end this way (the outcomes the `fumo-result` table maps): all but
+    /// the operations on components and the checks of what only delivery packages carry
+    /// (components, terms, certificates).
     pub fn in_fumo(self) -> bool {
         use Cause::*;
         match self.0 {
             Phase::Activate | Phase::Deactivate | Phase::Remove => false,
-            Phase::Install => !matches!(self.1, UnsupportedEnvironment | ComponentFailed),
-            Phase::Start | Phase::Download | Phase::Checks => true,
+            Phase::Install => !matches!(
+                self.1,
+                UnsupportedEnvironment
+                    | ComponentFailed
+                    | TargetMismatch
+                    | PackageExpired
+                    | InvalidFormat
+                    | CertificateInvalid
+                    | CertificateExpired
+                    | SubDeviceMissing
+            ),
+            Phase::Checks => !matches!(
+                self.1,
+                PrerequisiteMissing | VersionMismatch | InsufficientStorage
+            ),
+            Phase::Start | Phase::Download => true,
         }
     }
 
@@ -355,7 +407,14 @@ impl Key {
             Phase::Download => true,
             Phase::Checks => matches!(
                 self.1,
-                BatteryLow | UserRejected | UserCancelled | UserIgnored | AlreadyInstalled
+                BatteryLow
+                    | UserRejected
+                    | UserCancelled
+                    | UserIgnored
+                    | AlreadyInstalled
+                    | PrerequisiteMissing
+                    | VersionMismatch
+                    | InsufficientStorage
             ),
             Phase::Install => matches!(
                 self.1,
@@ -366,6 +425,13 @@ impl Key {
                     | UnsupportedEnvironment
                     | ComponentFailed
                     | RollbackFailed
+                    | Downgrade
+                    | TargetMismatch
+                    | PackageExpired
+                    | InvalidFormat
+                    | CertificateInvalid
+                    | CertificateExpired
+                    | SubDeviceMissing
             ),
             Phase::Activate | Phase::Deactivate | Phase::Remove => true,
         }
@@ -402,6 +468,30 @@ mod tests {
         assert!(Key(Phase::Download, Cause::NotFound).in_fumo());
         assert!(Key(Phase::Download, Cause::NotFound).in_scomo());
         assert!(!Key(Phase::Activate, Cause::Succeeded).in_fumo());
+        // A downgrade is refused by both agents; the terms and certificates are delivery
+        // packages' only, the checks before a SCOMO install too.
+        assert!(install(Cause::Downgrade).in_fumo() && install(Cause::Downgrade).in_scomo());
+        for cause in [
+            Cause::TargetMismatch,
+            Cause::PackageExpired,
+            Cause::InvalidFormat,
+            Cause::CertificateInvalid,
+            Cause::CertificateExpired,
+            Cause::SubDeviceMissing,
+        ] {
+            assert!(
+                install(cause).in_scomo() && !install(cause).in_fumo(),
+                "{cause}"
+            );
+        }
+        for cause in [
+            Cause::PrerequisiteMissing,
+            Cause::VersionMismatch,
+            Cause::InsufficientStorage,
+        ] {
+            let key = Key(Phase::Checks, cause);
+            assert!(key.in_scomo() && !key.in_fumo(), "{key}");
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! device's SCOMO object holds.
 //!
 //! ```toml
-//! [device.scomo]                  # root = "./SCOMO", env_types = ["Android", "Linux"], legacy_alert_type, operations, remove_active
+//! [device.scomo]                  # root = "./SCOMO", env_types = ["Android", "Linux"], legacy_alert_type, operations, remove_active, sub_devices
 //!
 //! [expect]
 //! scomo_result = [1200]           # result codes of the OperationComplete alerts the server received
@@ -35,6 +35,9 @@ pub struct ScomoSpec {
     /// The operations the device implements (by node name; default all).
     #[serde(deserialize_with = "operations")]
     pub operations: Vec<ScomoOperation>,
+    /// The sub-devices (attached peripherals) the device has, by id (default none): a component
+    /// for another one is skipped.
+    pub sub_devices: Vec<String>,
 }
 
 fn operations<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<ScomoOperation>, D::Error> {
@@ -61,6 +64,7 @@ impl Default for ScomoSpec {
             legacy_alert_type: config.legacy_alert_type,
             operations: config.operations,
             remove_active: config.remove_active,
+            sub_devices: config.sub_devices,
         }
     }
 }
@@ -73,6 +77,7 @@ impl ScomoSpec {
         config.legacy_alert_type = self.legacy_alert_type;
         config.operations = self.operations.clone();
         config.remove_active = self.remove_active;
+        config.sub_devices = self.sub_devices.clone();
         Arc::new(config)
     }
 }

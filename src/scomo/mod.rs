@@ -10,6 +10,8 @@
 
 pub mod agent;
 mod job;
+#[cfg(test)]
+mod job_tests;
 pub mod mo;
 
 pub use agent::{
