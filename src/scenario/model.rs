@@ -143,6 +143,19 @@ pub struct DeviceSpec {
     /// The profile that gives the codes the device reports (`dmsim`, or `oma` for the OMA codes
     /// alone; see `profiles/`).
     pub profile: String,
+    /// Tree nodes the device's update client needs before any FUMO or SCOMO job starts.
+    pub preconditions: PreconditionsSpec,
+}
+
+/// `[device.preconditions]`: the nodes every job checks exist first (none by default; see
+/// [`crate::engine::Preconditions`]).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PreconditionsSpec {
+    /// Missing: the job ends `start.not-ready`.
+    pub device_ready: Option<String>,
+    /// Missing: the job ends `start.no-inventory`.
+    pub inventory: Option<String>,
 }
 
 /// A Generic Alert the device sends.
@@ -198,6 +211,7 @@ impl Default for DeviceSpec {
             fumo: None,
             scomo: None,
             profile: crate::profile::DEFAULT.into(),
+            preconditions: PreconditionsSpec::default(),
         }
     }
 }
@@ -284,6 +298,10 @@ pub struct UiSpec {
     pub max_text: usize,
     #[serde(deserialize_with = "answers")]
     pub answers: Vec<UserAnswer>,
+    /// The user's answers to the installation-conditions prompt the device shows before an
+    /// install (`ask_install_conditions`), in order: `yes`, `no`, `cancel`, `timeout`.
+    #[serde(deserialize_with = "answers")]
+    pub install_conditions: Vec<UserAnswer>,
 }
 
 impl Default for UiSpec {
@@ -292,6 +310,7 @@ impl Default for UiSpec {
             display: true,
             max_text: 1024,
             answers: Vec::new(),
+            install_conditions: Vec::new(),
         }
     }
 }
