@@ -128,6 +128,12 @@ pub struct Args {
     /// Give the device a FUMO object at ./FUMO/Pkg1 and carry out the server's firmware updates.
     #[arg(long, conflicts_with = "scenario")]
     fumo: bool,
+    /// The codes the device reports (built in: oma, dmsim, knox-efota) [default: the scenario's,
+    /// else dmsim]. `knox-efota` makes it the Knox E-FOTA family's device when the scenario names
+    /// no family: a Samsung identity, FUMO at ./FUMO, SCOMO, and the E-FOTA client, which reports
+    /// every operation in E-FOTA codes too.
+    #[arg(long, value_name = "NAME")]
+    profile: Option<String>,
     /// Keep the device's durable state (firmware slots, FUMO state, downloads, reports) in this
     /// directory, and start from the state saved there by an earlier run; in memory by default.
     #[arg(long, value_name = "DIR")]
@@ -413,6 +419,19 @@ fn scenario_of(args: &Args) -> anyhow::Result<ScenarioFile> {
     file.server.url = args.server.clone();
     if let Some(id) = &args.server_id {
         file.server.server_id = id.clone();
+    }
+    if let Some(name) = &args.profile {
+        if dmsim::profile::builtin(name).is_none() {
+            anyhow::bail!(
+                "--profile {name:?} is not a known profile (known: {})",
+                dmsim::profile::NAMES
+            );
+        }
+        file.device.profile = name.clone();
+        if name == "knox-efota" && file.device.family.is_none() {
+            file.device.family = Some(scenario::family::Family::KnoxEfota);
+            file.device = scenario::family::resolve(&file.device).into_owned();
+        }
     }
     Ok(file)
 }

@@ -696,6 +696,7 @@ fn report_aborted(scomo: &mut Scomo, env: &mut Env<'_>) -> Action {
     let alert = scomo.report(&aborted, &outcome, row.code, None, None);
     let reported = Reported {
         outcome,
+        table: row.table,
         code: row.code,
         meaning: &row.meaning,
     };
@@ -717,6 +718,7 @@ fn report(
     let alert = scomo.report(job, &outcome, row.code, target, identifier);
     let reported = Reported {
         outcome,
+        table: row.table,
         code: row.code,
         meaning: &row.meaning,
     };
