@@ -309,6 +309,7 @@ fn print_resumed(device: &Device, dir: &Path) {
             Phase::Start => "not started yet".to_string(),
             Phase::Download { attempts } => format!("downloading, {attempts} attempt(s) made"),
             Phase::Downloaded => "downloaded".to_string(),
+            Phase::ConditionsTimeout => "the installation conditions went unanswered".to_string(),
             Phase::Install => "installing".to_string(),
         };
         println!(
