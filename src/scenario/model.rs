@@ -146,8 +146,26 @@ pub struct DeviceSpec {
     /// The device has a SCOMO agent.
     pub scomo: Option<super::scomo::ScomoSpec>,
     /// The profile that gives the codes the device reports (`dmsim`, or `oma` for the OMA codes
-    /// alone; see `profiles/`).
+    /// alone, `knox-efota`; see `profiles/`).
     pub profile: String,
+    /// Tree nodes the device's update client needs before any FUMO or SCOMO job starts.
+    pub preconditions: PreconditionsSpec,
+    /// The device family, a preset of identity, agents and profile (`knox-efota`; see
+    /// `scenario/family.rs`).
+    pub family: Option<super::family::Family>,
+    /// The platform of a family's device (`android`, or `ios` for Knox E-FOTA's iOS-like device).
+    pub platform: crate::profile::Platform,
+}
+
+/// `[device.preconditions]`: the nodes every job checks exist first (none by default; see
+/// [`crate::engine::Preconditions`]).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PreconditionsSpec {
+    /// Missing: the job ends `start.not-ready`.
+    pub device_ready: Option<String>,
+    /// Missing: the job ends `start.no-inventory`.
+    pub inventory: Option<String>,
 }
 
 /// A Generic Alert the device sends.
@@ -203,6 +221,9 @@ impl Default for DeviceSpec {
             fumo: None,
             scomo: None,
             profile: crate::profile::DEFAULT.into(),
+            preconditions: PreconditionsSpec::default(),
+            family: None,
+            platform: crate::profile::Platform::Android,
         }
     }
 }
@@ -289,6 +310,10 @@ pub struct UiSpec {
     pub max_text: usize,
     #[serde(deserialize_with = "answers")]
     pub answers: Vec<UserAnswer>,
+    /// The user's answers to the installation-conditions prompt the device shows before an
+    /// install (`ask_install_conditions`), in order: `yes`, `no`, `cancel`, `timeout`.
+    #[serde(deserialize_with = "answers")]
+    pub install_conditions: Vec<UserAnswer>,
 }
 
 impl Default for UiSpec {
@@ -297,6 +322,7 @@ impl Default for UiSpec {
             display: true,
             max_text: 1024,
             answers: Vec::new(),
+            install_conditions: Vec::new(),
         }
     }
 }
@@ -528,6 +554,9 @@ pub struct Expect {
     pub scomo_status: Option<Vec<super::scomo::StatusExpect>>,
     /// The SCOMO inventory at the end, exactly.
     pub inventory: Option<super::scomo::InventoryExpect>,
+    /// Knox E-FOTA codes the server received in E-FOTA reports, in order (a report of several
+    /// codes gives them one after the other).
+    pub knox_efota: Option<Vec<i64>>,
 }
 
 /// The lists of [`Expect`], as `at_least` names them.
@@ -544,6 +573,7 @@ pub enum ListName {
     ServerViolations,
     ScomoResult,
     ScomoStatus,
+    KnoxEfota,
 }
 
 impl ListName {
@@ -559,6 +589,7 @@ impl ListName {
             ListName::ServerViolations => "server_violations",
             ListName::ScomoResult => "scomo_result",
             ListName::ScomoStatus => "scomo_status",
+            ListName::KnoxEfota => "knox_efota",
         }
     }
 }
@@ -582,6 +613,7 @@ impl Expect {
             ListName::ServerViolations => self.server_violations.is_some(),
             ListName::ScomoResult => self.scomo_result.is_some(),
             ListName::ScomoStatus => self.scomo_status.is_some(),
+            ListName::KnoxEfota => self.knox_efota.is_some(),
         }
     }
 
@@ -600,6 +632,7 @@ impl Expect {
             }
             ListName::ScomoResult => self.scomo_result.as_ref().is_some_and(Vec::is_empty),
             ListName::ScomoStatus => self.scomo_status.as_ref().is_some_and(Vec::is_empty),
+            ListName::KnoxEfota => self.knox_efota.as_ref().is_some_and(Vec::is_empty),
         }
     }
 }

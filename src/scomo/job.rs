@@ -4,11 +4,14 @@
 //!
 //! | step | Status | what happens |
 //! | --- | --- | --- |
+//! | aborted transaction | unchanged | a transaction accepted while this job was queued or running is reported aborted, before the job goes on (`start.transaction-in-progress`) |
+//! | start | unchanged | the device's preconditions (its update client's nodes), the `scomo.start` fault, an implemented operation |
 //! | start (Download ops) | Download 30 | roaming refused (20); the download begins |
 //! | download attempt *n* | Download 30 | one GET through the download agent, resumed from the bytes held |
 //! | downloaded | Download 40 | the whole object is held |
 //! | delivered | Download 40 or 50, Delivered 10 or 40 | the package verified (structure, certificates on the device's clock, signature, terms, payloads) and still valid, then delivered; Download ends here |
-//! | checks | Delivered 40 | the package verified again, then: the devices and software version it is for, its validity, the packages it requires, battery, the user, environment types, no downgrade, memory, the versions the operation asked for, storage to install, already installed |
+//! | checks | Delivered 40 | the package verified again, then: the devices and software version it is for, its validity, the packages it requires, battery, the device locked, other services running, the user, the installation conditions (when the device asks), environment types, no downgrade, memory, the versions the operation asked for, storage to install, already installed |
+//! | conditions timeout | Delivered 40 | the installation conditions went unanswered: the job waits out the prompt's timeout on the device's clock, then the install fails (Delivered 50, `checks.conditions-timeout`) |
 //! | install component *k* | Delivered 40 | one component deployed (Active, or Inactive for the Inactive operations), or skipped when it is for a sub-device the device does not have |
 //! | rollback component *k* | Delivered 40 | after a failed component, one installed by the job removed (or restored) |
 //! | operate (Remove, Activate, Deactivate) | Delivered 30, Deployed 30, 50 or 70 | the operation carried out |
@@ -36,7 +39,7 @@
 use super::agent::{Delivered, Deployed, Installed, Job, Phase, Scomo};
 use super::mo::{self, Area};
 use crate::download::{DownloadOutcome, DownloadRequest, Partial};
-use crate::engine::{self, Action, Env, Input, Reported};
+use crate::engine::{self, Action, Conditions, Env, Input, Reported};
 use crate::faults::{FaultEffect, FaultPoint};
 use crate::outcome::{self, Cause, Outcome, Rollback};
 use crate::package::{self, AskedVersions, DeliveryDevice, DeliveryPackage, InstallError};
@@ -85,6 +88,9 @@ fn deployed_path(name: &str) -> String {
 
 /// One step of the agent's job.
 pub(super) fn step(scomo: &mut Scomo, input: Input, env: &mut Env<'_>) -> Action {
+    if input == Input::Resume && !scomo.durable.aborted.is_empty() {
+        return report_aborted(scomo, env);
+    }
     let Some(job) = scomo.durable.job.clone() else {
         return Action::Save;
     };
@@ -119,6 +125,13 @@ pub(super) fn step(scomo: &mut Scomo, input: Input, env: &mut Env<'_>) -> Action
             },
             Input::Resume,
         ) => rollback_component(scomo, env, &job, &delivered, &failed, remaining),
+        (Phase::ConditionsTimeout { delivered }, Input::Resume) => {
+            let pkg_id = scomo
+                .delivered_index(&delivered)
+                .map(|i| scomo.durable.delivered[i].pkg_id.clone());
+            let outcome = ended(&job, outcome::Phase::Checks, Cause::ConditionsTimeout);
+            install_failed(scomo, env, &job, &delivered, outcome, pkg_id)
+        }
         (Phase::Operate, Input::Resume) => operate(scomo, env, &job),
     };
     match step {
@@ -147,6 +160,13 @@ fn download_status(scomo: &mut Scomo, env: &mut Env<'_>, job: &Job, status: Down
 }
 
 fn start(scomo: &mut Scomo, env: &mut Env<'_>, job: &Job) -> Step {
+    if let Some(unmet) = env.preconditions.check(env.tree) {
+        return finish(
+            ended(job, outcome::Phase::Start, unmet.cause).with_detail(unmet.detail),
+            None,
+            None,
+        );
+    }
     if env.faults.fire(FaultPoint::ScomoStart) == Some(FaultEffect::InternalError) {
         return finish(
             ended(job, outcome::Phase::Start, Cause::InternalError),
@@ -424,6 +444,10 @@ fn begin_install(scomo: &mut Scomo, env: &mut Env<'_>, job: &Job, delivered: &st
     if !env.battery_allows_update {
         return install_failed(scomo, env, job, delivered, checks(Cause::BatteryLow), id);
     }
+    if let Some(unmet) = engine::install_gate(env) {
+        let outcome = checks(unmet.cause).with_detail(unmet.detail);
+        return install_failed(scomo, env, job, delivered, outcome, id);
+    }
     match env.faults.fire(FaultPoint::UpdateUserConfirm) {
         Some(FaultEffect::UserReject) => {
             return install_failed(scomo, env, job, delivered, checks(Cause::UserRejected), id)
@@ -435,6 +459,17 @@ fn begin_install(scomo: &mut Scomo, env: &mut Env<'_>, job: &Job, delivered: &st
             return install_failed(scomo, env, job, delivered, checks(Cause::UserIgnored), id)
         }
         _ => {}
+    }
+    match engine::ask_install_conditions(scomo.config.install_conditions, env) {
+        Conditions::Accepted => {}
+        Conditions::Refused(cause) => {
+            return install_failed(scomo, env, job, delivered, checks(cause), id)
+        }
+        Conditions::TimedOut { wait } => {
+            let delivered = delivered.to_string();
+            set_phase(scomo, Phase::ConditionsTimeout { delivered });
+            return Step::Wait(wait);
+        }
     }
     let free_memory = match env.faults.fire(FaultPoint::InstallMemoryCheck) {
         Some(FaultEffect::MemoryLow) => 0,
@@ -779,6 +814,31 @@ fn operate(scomo: &mut Scomo, env: &mut Env<'_>, job: &Job) -> Step {
     }
 }
 
+/// Report the first transaction aborted for the job in progress (see
+/// [`ExecWhileBusy::Abort`](super::ExecWhileBusy::Abort)): it leaves the aborted ones in the same
+/// save that queues its report, and the job in progress goes on at the next step.
+fn report_aborted(scomo: &mut Scomo, env: &mut Env<'_>) -> Action {
+    let aborted = scomo.durable.aborted.remove(0);
+    let mut outcome = ended(
+        &aborted,
+        outcome::Phase::Start,
+        Cause::TransactionInProgress,
+    );
+    if let Some(running) = &scomo.durable.job {
+        outcome = outcome.with_detail(format!("{} is in progress", running.path()));
+    }
+    let row = env.profile.scomo_result_row(outcome.key());
+    let alert = scomo.report(&aborted, &outcome, row.code, None, None);
+    let reported = Reported {
+        outcome,
+        table: row.table,
+        code: row.code,
+        meaning: &row.meaning,
+    };
+    scomo.ending = Some(reported.clone());
+    Action::Report { alert, reported }
+}
+
 /// End the job: no job, and the report (recorded once the save that queues it lands).
 fn report(
     scomo: &mut Scomo,
@@ -793,6 +853,7 @@ fn report(
     let alert = scomo.report(job, &outcome, row.code, target, identifier);
     let reported = Reported {
         outcome,
+        table: row.table,
         code: row.code,
         meaning: &row.meaning,
     };
