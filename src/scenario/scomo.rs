@@ -3,7 +3,7 @@
 //! device's SCOMO object holds.
 //!
 //! ```toml
-//! [device.scomo]                  # root = "./SCOMO", env_types = ["Android", "Linux"], legacy_alert_type, operations, remove_active
+//! [device.scomo]                  # root = "./SCOMO", env_types = ["Android", "Linux"], legacy_alert_type, operations, remove_active, verify_and_rollback
 //!
 //! [expect]
 //! scomo_result = [1200]           # result codes of the OperationComplete alerts the server received
@@ -35,6 +35,9 @@ pub struct ScomoSpec {
     /// The operations the device implements (by node name; default all).
     #[serde(deserialize_with = "operations")]
     pub operations: Vec<ScomoOperation>,
+    /// Post-update verification and version rollback, with trial installs (default false; see
+    /// [`ScomoConfig::verify_and_rollback`]).
+    pub verify_and_rollback: bool,
 }
 
 fn operations<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<ScomoOperation>, D::Error> {
@@ -61,6 +64,7 @@ impl Default for ScomoSpec {
             legacy_alert_type: config.legacy_alert_type,
             operations: config.operations,
             remove_active: config.remove_active,
+            verify_and_rollback: config.verify_and_rollback,
         }
     }
 }
@@ -73,6 +77,7 @@ impl ScomoSpec {
         config.legacy_alert_type = self.legacy_alert_type;
         config.operations = self.operations.clone();
         config.remove_active = self.remove_active;
+        config.verify_and_rollback = self.verify_and_rollback;
         Arc::new(config)
     }
 }
