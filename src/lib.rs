@@ -24,7 +24,8 @@
 //!   its answers to Exec and Replace, its job as a sans-IO state machine, its durable state and its
 //!   reports), [`fumo`] (the FUMO object and agent, the engine's first agent, its nodes placed by a
 //!   layout), [`scomo`] (the SCOMO object and agent, the second: software components delivered
-//!   and deployed); then [`device`], one simulated device holding a list of agents; [`transport`], the
+//!   and deployed), [`efota`] (the Samsung Knox E-FOTA client of a `knox-efota` device: its own
+//!   subtree, and every operation's ending reported again in E-FOTA codes); then [`device`], one simulated device holding a list of agents; [`transport`], the
 //!   trait a session's messages go through; [`session`], the client session as a sans-IO state
 //!   machine with a thin async driver; and [`jobs`], which runs what a session left a device's
 //!   agents to do (a FUMO download and update), carrying out their steps' actions: downloads,
@@ -61,10 +62,11 @@
 //! | `engine` | `syncml`, `faults`, `outcome`, `protocol`, `profile`, `tree`, `download` |
 //! | `fumo` | `syncml`, `faults`, `outcome`, `package`, `protocol`, `profile`, `tree`, `firmware`, `download`, `engine` |
 //! | `scomo` | `syncml`, `faults`, `outcome`, `package`, `protocol`, `profile`, `tree`, `download`, `engine` |
-//! | `device` | `syncml`, `faults`, `outcome`, `package`, `protocol`, `profile`, `tree`, `storage`, `firmware`, `download`, `engine`, `fumo`, `scomo` |
+//! | `efota` | `syncml`, `faults`, `outcome`, `package`, `protocol`, `profile`, `tree`, `download`, `engine` |
+//! | `device` | `syncml`, `faults`, `outcome`, `package`, `protocol`, `profile`, `tree`, `storage`, `firmware`, `download`, `engine`, `fumo`, `scomo`, `efota` |
 //! | `transport` | `protocol` |
 //! | `session` | `syncml`, `protocol`, `tree`, `device`, `transport` |
-//! | `jobs` | `syncml`, `faults`, `outcome`, `package`, `protocol`, `profile`, `storage`, `firmware`, `download`, `engine`, `fumo`, `scomo`, `device` |
+//! | `jobs` | `syncml`, `faults`, `outcome`, `package`, `protocol`, `profile`, `storage`, `firmware`, `download`, `engine`, `fumo`, `scomo`, `efota`, `device` |
 //! | `server` | `syncml`, `package`, `protocol`, `tree` |
 //! | `inproc` | `protocol`, `transport`, `download`, `server` |
 //! | `net` | `syncml`, `protocol`, `transport`, `download`, `server` |
@@ -85,6 +87,7 @@
 mod codes;
 pub mod device;
 pub mod download;
+pub mod efota;
 pub mod engine;
 pub mod faults;
 pub mod firmware;

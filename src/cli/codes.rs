@@ -21,7 +21,7 @@ pub struct Suite {
 
 #[derive(clap::Args)]
 pub struct CodesArgs {
-    /// Only this profile's codes (built in: oma, dmsim) [default: every profile].
+    /// Only this profile's codes (built in: oma, dmsim, knox-efota) [default: every profile].
     #[arg(long, value_name = "NAME")]
     profile: Option<String>,
     /// Only the codes no passing scenario produces.
@@ -45,7 +45,7 @@ pub fn codes(args: CodesArgs) -> ExitCode {
         Some(name) => match profile::builtin(name) {
             Some(p) => vec![p],
             None => {
-                eprintln!("dmsim: --profile {name:?} is not a known profile (known: oma, dmsim)");
+                eprintln!("dmsim: --profile {name:?} is not a known profile (known: oma, dmsim, knox-efota)");
                 return ExitCode::from(2);
             }
         },
@@ -72,11 +72,24 @@ pub fn codes(args: CodesArgs) -> ExitCode {
         }
         let mark = if row.covered { " " } else { "!" };
         out.push_str(&format!("{mark} {:>5}  {}\n", row.code, row.meaning));
+        if let Some(section) = &row.section {
+            out.push_str(&format!("         section:   {section}\n"));
+        }
         if !row.outcomes.is_empty() {
             out.push_str(&format!(
                 "         outcomes:  {}\n",
                 row.outcomes.join(", ")
             ));
+        }
+        if !row.from.is_empty() {
+            out.push_str(&format!("         from:      {}\n", row.from.join(", ")));
+        }
+        if let Some(platform) = row.platform {
+            out.push_str(&format!("         platform:  {platform}\n"));
+        }
+        if row.side == "server" {
+            let why = row.why.as_deref().unwrap_or("the server reports it");
+            out.push_str(&format!("         side:      server ({why})\n"));
         }
         if !row.faults.is_empty() {
             out.push_str(&format!("         faults:    {}\n", row.faults.join(", ")));
@@ -88,6 +101,10 @@ pub fn codes(args: CodesArgs) -> ExitCode {
             }
             if let Some(first) = row.scenarios.first() {
                 out.push_str(&format!("         reproduce: dmsim run {first}\n"));
+                out.push_str(&format!(
+                    "         against your server: dmsim device --profile {} --scenario {first} --server URL\n",
+                    row.profile
+                ));
             }
             continue;
         }

@@ -128,6 +128,12 @@ pub struct Args {
     /// Give the device a FUMO object at ./FUMO/Pkg1 and carry out the server's firmware updates.
     #[arg(long, conflicts_with = "scenario")]
     fumo: bool,
+    /// The codes the device reports (built in: oma, dmsim, knox-efota) [default: the scenario's,
+    /// else dmsim]. `knox-efota` makes it the Knox E-FOTA family's device when the scenario names
+    /// no family: a Samsung identity, FUMO at ./FUMO, SCOMO, and the E-FOTA client, which reports
+    /// every operation in E-FOTA codes too.
+    #[arg(long, value_name = "NAME")]
+    profile: Option<String>,
     /// Keep the device's durable state (firmware slots, FUMO state, downloads, reports) in this
     /// directory, and start from the state saved there by an earlier run; in memory by default.
     #[arg(long, value_name = "DIR")]
@@ -251,7 +257,12 @@ pub fn run(args: Args) -> ExitCode {
     }
     print!("{}", violation_summary(&broken));
     for result in &failed_jobs {
-        eprintln!("dmsim: the FUMO job failed: {result}");
+        let kind = match result.table {
+            dmsim::profile::Table::ScomoResult => "SCOMO",
+            dmsim::profile::Table::FumoResult => "FUMO",
+            _ => "E-FOTA",
+        };
+        eprintln!("dmsim: the {kind} job failed: {result}");
     }
     if completed && failed_jobs.is_empty() {
         ExitCode::SUCCESS
@@ -393,9 +404,20 @@ async fn work(
     if device.save(store)? == Saved::PowerLost {
         device.reboot(store)?;
     }
+    let efota_before = scenario::family::efota(device).map_or(0, |e| e.records.len());
     let result = dmsim::jobs::run_job(device, content, store).await?;
     if let Some(result) = &result {
-        println!("--- FUMO job ended: {result}");
+        let kind = match result.table {
+            dmsim::profile::Table::ScomoResult => "SCOMO",
+            dmsim::profile::Table::FumoResult => "FUMO",
+            _ => "E-FOTA",
+        };
+        println!("--- {kind} job ended: {result}");
+    }
+    if let Some(efota) = scenario::family::efota(device) {
+        for r in efota.records.iter().skip(efota_before) {
+            println!("--- Knox E-FOTA report: {} {}", r.code, r.meaning);
+        }
     }
     Ok(result)
 }
@@ -412,6 +434,19 @@ fn scenario_of(args: &Args) -> anyhow::Result<ScenarioFile> {
     file.server.url = args.server.clone();
     if let Some(id) = &args.server_id {
         file.server.server_id = id.clone();
+    }
+    if let Some(name) = &args.profile {
+        if dmsim::profile::builtin(name).is_none() {
+            anyhow::bail!(
+                "--profile {name:?} is not a known profile (known: {})",
+                dmsim::profile::NAMES
+            );
+        }
+        file.device.profile = name.clone();
+        if name == "knox-efota" && file.device.family.is_none() {
+            file.device.family = Some(scenario::family::Family::KnoxEfota);
+            file.device = scenario::family::resolve(&file.device).into_owned();
+        }
     }
     Ok(file)
 }

@@ -39,7 +39,7 @@ pub fn mark(outcome: &Outcome) -> &'static str {
 use crate::download::{DownloadOutcome, DownloadRequest, Partial};
 use crate::faults::Faults;
 use crate::outcome::Outcome;
-use crate::profile::Profile;
+use crate::profile::{Profile, Table};
 use crate::protocol::download::DeviceLimits;
 use crate::syncml::{GenericAlert, StatusCode};
 use crate::tree::{Tree, TreeError};
@@ -86,6 +86,8 @@ pub struct Env<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reported {
     pub outcome: Outcome,
+    /// The table of the code (`fumo-result`, `scomo-result`, `knox-efota`).
+    pub table: Table,
     pub code: i64,
     /// What the profile says the code means.
     pub meaning: &'static str,
@@ -226,6 +228,19 @@ pub trait Agent: Debug + Send + Sync {
 
     /// The save that ended the job (after [`Action::Report`]) landed.
     fn reported(&mut self);
+
+    /// Another agent's job ended with `reported`, its Generic Alert `alert` queued: a Generic
+    /// Alert of this agent's own to queue in the same save, if it reports every operation of the
+    /// device in its own terms (the Knox E-FOTA client, [`crate::efota`]). Most agents do not.
+    fn witness(
+        &mut self,
+        alert: &GenericAlert,
+        reported: &Reported,
+        profile: &'static Profile,
+    ) -> Option<GenericAlert> {
+        let _ = (alert, reported, profile);
+        None
+    }
 
     /// What it keeps across a power loss, as JSON.
     fn durable(&self) -> Result<serde_json::Value, serde_json::Error>;

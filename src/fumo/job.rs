@@ -283,6 +283,7 @@ fn finish(
     let alert = fumo.report(job, &outcome, row.code);
     let reported = Reported {
         outcome,
+        table: row.table,
         code: row.code,
         meaning: &row.meaning,
     };

@@ -86,7 +86,18 @@ async fn run_agent<C: ContentClient>(
                 };
             }
             Action::Report { alert, reported } => {
+                let profile = device.profile;
+                let witnessed: Vec<_> = device
+                    .agents
+                    .iter_mut()
+                    .enumerate()
+                    .filter(|&(i, _)| i != index)
+                    .filter_map(|(_, a)| a.witness(&alert, &reported, profile))
+                    .collect();
                 device.reports.push(alert);
+                for extra in witnessed {
+                    device.reports.push(extra);
+                }
                 match device.save(store)? {
                     Saved::Landed => {
                         if let Some(agent) = device.agents.get_mut(index) {

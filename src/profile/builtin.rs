@@ -9,6 +9,8 @@ pub const DEFAULT: &str = "dmsim";
 static OMA: LazyLock<Profile> = LazyLock::new(|| parse(include_str!("../../profiles/oma.toml")));
 static DMSIM: LazyLock<Profile> =
     LazyLock::new(|| parse(include_str!("../../profiles/dmsim.toml")));
+static KNOX_EFOTA: LazyLock<Profile> =
+    LazyLock::new(|| parse(include_str!("../../profiles/knox-efota.toml")));
 
 /// A built-in profile file, which the tests parse: a refusal here is a defect of the repository.
 fn parse(text: &str) -> Profile {
@@ -17,15 +19,23 @@ fn parse(text: &str) -> Profile {
 }
 
 /// Every built-in profile, bases first.
-pub fn builtins() -> [&'static Profile; 2] {
-    [LazyLock::force(&OMA), LazyLock::force(&DMSIM)]
+pub fn builtins() -> [&'static Profile; 3] {
+    [
+        LazyLock::force(&OMA),
+        LazyLock::force(&DMSIM),
+        LazyLock::force(&KNOX_EFOTA),
+    ]
 }
+
+/// The names of the built-in profiles, for messages.
+pub const NAMES: &str = "oma, dmsim, knox-efota";
 
 /// A built-in profile by name.
 pub fn builtin(name: &str) -> Option<&'static Profile> {
     match name {
         "oma" => Some(LazyLock::force(&OMA)),
         "dmsim" => Some(LazyLock::force(&DMSIM)),
+        "knox-efota" => Some(LazyLock::force(&KNOX_EFOTA)),
         _ => None,
     }
 }

@@ -10,7 +10,7 @@ pub enum ProfileError {
     #[error("base profile {0:?} is not a known profile")]
     UnknownBase(String),
     #[error(
-        "{at}: unknown table {table:?} (known: fumo-result, dl-status, fumo-state, syncml-status)"
+        "{at}: unknown table {table:?} (known: fumo-result, scomo-result, dl-status, fumo-state, syncml-status, knox-efota, knox-efota-portal)"
     )]
     UnknownTable { at: RowAt, table: String },
     #[error("{at}: not a code of {table}")]
@@ -29,6 +29,14 @@ pub enum ProfileError {
     OutcomeNotInTable { at: RowAt, table: Table, key: Key },
     #[error("{at}: {key} is already reported by another {table} code of this profile")]
     DuplicateOutcome { at: RowAt, table: Table, key: Key },
+    #[error(
+        "{at}: only a vendor report table (knox-efota) has `from` and `platform`, not {table}"
+    )]
+    NotAVendorReport { at: RowAt, table: Table },
+    #[error("{at}: {from:?} is not an OMA code a device reports (`<table> <code>`, e.g. `fumo-result 402`)")]
+    BadRelation { at: RowAt, from: String },
+    #[error("{at}: {from:?} is already reported again by another code of this table")]
+    DuplicateRelation { at: RowAt, from: String },
     #[error("no {table} code reports {key}, and the profile has no base to report it")]
     Unmapped { table: Table, key: Key },
 }

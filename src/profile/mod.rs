@@ -15,7 +15,7 @@
 mod builtin;
 mod error;
 
-pub use builtin::{builtin, builtins, default_profile, DEFAULT};
+pub use builtin::{builtin, builtins, default_profile, DEFAULT, NAMES};
 pub use error::ProfileError;
 
 use crate::outcome::{Key, Phase, REACHABLE};
@@ -41,6 +41,12 @@ pub enum Table {
     FumoState,
     /// SyncML statuses the device sends, fixed by the protocol.
     SyncmlStatus,
+    /// Samsung Knox E-FOTA Advanced client codes, which a knox-efota device reports in its own
+    /// Generic Alert beside the OMA one ([`crate::protocol::efota`]): chosen from an outcome of
+    /// the E-FOTA client's own flows, or from the OMA code the device reported (`from`).
+    KnoxEfota,
+    /// The Knox E-FOTA portal's own codes (validation, operation results): the server's side.
+    KnoxEfotaPortal,
 }
 
 impl Table {
@@ -50,6 +56,8 @@ impl Table {
         Table::DlStatus,
         Table::FumoState,
         Table::SyncmlStatus,
+        Table::KnoxEfota,
+        Table::KnoxEfotaPortal,
     ];
 
     /// The name profile files (and observation families) use.
@@ -60,6 +68,8 @@ impl Table {
             Table::DlStatus => "dl-status",
             Table::FumoState => "fumo-state",
             Table::SyncmlStatus => "syncml-status",
+            Table::KnoxEfota => "knox-efota",
+            Table::KnoxEfotaPortal => "knox-efota-portal",
         }
     }
 
@@ -75,6 +85,12 @@ impl Table {
         )
     }
 
+    /// Whether the table's codes are a vendor client's report, produced from outcomes of any flow
+    /// or from the OMA codes the device reported (`from`).
+    pub fn is_vendor_report(self) -> bool {
+        self == Table::KnoxEfota
+    }
+
     /// Whether an outcome is one this table gives a code for: the outcomes of FUMO flows have FUMO
     /// results, those of SCOMO flows SCOMO results ([`Key::in_fumo`], [`Key::in_scomo`]); only
     /// the download phase's have DL statuses.
@@ -83,17 +99,23 @@ impl Table {
             Table::FumoResult => key.in_fumo(),
             Table::ScomoResult => key.in_scomo(),
             Table::DlStatus => key.0 == Phase::Download,
-            Table::FumoState | Table::SyncmlStatus => false,
+            Table::KnoxEfota => true,
+            Table::FumoState | Table::SyncmlStatus | Table::KnoxEfotaPortal => false,
         }
     }
 
     /// Whether `code` is a code of this table at all (the mapped tables take any code in their
     /// range: vendor codes are the point of profiles).
     fn accepts(self, code: i64) -> bool {
+        if matches!(self, Table::KnoxEfota | Table::KnoxEfotaPortal) {
+            // E-FOTA codes are signed, from -9999 (the -7xxx operation codes) to 9999.
+            return (-9999..=9999).contains(&code);
+        }
         let Ok(code) = u16::try_from(code) else {
             return false;
         };
         match self {
+            Table::KnoxEfota | Table::KnoxEfotaPortal => false,
             Table::FumoResult => (200..=599).contains(&code),
             Table::ScomoResult => (1200..=1599).contains(&code),
             Table::DlStatus => (900..=999).contains(&code),
@@ -127,6 +149,25 @@ impl Side {
     }
 }
 
+/// The platform a vendor report row is for: the same client runs on more than one kind of device,
+/// and a few of its codes are one platform's (Knox E-FOTA's iOS app codes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Platform {
+    #[default]
+    Android,
+    Ios,
+}
+
+impl Platform {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::Android => "android",
+            Platform::Ios => "ios",
+        }
+    }
+}
+
 /// One code of a profile.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
@@ -134,8 +175,17 @@ pub struct Row {
     pub table: Table,
     pub meaning: String,
     pub side: Side,
+    /// Why the code is the side's (vendor tables, where the seed does not say).
+    pub why: Option<String>,
+    /// The table of the vendor's own document the code is listed in.
+    pub section: Option<String>,
     /// The outcomes reported with this code (none in the protocol's own tables).
     pub outcomes: Vec<Key>,
+    /// A vendor report row: the OMA codes (table, code) the device reported that this code reports
+    /// again in the vendor's terms, when no row names the outcome itself.
+    pub from: Vec<(Table, i64)>,
+    /// A vendor report row for one platform only (`None`: every platform).
+    pub platform: Option<Platform>,
 }
 
 /// A profile, parsed and checked.
@@ -171,7 +221,15 @@ struct FileRow {
     #[serde(default)]
     side: Side,
     #[serde(default)]
+    why: Option<String>,
+    #[serde(default)]
+    section: Option<String>,
+    #[serde(default)]
     outcomes: Vec<String>,
+    #[serde(default)]
+    from: Vec<String>,
+    #[serde(default)]
+    platform: Option<Platform>,
 }
 
 impl Profile {
@@ -191,6 +249,8 @@ impl Profile {
         let mut rows = Vec::with_capacity(file.codes.len());
         let mut by_outcome = HashMap::new();
         let mut codes = HashMap::new();
+        let mut relations = std::collections::HashSet::new();
+        let mut vendor_outcomes = std::collections::HashSet::new();
         for (index, row) in file.codes.into_iter().enumerate() {
             let at = RowAt {
                 index,
@@ -203,13 +263,37 @@ impl Profile {
             if !table.accepts(row.code) {
                 return Err(ProfileError::NotACode { at, table });
             }
-            if codes.insert((table, row.code), index).is_some() {
+            if codes
+                .insert((table, row.code, row.platform), index)
+                .is_some()
+            {
                 return Err(ProfileError::DuplicateCode { at, table });
+            }
+            if !table.is_vendor_report() && (!row.from.is_empty() || row.platform.is_some()) {
+                return Err(ProfileError::NotAVendorReport { at, table });
+            }
+            let mut from = Vec::with_capacity(row.from.len());
+            for text in &row.from {
+                let relation = parse_relation(text)
+                    .filter(|&(t, c)| {
+                        !t.is_vendor_report() && t != Table::KnoxEfotaPortal && t.accepts(c)
+                    })
+                    .ok_or_else(|| ProfileError::BadRelation {
+                        at,
+                        from: text.clone(),
+                    })?;
+                if !relations.insert((table, relation, row.platform)) {
+                    return Err(ProfileError::DuplicateRelation {
+                        at,
+                        from: text.clone(),
+                    });
+                }
+                from.push(relation);
             }
             if table.is_mapped() && row.outcomes.is_empty() {
                 return Err(ProfileError::NoOutcome { at, table });
             }
-            if !table.is_mapped() && !row.outcomes.is_empty() {
+            if !table.is_mapped() && !table.is_vendor_report() && !row.outcomes.is_empty() {
                 return Err(ProfileError::FixedByProtocol { at, table });
             }
             let mut outcomes = Vec::with_capacity(row.outcomes.len());
@@ -223,7 +307,12 @@ impl Profile {
                 if !table.applies_to(key) {
                     return Err(ProfileError::OutcomeNotInTable { at, table, key });
                 }
-                if by_outcome.insert((table, key), index).is_some() {
+                let fresh = if table.is_vendor_report() {
+                    vendor_outcomes.insert((table, key, row.platform))
+                } else {
+                    by_outcome.insert((table, key), index).is_none()
+                };
+                if !fresh {
                     return Err(ProfileError::DuplicateOutcome { at, table, key });
                 }
                 outcomes.push(key);
@@ -233,7 +322,11 @@ impl Profile {
                 table,
                 meaning: row.meaning,
                 side: row.side,
+                why: row.why,
+                section: row.section,
                 outcomes,
+                from,
+                platform: row.platform,
             });
         }
         if base.is_none() {
@@ -306,6 +399,33 @@ impl Profile {
         DlStatus::from_code(code_u16(self.mapped(Table::DlStatus, key)))
     }
 
+    /// The row of vendor report `table` for how a flow ended on a device of `platform`: the row
+    /// that names the outcome `key`, else the row whose `from` names the OMA code the device
+    /// reported (`oma`: table and code); this profile's rows before its base's, a row of the
+    /// device's platform before one for every platform. `None` when the profile says nothing.
+    pub fn vendor_row(
+        &self,
+        table: Table,
+        key: Option<Key>,
+        oma: Option<(Table, i64)>,
+        platform: Platform,
+    ) -> Option<&Row> {
+        let rows = || {
+            self.chain()
+                .flat_map(|p| p.rows.iter())
+                .filter(move |r| r.table == table)
+                .filter(move |r| r.platform.is_none_or(|p| p == platform))
+        };
+        let best = |matches: &dyn Fn(&Row) -> bool| {
+            rows()
+                .filter(|r| matches(r))
+                .find(|r| r.platform.is_some())
+                .or_else(|| rows().find(|r| matches(r)))
+        };
+        key.and_then(|key| best(&|r| r.outcomes.contains(&key)))
+            .or_else(|| oma.and_then(|oma| best(&|r| r.from.contains(&oma))))
+    }
+
     /// The row of a mapped table: total, because [`Profile::parse`] made the root of every chain
     /// map every reachable outcome, and the flows' tests check they end only in those.
     fn mapped(&self, table: Table, key: Key) -> &Row {
@@ -316,6 +436,12 @@ impl Profile {
             )
         })
     }
+}
+
+/// Read a relation `<table> <code>` (`fumo-result 402`).
+fn parse_relation(text: &str) -> Option<(Table, i64)> {
+    let (table, code) = text.split_once(' ')?;
+    Some((Table::parse(table)?, code.trim().parse().ok()?))
 }
 
 /// A code of an OMA table, which [`Table::accepts`] keeps in `u16`.

@@ -16,10 +16,11 @@ fn parse(text: &str) -> Result<Profile, ProfileError> {
 
 #[test]
 fn the_built_in_profiles_parse_and_layer() {
-    let [oma, dmsim] = builtins();
+    let [oma, dmsim, knox] = builtins();
     assert_eq!(oma.name(), "oma");
     assert!(oma.base().is_none());
     assert_eq!(dmsim.base().map(Profile::name), Some("oma"));
+    assert_eq!(knox.base().map(Profile::name), Some("oma"));
     assert_eq!(default_profile().name(), DEFAULT);
 }
 
@@ -118,4 +119,150 @@ fn every_bad_row_is_refused_naming_it() {
     }
     let err = parse("name = \"t\"\nbase = \"knox\"\n").unwrap_err();
     assert_eq!(err, ProfileError::UnknownBase("knox".into()));
+}
+
+/// Every ending of a FUMO or SCOMO flow on a knox-efota device has an E-FOTA code: the row that
+/// names the outcome, or the one that reports the OMA code the device sent again (reference §10).
+#[test]
+fn every_fumo_and_scomo_ending_of_a_knox_device_has_an_efota_code() {
+    let knox = builtin("knox-efota").unwrap();
+    for platform in [Platform::Android, Platform::Ios] {
+        for &key in REACHABLE {
+            let mut reports = Vec::new();
+            if key.in_fumo() {
+                reports.push((Table::FumoResult, knox.fumo_result_row(key).code));
+            }
+            if key.in_scomo() {
+                reports.push((Table::ScomoResult, knox.scomo_result_row(key).code));
+            }
+            for oma in reports {
+                assert!(
+                    knox.vendor_row(Table::KnoxEfota, Some(key), Some(oma), platform)
+                        .is_some(),
+                    "{key} reported as {} {} on {}: no knox-efota code",
+                    oma.0,
+                    oma.1,
+                    platform.as_str()
+                );
+            }
+        }
+    }
+}
+
+/// E-FOTA codes reported from an OMA code the relation does not give, because the seed has no
+/// code of that form and its words name the same ending: -5334 "a general device error" for the
+/// SCOMO 1412 "Undefined Error".
+const WORDS_OVER_RELATION: &[i64] = &[-5334];
+
+/// The relation of reference §10 where the seed's words agree: -(2000 + FUMO result),
+/// -(SCOMO result), -(6000 + SyncML status), and OMA Download statuses as they are.
+#[test]
+fn the_knox_relation_to_oma_codes_holds_where_it_is_used() {
+    let knox = builtin("knox-efota").unwrap();
+    let code = |table, oma| {
+        knox.vendor_row(
+            Table::KnoxEfota,
+            None,
+            Some((table, oma)),
+            Platform::Android,
+        )
+        .map(|r| r.code)
+    };
+    assert_eq!(code(Table::FumoResult, 402), Some(-2402));
+    assert_eq!(code(Table::FumoResult, 404), Some(-2404));
+    assert_eq!(code(Table::FumoResult, 502), Some(-2502));
+    assert_eq!(code(Table::ScomoResult, 1407), Some(-1407));
+    assert_eq!(code(Table::ScomoResult, 1413), Some(-1413));
+    assert_eq!(code(Table::SyncmlStatus, 404), Some(-6404));
+    assert_eq!(code(Table::SyncmlStatus, 516), Some(-6516));
+    assert_eq!(code(Table::DlStatus, 905), Some(905));
+    for row in knox.rows().iter().filter(|r| r.table == Table::KnoxEfota) {
+        for &(table, oma) in &row.from {
+            // FUMO 503 is the seed's positive 503 itself, as DL statuses are.
+            let expected = match table {
+                Table::FumoResult if oma != 503 => -(2000 + oma),
+                Table::ScomoResult => -oma,
+                Table::SyncmlStatus => -(6000 + oma),
+                _ => oma,
+            };
+            if table == Table::FumoResult && oma == 200 {
+                assert_eq!(row.code, 0, "FUMO success is E-FOTA success");
+            } else if row.platform.is_none() && !WORDS_OVER_RELATION.contains(&row.code) {
+                assert_eq!(row.code, expected, "{} from {table} {oma}", row.code);
+            }
+        }
+    }
+}
+
+/// A platform's own row wins over the row for every platform; a row naming the outcome wins over
+/// the relation.
+#[test]
+fn vendor_rows_prefer_the_platform_and_the_outcome() {
+    let text = r#"
+name = "v"
+base = "oma"
+[[code]]
+code = -1405
+table = "knox-efota"
+meaning = "install failed"
+from = ["scomo-result 1405"]
+[[code]]
+code = -1001
+table = "knox-efota"
+meaning = "app install failed"
+from = ["scomo-result 1405"]
+platform = "ios"
+[[code]]
+code = -5400
+table = "knox-efota"
+meaning = "not ready"
+outcomes = ["install.component-failed"]
+"#;
+    let p = parse(text).unwrap();
+    let failed = Key(Phase::Install, Cause::ComponentFailed);
+    let oma = Some((Table::ScomoResult, 1405));
+    let code = |key, platform| {
+        p.vendor_row(Table::KnoxEfota, key, oma, platform)
+            .map(|r| r.code)
+    };
+    assert_eq!(code(None, Platform::Android), Some(-1405));
+    assert_eq!(code(None, Platform::Ios), Some(-1001));
+    assert_eq!(code(Some(failed), Platform::Ios), Some(-5400));
+    assert_eq!(
+        p.vendor_row(
+            Table::KnoxEfota,
+            None,
+            Some((Table::ScomoResult, 1406)),
+            Platform::Android
+        ),
+        None
+    );
+}
+
+#[test]
+fn vendor_rows_are_checked() {
+    let row = |extra: &str| {
+        format!("name = \"v\"\nbase = \"oma\"\n[[code]]\ncode = -1\ntable = \"knox-efota\"\nmeaning = \"m\"\n{extra}")
+    };
+    assert!(matches!(
+        parse(&row("from = [\"fumo-result 99\"]")),
+        Err(ProfileError::BadRelation { .. })
+    ));
+    assert!(matches!(
+        parse(&row("from = [\"knox-efota 1\"]")),
+        Err(ProfileError::BadRelation { .. })
+    ));
+    assert!(matches!(
+        parse(&row("from = [\"fumo-result 402\", \"fumo-result 402\"]")),
+        Err(ProfileError::DuplicateRelation { .. })
+    ));
+    assert!(parse(&row(
+        "from = [\"fumo-result 402\"]\noutcomes = [\"install.wrong-model\"]"
+    ))
+    .is_ok());
+    let oma_row = "name = \"v\"\nbase = \"oma\"\n[[code]]\ncode = 450\ntable = \"fumo-result\"\nmeaning = \"m\"\noutcomes = [\"checks.battery-low\"]\nplatform = \"ios\"";
+    assert!(matches!(
+        parse(oma_row),
+        Err(ProfileError::NotAVendorReport { .. })
+    ));
 }

@@ -2,6 +2,7 @@
 //!
 //! * [`http`]: the HTTP exchanges of DM sessions and of content downloads, as plain data;
 //! * [`download`]: OMA Download OTA 1.0, Download Descriptors and install-notify statuses;
+//! * [`efota`]: the report a Knox E-FOTA client sends its own codes in (dmsim's channel);
 //! * [`fumo`]: FUMO 1.0 codes: the State values, the result codes and the Generic Alert types
 //!   that report them;
 //! * [`scomo`]: SCOMO 1.0 codes: the Status and State values of its nodes, the result codes, the
@@ -11,6 +12,7 @@
 //! types, and neither side's behaviour lives here.
 
 pub mod download;
+pub mod efota;
 pub mod fumo;
 pub mod http;
 pub mod scomo;

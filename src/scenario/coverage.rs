@@ -117,8 +117,20 @@ pub struct CodeRow {
     pub table: Table,
     pub meaning: String,
     pub side: &'static str,
+    /// Why the code is its side's, where the vendor's table does not say.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
+    /// The vendor document's table the code is listed in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub section: Option<String>,
     /// The outcomes the profile reports with this code (`phase.cause`).
     pub outcomes: Vec<String>,
+    /// A vendor report code: the OMA codes it reports again (`fumo-result 402`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub from: Vec<String>,
+    /// A vendor report code of one platform only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform: Option<&'static str>,
     /// The fault rules whose removal makes a producing scenario lose the code.
     pub faults: Vec<String>,
     /// The passing scenarios that produce it.
@@ -150,7 +162,11 @@ pub fn code_rows(measured: &Measured, profiles: &[&Profile]) -> Vec<CodeRow> {
                 table: row.table,
                 meaning: row.meaning.clone(),
                 side: row.side.as_str(),
+                why: row.why.clone(),
+                section: row.section.clone(),
                 outcomes: row.outcomes.iter().map(|k| k.to_string()).collect(),
+                from: row.from.iter().map(|(t, c)| format!("{t} {c}")).collect(),
+                platform: row.platform.map(|p| p.as_str()),
                 faults: faults.into_iter().collect(),
                 scenarios: producing.iter().map(|s| s.file.clone()).collect(),
                 covered: !producing.is_empty(),

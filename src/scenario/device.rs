@@ -36,7 +36,8 @@ fn settings(spec: Option<&AuthSpec>) -> Option<tree::AuthSettings> {
 
 /// The device a scenario describes.
 pub fn build_device(file: &ScenarioFile) -> Result<Device, BuildError> {
-    let d: &DeviceSpec = &file.device;
+    let d = super::family::resolve(&file.device);
+    let d: &DeviceSpec = &d;
     let identity = tree::Identity {
         dev_id: d.dev_id.clone(),
         man: d.manufacturer.clone(),
@@ -114,6 +115,12 @@ pub fn build_device(file: &ScenarioFile) -> Result<Device, BuildError> {
             }
         })?;
     }
+    super::family::mount(d, &mut device, &file.server.server_id).map_err(|error| {
+        BuildError::EfotaRoot {
+            root: crate::efota::mo::ROOT.to_string(),
+            error,
+        }
+    })?;
     for alert in generic_alerts(file) {
         device.reports.push(alert);
     }

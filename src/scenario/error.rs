@@ -28,7 +28,7 @@ pub enum BuildError {
     /// The tree refused the node (an invalid URI, no parent, a limit).
     #[error("device.node {uri:?}: {error}")]
     Node { uri: String, error: TreeError },
-    #[error("device.profile {0:?} is not a known profile (known: oma, dmsim)")]
+    #[error("device.profile {0:?} is not a known profile (known: oma, dmsim, knox-efota)")]
     UnknownProfile(String),
     #[error("device.resources.battery is {0}%, more than 100")]
     Battery(u8),
@@ -38,6 +38,8 @@ pub enum BuildError {
     /// The SCOMO object cannot be mounted at its root.
     #[error("device.scomo.root {root:?}: {error}")]
     ScomoRoot { root: String, error: TreeError },
+    #[error("the Knox E-FOTA client's subtree cannot be mounted at {root:?}: {error}")]
+    EfotaRoot { root: String, error: TreeError },
     #[error("server.file {path:?}: give exactly one of package, delivery, descriptor, text")]
     FileKind { path: String },
     #[error(

@@ -76,7 +76,7 @@ pub fn load(path: &Path) -> Result<LoadedScenario, LoadError> {
 
 /// Check the text of a scenario file.
 pub fn parse(path: &Path, text: &str) -> Result<LoadedScenario, LoadError> {
-    let file: ScenarioFile = toml::from_str(text).map_err(|e| {
+    let mut file: ScenarioFile = toml::from_str(text).map_err(|e| {
         let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
         LoadError::Invalid {
             path: path.to_path_buf(),
@@ -93,6 +93,11 @@ pub fn parse(path: &Path, text: &str) -> Result<LoadedScenario, LoadError> {
     };
     if file.name.trim().is_empty() {
         return Err(invalid("the scenario needs a non-empty name".into()));
+    }
+    // The family's preset is part of what the file says, for every use of it (packages built for
+    // the device's firmware, the device, expectations).
+    if let std::borrow::Cow::Owned(device) = super::family::resolve(&file.device) {
+        file.device = device;
     }
     for (i, f) in file.faults.iter().enumerate() {
         if let Some(p) = f.probability.filter(|p| !(0.0..=1.0).contains(p)) {

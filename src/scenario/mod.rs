@@ -19,6 +19,7 @@ pub mod coverage;
 mod device;
 mod error;
 mod expect;
+pub mod family;
 pub mod load;
 pub mod model;
 mod network;

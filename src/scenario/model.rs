@@ -141,8 +141,13 @@ pub struct DeviceSpec {
     /// The device has a SCOMO agent.
     pub scomo: Option<super::scomo::ScomoSpec>,
     /// The profile that gives the codes the device reports (`dmsim`, or `oma` for the OMA codes
-    /// alone; see `profiles/`).
+    /// alone, `knox-efota`; see `profiles/`).
     pub profile: String,
+    /// The device family, a preset of identity, agents and profile (`knox-efota`; see
+    /// `scenario/family.rs`).
+    pub family: Option<super::family::Family>,
+    /// The platform of a family's device (`android`, or `ios` for Knox E-FOTA's iOS-like device).
+    pub platform: crate::profile::Platform,
 }
 
 /// A Generic Alert the device sends.
@@ -198,6 +203,8 @@ impl Default for DeviceSpec {
             fumo: None,
             scomo: None,
             profile: crate::profile::DEFAULT.into(),
+            family: None,
+            platform: crate::profile::Platform::Android,
         }
     }
 }
@@ -523,6 +530,9 @@ pub struct Expect {
     pub scomo_status: Option<Vec<super::scomo::StatusExpect>>,
     /// The SCOMO inventory at the end, exactly.
     pub inventory: Option<super::scomo::InventoryExpect>,
+    /// Knox E-FOTA codes the server received in E-FOTA reports, in order (a report of several
+    /// codes gives them one after the other).
+    pub knox_efota: Option<Vec<i64>>,
 }
 
 /// The lists of [`Expect`], as `at_least` names them.
@@ -539,6 +549,7 @@ pub enum ListName {
     ServerViolations,
     ScomoResult,
     ScomoStatus,
+    KnoxEfota,
 }
 
 impl ListName {
@@ -554,6 +565,7 @@ impl ListName {
             ListName::ServerViolations => "server_violations",
             ListName::ScomoResult => "scomo_result",
             ListName::ScomoStatus => "scomo_status",
+            ListName::KnoxEfota => "knox_efota",
         }
     }
 }
@@ -577,6 +589,7 @@ impl Expect {
             ListName::ServerViolations => self.server_violations.is_some(),
             ListName::ScomoResult => self.scomo_result.is_some(),
             ListName::ScomoStatus => self.scomo_status.is_some(),
+            ListName::KnoxEfota => self.knox_efota.is_some(),
         }
     }
 
@@ -595,6 +608,7 @@ impl Expect {
             }
             ListName::ScomoResult => self.scomo_result.as_ref().is_some_and(Vec::is_empty),
             ListName::ScomoStatus => self.scomo_status.as_ref().is_some_and(Vec::is_empty),
+            ListName::KnoxEfota => self.knox_efota.as_ref().is_some_and(Vec::is_empty),
         }
     }
 }

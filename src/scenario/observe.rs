@@ -8,7 +8,8 @@
 //!   Alert either side sent, with its sender; `fumo-result` the result code of every FUMO Generic
 //!   Alert the device sent, with its alert type; `scomo-result` the `ResultCode` of every SCOMO
 //!   OperationComplete Generic Alert the device sent (either of its alert types, reference §6.3),
-//!   with its alert type. `server-violation` is every protocol rule the server
+//!   with its alert type; `knox-efota` every code of every Knox E-FOTA report the device sent
+//!   ([`crate::protocol::efota`]). `server-violation` is every protocol rule the server
 //!   broke in its messages as the device read them ([`crate::session::Violation`]): one observation
 //!   per rule, its `code` the rule's stable number ([`ServerRule::number`]) and its `command` the
 //!   rule's id (`duplicate-cmd-id`, …), with how often the device saw it broken.
@@ -134,6 +135,7 @@ impl Observations {
                     if sender == Sender::Device {
                         self.fumo_results(&a.items);
                         self.scomo_results(&a.items);
+                        self.efota_reports(&a.items);
                     }
                 }
                 Command::Atomic(c) | Command::Sequence(c) => self.commands(&c.commands, sender),
@@ -170,6 +172,18 @@ impl Observations {
                 .and_then(|m| m.type_.as_deref())
                 .map(|t| bare_alert_type(t).to_string());
             self.add("scomo-result", result.code.into(), alert_type, None);
+        }
+    }
+
+    /// The Knox E-FOTA codes of a device's E-FOTA report items, each code of a report in order.
+    fn efota_reports(&mut self, items: &[crate::syncml::Item]) {
+        for codes in items
+            .iter()
+            .filter_map(crate::protocol::efota::reported_codes)
+        {
+            for code in codes {
+                self.add("knox-efota", code, None, None);
+            }
         }
     }
 

@@ -736,6 +736,7 @@ fn report(
     let alert = scomo.report(job, &outcome, row.code, target, identifier);
     let reported = Reported {
         outcome,
+        table: row.table,
         code: row.code,
         meaning: &row.meaning,
     };

@@ -31,8 +31,8 @@ pub use content::{
 };
 pub use quirks::Quirk;
 pub use record::{
-    fumo_results, scomo_results, DeviceViolation, ReceivedAlert, ReceivedStatus, RefusedRequests,
-    Rule, ServerExchange, SessionRecord, MAX_RECORDED, MAX_REFUSED_KEPT,
+    efota_codes, fumo_results, scomo_results, DeviceViolation, ReceivedAlert, ReceivedStatus,
+    RefusedRequests, Rule, ServerExchange, SessionRecord, MAX_RECORDED, MAX_REFUSED_KEPT,
 };
 pub use script::{
     attach_files, check_limits, ScriptCommand, ScriptPackage, SessionChoice, UnhostedDataFile,

@@ -177,6 +177,18 @@ pub fn scomo_results(records: &[SessionRecord]) -> Vec<crate::protocol::scomo::R
         .collect()
 }
 
+/// The codes of the Knox E-FOTA reports the server received in `records`, in order (a report of
+/// several codes gives them one after the other).
+pub fn efota_codes(records: &[SessionRecord]) -> Vec<i64> {
+    records
+        .iter()
+        .flat_map(|r| &r.alerts)
+        .flat_map(|a| &a.items)
+        .filter_map(crate::protocol::efota::reported_codes)
+        .flatten()
+        .collect()
+}
+
 /// How many refused requests [`RefusedRequests`] keeps; later ones are only counted.
 pub const MAX_REFUSED_KEPT: usize = 64;
 

@@ -81,6 +81,12 @@ impl Brief for u16 {
     }
 }
 
+impl Brief for i64 {
+    fn brief(&self) -> String {
+        self.to_string()
+    }
+}
+
 impl Brief for StatusExpect {
     fn brief(&self) -> String {
         let mut out = self.cmd.clone();

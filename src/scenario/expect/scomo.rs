@@ -1,5 +1,5 @@
-//! The SCOMO expectations: the results the server received, every value each Status node took,
-//! and the inventory at the end.
+//! The SCOMO expectations (the results the server received, every value each Status node took,
+//! and the inventory at the end), and the Knox E-FOTA codes the server received.
 
 use super::list::{Brief, List};
 use crate::device::Device;
@@ -31,6 +31,18 @@ pub(crate) fn check_scomo(
             expect.at_least(ListName::ScomoResult),
         )
         .check(want, &results, |w, a| w == a, failures);
+    }
+    if let Some(want) = &expect.knox_efota {
+        List::new(
+            "the server received Knox E-FOTA codes",
+            expect.at_least(ListName::KnoxEfota),
+        )
+        .check(
+            want,
+            &crate::server::efota_codes(records),
+            |w, a| w == a,
+            failures,
+        );
     }
     let wants_agent = expect.scomo_status.is_some() || expect.inventory.is_some();
     let Some(agent) = scomo::agent(device) else {

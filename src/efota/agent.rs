@@ -1,0 +1,177 @@
+//! The E-FOTA client agent: mounts the client's subtree ([`super::mo`]) and reports, in E-FOTA
+//! codes, how each operation of the device ended.
+
+use super::mo::{self, ClientInfo};
+use crate::engine::{mark, Action, Agent, Env, Input, Reported, SimSeconds, Ticket};
+use crate::profile::{Platform, Profile, Row, Table};
+use crate::protocol::efota;
+use crate::syncml::{GenericAlert, StatusCode};
+use crate::tree::{Tree, TreeError};
+use std::any::Any;
+
+/// What a client is: where it sits, what it shows, and the platform it runs on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EfotaConfig {
+    pub root: String,
+    pub info: ClientInfo,
+    /// The platform of the device, which chooses a few codes (the iOS app codes).
+    pub platform: Platform,
+}
+
+impl EfotaConfig {
+    /// A client at the standard root ([`mo::ROOT`]).
+    pub fn new(info: ClientInfo, platform: Platform) -> EfotaConfig {
+        EfotaConfig {
+            root: mo::ROOT.to_string(),
+            info,
+            platform,
+        }
+    }
+}
+
+/// The E-FOTA client of one device.
+#[derive(Debug, Clone)]
+pub struct Efota {
+    pub config: EfotaConfig,
+    /// What the client reported, in order (for expectations and `dmsim device`'s summary).
+    pub records: Vec<Reported>,
+}
+
+/// Most reports [`Efota::records`] keeps (a long run reports many operations).
+pub const MAX_RECORDS: usize = 256;
+
+impl Efota {
+    pub fn new(config: EfotaConfig) -> Efota {
+        Efota {
+            config,
+            records: Vec::new(),
+        }
+    }
+
+    /// The E-FOTA report of `row` for an operation that ended as `reported` (its correlator the
+    /// operation's).
+    fn report(
+        &mut self,
+        row: &'static Row,
+        reported: &Reported,
+        correlator: Option<String>,
+    ) -> GenericAlert {
+        if self.records.len() < MAX_RECORDS {
+            self.records.push(Reported {
+                outcome: reported.outcome.clone(),
+                table: row.table,
+                code: row.code,
+                meaning: &row.meaning,
+            });
+        }
+        GenericAlert {
+            correlator,
+            source_uri: self.config.root.clone(),
+            target_uri: None,
+            alert_type: efota::ALERT_TYPE.to_string(),
+            format: "chr".to_string(),
+            mark: Some(mark(&reported.outcome).to_string()),
+            data: efota::data(&[row.code]),
+        }
+    }
+}
+
+impl Agent for Efota {
+    fn kind(&self) -> &'static str {
+        "knox-efota"
+    }
+
+    fn root(&self) -> &str {
+        &self.config.root
+    }
+
+    fn mount(&self, tree: &mut Tree, server_id: &str, _now: SimSeconds) -> Result<(), TreeError> {
+        mo::install(tree, &self.config.root, server_id, &self.config.info)
+    }
+
+    fn owns(&self, uri: &str) -> bool {
+        let root = self.config.root.trim_start_matches("./");
+        uri.trim_start_matches("./")
+            .strip_prefix(root)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    }
+
+    fn exec(
+        &self,
+        _uri: &str,
+        _correlator: Option<&str>,
+        _tree: &Tree,
+        _another_accepted: bool,
+    ) -> Option<Result<Ticket, StatusCode>> {
+        None
+    }
+
+    fn queue(&mut self, _ticket: Ticket) {}
+
+    fn replaced(&self, _uri: &str, _tree: &mut Tree, _now: SimSeconds) -> Option<Vec<u8>> {
+        None
+    }
+
+    fn added(&self, _uri: &str, _tree: &mut Tree, _now: SimSeconds) {}
+
+    fn store(&mut self, _uri: &str, _data: Vec<u8>, _tree: &mut Tree, _now: SimSeconds) {}
+
+    fn has_job(&self) -> bool {
+        false
+    }
+
+    fn step(&mut self, _input: Input, _env: &mut Env<'_>) -> Action {
+        Action::Save
+    }
+
+    fn reported(&mut self) {}
+
+    /// The E-FOTA report of another agent's operation: the profile's `knox-efota` row for the
+    /// outcome, else for the OMA code reported; none when the profile has no such table.
+    fn witness(
+        &mut self,
+        alert: &GenericAlert,
+        reported: &Reported,
+        profile: &'static Profile,
+    ) -> Option<GenericAlert> {
+        let row = profile.vendor_row(
+            Table::KnoxEfota,
+            Some(reported.outcome.key()),
+            Some((reported.table, reported.code)),
+            self.config.platform,
+        )?;
+        Some(self.report(row, reported, alert.correlator.clone()))
+    }
+
+    fn durable(&self) -> Result<serde_json::Value, serde_json::Error> {
+        Ok(serde_json::Value::Null)
+    }
+
+    fn blob(&self) -> (&[u8], bool) {
+        (&[], false)
+    }
+
+    fn blob_saved(&mut self) {}
+
+    fn restore(
+        &mut self,
+        _durable: serde_json::Value,
+        _blob: Vec<u8>,
+    ) -> Result<(), serde_json::Error> {
+        Ok(())
+    }
+
+    fn boot(&mut self, _tree: &mut Tree, _now: SimSeconds) {}
+
+    fn clone_box(&self) -> Box<dyn Agent> {
+        Box::new(self.clone())
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+}

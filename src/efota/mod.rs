@@ -1,0 +1,17 @@
+//! The Samsung Knox E-FOTA Advanced client of a `knox-efota` device: an agent of the engine that
+//! owns the client's own subtree (configuration, license, client version, the device-ready and
+//! inventory paths) and reports every operation of the device in the E-FOTA codes of
+//! `profiles/knox-efota.toml`.
+//!
+//! * [`mo`]: the client's subtree under `./Ext/EFOTA` (dmsim's layout; Samsung does not publish
+//!   the real client's);
+//! * [`agent`]: the agent. After another agent's job (FUMO, SCOMO) has reported its OMA result, it
+//!   reports the same ending as an E-FOTA code ([`crate::engine::Agent::witness`]): the row of the
+//!   profile's `knox-efota` table that names the outcome, else the row whose `from` names the OMA
+//!   code reported (the relation of reference §10: -(2000 + FUMO result), -(SCOMO result)). The
+//!   report's format is [`crate::protocol::efota`].
+
+pub mod agent;
+pub mod mo;
+
+pub use agent::{Efota, EfotaConfig};
