@@ -71,7 +71,8 @@ pub struct Ticket {
     pub operation: String,
     /// The Exec's Correlator, for the report.
     pub correlator: Option<String>,
-    /// What the agent read from the tree when the Exec came (for FUMO, the `PkgURL`).
+    /// What the agent read from the tree or the Exec's Data when the Exec came, in the agent's own
+    /// terms (for FUMO, the `PkgURL`).
     pub argument: String,
 }
 
@@ -209,6 +210,21 @@ pub trait Agent: Debug + Send + Sync {
         tree: &Tree,
         another_accepted: bool,
     ) -> Option<Result<Ticket, StatusCode>>;
+
+    /// An Exec on `uri` whose item carries `data` (its Data, as text): as [`Agent::exec`], for
+    /// agents whose operations take an argument in the Exec (SCOMO's `rollback=after-install`).
+    /// The default, for agents whose operations take none, ignores the data.
+    fn exec_with_data(
+        &self,
+        uri: &str,
+        data: Option<&str>,
+        correlator: Option<&str>,
+        tree: &Tree,
+        another_accepted: bool,
+    ) -> Option<Result<Ticket, StatusCode>> {
+        let _ = data;
+        self.exec(uri, correlator, tree, another_accepted)
+    }
 
     /// Queue the job of a ticket whose Exec took effect.
     fn queue(&mut self, ticket: Ticket);

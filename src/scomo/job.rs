@@ -14,8 +14,10 @@
 //! | conditions timeout | Delivered 40 | the installation conditions went unanswered: the job waits out the prompt's timeout on the device's clock, then the install fails (Delivered 50, `checks.conditions-timeout`) |
 //! | install component *k* | Delivered 40 | one component deployed (Active, or Inactive for the Inactive operations), or skipped when it is for a sub-device the device does not have |
 //! | rollback component *k* | Delivered 40 | after a failed component, one installed by the job removed (or restored) |
+//! | verify component *k* | Delivered 40 | on a device that verifies and rolls back ([`super::verify`]): one component the job installed read back and checked |
+//! | revert component *k* | Delivered 40 | on such a device, after a failed install or verification or for a trial install: one component returned to its source version (or removed) |
 //! | operate (Remove, Activate, Deactivate) | Delivered 30, Deployed 30, 50 or 70 | the operation carried out |
-//! | report | the terminal values | result recorded, Generic Alert queued, in one save |
+//! | report | the terminal values | result recorded, Generic Alert queued, the source version files dropped, in one save |
 //!
 //! # Choices where the Knox E-FOTA codes leave one
 //!
@@ -36,8 +38,9 @@
 //!   a package delivered while valid and installed after its validity ended is refused and
 //!   deleted.
 
-use super::agent::{Delivered, Deployed, Installed, Job, Phase, Scomo};
+use super::agent::{Delivered, Deployed, Installed, Job, Phase, RevertReason, Scomo};
 use super::mo::{self, Area};
+use super::verify;
 use crate::download::{DownloadOutcome, DownloadRequest, Partial};
 use crate::engine::{self, Action, Conditions, Env, Input, Reported};
 use crate::faults::{FaultEffect, FaultPoint};
@@ -50,7 +53,7 @@ use crate::protocol::scomo::{
 pub use crate::engine::MAX_DOWNLOAD_ATTEMPTS;
 
 /// What a transition asks for.
-enum Step {
+pub(super) enum Step {
     Save,
     PowerLoss,
     Wait(u64),
@@ -66,11 +69,11 @@ enum Step {
     },
 }
 
-fn ended(job: &Job, phase: outcome::Phase, cause: Cause) -> Outcome {
+pub(super) fn ended(job: &Job, phase: outcome::Phase, cause: Cause) -> Outcome {
     Outcome::new(job.outcome_operation(), phase, cause)
 }
 
-fn finish(outcome: Outcome, target: Option<String>, identifier: Option<String>) -> Step {
+pub(super) fn finish(outcome: Outcome, target: Option<String>, identifier: Option<String>) -> Step {
     Step::Finish {
         outcome,
         target,
@@ -78,7 +81,7 @@ fn finish(outcome: Outcome, target: Option<String>, identifier: Option<String>) 
     }
 }
 
-fn delivered_path(name: &str) -> String {
+pub(super) fn delivered_path(name: &str) -> String {
     format!("{}/{name}", Area::Delivered.path())
 }
 
@@ -132,6 +135,23 @@ pub(super) fn step(scomo: &mut Scomo, input: Input, env: &mut Env<'_>) -> Action
             let outcome = ended(&job, outcome::Phase::Checks, Cause::ConditionsTimeout);
             install_failed(scomo, env, &job, &delivered, outcome, pkg_id)
         }
+        (
+            Phase::Verify {
+                delivered,
+                next,
+                installed,
+                skipped,
+            },
+            Input::Resume,
+        ) => verify::verify_component(scomo, env, &job, &delivered, next, installed, skipped),
+        (
+            Phase::Revert {
+                delivered,
+                reason,
+                remaining,
+            },
+            Input::Resume,
+        ) => verify::revert_component(scomo, env, &job, &delivered, &reason, remaining),
         (Phase::Operate, Input::Resume) => operate(scomo, env, &job),
     };
     match step {
@@ -147,13 +167,18 @@ pub(super) fn step(scomo: &mut Scomo, input: Input, env: &mut Env<'_>) -> Action
     }
 }
 
-fn set_phase(scomo: &mut Scomo, phase: Phase) {
+pub(super) fn set_phase(scomo: &mut Scomo, phase: Phase) {
     if let Some(job) = scomo.durable.job.as_mut() {
         job.phase = phase;
     }
 }
 
-fn download_status(scomo: &mut Scomo, env: &mut Env<'_>, job: &Job, status: DownloadStatus) {
+pub(super) fn download_status(
+    scomo: &mut Scomo,
+    env: &mut Env<'_>,
+    job: &Job,
+    status: DownloadStatus,
+) {
     if job.area == Area::Download {
         scomo.set_download_status(env.tree, &job.name, status, env.now);
     }
@@ -332,7 +357,11 @@ fn deliver(scomo: &mut Scomo, env: &mut Env<'_>, job: &Job) -> Step {
 
 /// The package of `Delivered/<delivered>`, verified again from the bytes held (on the device's
 /// clock now: a certificate may have expired since the package was delivered).
-fn held_package(scomo: &Scomo, delivered: &str, now: u64) -> Result<DeliveryPackage, InstallError> {
+pub(super) fn held_package(
+    scomo: &Scomo,
+    delivered: &str,
+    now: u64,
+) -> Result<DeliveryPackage, InstallError> {
     // A node without its bytes (deleted by an earlier failure) holds nothing to verify.
     let bytes = scomo
         .delivered_index(delivered)
@@ -341,12 +370,12 @@ fn held_package(scomo: &Scomo, delivered: &str, now: u64) -> Result<DeliveryPack
 }
 
 /// A refusal of the package, as the outcome of `job`.
-fn refused(job: &Job, e: &InstallError) -> Outcome {
+pub(super) fn refused(job: &Job, e: &InstallError) -> Outcome {
     ended(job, e.phase(), e.cause()).with_detail(e)
 }
 
 /// A failed install of `Delivered/<delivered>`: its Status says the package is still held.
-fn install_failed(
+pub(super) fn install_failed(
     scomo: &mut Scomo,
     env: &mut Env<'_>,
     job: &Job,
@@ -538,46 +567,32 @@ fn begin_install(scomo: &mut Scomo, env: &mut Env<'_>, job: &Job, delivered: &st
     Step::Save
 }
 
-/// The end of an install that went through every component: all installed, or those for a
-/// missing sub-device skipped (the others stay installed; the package is kept, its State
-/// Delivered, for an Install once the sub-device is there).
-fn installed_all(
+/// The end of an install that went through every component and skipped those in `skipped` (their
+/// sub-device is missing): the others stay installed, the package is kept, its State Delivered,
+/// for an Install once the sub-device is there. `None` when none was skipped.
+pub(super) fn sub_devices_missing(
     scomo: &mut Scomo,
     env: &mut Env<'_>,
     job: &Job,
     delivered: &str,
     package: &DeliveryPackage,
     skipped: &[String],
-) -> Step {
+) -> Option<Step> {
+    let first = skipped.first()?;
+    let sub_device = package
+        .component(first)
+        .and_then(|c| c.terms.sub_device.clone())
+        .unwrap_or_default();
+    let outcome =
+        ended(job, outcome::Phase::Install, Cause::SubDeviceMissing).with_detail(format!(
+            "component {first:?} is for sub-device {sub_device:?}, which the device does not \
+             have: {} of {} components installed, {} skipped",
+            package.components.len().saturating_sub(skipped.len()),
+            package.components.len(),
+            skipped.len()
+        ));
     let id = Some(package.pkg_id.clone());
-    if let Some(first) = skipped.first() {
-        let sub_device = package
-            .component(first)
-            .and_then(|c| c.terms.sub_device.clone())
-            .unwrap_or_default();
-        let outcome =
-            ended(job, outcome::Phase::Install, Cause::SubDeviceMissing).with_detail(format!(
-                "component {first:?} is for sub-device {sub_device:?}, which the device does not \
-                 have: {} of {} components installed, {} skipped",
-                package.components.len() - skipped.len(),
-                package.components.len(),
-                skipped.len()
-            ));
-        return install_failed(scomo, env, job, delivered, outcome, id);
-    }
-    scomo.set_delivered(
-        env.tree,
-        delivered,
-        DeliveredStatus::Idle,
-        Some(DeliveredState::Installed),
-        env.now,
-    );
-    download_status(scomo, env, job, DownloadStatus::Idle);
-    finish(
-        ended(job, outcome::Phase::Install, Cause::Succeeded),
-        Some(delivered_path(delivered)),
-        id,
-    )
+    Some(install_failed(scomo, env, job, delivered, outcome, id))
 }
 
 /// Install component `next` of `Delivered/<delivered>` (one per step), or skip it when it is for
@@ -596,7 +611,34 @@ fn install_component(
         Err(e) => return install_failed(scomo, env, job, delivered, refused(job, &e), None),
     };
     let Some(component) = package.components.get(next) else {
-        return installed_all(scomo, env, job, delivered, &package, &skipped);
+        if scomo.config.verify_and_rollback {
+            set_phase(
+                scomo,
+                Phase::Verify {
+                    delivered: delivered.to_string(),
+                    next: 0,
+                    installed,
+                    skipped,
+                },
+            );
+            return Step::Save;
+        }
+        if let Some(step) = sub_devices_missing(scomo, env, job, delivered, &package, &skipped) {
+            return step;
+        }
+        scomo.set_delivered(
+            env.tree,
+            delivered,
+            DeliveredStatus::Idle,
+            Some(DeliveredState::Installed),
+            env.now,
+        );
+        download_status(scomo, env, job, DownloadStatus::Idle);
+        return finish(
+            ended(job, outcome::Phase::Install, Cause::Succeeded),
+            Some(delivered_path(delivered)),
+            Some(package.pkg_id),
+        );
     };
     let header = &component.header;
     if package::missing_sub_device(component, &scomo.config.sub_devices).is_some() {
@@ -612,8 +654,42 @@ fn install_component(
         );
         return Step::Save;
     }
+    let rolls_back = scomo.config.verify_and_rollback;
+    let source = rolls_back && verify::keep_source(scomo, env, &header.id);
     match env.faults.fire(FaultPoint::InstallWrite) {
         Some(FaultEffect::PowerLoss) => return Step::PowerLoss,
+        Some(FaultEffect::StorageWriteError) if rolls_back => {
+            // The previous version's file was set aside and the new one is not there: this
+            // component is rolled back too, the first.
+            if source {
+                installed.push(Installed {
+                    id: header.id.clone(),
+                    previous: scomo
+                        .durable
+                        .deployed
+                        .iter()
+                        .find(|c| c.id == header.id)
+                        .cloned(),
+                    source,
+                });
+            }
+            if installed.is_empty() {
+                let outcome = ended(job, outcome::Phase::Install, Cause::ComponentFailed)
+                    .with_detail(format!("component {:?} could not be written", header.id));
+                return install_failed(scomo, env, job, delivered, outcome, Some(package.pkg_id));
+            }
+            set_phase(
+                scomo,
+                Phase::Revert {
+                    delivered: delivered.to_string(),
+                    reason: RevertReason::InstallFailed {
+                        component: header.id.clone(),
+                    },
+                    remaining: installed,
+                },
+            );
+            return Step::Save;
+        }
         Some(FaultEffect::StorageWriteError) => {
             if installed.is_empty() {
                 let outcome = ended(job, outcome::Phase::Install, Cause::ComponentFailed)
@@ -637,6 +713,13 @@ fn install_component(
     } else {
         DeployedState::Active
     };
+    if rolls_back {
+        let payload = scomo
+            .delivered_index(delivered)
+            .map(|i| component.payload(scomo.package(i)).to_vec())
+            .unwrap_or_default();
+        scomo.write_installed(&header.id, &header.version, &payload);
+    }
     let previous = scomo.deploy(
         Deployed {
             node: scomo.deployed_node_name(&header.id),
@@ -655,6 +738,7 @@ fn install_component(
     installed.push(Installed {
         id: header.id.clone(),
         previous,
+        source,
     });
     set_phase(
         scomo,
@@ -849,6 +933,7 @@ fn report(
     identifier: Option<String>,
 ) -> Action {
     scomo.durable.job = None;
+    scomo.drop_sources();
     let row = env.profile.scomo_result_row(outcome.key());
     let alert = scomo.report(job, &outcome, row.code, target, identifier);
     let reported = Reported {

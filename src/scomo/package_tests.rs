@@ -466,6 +466,33 @@ fn a_component_for_a_missing_sub_device_is_skipped_and_the_rest_installed() {
     assert_eq!(docked.delivered("suite"), (DeliveredState::Installed, true));
 }
 
+/// On a device that verifies and rolls back, the components installed are verified, then the job
+/// reports the one it skipped; nothing is rolled back.
+#[test]
+fn a_device_that_verifies_verifies_what_it_installed_then_reports_the_missing_sub_device() {
+    let spec = DeliverySpec::new(
+        "suite",
+        vec![
+            component("maps", "2.1"),
+            component("dock-fw", "3.0")
+                .with_sub_device("dock-DX30")
+                .expect("sub-device"),
+        ],
+    )
+    .expect("spec");
+    let mut config = ScomoConfig::new(mo::DEFAULT_ROOT);
+    config.verify_and_rollback = true;
+    let mut bench = Bench::new(config);
+    bench.push("suite", package(&spec));
+    let r = bench.install("suite");
+    assert_eq!(
+        ended(&r),
+        (key(Phase::Install, Cause::SubDeviceMissing), 1405)
+    );
+    assert_eq!(versions(&bench), [("maps".into(), "2.1".into())]);
+    assert_eq!(bench.delivered("suite"), (DeliveredState::Delivered, true));
+}
+
 #[test]
 fn an_install_is_not_attempted_when_a_component_is_not_the_version_asked_for() {
     let bytes = package(&suite("suite", "2.1", "1.4"));
