@@ -113,6 +113,9 @@ pub struct PackageStore {
     /// The object's URL and expected size (empty for an in-band package).
     pub url: String,
     pub expected_size: Option<u64>,
+    /// The validator of the version the bytes held are of ([`Partial::validator`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validator: Option<String>,
     /// Bytes held (the bytes themselves are saved apart from the state, see
     /// [`crate::device::durable`]).
     pub len: u64,
@@ -275,6 +278,7 @@ impl Fumo {
         self.durable.store = PackageStore {
             url: String::new(),
             expected_size: Some(bytes.len() as u64),
+            validator: None,
             len: bytes.len() as u64,
             complete: true,
         };
@@ -307,6 +311,7 @@ impl Fumo {
             url: self.durable.store.url.clone(),
             bytes: std::mem::take(&mut self.bytes),
             expected_size: self.durable.store.expected_size,
+            validator: self.durable.store.validator.clone(),
         }
     }
 
@@ -315,6 +320,7 @@ impl Fumo {
         self.durable.store = PackageStore {
             url: partial.url,
             expected_size: partial.expected_size,
+            validator: partial.validator,
             len: partial.bytes.len() as u64,
             complete: false,
         };
@@ -327,6 +333,7 @@ impl Fumo {
         self.durable.store = PackageStore {
             url: url.to_string(),
             expected_size: Some(bytes.len() as u64),
+            validator: None,
             len: bytes.len() as u64,
             complete: true,
         };

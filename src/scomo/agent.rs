@@ -186,6 +186,9 @@ pub struct Deployed {
 pub struct Pending {
     pub url: String,
     pub expected_size: Option<u64>,
+    /// The validator of the version the bytes held are of ([`Partial::validator`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validator: Option<String>,
     pub len: u64,
     /// The bytes are the whole object.
     pub complete: bool,
@@ -320,6 +323,7 @@ impl Scomo {
             url: self.durable.pending.url.clone(),
             bytes,
             expected_size: self.durable.pending.expected_size,
+            validator: self.durable.pending.validator.clone(),
         }
     }
 
@@ -330,6 +334,7 @@ impl Scomo {
         self.durable.pending = Pending {
             url: partial.url,
             expected_size: partial.expected_size,
+            validator: partial.validator,
             len: partial.bytes.len() as u64,
             complete,
         };
