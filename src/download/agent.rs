@@ -42,8 +42,9 @@
 //! A *document* request ([`DownloadRequest::document`]) reads a small document the device uses
 //! itself (a descriptor it looks at before it downloads anything, a license): the answer is taken
 //! as it comes, whatever its type (a descriptor is not followed), and whole (nothing is resumed).
-//! The user is not asked and the `download.storage-check` and `download.transfer` fault points do
-//! not fire: they are about an object downloaded for the user.
+//! The user is not asked, its length is not held against the free storage for objects, and the
+//! `download.storage-check` and `download.transfer` fault points do not fire: they are about an
+//! object downloaded for the user.
 //!
 //! The agent never sleeps: a timeout is the client's outcome ([`FetchError::Timeout`]).
 //!
@@ -645,13 +646,13 @@ impl DownloadAttempt {
             _ => response.content_length,
         };
         let free = self.request.limits.free_storage;
-        if total.is_some_and(|t| t > free) {
+        let document = self.request.document;
+        if total.is_some_and(|t| t > free) && !document {
             return plain_failure(DownloadFailure::InsufficientStorage {
                 needed: total,
                 free,
             });
         }
-        let document = self.request.document;
         if !document {
             if let Err(cause) = storage_fault(faults, total) {
                 return plain_failure(cause);
@@ -1283,8 +1284,9 @@ mod tests {
         );
     }
 
-    /// A document is read as it comes: a descriptor is not followed, nothing held is resumed, and
-    /// the fault points of an object download do not fire.
+    /// A document is read as it comes: a descriptor is not followed, nothing held is resumed, the
+    /// free storage for objects does not count, and the fault points of an object download do not
+    /// fire.
     #[test]
     fn a_document_is_read_whole_without_prompts_or_transfer_faults() {
         use crate::faults::{FaultPlan, FaultRule, Trigger};
@@ -1302,8 +1304,11 @@ mod tests {
             ),
         ])
         .for_device(1);
-        let request =
-            DownloadRequest::new("http://h/item.dd", DeviceLimits::default()).as_document();
+        let little_room = DeviceLimits {
+            free_storage: 1,
+            accepted_types: Vec::new(),
+        };
+        let request = DownloadRequest::new("http://h/item.dd", little_room).as_document();
         let mut held = Partial::new();
         held.url = "http://h/item.dd".into();
         held.bytes = b"<me".to_vec();
