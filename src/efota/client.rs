@@ -197,8 +197,9 @@ impl Ending {
     }
 }
 
-/// Most bytes of a configuration profile or its additional data an Exec takes along.
-pub const MAX_PROFILE_BYTES: usize = 64 * 1024;
+/// Most bytes of a configuration profile or its additional data an Exec takes along (one more
+/// than the client reads, so a longer one is refused as such).
+pub const MAX_PROFILE_BYTES: usize = super::settings::MAX_PROFILE_LEN;
 
 /// Most items one `DownloadItems` takes: a `970` report of that many, each followed by a handler's
 /// status, still fits one report ([`efota::MAX_CODES`]).
