@@ -672,6 +672,31 @@ mod tests {
             .is_err());
     }
 
+    /// The validator of the bytes held survives a power loss with them.
+    #[test]
+    fn a_partial_download_keeps_its_validator_across_a_restore() {
+        let (mut fumo, _) = agent();
+        fumo.keep_partial(Partial {
+            url: "http://x/fw.pkg".into(),
+            bytes: b"DMSIM".to_vec(),
+            expected_size: Some(64),
+            validator: Some("etag \"v1\"".into()),
+        });
+        let saved = fumo.durable().expect("encodes");
+        let (mut rebooted, _) = agent();
+        rebooted
+            .restore(saved, b"DMSIM".to_vec())
+            .expect("restores");
+        let partial = rebooted.take_partial();
+        assert_eq!(partial.bytes, b"DMSIM");
+        assert_eq!(partial.validator.as_deref(), Some("etag \"v1\""));
+        fumo.keep_package("http://x/fw.pkg", b"PKG".to_vec());
+        assert_eq!(
+            fumo.durable.store.validator, None,
+            "a whole package has none to check"
+        );
+    }
+
     #[test]
     fn a_vendor_layout_takes_its_url_and_reports_from_its_own_nodes() {
         let mut config = FumoConfig::new("./Software");

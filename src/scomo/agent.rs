@@ -918,3 +918,31 @@ impl Agent for Scomo {
         self
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The validator of the bytes held survives a power loss with them, so a resume after a
+    /// reboot still notices an object that changed on the server.
+    #[test]
+    fn a_partial_download_keeps_its_validator_across_a_restore() {
+        let mut scomo = Scomo::new(Arc::new(ScomoConfig::new("./SCOMO")));
+        scomo.keep_pending(
+            Partial {
+                url: "http://h/suite.pkg".into(),
+                bytes: b"DMSIM".to_vec(),
+                expected_size: Some(64),
+                validator: Some("etag \"v1\"".into()),
+            },
+            false,
+        );
+        let saved = scomo.durable().expect("encodes");
+        let blob = scomo.blob().0.to_vec();
+        let mut rebooted = Scomo::new(Arc::new(ScomoConfig::new("./SCOMO")));
+        rebooted.restore(saved, blob).expect("restores");
+        let partial = rebooted.take_partial();
+        assert_eq!(partial.bytes, b"DMSIM");
+        assert_eq!(partial.validator.as_deref(), Some("etag \"v1\""));
+    }
+}
