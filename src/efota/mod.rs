@@ -9,9 +9,20 @@
 //!   reports the same ending as an E-FOTA code ([`crate::engine::Agent::witness`]): the row of the
 //!   profile's `knox-efota` table that names the outcome, else the row whose `from` names the OMA
 //!   code reported (the relation of reference §10: -(2000 + FUMO result), -(SCOMO result)). The
-//!   report's format is [`crate::protocol::efota`].
+//!   report's format is [`crate::protocol::efota`];
+//! * [`client`]: the client's own operations, each a job of the agent: [`license`] (retrieve the
+//!   license: 956, 957), [`config`] (install a configuration profile of [`settings`]: 0, -1460,
+//!   -1461, -1462, 1465, 1464) and [`items`] (download items through OMA Download and install
+//!   them: 900, the DL statuses, 907, 955, 958, 959, 960, 970).
 
 pub mod agent;
+pub mod client;
+pub mod config;
+pub mod items;
+pub mod license;
 pub mod mo;
+pub mod settings;
+#[cfg(test)]
+mod tests;
 
 pub use agent::{Efota, EfotaConfig};

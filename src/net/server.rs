@@ -15,7 +15,8 @@
 //!
 //! Content (OMA Download): a GET, or a POST whose content type is not SyncML, goes to
 //! [`DmService::content`] first; when the service hosts that path its answer is sent (a `Range:
-//! bytes=N-` header is passed on, 206 answers get a `Content-Range`), else the request is refused
+//! bytes=N-` header is passed on, 206 answers get a `Content-Range`, and an answer's `ETag` and
+//! `Last-Modified` go out as those headers), else the request is refused
 //! as above (405, 415). The answer's faults happen on the wire: a `delay` is waited out before the
 //! head, and a cut body ([`BodyEnd::ConnectionLost`]) announces its whole `Content-Length`, sends
 //! the bytes it has, and drops the connection once they had [`CUT_FLUSH_GRACE`] to leave.
@@ -28,7 +29,8 @@ use crate::server::MockServer;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Body, Bytes, Frame, Incoming, SizeHint};
 use hyper::header::{
-    HeaderValue, ACCEPT_RANGES, ALLOW, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, HOST, RANGE,
+    HeaderValue, ACCEPT_RANGES, ALLOW, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, HOST,
+    LAST_MODIFIED, RANGE,
 };
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -405,6 +407,15 @@ fn content_response(answer: ContentResponse) -> Response<OutBody> {
     }
     if matches!(answer.status, 200 | 206) {
         headers.insert(ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    }
+    let validators = [
+        (ETAG, answer.etag.as_deref()),
+        (LAST_MODIFIED, answer.last_modified.as_deref()),
+    ];
+    for (name, value) in validators {
+        if let Some(v) = value.and_then(|v| HeaderValue::from_str(v).ok()) {
+            headers.insert(name, v);
+        }
     }
     if let (206, Some(start)) = (answer.status, answer.content_range_start) {
         let last = (start + length).saturating_sub(1);

@@ -72,9 +72,15 @@
 //! the payloads' total length and each payload's hash (402), then what the device offers: an
 //! environment of every component's type ([`Cause::UnsupportedEnvironment`]) and the memory all
 //! the components need together (502). [`package_format`] tells the two kinds apart.
+//!
+//! # Licenses
+//!
+//! [`license`] is the Knox E-FOTA client's license file, a small signed text of dmsim's own,
+//! signed with the same Ed25519 scheme.
 
 mod delivery;
 mod keys;
+pub mod license;
 
 pub use delivery::{
     build_defective_delivery, build_delivery, check_delivery_memory, check_environments,

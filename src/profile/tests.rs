@@ -318,3 +318,81 @@ fn the_conditions_on_jobs_have_their_knox_codes() {
         (400, 1400)
     );
 }
+
+/// The E-FOTA client's own flows (license, configuration, items) end in outcomes only the
+/// `knox-efota` table maps: each has a row there naming it, on every platform, and no OMA table
+/// takes them.
+#[test]
+fn every_efota_client_ending_has_an_efota_code_and_no_oma_code() {
+    let knox = builtin("knox-efota").unwrap();
+    let client: Vec<Key> = REACHABLE.iter().copied().filter(|k| k.in_efota()).collect();
+    assert!(client.len() >= 30, "{client:?}");
+    for platform in [Platform::Android, Platform::Ios] {
+        for &key in &client {
+            let row = knox.vendor_row(Table::KnoxEfota, Some(key), None, platform);
+            assert!(
+                row.is_some_and(|r| r.outcomes.contains(&key)),
+                "{key} on {}: no knox-efota row names it",
+                platform.as_str()
+            );
+        }
+    }
+    for profile in builtins() {
+        for &key in &client {
+            for table in [Table::FumoResult, Table::ScomoResult, Table::DlStatus] {
+                assert!(
+                    profile.row(table, key).is_none(),
+                    "{}: {table} {key}",
+                    profile.name()
+                );
+            }
+        }
+    }
+    let layered = |code: i64, table: &str, key: &str| {
+        parse(&format!(
+            "name = \"t\"\nbase = \"oma\"\n[[code]]\ncode = {code}\ntable = \"{table}\"\nmeaning = \"m\"\noutcomes = [\"{key}\"]"
+        ))
+    };
+    for (code, table, key) in [
+        (450, "fumo-result", "config.timeout"),
+        (1450, "scomo-result", "license.not-found"),
+        (960, "dl-status", "item.handler-failed"),
+    ] {
+        assert!(
+            matches!(
+                layered(code, table, key),
+                Err(ProfileError::OutcomeNotInTable { .. })
+            ),
+            "{table} {key}"
+        );
+    }
+}
+
+/// An item whose OMA Download fails is reported with its DL status: every download outcome has a
+/// DL status on a knox device, and every such status an E-FOTA code (the outcome's row, or the
+/// relation `from = ["dl-status N"]`).
+#[test]
+fn every_download_ending_of_an_item_has_an_efota_code() {
+    let knox = builtin("knox-efota").unwrap();
+    for &key in REACHABLE.iter().filter(|k| k.0 == Phase::Download) {
+        let status = i64::from(knox.dl_status(key).code());
+        let row = knox
+            .vendor_row(
+                Table::KnoxEfota,
+                Some(key),
+                Some((Table::DlStatus, status)),
+                Platform::Android,
+            )
+            .unwrap_or_else(|| panic!("{key} (DL {status}): no knox-efota code"));
+        if key.1 != Cause::Succeeded {
+            assert!(
+                (901..=970).contains(&row.code),
+                "{key}: an item's download failure is one of the seed's download results, not {}",
+                row.code
+            );
+        }
+    }
+    let changed = Key(Phase::Download, Cause::ObjectChanged);
+    assert_eq!(knox.dl_status(changed).code(), 955);
+    assert_eq!(builtin("oma").unwrap().dl_status(changed).code(), 954);
+}
