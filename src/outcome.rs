@@ -7,6 +7,11 @@
 //! An outcome is named in profile files as `<phase>.<cause>` (`download.not-found`,
 //! `install.verify-failed`); [`REACHABLE`] lists every pair a flow can end with, and a profile must
 //! map each of them (tests check both directions).
+//!
+//! A DM session that failed before it got through ends the same way (operation and phase
+//! `session`: `session.authentication-failed`, `session.timeout`, `session.server-error`), for the
+//! clients that report their sessions in codes of their own (the Knox E-FOTA client). No FUMO or
+//! SCOMO flow ends so ([`Key::in_session`]), so the OMA tables need no row for them.
 
 use std::fmt;
 
@@ -30,6 +35,9 @@ pub enum Operation {
     Deactivate,
     /// Remove a delivered package or an installed component (SCOMO Remove).
     Remove,
+    /// Not an operation the server asked for but the DM session every operation goes through: how
+    /// a session failed, which a client that reports its sessions (the Knox E-FOTA client) reports.
+    Session,
 }
 
 crate::codes::code_table! {
@@ -53,6 +61,11 @@ crate::codes::code_table! {
         Deactivate = "deactivate";
         /// SCOMO: removing a delivered package or an installed component.
         Remove = "remove";
+        /// A DM session with the server, which failed before it got through (the server kept
+        /// refusing the device's credentials, did not answer in time, or failed). Only a client
+        /// that reports its sessions has codes for these (the Knox E-FOTA client); they end no
+        /// FUMO or SCOMO flow, so the OMA tables have none ([`Key::in_session`]).
+        Session = "session";
     }
 }
 
@@ -331,6 +344,9 @@ pub const REACHABLE: &[Key] = {
         Key(Remove, Succeeded),
         Key(Remove, OperationFailed),
         Key(Remove, InUse),
+        Key(Session, AuthenticationFailed),
+        Key(Session, Timeout),
+        Key(Session, ServerError),
     ]
 };
 
@@ -339,7 +355,7 @@ impl Key {
     pub fn in_fumo(self) -> bool {
         use Cause::*;
         match self.0 {
-            Phase::Activate | Phase::Deactivate | Phase::Remove => false,
+            Phase::Activate | Phase::Deactivate | Phase::Remove | Phase::Session => false,
             Phase::Install => !matches!(self.1, UnsupportedEnvironment | ComponentFailed),
             Phase::Start | Phase::Download | Phase::Checks => true,
         }
@@ -368,7 +384,15 @@ impl Key {
                     | RollbackFailed
             ),
             Phase::Activate | Phase::Deactivate | Phase::Remove => true,
+            Phase::Session => false,
         }
+    }
+
+    /// Whether a DM session can end this way: a session that failed before it got through, which
+    /// only a client that reports its sessions maps (Knox E-FOTA's -2406, -2407, -5000); FUMO and
+    /// SCOMO have no result for it.
+    pub fn in_session(self) -> bool {
+        self.0 == Phase::Session
     }
 }
 
@@ -391,10 +415,20 @@ mod tests {
     }
 
     #[test]
-    fn every_outcome_ends_a_fumo_or_a_scomo_flow() {
+    fn every_outcome_ends_a_fumo_or_a_scomo_flow_or_a_session() {
         for &key in REACHABLE {
-            assert!(key.in_fumo() || key.in_scomo(), "{key} ends no flow");
+            assert!(
+                key.in_fumo() || key.in_scomo() || key.in_session(),
+                "{key} ends no flow"
+            );
+            assert!(
+                !(key.in_session() && (key.in_fumo() || key.in_scomo())),
+                "{key} ends a session and an update flow"
+            );
         }
+        let session = Key(Phase::Session, Cause::Timeout);
+        assert!(session.in_session() && !session.in_fumo() && !session.in_scomo());
+        assert!(!Key(Phase::Download, Cause::Timeout).in_session());
         let install = |cause| Key(Phase::Install, cause);
         assert!(install(Cause::UnsupportedEnvironment).in_scomo());
         assert!(!install(Cause::UnsupportedEnvironment).in_fumo());
