@@ -61,9 +61,10 @@ impl Device {
         kept: &[Effect],
     ) -> (StatusCode, Option<Effect>) {
         let mut job = None;
+        let data = item.data_text();
         for (index, agent) in self.agents.iter().enumerate() {
             let another = kept.iter().any(|e| e.queues_job_of(index));
-            match agent.exec(uri, correlator, &self.tree, another) {
+            match agent.exec_with_data(uri, data.as_deref(), correlator, &self.tree, another) {
                 Some(Ok(ticket)) => {
                     job = Some((index, ticket));
                     break;

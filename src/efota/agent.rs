@@ -1,11 +1,14 @@
 //! The E-FOTA client agent: mounts the client's subtree ([`super::mo`]) and reports, in E-FOTA
 //! codes, how each operation of the device ended.
 
+use super::dispatch::{self, Named};
 use super::mo::{self, ClientInfo};
+use super::statuses::StatusReports;
 use crate::engine::{mark, Action, Agent, Env, Input, Reported, SimSeconds, Ticket};
+use crate::outcome::Outcome;
 use crate::profile::{Platform, Profile, Row, Table};
 use crate::protocol::efota;
-use crate::syncml::{GenericAlert, StatusCode};
+use crate::syncml::{GenericAlert, Status, StatusCode};
 use crate::tree::{Tree, TreeError};
 use std::any::Any;
 
@@ -35,6 +38,8 @@ pub struct Efota {
     pub config: EfotaConfig,
     /// What the client reported, in order (for expectations and `dmsim device`'s summary).
     pub records: Vec<Reported>,
+    /// The statuses reported in the session going on ([`super::statuses`]).
+    pub statuses: StatusReports,
 }
 
 /// Most reports [`Efota::records`] keeps (a long run reports many operations).
@@ -45,12 +50,13 @@ impl Efota {
         Efota {
             config,
             records: Vec::new(),
+            statuses: StatusReports::default(),
         }
     }
 
     /// The E-FOTA report of `row` for an operation that ended as `reported` (its correlator the
     /// operation's).
-    fn report(
+    pub(super) fn report(
         &mut self,
         row: &'static Row,
         reported: &Reported,
@@ -106,6 +112,23 @@ impl Agent for Efota {
         None
     }
 
+    /// An Exec on the `Operations` node runs the operation its Data names, or is refused 403
+    /// ([`super::dispatch`]); any other goes to [`Agent::exec`].
+    fn exec_with_data(
+        &self,
+        uri: &str,
+        data: Option<&str>,
+        correlator: Option<&str>,
+        tree: &Tree,
+        another_accepted: bool,
+    ) -> Option<Result<Ticket, StatusCode>> {
+        match dispatch::named(&self.config.root, uri, data, tree) {
+            Named::Node => self.exec(uri, correlator, tree, another_accepted),
+            Named::Operation(node) => self.exec(&node, correlator, tree, another_accepted),
+            Named::NotFound => Some(Err(StatusCode::Forbidden)),
+        }
+    }
+
     fn queue(&mut self, _ticket: Ticket) {}
 
     fn replaced(&self, _uri: &str, _tree: &mut Tree, _now: SimSeconds) -> Option<Vec<u8>> {
@@ -141,6 +164,20 @@ impl Agent for Efota {
             self.config.platform,
         )?;
         Some(self.report(row, reported, alert.correlator.clone()))
+    }
+
+    /// The E-FOTA report of a failed status, once per code per session ([`super::statuses`]).
+    fn status_sent(&mut self, status: &Status, profile: &'static Profile) -> Option<GenericAlert> {
+        self.hear_status(status, profile)
+    }
+
+    /// The E-FOTA report of a session that failed ([`super::session`]).
+    fn session_ended(
+        &mut self,
+        failure: Option<&Outcome>,
+        profile: &'static Profile,
+    ) -> Option<GenericAlert> {
+        self.hear_session_end(failure, profile)
     }
 
     fn durable(&self) -> Result<serde_json::Value, serde_json::Error> {

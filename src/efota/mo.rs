@@ -11,7 +11,8 @@
 //!   DeviceReady               present when the device is ready for operations (bool)
 //!   Inventory/                the update installer's inventory: present when it is installed and
 //!                             enabled
-//!   Operations/               the client's operations (Exec)
+//!   Operations/               the client's operations (Exec; an Exec on the node itself names one
+//!                             in its Data)
 //! ```
 //!
 //! `DeviceReady` and `Inventory` are the client's readiness paths: an operation that finds one
@@ -30,6 +31,10 @@ pub const DEVICE_READY: &str = "DeviceReady";
 
 /// The inventory path under the root.
 pub const INVENTORY: &str = "Inventory";
+
+/// The client's operations under the root (an Exec on the node itself names one in its Data:
+/// [`super::dispatch`]).
+pub const OPERATIONS: &str = "Operations";
 
 /// What the subtree shows of the device.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,8 +93,8 @@ pub fn install(
         Node::interior().access(Access::GET | Access::DELETE),
     )?;
     tree.insert(
-        &node(root, "Operations"),
-        Node::interior().access(Access::GET),
+        &node(root, OPERATIONS),
+        Node::interior().access(Access::GET | Access::EXEC),
     )?;
     Ok(())
 }

@@ -1,0 +1,104 @@
+//! What the device's agents hear of its DM sessions, besides the commands sent to their nodes: each
+//! Status the device answers a server command with, and how each session ended. An agent that
+//! reports these in terms of its own (the Knox E-FOTA client, [`crate::efota`]) gives a Generic
+//! Alert for each, which goes in the device's report queue ([`super::ReportQueue`]): durable, and
+//! sent until the server acknowledges it.
+//!
+//! * **Statuses** ([`Device::statuses_sent`]): the session hands over the replies to each server
+//!   message once they are settled (after the executor, and after the session's own changes such
+//!   as a Get answered 413 because its Results cannot be sent), before they go out. An agent hears
+//!   them; it cannot change them. A report queued here goes out in the device's next message of
+//!   the same session, after the Statuses (reference §1.6: a client message may carry new
+//!   alerts), or in the next session's Package 1 when this one ends first.
+//! * **Session endings** ([`Device::session_ended`]): the session's driver says how each session
+//!   ended, and for one that failed before it got through in a way a flow names, how
+//!   ([`SessionFailure`], an outcome of the `session` phase). A report queued here goes out in
+//!   the next session's Package 1, and in every session after until one gets through and the
+//!   server acknowledges it.
+//!
+//! A report identical to one still pending is not queued again: a device whose sessions keep
+//! failing the same way owes its server one report of it, not one per failed session, so what the
+//! agents queue stays bounded by the kinds of report they make (dmsim's choice; the seed does not
+//! say how often the real client reports).
+
+use super::Device;
+use crate::outcome::{Cause, Operation, Outcome, Phase};
+use crate::syncml::{CmdName, Command, GenericAlert};
+
+/// How a DM session failed before it got through, as the device's agents hear of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionFailure {
+    /// The server kept refusing the device's credentials: the session ended auth-failed.
+    AuthenticationRefused,
+    /// The server did not answer a message before the device's request timeout.
+    TimedOut,
+    /// The server failed: it answered a message with an HTTP 5xx other than 503 (Service
+    /// Unavailable says it is away, not that it failed), or the device's SyncHdr with a 5xx
+    /// Status.
+    ServerError,
+}
+
+impl SessionFailure {
+    /// The cause of the session's outcome.
+    pub fn cause(self) -> Cause {
+        match self {
+            SessionFailure::AuthenticationRefused => Cause::AuthenticationFailed,
+            SessionFailure::TimedOut => Cause::Timeout,
+            SessionFailure::ServerError => Cause::ServerError,
+        }
+    }
+
+    /// The session's outcome (phase and operation `session`), with `detail` for people (how the
+    /// session ended, in words).
+    pub fn outcome(self, detail: impl std::fmt::Display) -> Outcome {
+        Outcome::new(Operation::Session, Phase::Session, self.cause()).with_detail(detail)
+    }
+}
+
+impl Device {
+    /// The device is about to send `replies` (Statuses, Results and alerts of its own) for a
+    /// server message it processed: every agent hears each Status for a server command, and what
+    /// they report is queued. The ids of the reports queued, in order.
+    pub fn statuses_sent(&mut self, replies: &[Command]) -> Vec<u64> {
+        let profile = self.profile;
+        let mut alerts = Vec::new();
+        for status in replies.iter().filter_map(|c| match c {
+            Command::Status(s) if s.cmd != CmdName::SyncHdr => Some(s),
+            _ => None,
+        }) {
+            for agent in &mut self.agents {
+                alerts.extend(agent.status_sent(status, profile));
+            }
+        }
+        alerts
+            .into_iter()
+            .filter_map(|a| self.queue_once(a))
+            .collect()
+    }
+
+    /// A DM session ended: `failure` is how it failed before it got through, when it did in a way
+    /// a flow names (with how it ended, in words). Every agent hears it, and what they report is
+    /// queued for the next session. The ids of the reports queued, in order.
+    pub fn session_ended(&mut self, failure: Option<(SessionFailure, String)>) -> Vec<u64> {
+        let profile = self.profile;
+        let outcome = failure.map(|(f, detail)| f.outcome(detail));
+        let alerts: Vec<GenericAlert> = self
+            .agents
+            .iter_mut()
+            .filter_map(|a| a.session_ended(outcome.as_ref(), profile))
+            .collect();
+        alerts
+            .into_iter()
+            .filter_map(|a| self.queue_once(a))
+            .collect()
+    }
+
+    /// Queue `alert` unless the same report is still pending (see the module docs).
+    fn queue_once(&mut self, alert: GenericAlert) -> Option<u64> {
+        if self.reports.pending().iter().any(|r| r.alert == alert) {
+            tracing::debug!(source = %alert.source_uri, data = %alert.data, "the same report is still pending: not queued again");
+            return None;
+        }
+        Some(self.reports.push(alert))
+    }
+}
