@@ -75,7 +75,8 @@ pub fn build_device(file: &ScenarioFile) -> Result<Device, BuildError> {
                 error,
             })?;
     }
-    let user = User::new(d.ui.display, d.ui.max_text, d.ui.answers.clone());
+    let user = User::new(d.ui.display, d.ui.max_text, d.ui.answers.clone())
+        .with_max_choices(d.ui.max_choices);
     let faults = fault_plan(file).for_device(file.seed);
     let mut device = Device::new(tree, user, faults, file.seed);
     device.encoding = d.encoding;
