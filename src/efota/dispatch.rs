@@ -100,4 +100,29 @@ mod tests {
         );
         assert_eq!(named(mo::ROOT, "./FUMO/Update", None, &tree), Named::Node);
     }
+
+    /// The client refuses a name it does not have 403; a name it has goes to that operation's
+    /// node (dmsim's client acts on none of them yet: a plain operation, `None`), and any other
+    /// node is the client's ordinary Exec.
+    #[test]
+    fn the_client_refuses_a_command_it_does_not_have_403() {
+        use crate::efota::{mo::ClientInfo, Efota, EfotaConfig};
+        use crate::engine::Agent;
+        use crate::syncml::StatusCode;
+        let info = ClientInfo {
+            client_version: "3.6.12".into(),
+            sales_code: "BTU".into(),
+            csc: "CSC".into(),
+        };
+        let efota = Efota::new(EfotaConfig::new(info, crate::profile::Platform::Android));
+        let tree = tree();
+        let exec =
+            |uri: &str, data: Option<&str>| efota.exec_with_data(uri, data, None, &tree, false);
+        assert_eq!(
+            exec("./Ext/EFOTA/Operations", Some("Rollback")),
+            Some(Err(StatusCode::Forbidden))
+        );
+        assert_eq!(exec("./Ext/EFOTA/Operations", Some("Scan")), None);
+        assert_eq!(exec("./Ext/EFOTA/DeviceReady", Some("Rollback")), None);
+    }
 }

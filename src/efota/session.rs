@@ -45,3 +45,59 @@ impl Efota {
         Some(self.report(row, &reported, None))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::efota::{mo::ClientInfo, EfotaConfig};
+    use crate::engine::Agent;
+    use crate::outcome::{Cause, Key, Operation, Phase, REACHABLE};
+    use crate::profile::{builtin, Platform};
+
+    fn client(platform: Platform) -> Efota {
+        let info = ClientInfo {
+            client_version: "3.6.12".into(),
+            sales_code: "BTU".into(),
+            csc: "G991BOXM5CVJB".into(),
+        };
+        Efota::new(EfotaConfig::new(info, platform))
+    }
+
+    /// Each way a session fails has its E-FOTA code on both platforms, reported without a
+    /// correlator, critical, and recorded; a session that got through is not reported.
+    #[test]
+    fn each_failed_session_is_reported_with_its_code() {
+        let knox = builtin("knox-efota").expect("profile");
+        let expected = [
+            (Cause::AuthenticationFailed, "-2406"),
+            (Cause::Timeout, "-2407"),
+            (Cause::ServerError, "-5000"),
+        ];
+        let sessions: Vec<Key> = REACHABLE
+            .iter()
+            .copied()
+            .filter(|k| k.in_session())
+            .collect();
+        assert_eq!(sessions.len(), expected.len());
+        for platform in [Platform::Android, Platform::Ios] {
+            for (cause, code) in expected {
+                let mut efota = client(platform);
+                let failure = Outcome::new(Operation::Session, Phase::Session, cause)
+                    .with_detail("the session failed");
+                let alert = efota.session_ended(Some(&failure), knox).expect("reported");
+                assert_eq!(alert.data, code);
+                assert_eq!(alert.correlator, None);
+                assert_eq!(alert.mark.as_deref(), Some("critical"));
+                assert_eq!(efota.records.len(), 1);
+                assert_eq!(efota.records[0].outcome, failure);
+            }
+        }
+        assert_eq!(client(Platform::Android).session_ended(None, knox), None);
+        let oma = builtin("oma").expect("profile");
+        let failure = Outcome::new(Operation::Session, Phase::Session, Cause::Timeout);
+        assert_eq!(
+            client(Platform::Android).session_ended(Some(&failure), oma),
+            None
+        );
+    }
+}

@@ -69,3 +69,81 @@ impl Efota {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::efota::{mo::ClientInfo, EfotaConfig};
+    use crate::engine::Agent;
+    use crate::profile::{builtin, Platform};
+    use crate::syncml::{CmdName, StatusCode};
+
+    fn client() -> Efota {
+        let info = ClientInfo {
+            client_version: "3.6.12".into(),
+            sales_code: "BTU".into(),
+            csc: "G991BOXM5CVJB".into(),
+        };
+        Efota::new(EfotaConfig::new(info, Platform::Android))
+    }
+
+    fn status(code: u16) -> Status {
+        Status {
+            cmd_id: "3".into(),
+            msg_ref: "1".into(),
+            cmd_ref: "2".into(),
+            cmd: CmdName::Get,
+            target_refs: Vec::new(),
+            source_refs: Vec::new(),
+            cred: None,
+            chal: None,
+            code: StatusCode::from_code(code),
+            items: Vec::new(),
+        }
+    }
+
+    /// -(6000 + status) for the statuses the profile names, once per code until the session
+    /// ends; none for the statuses it does not (200, 507) nor under a profile without the table.
+    #[test]
+    fn each_code_is_reported_once_per_session() {
+        let knox = builtin("knox-efota").expect("profile");
+        let mut efota = client();
+        let mut heard = |code| {
+            efota
+                .status_sent(&status(code), knox)
+                .map(|a| (a.data, a.mark, a.correlator, a.source_uri))
+        };
+        let report = |data: &str| {
+            Some((
+                data.to_string(),
+                Some("critical".to_string()),
+                None,
+                "./Ext/EFOTA".to_string(),
+            ))
+        };
+        assert_eq!(heard(404), report("-6404"));
+        assert_eq!(heard(404), None, "once per session");
+        assert_eq!(heard(200), None);
+        assert_eq!(heard(507), None);
+        assert_eq!(heard(215), report("-6215"));
+        assert_eq!(efota.statuses.reported(), [-6404, -6215]);
+        assert_eq!(efota.session_ended(None, knox), None);
+        assert!(efota.statuses.reported().is_empty());
+        assert!(
+            efota.status_sent(&status(404), knox).is_some(),
+            "a new session"
+        );
+        let oma = builtin("oma").expect("profile");
+        assert_eq!(client().status_sent(&status(404), oma), None);
+    }
+
+    /// Every status the seed's -6xxx codes name is reported, by the relation.
+    #[test]
+    fn every_status_row_of_the_profile_is_reported_by_the_relation() {
+        let knox = builtin("knox-efota").expect("profile");
+        for code in [214, 215, 216, 403, 404, 405, 406, 408, 416, 500, 516] {
+            let alert = client().status_sent(&status(code), knox).expect("reported");
+            assert_eq!(alert.data, (-(6000 + i64::from(code))).to_string());
+        }
+    }
+}

@@ -20,6 +20,8 @@
 
 mod check;
 pub mod content;
+#[cfg(test)]
+mod fault_tests;
 pub mod faults;
 pub mod quirks;
 mod record;

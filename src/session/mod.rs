@@ -19,4 +19,6 @@ pub use notification::{accept_notification, NotificationRejected};
 pub use violation::{ServerRule, Violation};
 
 #[cfg(test)]
+mod hearing_tests;
+#[cfg(test)]
 mod tests;
