@@ -86,8 +86,28 @@ crate::codes::code_table! {
         NoPackage = "no-package";
         /// Downloads are not allowed while roaming.
         Roaming = "roaming";
+        /// The device is not ready for the operation: a node the device's update client keeps to
+        /// say it is ready ([`engine::Preconditions::device_ready`](crate::engine::Preconditions))
+        /// is not in its tree.
+        NotReady = "not-ready";
+        /// The update installer is not installed and enabled: the node of its inventory
+        /// ([`engine::Preconditions::inventory`](crate::engine::Preconditions)) is not in the tree.
+        NoInventory = "no-inventory";
+        /// Another transaction is in progress: an operation accepted while the agent's job was
+        /// queued or running, aborted and reported on its own (SCOMO, when the device is set up to
+        /// take such an Exec instead of refusing it).
+        TransactionInProgress = "transaction-in-progress";
         /// The battery is below what an install needs.
         BatteryLow = "battery-low";
+        /// The device is locked (its screen lock is on) when the install would begin: it is not
+        /// ready for the update.
+        DeviceLocked = "device-locked";
+        /// Other services of the device are running (a call in progress, another service busy)
+        /// when the install would begin.
+        ServicesBusy = "services-busy";
+        /// The user never answered the device's prompt to accept the installation conditions; it
+        /// timed out.
+        ConditionsTimeout = "conditions-timeout";
         /// The package URL is not a URL the device can fetch.
         BadUrl = "bad-url";
         /// The content server refused the device's credentials (HTTP 401).
@@ -292,6 +312,9 @@ pub const REACHABLE: &[Key] = {
         Key(Start, NotImplemented),
         Key(Start, NoPackage),
         Key(Start, Roaming),
+        Key(Start, NotReady),
+        Key(Start, NoInventory),
+        Key(Start, TransactionInProgress),
         Key(Download, Succeeded),
         Key(Download, BadUrl),
         Key(Download, AuthenticationFailed),
@@ -319,6 +342,9 @@ pub const REACHABLE: &[Key] = {
         Key(Download, UserIgnored),
         Key(Download, DeviceAborted),
         Key(Checks, BatteryLow),
+        Key(Checks, DeviceLocked),
+        Key(Checks, ServicesBusy),
+        Key(Checks, ConditionsTimeout),
         Key(Checks, UserRejected),
         Key(Checks, UserCancelled),
         Key(Checks, UserIgnored),
@@ -357,7 +383,10 @@ impl Key {
         match self.0 {
             Phase::Activate | Phase::Deactivate | Phase::Remove | Phase::Session => false,
             Phase::Install => !matches!(self.1, UnsupportedEnvironment | ComponentFailed),
-            Phase::Start | Phase::Download | Phase::Checks => true,
+            // FUMO refuses an Exec while a job is queued (SyncML 409): no transaction of its own is
+            // ever aborted for another.
+            Phase::Start => self.1 != TransactionInProgress,
+            Phase::Download | Phase::Checks => true,
         }
     }
 
@@ -367,11 +396,26 @@ impl Key {
     pub fn in_scomo(self) -> bool {
         use Cause::*;
         match self.0 {
-            Phase::Start => matches!(self.1, Roaming | InternalError | NotImplemented),
+            Phase::Start => matches!(
+                self.1,
+                Roaming
+                    | InternalError
+                    | NotImplemented
+                    | NotReady
+                    | NoInventory
+                    | TransactionInProgress
+            ),
             Phase::Download => true,
             Phase::Checks => matches!(
                 self.1,
-                BatteryLow | UserRejected | UserCancelled | UserIgnored | AlreadyInstalled
+                BatteryLow
+                    | DeviceLocked
+                    | ServicesBusy
+                    | ConditionsTimeout
+                    | UserRejected
+                    | UserCancelled
+                    | UserIgnored
+                    | AlreadyInstalled
             ),
             Phase::Install => matches!(
                 self.1,
@@ -436,6 +480,20 @@ mod tests {
         assert!(Key(Phase::Download, Cause::NotFound).in_fumo());
         assert!(Key(Phase::Download, Cause::NotFound).in_scomo());
         assert!(!Key(Phase::Activate, Cause::Succeeded).in_fumo());
+        let start = |cause| Key(Phase::Start, cause);
+        assert!(start(Cause::TransactionInProgress).in_scomo());
+        assert!(!start(Cause::TransactionInProgress).in_fumo());
+        for cause in [Cause::NotReady, Cause::NoInventory] {
+            assert!(start(cause).in_fumo() && start(cause).in_scomo(), "{cause}");
+        }
+        for cause in [
+            Cause::DeviceLocked,
+            Cause::ServicesBusy,
+            Cause::ConditionsTimeout,
+        ] {
+            let key = Key(Phase::Checks, cause);
+            assert!(key.in_fumo() && key.in_scomo(), "{key}");
+        }
     }
 
     #[test]

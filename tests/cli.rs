@@ -971,3 +971,44 @@ fn capture_writes_every_message_raw() {
         }
     }
 }
+
+/// `dmsim device --profile knox-efota` is the Knox E-FOTA family's device against a server under
+/// test: it reports the FUMO result and its E-FOTA code, and the server receives both.
+#[test]
+fn a_knox_efota_device_reports_its_efota_code_to_the_server() {
+    let dir = temp_dir("knox-efota");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let script = root.join("scenarios/knox-efota/2404-bad-signature.toml");
+    let script = script.to_str().expect("utf-8");
+    let served = serve(&dir, &["--plain", "--script", script]);
+    let device = dmsim()
+        .current_dir(&dir)
+        .args(["device", "--server", &served.url, "--profile", "knox-efota"])
+        .args(["--scenario", script])
+        .output()
+        .expect("runs");
+    let (summary, _) = served.stop();
+    let printed = String::from_utf8_lossy(&device.stdout);
+    let stderr = String::from_utf8_lossy(&device.stderr);
+    assert!(printed.contains("FUMO job ended: 404"), "{printed}");
+    assert!(printed.contains("Knox E-FOTA report: -2404"), "{printed}");
+    assert!(summary.contains("FUMO results: [404]"), "{summary}");
+    assert!(summary.contains("Knox E-FOTA codes: [-2404]"), "{summary}");
+    assert_eq!(device.status.code(), Some(1), "{printed}{stderr}");
+    let unknown = dmsim()
+        .args([
+            "device",
+            "--server",
+            "http://127.0.0.1:9/dm",
+            "--profile",
+            "knox",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("\"knox\" is not a known profile"),
+        "{}",
+        String::from_utf8_lossy(&unknown.stderr)
+    );
+}

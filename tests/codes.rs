@@ -112,7 +112,8 @@ fn every_fault_and_content_fault_has_a_scenario_and_what_it_produces_is_measured
             "dl-status 903",
             "fumo-result 503",
             "fumo-state 20",
-            "install-notify 903"
+            "install-notify 903",
+            "knox-efota 503"
         ]
     );
     assert_eq!(
@@ -207,7 +208,7 @@ fn dmsim_codes_names_the_command_that_reproduces_a_code() {
         out.contains("\n1 codes, 1 produced by a passing scenario"),
         "{out}"
     );
-    let (exit, out, _) = dmsim(&["codes", "--code", "-6404"]);
+    let (exit, out, _) = dmsim(&["codes", "--code", "-6999"]);
     assert_eq!(exit, Some(0));
     assert!(out.contains("\n0 codes,"), "{out}");
 }

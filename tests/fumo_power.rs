@@ -90,6 +90,7 @@ fn step_name(state: &DurableState) -> String {
         Some(Phase::Start) => "start".into(),
         Some(Phase::Download { attempts }) => format!("download attempt {}", attempts + 1),
         Some(Phase::Downloaded) => "downloaded".into(),
+        Some(Phase::ConditionsTimeout) => "conditions timeout".into(),
         Some(Phase::Install) => match fumo.firmware.install() {
             Some(install) => format!("install {}", install.step()),
             None => "install done".into(),

@@ -257,7 +257,12 @@ pub fn run(args: Args) -> ExitCode {
     }
     print!("{}", violation_summary(&broken));
     for result in &failed_jobs {
-        eprintln!("dmsim: the FUMO job failed: {result}");
+        let kind = match result.table {
+            dmsim::profile::Table::ScomoResult => "SCOMO",
+            dmsim::profile::Table::FumoResult => "FUMO",
+            _ => "E-FOTA",
+        };
+        eprintln!("dmsim: the {kind} job failed: {result}");
     }
     if completed && failed_jobs.is_empty() {
         ExitCode::SUCCESS
@@ -304,6 +309,7 @@ fn print_resumed(device: &Device, dir: &Path) {
             Phase::Start => "not started yet".to_string(),
             Phase::Download { attempts } => format!("downloading, {attempts} attempt(s) made"),
             Phase::Downloaded => "downloaded".to_string(),
+            Phase::ConditionsTimeout => "the installation conditions went unanswered".to_string(),
             Phase::Install => "installing".to_string(),
         };
         println!(
@@ -399,9 +405,20 @@ async fn work(
     if device.save(store)? == Saved::PowerLost {
         device.reboot(store)?;
     }
+    let efota_before = scenario::family::efota(device).map_or(0, |e| e.records.len());
     let result = dmsim::jobs::run_job(device, content, store).await?;
     if let Some(result) = &result {
-        println!("--- FUMO job ended: {result}");
+        let kind = match result.table {
+            dmsim::profile::Table::ScomoResult => "SCOMO",
+            dmsim::profile::Table::FumoResult => "FUMO",
+            _ => "E-FOTA",
+        };
+        println!("--- {kind} job ended: {result}");
+    }
+    if let Some(efota) = scenario::family::efota(device) {
+        for r in efota.records.iter().skip(efota_before) {
+            println!("--- Knox E-FOTA report: {} {}", r.code, r.meaning);
+        }
     }
     Ok(result)
 }

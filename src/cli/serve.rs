@@ -358,6 +358,10 @@ fn summary(
         if !scomo.is_empty() {
             out.push_str(&format!("    SCOMO results: {}\n", scomo.join(", ")));
         }
+        let efota = dmsim::server::efota_codes(std::slice::from_ref(r));
+        if !efota.is_empty() {
+            out.push_str(&format!("    Knox E-FOTA codes: {efota:?}\n"));
+        }
         for v in &r.violations {
             out.push_str(&format!("    protocol violation: {v}\n"));
         }

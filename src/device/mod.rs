@@ -25,13 +25,14 @@ pub use reports::{Report, ReportQueue};
 pub use resources::Resources;
 pub use user::{Prompt, User, UserAnswer};
 
-use crate::engine::Agent;
+use crate::engine::{Agent, Preconditions};
 use crate::faults::Faults;
 use crate::fumo::Fumo;
 use crate::profile::{self, Profile};
 use crate::syncml::auth::NonceSource;
 use crate::syncml::{Encoding, StatusCode};
 use crate::tree::Tree;
+use std::sync::Arc;
 
 /// Simulated wall clock of a device, in seconds since the Unix epoch: the only clock there is.
 pub use crate::engine::SimSeconds;
@@ -114,6 +115,8 @@ pub struct Device {
     pub agents: Vec<Box<dyn Agent>>,
     /// What the device reports for each way its flows end (shared by every device using it).
     pub profile: &'static Profile,
+    /// The tree nodes its update client needs before any job starts (none by default).
+    pub preconditions: Arc<Preconditions>,
     /// The SessionID of the last session the device started itself (durable: see
     /// [`Device::next_session_id`]).
     sessions_started: u16,
@@ -134,6 +137,7 @@ impl Device {
             resources: Resources::default(),
             agents: Vec::new(),
             profile: profile::default_profile(),
+            preconditions: Arc::default(),
             sessions_started: 0,
         }
     }

@@ -1,7 +1,9 @@
 //! What a device has to spare for an update: storage, memory, battery, the network it is on and
-//! the content types it can use. The download agent and the FUMO agent check these before they
-//! act, so a scenario produces "out of storage" (901/501), "out of memory" (502), "battery too
-//! low" (450) and "roaming" (451) by describing the device, not by forcing a code.
+//! the content types it can use; and the state it is in: locked or not, services running. The
+//! download agent and the FUMO and SCOMO agents check these before they act, so a scenario
+//! produces "out of storage" (901/501), "out of memory" (502), "battery too low" (450),
+//! "roaming" (451), "locked" and "other services running" by describing the device, not by
+//! forcing a code (see [`crate::engine::conditions`] for where the last two are checked).
 
 use crate::protocol::download::DeviceLimits;
 use std::sync::Arc;
@@ -22,10 +24,14 @@ pub struct Resources {
     pub roaming: bool,
     /// MIME types the device accepts (`type/subtype`, `type/*`, `*/*`); empty accepts all.
     pub accepted_types: Arc<[String]>,
+    /// The user has locked the device: it is not ready for an install.
+    pub locked: bool,
+    /// Services running that an install may not interrupt (`call`, `backup`…); empty: none.
+    pub busy_services: Arc<[String]>,
 }
 
 impl Default for Resources {
-    /// Plenty of everything, on the home network, every type accepted.
+    /// Plenty of everything, on the home network, every type accepted, unlocked and idle.
     fn default() -> Resources {
         Resources {
             free_storage: u64::MAX,
@@ -33,6 +39,8 @@ impl Default for Resources {
             battery: 100,
             roaming: false,
             accepted_types: Arc::from(Vec::new()),
+            locked: false,
+            busy_services: Arc::from(Vec::new()),
         }
     }
 }

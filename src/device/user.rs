@@ -13,7 +13,15 @@
 //!   of the rest of the server's package: every later command gets 215 (Not executed);
 //! * "reject" on an alert that is not a confirmation means the user pressed Cancel (214);
 //! * when the script has no answer left, the user accepts (the default value, or the first choice).
+//!
+//! The device also shows prompts of its own during a job ([`crate::engine::prompt`]): the
+//! installation conditions a device may ask its user to accept before it installs. Their answers
+//! are scripted apart from the UI alerts' ([`User::with_install_conditions`]), so a scenario says
+//! how the user answers each without counting the server's alerts: `yes` accepts, `no` declines,
+//! `cancel` cancels, `timeout` never answers (the prompt times out on the device's clock); once
+//! the script has no answer left, the user accepts.
 
+use crate::engine::{DevicePrompt, DeviceUser, PromptAnswer};
 use crate::syncml::{AlertCode, Data, Item, StatusCode};
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -87,6 +95,10 @@ pub struct User {
     /// Most choices the display lists in a choice alert (1103, 1104); more answer 416.
     pub max_choices: usize,
     answers: VecDeque<UserAnswer>,
+    /// Answers to the installation-conditions prompt, in order.
+    install_conditions: VecDeque<UserAnswer>,
+    /// The prompts the device showed by itself, in order.
+    pub device_prompts: Vec<DevicePrompt>,
 }
 
 impl Default for User {
@@ -96,6 +108,8 @@ impl Default for User {
             max_text: 1024,
             max_choices: DEFAULT_MAX_CHOICES,
             answers: VecDeque::new(),
+            install_conditions: VecDeque::new(),
+            device_prompts: Vec::new(),
         }
     }
 }
@@ -195,12 +209,19 @@ impl User {
             max_text,
             max_choices: DEFAULT_MAX_CHOICES,
             answers: answers.into(),
+            ..User::default()
         }
     }
 
     /// The same user, on a display that lists at most `max` choices.
     pub fn with_max_choices(mut self, max: usize) -> User {
         self.max_choices = max;
+        self
+    }
+
+    /// The same user, answering the installation-conditions prompt with `answers` in order.
+    pub fn with_install_conditions(mut self, answers: Vec<UserAnswer>) -> User {
+        self.install_conditions = answers.into();
         self
     }
 
@@ -279,6 +300,25 @@ impl User {
             _ => {}
         }
         out
+    }
+}
+
+/// The device's own prompts: the scripted answer for the prompt, read as the prompt's choices
+/// (an input or a choice accepts).
+impl DeviceUser for User {
+    fn answer(&mut self, prompt: DevicePrompt) -> PromptAnswer {
+        self.device_prompts.push(prompt);
+        let answer = match prompt {
+            DevicePrompt::InstallConditions => self.install_conditions.pop_front(),
+        };
+        match answer {
+            None | Some(UserAnswer::Accept | UserAnswer::Input(_) | UserAnswer::Choose(_)) => {
+                PromptAnswer::Accepted
+            }
+            Some(UserAnswer::Reject) => PromptAnswer::Rejected,
+            Some(UserAnswer::Cancel) => PromptAnswer::Cancelled,
+            Some(UserAnswer::Timeout) => PromptAnswer::NoAnswer,
+        }
     }
 }
 
@@ -412,6 +452,31 @@ mod tests {
         assert_eq!(out.status, StatusCode::Ok);
         assert_eq!(out.items[0].data_text().as_deref(), Some("2"));
         assert_eq!(User::default().max_choices, DEFAULT_MAX_CHOICES);
+    }
+
+    /// The installation-conditions prompt takes its own answers, not the UI alerts' ones, and
+    /// accepts once they run out.
+    #[test]
+    fn install_conditions_have_answers_of_their_own() {
+        let mut u = user(&["no"]).with_install_conditions(
+            ["timeout", "no", "cancel", "yes"]
+                .iter()
+                .map(|a| a.parse().expect("answer"))
+                .collect(),
+        );
+        let mut ask = || DeviceUser::answer(&mut u, DevicePrompt::InstallConditions);
+        assert_eq!(ask(), PromptAnswer::NoAnswer);
+        assert_eq!(ask(), PromptAnswer::Rejected);
+        assert_eq!(ask(), PromptAnswer::Cancelled);
+        assert_eq!(ask(), PromptAnswer::Accepted);
+        assert_eq!(ask(), PromptAnswer::Accepted, "no answer left: accept");
+        assert_eq!(u.device_prompts.len(), 5);
+        let p = prompt(AlertCode::ConfirmOrReject, "", &[]);
+        assert_eq!(
+            u.answer(&p).status,
+            StatusCode::NotModified,
+            "the UI alerts' answers are untouched"
+        );
     }
 
     #[test]

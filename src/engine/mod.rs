@@ -28,6 +28,11 @@
 //! There is one clock, the device's simulated one: an agent reads it from [`Env::now`] and moves it
 //! only by asking to wait ([`Action::Wait`]).
 //!
+//! The conditions a device puts on jobs are the engine's too, so every agent checks them alike
+//! ([`conditions`]: tree nodes a job needs before it starts, the lock and other services running
+//! when an install would begin; [`prompt`]: the installation conditions the user must accept).
+//! All of them are off unless the device is set up with them.
+//!
 //! FUMO ([`crate::fumo`]) is the first agent; where its nodes sit is data ([`crate::fumo::Layout`]),
 //! so the same engine runs a vendor's own layout. SCOMO ([`crate::scomo`]) is the second: software
 //! components, delivered and deployed.
@@ -40,6 +45,15 @@ pub fn mark(outcome: &Outcome) -> &'static str {
         "critical"
     }
 }
+
+pub mod conditions;
+pub mod prompt;
+
+pub use conditions::{install_gate, Preconditions, Unmet};
+pub use prompt::{
+    ask_install_conditions, Conditions, ConditionsPrompt, DevicePrompt, DeviceUser, PromptAnswer,
+    ScriptedUser, DEFAULT_CONDITIONS_TIMEOUT,
+};
 
 use crate::download::{DownloadOutcome, DownloadRequest, Partial};
 use crate::faults::Faults;
@@ -66,8 +80,8 @@ pub struct Ticket {
     pub argument: String,
 }
 
-/// What the device offers an agent's step: its tree, its faults, its clock and what it has to
-/// spare.
+/// What the device offers an agent's step: its tree, its faults, its clock, what it has to spare,
+/// its state and its user.
 #[derive(Debug)]
 pub struct Env<'a> {
     pub tree: &'a mut Tree,
@@ -84,6 +98,15 @@ pub struct Env<'a> {
     pub download_limits: DeviceLimits,
     /// What the device reports for each way a flow ends.
     pub profile: &'static Profile,
+    /// The device is locked: not ready for an install ([`install_gate`]).
+    pub locked: bool,
+    /// Services running that an install may not interrupt (a call in progress…): none lets it
+    /// begin ([`install_gate`]).
+    pub busy_services: &'a [String],
+    /// The tree nodes every job needs before it starts ([`Preconditions`]).
+    pub preconditions: &'a Preconditions,
+    /// The device's user, for the prompts a job shows ([`prompt`]).
+    pub user: &'a mut dyn DeviceUser,
 }
 
 /// How a job ended and the code its report carried (the device's profile's for the outcome).

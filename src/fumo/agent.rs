@@ -20,13 +20,15 @@
 //! | Download | success | 30, 40, 50 (result 200) |
 //! | any with a download | download fails | 30, 20 (roaming: 20 at once, nothing fetched) |
 //! | Update, DownloadAndUpdate | install | 50 → 60, then 100 (90 with `keep_package`) on success |
-//! | Update, DownloadAndUpdate | install fails, package still usable (401, 410, 450, 502) | 70 |
+//! | Update, DownloadAndUpdate | install fails, package still usable (401, 410, 450, 502), or refused by the checks before it (locked, services running, installation conditions) | 70 |
 //! | Update, DownloadAndUpdate | package refused (402, 403, 404, 405) | 80: it is deleted |
 //! | Update, DownloadAndUpdate | the target version already runs (250) | 100 (90 with `keep_package`) |
 //!
 //! A terminal state (20, 70, 80, 90, 100) stays until the next job: the server reads it with Get
 //! after the alert. An operation the device does not implement ([`FumoConfig::operations`]) is
-//! answered 202 and reported 408 without a state change; a fault at `fumo.start` reports 409.
+//! answered 202 and reported 408 without a state change; a fault at `fumo.start` reports 409; a
+//! device whose update client lacks a node it needs ([`crate::engine::Preconditions`]) reports the
+//! job at once (`start.not-ready`, `start.no-inventory`), its State unchanged.
 //!
 //! # The in-band path
 //!
@@ -37,7 +39,7 @@
 
 use super::{job, mo};
 use crate::download::Partial;
-use crate::engine::{Action, Agent, Env, Input, Reported, SimSeconds, Ticket};
+use crate::engine::{Action, Agent, ConditionsPrompt, Env, Input, Reported, SimSeconds, Ticket};
 use crate::firmware::{Firmware, InstallFailure, InstallOutcome};
 use crate::outcome::{self, Outcome};
 use crate::package::InstallError;
@@ -64,6 +66,9 @@ pub struct FumoConfig {
     pub operations: Vec<Operation>,
     /// The key update packages must be signed with.
     pub trusted: VerifyingKey,
+    /// Ask the user to accept the installation conditions before an install
+    /// ([`crate::engine::prompt`]); `None` (the default) does not ask.
+    pub install_conditions: Option<ConditionsPrompt>,
 }
 
 impl FumoConfig {
@@ -79,6 +84,7 @@ impl FumoConfig {
                 Operation::DownloadAndUpdate,
             ],
             trusted: crate::package::test_signing_key().verifying_key(),
+            install_conditions: None,
         }
     }
 }
@@ -93,6 +99,9 @@ pub enum Phase {
     Download { attempts: u32 },
     /// The package is stored (State 40); next it is made ready (50).
     Downloaded,
+    /// The user never answered the installation conditions (State 50): the prompt is up until it
+    /// times out, then the job ends `checks.conditions-timeout`.
+    ConditionsTimeout,
     /// Installing (State 60): the firmware's own install carries the steps.
     Install,
 }

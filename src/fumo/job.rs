@@ -8,17 +8,18 @@
 //!
 //! | step | State | what happens |
 //! | --- | --- | --- |
-//! | start | 30 | the job begins: `fumo.start` fault, implemented operation, roaming (451), a previous package dropped |
+//! | start | 30 | the job begins: the device's preconditions (its update client's nodes), `fumo.start` fault, implemented operation, roaming (451), a previous package dropped |
 //! | download attempt *n* | 30 | one GET of the package or descriptor and object, resumed from the bytes held; a network or availability failure is tried again ([`MAX_DOWNLOAD_ATTEMPTS`]) |
 //! | downloaded | 40 | the whole, verified package is stored |
 //! | ready | 50 | Download ends here (200); DownloadAndUpdate goes on to the checks |
-//! | checks | 60 | battery (450), the user's confirmation (401), the version already running (250); then the install begins |
+//! | checks | 60 | battery (450), the device locked, other services running, the user's confirmation (401), the installation conditions (when the device asks: declined 401, unanswered below), the version already running (250); then the install begins |
+//! | conditions timeout | 50 | the installation conditions went unanswered: the job waits out the prompt's timeout on the device's clock, then ends `checks.conditions-timeout` (70) |
 //! | install: verify, write, reboot, boot-verify, commit or rollback, done | 60 | [`Firmware::step`](crate::firmware::Firmware::step); its reboots are real reboots of the device |
 //! | report | 20, 50, 70, 80, 90, 100 | the job ends: result recorded, Generic Alert queued, package kept or deleted, all in one save |
 
 use super::agent::{install_outcome, update_state, Fumo, Job, Phase};
 use crate::download::{DownloadOutcome, DownloadRequest, Partial};
-use crate::engine::{self, Action, Env, Input, Reported};
+use crate::engine::{self, Action, Conditions, Env, Input, Reported};
 use crate::faults::{FaultEffect, FaultPoint};
 use crate::firmware::{Env as InstallEnv, Next};
 use crate::outcome::{self, Cause, Outcome};
@@ -66,6 +67,10 @@ pub(super) fn step(fumo: &mut Fumo, input: Input, env: &mut Env<'_>) -> Action {
         (Phase::Start, Input::Resume) => start(fumo, env, &job),
         (Phase::Download { attempts }, Input::Resume) => attempt(fumo, env, &job, attempts),
         (Phase::Downloaded, Input::Resume) => ready(fumo, env, &job),
+        (Phase::ConditionsTimeout, Input::Resume) => Step::Finish {
+            outcome: ended(&job, outcome::Phase::Checks, Cause::ConditionsTimeout),
+            state: FumoState::UpdateFailedHaveData,
+        },
         (Phase::Install, Input::Resume) => install_step(fumo, env, &job),
     };
     match step {
@@ -90,6 +95,12 @@ fn set_phase(fumo: &mut Fumo, phase: Phase) {
 
 fn start(fumo: &mut Fumo, env: &mut Env<'_>, job: &Job) -> Step {
     let current = fumo.durable.state;
+    if let Some(unmet) = env.preconditions.check(env.tree) {
+        return Step::Finish {
+            outcome: ended(job, outcome::Phase::Start, unmet.cause).with_detail(unmet.detail),
+            state: current,
+        };
+    }
     match env.faults.fire(FaultPoint::FumoStart) {
         Some(FaultEffect::InternalError) => {
             return Step::Finish {
@@ -201,11 +212,25 @@ fn checks(fumo: &mut Fumo, env: &mut Env<'_>, job: &Job) -> Step {
     if !env.battery_allows_update {
         return failed(Cause::BatteryLow);
     }
+    if let Some(unmet) = engine::install_gate(env) {
+        return Step::Finish {
+            outcome: ended(job, outcome::Phase::Checks, unmet.cause).with_detail(unmet.detail),
+            state: FumoState::UpdateFailedHaveData,
+        };
+    }
     match env.faults.fire(FaultPoint::UpdateUserConfirm) {
         Some(FaultEffect::UserReject) => return failed(Cause::UserRejected),
         Some(FaultEffect::UserCancel) => return failed(Cause::UserCancelled),
         Some(FaultEffect::UserIgnore) => return failed(Cause::UserIgnored),
         _ => {}
+    }
+    match engine::ask_install_conditions(fumo.config.install_conditions, env) {
+        Conditions::Accepted => {}
+        Conditions::Refused(cause) => return failed(cause),
+        Conditions::TimedOut { wait } => {
+            set_phase(fumo, Phase::ConditionsTimeout);
+            return Step::Wait(wait);
+        }
     }
     let running = fumo.durable.firmware.version().to_string();
     let target = crate::package::parse(&fumo.bytes)

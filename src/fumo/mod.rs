@@ -7,6 +7,8 @@
 
 pub mod agent;
 mod job;
+#[cfg(test)]
+mod job_tests;
 pub mod mo;
 
 pub use agent::{Fumo, FumoConfig, FumoDurable, FumoRecords, Job, Phase};

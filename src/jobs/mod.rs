@@ -14,6 +14,10 @@ use crate::engine::Reported;
 use crate::engine::{Action, Env, Input};
 use crate::storage::{StateStore, StoreError};
 
+/// Most reports one agent makes in one run of its jobs; what it still has to do then waits for the
+/// next run (an agent whose jobs never end cannot keep the device from its next session).
+pub const MAX_REPORTS_PER_RUN: u32 = 64;
+
 /// Most reboots one run of a job goes through before the driver gives up on it (a power supply
 /// that fails at every save would otherwise keep the device booting forever).
 pub const MAX_BOOTS_PER_RUN: u32 = 32;
@@ -44,7 +48,9 @@ pub async fn run_job<C: ContentClient>(
     Ok(last)
 }
 
-/// Run the job of the agent at `index` to its end.
+/// Run the job of the agent at `index` to its end, and the jobs it still has after that one's
+/// report (a SCOMO transaction aborted for the one in progress is reported on its own, before it:
+/// see [`crate::scomo::agent`]); returns the last report.
 async fn run_agent<C: ContentClient>(
     device: &mut Device,
     index: usize,
@@ -52,6 +58,8 @@ async fn run_agent<C: ContentClient>(
     store: &dyn StateStore,
 ) -> Result<Option<Reported>, JobError> {
     let mut boots = 0;
+    let mut reports = 0;
+    let mut last = None;
     let mut input = Input::Resume;
     loop {
         if boots > MAX_BOOTS_PER_RUN {
@@ -59,7 +67,7 @@ async fn run_agent<C: ContentClient>(
             return Err(JobError::PowerUnstable(boots, kind));
         }
         let Some(action) = step(device, index, input) else {
-            return Ok(None);
+            return Ok(last);
         };
         input = Input::Resume;
         let mut reboot = false;
@@ -103,7 +111,11 @@ async fn run_agent<C: ContentClient>(
                         if let Some(agent) = device.agents.get_mut(index) {
                             agent.reported();
                         }
-                        return Ok(Some(reported));
+                        reports += 1;
+                        last = Some(reported);
+                        if reports >= MAX_REPORTS_PER_RUN {
+                            return Ok(last);
+                        }
                     }
                     Saved::PowerLost => reboot = true,
                 }
@@ -125,6 +137,8 @@ fn step(device: &mut Device, index: usize, input: Input) -> Option<Action> {
         resources,
         clock,
         profile,
+        preconditions,
+        user,
         ..
     } = device;
     let agent = agents.get_mut(index).filter(|a| a.has_job())?;
@@ -137,6 +151,10 @@ fn step(device: &mut Device, index: usize, input: Input) -> Option<Action> {
         free_memory: resources.free_memory,
         download_limits: resources.download_limits(),
         profile,
+        locked: resources.locked,
+        busy_services: &resources.busy_services,
+        preconditions,
+        user,
     };
     Some(agent.step(input, &mut env))
 }

@@ -155,7 +155,10 @@ fn every_fumo_and_scomo_ending_of_a_knox_device_has_an_efota_code() {
 const WORDS_OVER_RELATION: &[i64] = &[-5334];
 
 /// The relation of reference §10 where the seed's words agree: -(2000 + FUMO result),
-/// -(SCOMO result), -(6000 + SyncML status), and OMA Download statuses as they are.
+/// -(SCOMO result), -(6000 + SyncML status), and OMA Download statuses as they are. The FUMO
+/// results of the range OMA leaves to vendors for client errors (450-499) are negated as they are,
+/// as the seed's -450 (the user's response timed out), -453 (the installation conditions did) and
+/// -454 show: its -24xx are the OMA results, its -45x the firmware client's vendor ones.
 #[test]
 fn the_knox_relation_to_oma_codes_holds_where_it_is_used() {
     let knox = builtin("knox-efota").unwrap();
@@ -171,6 +174,10 @@ fn the_knox_relation_to_oma_codes_holds_where_it_is_used() {
     assert_eq!(code(Table::FumoResult, 402), Some(-2402));
     assert_eq!(code(Table::FumoResult, 404), Some(-2404));
     assert_eq!(code(Table::FumoResult, 502), Some(-2502));
+    assert_eq!(code(Table::FumoResult, 450), Some(-450));
+    assert_eq!(code(Table::FumoResult, 453), Some(-453));
+    assert_eq!(code(Table::ScomoResult, 1447), Some(-1447));
+    assert_eq!(code(Table::ScomoResult, 1453), Some(-1453));
     assert_eq!(code(Table::ScomoResult, 1407), Some(-1407));
     assert_eq!(code(Table::ScomoResult, 1413), Some(-1413));
     assert_eq!(code(Table::SyncmlStatus, 404), Some(-6404));
@@ -180,6 +187,7 @@ fn the_knox_relation_to_oma_codes_holds_where_it_is_used() {
         for &(table, oma) in &row.from {
             // FUMO 503 is the seed's positive 503 itself, as DL statuses are.
             let expected = match table {
+                Table::FumoResult if (450..=499).contains(&oma) => -oma,
                 Table::FumoResult if oma != 503 => -(2000 + oma),
                 Table::ScomoResult => -oma,
                 Table::SyncmlStatus => -(6000 + oma),
@@ -308,4 +316,48 @@ fn session_endings_have_only_vendor_report_codes() {
         )
         .unwrap();
     assert_eq!(row.code, -2407);
+}
+
+/// The conditions on jobs have the E-FOTA codes the seed's words give them: those that do not
+/// depend on FUMO or SCOMO by their outcome (-5400, -5300, -5330), the others through the vendor
+/// FUMO and SCOMO results a knox-efota device reports (SCOMO 1447, 1448, 1449, 1450, 1453; FUMO
+/// 450, 453).
+#[test]
+fn the_conditions_on_jobs_have_their_knox_codes() {
+    let knox = builtin("knox-efota").unwrap();
+    let efota = |key: &str, fumo: bool| {
+        let key = Key::parse(key).expect("a key");
+        let oma = if fumo {
+            (Table::FumoResult, knox.fumo_result_row(key).code)
+        } else {
+            (Table::ScomoResult, knox.scomo_result_row(key).code)
+        };
+        let row = knox.vendor_row(Table::KnoxEfota, Some(key), Some(oma), Platform::Android);
+        (oma.1, row.map(|r| r.code))
+    };
+    for fumo in [true, false] {
+        assert_eq!(efota("checks.device-locked", fumo).1, Some(-5400));
+        assert_eq!(efota("start.not-ready", fumo).1, Some(-5300));
+        assert_eq!(efota("start.no-inventory", fumo).1, Some(-5330));
+    }
+    assert_eq!(
+        efota("start.transaction-in-progress", false),
+        (1447, Some(-1447))
+    );
+    assert_eq!(efota("checks.services-busy", false), (1448, Some(-1448)));
+    assert_eq!(efota("checks.services-busy", true), (400, Some(-2400)));
+    assert_eq!(efota("start.roaming", false), (1449, Some(-1449)));
+    assert_eq!(efota("checks.user-ignored", false), (1450, Some(-1450)));
+    assert_eq!(efota("download.user-ignored", true), (450, Some(-450)));
+    assert_eq!(
+        efota("checks.conditions-timeout", false),
+        (1453, Some(-1453))
+    );
+    assert_eq!(efota("checks.conditions-timeout", true), (453, Some(-453)));
+    let oma = builtin("oma").unwrap();
+    let locked = Key::parse("checks.device-locked").unwrap();
+    assert_eq!(
+        (oma.fumo_result(locked), oma.scomo_result_row(locked).code),
+        (400, 1400)
+    );
 }

@@ -6,12 +6,14 @@ use super::error::BuildError;
 use super::model::{AuthSpec, DeviceSpec, NodeSpec, ScenarioFile};
 use super::updates::{self, RequestSpec};
 use crate::device::{Device, SizeLimits, User};
+use crate::engine::Preconditions;
 use crate::faults::{FaultPlan, FaultRule, Trigger};
 use crate::firmware::Firmware;
 use crate::fumo::Fumo;
 use crate::protocol::fumo::{DEVICE_REQUEST, USER_REQUEST};
 use crate::syncml::GenericAlert;
 use crate::tree::{self, Access, Format, Node, UriLimits};
+use std::sync::Arc;
 
 fn generic_alerts(file: &ScenarioFile) -> impl Iterator<Item = GenericAlert> + '_ {
     file.device.generic_alerts.iter().map(|g| GenericAlert {
@@ -76,13 +78,18 @@ pub fn build_device(file: &ScenarioFile) -> Result<Device, BuildError> {
             })?;
     }
     let user = User::new(d.ui.display, d.ui.max_text, d.ui.answers.clone())
-        .with_max_choices(d.ui.max_choices);
+        .with_max_choices(d.ui.max_choices)
+        .with_install_conditions(d.ui.install_conditions.clone());
     let faults = fault_plan(file).for_device(file.seed);
     let mut device = Device::new(tree, user, faults, file.seed);
     device.encoding = d.encoding;
     device.profile = crate::profile::builtin(&d.profile)
         .ok_or_else(|| BuildError::UnknownProfile(d.profile.clone()))?;
     device.resources = d.resources.build()?;
+    device.preconditions = Arc::new(Preconditions {
+        device_ready: d.preconditions.device_ready.clone(),
+        inventory: d.preconditions.inventory.clone(),
+    });
     if let Some(config) = updates::fumo_config(d) {
         let agent = Fumo::new(config, Firmware::factory(d.firmware.as_str()));
         agent

@@ -32,6 +32,8 @@ pub enum BuildError {
     UnknownProfile(String),
     #[error("device.resources.battery is {0}%, more than 100")]
     Battery(u8),
+    #[error("device.resources.unlock_after_session = {0}: it needs locked = true, and sessions count from 1")]
+    UnlockAfterSession(u32),
     /// The FUMO object cannot be mounted at its root.
     #[error("device.fumo.root {root:?}: {error}")]
     FumoRoot { root: String, error: TreeError },

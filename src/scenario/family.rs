@@ -4,14 +4,16 @@
 //! `knox-efota` is a Samsung device managed by Knox E-FOTA Advanced: a Samsung identity (model
 //! SM-G991B, firmware in Samsung's version format: model, region, build type, bootloader
 //! revision, year, month and build letter, e.g. `G991BXXU5CVJB`), FUMO at `./FUMO` as Samsung
-//! places it, SCOMO, the E-FOTA client's subtree and agent ([`crate::efota`]), and the profile
+//! places it, SCOMO, the E-FOTA client's subtree and agent ([`crate::efota`]), the client's
+//! readiness paths as the preconditions of every FUMO and SCOMO job (`DeviceReady` and
+//! `Inventory` under `./Ext/EFOTA`: see [`crate::engine::Preconditions`]), and the profile
 //! `knox-efota`. With `platform = "ios"` it is the family's iOS-like device (an Apple identity,
 //! an `iOS` execution environment for apps), whose app install and removal failures have codes of
 //! their own (-1001, -1002).
 
 use super::model::DeviceSpec;
 use crate::device::Device;
-use crate::efota::{mo::ClientInfo, Efota, EfotaConfig};
+use crate::efota::{self, mo::ClientInfo, Efota, EfotaConfig};
 use crate::engine::Agent;
 use crate::profile::Platform;
 use serde::Deserialize;
@@ -55,6 +57,13 @@ pub fn resolve(device: &DeviceSpec) -> Cow<'_, DeviceSpec> {
             root: "./FUMO".to_string(),
             ..Default::default()
         });
+    }
+    let preconditions = &mut d.preconditions;
+    if preconditions.device_ready.is_none() && preconditions.inventory.is_none() {
+        // The E-FOTA client's readiness paths, which every FUMO and SCOMO job checks first.
+        preconditions.device_ready =
+            Some(efota::mo::node(efota::mo::ROOT, efota::mo::DEVICE_READY));
+        preconditions.inventory = Some(efota::mo::node(efota::mo::ROOT, efota::mo::INVENTORY));
     }
     if d.scomo.is_none() {
         d.scomo = Some(super::scomo::ScomoSpec {

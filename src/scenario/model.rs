@@ -143,11 +143,24 @@ pub struct DeviceSpec {
     /// The profile that gives the codes the device reports (`dmsim`, or `oma` for the OMA codes
     /// alone, `knox-efota`; see `profiles/`).
     pub profile: String,
+    /// Tree nodes the device's update client needs before any FUMO or SCOMO job starts.
+    pub preconditions: PreconditionsSpec,
     /// The device family, a preset of identity, agents and profile (`knox-efota`; see
     /// `scenario/family.rs`).
     pub family: Option<super::family::Family>,
     /// The platform of a family's device (`android`, or `ios` for Knox E-FOTA's iOS-like device).
     pub platform: crate::profile::Platform,
+}
+
+/// `[device.preconditions]`: the nodes every job checks exist first (none by default; see
+/// [`crate::engine::Preconditions`]).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PreconditionsSpec {
+    /// Missing: the job ends `start.not-ready`.
+    pub device_ready: Option<String>,
+    /// Missing: the job ends `start.no-inventory`.
+    pub inventory: Option<String>,
 }
 
 /// A Generic Alert the device sends.
@@ -203,6 +216,7 @@ impl Default for DeviceSpec {
             fumo: None,
             scomo: None,
             profile: crate::profile::DEFAULT.into(),
+            preconditions: PreconditionsSpec::default(),
             family: None,
             platform: crate::profile::Platform::Android,
         }
@@ -293,6 +307,10 @@ pub struct UiSpec {
     pub max_choices: usize,
     #[serde(deserialize_with = "answers")]
     pub answers: Vec<UserAnswer>,
+    /// The user's answers to the installation-conditions prompt the device shows before an
+    /// install (`ask_install_conditions`), in order: `yes`, `no`, `cancel`, `timeout`.
+    #[serde(deserialize_with = "answers")]
+    pub install_conditions: Vec<UserAnswer>,
 }
 
 impl Default for UiSpec {
@@ -302,6 +320,7 @@ impl Default for UiSpec {
             max_text: 1024,
             max_choices: crate::device::user::DEFAULT_MAX_CHOICES,
             answers: Vec::new(),
+            install_conditions: Vec::new(),
         }
     }
 }

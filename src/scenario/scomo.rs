@@ -3,7 +3,8 @@
 //! device's SCOMO object holds.
 //!
 //! ```toml
-//! [device.scomo]                  # root = "./SCOMO", env_types = ["Android", "Linux"], legacy_alert_type, operations, remove_active
+//! [device.scomo]                  # root = "./SCOMO", env_types = ["Android", "Linux"], legacy_alert_type, operations, remove_active,
+//!                                 # ask_install_conditions, install_conditions_timeout, exec_while_busy = "conflict" | "abort"
 //!
 //! [expect]
 //! scomo_result = [1200]           # result codes of the OperationComplete alerts the server received
@@ -15,7 +16,7 @@
 
 use crate::device::Device;
 use crate::protocol::scomo::ScomoOperation;
-use crate::scomo::{Scomo, ScomoConfig};
+use crate::scomo::{ExecWhileBusy, Scomo, ScomoConfig};
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -35,6 +36,23 @@ pub struct ScomoSpec {
     /// The operations the device implements (by node name; default all).
     #[serde(deserialize_with = "operations")]
     pub operations: Vec<ScomoOperation>,
+    /// Ask the user to accept the installation conditions before an install (answers in
+    /// `[device.ui] install_conditions`).
+    pub ask_install_conditions: bool,
+    /// Seconds the installation-conditions prompt waits for an answer.
+    pub install_conditions_timeout: u64,
+    /// An Exec while a job is queued: `conflict` (SyncML 409, the default) or `abort` (accepted,
+    /// its transaction aborted and reported).
+    pub exec_while_busy: ExecWhileBusySpec,
+}
+
+/// `exec_while_busy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExecWhileBusySpec {
+    #[default]
+    Conflict,
+    Abort,
 }
 
 fn operations<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<ScomoOperation>, D::Error> {
@@ -61,6 +79,9 @@ impl Default for ScomoSpec {
             legacy_alert_type: config.legacy_alert_type,
             operations: config.operations,
             remove_active: config.remove_active,
+            ask_install_conditions: config.install_conditions.is_some(),
+            install_conditions_timeout: crate::engine::DEFAULT_CONDITIONS_TIMEOUT,
+            exec_while_busy: ExecWhileBusySpec::Conflict,
         }
     }
 }
@@ -73,6 +94,14 @@ impl ScomoSpec {
         config.legacy_alert_type = self.legacy_alert_type;
         config.operations = self.operations.clone();
         config.remove_active = self.remove_active;
+        config.install_conditions = super::updates::conditions_prompt(
+            self.ask_install_conditions,
+            self.install_conditions_timeout,
+        );
+        config.exec_while_busy = match self.exec_while_busy {
+            ExecWhileBusySpec::Conflict => ExecWhileBusy::Conflict,
+            ExecWhileBusySpec::Abort => ExecWhileBusy::Abort,
+        };
         Arc::new(config)
     }
 }

@@ -99,6 +99,9 @@ pub(super) async fn run_against<T: Transport, C: ContentClient>(
             break;
         }
         between_sessions(device, content, store).await?;
+        if file.device.resources.unlock_after_session == Some(n + 1) {
+            device.resources.locked = false;
+        }
     }
     Ok(Outcome {
         reports,

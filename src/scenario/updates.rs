@@ -64,6 +64,14 @@ pub struct ResourcesSpec {
     pub battery: u8,
     pub roaming: bool,
     pub accepted_types: Vec<String>,
+    /// The user has locked the device: an install is refused (`checks.device-locked`).
+    pub locked: bool,
+    /// The user unlocks the device after the job of this session (counted from 1): a server that
+    /// tries again in a later session finds it unlocked. By default a locked device stays locked.
+    pub unlock_after_session: Option<u32>,
+    /// Services running that an install may not interrupt (`["call"]`): an install is refused
+    /// (`checks.services-busy`).
+    pub busy_services: Vec<String>,
 }
 
 impl Default for ResourcesSpec {
@@ -75,6 +83,9 @@ impl Default for ResourcesSpec {
             battery: r.battery,
             roaming: r.roaming,
             accepted_types: Vec::new(),
+            locked: r.locked,
+            unlock_after_session: None,
+            busy_services: Vec::new(),
         }
     }
 }
@@ -84,12 +95,20 @@ impl ResourcesSpec {
         if self.battery > 100 {
             return Err(BuildError::Battery(self.battery));
         }
+        if let Some(n) = self
+            .unlock_after_session
+            .filter(|&n| n == 0 || !self.locked)
+        {
+            return Err(BuildError::UnlockAfterSession(n));
+        }
         Ok(Resources {
             free_storage: self.free_storage,
             free_memory: self.free_memory,
             battery: self.battery,
             roaming: self.roaming,
             accepted_types: self.accepted_types.clone().into(),
+            locked: self.locked,
+            busy_services: self.busy_services.clone().into(),
         })
     }
 }
@@ -116,6 +135,11 @@ pub struct FumoSpec {
     pub request: Option<RequestSpec>,
     /// Where the nodes sit under the root; the standard FUMO layout when not given.
     pub layout: Option<LayoutSpec>,
+    /// Ask the user to accept the installation conditions before an install (answers in
+    /// `[device.ui] install_conditions`).
+    pub ask_install_conditions: bool,
+    /// Seconds the installation-conditions prompt waits for an answer.
+    pub install_conditions_timeout: u64,
 }
 
 /// `[device.fumo.layout]`: the engine's roles at a vendor's own nodes, each a path relative to the
@@ -226,6 +250,8 @@ impl Default for FumoSpec {
             operations: config.operations,
             request: None,
             layout: None,
+            ask_install_conditions: false,
+            install_conditions_timeout: crate::engine::DEFAULT_CONDITIONS_TIMEOUT,
         }
     }
 }
@@ -240,6 +266,10 @@ impl FumoSpec {
                 .map_or_else(Layout::oma, LayoutSpec::layout),
             keep_package: self.keep_package,
             operations: self.operations.clone(),
+            install_conditions: conditions_prompt(
+                self.ask_install_conditions,
+                self.install_conditions_timeout,
+            ),
             ..FumoConfig::new(self.root.clone())
         }
     }
@@ -422,6 +452,11 @@ pub enum AttemptsSpec {
     First,
     #[default]
     Every,
+}
+
+/// The installation-conditions prompt an agent set up with `ask_install_conditions` shows.
+pub fn conditions_prompt(ask: bool, timeout: u64) -> Option<crate::engine::ConditionsPrompt> {
+    ask.then_some(crate::engine::ConditionsPrompt { timeout })
 }
 
 /// The device's FUMO configuration, shared by every device built from the scenario.

@@ -8,7 +8,16 @@
 //! An Exec on an operation node (see [`super::mo`]) is answered 202 and makes a job with the
 //! Exec's Correlator and, for the Download operations, the `PkgURL` of that moment; an Exec while a
 //! job is queued, or after another one was accepted earlier in the same Atomic, is 409 Conflict; an
-//! Exec on the operations of a Delivered or Deployed node the agent does not hold is 404. The job
+//! Exec on the operations of a Delivered or Deployed node the agent does not hold is 404.
+//!
+//! A device set up with [`ExecWhileBusy::Abort`] takes an Exec that comes while it has a job
+//! instead (202, as for any operation it accepts), and aborts that second transaction: "another
+//! transaction is already in progress" (Samsung's E-FOTA client reports it -1447). Its operation is
+//! not carried out (no Status changes), and it is reported on its own, with its own Source and
+//! correlator, as `start.transaction-in-progress`, before the job in progress goes on; the job in
+//! progress is untouched. Which of two Execs is the second is decided when they take effect, so
+//! two in one Atomic are the first and the second of its commit. At most [`MAX_ABORTED`] aborted
+//! transactions wait for their reports; an Exec beyond them is refused 409. The job
 //! runs after the session and ends with one Generic Alert 1226 of type
 //! [`OPERATION_COMPLETE`](crate::protocol::scomo::OPERATION_COMPLETE) (or the draft-era type, when
 //! the device is set up so), Source the operation node, Target the Delivered or Deployed node it
@@ -23,7 +32,7 @@
 
 use super::mo::{self, Area};
 use crate::download::Partial;
-use crate::engine::{Action, Agent, Env, Input, Reported, SimSeconds, Ticket};
+use crate::engine::{Action, Agent, ConditionsPrompt, Env, Input, Reported, SimSeconds, Ticket};
 use crate::outcome::Outcome;
 use crate::package::VerifyingKey;
 use crate::protocol::download::DlStatus;
@@ -53,7 +62,27 @@ pub struct ScomoConfig {
     pub remove_active: bool,
     /// The key delivery packages must be signed with.
     pub trusted: VerifyingKey,
+    /// Ask the user to accept the installation conditions before an install
+    /// ([`crate::engine::prompt`]); `None` (the default) does not ask.
+    pub install_conditions: Option<ConditionsPrompt>,
+    /// What an Exec gets while a job is queued or running (see the module docs).
+    pub exec_while_busy: ExecWhileBusy,
 }
+
+/// What a SCOMO device does with an Exec that comes while it has a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExecWhileBusy {
+    /// Refuse it: SyncML 409 Conflict, nothing reported later (the default, as FUMO does).
+    #[default]
+    Conflict,
+    /// Accept it (202) and abort its transaction at once: it is reported on its own, before the
+    /// job in progress goes on, as `start.transaction-in-progress`.
+    Abort,
+}
+
+/// Most transactions a device holds aborted, waiting to be reported; an Exec beyond them is
+/// refused (409), so a server cannot make the device's state grow without bound.
+pub const MAX_ABORTED: usize = 16;
 
 impl ScomoConfig {
     /// The object at `root`, Android and Linux environments, packages signed with the test key.
@@ -65,6 +94,8 @@ impl ScomoConfig {
             operations: ScomoOperation::ALL.to_vec(),
             remove_active: true,
             trusted: crate::package::test_signing_key().verifying_key(),
+            install_conditions: None,
+            exec_while_busy: ExecWhileBusy::Conflict,
         }
     }
 }
@@ -100,6 +131,9 @@ pub enum Phase {
         failed: String,
         remaining: Vec<Installed>,
     },
+    /// The user never answered the installation conditions of `Delivered/<delivered>`: the prompt
+    /// is up until it times out, then the install fails `checks.conditions-timeout`.
+    ConditionsTimeout { delivered: String },
     /// An operation on a Delivered or Deployed node, its Status showing it in progress.
     Operate,
 }
@@ -200,6 +234,10 @@ pub struct ScomoDurable {
     pub downloads: Vec<(String, DownloadStatus)>,
     pub job: Option<Job>,
     pub pending: Pending,
+    /// Transactions accepted while `job` was queued or running, aborted for it and not reported
+    /// yet, in the order they came ([`ExecWhileBusy::Abort`]).
+    #[serde(default)]
+    pub aborted: Vec<Job>,
 }
 
 /// One value a Status node took.
@@ -639,7 +677,10 @@ impl Scomo {
         tree: &Tree,
         another_accepted: bool,
     ) -> Result<Job, StatusCode> {
-        if self.durable.job.is_some() || another_accepted {
+        let busy = self.durable.job.is_some() || another_accepted;
+        let abort = self.config.exec_while_busy == ExecWhileBusy::Abort
+            && self.durable.aborted.len() < MAX_ABORTED;
+        if busy && !abort {
             return Err(StatusCode::Conflict);
         }
         let held = match at.area {
@@ -718,22 +759,24 @@ impl Agent for Scomo {
             );
             return;
         };
+        let job = Job {
+            area: at.area,
+            name: at.name,
+            operation: at.operation,
+            correlator: ticket.correlator,
+            url: ticket.argument,
+            phase: Phase::Start,
+        };
         match &self.durable.job {
+            Some(_) if self.config.exec_while_busy == ExecWhileBusy::Abort => {
+                self.durable.aborted.push(job);
+            }
             Some(queued) => tracing::error!(
                 queued = queued.path(),
-                dropped = ticket.operation,
+                dropped = job.path(),
                 "a second SCOMO job while one is queued: the new one is dropped"
             ),
-            None => {
-                self.durable.job = Some(Job {
-                    area: at.area,
-                    name: at.name,
-                    operation: at.operation,
-                    correlator: ticket.correlator,
-                    url: ticket.argument,
-                    phase: Phase::Start,
-                })
-            }
+            None => self.durable.job = Some(job),
         }
     }
 
@@ -814,7 +857,7 @@ impl Agent for Scomo {
     }
 
     fn has_job(&self) -> bool {
-        self.durable.job.is_some()
+        self.durable.job.is_some() || !self.durable.aborted.is_empty()
     }
 
     fn step(&mut self, input: Input, env: &mut Env<'_>) -> Action {

@@ -4,11 +4,14 @@
 //!
 //! | step | Status | what happens |
 //! | --- | --- | --- |
+//! | aborted transaction | unchanged | a transaction accepted while this job was queued or running is reported aborted, before the job goes on (`start.transaction-in-progress`) |
+//! | start | unchanged | the device's preconditions (its update client's nodes), the `scomo.start` fault, an implemented operation |
 //! | start (Download ops) | Download 30 | roaming refused (20); the download begins |
 //! | download attempt *n* | Download 30 | one GET through the download agent, resumed from the bytes held |
 //! | downloaded | Download 40 | the whole object is held |
 //! | delivered | Download 40 or 50, Delivered 10 or 40 | the package verified (structure, signature) and delivered; Download ends here |
-//! | checks | Delivered 40 | battery, the user, environment types, memory, already installed |
+//! | checks | Delivered 40 | battery, the device locked, other services running, the user, the installation conditions (when the device asks), environment types, memory, already installed |
+//! | conditions timeout | Delivered 40 | the installation conditions went unanswered: the job waits out the prompt's timeout on the device's clock, then the install fails (Delivered 50, `checks.conditions-timeout`) |
 //! | install component *k* | Delivered 40 | one component deployed (Active, or Inactive for the Inactive operations) |
 //! | rollback component *k* | Delivered 40 | after a failed component, one installed by the job removed (or restored) |
 //! | operate (Remove, Activate, Deactivate) | Delivered 30, Deployed 30, 50 or 70 | the operation carried out |
@@ -17,7 +20,7 @@
 use super::agent::{Delivered, Deployed, Installed, Job, Phase, Scomo};
 use super::mo::{self, Area};
 use crate::download::{DownloadOutcome, DownloadRequest, Partial};
-use crate::engine::{self, Action, Env, Input, Reported};
+use crate::engine::{self, Action, Conditions, Env, Input, Reported};
 use crate::faults::{FaultEffect, FaultPoint};
 use crate::outcome::{self, Cause, Outcome, Rollback};
 use crate::package::{self, DeliveryDevice, DeliveryPackage};
@@ -66,6 +69,9 @@ fn deployed_path(name: &str) -> String {
 
 /// One step of the agent's job.
 pub(super) fn step(scomo: &mut Scomo, input: Input, env: &mut Env<'_>) -> Action {
+    if input == Input::Resume && !scomo.durable.aborted.is_empty() {
+        return report_aborted(scomo, env);
+    }
     let Some(job) = scomo.durable.job.clone() else {
         return Action::Save;
     };
@@ -99,6 +105,13 @@ pub(super) fn step(scomo: &mut Scomo, input: Input, env: &mut Env<'_>) -> Action
             },
             Input::Resume,
         ) => rollback_component(scomo, env, &job, &delivered, &failed, remaining),
+        (Phase::ConditionsTimeout { delivered }, Input::Resume) => {
+            let pkg_id = scomo
+                .delivered_index(&delivered)
+                .map(|i| scomo.durable.delivered[i].pkg_id.clone());
+            let outcome = ended(&job, outcome::Phase::Checks, Cause::ConditionsTimeout);
+            install_failed(scomo, env, &job, &delivered, outcome, pkg_id)
+        }
         (Phase::Operate, Input::Resume) => operate(scomo, env, &job),
     };
     match step {
@@ -127,6 +140,13 @@ fn download_status(scomo: &mut Scomo, env: &mut Env<'_>, job: &Job, status: Down
 }
 
 fn start(scomo: &mut Scomo, env: &mut Env<'_>, job: &Job) -> Step {
+    if let Some(unmet) = env.preconditions.check(env.tree) {
+        return finish(
+            ended(job, outcome::Phase::Start, unmet.cause).with_detail(unmet.detail),
+            None,
+            None,
+        );
+    }
     if env.faults.fire(FaultPoint::ScomoStart) == Some(FaultEffect::InternalError) {
         return finish(
             ended(job, outcome::Phase::Start, Cause::InternalError),
@@ -350,6 +370,10 @@ fn begin_install(scomo: &mut Scomo, env: &mut Env<'_>, job: &Job, delivered: &st
     if !env.battery_allows_update {
         return install_failed(scomo, env, job, delivered, checks(Cause::BatteryLow), id);
     }
+    if let Some(unmet) = engine::install_gate(env) {
+        let outcome = checks(unmet.cause).with_detail(unmet.detail);
+        return install_failed(scomo, env, job, delivered, outcome, id);
+    }
     match env.faults.fire(FaultPoint::UpdateUserConfirm) {
         Some(FaultEffect::UserReject) => {
             return install_failed(scomo, env, job, delivered, checks(Cause::UserRejected), id)
@@ -361,6 +385,17 @@ fn begin_install(scomo: &mut Scomo, env: &mut Env<'_>, job: &Job, delivered: &st
             return install_failed(scomo, env, job, delivered, checks(Cause::UserIgnored), id)
         }
         _ => {}
+    }
+    match engine::ask_install_conditions(scomo.config.install_conditions, env) {
+        Conditions::Accepted => {}
+        Conditions::Refused(cause) => {
+            return install_failed(scomo, env, job, delivered, checks(cause), id)
+        }
+        Conditions::TimedOut { wait } => {
+            let delivered = delivered.to_string();
+            set_phase(scomo, Phase::ConditionsTimeout { delivered });
+            return Step::Wait(wait);
+        }
     }
     let free_memory = match env.faults.fire(FaultPoint::InstallMemoryCheck) {
         Some(FaultEffect::MemoryLow) => 0,
@@ -642,6 +677,31 @@ fn operate(scomo: &mut Scomo, env: &mut Env<'_>, job: &Job) -> Step {
             None,
         ),
     }
+}
+
+/// Report the first transaction aborted for the job in progress (see
+/// [`ExecWhileBusy::Abort`](super::ExecWhileBusy::Abort)): it leaves the aborted ones in the same
+/// save that queues its report, and the job in progress goes on at the next step.
+fn report_aborted(scomo: &mut Scomo, env: &mut Env<'_>) -> Action {
+    let aborted = scomo.durable.aborted.remove(0);
+    let mut outcome = ended(
+        &aborted,
+        outcome::Phase::Start,
+        Cause::TransactionInProgress,
+    );
+    if let Some(running) = &scomo.durable.job {
+        outcome = outcome.with_detail(format!("{} is in progress", running.path()));
+    }
+    let row = env.profile.scomo_result_row(outcome.key());
+    let alert = scomo.report(&aborted, &outcome, row.code, None, None);
+    let reported = Reported {
+        outcome,
+        table: row.table,
+        code: row.code,
+        meaning: &row.meaning,
+    };
+    scomo.ending = Some(reported.clone());
+    Action::Report { alert, reported }
 }
 
 /// End the job: no job, and the report (recorded once the save that queues it lands).

@@ -10,10 +10,13 @@
 
 pub mod agent;
 mod job;
+#[cfg(test)]
+mod job_tests;
 pub mod mo;
 
 pub use agent::{
-    Delivered, Deployed, Job, Phase, Scomo, ScomoConfig, ScomoDurable, ScomoRecords, StatusRecord,
+    Delivered, Deployed, ExecWhileBusy, Job, Phase, Scomo, ScomoConfig, ScomoDurable, ScomoRecords,
+    StatusRecord, MAX_ABORTED,
 };
 pub use job::MAX_DOWNLOAD_ATTEMPTS;
 pub use mo::{Area, DEFAULT_ROOT};
