@@ -7,7 +7,9 @@
 //! * **Statuses** ([`Device::statuses_sent`]): the session hands over the replies to each server
 //!   message once they are settled (after the executor, and after the session's own changes such
 //!   as a Get answered 413 because its Results cannot be sent), before they go out. An agent hears
-//!   them; it cannot change them. A report queued here goes out in the device's next message of
+//!   them, each with the node its command addressed (the first item's Target, found in the
+//!   server's message when the Status names none: a command not executed); it cannot change them.
+//!   A report queued here goes out in the device's next message of
 //!   the same session, after the Statuses (reference §1.6: a client message may carry new
 //!   alerts), or in the next session's Package 1 when this one ends first.
 //! * **Session endings** ([`Device::session_ended`]): the session's driver says how each session
@@ -23,7 +25,7 @@
 
 use super::Device;
 use crate::outcome::{Cause, Operation, Outcome, Phase};
-use crate::syncml::{CmdName, Command, GenericAlert};
+use crate::syncml::{CmdName, Command, GenericAlert, Status};
 
 /// How a DM session failed before it got through, as the device's agents hear of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,18 +58,20 @@ impl SessionFailure {
 }
 
 impl Device {
-    /// The device is about to send `replies` (Statuses, Results and alerts of its own) for a
-    /// server message it processed: every agent hears each Status for a server command, and what
-    /// they report is queued. The ids of the reports queued, in order.
-    pub fn statuses_sent(&mut self, replies: &[Command]) -> Vec<u64> {
+    /// The device is about to send `replies` (Statuses, Results and alerts of its own) for the
+    /// server message whose commands are `commands`: every agent hears each Status for a server
+    /// command, with the node the command addressed, and what they report is queued. The ids of
+    /// the reports queued, in order.
+    pub fn statuses_sent(&mut self, replies: &[Command], commands: &[Command]) -> Vec<u64> {
         let profile = self.profile;
         let mut alerts = Vec::new();
         for status in replies.iter().filter_map(|c| match c {
             Command::Status(s) if s.cmd != CmdName::SyncHdr => Some(s),
             _ => None,
         }) {
+            let target = target_of(status, commands);
             for agent in &mut self.agents {
-                alerts.extend(agent.status_sent(status, profile));
+                alerts.extend(agent.status_sent(status, target.as_deref(), profile));
             }
         }
         alerts
@@ -101,4 +105,30 @@ impl Device {
         }
         Some(self.reports.push(alert))
     }
+}
+
+/// The node the command a Status answers addressed: the Status's TargetRef, else the first item's
+/// Target of the command it refers to among `commands` (members of an Atomic or Sequence
+/// included: a command not executed, or a Get refused inside an Atomic, is answered without a
+/// TargetRef).
+fn target_of(status: &Status, commands: &[Command]) -> Option<String> {
+    if let Some(target) = status.target_refs.first() {
+        return Some(target.clone());
+    }
+    fn find<'a>(status: &Status, commands: &'a [Command]) -> Option<&'a Command> {
+        commands.iter().find_map(|c| {
+            if c.cmd_id() == status.cmd_ref && c.name() == status.cmd {
+                return Some(c);
+            }
+            match c {
+                Command::Atomic(inner) | Command::Sequence(inner) => find(status, &inner.commands),
+                _ => None,
+            }
+        })
+    }
+    find(status, commands)?
+        .items()
+        .first()?
+        .target_uri()
+        .map(str::to_string)
 }

@@ -166,9 +166,15 @@ impl Agent for Efota {
         Some(self.report(row, reported, alert.correlator.clone()))
     }
 
-    /// The E-FOTA report of a failed status, once per code per session ([`super::statuses`]).
-    fn status_sent(&mut self, status: &Status, profile: &'static Profile) -> Option<GenericAlert> {
-        self.hear_status(status, profile)
+    /// The E-FOTA report of a failed status of a command addressed to the client, once per code
+    /// per session ([`super::statuses`]).
+    fn status_sent(
+        &mut self,
+        status: &Status,
+        target: Option<&str>,
+        profile: &'static Profile,
+    ) -> Option<GenericAlert> {
+        self.hear_status(status, target, profile)
     }
 
     /// The E-FOTA report of a session that failed ([`super::session`]).

@@ -5,9 +5,12 @@
 //! The seed gives the codes, not when the client sends them; dmsim chooses, and the README says so
 //! ("Knox E-FOTA"):
 //! * the client hears every Status the device answers a server command with
-//!   ([`crate::engine::Agent::status_sent`]), whatever the command and whoever's node it is: on a
-//!   Knox E-FOTA device the E-FOTA client is the one the portal hears the device through, so a
-//!   failed command anywhere in the tree is the client's to report;
+//!   ([`crate::engine::Agent::status_sent`]) and reports those of the commands addressed to it: a
+//!   command on one of its nodes (`./Ext/EFOTA/…`, the target of the command, whether or not its
+//!   Status names it), and a server Alert (the UI alerts of its campaigns, and alerts the device
+//!   does not support: -6214, -6406, -6408, -6416 are alerts' codes). A command on another
+//!   agent's node (a FUMO or SCOMO node, which reports its operations its own way, or a server
+//!   reading back a component that is gone) is not the client's;
 //! * a Status the profile has a row for is reported, once per session per code: a session that
 //!   answers ten Gets 404 reports -6404 once, one that answers a 404 and a 405 reports both, in the
 //!   order the device sent them. A session holds at most as many reports as the profile has
@@ -21,9 +24,10 @@
 //!   them, through a shared reference, and only queues reports of its own.
 
 use super::agent::Efota;
+use crate::engine::Agent;
 use crate::profile::{Profile, Table};
 use crate::protocol::efota;
-use crate::syncml::{GenericAlert, Status};
+use crate::syncml::{CmdName, GenericAlert, Status};
 
 /// The E-FOTA codes of the statuses reported in the session going on.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -44,13 +48,19 @@ impl StatusReports {
 }
 
 impl Efota {
-    /// The device answered a server command with `status`: the E-FOTA report of it, when the
-    /// profile has a code for the status and this session has not reported that code yet.
+    /// The device answered a server command on `target` with `status`: the E-FOTA report of it,
+    /// when the command was addressed to the client, the profile has a code for the status and
+    /// this session has not reported that code yet.
     pub(super) fn hear_status(
         &mut self,
         status: &Status,
+        target: Option<&str>,
         profile: &'static Profile,
     ) -> Option<GenericAlert> {
+        let addressed = status.cmd == CmdName::Alert || target.is_some_and(|t| self.owns(t));
+        if !addressed {
+            return None;
+        }
         let oma = (Table::SyncmlStatus, i64::from(status.code.code()));
         let row = profile.vendor_row(Table::KnoxEfota, None, Some(oma), self.config.platform)?;
         if self.statuses.reported.contains(&row.code) {
@@ -87,6 +97,8 @@ mod tests {
         Efota::new(EfotaConfig::new(info, Platform::Android))
     }
 
+    const MINE: &str = "./Ext/EFOTA/Config/Proxy";
+
     fn status(code: u16) -> Status {
         Status {
             cmd_id: "3".into(),
@@ -110,7 +122,7 @@ mod tests {
         let mut efota = client();
         let mut heard = |code| {
             efota
-                .status_sent(&status(code), knox)
+                .status_sent(&status(code), Some(MINE), knox)
                 .map(|a| (a.data, a.mark, a.correlator, a.source_uri))
         };
         let report = |data: &str| {
@@ -130,11 +142,38 @@ mod tests {
         assert_eq!(efota.session_ended(None, knox), None);
         assert!(efota.statuses.reported().is_empty());
         assert!(
-            efota.status_sent(&status(404), knox).is_some(),
+            efota.status_sent(&status(404), Some(MINE), knox).is_some(),
             "a new session"
         );
         let oma = builtin("oma").expect("profile");
-        assert_eq!(client().status_sent(&status(404), oma), None);
+        assert_eq!(client().status_sent(&status(404), Some(MINE), oma), None);
+    }
+
+    /// Only the commands addressed to the client are its to report: those on its nodes, and the
+    /// server's alerts; not a Get of a SCOMO node, nor a command without a target that is not an
+    /// alert.
+    #[test]
+    fn only_the_commands_addressed_to_the_client_are_reported() {
+        let knox = builtin("knox-efota").expect("profile");
+        let mut efota = client();
+        assert_eq!(
+            efota.status_sent(&status(404), Some("./SCOMO/Inventory/Deployed/x"), knox),
+            None
+        );
+        assert_eq!(efota.status_sent(&status(404), None, knox), None);
+        assert_eq!(
+            efota.status_sent(&status(404), Some("./Ext/EFOTAX"), knox),
+            None
+        );
+        let mut alert = status(214);
+        alert.cmd = CmdName::Alert;
+        assert_eq!(
+            efota.status_sent(&alert, None, knox).map(|a| a.data),
+            Some("-6214".to_string())
+        );
+        assert!(efota
+            .status_sent(&status(404), Some("./Ext/EFOTA"), knox)
+            .is_some());
     }
 
     /// Every status the seed's -6xxx codes name is reported, by the relation.
@@ -142,7 +181,9 @@ mod tests {
     fn every_status_row_of_the_profile_is_reported_by_the_relation() {
         let knox = builtin("knox-efota").expect("profile");
         for code in [214, 215, 216, 403, 404, 405, 406, 408, 416, 500, 516] {
-            let alert = client().status_sent(&status(code), knox).expect("reported");
+            let alert = client()
+                .status_sent(&status(code), Some(MINE), knox)
+                .expect("reported");
             assert_eq!(alert.data, (-(6000 + i64::from(code))).to_string());
         }
     }

@@ -270,11 +270,17 @@ pub trait Agent: Debug + Send + Sync {
     }
 
     /// The device answered a command of its server with `status` (each Status of a server message
-    /// the device processed, as it goes on the wire): a Generic Alert of this agent's own to queue,
-    /// if it reports the device's statuses in its own terms (the Knox E-FOTA client). It cannot
-    /// change the status. Most agents do not.
-    fn status_sent(&mut self, status: &Status, profile: &'static Profile) -> Option<GenericAlert> {
-        let _ = (status, profile);
+    /// the device processed, as it goes on the wire); `target` is the node the command addressed
+    /// (its first item's Target), `None` for one without (an Alert, an Atomic or Sequence). A
+    /// Generic Alert of this agent's own to queue, if it reports the device's statuses in its own
+    /// terms (the Knox E-FOTA client). It cannot change the status. Most agents do not.
+    fn status_sent(
+        &mut self,
+        status: &Status,
+        target: Option<&str>,
+        profile: &'static Profile,
+    ) -> Option<GenericAlert> {
+        let _ = (status, target, profile);
         None
     }
 

@@ -383,7 +383,7 @@ impl ClientSession {
         self.refuse_unsendable_results(device, &hdr, &mut processed.replies);
         // The statuses are settled: the device's agents hear them, and what they report goes in
         // this very reply, after them.
-        device.statuses_sent(&processed.replies);
+        device.statuses_sent(&processed.replies, &msg.body.commands);
         self.outbox.extend(processed.replies);
         self.send_new_reports(device);
         // The server's package goes on: answer what fits and ask for its next message.

@@ -263,3 +263,43 @@ fn a_5xx_for_the_devices_synchdr_ends_the_session_as_the_servers_failure() {
     assert_eq!(client.failure(), Some(SessionFailure::ServerError));
     assert!(device.reports.pending().is_empty(), "the Get was not run");
 }
+
+/// A command on another agent's node (a server reading back a SCOMO component that is not there)
+/// fails as it always did, and is not the E-FOTA client's to report; one not executed inside an
+/// Atomic (no TargetRef in its Status) is, when it addressed the client.
+#[tokio::test(start_paused = true)]
+async fn only_the_commands_addressed_to_the_client_are_reported() {
+    let (mut device, server) = setup(&format!(
+        "{KNOX}[[server.package]]\n[[server.package.command]]\ncmd = \"get\"\n\
+         target = \"./SCOMO/Inventory/Deployed/gone/State\"\n"
+    ));
+    assert_eq!(
+        session(&mut device, &server).await.end,
+        SessionEnd::Completed
+    );
+    let codes: Vec<u16> = server.records()[0]
+        .statuses
+        .iter()
+        .map(|s| s.code.code())
+        .collect();
+    assert_eq!(codes, [200, 404]);
+    assert!(efota_codes(&server.records()).is_empty());
+    assert!(device.reports.pending().is_empty() && device.reports.delivered().is_empty());
+
+    let (mut device, server) = setup(&format!(
+        "{KNOX}[[server.package]]\n[[server.package.command]]\ncmd = \"sequence\"\n\
+         [[server.package.command.command]]\ncmd = \"get\"\ntarget = \"./Ext/EFOTA/Nope\"\n\
+         [[server.package.command.command]]\ncmd = \"get\"\ntarget = \"./Ext/EFOTA/ClientVersion\"\n"
+    ));
+    assert_eq!(
+        session(&mut device, &server).await.end,
+        SessionEnd::Completed
+    );
+    let statuses: Vec<(String, u16, Option<String>)> = server.records()[0]
+        .statuses
+        .iter()
+        .map(|s| (s.cmd.to_string(), s.code.code(), s.target_ref.clone()))
+        .collect();
+    assert_eq!(statuses[3], ("Get".to_string(), 215, None));
+    assert_eq!(efota_codes(&server.records()), [-6404, -6215]);
+}
