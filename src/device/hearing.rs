@@ -132,3 +132,105 @@ fn target_of(status: &Status, commands: &[Command]) -> Option<String> {
         .target_uri()
         .map(str::to_string)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::device::User;
+    use crate::efota::{mo::ClientInfo, Efota, EfotaConfig};
+    use crate::engine::Agent;
+    use crate::faults::Faults;
+    use crate::profile::{builtin, Platform};
+    use crate::syncml::{Container, Get, Item, Location, StatusCode};
+    use crate::tree::{Tree, UriLimits};
+
+    fn knox_device() -> Device {
+        let mut device = Device::new(
+            Tree::new(UriLimits::default()),
+            User::default(),
+            Faults::default(),
+            1,
+        );
+        device.profile = builtin("knox-efota").expect("profile");
+        let info = ClientInfo {
+            client_version: "3.6.12".into(),
+            sales_code: "BTU".into(),
+            csc: "CSC".into(),
+        };
+        let efota = Efota::new(EfotaConfig::new(info, Platform::Android));
+        efota.mount(&mut device.tree, "srv", 0).expect("mounted");
+        device.agents.push(Box::new(efota));
+        device
+    }
+
+    fn get(id: &str, uri: &str) -> Command {
+        Command::Get(Get {
+            cmd_id: id.into(),
+            items: vec![Item {
+                target: Some(Location::uri(uri)),
+                ..Item::default()
+            }],
+            ..Get::default()
+        })
+    }
+
+    fn status(cmd: &Command, code: StatusCode) -> Command {
+        Command::Status(Status::for_command("1", cmd, code))
+    }
+
+    /// A Status without a TargetRef finds its command's target in the server's message, inside an
+    /// Atomic too; one that names none is not the client's.
+    #[test]
+    fn a_status_is_heard_with_the_target_of_its_command() {
+        let inner = get("3", "./Ext/EFOTA/ClientVersion");
+        let atomic = Command::Atomic(Container {
+            cmd_id: "2".into(),
+            no_resp: false,
+            meta: None,
+            commands: vec![inner.clone()],
+        });
+        let elsewhere = get("4", "./Vendor/X");
+        let commands = [atomic.clone(), elsewhere.clone()];
+        let Command::Status(s) = status(&inner, StatusCode::CommandFailed) else {
+            unreachable!()
+        };
+        assert!(s.target_refs.is_empty());
+        assert_eq!(
+            target_of(&s, &commands).as_deref(),
+            Some("./Ext/EFOTA/ClientVersion")
+        );
+        let mut device = knox_device();
+        let replies = [
+            status(&atomic, StatusCode::AtomicFailed),
+            status(&inner, StatusCode::CommandFailed),
+            status(&elsewhere, StatusCode::NotFound),
+        ];
+        let queued = device.statuses_sent(&replies, &commands);
+        assert_eq!(queued.len(), 1);
+        assert_eq!(device.reports.pending()[0].alert.data, "-6500");
+        assert!(device.statuses_sent(&replies, &commands).is_empty(), "once");
+    }
+
+    /// A failed session's report is queued once while it is pending, however often the session
+    /// fails; one that got through queues nothing.
+    #[test]
+    fn a_pending_report_is_not_queued_again() {
+        let mut device = knox_device();
+        assert!(device.session_ended(None).is_empty());
+        let failed = || Some((SessionFailure::TimedOut, "failed: timed out".to_string()));
+        assert_eq!(device.session_ended(failed()).len(), 1);
+        assert!(device.session_ended(failed()).is_empty());
+        assert_eq!(device.reports.pending().len(), 1);
+        let id = device.reports.pending()[0].id;
+        device.reports.acknowledge(id);
+        assert_eq!(
+            device.session_ended(failed()).len(),
+            1,
+            "delivered: a new one"
+        );
+        assert_eq!(
+            SessionFailure::ServerError.outcome("x").key().to_string(),
+            "session.server-error"
+        );
+    }
+}
