@@ -27,9 +27,13 @@ crate::codes::code_table! {
         /// The reboot into the new slot (`power.loss`: the device comes up on the old slot and
         /// resumes the install).
         InstallReboot = "install.reboot";
-        /// The post-update verification on the new slot (`verify.fail`: 410 and a rollback).
+        /// The post-update verification on the new slot (`verify.fail`: 410 and a rollback); for
+        /// SCOMO on a device that verifies, of one installed component (`verify.fail`: its
+        /// installed file reads back other bytes than were written, the check finds the mismatch
+        /// and the job rolls back: `verify.rolled-back`).
         InstallVerify = "install.verify";
-        /// The rollback to the old slot after a failed update (`rollback.fail`: 410, recorded).
+        /// The rollback to the old slot after a failed update (`rollback.fail`: 410, recorded); for
+        /// SCOMO, undoing one component the job installed (writing its source version back).
         InstallRollback = "install.rollback";
         /// OMA Download: the device checks its free storage before a download (`storage.insufficient`:
         /// 901 Insufficient memory).
@@ -62,6 +66,11 @@ crate::codes::code_table! {
         /// SCOMO: deactivating a deployed component (`internal.error`: 1410 Deactivate Failed,
         /// Status 60, still Active).
         ScomoDeactivate = "scomo.deactivate";
+        /// SCOMO on a device that rolls back: the source version file of a component the job
+        /// replaces, once it is kept (`file.missing`: it is gone from storage; `file.corrupt`: its
+        /// bytes change). A rollback that needs it finds it missing, or its hash wrong, and fails
+        /// (`*.source-missing`).
+        ScomoSourceFile = "scomo.source-file";
     }
 }
 
@@ -90,6 +99,10 @@ crate::codes::code_table! {
         UserIgnore = "user.ignore";
         /// The device's management agent fails in a way it cannot name.
         InternalError = "internal.error";
+        /// A file the device kept is gone from its storage.
+        FileMissing = "file.missing";
+        /// A file the device kept reads back other bytes than were written.
+        FileCorrupt = "file.corrupt";
     } with a count {
         /// The network drops after this many bytes of the transfer (`network.lost@4096`; plain
         /// `network.lost` drops it before the first byte).
@@ -120,6 +133,7 @@ impl FaultPoint {
                 matches!(effect, E::InternalError)
             }
             P::ScomoRemove => matches!(effect, E::StorageWriteError),
+            P::ScomoSourceFile => matches!(effect, E::FileMissing | E::FileCorrupt),
         }
     }
 

@@ -55,6 +55,16 @@ crate::codes::code_table! {
         /// roll back; for SCOMO, the components of a delivery package one after the other, and
         /// the removal of those installed when one fails.
         Install = "install";
+        /// SCOMO, on a device that verifies and rolls back
+        /// ([`ScomoConfig::verify_and_rollback`](crate::scomo::ScomoConfig::verify_and_rollback)):
+        /// the post-update verification of every component the job installed (its installed file
+        /// read back and compared with the package's hash and version), and the rollback to the
+        /// source versions when one fails.
+        Verify = "verify";
+        /// SCOMO, on a device that verifies and rolls back: a trial install the server asked to be
+        /// returned to the source versions once it succeeded (Exec Data
+        /// `rollback=after-install`), and that rollback.
+        Trial = "trial";
         /// SCOMO: making an installed component active.
         Activate = "activate";
         /// SCOMO: making an installed component inactive.
@@ -181,8 +191,16 @@ crate::codes::code_table! {
         InUse = "in-use";
         /// The new firmware failed its post-update verification.
         VerifyFailed = "verify-failed";
-        /// Rolling back after a failure failed too.
+        /// Rolling back failed: after a failure (the install or its verification), or when the
+        /// server asked for it (a trial install); writing a source version back failed.
         RollbackFailed = "rollback-failed";
+        /// SCOMO: after a failure, every component the job replaced was returned to its source
+        /// version (the previous version's file, kept until the job ends) and those it added were
+        /// removed.
+        RolledBack = "rolled-back";
+        /// SCOMO: the rollback failed because a source version file is missing or does not read
+        /// back as it was kept (its hash).
+        SourceMissing = "source-missing";
         /// The power went out and the install could not be finished.
         PowerLost = "power-lost";
     }
@@ -217,9 +235,11 @@ pub enum Rollback {
     /// succeeded).
     #[default]
     NotNeeded,
-    /// The device had switched to the new firmware and switched back cleanly.
+    /// The device had switched to the new firmware and switched back cleanly (SCOMO: every
+    /// component the job installed was removed or returned to its source version).
     Done,
-    /// The rollback failed; the bootloader's fallback brought the old firmware back.
+    /// The rollback failed (FUMO: the bootloader's fallback brought the old firmware back; SCOMO:
+    /// the components not yet rolled back stay as the job left them).
     Failed,
 }
 
@@ -363,6 +383,15 @@ pub const REACHABLE: &[Key] = {
         Key(Install, PowerLost),
         Key(Install, InternalError),
         Key(Install, ComponentFailed),
+        Key(Install, RolledBack),
+        Key(Install, SourceMissing),
+        Key(Verify, Succeeded),
+        Key(Verify, RolledBack),
+        Key(Verify, RollbackFailed),
+        Key(Verify, SourceMissing),
+        Key(Trial, Succeeded),
+        Key(Trial, RollbackFailed),
+        Key(Trial, SourceMissing),
         Key(Activate, Succeeded),
         Key(Activate, OperationFailed),
         Key(Deactivate, Succeeded),
@@ -381,8 +410,16 @@ impl Key {
     pub fn in_fumo(self) -> bool {
         use Cause::*;
         match self.0 {
-            Phase::Activate | Phase::Deactivate | Phase::Remove | Phase::Session => false,
-            Phase::Install => !matches!(self.1, UnsupportedEnvironment | ComponentFailed),
+            Phase::Verify
+            | Phase::Trial
+            | Phase::Activate
+            | Phase::Deactivate
+            | Phase::Remove
+            | Phase::Session => false,
+            Phase::Install => !matches!(
+                self.1,
+                UnsupportedEnvironment | ComponentFailed | RolledBack | SourceMissing
+            ),
             // FUMO refuses an Exec while a job is queued (SyncML 409): no transaction of its own is
             // ever aborted for another.
             Phase::Start => self.1 != TransactionInProgress,
@@ -392,7 +429,8 @@ impl Key {
 
     /// Whether a SCOMO flow can end this way (the outcomes the `scomo-result` table maps): every
     /// download outcome, the checks before an install, the checks of a delivery package and the
-    /// install of its components, and the operations on installed components.
+    /// install of its components (and its rollback), their verification and trial installs, and
+    /// the operations on installed components.
     pub fn in_scomo(self) -> bool {
         use Cause::*;
         match self.0 {
@@ -426,8 +464,12 @@ impl Key {
                     | UnsupportedEnvironment
                     | ComponentFailed
                     | RollbackFailed
+                    | RolledBack
+                    | SourceMissing
             ),
-            Phase::Activate | Phase::Deactivate | Phase::Remove => true,
+            Phase::Verify | Phase::Trial | Phase::Activate | Phase::Deactivate | Phase::Remove => {
+                true
+            }
             Phase::Session => false,
         }
     }

@@ -2,7 +2,9 @@
 //! `Download/<p>`, Execs an operation (202), the device runs the job after the session (download,
 //! delivery, one component per step) and reports it in a Generic Alert the server acknowledges;
 //! the inventory and every Status value are checked. A power cut at every save of a
-//! two-component install leaves one consistent inventory and one report.
+//! two-component install leaves one consistent inventory and one report. On a device that verifies
+//! and rolls back, a second install over the first is verified, returned to the source versions
+//! when it fails or when the server asked for a trial, and cut at every save as well.
 
 use dmsim::device::{Device, DurableState};
 use dmsim::engine::Agent;
@@ -15,7 +17,7 @@ use dmsim::protocol::scomo::{
 };
 use dmsim::scenario::load::parse;
 use dmsim::scenario::{build_device, server_config};
-use dmsim::scomo::{Area, Scomo, ScomoConfig, ScomoDurable};
+use dmsim::scomo::{Area, FileKind, Scomo, ScomoConfig, ScomoDurable};
 use dmsim::server::{ContentConfig, HostedFile, MockServer, SessionRecord};
 use dmsim::session::{run_session_with, DriverOptions, Initiator, Pace, SessionStart};
 use dmsim::storage::{load_state, MemoryStore, StateStore, StoreError};
@@ -494,5 +496,285 @@ fn a_power_cut_at_any_save_of_a_two_component_install_is_consistent_and_reports_
         );
         assert_eq!(got[0], 1200, "{label}");
         assert_eq!(inventory(&cut.device), both_active(), "{label}");
+    }
+}
+
+// ---- A device that verifies and rolls back (`verify_and_rollback`) ----
+
+/// Session 1 installs `suite` 1.0 from `/sw/v1.pkg`; session 2 points `PkgURL` at `/sw/v2.pkg`
+/// and Execs DownloadInstall again, with `EXEC_DATA`.
+const OVER_V1: &str = r#"
+name = "scomo over 1.0"
+seed = 6
+
+[[server.package]]
+[[server.package.command]]
+cmd = "add"
+target = "./SCOMO/Download/App1"
+format = "node"
+
+[[server.package.command]]
+cmd = "add"
+target = "./SCOMO/Download/App1/PkgID"
+data = "suite"
+
+[[server.package.command]]
+cmd = "add"
+target = "./SCOMO/Download/App1/PkgURL"
+data = "$SERVER/sw/v1.pkg"
+
+[[server.package.command]]
+cmd = "exec"
+target = "./SCOMO/Download/App1/Operations/DownloadInstall"
+correlator = "corr-1"
+
+[[server.package]]
+session = 2
+[[server.package.command]]
+cmd = "replace"
+target = "./SCOMO/Download/App1/PkgURL"
+data = "$SERVER/sw/v2.pkg"
+
+[[server.package.command]]
+cmd = "exec"
+target = "./SCOMO/Download/App1/Operations/DownloadInstall"
+correlator = "corr-2"
+EXEC_DATA
+"#;
+
+fn suite(version: &str, seed: u64) -> DeliverySpec {
+    DeliverySpec::new(
+        "suite",
+        vec![
+            ComponentSpec::new("maps", "Maps", version, "Android", 4096).expect("spec"),
+            ComponentSpec::new("agent", "Agent", version, "Linux", 2048).expect("spec"),
+        ],
+    )
+    .expect("spec")
+    .with_seed(seed)
+}
+
+/// On a device that verifies and rolls back: install 1.0, then 2.0 over it (a trial when `trial`)
+/// with `rules` and a power cut at the `cut`th save of the second job; then let it report.
+async fn run_over_v1(trial: bool, cut: Option<u32>, mut rules: Vec<FaultRule>) -> Run {
+    let data = if trial {
+        format!("data = \"{}\"", dmsim::scomo::TRIAL_ARGUMENT)
+    } else {
+        String::new()
+    };
+    let text = OVER_V1.replace("EXEC_DATA", &data);
+    let loaded = parse(Path::new("scomo.toml"), &text).expect("valid scenario");
+    let file = &loaded.file;
+    let mut device = build_device(file).expect("device");
+    let mut config = ScomoConfig::new("./SCOMO");
+    config.verify_and_rollback = true;
+    let agent = Scomo::new(Arc::new(config));
+    agent
+        .mount(&mut device.tree, &file.server.server_id, device.clock)
+        .expect("mounts");
+    device.agents.push(Box::new(agent));
+    let key = package::test_signing_key();
+    let content = ContentConfig::default()
+        .file(HostedFile::new(
+            "/sw/v1.pkg",
+            "application/vnd.dmsim.delivery",
+            package::build_delivery(&suite("1.0", 1), &key),
+        ))
+        .file(HostedFile::new(
+            "/sw/v2.pkg",
+            "application/vnd.dmsim.delivery",
+            package::build_delivery(&suite("2.0", 2), &key),
+        ));
+    let server = Arc::new(MockServer::with_content(server_config(file), content));
+    let transport = InProcess::new(Arc::clone(&server));
+    let client = InProcessContent::new(Arc::clone(&server));
+    let store = Recording::default();
+    let start = || SessionStart {
+        initiator: Initiator::Client,
+        server_id: Some(file.server.server_id.clone()),
+    };
+    let options = || DriverOptions {
+        keep_transcript: false,
+        pace: Pace::Skip,
+    };
+    for session in 1..=2 {
+        run_session_with(&transport, &mut device, start(), options()).await;
+        assert_eq!(
+            device.save(&store).expect("save"),
+            dmsim::device::Saved::Landed
+        );
+        if session == 2 {
+            break;
+        }
+        jobs::run_job(&mut device, &client, &store)
+            .await
+            .expect("the first job ends");
+    }
+    store
+        .saves
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clear();
+    if let Some(n) = cut {
+        rules.push(FaultRule {
+            point: FaultPoint::StateSave,
+            effect: FaultEffect::PowerLoss,
+            trigger: Trigger::Nth(n),
+        });
+    }
+    device.faults = FaultPlan::new(rules).for_device(file.seed);
+    jobs::run_job(&mut device, &client, &store)
+        .await
+        .expect("the second job ends");
+    for _ in 0..3 {
+        if device.reports.pending().is_empty() {
+            break;
+        }
+        run_session_with(&transport, &mut device, start(), options()).await;
+    }
+    let saves = store
+        .saves
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    Run {
+        device,
+        records: server.records(),
+        saves,
+    }
+}
+
+/// The outcome keys of the jobs the device ended.
+fn keys(device: &Device) -> Vec<String> {
+    scomo(device)
+        .records
+        .results
+        .iter()
+        .map(|r| r.outcome.key().to_string())
+        .collect()
+}
+
+fn both_at(version: &str) -> Vec<(String, String, String)> {
+    vec![
+        ("agent".into(), version.into(), "20".into()),
+        ("maps".into(), version.into(), "20".into()),
+    ]
+}
+
+/// Every deployed component has its installed file at its version, holding the bytes of that
+/// version's package, and no source version file outlives the job.
+fn assert_files_match(device: &Device, label: &str) {
+    let agent = scomo(device);
+    let files = &agent.durable.files;
+    assert!(
+        files.iter().all(|f| f.kind == FileKind::Installed),
+        "{label}: {files:?}"
+    );
+    assert_eq!(files.len(), agent.durable.deployed.len(), "{label}");
+    let key = package::test_signing_key();
+    for c in &agent.durable.deployed {
+        let seed = if c.version == "1.0" { 1 } else { 2 };
+        let bytes = package::build_delivery(&suite(&c.version, seed), &key);
+        let verified = package::verify_delivery(&bytes, &key.verifying_key()).expect("verifies");
+        let header = &verified.component(&c.id).expect("component").header;
+        assert_eq!(agent.check_installed(header), Ok(()), "{label}: {}", c.id);
+    }
+}
+
+#[test]
+fn a_verifying_device_verifies_what_it_installed_and_reports_1200() {
+    let rt = runtime();
+    let run = rt.block_on(run_over_v1(false, None, Vec::new()));
+    assert_eq!(results(&run.records), [1200, 1200]);
+    assert_eq!(keys(&run.device), ["verify.succeeded", "verify.succeeded"]);
+    assert_eq!(inventory(&run.device), both_at("2.0"));
+    assert_files_match(&run.device, "verified");
+    assert_eq!(
+        statuses(&run.device, Area::Delivered, "suite"),
+        [10, 40, 10, 40, 10]
+    );
+    // While the second job ran, the 1.0 files were kept as source version files.
+    assert!(run
+        .saves
+        .iter()
+        .any(|s| s.files.iter().any(|f| f.kind == FileKind::Source)));
+}
+
+#[test]
+fn a_trial_install_returns_to_the_source_versions_and_reports_1200() {
+    let rt = runtime();
+    let run = rt.block_on(run_over_v1(true, None, Vec::new()));
+    assert_eq!(results(&run.records), [1200, 1200]);
+    assert_eq!(keys(&run.device), ["verify.succeeded", "trial.succeeded"]);
+    assert_eq!(inventory(&run.device), both_at("1.0"));
+    assert_files_match(&run.device, "trial");
+    // 2.0 was installed before the return: a save held both components at 2.0.
+    assert!(run
+        .saves
+        .iter()
+        .any(|s| s.deployed.len() == 2 && s.deployed.iter().all(|c| c.version == "2.0")));
+    assert_eq!(
+        run.device
+            .tree
+            .value_str("./SCOMO/Inventory/Delivered/suite/State"),
+        Some("10"),
+        "the trial leaves the package delivered, not installed"
+    );
+}
+
+#[test]
+fn a_failed_verification_rolls_back_to_the_source_versions_and_reports_1405() {
+    let rt = runtime();
+    let verify_fails = FaultRule {
+        point: FaultPoint::InstallVerify,
+        effect: FaultEffect::VerifyFail,
+        trigger: Trigger::Nth(2),
+    };
+    let run = rt.block_on(run_over_v1(false, None, vec![verify_fails.clone()]));
+    assert_eq!(results(&run.records), [1200, 1405]);
+    assert_eq!(
+        keys(&run.device),
+        ["verify.succeeded", "verify.rolled-back"]
+    );
+    assert_eq!(inventory(&run.device), both_at("1.0"));
+    assert_files_match(&run.device, "rolled back");
+    // The rollback fails too, for want of the source version file of `agent` (the second kept).
+    let lost = FaultRule {
+        point: FaultPoint::ScomoSourceFile,
+        effect: FaultEffect::FileMissing,
+        trigger: Trigger::Nth(2),
+    };
+    let run = rt.block_on(run_over_v1(false, None, vec![verify_fails, lost]));
+    assert_eq!(results(&run.records), [1200, 1405]);
+    assert_eq!(
+        keys(&run.device),
+        ["verify.succeeded", "verify.source-missing"]
+    );
+    assert_eq!(inventory(&run.device), both_at("2.0"));
+}
+
+/// A power cut at every save of a trial install over 1.0 (two components installed, verified and
+/// returned, one per step): afterwards the device reports once, holds 1.0 with its files, keeps no
+/// source version file, and the tree shows what was saved.
+#[test]
+fn a_power_cut_at_any_save_of_a_trial_install_is_consistent_and_reports_once() {
+    let rt = runtime();
+    let baseline = rt.block_on(run_over_v1(true, None, Vec::new()));
+    let saves = baseline.saves.len();
+    assert!(
+        saves >= 9,
+        "download, delivery, two installs, two verifications, two returns, report: {saves}"
+    );
+    for n in 1..=saves as u32 {
+        let label = format!("power cut at save {n}");
+        let cut = rt.block_on(run_over_v1(true, Some(n), Vec::new()));
+        assert_eq!(results(&cut.records), [1200, 1200], "{label}");
+        assert!(cut.device.reports.pending().is_empty(), "{label}");
+        let agent = scomo(&cut.device);
+        assert!(agent.records.boots >= 1, "{label}: never rebooted");
+        assert!(agent.durable.job.is_none(), "{label}: job left open");
+        assert_eq!(keys(&cut.device)[1], "trial.succeeded", "{label}");
+        assert_eq!(inventory(&cut.device), both_at("1.0"), "{label}");
+        assert_files_match(&cut.device, &label);
     }
 }

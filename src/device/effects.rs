@@ -80,7 +80,7 @@ impl Device {
         };
         let record = ExecRecord {
             uri: uri.to_string(),
-            data: item.data_text().map(|d| d.into_owned()),
+            data: data.map(|d| d.into_owned()),
             correlator: correlator.map(str::to_string),
             at: self.clock,
         };

@@ -76,7 +76,8 @@ pub struct Ticket {
     pub operation: String,
     /// The Exec's Correlator, for the report.
     pub correlator: Option<String>,
-    /// What the agent read from the tree when the Exec came (for FUMO, the `PkgURL`).
+    /// What the agent read from the tree or the Exec's Data when the Exec came, in the agent's own
+    /// terms (for FUMO, the `PkgURL`).
     pub argument: String,
 }
 
@@ -215,9 +216,10 @@ pub trait Agent: Debug + Send + Sync {
         another_accepted: bool,
     ) -> Option<Result<Ticket, StatusCode>>;
 
-    /// An Exec on `uri` whose item carries `data`: by default [`Agent::exec`], the data aside. An
-    /// agent whose operations are named in the data rather than by the node overrides it (the
-    /// Knox E-FOTA client's `Operations` node).
+    /// An Exec on `uri` whose item carries `data` (its Data, as text): as [`Agent::exec`], for
+    /// agents whose operations take an argument in the Exec (SCOMO's `rollback=after-install`), or
+    /// are named in it rather than by the node (the Knox E-FOTA client's `Operations` node). The
+    /// default, for agents whose operations take none, ignores the data.
     fn exec_with_data(
         &self,
         uri: &str,

@@ -4,7 +4,8 @@
 //!
 //! ```toml
 //! [device.scomo]                  # root = "./SCOMO", env_types = ["Android", "Linux"], legacy_alert_type, operations, remove_active,
-//!                                 # ask_install_conditions, install_conditions_timeout, exec_while_busy = "conflict" | "abort"
+//!                                 # ask_install_conditions, install_conditions_timeout, exec_while_busy = "conflict" | "abort",
+//!                                 # verify_and_rollback
 //!
 //! [expect]
 //! scomo_result = [1200]           # result codes of the OperationComplete alerts the server received
@@ -44,6 +45,9 @@ pub struct ScomoSpec {
     /// An Exec while a job is queued: `conflict` (SyncML 409, the default) or `abort` (accepted,
     /// its transaction aborted and reported).
     pub exec_while_busy: ExecWhileBusySpec,
+    /// Post-update verification and version rollback, with trial installs (default false; see
+    /// [`ScomoConfig::verify_and_rollback`]).
+    pub verify_and_rollback: bool,
 }
 
 /// `exec_while_busy`.
@@ -82,6 +86,7 @@ impl Default for ScomoSpec {
             ask_install_conditions: config.install_conditions.is_some(),
             install_conditions_timeout: crate::engine::DEFAULT_CONDITIONS_TIMEOUT,
             exec_while_busy: ExecWhileBusySpec::Conflict,
+            verify_and_rollback: config.verify_and_rollback,
         }
     }
 }
@@ -102,6 +107,7 @@ impl ScomoSpec {
             ExecWhileBusySpec::Conflict => ExecWhileBusy::Conflict,
             ExecWhileBusySpec::Abort => ExecWhileBusy::Abort,
         };
+        config.verify_and_rollback = self.verify_and_rollback;
         Arc::new(config)
     }
 }

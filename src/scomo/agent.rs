@@ -26,10 +26,13 @@
 //!
 //! # The blob
 //!
-//! The agent's byte blob is the bytes of every delivered package, in the order of
-//! [`ScomoDurable::delivered`], followed by the bytes of the download in progress; the durable state
-//! counts each length, and bytes past what it counts are not trusted after a power loss.
+//! The agent's byte blob is the component files of a device that verifies and rolls back (see
+//! [`super::files`]; none otherwise), in the order of [`ScomoDurable::files`], then the bytes of
+//! every delivered package, in the order of [`ScomoDurable::delivered`], then the bytes of the
+//! download in progress; the durable state counts each length, and bytes past what it counts are
+//! not trusted after a power loss.
 
+use super::files::{ComponentFile, FileKind};
 use super::mo::{self, Area};
 use crate::download::Partial;
 use crate::engine::{Action, Agent, ConditionsPrompt, Env, Input, Reported, SimSeconds, Ticket};
@@ -67,6 +70,12 @@ pub struct ScomoConfig {
     pub install_conditions: Option<ConditionsPrompt>,
     /// What an Exec gets while a job is queued or running (see the module docs).
     pub exec_while_busy: ExecWhileBusy,
+    /// Post-update verification and version rollback (see [`super::files`]): the device keeps
+    /// each deployed component's installed file and, while a job runs, the source version file of
+    /// each component it replaces; it verifies every component it installed, rolls back to the
+    /// source versions when the install or the verification fails, and takes a trial install
+    /// (Exec Data `rollback=after-install`). Off: none of it, as before.
+    pub verify_and_rollback: bool,
 }
 
 /// What a SCOMO device does with an Exec that comes while it has a job.
@@ -96,6 +105,7 @@ impl ScomoConfig {
             trusted: crate::package::test_signing_key().verifying_key(),
             install_conditions: None,
             exec_while_busy: ExecWhileBusy::Conflict,
+            verify_and_rollback: false,
         }
     }
 }
@@ -105,6 +115,23 @@ impl ScomoConfig {
 pub struct Installed {
     pub id: String,
     pub previous: Option<Deployed>,
+    /// The previous version's file was kept as the source version file (on a device that rolls
+    /// back, when the previous version had an installed file).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub source: bool,
+}
+
+/// Why a job returns the components it installed to their source versions (on a device that
+/// rolls back), which names the outcome's phase.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RevertReason {
+    /// Writing component `component` failed (`install.*`).
+    InstallFailed { component: String },
+    /// Component `component` failed its post-update verification (`verify.*`), as `detail` says.
+    VerifyFailed { component: String, detail: String },
+    /// The server asked for a trial install (`trial.*`).
+    Requested,
 }
 
 /// Where a job is.
@@ -134,6 +161,20 @@ pub enum Phase {
     /// The user never answered the installation conditions of `Delivered/<delivered>`: the prompt
     /// is up until it times out, then the install fails `checks.conditions-timeout`.
     ConditionsTimeout { delivered: String },
+    /// On a device that verifies: verifying the components the job installed, one per step:
+    /// `next` is the index in `installed` of the next one.
+    Verify {
+        delivered: String,
+        next: usize,
+        installed: Vec<Installed>,
+    },
+    /// On a device that rolls back: the components the job installed (`remaining`) returned to
+    /// their source versions or removed, the last first, one per step, for `reason`.
+    Revert {
+        delivered: String,
+        reason: RevertReason,
+        remaining: Vec<Installed>,
+    },
     /// An operation on a Delivered or Deployed node, its Status showing it in progress.
     Operate,
 }
@@ -148,6 +189,10 @@ pub struct Job {
     pub correlator: Option<String>,
     /// The `PkgURL` when the Exec came (empty for the other operations).
     pub url: String,
+    /// A trial install: once installed (and verified), the components are returned to their
+    /// source versions (Exec Data `rollback=after-install`, on a device that rolls back).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub trial: bool,
     pub phase: Phase,
 }
 
@@ -238,6 +283,10 @@ pub struct ScomoDurable {
     /// yet, in the order they came ([`ExecWhileBusy::Abort`]).
     #[serde(default)]
     pub aborted: Vec<Job>,
+    /// The component files, on a device that verifies and rolls back (their bytes first in the
+    /// blob).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<ComponentFile>,
 }
 
 /// One value a Status node took.
@@ -308,13 +357,19 @@ impl Scomo {
             .fold(0usize, usize::saturating_add)
     }
 
+    /// The bytes of the component files and the delivered packages: where the download in
+    /// progress begins.
+    fn stored_len(&self) -> usize {
+        self.files_len().saturating_add(self.delivered_len())
+    }
+
     /// Where the bytes of the delivered package at `index` are in the blob (the lengths come from
     /// saved state, so the arithmetic is checked: a range that cannot be is empty).
     fn package_range(&self, index: usize) -> std::ops::Range<usize> {
         let len = |d: &Delivered| usize::try_from(d.len).ok();
         let start = self.durable.delivered[..index.min(self.durable.delivered.len())]
             .iter()
-            .try_fold(0usize, |sum, d| sum.checked_add(len(d)?));
+            .try_fold(self.files_len(), |sum, d| sum.checked_add(len(d)?));
         let end = start.and_then(|s| {
             let own = self.durable.delivered.get(index).map_or(Some(0), len)?;
             s.checked_add(own)
@@ -348,7 +403,7 @@ impl Scomo {
 
     /// Take the download in progress (to resume from).
     pub(super) fn take_partial(&mut self) -> Partial {
-        let start = self.delivered_len().min(self.bytes.len());
+        let start = self.stored_len().min(self.bytes.len());
         if self.durable.pending.complete {
             return Partial::new();
         }
@@ -363,7 +418,7 @@ impl Scomo {
 
     /// Keep what a download attempt left (`complete`: the whole object).
     pub(super) fn keep_pending(&mut self, partial: Partial, complete: bool) {
-        let start = self.delivered_len().min(self.bytes.len());
+        let start = self.stored_len().min(self.bytes.len());
         self.bytes.truncate(start);
         self.durable.pending = Pending {
             url: partial.url,
@@ -377,13 +432,13 @@ impl Scomo {
 
     /// The bytes of the download in progress.
     pub(super) fn pending_bytes(&self) -> &[u8] {
-        let start = self.delivered_len().min(self.bytes.len());
+        let start = self.stored_len().min(self.bytes.len());
         &self.bytes[start..]
     }
 
     /// Forget the download in progress.
     pub(super) fn drop_pending(&mut self) {
-        let start = self.delivered_len().min(self.bytes.len());
+        let start = self.stored_len().min(self.bytes.len());
         self.bytes.truncate(start);
         self.durable.pending = Pending::default();
         self.bytes_dirty = true;
@@ -397,7 +452,7 @@ impl Scomo {
         if let Some(index) = self.delivered_index(&delivered.node) {
             self.remove_delivered(index, tree);
         }
-        let start = self.delivered_len().min(self.bytes.len());
+        let start = self.stored_len().min(self.bytes.len());
         self.bytes.truncate(start);
         self.bytes.extend_from_slice(&package);
         let delivered = Delivered {
@@ -424,7 +479,7 @@ impl Scomo {
             self.bytes.drain(range);
             self.durable.delivered.remove(index);
         }
-        let at = self.delivered_len().min(self.bytes.len());
+        let at = self.stored_len().min(self.bytes.len());
         let len = package.len() as u64;
         self.bytes.splice(at..at, package);
         let delivered = Delivered { len, ..delivered };
@@ -544,11 +599,14 @@ impl Scomo {
         previous
     }
 
-    /// Take the component `id` out of the inventory.
+    /// Take the component `id` out of the inventory, with its installed file.
     pub(super) fn undeploy(&mut self, id: &str, tree: &mut Tree) -> Option<Deployed> {
         let index = self.durable.deployed.iter().position(|c| c.id == id)?;
         let removed = self.durable.deployed.remove(index);
         self.remove_deployed_node(tree, &removed.node);
+        if let Some(file) = self.file_index(FileKind::Installed, id) {
+            self.remove_file(file);
+        }
         Some(removed)
     }
 
@@ -669,11 +727,12 @@ impl Scomo {
         }
     }
 
-    /// Accept an Exec on operation `at` (see the module docs).
+    /// Accept an Exec on operation `at` carrying `data` (see the module docs).
     pub fn accept(
         &self,
         at: mo::OperationAt,
         correlator: Option<&str>,
+        data: Option<&str>,
         tree: &Tree,
         another_accepted: bool,
     ) -> Result<Job, StatusCode> {
@@ -691,6 +750,7 @@ impl Scomo {
         if !held {
             return Err(StatusCode::NotFound);
         }
+        let trial = self.trial_asked(at.operation, data)?;
         let url = match at.area {
             Area::Download => {
                 let node = format!(
@@ -707,7 +767,63 @@ impl Scomo {
             operation: at.operation,
             correlator: correlator.map(str::to_string),
             url,
+            trial,
             phase: Phase::Start,
+        })
+    }
+
+    /// Whether an Exec of `operation` with `data` asks for a trial install. A device that does not
+    /// roll back reads no Data (as before it could); one that does takes `rollback=after-install`
+    /// on the install operations, and answers 406 (Optional feature not supported) to any other
+    /// Data rather than accept what it would not do.
+    fn trial_asked(
+        &self,
+        operation: ScomoOperation,
+        data: Option<&str>,
+    ) -> Result<bool, StatusCode> {
+        let data = data.map(str::trim).unwrap_or("");
+        if !self.config.verify_and_rollback || data.is_empty() {
+            return Ok(false);
+        }
+        let installs = matches!(
+            operation,
+            ScomoOperation::DownloadInstall
+                | ScomoOperation::DownloadInstallInactive
+                | ScomoOperation::Install
+                | ScomoOperation::InstallInactive
+        );
+        if installs && data == TRIAL_ARGUMENT {
+            Ok(true)
+        } else {
+            Err(StatusCode::OptionalFeatureNotSupported)
+        }
+    }
+}
+
+/// The Exec Data that asks a device that rolls back for a trial install.
+pub const TRIAL_ARGUMENT: &str = "rollback=after-install";
+
+/// What a job takes from the moment of its Exec: a ticket's argument, as JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct TicketArgument {
+    url: String,
+    #[serde(default)]
+    trial: bool,
+}
+
+impl TicketArgument {
+    fn to_text(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// The argument a ticket carries (an argument that does not read is an empty URL).
+    fn read(text: &str) -> TicketArgument {
+        serde_json::from_str(text).unwrap_or_else(|e| {
+            tracing::error!(text, error = %e, "a SCOMO ticket argument that does not read");
+            TicketArgument {
+                url: String::new(),
+                trial: false,
+            }
         })
     }
 }
@@ -740,13 +856,30 @@ impl Agent for Scomo {
         tree: &Tree,
         another_accepted: bool,
     ) -> Option<Result<Ticket, StatusCode>> {
+        self.exec_with_data(uri, None, correlator, tree, another_accepted)
+    }
+
+    /// The ticket's argument is the `PkgURL` of the moment and whether a trial install was asked
+    /// for ([`TicketArgument`]).
+    fn exec_with_data(
+        &self,
+        uri: &str,
+        data: Option<&str>,
+        correlator: Option<&str>,
+        tree: &Tree,
+        another_accepted: bool,
+    ) -> Option<Result<Ticket, StatusCode>> {
         let at = mo::OperationAt::parse(&self.relative(uri)?)?;
         Some(
-            self.accept(at, correlator, tree, another_accepted)
+            self.accept(at, correlator, data, tree, another_accepted)
                 .map(|job| Ticket {
                     operation: job.path(),
                     correlator: job.correlator,
-                    argument: job.url,
+                    argument: TicketArgument {
+                        url: job.url,
+                        trial: job.trial,
+                    }
+                    .to_text(),
                 }),
         )
     }
@@ -759,12 +892,14 @@ impl Agent for Scomo {
             );
             return;
         };
+        let TicketArgument { url, trial } = TicketArgument::read(&ticket.argument);
         let job = Job {
             area: at.area,
             name: at.name,
             operation: at.operation,
             correlator: ticket.correlator,
-            url: ticket.argument,
+            url,
+            trial,
             phase: Phase::Start,
         };
         match &self.durable.job {
@@ -890,10 +1025,14 @@ impl Agent for Scomo {
     ) -> Result<(), serde_json::Error> {
         let mut durable: ScomoDurable = serde_json::from_value(durable)?;
         self.ending = None;
+        let files: u64 = durable
+            .files
+            .iter()
+            .fold(0u64, |s, f| s.saturating_add(f.len));
         let delivered: u64 = durable
             .delivered
             .iter()
-            .fold(0u64, |s, d| s.saturating_add(d.len));
+            .fold(files, |s, d| s.saturating_add(d.len));
         let counted = delivered.saturating_add(durable.pending.len);
         if (blob.len() as u64) < counted {
             tracing::warn!(
@@ -902,9 +1041,13 @@ impl Agent for Scomo {
                 counted,
                 "the SCOMO blob lost bytes; what it does not hold is dropped"
             );
-            if (blob.len() as u64) < delivered {
+            if (blob.len() as u64) < files {
+                durable.files.clear();
                 durable.delivered.clear();
                 blob.clear();
+            } else if (blob.len() as u64) < delivered {
+                durable.delivered.clear();
+                blob.truncate(usize::try_from(files).unwrap_or(usize::MAX));
             } else {
                 blob.truncate(usize::try_from(delivered).unwrap_or(usize::MAX));
             }

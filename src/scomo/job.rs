@@ -14,11 +14,14 @@
 //! | conditions timeout | Delivered 40 | the installation conditions went unanswered: the job waits out the prompt's timeout on the device's clock, then the install fails (Delivered 50, `checks.conditions-timeout`) |
 //! | install component *k* | Delivered 40 | one component deployed (Active, or Inactive for the Inactive operations) |
 //! | rollback component *k* | Delivered 40 | after a failed component, one installed by the job removed (or restored) |
+//! | verify component *k* | Delivered 40 | on a device that verifies and rolls back ([`super::verify`]): one component the job installed read back and checked |
+//! | revert component *k* | Delivered 40 | on such a device, after a failed install or verification or for a trial install: one component returned to its source version (or removed) |
 //! | operate (Remove, Activate, Deactivate) | Delivered 30, Deployed 30, 50 or 70 | the operation carried out |
-//! | report | the terminal values | result recorded, Generic Alert queued, in one save |
+//! | report | the terminal values | result recorded, Generic Alert queued, the source version files dropped, in one save |
 
-use super::agent::{Delivered, Deployed, Installed, Job, Phase, Scomo};
+use super::agent::{Delivered, Deployed, Installed, Job, Phase, RevertReason, Scomo};
 use super::mo::{self, Area};
+use super::verify;
 use crate::download::{DownloadOutcome, DownloadRequest, Partial};
 use crate::engine::{self, Action, Conditions, Env, Input, Reported};
 use crate::faults::{FaultEffect, FaultPoint};
@@ -31,7 +34,7 @@ use crate::protocol::scomo::{
 pub use crate::engine::MAX_DOWNLOAD_ATTEMPTS;
 
 /// What a transition asks for.
-enum Step {
+pub(super) enum Step {
     Save,
     PowerLoss,
     Wait(u64),
@@ -47,11 +50,11 @@ enum Step {
     },
 }
 
-fn ended(job: &Job, phase: outcome::Phase, cause: Cause) -> Outcome {
+pub(super) fn ended(job: &Job, phase: outcome::Phase, cause: Cause) -> Outcome {
     Outcome::new(job.outcome_operation(), phase, cause)
 }
 
-fn finish(outcome: Outcome, target: Option<String>, identifier: Option<String>) -> Step {
+pub(super) fn finish(outcome: Outcome, target: Option<String>, identifier: Option<String>) -> Step {
     Step::Finish {
         outcome,
         target,
@@ -59,7 +62,7 @@ fn finish(outcome: Outcome, target: Option<String>, identifier: Option<String>) 
     }
 }
 
-fn delivered_path(name: &str) -> String {
+pub(super) fn delivered_path(name: &str) -> String {
     format!("{}/{name}", Area::Delivered.path())
 }
 
@@ -112,6 +115,22 @@ pub(super) fn step(scomo: &mut Scomo, input: Input, env: &mut Env<'_>) -> Action
             let outcome = ended(&job, outcome::Phase::Checks, Cause::ConditionsTimeout);
             install_failed(scomo, env, &job, &delivered, outcome, pkg_id)
         }
+        (
+            Phase::Verify {
+                delivered,
+                next,
+                installed,
+            },
+            Input::Resume,
+        ) => verify::verify_component(scomo, env, &job, &delivered, next, installed),
+        (
+            Phase::Revert {
+                delivered,
+                reason,
+                remaining,
+            },
+            Input::Resume,
+        ) => verify::revert_component(scomo, env, &job, &delivered, &reason, remaining),
         (Phase::Operate, Input::Resume) => operate(scomo, env, &job),
     };
     match step {
@@ -127,13 +146,18 @@ pub(super) fn step(scomo: &mut Scomo, input: Input, env: &mut Env<'_>) -> Action
     }
 }
 
-fn set_phase(scomo: &mut Scomo, phase: Phase) {
+pub(super) fn set_phase(scomo: &mut Scomo, phase: Phase) {
     if let Some(job) = scomo.durable.job.as_mut() {
         job.phase = phase;
     }
 }
 
-fn download_status(scomo: &mut Scomo, env: &mut Env<'_>, job: &Job, status: DownloadStatus) {
+pub(super) fn download_status(
+    scomo: &mut Scomo,
+    env: &mut Env<'_>,
+    job: &Job,
+    status: DownloadStatus,
+) {
     if job.area == Area::Download {
         scomo.set_download_status(env.tree, &job.name, status, env.now);
     }
@@ -312,13 +336,13 @@ fn deliver(scomo: &mut Scomo, env: &mut Env<'_>, job: &Job) -> Step {
 }
 
 /// The package of `Delivered/<delivered>`, verified again from the bytes held.
-fn held_package(scomo: &Scomo, delivered: &str) -> Option<DeliveryPackage> {
+pub(super) fn held_package(scomo: &Scomo, delivered: &str) -> Option<DeliveryPackage> {
     let index = scomo.delivered_index(delivered)?;
     package::verify_delivery(scomo.package(index), &scomo.config.trusted).ok()
 }
 
 /// A failed install of `Delivered/<delivered>`: its Status says the package is still held.
-fn install_failed(
+pub(super) fn install_failed(
     scomo: &mut Scomo,
     env: &mut Env<'_>,
     job: &Job,
@@ -463,6 +487,17 @@ fn install_component(
         return install_failed(scomo, env, job, delivered, outcome, None);
     };
     let Some(component) = package.components.get(next) else {
+        if scomo.config.verify_and_rollback {
+            set_phase(
+                scomo,
+                Phase::Verify {
+                    delivered: delivered.to_string(),
+                    next: 0,
+                    installed,
+                },
+            );
+            return Step::Save;
+        }
         scomo.set_delivered(
             env.tree,
             delivered,
@@ -478,8 +513,42 @@ fn install_component(
         );
     };
     let header = &component.header;
+    let rolls_back = scomo.config.verify_and_rollback;
+    let source = rolls_back && verify::keep_source(scomo, env, &header.id);
     match env.faults.fire(FaultPoint::InstallWrite) {
         Some(FaultEffect::PowerLoss) => return Step::PowerLoss,
+        Some(FaultEffect::StorageWriteError) if rolls_back => {
+            // The previous version's file was set aside and the new one is not there: this
+            // component is rolled back too, the first.
+            if source {
+                installed.push(Installed {
+                    id: header.id.clone(),
+                    previous: scomo
+                        .durable
+                        .deployed
+                        .iter()
+                        .find(|c| c.id == header.id)
+                        .cloned(),
+                    source,
+                });
+            }
+            if installed.is_empty() {
+                let outcome = ended(job, outcome::Phase::Install, Cause::ComponentFailed)
+                    .with_detail(format!("component {:?} could not be written", header.id));
+                return install_failed(scomo, env, job, delivered, outcome, Some(package.pkg_id));
+            }
+            set_phase(
+                scomo,
+                Phase::Revert {
+                    delivered: delivered.to_string(),
+                    reason: RevertReason::InstallFailed {
+                        component: header.id.clone(),
+                    },
+                    remaining: installed,
+                },
+            );
+            return Step::Save;
+        }
         Some(FaultEffect::StorageWriteError) => {
             if installed.is_empty() {
                 let outcome = ended(job, outcome::Phase::Install, Cause::ComponentFailed)
@@ -503,6 +572,13 @@ fn install_component(
     } else {
         DeployedState::Active
     };
+    if rolls_back {
+        let payload = scomo
+            .delivered_index(delivered)
+            .map(|i| component.payload(scomo.package(i)).to_vec())
+            .unwrap_or_default();
+        scomo.write_installed(&header.id, &header.version, &payload);
+    }
     let previous = scomo.deploy(
         Deployed {
             node: scomo.deployed_node_name(&header.id),
@@ -521,6 +597,7 @@ fn install_component(
     installed.push(Installed {
         id: header.id.clone(),
         previous,
+        source,
     });
     set_phase(
         scomo,
@@ -714,6 +791,7 @@ fn report(
     identifier: Option<String>,
 ) -> Action {
     scomo.durable.job = None;
+    scomo.drop_sources();
     let row = env.profile.scomo_result_row(outcome.key());
     let alert = scomo.report(job, &outcome, row.code, target, identifier);
     let reported = Reported {
