@@ -7,6 +7,11 @@
 //! An outcome is named in profile files as `<phase>.<cause>` (`download.not-found`,
 //! `install.verify-failed`); [`REACHABLE`] lists every pair a flow can end with, and a profile must
 //! map each of them (tests check both directions).
+//!
+//! A DM session that failed before it got through ends the same way (operation and phase
+//! `session`: `session.authentication-failed`, `session.timeout`, `session.server-error`), for the
+//! clients that report their sessions in codes of their own (the Knox E-FOTA client). No FUMO or
+//! SCOMO flow ends so ([`Key::in_session`]), so the OMA tables need no row for them.
 
 use std::fmt;
 
@@ -37,6 +42,9 @@ pub enum Operation {
     /// Download items through OMA Download and install them into the E-FOTA client's inventory
     /// (Knox E-FOTA `Operations/DownloadItems`).
     DownloadItems,
+    /// Not an operation the server asked for but the DM session every operation goes through: how
+    /// a session failed, which a client that reports its sessions (the Knox E-FOTA client) reports.
+    Session,
 }
 
 crate::codes::code_table! {
@@ -78,6 +86,11 @@ crate::codes::code_table! {
         /// client's checks of its descriptor, its content handler's install, and how the items of
         /// one operation ended together.
         Item = "item";
+        /// A DM session with the server, which failed before it got through (the server kept
+        /// refusing the device's credentials, did not answer in time, or failed). Only a client
+        /// that reports its sessions has codes for these (the Knox E-FOTA client); they end no
+        /// FUMO or SCOMO flow, so the OMA tables have none ([`Key::in_session`]).
+        Session = "session";
     }
 }
 
@@ -430,6 +443,9 @@ pub const REACHABLE: &[Key] = {
         Key(Remove, Succeeded),
         Key(Remove, OperationFailed),
         Key(Remove, InUse),
+        Key(Session, AuthenticationFailed),
+        Key(Session, Timeout),
+        Key(Session, ServerError),
         Key(License, Succeeded),
         Key(License, BadUrl),
         Key(License, AuthenticationFailed),
@@ -495,9 +511,12 @@ impl Key {
     pub fn in_fumo(self) -> bool {
         use Cause::*;
         match self.0 {
-            Phase::Verify | Phase::Trial | Phase::Activate | Phase::Deactivate | Phase::Remove => {
-                false
-            }
+            Phase::Verify
+            | Phase::Trial
+            | Phase::Activate
+            | Phase::Deactivate
+            | Phase::Remove
+            | Phase::Session => false,
             Phase::License | Phase::Config | Phase::Item => false,
             Phase::Install => !matches!(
                 self.1,
@@ -553,7 +572,7 @@ impl Key {
             Phase::Verify | Phase::Trial | Phase::Activate | Phase::Deactivate | Phase::Remove => {
                 true
             }
-            Phase::License | Phase::Config | Phase::Item => false,
+            Phase::License | Phase::Config | Phase::Item | Phase::Session => false,
         }
     }
 
@@ -596,6 +615,13 @@ impl Key {
             _ => false,
         }
     }
+
+    /// Whether a DM session can end this way: a session that failed before it got through, which
+    /// only a client that reports its sessions maps (Knox E-FOTA's -2406, -2407, -5000); FUMO and
+    /// SCOMO have no result for it.
+    pub fn in_session(self) -> bool {
+        self.0 == Phase::Session
+    }
 }
 
 #[cfg(test)]
@@ -617,13 +643,17 @@ mod tests {
     }
 
     #[test]
-    fn every_outcome_ends_a_fumo_a_scomo_or_an_efota_client_flow() {
+    fn every_outcome_ends_exactly_one_kind_of_flow() {
         for &key in REACHABLE {
-            let flows = [key.in_fumo() || key.in_scomo(), key.in_efota()];
+            let flows = [
+                key.in_fumo() || key.in_scomo(),
+                key.in_efota(),
+                key.in_session(),
+            ];
             assert_eq!(
                 flows.iter().filter(|&&f| f).count(),
                 1,
-                "{key} ends no flow, or both an OMA and an E-FOTA client flow"
+                "{key} ends no flow, or more than one kind (update, E-FOTA client, session)"
             );
         }
         for &cause in FETCH_CAUSES {
@@ -643,6 +673,9 @@ mod tests {
         }
         assert!(Key(Phase::Download, Cause::ObjectChanged).in_fumo());
         assert!(!Key(Phase::Config, Cause::Timeout).in_scomo());
+        let session = Key(Phase::Session, Cause::Timeout);
+        assert!(session.in_session() && !session.in_fumo() && !session.in_scomo());
+        assert!(!Key(Phase::Download, Cause::Timeout).in_session());
         let install = |cause| Key(Phase::Install, cause);
         assert!(install(Cause::UnsupportedEnvironment).in_scomo());
         assert!(!install(Cause::UnsupportedEnvironment).in_fumo());

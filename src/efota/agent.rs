@@ -2,11 +2,14 @@
 //! codes, how each operation of the device ended.
 
 use super::client::Client;
+use super::dispatch::{self, Named};
 use super::mo::{self, ClientInfo};
+use super::statuses::StatusReports;
 use crate::engine::{mark, Action, Agent, Env, Input, Reported, SimSeconds, Ticket};
+use crate::outcome::Outcome;
 use crate::profile::{Platform, Profile, Row, Table};
 use crate::protocol::efota;
-use crate::syncml::{GenericAlert, StatusCode};
+use crate::syncml::{GenericAlert, Status, StatusCode};
 use crate::tree::{Tree, TreeError};
 use std::any::Any;
 
@@ -38,6 +41,8 @@ pub struct Efota {
     pub records: Vec<Reported>,
     /// The client's own operations ([`super::client`]).
     pub client: Client,
+    /// The statuses reported in the session going on ([`super::statuses`]).
+    pub statuses: StatusReports,
 }
 
 /// Most reports [`Efota::records`] keeps (a long run reports many operations).
@@ -50,12 +55,13 @@ impl Efota {
             config,
             records: Vec::new(),
             client,
+            statuses: StatusReports::default(),
         }
     }
 
     /// The E-FOTA report of `row` for an operation that ended as `reported` (its correlator the
     /// operation's).
-    fn report(
+    pub(super) fn report(
         &mut self,
         row: &'static Row,
         reported: &Reported,
@@ -113,6 +119,23 @@ impl Agent for Efota {
         self.client.exec(uri, correlator, tree, another_accepted)
     }
 
+    /// An Exec on the `Operations` node runs the operation its Data names, or is refused 403
+    /// ([`super::dispatch`]); any other goes to [`Agent::exec`].
+    fn exec_with_data(
+        &self,
+        uri: &str,
+        data: Option<&str>,
+        correlator: Option<&str>,
+        tree: &Tree,
+        another_accepted: bool,
+    ) -> Option<Result<Ticket, StatusCode>> {
+        match dispatch::named(&self.config.root, uri, data, tree) {
+            Named::Node => self.exec(uri, correlator, tree, another_accepted),
+            Named::Operation(node) => self.exec(&node, correlator, tree, another_accepted),
+            Named::NotFound => Some(Err(StatusCode::Forbidden)),
+        }
+    }
+
     fn queue(&mut self, ticket: Ticket) {
         self.client.queue(ticket);
     }
@@ -157,6 +180,26 @@ impl Agent for Efota {
             self.config.platform,
         )?;
         Some(self.report(row, reported, alert.correlator.clone()))
+    }
+
+    /// The E-FOTA report of a failed status of a command addressed to the client, once per code
+    /// per session ([`super::statuses`]).
+    fn status_sent(
+        &mut self,
+        status: &Status,
+        target: Option<&str>,
+        profile: &'static Profile,
+    ) -> Option<GenericAlert> {
+        self.hear_status(status, target, profile)
+    }
+
+    /// The E-FOTA report of a session that failed ([`super::session`]).
+    fn session_ended(
+        &mut self,
+        failure: Option<&Outcome>,
+        profile: &'static Profile,
+    ) -> Option<GenericAlert> {
+        self.hear_session_end(failure, profile)
     }
 
     fn durable(&self) -> Result<serde_json::Value, serde_json::Error> {

@@ -21,7 +21,8 @@
 //!                             enabled
 //!     <id>/Version, <id>/Type the items the client installed (chr; Get)
 //!   Operations/               the client's operations (Exec, answered 202; each reports its end
-//!                             in an E-FOTA report)
+//!                             in an E-FOTA report; an Exec on the node itself names one in its
+//!                             Data, and a name the client does not have is refused 403)
 //!     RetrieveLicense         fetch the license at License/URL, check it, keep it (956, 957)
 //!     InstallProfile          apply Config/Profile and Config/ProfileData (0, -1460, -1461,
 //!                             -1462, 1465, 1464)
@@ -127,8 +128,8 @@ pub fn install(
         Node::interior().access(Access::GET | Access::DELETE),
     )?;
     tree.insert(
-        &node(root, "Operations"),
-        Node::interior().access(Access::GET),
+        &node(root, OPERATIONS),
+        Node::interior().access(Access::GET | Access::EXEC),
     )?;
     for name in OPERATION_NAMES {
         tree.insert(

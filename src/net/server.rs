@@ -25,7 +25,7 @@ use super::{is_syncml_content_type, NetError, HMAC_HEADER};
 use crate::protocol::http::{
     BodyEnd, ContentMethod, ContentRequest, ContentResponse, HttpRequest, HttpResponse,
 };
-use crate::server::MockServer;
+use crate::server::{Answer, MockServer};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Body, Bytes, Frame, Incoming, SizeHint};
 use hyper::header::{
@@ -63,6 +63,15 @@ pub trait DmService: Send + Sync + 'static {
     /// Answer one request (synchronous and quick: it runs on the connection's task).
     fn handle(&self, request: &HttpRequest) -> HttpResponse;
 
+    /// Answer one request, with how late to send the answer (the front end waits that long
+    /// before it answers). By default [`DmService::handle`]'s answer, at once.
+    fn answer(&self, request: &HttpRequest) -> Answer {
+        Answer {
+            response: self.handle(request),
+            delay: None,
+        }
+    }
+
     /// Whether something is hosted at this URL's path, for GETs and non-SyncML POSTs. When not,
     /// they are refused before their body is read (405 for a GET, 415 for a POST). By default
     /// nothing is hosted.
@@ -87,6 +96,10 @@ pub trait DmService: Send + Sync + 'static {
 impl DmService for MockServer {
     fn handle(&self, request: &HttpRequest) -> HttpResponse {
         MockServer::handle(self, request)
+    }
+
+    fn answer(&self, request: &HttpRequest) -> Answer {
+        MockServer::answer(self, request)
     }
 
     fn hosts_content(&self, url: &str) -> bool {
@@ -530,9 +543,16 @@ async fn respond(
     };
     let started = Instant::now();
     let service = &context.service;
-    let answer = std::panic::catch_unwind(AssertUnwindSafe(|| service.handle(&request)));
+    let answer = std::panic::catch_unwind(AssertUnwindSafe(|| service.answer(&request)));
     let answer = match answer {
-        Ok(a) => a,
+        Ok(Answer { response, delay }) => {
+            // A late answer (a `slow` session fault) is really late: the client's request timeout
+            // runs meanwhile.
+            if let Some(delay) = delay {
+                tokio::time::sleep(delay).await;
+            }
+            response
+        }
         Err(_) => {
             tracing::error!(%peer, url = request.url, "the DM service panicked");
             return text(

@@ -275,6 +275,49 @@ fn vendor_rows_are_checked() {
     ));
 }
 
+/// The endings of DM sessions have codes only in a vendor report table: oma has none, the
+/// knox-efota client reports each (-2406, -2407, -5000) on both platforms.
+#[test]
+fn session_endings_have_only_vendor_report_codes() {
+    let oma = builtin("oma").unwrap();
+    let knox = builtin("knox-efota").unwrap();
+    let sessions: Vec<Key> = REACHABLE
+        .iter()
+        .copied()
+        .filter(|k| k.in_session())
+        .collect();
+    assert_eq!(sessions.len(), 3);
+    for key in sessions {
+        for table in [Table::FumoResult, Table::ScomoResult, Table::DlStatus] {
+            assert!(!table.applies_to(key), "{table} {key}");
+            assert!(oma.row(table, key).is_none());
+        }
+        assert!(Table::KnoxEfota.applies_to(key));
+        for platform in [Platform::Android, Platform::Ios] {
+            let row = knox
+                .vendor_row(Table::KnoxEfota, Some(key), None, platform)
+                .unwrap_or_else(|| panic!("{key}: no knox-efota code"));
+            let expected = match key.1 {
+                Cause::AuthenticationFailed => -2406,
+                Cause::Timeout => -2407,
+                _ => -5000,
+            };
+            assert_eq!(row.code, expected, "{key}");
+        }
+    }
+    // A FUMO download's timeout is still -2407 through the relation, not the session's row.
+    let download = Key(Phase::Download, Cause::Timeout);
+    let row = knox
+        .vendor_row(
+            Table::KnoxEfota,
+            Some(download),
+            Some((Table::FumoResult, knox.fumo_result(download).into())),
+            Platform::Android,
+        )
+        .unwrap();
+    assert_eq!(row.code, -2407);
+}
+
 /// The conditions on jobs have the E-FOTA codes the seed's words give them: those that do not
 /// depend on FUMO or SCOMO by their outcome (-5400, -5300, -5330), the others through the vendor
 /// FUMO and SCOMO results a knox-efota device reports (SCOMO 1447, 1448, 1449, 1450, 1453; FUMO
