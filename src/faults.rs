@@ -71,6 +71,13 @@ crate::codes::code_table! {
         /// bytes change). A rollback that needs it finds it missing, or its hash wrong, and fails
         /// (`*.source-missing`).
         ScomoSourceFile = "scomo.source-file";
+        /// Knox E-FOTA: the client writes a configuration profile's settings to the device's
+        /// settings store (`storage.write-error`: the store refuses the write, -1460; the settings
+        /// stay as they were).
+        EfotaConfigApply = "efota.config-apply";
+        /// Knox E-FOTA: a component restarts to take a new setting (`delay@N`: the restart takes N
+        /// seconds more of the device's clock; past the client's configuration timeout, 1464).
+        EfotaComponentRestart = "efota.component-restart";
     }
 }
 
@@ -107,6 +114,8 @@ crate::codes::code_table! {
         /// The network drops after this many bytes of the transfer (`network.lost@4096`; plain
         /// `network.lost` drops it before the first byte).
         NetworkLostAtByte(u64) = "network.lost";
+        /// The step takes this many seconds more of the device's clock (`delay@600`).
+        DelaySeconds(u64) = "delay";
     }
 }
 
@@ -132,8 +141,9 @@ impl FaultPoint {
             P::ScomoStart | P::ScomoActivate | P::ScomoDeactivate => {
                 matches!(effect, E::InternalError)
             }
-            P::ScomoRemove => matches!(effect, E::StorageWriteError),
+            P::ScomoRemove | P::EfotaConfigApply => matches!(effect, E::StorageWriteError),
             P::ScomoSourceFile => matches!(effect, E::FileMissing | E::FileCorrupt),
+            P::EfotaComponentRestart => matches!(effect, E::DelaySeconds(_)),
         }
     }
 
@@ -307,6 +317,8 @@ mod tests {
             assert!(FaultPoint::ALL.iter().any(|p| p.uses(*e)), "{e}");
         }
         assert!(FaultPoint::DownloadTransfer.uses(FaultEffect::NetworkLostAtByte(9)));
+        assert!(FaultPoint::EfotaComponentRestart.uses(FaultEffect::DelaySeconds(600)));
+        assert!(!FaultPoint::EfotaComponentRestart.uses(FaultEffect::PowerLoss));
         assert!(!FaultPoint::TreeWrite.uses(FaultEffect::PowerLoss));
     }
 
@@ -324,6 +336,10 @@ mod tests {
         assert_eq!(
             FaultEffect::NetworkLostAtByte(7).to_string(),
             "network.lost@7"
+        );
+        assert_eq!(
+            FaultEffect::parse("delay@600"),
+            Some(FaultEffect::DelaySeconds(600))
         );
         assert_eq!(FaultEffect::parse("user.cancel@1"), None);
         assert_eq!(FaultPoint::parse("download.transfer@1"), None);

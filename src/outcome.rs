@@ -7,6 +7,11 @@
 //! An outcome is named in profile files as `<phase>.<cause>` (`download.not-found`,
 //! `install.verify-failed`); [`REACHABLE`] lists every pair a flow can end with, and a profile must
 //! map each of them (tests check both directions).
+//!
+//! A DM session that failed before it got through ends the same way (operation and phase
+//! `session`: `session.authentication-failed`, `session.timeout`, `session.server-error`), for the
+//! clients that report their sessions in codes of their own (the Knox E-FOTA client). No FUMO or
+//! SCOMO flow ends so ([`Key::in_session`]), so the OMA tables need no row for them.
 
 use std::fmt;
 
@@ -30,6 +35,16 @@ pub enum Operation {
     Deactivate,
     /// Remove a delivered package or an installed component (SCOMO Remove).
     Remove,
+    /// Fetch the E-FOTA client's license (Knox E-FOTA `Operations/RetrieveLicense`).
+    RetrieveLicense,
+    /// Apply a configuration profile to the device (Knox E-FOTA `Operations/InstallProfile`).
+    InstallProfile,
+    /// Download items through OMA Download and install them into the E-FOTA client's inventory
+    /// (Knox E-FOTA `Operations/DownloadItems`).
+    DownloadItems,
+    /// Not an operation the server asked for but the DM session every operation goes through: how
+    /// a session failed, which a client that reports its sessions (the Knox E-FOTA client) reports.
+    Session,
 }
 
 crate::codes::code_table! {
@@ -63,6 +78,19 @@ crate::codes::code_table! {
         Deactivate = "deactivate";
         /// SCOMO: removing a delivered package or an installed component.
         Remove = "remove";
+        /// Knox E-FOTA: fetching, validating and storing the client's license.
+        License = "license";
+        /// Knox E-FOTA: checking and applying a configuration profile.
+        Config = "config";
+        /// Knox E-FOTA: an item of `DownloadItems` after (or instead of) its OMA Download: the
+        /// client's checks of its descriptor, its content handler's install, and how the items of
+        /// one operation ended together.
+        Item = "item";
+        /// A DM session with the server, which failed before it got through (the server kept
+        /// refusing the device's credentials, did not answer in time, or failed). Only a client
+        /// that reports its sessions has codes for these (the Knox E-FOTA client); they end no
+        /// FUMO or SCOMO flow, so the OMA tables have none ([`Key::in_session`]).
+        Session = "session";
     }
 }
 
@@ -119,7 +147,8 @@ crate::codes::code_table! {
         ServerUnavailable = "server-unavailable";
         /// The content server could not be reached at all.
         Unreachable = "unreachable";
-        /// The content server did not answer in time.
+        /// The content server did not answer in time; for a configuration profile, applying it took
+        /// longer than the E-FOTA client waits.
         Timeout = "timeout";
         /// The network went away in the middle of the transfer.
         ConnectionLost = "connection-lost";
@@ -147,6 +176,9 @@ crate::codes::code_table! {
         TypeMismatch = "type-mismatch";
         /// The object's hash is not the descriptor's.
         HashMismatch = "hash-mismatch";
+        /// The object changed on the server between two parts of one download: a resumed answer
+        /// carries another validator (`ETag`, else `Last-Modified`) than the bytes held.
+        ObjectChanged = "object-changed";
         /// The user said no when asked.
         UserRejected = "user-rejected";
         /// The user cancelled.
@@ -167,7 +199,8 @@ crate::codes::code_table! {
         OutOfMemory = "out-of-memory";
         /// A component of the package needs an execution environment the device does not have.
         UnsupportedEnvironment = "unsupported-environment";
-        /// Writing the new firmware failed.
+        /// Writing the new firmware failed; for a configuration profile, the device's settings
+        /// store refused the write.
         WriteFailed = "write-failed";
         /// Installing one component of a delivery package failed (those installed before it are
         /// rolled back).
@@ -216,6 +249,29 @@ crate::codes::code_table! {
         /// A package the delivery package requires is not installed (the operation that was to
         /// install it failed): the install was skipped.
         PrerequisiteMissing = "prerequisite-missing";
+        /// The license file is not a license (it does not parse).
+        LicenseInvalid = "license-invalid";
+        /// The license's expiry date has passed on the device's clock.
+        LicenseExpired = "license-expired";
+        /// The license was issued for another device.
+        WrongDevice = "wrong-device";
+        /// A setting of a configuration profile is not valid: a malformed line, a standard key the
+        /// client does not know, a value of the wrong type or out of range.
+        InvalidSetting = "invalid-setting";
+        /// A custom setting (`custom.*`) of a configuration profile that the device does not
+        /// support.
+        UnsupportedSetting = "unsupported-setting";
+        /// The additional data of a configuration profile failed validation (its checksum).
+        InvalidProfileData = "invalid-profile-data";
+        /// No content handler of the device takes the item's type (judged from its descriptor,
+        /// before the download).
+        UnsupportedContent = "unsupported-content";
+        /// The device lacks what the item requires (a newer client, a feature).
+        RequirementsNotMet = "requirements-not-met";
+        /// The content handler's environment refused the item with a status of its own.
+        HandlerFailed = "handler-failed";
+        /// The items of one operation ended differently.
+        ItemsDiffered = "items-differed";
     }
 }
 
@@ -370,6 +426,7 @@ pub const REACHABLE: &[Key] = {
         Key(Download, SizeMismatch),
         Key(Download, TypeMismatch),
         Key(Download, HashMismatch),
+        Key(Download, ObjectChanged),
         Key(Download, UserRejected),
         Key(Download, UserCancelled),
         Key(Download, UserIgnored),
@@ -422,6 +479,66 @@ pub const REACHABLE: &[Key] = {
         Key(Remove, Succeeded),
         Key(Remove, OperationFailed),
         Key(Remove, InUse),
+        Key(Session, AuthenticationFailed),
+        Key(Session, Timeout),
+        Key(Session, ServerError),
+        Key(License, Succeeded),
+        Key(License, BadUrl),
+        Key(License, AuthenticationFailed),
+        Key(License, TlsFailed),
+        Key(License, Forbidden),
+        Key(License, NotFound),
+        Key(License, ServerUnavailable),
+        Key(License, Unreachable),
+        Key(License, Timeout),
+        Key(License, ConnectionLost),
+        Key(License, ServerError),
+        Key(License, UnexpectedStatus),
+        Key(License, BadRange),
+        Key(License, ImpossibleRange),
+        Key(License, Transport),
+        Key(License, InsufficientStorage),
+        Key(License, SizeMismatch),
+        Key(License, LicenseInvalid),
+        Key(License, SignatureInvalid),
+        Key(License, WrongDevice),
+        Key(License, LicenseExpired),
+        Key(Config, Succeeded),
+        Key(Config, InvalidSetting),
+        Key(Config, UnsupportedSetting),
+        Key(Config, InvalidProfileData),
+        Key(Config, WriteFailed),
+        Key(Config, Timeout),
+        Key(Item, Succeeded),
+        Key(Item, UnsupportedContent),
+        Key(Item, AlreadyInstalled),
+        Key(Item, RequirementsNotMet),
+        Key(Item, HandlerFailed),
+        Key(Item, ItemsDiffered),
+    ]
+};
+
+/// The causes a fetch of a whole small document (a license) can fail with: those of a direct OMA
+/// Download whose answer is taken as it comes (no descriptor, no prompt, nothing resumed).
+pub const FETCH_CAUSES: &[Cause] = {
+    use Cause::*;
+    &[
+        BadUrl,
+        AuthenticationFailed,
+        TlsFailed,
+        Forbidden,
+        NotFound,
+        ServerUnavailable,
+        Unreachable,
+        Timeout,
+        ConnectionLost,
+        ServerError,
+        UnexpectedStatus,
+        BadRange,
+        ImpossibleRange,
+        Transport,
+        InsufficientStorage,
+        SizeMismatch,
     ]
 };
 
@@ -432,9 +549,13 @@ impl Key {
     pub fn in_fumo(self) -> bool {
         use Cause::*;
         match self.0 {
-            Phase::Verify | Phase::Trial | Phase::Activate | Phase::Deactivate | Phase::Remove => {
-                false
-            }
+            Phase::Verify
+            | Phase::Trial
+            | Phase::Activate
+            | Phase::Deactivate
+            | Phase::Remove
+            | Phase::Session => false,
+            Phase::License | Phase::Config | Phase::Item => false,
             Phase::Install => !matches!(
                 self.1,
                 UnsupportedEnvironment
@@ -512,7 +633,55 @@ impl Key {
             Phase::Verify | Phase::Trial | Phase::Activate | Phase::Deactivate | Phase::Remove => {
                 true
             }
+            Phase::License | Phase::Config | Phase::Item | Phase::Session => false,
         }
+    }
+
+    /// Whether a flow of the Knox E-FOTA client's own ends this way, in one of its own phases
+    /// (license, config, item): outcomes no OMA table has a code for, which only a vendor report
+    /// table (`knox-efota`) maps. (An item whose OMA Download fails ends in the download phase,
+    /// whose outcomes FUMO and SCOMO share, with its DL status.)
+    pub fn in_efota(self) -> bool {
+        use Cause::*;
+        match self.0 {
+            Phase::License => {
+                FETCH_CAUSES.contains(&self.1)
+                    || matches!(
+                        self.1,
+                        Succeeded
+                            | LicenseInvalid
+                            | SignatureInvalid
+                            | WrongDevice
+                            | LicenseExpired
+                    )
+            }
+            Phase::Config => matches!(
+                self.1,
+                Succeeded
+                    | InvalidSetting
+                    | UnsupportedSetting
+                    | InvalidProfileData
+                    | WriteFailed
+                    | Timeout
+            ),
+            Phase::Item => matches!(
+                self.1,
+                Succeeded
+                    | UnsupportedContent
+                    | AlreadyInstalled
+                    | RequirementsNotMet
+                    | HandlerFailed
+                    | ItemsDiffered
+            ),
+            _ => false,
+        }
+    }
+
+    /// Whether a DM session can end this way: a session that failed before it got through, which
+    /// only a client that reports its sessions maps (Knox E-FOTA's -2406, -2407, -5000); FUMO and
+    /// SCOMO have no result for it.
+    pub fn in_session(self) -> bool {
+        self.0 == Phase::Session
     }
 }
 
@@ -535,10 +704,39 @@ mod tests {
     }
 
     #[test]
-    fn every_outcome_ends_a_fumo_or_a_scomo_flow() {
+    fn every_outcome_ends_exactly_one_kind_of_flow() {
         for &key in REACHABLE {
-            assert!(key.in_fumo() || key.in_scomo(), "{key} ends no flow");
+            let flows = [
+                key.in_fumo() || key.in_scomo(),
+                key.in_efota(),
+                key.in_session(),
+            ];
+            assert_eq!(
+                flows.iter().filter(|&&f| f).count(),
+                1,
+                "{key} ends no flow, or more than one kind (update, E-FOTA client, session)"
+            );
         }
+        for &cause in FETCH_CAUSES {
+            assert!(Key(Phase::License, cause).is_reachable(), "{cause}");
+        }
+        for &key in REACHABLE.iter().filter(|k| k.in_efota()) {
+            assert!(
+                matches!(key.0, Phase::License | Phase::Config | Phase::Item),
+                "{key}"
+            );
+        }
+        for phase in [Phase::License, Phase::Config, Phase::Item] {
+            for &cause in Cause::ALL {
+                let key = Key(phase, cause);
+                assert_eq!(key.in_efota(), key.is_reachable(), "{key}");
+            }
+        }
+        assert!(Key(Phase::Download, Cause::ObjectChanged).in_fumo());
+        assert!(!Key(Phase::Config, Cause::Timeout).in_scomo());
+        let session = Key(Phase::Session, Cause::Timeout);
+        assert!(session.in_session() && !session.in_fumo() && !session.in_scomo());
+        assert!(!Key(Phase::Download, Cause::Timeout).in_session());
         let install = |cause| Key(Phase::Install, cause);
         assert!(install(Cause::UnsupportedEnvironment).in_scomo());
         assert!(!install(Cause::UnsupportedEnvironment).in_fumo());

@@ -139,6 +139,7 @@ pub fn faults(args: FaultsArgs) -> ExitCode {
     for row in &rows {
         let name = match row.kind {
             "content" => format!("[[server.content_fault]] kind = {:?}", row.effect),
+            "session" => format!("[[server.session_fault]] kind = {:?}", row.effect),
             _ => format!("[[fault]] at = {:?}, inject = {:?}", row.point, row.effect),
         };
         out.push_str(&format!("{name}\n"));

@@ -20,7 +20,9 @@ use dmsim::net::{self, tls, ClientAuth, DmService, Identity};
 use dmsim::protocol::http::{ContentRequest, ContentResponse, HttpRequest, HttpResponse};
 use dmsim::scenario::model::ScenarioFile;
 use dmsim::scenario::{self, load, mock_server};
-use dmsim::server::{MockServer, RefusedRequests, ScriptPackage, SessionChoice, SessionRecord};
+use dmsim::server::{
+    Answer, MockServer, RefusedRequests, ScriptPackage, SessionChoice, SessionRecord,
+};
 use dmsim::syncml::Command;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -204,15 +206,23 @@ struct LoggedServer {
 
 impl DmService for LoggedServer {
     fn handle(&self, request: &HttpRequest) -> HttpResponse {
+        self.answer(request).response
+    }
+
+    fn answer(&self, request: &HttpRequest) -> Answer {
         let Some(server) = self.server.get() else {
-            return HttpResponse {
-                status: 503,
-                content_type: "text/plain".into(),
-                hmac: None,
-                body: b"the server is starting".to_vec(),
+            return Answer {
+                response: HttpResponse {
+                    status: 503,
+                    content_type: "text/plain".into(),
+                    hmac: None,
+                    body: b"the server is starting".to_vec(),
+                },
+                delay: None,
             };
         };
-        let response = server.handle(request);
+        let answer = server.answer(request);
+        let response = &answer.response;
         if tracing::enabled!(tracing::Level::INFO) {
             if let Ok((_, msg)) =
                 dmsim::syncml::decode_labelled(&request.content_type, &request.body)
@@ -232,11 +242,14 @@ impl DmService for LoggedServer {
                     msg = msg.hdr.msg_id,
                     statuses = statuses.join(", "),
                     http = response.status,
+                    delay_ms = answer
+                        .delay
+                        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
                     "device message"
                 );
             }
         }
-        response
+        answer
     }
 
     fn hosts_content(&self, url: &str) -> bool {

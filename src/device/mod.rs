@@ -4,13 +4,15 @@
 //!
 //! A [`Device`] is the state a session works on. It is small and owns nothing shared: the immutable
 //! parts (node templates, fault plan, FUMO configuration) are reference-counted, so a process can
-//! hold very many. [`durable`] is what it keeps across a power loss.
+//! hold very many. [`durable`] is what it keeps across a power loss. Its agents hear the Statuses it
+//! sends and how its sessions end (`hearing`: [`Device::statuses_sent`], [`Device::session_ended`]).
 
 #[cfg(test)]
 mod atomic_tests;
 mod commands;
 pub mod durable;
 mod effects;
+mod hearing;
 pub mod reports;
 pub mod resources;
 pub mod user;
@@ -18,6 +20,7 @@ pub mod user;
 pub use commands::{Executor, Processed};
 pub use durable::{DurableState, Saved};
 pub use effects::Effect;
+pub use hearing::SessionFailure;
 pub use reports::{Report, ReportQueue};
 pub use resources::Resources;
 pub use user::{Prompt, User, UserAnswer};

@@ -1,8 +1,9 @@
 //! Reports the device owes its server: Generic Alerts (1226) waiting for an acknowledgement.
 //!
-//! A report goes out in the next session's Package 1 and leaves the queue only when the server
-//! answers its Alert with 200 or 202; otherwise it goes again in the session after (reference §1.8,
-//! and FUMO: "the client must not retry the operation", only the report).
+//! A report goes out in the next session's Package 1 (one queued while a session runs, in the
+//! session's next message) and leaves the queue only when the server answers its Alert with 200 or
+//! 202; otherwise it goes again in the session after (reference §1.8, and FUMO: "the client must not
+//! retry the operation", only the report).
 
 use crate::syncml::GenericAlert;
 
@@ -50,6 +51,14 @@ impl ReportQueue {
     /// Count one more sending of every pending report.
     pub fn sent(&mut self) {
         for r in &mut self.pending {
+            r.attempts += 1;
+        }
+    }
+
+    /// Count one more sending of the pending reports `ids` (reports queued during a session, sent
+    /// in one of its later messages).
+    pub fn sent_these(&mut self, ids: &[u64]) {
+        for r in self.pending.iter_mut().filter(|r| ids.contains(&r.id)) {
             r.attempts += 1;
         }
     }

@@ -2,7 +2,9 @@
 //!
 //! A UI alert carries its options in Item 1 (`MINDT`, `MAXDT`, `DR`, `MAXLEN`, `IT`, `ET`, `&`-joined),
 //! its text in Item 2 and its choices in Items 3.. (reference §1.7). The device shows it if it can
-//! (a device without a display answers 406; a text longer than the display answers 416), then takes the
+//! (a device without a display answers 406; a text longer than the display, or a choice list longer
+//! than it can list, answers 416: "the client can't display the alert because of a limitation, e.g.
+//! the choice list is too long", as Knox E-FOTA's -6416 says), then takes the
 //! next scripted [`UserAnswer`]. The statuses follow reference §1.7: confirm → 200, reject → 304,
 //! cancel → 214, no answer before `MAXDT` → 408.
 //!
@@ -23,6 +25,10 @@ use crate::engine::{DevicePrompt, DeviceUser, PromptAnswer};
 use crate::syncml::{AlertCode, Data, Item, StatusCode};
 use std::collections::VecDeque;
 use std::time::Duration;
+
+/// The most choices a device's display lists in a 1103/1104 alert unless told otherwise (dmsim's
+/// choice, generous for a phone: a longer list answers 416).
+pub const DEFAULT_MAX_CHOICES: usize = 32;
 
 /// How long the device waits for an answer when the alert gives no `MAXDT`.
 pub const DEFAULT_UI_TIMEOUT: Duration = Duration::from_secs(60);
@@ -86,6 +92,8 @@ pub struct User {
     pub has_display: bool,
     /// Longest text the display can show (characters); longer texts answer 416.
     pub max_text: usize,
+    /// Most choices the display lists in a choice alert (1103, 1104); more answer 416.
+    pub max_choices: usize,
     answers: VecDeque<UserAnswer>,
     /// Answers to the installation-conditions prompt, in order.
     install_conditions: VecDeque<UserAnswer>,
@@ -98,6 +106,7 @@ impl Default for User {
         User {
             has_display: true,
             max_text: 1024,
+            max_choices: DEFAULT_MAX_CHOICES,
             answers: VecDeque::new(),
             install_conditions: VecDeque::new(),
             device_prompts: Vec::new(),
@@ -198,9 +207,16 @@ impl User {
         User {
             has_display,
             max_text,
+            max_choices: DEFAULT_MAX_CHOICES,
             answers: answers.into(),
             ..User::default()
         }
+    }
+
+    /// The same user, on a display that lists at most `max` choices.
+    pub fn with_max_choices(mut self, max: usize) -> User {
+        self.max_choices = max;
+        self
     }
 
     /// The same user, answering the installation-conditions prompt with `answers` in order.
@@ -219,7 +235,11 @@ impl User {
                 .choices
                 .iter()
                 .any(|c| c.chars().count() > self.max_text);
-        if too_long {
+        let too_many = matches!(
+            prompt.kind,
+            AlertCode::SingleChoice | AlertCode::MultipleChoice
+        ) && prompt.choices.len() > self.max_choices;
+        if too_long || too_many {
             return UiOutcome::new(StatusCode::RequestedSizeTooBig, Duration::ZERO);
         }
         let answer = self.answers.pop_front().unwrap_or(UserAnswer::Accept);
@@ -412,6 +432,26 @@ mod tests {
             headless.answer(&p).status,
             StatusCode::OptionalFeatureNotSupported
         );
+    }
+
+    /// A choice list longer than the display lists cannot be shown: 416, without asking the user
+    /// (the scripted answer stays for the next prompt). The limit is on choice alerts only.
+    #[test]
+    fn choice_lists_longer_than_the_display_answer_416() {
+        let mut u = user(&["choose:2"]).with_max_choices(3);
+        let long = prompt(AlertCode::SingleChoice, "", &["a", "b", "c", "d"]);
+        let out = u.answer(&long);
+        assert_eq!(
+            (out.status, out.stops_package, out.elapsed),
+            (StatusCode::RequestedSizeTooBig, false, Duration::ZERO)
+        );
+        let multi = prompt(AlertCode::MultipleChoice, "", &["a", "b", "c", "d"]);
+        assert_eq!(u.answer(&multi).status, StatusCode::RequestedSizeTooBig);
+        let fits = prompt(AlertCode::SingleChoice, "", &["a", "b", "c"]);
+        let out = u.answer(&fits);
+        assert_eq!(out.status, StatusCode::Ok);
+        assert_eq!(out.items[0].data_text().as_deref(), Some("2"));
+        assert_eq!(User::default().max_choices, DEFAULT_MAX_CHOICES);
     }
 
     /// The installation-conditions prompt takes its own answers, not the UI alerts' ones, and

@@ -32,6 +32,20 @@
 //! A direct download (no descriptor) checks `Content-Length` against the free storage (901), and
 //! nothing is reported (there is no `installNotifyURI`); its failures carry no DL status.
 //!
+//! A resumed answer (206) must carry the validator of the bytes held ([`Partial::validator`]: the
+//! object's `ETag`, else its `Last-Modified`, RFC 9110 §8.8): one that carries another is a part
+//! of another version of the object, which changed on the server since the first part arrived.
+//! The device does not splice the two: it drops the bytes and the download fails with
+//! [`DownloadFailure::ObjectChanged`] (the check an `If-Range` asks a server to make, RFC 9110
+//! §13.1.5, made by the device itself).
+//!
+//! A *document* request ([`DownloadRequest::document`]) reads a small document the device uses
+//! itself (a descriptor it looks at before it downloads anything, a license): the answer is taken
+//! as it comes, whatever its type (a descriptor is not followed), and whole (nothing is resumed).
+//! The user is not asked, its length is not held against the free storage for objects, and the
+//! `download.storage-check` and `download.transfer` fault points do not fire: they are about an
+//! object downloaded for the user.
+//!
 //! The agent never sleeps: a timeout is the client's outcome ([`FetchError::Timeout`]).
 //!
 //! [`FetchError::Timeout`]: super::FetchError::Timeout
@@ -62,6 +76,9 @@ pub struct DownloadRequest {
     pub resume_later: bool,
     /// What the device reports for each way the download ends.
     pub profile: &'static Profile,
+    /// Read a document the device uses itself (see the module docs): the answer as it comes,
+    /// whole, no descriptor followed, no prompt, no storage-check or transfer faults.
+    pub document: bool,
 }
 
 impl DownloadRequest {
@@ -72,7 +89,14 @@ impl DownloadRequest {
             limits,
             resume_later: false,
             profile: profile::default_profile(),
+            document: false,
         }
+    }
+
+    /// The same request, for a document the device reads itself.
+    pub fn as_document(mut self) -> Self {
+        self.document = true;
+        self
     }
 }
 
@@ -87,6 +111,9 @@ pub struct Partial {
     /// The object's whole size: the descriptor's `size`, or the `Content-Length` of a direct
     /// download.
     pub expected_size: Option<u64>,
+    /// The validator of the version of the object the bytes are of (its `ETag`, else its
+    /// `Last-Modified`, as [`ContentResponse::validator`] gives it), when the server sent one.
+    pub validator: Option<String>,
 }
 
 impl Partial {
@@ -109,6 +136,7 @@ impl Partial {
         self.url = url.to_string();
         self.bytes.clear();
         self.expected_size = expected_size;
+        self.validator = None;
     }
 }
 
@@ -210,6 +238,10 @@ pub enum DownloadFailure {
         expected: String,
         actual: String,
     },
+    /// A resumed answer is of another version of the object than the bytes held (another
+    /// validator): the object changed on the server. The bytes are dropped. 954 Loader Error.
+    #[error("the object changed on the server: the bytes held are of {held}, the rest of {got}")]
+    ObjectChanged { held: String, got: String },
     /// The user said no when asked to confirm (`user.reject`). 902 User Cancelled.
     #[error("the user rejected the download")]
     UserRejected,
@@ -252,6 +284,7 @@ impl DownloadFailure {
             SizeMismatch { .. } => Cause::SizeMismatch,
             TypeMismatch { .. } => Cause::TypeMismatch,
             HashMismatch { .. } => Cause::HashMismatch,
+            ObjectChanged { .. } => Cause::ObjectChanged,
             UserRejected => Cause::UserRejected,
             UserCancelled => Cause::UserCancelled,
             UserIgnored => Cause::UserIgnored,
@@ -546,6 +579,9 @@ impl DownloadAttempt {
                 self.partial.received(),
             )));
         }
+        if self.request.document {
+            self.partial.reset(&url, None);
+        }
         let resuming = self.partial.url == url && !self.partial.bytes.is_empty();
         let range = resuming.then(|| self.partial.received());
         self.wait = Wait::First {
@@ -577,7 +613,7 @@ impl DownloadAttempt {
         if !matches!(first.status, 200 | 206) {
             return done(plain_failure(DownloadFailure::from_status(first.status)));
         }
-        if is_descriptor(&first, url) {
+        if !self.request.document && is_descriptor(&first, url) {
             self.via_descriptor(url, first, faults)
         } else {
             done(self.direct(url, range, first, faults))
@@ -610,19 +646,22 @@ impl DownloadAttempt {
             _ => response.content_length,
         };
         let free = self.request.limits.free_storage;
-        if total.is_some_and(|t| t > free) {
+        let document = self.request.document;
+        if total.is_some_and(|t| t > free) && !document {
             return plain_failure(DownloadFailure::InsufficientStorage {
                 needed: total,
                 free,
             });
         }
-        if let Err(cause) = storage_fault(faults, total) {
-            return plain_failure(cause);
+        if !document {
+            if let Err(cause) = storage_fault(faults, total) {
+                return plain_failure(cause);
+            }
         }
         if self.partial.url != url || response.status == 200 {
             self.partial.reset(url, total);
         }
-        if self.partial.bytes.is_empty() {
+        if self.partial.bytes.is_empty() && !document {
             if let Err(cause) = confirm(faults) {
                 return plain_failure(cause);
             }
@@ -818,7 +857,11 @@ impl DownloadAttempt {
         mut response: ContentResponse,
         faults: &mut Faults,
     ) -> Result<(), DownloadFailure> {
-        match faults.fire(FaultPoint::DownloadTransfer) {
+        let fault = match self.request.document {
+            true => None,
+            false => faults.fire(FaultPoint::DownloadTransfer),
+        };
+        match fault {
             Some(FaultEffect::NetworkLostAtByte(n)) => {
                 if let Some(keep) = usize::try_from(n).ok().filter(|&k| k < response.body.len()) {
                     response.body.truncate(keep);
@@ -829,6 +872,7 @@ impl DownloadAttempt {
             Some(other) => tracing::debug!(effect = %other, "no such effect at download.transfer"),
             None => {}
         }
+        let validator = response.validator();
         if response.status == 206 {
             let held = self.partial.received();
             let start = response.content_range_start.or(range);
@@ -839,9 +883,24 @@ impl DownloadAttempt {
                     got: start,
                 });
             }
+            if let (Some(held), Some(got)) = (&self.partial.validator, &validator) {
+                if held != got {
+                    let cause = DownloadFailure::ObjectChanged {
+                        held: held.clone(),
+                        got: got.clone(),
+                    };
+                    self.partial.bytes.clear();
+                    self.partial.validator = None;
+                    return Err(cause);
+                }
+            }
+            if validator.is_some() {
+                self.partial.validator = validator;
+            }
         } else {
             // 200: the whole object again, whatever was asked.
             self.partial.bytes.clear();
+            self.partial.validator = validator;
         }
         self.partial.bytes.extend_from_slice(&response.body);
         match response.end {
@@ -1150,6 +1209,13 @@ mod tests {
             (UserRejected, 902),
             (UserCancelled, 902),
             (DeviceAborted, 952),
+            (
+                ObjectChanged {
+                    held: "etag \"a\"".into(),
+                    got: "etag \"b\"".into(),
+                },
+                954,
+            ),
         ];
         let oma = profile::builtin("oma").expect("built in");
         for (failure, code) in cases {
@@ -1158,5 +1224,110 @@ mod tests {
         }
         assert_eq!(DownloadFailure::from_status(502), ServerError(502));
         assert_eq!(DownloadFailure::from_status(410), UnexpectedStatus(410));
+    }
+
+    fn tagged(status: u16, body: &[u8], etag: &str) -> ContentResponse {
+        let mut r = ContentResponse::new(status, Some("application/octet-stream"), body.to_vec());
+        r.etag = Some(etag.into());
+        r
+    }
+
+    /// The first part's `ETag` is kept with the bytes; a resumed part of another version fails the
+    /// download and drops them, one of the same version completes it.
+    #[test]
+    fn a_resumed_part_of_another_version_is_refused() {
+        let mut faults = Faults::default();
+        let request = DownloadRequest::new("http://h/item.bin", DeviceLimits::default());
+        let mut attempt = DownloadAttempt::new(request.clone(), Partial::new());
+        attempt.step(DownloadInput::Start, &mut faults);
+        let mut cut = tagged(200, b"AB", "\"v1\"");
+        cut.content_length = Some(4);
+        cut.end = BodyEnd::ConnectionLost;
+        let done = attempt.step(DownloadInput::Fetched(Ok(cut)), &mut faults);
+        assert!(
+            matches!(&done, DownloadAction::Done(o) if matches!(o.failure(), Some(DownloadFailure::ConnectionLost { received: 2 }))),
+            "{done:?}"
+        );
+        let held = attempt.into_partial();
+        assert_eq!(held.validator.as_deref(), Some("etag \"v1\""));
+
+        let resume = |held: Partial, etag: &str| {
+            let mut faults = Faults::default();
+            let mut attempt = DownloadAttempt::new(request.clone(), held);
+            assert_eq!(
+                attempt.step(DownloadInput::Start, &mut faults),
+                get("http://h/item.bin", Some(2))
+            );
+            let mut rest = tagged(206, b"CD", etag);
+            rest.content_range_start = Some(2);
+            let DownloadAction::Done(outcome) =
+                attempt.step(DownloadInput::Fetched(Ok(rest)), &mut faults)
+            else {
+                panic!("a direct download ends with its object");
+            };
+            (*outcome, attempt.into_partial())
+        };
+        let (outcome, left) = resume(held.clone(), "\"v2\"");
+        assert_eq!(
+            outcome.failure(),
+            Some(&DownloadFailure::ObjectChanged {
+                held: "etag \"v1\"".into(),
+                got: "etag \"v2\"".into(),
+            })
+        );
+        assert!(left.bytes.is_empty() && left.validator.is_none());
+        assert!(!outcome.failure().is_some_and(DownloadFailure::is_resumable));
+        let (outcome, _) = resume(held, "\"v1\"");
+        assert!(
+            matches!(&outcome, DownloadOutcome::Downloaded { bytes, .. } if bytes == b"ABCD"),
+            "{outcome:?}"
+        );
+    }
+
+    /// A document is read as it comes: a descriptor is not followed, nothing held is resumed, the
+    /// free storage for objects does not count, and the fault points of an object download do not
+    /// fire.
+    #[test]
+    fn a_document_is_read_whole_without_prompts_or_transfer_faults() {
+        use crate::faults::{FaultPlan, FaultRule, Trigger};
+        let rule = |point, effect| FaultRule {
+            point,
+            effect,
+            trigger: Trigger::Always,
+        };
+        let mut faults = FaultPlan::new(vec![
+            rule(FaultPoint::DownloadUserConfirm, FaultEffect::UserReject),
+            rule(FaultPoint::DownloadTransfer, FaultEffect::DeviceAbort),
+            rule(
+                FaultPoint::DownloadStorageCheck,
+                FaultEffect::StorageInsufficient,
+            ),
+        ])
+        .for_device(1);
+        let little_room = DeviceLimits {
+            free_storage: 1,
+            accepted_types: Vec::new(),
+        };
+        let request = DownloadRequest::new("http://h/item.dd", little_room).as_document();
+        let mut held = Partial::new();
+        held.url = "http://h/item.dd".into();
+        held.bytes = b"<me".to_vec();
+        let mut attempt = DownloadAttempt::new(request, held);
+        assert_eq!(
+            attempt.step(DownloadInput::Start, &mut faults),
+            get("http://h/item.dd", None),
+            "a document is fetched whole"
+        );
+        let dd = ContentResponse::new(200, Some(DD_CONTENT_TYPE), b"<media/>".to_vec());
+        let DownloadAction::Done(outcome) =
+            attempt.step(DownloadInput::Fetched(Ok(dd)), &mut faults)
+        else {
+            panic!("a document is one GET");
+        };
+        assert!(
+            matches!(&*outcome, DownloadOutcome::Downloaded { bytes, descriptor: None, .. } if bytes == b"<media/>"),
+            "{outcome:?}"
+        );
+        assert_eq!(faults.fired(), [0, 0, 0]);
     }
 }

@@ -18,7 +18,12 @@
 //!   device with the rest of its state;
 //! * **reports through one queue**: a job ends with one Generic Alert ([`Action::Report`]: alert
 //!   type, source, target, correlator, mark, data), which the runner puts in the device's report
-//!   queue in the same save that ends the job.
+//!   queue in the same save that ends the job;
+//! * **hears what the device does**, when it reports more than its own jobs (the Knox E-FOTA
+//!   client): another agent's report ([`Agent::witness`]), each Status the device answers a server
+//!   command with ([`Agent::status_sent`]), and how each DM session ended
+//!   ([`Agent::session_ended`]); each may give a Generic Alert for the same queue. By default an
+//!   agent hears nothing.
 //!
 //! There is one clock, the device's simulated one: an agent reads it from [`Env::now`] and moves it
 //! only by asking to wait ([`Action::Wait`]).
@@ -55,7 +60,7 @@ use crate::faults::Faults;
 use crate::outcome::Outcome;
 use crate::profile::{Profile, Table};
 use crate::protocol::download::DeviceLimits;
-use crate::syncml::{GenericAlert, StatusCode};
+use crate::syncml::{GenericAlert, Status, StatusCode};
 use crate::tree::{Tree, TreeError};
 use std::any::Any;
 use std::fmt::Debug;
@@ -212,8 +217,9 @@ pub trait Agent: Debug + Send + Sync {
     ) -> Option<Result<Ticket, StatusCode>>;
 
     /// An Exec on `uri` whose item carries `data` (its Data, as text): as [`Agent::exec`], for
-    /// agents whose operations take an argument in the Exec (SCOMO's `rollback=after-install`).
-    /// The default, for agents whose operations take none, ignores the data.
+    /// agents whose operations take an argument in the Exec (SCOMO's `rollback=after-install`), or
+    /// are named in it rather than by the node (the Knox E-FOTA client's `Operations` node). The
+    /// default, for agents whose operations take none, ignores the data.
     fn exec_with_data(
         &self,
         uri: &str,
@@ -262,6 +268,35 @@ pub trait Agent: Debug + Send + Sync {
         profile: &'static Profile,
     ) -> Option<GenericAlert> {
         let _ = (alert, reported, profile);
+        None
+    }
+
+    /// The device answered a command of its server with `status` (each Status of a server message
+    /// the device processed, as it goes on the wire); `target` is the node the command addressed
+    /// (its first item's Target), `None` for one without (an Alert, an Atomic or Sequence). A
+    /// Generic Alert of this agent's own to queue, if it reports the device's statuses in its own
+    /// terms (the Knox E-FOTA client). It cannot change the status. Most agents do not.
+    fn status_sent(
+        &mut self,
+        status: &Status,
+        target: Option<&str>,
+        profile: &'static Profile,
+    ) -> Option<GenericAlert> {
+        let _ = (status, target, profile);
+        None
+    }
+
+    /// A DM session of the device ended: `failure` is how, when it failed before it got through
+    /// in a way a flow names (an outcome of the `session` phase,
+    /// [`Key::in_session`](crate::outcome::Key::in_session)), `None` when it got through or
+    /// ended otherwise. A Generic Alert of this agent's own to queue for the next session, if it
+    /// reports the device's sessions (the Knox E-FOTA client). Most agents do not.
+    fn session_ended(
+        &mut self,
+        failure: Option<&Outcome>,
+        profile: &'static Profile,
+    ) -> Option<GenericAlert> {
+        let _ = (failure, profile);
         None
     }
 

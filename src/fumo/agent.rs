@@ -122,6 +122,9 @@ pub struct PackageStore {
     /// The object's URL and expected size (empty for an in-band package).
     pub url: String,
     pub expected_size: Option<u64>,
+    /// The validator of the version the bytes held are of ([`Partial::validator`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validator: Option<String>,
     /// Bytes held (the bytes themselves are saved apart from the state, see
     /// [`crate::device::durable`]).
     pub len: u64,
@@ -284,6 +287,7 @@ impl Fumo {
         self.durable.store = PackageStore {
             url: String::new(),
             expected_size: Some(bytes.len() as u64),
+            validator: None,
             len: bytes.len() as u64,
             complete: true,
         };
@@ -316,6 +320,7 @@ impl Fumo {
             url: self.durable.store.url.clone(),
             bytes: std::mem::take(&mut self.bytes),
             expected_size: self.durable.store.expected_size,
+            validator: self.durable.store.validator.clone(),
         }
     }
 
@@ -324,6 +329,7 @@ impl Fumo {
         self.durable.store = PackageStore {
             url: partial.url,
             expected_size: partial.expected_size,
+            validator: partial.validator,
             len: partial.bytes.len() as u64,
             complete: false,
         };
@@ -336,6 +342,7 @@ impl Fumo {
         self.durable.store = PackageStore {
             url: url.to_string(),
             expected_size: Some(bytes.len() as u64),
+            validator: None,
             len: bytes.len() as u64,
             complete: true,
         };
@@ -672,6 +679,31 @@ mod tests {
         assert!(agent
             .restore(serde_json::json!({"state": 1}), Vec::new())
             .is_err());
+    }
+
+    /// The validator of the bytes held survives a power loss with them.
+    #[test]
+    fn a_partial_download_keeps_its_validator_across_a_restore() {
+        let (mut fumo, _) = agent();
+        fumo.keep_partial(Partial {
+            url: "http://x/fw.pkg".into(),
+            bytes: b"DMSIM".to_vec(),
+            expected_size: Some(64),
+            validator: Some("etag \"v1\"".into()),
+        });
+        let saved = fumo.durable().expect("encodes");
+        let (mut rebooted, _) = agent();
+        rebooted
+            .restore(saved, b"DMSIM".to_vec())
+            .expect("restores");
+        let partial = rebooted.take_partial();
+        assert_eq!(partial.bytes, b"DMSIM");
+        assert_eq!(partial.validator.as_deref(), Some("etag \"v1\""));
+        fumo.keep_package("http://x/fw.pkg", b"PKG".to_vec());
+        assert_eq!(
+            fumo.durable.store.validator, None,
+            "a whole package has none to check"
+        );
     }
 
     #[test]

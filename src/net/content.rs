@@ -11,7 +11,9 @@ use super::{ClientOptions, NetError};
 use crate::download::client::parse_url;
 use crate::download::{ContentClient, FetchError};
 use crate::protocol::http::{BodyEnd, ContentResponse};
-use reqwest::header::{HeaderValue, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, RANGE};
+use reqwest::header::{
+    HeaderValue, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, LAST_MODIFIED, RANGE,
+};
 use reqwest::Url;
 
 /// Redirects followed by [`HttpContent`] (download servers and CDNs redirect; DM sessions do not).
@@ -66,6 +68,8 @@ impl ContentClient for HttpContent {
         let content_type = header(CONTENT_TYPE);
         let content_length = header(CONTENT_LENGTH).and_then(|v| v.trim().parse().ok());
         let content_range_start = header(CONTENT_RANGE).and_then(|v| range_start(&v));
+        let etag = header(ETAG);
+        let last_modified = header(LAST_MODIFIED);
         let status = response.status().as_u16();
         let mut body = Vec::new();
         let end = loop {
@@ -89,6 +93,8 @@ impl ContentClient for HttpContent {
             content_type,
             content_length,
             content_range_start,
+            etag,
+            last_modified,
             body,
             end,
             delay: None,

@@ -15,7 +15,8 @@
 //!
 //! Content (OMA Download): a GET, or a POST whose content type is not SyncML, goes to
 //! [`DmService::content`] first; when the service hosts that path its answer is sent (a `Range:
-//! bytes=N-` header is passed on, 206 answers get a `Content-Range`), else the request is refused
+//! bytes=N-` header is passed on, 206 answers get a `Content-Range`, and an answer's `ETag` and
+//! `Last-Modified` go out as those headers), else the request is refused
 //! as above (405, 415). The answer's faults happen on the wire: a `delay` is waited out before the
 //! head, and a cut body ([`BodyEnd::ConnectionLost`]) announces its whole `Content-Length`, sends
 //! the bytes it has, and drops the connection once they had [`CUT_FLUSH_GRACE`] to leave.
@@ -24,11 +25,12 @@ use super::{is_syncml_content_type, NetError, HMAC_HEADER};
 use crate::protocol::http::{
     BodyEnd, ContentMethod, ContentRequest, ContentResponse, HttpRequest, HttpResponse,
 };
-use crate::server::MockServer;
+use crate::server::{Answer, MockServer};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Body, Bytes, Frame, Incoming, SizeHint};
 use hyper::header::{
-    HeaderValue, ACCEPT_RANGES, ALLOW, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, HOST, RANGE,
+    HeaderValue, ACCEPT_RANGES, ALLOW, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, HOST,
+    LAST_MODIFIED, RANGE,
 };
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -61,6 +63,15 @@ pub trait DmService: Send + Sync + 'static {
     /// Answer one request (synchronous and quick: it runs on the connection's task).
     fn handle(&self, request: &HttpRequest) -> HttpResponse;
 
+    /// Answer one request, with how late to send the answer (the front end waits that long
+    /// before it answers). By default [`DmService::handle`]'s answer, at once.
+    fn answer(&self, request: &HttpRequest) -> Answer {
+        Answer {
+            response: self.handle(request),
+            delay: None,
+        }
+    }
+
     /// Whether something is hosted at this URL's path, for GETs and non-SyncML POSTs. When not,
     /// they are refused before their body is read (405 for a GET, 415 for a POST). By default
     /// nothing is hosted.
@@ -85,6 +96,10 @@ pub trait DmService: Send + Sync + 'static {
 impl DmService for MockServer {
     fn handle(&self, request: &HttpRequest) -> HttpResponse {
         MockServer::handle(self, request)
+    }
+
+    fn answer(&self, request: &HttpRequest) -> Answer {
+        MockServer::answer(self, request)
     }
 
     fn hosts_content(&self, url: &str) -> bool {
@@ -406,6 +421,15 @@ fn content_response(answer: ContentResponse) -> Response<OutBody> {
     if matches!(answer.status, 200 | 206) {
         headers.insert(ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     }
+    let validators = [
+        (ETAG, answer.etag.as_deref()),
+        (LAST_MODIFIED, answer.last_modified.as_deref()),
+    ];
+    for (name, value) in validators {
+        if let Some(v) = value.and_then(|v| HeaderValue::from_str(v).ok()) {
+            headers.insert(name, v);
+        }
+    }
     if let (206, Some(start)) = (answer.status, answer.content_range_start) {
         let last = (start + length).saturating_sub(1);
         if let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{last}/*")) {
@@ -519,9 +543,16 @@ async fn respond(
     };
     let started = Instant::now();
     let service = &context.service;
-    let answer = std::panic::catch_unwind(AssertUnwindSafe(|| service.handle(&request)));
+    let answer = std::panic::catch_unwind(AssertUnwindSafe(|| service.answer(&request)));
     let answer = match answer {
-        Ok(a) => a,
+        Ok(Answer { response, delay }) => {
+            // A late answer (a `slow` session fault) is really late: the client's request timeout
+            // runs meanwhile.
+            if let Some(delay) = delay {
+                tokio::time::sleep(delay).await;
+            }
+            response
+        }
         Err(_) => {
             tracing::error!(%peer, url = request.url, "the DM service panicked");
             return text(

@@ -113,10 +113,16 @@
 //! ([`Cause::UnsupportedEnvironment`]), no downgrade of a deployed component
 //! ([`Cause::Downgrade`]), the memory all the components need together (502) and the storage to
 //! install them ([`Cause::InsufficientStorage`]). [`package_format`] tells the kinds apart.
+//!
+//! # Licenses
+//!
+//! [`license`] is the Knox E-FOTA client's license file, a small signed text of dmsim's own,
+//! signed with the same Ed25519 scheme.
 
 pub mod cert;
 mod delivery;
 mod keys;
+pub mod license;
 pub mod terms;
 pub mod time;
 pub mod version;

@@ -93,7 +93,9 @@ impl Table {
 
     /// Whether an outcome is one this table gives a code for: the outcomes of FUMO flows have FUMO
     /// results, those of SCOMO flows SCOMO results ([`Key::in_fumo`], [`Key::in_scomo`]); only
-    /// the download phase's have DL statuses.
+    /// the download phase's have DL statuses. A vendor report table takes any outcome, the
+    /// endings of DM sessions ([`Key::in_session`]) included: they are the only tables that have
+    /// codes for those, so a base profile (`oma`) needs no row for them.
     pub fn applies_to(self, key: Key) -> bool {
         match self {
             Table::FumoResult => key.in_fumo(),

@@ -275,6 +275,49 @@ fn vendor_rows_are_checked() {
     ));
 }
 
+/// The endings of DM sessions have codes only in a vendor report table: oma has none, the
+/// knox-efota client reports each (-2406, -2407, -5000) on both platforms.
+#[test]
+fn session_endings_have_only_vendor_report_codes() {
+    let oma = builtin("oma").unwrap();
+    let knox = builtin("knox-efota").unwrap();
+    let sessions: Vec<Key> = REACHABLE
+        .iter()
+        .copied()
+        .filter(|k| k.in_session())
+        .collect();
+    assert_eq!(sessions.len(), 3);
+    for key in sessions {
+        for table in [Table::FumoResult, Table::ScomoResult, Table::DlStatus] {
+            assert!(!table.applies_to(key), "{table} {key}");
+            assert!(oma.row(table, key).is_none());
+        }
+        assert!(Table::KnoxEfota.applies_to(key));
+        for platform in [Platform::Android, Platform::Ios] {
+            let row = knox
+                .vendor_row(Table::KnoxEfota, Some(key), None, platform)
+                .unwrap_or_else(|| panic!("{key}: no knox-efota code"));
+            let expected = match key.1 {
+                Cause::AuthenticationFailed => -2406,
+                Cause::Timeout => -2407,
+                _ => -5000,
+            };
+            assert_eq!(row.code, expected, "{key}");
+        }
+    }
+    // A FUMO download's timeout is still -2407 through the relation, not the session's row.
+    let download = Key(Phase::Download, Cause::Timeout);
+    let row = knox
+        .vendor_row(
+            Table::KnoxEfota,
+            Some(download),
+            Some((Table::FumoResult, knox.fumo_result(download).into())),
+            Platform::Android,
+        )
+        .unwrap();
+    assert_eq!(row.code, -2407);
+}
+
 /// The conditions on jobs have the E-FOTA codes the seed's words give them: those that do not
 /// depend on FUMO or SCOMO by their outcome (-5400, -5300, -5330), the others through the vendor
 /// FUMO and SCOMO results a knox-efota device reports (SCOMO 1447, 1448, 1449, 1450, 1453; FUMO
@@ -367,4 +410,82 @@ fn the_package_checks_have_their_knox_codes() {
     let dmsim = builtin("dmsim").unwrap();
     let prerequisite = Key::parse("checks.prerequisite-missing").unwrap();
     assert_eq!(dmsim.scomo_result_row(prerequisite).code, 1400);
+}
+
+/// The E-FOTA client's own flows (license, configuration, items) end in outcomes only the
+/// `knox-efota` table maps: each has a row there naming it, on every platform, and no OMA table
+/// takes them.
+#[test]
+fn every_efota_client_ending_has_an_efota_code_and_no_oma_code() {
+    let knox = builtin("knox-efota").unwrap();
+    let client: Vec<Key> = REACHABLE.iter().copied().filter(|k| k.in_efota()).collect();
+    assert!(client.len() >= 30, "{client:?}");
+    for platform in [Platform::Android, Platform::Ios] {
+        for &key in &client {
+            let row = knox.vendor_row(Table::KnoxEfota, Some(key), None, platform);
+            assert!(
+                row.is_some_and(|r| r.outcomes.contains(&key)),
+                "{key} on {}: no knox-efota row names it",
+                platform.as_str()
+            );
+        }
+    }
+    for profile in builtins() {
+        for &key in &client {
+            for table in [Table::FumoResult, Table::ScomoResult, Table::DlStatus] {
+                assert!(
+                    profile.row(table, key).is_none(),
+                    "{}: {table} {key}",
+                    profile.name()
+                );
+            }
+        }
+    }
+    let layered = |code: i64, table: &str, key: &str| {
+        parse(&format!(
+            "name = \"t\"\nbase = \"oma\"\n[[code]]\ncode = {code}\ntable = \"{table}\"\nmeaning = \"m\"\noutcomes = [\"{key}\"]"
+        ))
+    };
+    for (code, table, key) in [
+        (450, "fumo-result", "config.timeout"),
+        (1450, "scomo-result", "license.not-found"),
+        (960, "dl-status", "item.handler-failed"),
+    ] {
+        assert!(
+            matches!(
+                layered(code, table, key),
+                Err(ProfileError::OutcomeNotInTable { .. })
+            ),
+            "{table} {key}"
+        );
+    }
+}
+
+/// An item whose OMA Download fails is reported with its DL status: every download outcome has a
+/// DL status on a knox device, and every such status an E-FOTA code (the outcome's row, or the
+/// relation `from = ["dl-status N"]`).
+#[test]
+fn every_download_ending_of_an_item_has_an_efota_code() {
+    let knox = builtin("knox-efota").unwrap();
+    for &key in REACHABLE.iter().filter(|k| k.0 == Phase::Download) {
+        let status = i64::from(knox.dl_status(key).code());
+        let row = knox
+            .vendor_row(
+                Table::KnoxEfota,
+                Some(key),
+                Some((Table::DlStatus, status)),
+                Platform::Android,
+            )
+            .unwrap_or_else(|| panic!("{key} (DL {status}): no knox-efota code"));
+        if key.1 != Cause::Succeeded {
+            assert!(
+                (901..=970).contains(&row.code),
+                "{key}: an item's download failure is one of the seed's download results, not {}",
+                row.code
+            );
+        }
+    }
+    let changed = Key(Phase::Download, Cause::ObjectChanged);
+    assert_eq!(knox.dl_status(changed).code(), 955);
+    assert_eq!(builtin("oma").unwrap().dl_status(changed).code(), 954);
 }

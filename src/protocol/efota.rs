@@ -9,7 +9,7 @@
 //! operations (license, configuration) send only the E-FOTA report. A server that does not know
 //! the type can ignore the item; dmsim's mock server records it.
 //!
-//! The item: Source [`SOURCE`], Meta Type [`ALERT_TYPE`], Format `chr`, Mark `critical` for a
+//! The item: Source the E-FOTA client's root (`./Ext/EFOTA` on the family's devices), Meta Type [`ALERT_TYPE`], Format `chr`, Mark `critical` for a
 //! failure and `informational` otherwise, Data the E-FOTA code as a decimal number, or several
 //! separated by one space when the first announces more (960 "a status of the content handler
 //! follows", 970 "a status per file follows").
@@ -18,9 +18,6 @@ use crate::syncml::Item;
 
 /// The Meta Type of an E-FOTA report item (dmsim's; the real client's is not public).
 pub const ALERT_TYPE: &str = "org.dmsim.knox-efota.report";
-
-/// The node an E-FOTA report is about: the E-FOTA client's report node.
-pub const SOURCE: &str = "./Ext/EFOTA/Report";
 
 /// Most codes one report carries (a 970 with a status per file); a longer Data is not a report.
 pub const MAX_CODES: usize = 64;

@@ -132,6 +132,10 @@ pub struct ContentResponse {
     pub content_length: Option<u64>,
     /// The first byte of a 206 answer (from `Content-Range: bytes <start>-<end>/<total>`).
     pub content_range_start: Option<u64>,
+    /// The `ETag` header: the entity's version as the server tags it (RFC 9110 §8.8.3).
+    pub etag: Option<String>,
+    /// The `Last-Modified` header (RFC 9110 §8.8.2), as sent.
+    pub last_modified: Option<String>,
     /// The bytes received (all of them, or those before the cut).
     pub body: Vec<u8>,
     pub end: BodyEnd,
@@ -160,6 +164,18 @@ impl ContentResponse {
         )
     }
 
+    /// The validator of the entity the answer carries: its `ETag`, else its `Last-Modified`, each
+    /// marked with its kind so the two never compare equal. Two parts of one object that carry
+    /// different validators are parts of different versions of it (RFC 9110 §8.8, §13.1.5: what
+    /// an `If-Range` asks a server to check, checked by the device itself).
+    pub fn validator(&self) -> Option<String> {
+        match (&self.etag, &self.last_modified) {
+            (Some(etag), _) => Some(format!("etag {}", etag.trim())),
+            (None, Some(date)) => Some(format!("last-modified {}", date.trim())),
+            (None, None) => None,
+        }
+    }
+
     /// Bytes of body received.
     pub fn received(&self) -> u64 {
         self.body.len() as u64
@@ -182,5 +198,18 @@ mod tests {
         assert!(r.is_complete());
         let t = ContentResponse::text(404, "no such file");
         assert_eq!(t.body, b"no such file\n");
+    }
+
+    #[test]
+    fn the_validator_is_the_etag_else_the_date() {
+        let mut r = ContentResponse::new(200, None, vec![1]);
+        assert_eq!(r.validator(), None);
+        r.last_modified = Some("Thu, 01 Jan 2026 00:00:00 GMT".into());
+        assert_eq!(
+            r.validator().as_deref(),
+            Some("last-modified Thu, 01 Jan 2026 00:00:00 GMT")
+        );
+        r.etag = Some(" \"v1\" ".into());
+        assert_eq!(r.validator().as_deref(), Some("etag \"v1\""));
     }
 }

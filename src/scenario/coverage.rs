@@ -37,7 +37,8 @@ pub struct ScenarioCoverage {
 pub struct RuleEffect {
     /// The rule as the scenario writes it (`[[fault]] at = "…", inject = "…"`).
     pub rule: String,
-    /// The fault point (or `content` for a content fault) and the effect (or content fault kind).
+    /// The fault point (or `content`, `session` for a server fault) and the effect (or the server
+    /// fault's kind).
     pub point: String,
     pub effect: String,
     pub produces: BTreeSet<Code>,
@@ -63,6 +64,17 @@ pub fn measure(suite: &[LoadedScenario], options: &RunOptions) -> std::io::Resul
                 format!("[[fault]] {rule}"),
                 rule.at.as_str().to_string(),
                 rule.inject.as_str().to_string(),
+            ));
+            variants.push(v);
+        }
+        for i in 0..s.file.server.session_faults.len() {
+            let mut v = s.clone();
+            let rule = v.file.server.session_faults.remove(i);
+            owners.push((
+                index,
+                format!("[[server.session_fault]] {rule}"),
+                "session".to_string(),
+                rule.kind.as_str().to_string(),
             ));
             variants.push(v);
         }
@@ -184,11 +196,13 @@ fn layered_on(device: &str, name: &str) -> bool {
 /// A fault and what it produces across the suite: a row of `dmsim faults --json`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct FaultRow {
-    /// `device` for a `[[fault]]` point, `content` for a `[[server.content_fault]]`.
+    /// `device` for a `[[fault]]` point, `content` for a `[[server.content_fault]]`, `session`
+    /// for a `[[server.session_fault]]`.
     pub kind: &'static str,
-    /// The fault point (`download.transfer`), or `content`.
+    /// The fault point (`download.transfer`), or `content`, or `session`.
     pub point: String,
-    /// The effect (`network.lost`), or the content fault's kind (`not-found`).
+    /// The effect (`network.lost`), or the content or session fault's kind (`not-found`,
+    /// `slow`).
     pub effect: String,
     /// The codes it produces in the suite (`family code`), measured by removing it.
     pub produces: Vec<String>,
@@ -196,7 +210,7 @@ pub struct FaultRow {
     pub scenarios: Vec<String>,
 }
 
-/// Every fault point with each effect it uses, and every content fault kind, with what the
+/// Every fault point with each effect it uses, and every content and session fault kind, with what the
 /// scenarios of `measured` show each produces.
 pub fn fault_rows(measured: &Measured) -> Vec<FaultRow> {
     let mut rows = Vec::new();
@@ -212,6 +226,9 @@ pub fn fault_rows(measured: &Measured) -> Vec<FaultRow> {
     }
     for kind in super::updates::ContentFaultKindSpec::ALL {
         rows.push(fault_row(measured, "content", "content", kind.as_str()));
+    }
+    for kind in super::session_faults::SessionFaultKindSpec::ALL {
+        rows.push(fault_row(measured, "session", "session", kind.as_str()));
     }
     rows
 }

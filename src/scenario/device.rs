@@ -78,6 +78,7 @@ pub fn build_device(file: &ScenarioFile) -> Result<Device, BuildError> {
             })?;
     }
     let user = User::new(d.ui.display, d.ui.max_text, d.ui.answers.clone())
+        .with_max_choices(d.ui.max_choices)
         .with_install_conditions(d.ui.install_conditions.clone());
     let faults = fault_plan(file).for_device(file.seed);
     let mut device = Device::new(tree, user, faults, file.seed);

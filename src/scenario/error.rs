@@ -42,7 +42,9 @@ pub enum BuildError {
     ScomoRoot { root: String, error: TreeError },
     #[error("the Knox E-FOTA client's subtree cannot be mounted at {root:?}: {error}")]
     EfotaRoot { root: String, error: TreeError },
-    #[error("server.file {path:?}: give exactly one of package, delivery, descriptor, text")]
+    #[error(
+        "server.file {path:?}: give exactly one of package, delivery, license, descriptor, text"
+    )]
     FileKind { path: String },
     #[error(
         "server.file {path:?}: a {size}-byte package is larger than the {max} bytes a scenario may build",
@@ -65,6 +67,10 @@ pub enum BuildError {
     },
     #[error("server.content_fault {path:?}: status {status} is not an HTTP status")]
     FaultStatus { path: String, status: u64 },
+    #[error(
+        "server.content_fault {path:?}: updated needs the request after which the file changes (1 or more, value = {value} given) on every request (attempts = \"every\")"
+    )]
+    FaultUpdated { path: String, value: u64 },
     /// A script command's `data_file` is not hosted.
     #[error("server.package: {0}")]
     DataFile(UnhostedDataFile),

@@ -28,6 +28,7 @@ pub mod report;
 pub mod run;
 pub mod scomo;
 mod server;
+pub mod session_faults;
 mod sessions;
 mod state;
 mod transcript;

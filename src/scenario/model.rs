@@ -308,6 +308,8 @@ fn chr() -> String {
 pub struct UiSpec {
     pub display: bool,
     pub max_text: usize,
+    /// Most choices the display lists in a choice alert; a longer list answers 416.
+    pub max_choices: usize,
     #[serde(deserialize_with = "answers")]
     pub answers: Vec<UserAnswer>,
     /// The user's answers to the installation-conditions prompt the device shows before an
@@ -321,6 +323,7 @@ impl Default for UiSpec {
         UiSpec {
             display: true,
             max_text: 1024,
+            max_choices: crate::device::user::DEFAULT_MAX_CHOICES,
             answers: Vec::new(),
             install_conditions: Vec::new(),
         }
@@ -360,6 +363,9 @@ pub struct ServerSpec {
     /// Faults on hosted paths.
     #[serde(rename = "content_fault")]
     pub content_faults: Vec<ContentFaultSpec>,
+    /// Sessions the server fails on purpose (see [`crate::server::faults`]).
+    #[serde(rename = "session_fault")]
+    pub session_faults: Vec<super::session_faults::SessionFaultSpec>,
 }
 
 impl Default for ServerSpec {
@@ -378,6 +384,7 @@ impl Default for ServerSpec {
             quirks: Vec::new(),
             files: Vec::new(),
             content_faults: Vec::new(),
+            session_faults: Vec::new(),
         }
     }
 }
@@ -490,7 +497,10 @@ impl TryFrom<RawFaultSpec> for FaultSpec {
 #[serde(deny_unknown_fields)]
 pub struct Expect {
     /// How the session ended: completed, aborted-by-server, aborted-by-device, auth-failed, failed.
+    /// (With several sessions, the last one.)
     pub end: Option<EndKind>,
+    /// How each session ended, in order (exactly).
+    pub ends: Option<Vec<EndKind>>,
     /// Text the description of the end must contain (e.g. the reason of a failure).
     pub end_reason: Option<String>,
     /// The SessionID the device used.

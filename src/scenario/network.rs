@@ -16,7 +16,7 @@ use crate::net::{
     self, tls, ClientAuth, ClientOptions, DmService, HttpContent, HttpTransport, Identity,
 };
 use crate::protocol::http::{ContentRequest, ContentResponse, HttpRequest, HttpResponse};
-use crate::server::MockServer;
+use crate::server::{Answer, MockServer};
 use crate::session::Pace;
 use crate::storage::StateStore;
 use std::collections::HashMap;
@@ -143,13 +143,20 @@ struct Deferred(OnceLock<Arc<MockServer>>);
 
 impl DmService for Deferred {
     fn handle(&self, request: &HttpRequest) -> HttpResponse {
+        self.answer(request).response
+    }
+
+    fn answer(&self, request: &HttpRequest) -> Answer {
         match self.0.get() {
-            Some(server) => server.handle(request),
-            None => HttpResponse {
-                status: 503,
-                content_type: "text/plain".into(),
-                hmac: None,
-                body: b"server starting".to_vec(),
+            Some(server) => server.answer(request),
+            None => Answer {
+                response: HttpResponse {
+                    status: 503,
+                    content_type: "text/plain".into(),
+                    hmac: None,
+                    body: b"server starting".to_vec(),
+                },
+                delay: None,
             },
         }
     }

@@ -16,7 +16,7 @@
 //! - `device`: the device's own records. `fumo-state` is every value its FUMO State node took;
 //!   `dl-status` the OMA Download status each download attempt that read a descriptor ended with,
 //!   whether or not the device posted it anywhere (a 903 it retried after, a download without an
-//!   installNotifyURI); `scomo-status` every value a SCOMO Status node took, with the node's kind
+//!   installNotifyURI), by FUMO, by the Knox E-FOTA client's items and by SCOMO; `scomo-status` every value a SCOMO Status node took, with the node's kind
 //!   (`download`, `delivered`, `deployed`) as its `command`.
 //! - `server`: the mock server's records. `install-notify` is every status a device posted to the
 //!   server's installNotifyURI, as the server received it.
@@ -210,6 +210,11 @@ impl Observations {
                 self.add("fumo-state", state.value().into(), None, None);
             }
             for status in &fumo.records.dl_statuses {
+                self.add("dl-status", status.code().into(), None, None);
+            }
+        }
+        if let Some(efota) = crate::scenario::family::efota(device) {
+            for status in &efota.client.dl_statuses {
                 self.add("dl-status", status.code().into(), None, None);
             }
         }

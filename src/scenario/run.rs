@@ -52,7 +52,8 @@ pub struct ScenarioResult {
     pub exchanges: Vec<Exchange>,
 }
 
-/// A fault rule of a scenario (`[[fault]]` or `[[server.content_fault]]`) and how often it fired.
+/// A fault rule of a scenario (`[[fault]]`, `[[server.content_fault]]` or
+/// `[[server.session_fault]]`) and how often it fired.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct FiredRule {
     /// The rule as the scenario writes it, e.g. `[[fault]] at = "state.save", inject = "power.loss"`.
@@ -113,6 +114,7 @@ pub async fn run(scenario: &LoadedScenario, env: &RunEnv) -> ScenarioResult {
         refused,
         notifications,
         content_faults_fired,
+        session_faults_fired,
     } = match outcome {
         Ok(o) => o,
         Err(e) => {
@@ -134,7 +136,7 @@ pub async fn run(scenario: &LoadedScenario, env: &RunEnv) -> ScenarioResult {
         &mut result.failures,
     );
     expect::check_scomo(&file.expect, &device, &records, &mut result.failures);
-    result.faults = fired_rules(file, &device, &content_faults_fired);
+    result.faults = fired_rules(file, &device, &content_faults_fired, &session_faults_fired);
     for rule in result.faults.iter().filter(|r| r.fired == 0 && !r.optional) {
         result.failures.push(format!(
             "fault rule {} never fired (a scenario whose fault did not happen proves nothing; say optional = true if it may rightly not fire)",
@@ -166,8 +168,13 @@ pub async fn run(scenario: &LoadedScenario, env: &RunEnv) -> ScenarioResult {
 }
 
 /// Every fault rule of the scenario with how often it fired: the device's `[[fault]]` rules, then the
-/// server's `[[server.content_fault]]` ones.
-fn fired_rules(file: &ScenarioFile, device: &Device, content: &[u32]) -> Vec<FiredRule> {
+/// server's `[[server.content_fault]]` ones, then its `[[server.session_fault]]` ones.
+fn fired_rules(
+    file: &ScenarioFile,
+    device: &Device,
+    content: &[u32],
+    session: &[u32],
+) -> Vec<FiredRule> {
     let device_rules = file
         .faults
         .iter()
@@ -187,5 +194,18 @@ fn fired_rules(file: &ScenarioFile, device: &Device, content: &[u32]) -> Vec<Fir
             fired,
             optional: rule.optional,
         });
-    device_rules.chain(content_rules).collect()
+    let session_rules = file
+        .server
+        .session_faults
+        .iter()
+        .zip(session)
+        .map(|(rule, &fired)| FiredRule {
+            rule: format!("[[server.session_fault]] {rule}"),
+            fired,
+            optional: rule.optional,
+        });
+    device_rules
+        .chain(content_rules)
+        .chain(session_rules)
+        .collect()
 }

@@ -1,5 +1,6 @@
 //! The mock server a scenario describes (`[server]`): its configuration (identity, authentication
-//! both ways, the script, limits, quirks) and what it hosts for devices to download.
+//! both ways, the script, limits, quirks, session faults) and what it hosts for devices to
+//! download.
 
 use super::error::BuildError;
 use super::model::{AuthSpec, ScenarioFile};
@@ -59,6 +60,7 @@ pub fn server_config(file: &ScenarioFile) -> ServerConfig {
         refuse_generic_alerts: s.refuse_generic_alerts,
         quirks: s.quirks.clone(),
         keep_sessions: None,
+        session_faults: s.session_faults.iter().map(|f| f.fault).collect(),
     }
 }
 

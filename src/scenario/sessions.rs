@@ -31,6 +31,8 @@ pub(super) struct Outcome {
     pub notifications: Vec<InstallNotification>,
     /// How often each `[[server.content_fault]]` changed an answer.
     pub content_faults_fired: Vec<u32>,
+    /// How often each `[[server.session_fault]]` changed an answer.
+    pub session_faults_fired: Vec<u32>,
 }
 
 /// Run the scenario's session against the mock server in the same process.
@@ -111,6 +113,7 @@ pub(super) async fn run_against<T: Transport, C: ContentClient>(
         refused: server.refused(),
         notifications: server.install_notifications(),
         content_faults_fired: server.content_faults_fired(),
+        session_faults_fired: server.session_faults_fired(),
     })
 }
 

@@ -26,7 +26,9 @@
 //! ```
 //!
 //! A package is built when the scenario runs, signed with the test key, for the device's model
-//! and firmware unless it says otherwise. A descriptor describes a hosted file (its `object`) and
+//! and firmware unless it says otherwise; so is a Knox E-FOTA license (`license = { key = "KLM09",
+//! expires = "2027-01-01" }`, for the device's id unless `device` says otherwise, `defect =
+//! "tampered"` to break its signature). A descriptor describes a hosted file (its `object`) and
 //! takes its size, type and hashes from it; any of them can be overridden to make it lie, or
 //! omitted to make it invalid. Script data may say `$SERVER` for the server's own origin, e.g. a
 //! `PkgURL` of `$SERVER/fw/update.dd`.
@@ -36,6 +38,9 @@ use super::model::{DeviceSpec, ScenarioFile};
 use crate::device::Resources;
 use crate::fumo::mo::{Layout, OperationNodes};
 use crate::fumo::FumoConfig;
+use crate::package::license::{
+    build_defective_license, build_license, Date, License, LicenseDefect,
+};
 use crate::package::{
     self, CertificateSpec, ComponentSpec, Defect, DeliveryDefect, DeliverySpec, PackageSpec,
     TermsSpec,
@@ -278,7 +283,8 @@ impl FumoSpec {
     }
 }
 
-/// A file the mock server hosts: exactly one of `package`, `descriptor`, `text`.
+/// A file the mock server hosts: exactly one of `package`, `delivery`, `license`, `descriptor`,
+/// `text`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileSpec {
@@ -290,6 +296,8 @@ pub struct FileSpec {
     pub package: Option<PackageFileSpec>,
     /// A delivery package of software components (SCOMO), built and signed at run time.
     pub delivery: Option<DeliveryFileSpec>,
+    /// A Knox E-FOTA license, built and signed at run time.
+    pub license: Option<LicenseFileSpec>,
     pub descriptor: Option<DescriptorSpec>,
     pub text: Option<String>,
 }
@@ -321,6 +329,23 @@ pub struct DeliveryFileSpec {
     /// The certificate the package is signed under (issued by the test key).
     pub certificate: Option<CertificateFileSpec>,
 }
+
+/// A Knox E-FOTA license to build ([`crate::package::license`]).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LicenseFileSpec {
+    pub key: String,
+    /// The device id it is issued for (default: the device's).
+    pub device: Option<String>,
+    /// The last day it is valid, `YYYY-MM-DD`.
+    #[serde(deserialize_with = "license_date")]
+    pub expires: Date,
+    #[serde(default, deserialize_with = "license_defect")]
+    pub defect: Option<LicenseDefect>,
+}
+
+/// The Content-Type licenses are served with unless the file says otherwise.
+pub const LICENSE_TYPE: &str = "application/vnd.dmsim.efota-license";
 
 /// One component of a delivery package.
 #[derive(Debug, Clone, Deserialize)]
@@ -409,6 +434,9 @@ pub struct DescriptorSpec {
     /// Leave required fields out (`type`, `size`, `objectURI`) to make it invalid.
     #[serde(default)]
     pub omit: Vec<String>,
+    /// `installParam` pairs for the content handler (e.g. `"ID=maps;VERSION=2.1"`), before any
+    /// hash `md5`/`sha256` add.
+    pub param: Option<String>,
     pub name: Option<String>,
 }
 
@@ -418,8 +446,8 @@ pub struct DescriptorSpec {
 pub struct ContentFaultSpec {
     pub path: String,
     pub kind: ContentFaultKindSpec,
-    /// The status (`status`), milliseconds (`slow`) or byte (`cut-at`, `wrong-content-length`,
-    /// `corrupt-byte`).
+    /// The status (`status`), milliseconds (`slow`), byte (`cut-at`, `wrong-content-length`,
+    /// `corrupt-byte`) or the request after which the file is updated on the server (`updated`).
     pub value: Option<u64>,
     #[serde(default)]
     pub attempts: AttemptsSpec,
@@ -461,6 +489,7 @@ pub enum ContentFaultKindSpec {
     CutAt,
     WrongContentLength,
     CorruptByte,
+    Updated,
 }
 
 impl ContentFaultKindSpec {
@@ -476,6 +505,7 @@ impl ContentFaultKindSpec {
         ContentFaultKindSpec::CutAt,
         ContentFaultKindSpec::WrongContentLength,
         ContentFaultKindSpec::CorruptByte,
+        ContentFaultKindSpec::Updated,
     ];
 
     /// The name a scenario gives it.
@@ -491,6 +521,7 @@ impl ContentFaultKindSpec {
             ContentFaultKindSpec::CutAt => "cut-at",
             ContentFaultKindSpec::WrongContentLength => "wrong-content-length",
             ContentFaultKindSpec::CorruptByte => "corrupt-byte",
+            ContentFaultKindSpec::Updated => "updated",
         }
     }
 }
@@ -521,6 +552,7 @@ pub fn content(file: &ScenarioFile) -> Result<ContentConfig, BuildError> {
         let kinds = [
             spec.package.is_some(),
             spec.delivery.is_some(),
+            spec.license.is_some(),
             spec.descriptor.is_some(),
             spec.text.is_some(),
         ];
@@ -536,6 +568,22 @@ pub fn content(file: &ScenarioFile) -> Result<ContentConfig, BuildError> {
         } else if let Some(d) = &spec.delivery {
             let bytes = build_delivery(d, file.seed, &spec.path)?;
             let ty = spec.content_type.as_deref().unwrap_or(DELIVERY_TYPE);
+            config = config.file(HostedFile::new(spec.path.as_str(), ty, bytes));
+        } else if let Some(l) = &spec.license {
+            let license = License {
+                key: l.key.clone(),
+                device: l
+                    .device
+                    .clone()
+                    .unwrap_or_else(|| file.device.dev_id.clone()),
+                expires: l.expires,
+            };
+            let key = package::test_signing_key();
+            let bytes = match l.defect {
+                None => build_license(&license, &key),
+                Some(defect) => build_defective_license(&license, &key, defect),
+            };
+            let ty = spec.content_type.as_deref().unwrap_or(LICENSE_TYPE);
             config = config.file(HostedFile::new(spec.path.as_str(), ty, bytes));
         } else if let Some(text) = &spec.text {
             let ty = spec.content_type.as_deref().unwrap_or("text/plain");
@@ -677,6 +725,7 @@ fn descriptor(
     descriptor.types = types;
     descriptor.dd_version = d.dd_version.clone();
     descriptor.name = d.name.clone();
+    descriptor.install_param = d.param.clone().filter(|p| !p.is_empty());
     if let Some(notify) = &d.notify {
         descriptor = descriptor.with_install_notify(notify.as_str());
     }
@@ -748,6 +797,20 @@ fn content_fault(f: &ContentFaultSpec) -> Result<ContentFault, BuildError> {
         K::CutAt => ContentFaultKind::CutAt(need("the byte")?),
         K::WrongContentLength => ContentFaultKind::WrongContentLength(need("the length")?),
         K::CorruptByte => ContentFaultKind::CorruptByte(need("the byte")?),
+        K::Updated => {
+            let after = need("the request after which the file is updated, 1 or more")?;
+            match u32::try_from(after) {
+                Ok(n) if n >= 1 && f.attempts == AttemptsSpec::Every => {
+                    ContentFaultKind::UpdatedAfter(n)
+                }
+                _ => {
+                    return Err(BuildError::FaultUpdated {
+                        path: f.path.clone(),
+                        value: after,
+                    })
+                }
+            }
+        }
     };
     Ok(ContentFault {
         path: f.path.clone(),
@@ -794,6 +857,19 @@ fn defect<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Defect>, D::Error> {
         .parse()
         .map(Some)
         .map_err(de::Error::custom)
+}
+
+fn license_date<'de, D: Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
+    let text = String::deserialize(d)?;
+    Date::parse(&text)
+        .ok_or_else(|| de::Error::custom(format!("{text:?} is not a day, YYYY-MM-DD from 1970 on")))
+}
+
+fn license_defect<'de, D: Deserializer<'de>>(d: D) -> Result<Option<LicenseDefect>, D::Error> {
+    let text = String::deserialize(d)?;
+    LicenseDefect::parse(&text)
+        .map(Some)
+        .ok_or_else(|| de::Error::custom(format!("unknown license defect {text:?} (tampered)")))
 }
 
 fn delivery_defect<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DeliveryDefect>, D::Error> {
@@ -883,6 +959,61 @@ mod tests {
         assert_eq!(object_path("a.pkg", "/fw/x.dd"), "/fw/a.pkg");
         assert_eq!(object_path("a.pkg", "x.dd"), "/a.pkg");
         assert_eq!(object_path("http://h", "/x.dd"), "/");
+    }
+
+    /// A license is built for the device's id unless told otherwise, signed with the test key
+    /// (or tampered with), and served as a license; `updated` needs a request number and every
+    /// request.
+    #[test]
+    fn licenses_are_built_for_the_device_and_updated_faults_are_checked() {
+        use crate::package::license::{verify_license, LicenseError};
+        let file = scenario(
+            "name = \"x\"\n[device]\ndev_id = \"IMEI:1\"\n[[server.file]]\npath = \"/l\"\nlicense = { key = \"K-1\", expires = \"2027-01-01\" }\n[[server.file]]\npath = \"/t\"\nlicense = { key = \"K-1\", device = \"IMEI:2\", expires = \"2027-01-01\", defect = \"tampered\" }\n[[server.file]]\npath = \"/d\"\ndescriptor = { object = \"/l\", param = \"ID=x;VERSION=2\", md5 = true }\n",
+        );
+        let config = content(&file).expect("builds");
+        let trusted = package::test_signing_key().verifying_key();
+        let hosted = config.hosted_file("/l").expect("hosted");
+        assert_eq!(hosted.content_type, LICENSE_TYPE);
+        let license = verify_license(&hosted.body, &trusted).expect("valid");
+        assert_eq!(
+            (license.key.as_str(), license.device.as_str()),
+            ("K-1", "IMEI:1")
+        );
+        let tampered = &config.hosted_file("/t").expect("hosted").body;
+        assert_eq!(
+            verify_license(tampered, &trusted),
+            Err(LicenseError::BadSignature)
+        );
+        let dd = Descriptor::parse(&config.hosted_file("/d").expect("hosted").body).expect("DD");
+        let param = dd.install_param.expect("installParam");
+        assert!(param.starts_with("ID=x;VERSION=2;MD5="), "{param}");
+        for bad in [
+            "expires = \"2027-13-01\"",
+            "expires = \"2027-01-01\", defect = \"nope\"",
+        ] {
+            let text = format!("name = \"x\"\n[[server.file]]\npath = \"/l\"\nlicense = {{ key = \"K\", {bad} }}\n");
+            assert!(
+                crate::scenario::load::parse(std::path::Path::new("s.toml"), &text).is_err(),
+                "{bad}"
+            );
+        }
+        let fault = |extra: &str| {
+            content(&scenario(&format!(
+                "name = \"x\"\n[[server.content_fault]]\npath = \"/a\"\nkind = \"updated\"\n{extra}"
+            )))
+        };
+        assert!(fault("value = 1\n").is_ok());
+        for bad in [
+            "value = 0\n",
+            "value = 1\nattempts = \"first\"\n",
+            "value = 9999999999\n",
+        ] {
+            assert!(
+                matches!(fault(bad), Err(BuildError::FaultUpdated { .. })),
+                "{bad}"
+            );
+        }
+        assert!(matches!(fault(""), Err(BuildError::FaultValue { .. })));
     }
 
     /// A delivery package a scenario describes is built, signed with the test key and hosted; a

@@ -276,6 +276,9 @@ pub struct Deployed {
 pub struct Pending {
     pub url: String,
     pub expected_size: Option<u64>,
+    /// The validator of the version the bytes held are of ([`Partial::validator`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validator: Option<String>,
     pub len: u64,
     /// The bytes are the whole object.
     pub complete: bool,
@@ -425,6 +428,7 @@ impl Scomo {
             url: self.durable.pending.url.clone(),
             bytes,
             expected_size: self.durable.pending.expected_size,
+            validator: self.durable.pending.validator.clone(),
         }
     }
 
@@ -435,6 +439,7 @@ impl Scomo {
         self.durable.pending = Pending {
             url: partial.url,
             expected_size: partial.expected_size,
+            validator: partial.validator,
             len: partial.bytes.len() as u64,
             complete,
         };
@@ -1109,5 +1114,33 @@ impl Agent for Scomo {
 
     fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The validator of the bytes held survives a power loss with them, so a resume after a
+    /// reboot still notices an object that changed on the server.
+    #[test]
+    fn a_partial_download_keeps_its_validator_across_a_restore() {
+        let mut scomo = Scomo::new(Arc::new(ScomoConfig::new("./SCOMO")));
+        scomo.keep_pending(
+            Partial {
+                url: "http://h/suite.pkg".into(),
+                bytes: b"DMSIM".to_vec(),
+                expected_size: Some(64),
+                validator: Some("etag \"v1\"".into()),
+            },
+            false,
+        );
+        let saved = scomo.durable().expect("encodes");
+        let blob = scomo.blob().0.to_vec();
+        let mut rebooted = Scomo::new(Arc::new(ScomoConfig::new("./SCOMO")));
+        rebooted.restore(saved, blob).expect("restores");
+        let partial = rebooted.take_partial();
+        assert_eq!(partial.bytes, b"DMSIM");
+        assert_eq!(partial.validator.as_deref(), Some("etag \"v1\""));
     }
 }

@@ -273,6 +273,7 @@ fn downloaded(
                 url: job.url.clone(),
                 expected_size: Some(bytes.len() as u64),
                 bytes,
+                validator: None,
             };
             scomo.keep_pending(whole, true);
             download_status(scomo, env, job, DownloadStatus::DownloadComplete);

@@ -8,11 +8,14 @@
 //!    leading three digits, reference §7.2) and answers 200, or 400 when there are no digits;
 //!    `POST` elsewhere is 405 on a hosted file and 404 otherwise;
 //! 3. `GET` of a hosted file answers it whole (200) or, for `Range: bytes=N-`, from byte N (206 with
-//!    `Content-Range`; 416 when N is past the end); `GET` of a notify path is 405, of anything else
-//!    404;
+//!    `Content-Range`; 416 when N is past the end), with the file version's strong `ETag` (the
+//!    first 16 hex digits of the SHA-256 of its bytes, quoted); `GET` of a notify path is 405, of
+//!    anything else 404; [`ContentFaultKind::UpdatedAfter`] serves a newer version of the file (its
+//!    bytes changed, so its `ETag` too) from a given request on;
 //! 4. the transfer faults of the path then change the answer: [`ContentFaultKind::CorruptByte`]
-//!    flips a byte, [`ContentFaultKind::WrongContentLength`] announces another length,
-//!    [`ContentFaultKind::CutAt`] drops the connection, [`ContentFaultKind::Slow`] delays it.
+//!    flips a byte (in transit: the `ETag` stays the file's), [`ContentFaultKind::WrongContentLength`]
+//!    announces another length, [`ContentFaultKind::CutAt`] drops the connection,
+//!    [`ContentFaultKind::Slow`] delays it.
 //!
 //! A path where nothing is hosted (no file, notify path or fault) is not the content part's:
 //! [`MockServer::content`](super::MockServer::content) refuses it like the HTTP front end does
@@ -24,7 +27,7 @@
 //! compared without the query. A lying descriptor needs no fault: host one
 //! ([`HostedFile::descriptor`] writes any [`Descriptor`], lies included).
 
-use crate::protocol::download::{Descriptor, DlStatus, DD_CONTENT_TYPE};
+use crate::protocol::download::{Descriptor, DlStatus, HashAlgorithm, DD_CONTENT_TYPE};
 use crate::protocol::http::{BodyEnd, ContentMethod, ContentRequest, ContentResponse};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -93,6 +96,22 @@ pub enum ContentFaultKind {
     WrongContentLength(u64),
     /// Flip every bit of the byte at this offset of the file (when the answer carries it).
     CorruptByte(u64),
+    /// The file is updated on the server after the device's Nth request of it (N at least 1):
+    /// later requests get its new version, every byte changed ([`updated_version`]), under a new
+    /// `ETag`. (Fires on the requests it changes, so it needs [`Attempts::Every`].)
+    UpdatedAfter(u32),
+}
+
+/// The version of `body` a [`ContentFaultKind::UpdatedAfter`] serves: as long, every byte changed.
+pub fn updated_version(body: &[u8]) -> Vec<u8> {
+    body.iter().map(|b| b ^ 0x5a).collect()
+}
+
+/// The strong `ETag` the server gives a file's version: the first 16 hex digits of the SHA-256 of
+/// its bytes, quoted (RFC 9110 §8.8.3).
+pub fn etag(body: &[u8]) -> String {
+    let hex = HashAlgorithm::Sha256.hex_digest(body);
+    format!("\"{}\"", &hex[..16])
 }
 
 impl ContentFaultKind {
@@ -265,6 +284,10 @@ pub(super) fn handle(
         .enumerate()
         .filter(|(_, f)| same_path(&f.path, &path))
         .filter(|(_, f)| f.attempts == Attempts::Every || attempt == 1)
+        .filter(|(_, f)| match f.kind {
+            ContentFaultKind::UpdatedAfter(n) => attempt > n,
+            _ => true,
+        })
         .map(|(i, f)| (i, f.kind))
         .collect();
     let mut applied = Vec::new();
@@ -336,6 +359,13 @@ fn get(
     };
     let mut body = file.body.clone();
     for &(i, fault) in faults {
+        if let ContentFaultKind::UpdatedAfter(_) = fault {
+            body = updated_version(&body);
+            applied.push(i);
+        }
+    }
+    let tag = etag(&body);
+    for &(i, fault) in faults {
         if let ContentFaultKind::CorruptByte(at) = fault {
             if let Some(b) = usize::try_from(at).ok().and_then(|at| body.get_mut(at)) {
                 *b ^= 0xff;
@@ -358,6 +388,7 @@ fn get(
             r
         }
     };
+    response.etag = Some(tag);
     for &(i, fault) in faults {
         match fault {
             ContentFaultKind::WrongContentLength(declared) => {
@@ -504,6 +535,42 @@ mod tests {
             403
         );
         assert!(c.hosts("/gone"));
+    }
+
+    #[test]
+    fn a_file_updated_on_the_server_changes_its_bytes_and_etag() {
+        let c = config().fault(ContentFault::every(
+            "/fw.bin",
+            ContentFaultKind::UpdatedAfter(1),
+        ));
+        let mut s = ContentState::default();
+        let first = run(&c, &mut s, ContentRequest::get("/fw.bin?device=a", None));
+        let original: Vec<u8> = (0u8..10).collect();
+        assert_eq!(first.body, original);
+        assert_eq!(first.etag, Some(etag(&original)));
+        assert_eq!(
+            s.fired,
+            [0],
+            "the first request gets the version it asked for"
+        );
+        let rest = run(&c, &mut s, ContentRequest::get("/fw.bin?device=a", Some(4)));
+        let updated = updated_version(&original);
+        assert_eq!(rest.status, 206);
+        assert_eq!(rest.body, updated[4..]);
+        assert_eq!(rest.etag, Some(etag(&updated)));
+        assert_ne!(rest.etag, first.etag);
+        assert_eq!(s.fired, [1]);
+        let other = run(&c, &mut s, ContentRequest::get("/fw.bin?device=b", None));
+        assert_eq!(other.etag, first.etag, "another device's first request");
+        let first_only = config().fault(ContentFault::first(
+            "/fw.bin",
+            ContentFaultKind::UpdatedAfter(1),
+        ));
+        let mut s = ContentState::default();
+        for _ in 0..3 {
+            run(&first_only, &mut s, ContentRequest::get("/fw.bin", None));
+        }
+        assert_eq!(s.fired, [0], "on the first request only, it never fires");
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! a record of everything devices sent, with every protocol rule they broke (the server is as
 //! strict as the specification: the `check` module says what it checks, see [`Rule`]). Its
 //! own messages keep to the device's MaxMsgSize, and to the protocol, unless a scenario asks it to
-//! break a rule on purpose for testing devices ([`quirks`]: `server.quirks`).
+//! break a rule on purpose for testing devices ([`quirks`]: `server.quirks`), or fails a device's
+//! session on purpose ([`faults`]: `server.session_fault`: refusing its credentials, HTTP 500, a
+//! 5xx Status for its SyncHdr, an answer too late).
 //!
 //! [`MockServer::handle`] takes one HTTP request and gives its response, with no IO of its own: the
 //! in-process transport calls it directly, and a network front end can wrap it. Sessions are keyed by
@@ -18,6 +20,9 @@
 
 mod check;
 pub mod content;
+#[cfg(test)]
+mod fault_tests;
+pub mod faults;
 pub mod quirks;
 mod record;
 pub mod script;
@@ -29,6 +34,7 @@ mod tests;
 pub use content::{
     Attempts, ContentConfig, ContentFault, ContentFaultKind, HostedFile, InstallNotification,
 };
+pub use faults::{Answer, SessionFault, SessionFaultKind};
 pub use quirks::Quirk;
 pub use record::{
     efota_codes, fumo_results, scomo_results, DeviceViolation, ReceivedAlert, ReceivedStatus,
@@ -110,6 +116,8 @@ pub struct ServerConfig {
     /// The most sessions kept in the records (`None`: [`DEFAULT_KEPT_SESSIONS`]); the oldest go
     /// first, counted in [`MockServer::sessions_dropped`].
     pub keep_sessions: Option<usize>,
+    /// Sessions the server fails on purpose ([`faults`]); none by default.
+    pub session_faults: Vec<SessionFault>,
 }
 
 /// The mock DM server.
@@ -126,6 +134,11 @@ struct State {
     /// Sessions each device passed authentication in so far (how its sessions are counted for
     /// the script: [`SessionChoice`]).
     sessions_of: HashMap<String, u32>,
+    /// Sessions each device opened so far, failed ones included (how its sessions are counted for
+    /// the session faults).
+    attempts_of: HashMap<String, u32>,
+    /// How often each of [`ServerConfig::session_faults`] changed an answer.
+    faults_fired: Vec<u32>,
     /// Generic Alerts still to refuse (from `refuse_generic_alerts`).
     refusals_left: u32,
     /// Per device: the nonce its next credentials must use.
@@ -148,11 +161,14 @@ impl MockServer {
     pub fn with_content(config: ServerConfig, content: ContentConfig) -> MockServer {
         let nonces = NonceSource::new(config.seed);
         let refusals_left = config.refuse_generic_alerts;
+        let faults_fired = vec![0; config.session_faults.len()];
         MockServer {
             config,
             state: Mutex::new(State {
                 sessions: Sessions::default(),
                 sessions_of: HashMap::new(),
+                attempts_of: HashMap::new(),
+                faults_fired,
                 client_nonces: HashMap::new(),
                 server_nonces: HashMap::new(),
                 refusals_left,
@@ -237,10 +253,24 @@ impl MockServer {
 
     /// Answer one DM request, read as its Content-Type says: one that cannot be (415 for a wrong or
     /// non-SyncML type, 400 for a body that does not decode) is answered so and kept in
-    /// [`MockServer::refused`].
+    /// [`MockServer::refused`]. The answer is given at once: a front end that honours a
+    /// [`SessionFaultKind::Slow`] fault asks [`MockServer::answer`].
     pub fn handle(&self, request: &HttpRequest) -> HttpResponse {
+        self.answer(request).response
+    }
+
+    /// Answer one DM request as [`MockServer::handle`] does, with how late to send the answer
+    /// (a [`SessionFaultKind::Slow`] fault).
+    pub fn answer(&self, request: &HttpRequest) -> Answer {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         session::handle(&self.config, &mut state, request)
+    }
+
+    /// How often each session fault ([`ServerConfig::session_faults`], in its order) changed an
+    /// answer so far.
+    pub fn session_faults_fired(&self) -> Vec<u32> {
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.faults_fired.clone()
     }
 
     /// A Package #0 asking `device` (its id, the Source LocURI of its messages) to open session

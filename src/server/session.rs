@@ -47,6 +47,7 @@
 //! [`SessionRecord::violations`].
 
 use super::check::{self, SentRef};
+use super::faults::{Answer, SessionFault, SessionFaultKind};
 use super::quirks;
 use super::record::{
     DeviceViolation, ReceivedAlert, ReceivedStatus, Rule, ServerExchange, SessionRecord,
@@ -104,16 +105,22 @@ pub(super) struct ServerSession {
     incoming: Option<large_object::Pending>,
     /// Commands the server sent as chunks with MoreData: each is due a 213.
     chunks_sent: HashSet<SentRef>,
+    /// Which of the device's sessions on this server this is, from 1 (failed ones counted: the
+    /// session faults' count).
+    attempt: u32,
+    /// Device messages received in this session.
+    messages: u32,
 }
 
-pub(super) fn handle(
-    config: &ServerConfig,
-    state: &mut State,
-    request: &HttpRequest,
-) -> HttpResponse {
+pub(super) fn handle(config: &ServerConfig, state: &mut State, request: &HttpRequest) -> Answer {
     let (encoding, msg) = match decode_labelled(&request.content_type, &request.body) {
         Ok(read) => read,
-        Err(e) => return refuse(state, request, &e),
+        Err(e) => {
+            return Answer {
+                response: refuse(state, request, &e),
+                delay: None,
+            }
+        }
     };
     let device = msg.hdr.source.loc_uri.clone();
     let key = (device.clone(), msg.hdr.session_id.clone());
@@ -134,7 +141,10 @@ pub(super) fn handle(
                 .cloned()
                 .or_else(|| config.credentials.as_ref().map(|c| c.nonce.clone()))
                 .unwrap_or_default();
-            let session = ServerSession::new(&key.0, &key.1, server_nonce);
+            let mut session = ServerSession::new(&key.0, &key.1, server_nonce);
+            let attempts = state.attempts_of.entry(key.0.clone()).or_insert(0);
+            *attempts = attempts.saturating_add(1);
+            session.attempt = *attempts;
             let keep = config.keep_sessions.unwrap_or(DEFAULT_KEPT_SESSIONS);
             state.sessions.open(key, session, keep)
         }
@@ -146,19 +156,45 @@ pub(super) fn handle(
         server_nonces,
         nonces,
         refusals_left,
+        faults_fired,
         ..
     } = state;
     // Opened or found just now, so kept (the bound keeps at least one session).
     let Some(session) = sessions.get_mut(index) else {
         tracing::error!(device, "mock server: a session it had just opened is gone");
-        return HttpResponse {
-            status: 500,
-            content_type: "text/plain; charset=utf-8".to_string(),
-            hmac: None,
-            body: b"the session is not kept\n".to_vec(),
+        return Answer {
+            response: text_response(500, "the session is not kept"),
+            delay: None,
         };
     };
-    let (hdr_code, chal) = authenticate(config, session, (client_nonces, nonces), &msg, request);
+    session.messages = session.messages.saturating_add(1);
+    let mut faults = Faults::of(config, session, faults_fired);
+    if let Some(status) = faults.http_status() {
+        // The server failed: it checks the message as always, keeps nothing of it, and answers
+        // no SyncML.
+        session.check_device(config, &msg, request.body.len());
+        session.record.ended = true;
+        let response = text_response(status, "the DM server failed to process the message");
+        session.keep_exchange(config, request, &response);
+        return Answer {
+            response,
+            delay: None,
+        };
+    }
+    let (hdr_code, chal) = match faults.hdr_status() {
+        // It could not process the message: it did not authenticate the device either.
+        Some(code) => {
+            session.record.ended = true;
+            (code, None)
+        }
+        None => authenticate(
+            config,
+            session,
+            (client_nonces, nonces),
+            (&msg, request),
+            &mut faults,
+        ),
+    };
     if hdr_code.is_success() && session.record.ordinal == 0 {
         // The device's sessions count from the first it passed authentication in: the script's
         // packages go by that count (`SessionChoice`).
@@ -178,18 +214,81 @@ pub(super) fn handle(
     let owed = session.record_commands(config, &msg);
     let body = session.next_body(config, &msg, (hdr_code, chal), owed, refusals_left);
     let response = session.respond(config, &msg, body, encoding);
-    if config.keep_exchanges {
-        let record = &mut session.record;
-        SessionRecord::keep(
-            &mut record.exchanges,
-            ServerExchange {
-                request: request.clone(),
-                response: response.clone(),
-            },
-            &mut record.unrecorded,
-        );
+    session.keep_exchange(config, request, &response);
+    Answer {
+        response,
+        delay: faults.delay(),
     }
-    response
+}
+
+/// A plain-text HTTP answer.
+fn text_response(status: u16, text: &str) -> HttpResponse {
+    HttpResponse {
+        status,
+        content_type: "text/plain; charset=utf-8".to_string(),
+        hmac: None,
+        body: format!("{text}\n").into_bytes(),
+    }
+}
+
+/// The session faults that apply to the message being answered, counting each that changes the
+/// answer ([`super::faults`]).
+struct Faults<'a> {
+    due: Vec<(usize, SessionFault)>,
+    fired: &'a mut Vec<u32>,
+}
+
+impl<'a> Faults<'a> {
+    fn of(config: &ServerConfig, session: &ServerSession, fired: &'a mut Vec<u32>) -> Faults<'a> {
+        let due = config
+            .session_faults
+            .iter()
+            .copied()
+            .enumerate()
+            .filter(|(_, f)| f.applies(session.attempt, session.messages))
+            .collect();
+        Faults { due, fired }
+    }
+
+    /// The first due fault `pick` keeps, counted as fired.
+    fn take<T>(&mut self, pick: impl Fn(SessionFaultKind) -> Option<T>) -> Option<T> {
+        let (index, value) = self
+            .due
+            .iter()
+            .find_map(|&(i, f)| pick(f.kind).map(|v| (i, v)))?;
+        if let Some(count) = self.fired.get_mut(index) {
+            *count = count.saturating_add(1);
+        }
+        Some(value)
+    }
+
+    fn http_status(&mut self) -> Option<u16> {
+        self.take(|k| match k {
+            SessionFaultKind::HttpStatus(s) => Some(s),
+            _ => None,
+        })
+    }
+
+    fn hdr_status(&mut self) -> Option<StatusCode> {
+        self.take(|k| match k {
+            SessionFaultKind::HdrStatus(code) => Some(code),
+            _ => None,
+        })
+    }
+
+    /// Whether the device's credentials are to be refused (counted only when asked, which is
+    /// when they would have been accepted).
+    fn refuse_credentials(&mut self) -> bool {
+        self.take(|k| (k == SessionFaultKind::RefuseCredentials).then_some(()))
+            .is_some()
+    }
+
+    fn delay(&mut self) -> Option<std::time::Duration> {
+        self.take(|k| match k {
+            SessionFaultKind::Slow(d) => Some(d),
+            _ => None,
+        })
+    }
 }
 
 /// Refuse a request whose body cannot be read as its Content-Type says, and keep it as a
@@ -220,13 +319,14 @@ fn refuse(state: &mut State, request: &HttpRequest, error: &LabelError) -> HttpR
     }
 }
 
-/// Check the device's credentials: the Status for its SyncHdr, and a Chal when one is due.
+/// Check the device's credentials: the Status for its SyncHdr, and a Chal when one is due. A
+/// `refuse-credentials` fault refuses credentials that would have been accepted.
 fn authenticate(
     config: &ServerConfig,
     session: &mut ServerSession,
     (client_nonces, nonces): (&mut HashMap<String, Vec<u8>>, &mut NonceSource),
-    msg: &SyncMl,
-    request: &HttpRequest,
+    (msg, request): (&SyncMl, &HttpRequest),
+    faults: &mut Faults<'_>,
 ) -> (StatusCode, Option<Chal>) {
     let Some(policy) = &config.client_auth else {
         return (StatusCode::Ok, None);
@@ -255,7 +355,7 @@ fn authenticate(
         },
     };
     let verdict = match verdict {
-        Ok(()) if over => Err(StatusCode::InvalidCredentials),
+        Ok(()) if over || faults.refuse_credentials() => Err(StatusCode::InvalidCredentials),
         v => v,
     };
     let next_nonce = nonces.next();
@@ -299,6 +399,28 @@ impl ServerSession {
             device_max_obj: None,
             incoming: None,
             chunks_sent: HashSet::new(),
+            attempt: 0,
+            messages: 0,
+        }
+    }
+
+    /// Keep the exchange in the record, when the server keeps them.
+    fn keep_exchange(
+        &mut self,
+        config: &ServerConfig,
+        request: &HttpRequest,
+        response: &HttpResponse,
+    ) {
+        if config.keep_exchanges {
+            let record = &mut self.record;
+            SessionRecord::keep(
+                &mut record.exchanges,
+                ServerExchange {
+                    request: request.clone(),
+                    response: response.clone(),
+                },
+                &mut record.unrecorded,
+            );
         }
     }
 

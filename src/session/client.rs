@@ -19,14 +19,19 @@
 //!   `./DevInfo` leaf, plus any queued Generic Alerts; credentials from the DMAcc `CLCRED` entry.
 //! * The server's SyncHdr Status: 212 stops sending credentials, 200 keeps sending them (HMAC always),
 //!   401/407 with a Chal make the device start Package 1 again with the new nonce, same SessionID,
-//!   next MsgID, up to [`MAX_AUTH_ATTEMPTS`] times.
+//!   next MsgID, up to [`MAX_AUTH_ATTEMPTS`] times. A 5xx Status for it says the server could not
+//!   process the device's message: the session ends there ([`SessionEnd::Failed`]), a failure
+//!   of the server's ([`ClientSession::failure`]).
 //! * The server's credentials, when the DMAcc has a `SRVCRED` entry: missing → 407, wrong → 401, each
 //!   with a Chal carrying a fresh nonce (and with HMAC, every answer to an accepted message, 200,
 //!   carries one too: reference §2.3); the server's commands are then not executed and answer the
 //!   same code (dmsim's choice: the spec only says the reply holds Status commands). After
 //!   [`MAX_AUTH_ATTEMPTS`] failures the device aborts the session (Alert 1223).
 //! * Every other command goes to the device's [`Executor`]; a Final-only reply (or one with only
-//!   Status/Results) ends the session; Alert 1223 from the server ends it without an answer.
+//!   Status/Results) ends the session; Alert 1223 from the server ends it without an answer. The
+//!   device's agents hear the Statuses before they go ([`Device::statuses_sent`]); a report one
+//!   queues then goes in the same reply, after them (reference §1.6: Package 3 may carry new
+//!   alerts), and is matched to the server's Status for it like Package 1's reports.
 //! * A server message without Final is one message of a longer package: the device answers it and
 //!   asks for the next one with Alert 1222.
 //! * Every message after the server's first keeps to the MaxMsgSize the server announced (its
@@ -50,7 +55,7 @@
 
 use super::account::{Account, AuthEntry};
 use super::violation::{self, Found, ServerRule, Violation};
-use crate::device::{Device, Executor};
+use crate::device::{Device, Executor, SessionFailure};
 use crate::protocol::http::{HttpRequest, HttpResponse};
 use crate::syncml::auth::{self, AuthType, HmacHeader, MAX_AUTH_ATTEMPTS};
 use crate::syncml::large_object::{self, Chunk};
@@ -198,6 +203,9 @@ pub struct ClientSession {
     /// The server's MaxMsgSize (0: not given, no limit) and MaxObjSize.
     server_max_msg: usize,
     server_max_obj: Option<u64>,
+    /// How the session failed, when it ended in a way the device's agents hear of
+    /// ([`ClientSession::failure`]).
+    failure: Option<SessionFailure>,
 }
 
 /// Why a session could not start.
@@ -260,6 +268,7 @@ impl ClientSession {
             incoming: None,
             server_max_msg: 0,
             server_max_obj: None,
+            failure: None,
         };
         // The server's MaxMsgSize is not known yet: Package 1 goes whole.
         let body = session.package1.clone();
@@ -280,6 +289,13 @@ impl ClientSession {
     /// Statuses the server sent for the device's own commands.
     pub fn acknowledged(&self) -> &[Status] {
         &self.acknowledged
+    }
+
+    /// How the session failed before it got through, when it ended so by itself: the server kept
+    /// refusing the device's credentials, or answered its SyncHdr with a 5xx Status. (A failed
+    /// exchange is the driver's to tell.)
+    pub fn failure(&self) -> Option<SessionFailure> {
+        self.failure
     }
 
     /// Take the server's answer to the last message.
@@ -365,7 +381,11 @@ impl ClientSession {
             .map(|expected| self.new_server_nonce(device, &expected));
         let hdr = Command::Status(Status::for_header(&msg, hdr_code, chal));
         self.refuse_unsendable_results(device, &hdr, &mut processed.replies);
+        // The statuses are settled: the device's agents hear them, and what they report goes in
+        // this very reply, after them.
+        device.statuses_sent(&processed.replies, &msg.body.commands);
         self.outbox.extend(processed.replies);
+        self.send_new_reports(device);
         // The server's package goes on: answer what fits and ask for its next message.
         let server_continues = !msg.body.final_flag && !asks_next;
         self.reply(device, hdr, server_continues, processed.elapsed)
@@ -659,6 +679,7 @@ impl ClientSession {
                     self.violation(msg, (ServerRule::MissingChal, detail, excerpt));
                 }
                 if self.client_failures >= MAX_AUTH_ATTEMPTS || self.account.client.is_none() {
+                    self.failure = Some(SessionFailure::AuthenticationRefused);
                     return Some(Step::Done(SessionEnd::AuthFailed { code: status.code }));
                 }
                 // Package 1 again, within the limit the server has announced by now, after the
@@ -682,6 +703,14 @@ impl ClientSession {
                         Err(too_big) => self.cannot_fit(device, hdr, &too_big),
                     },
                 );
+            }
+            code if (500..600).contains(&code.code()) => {
+                // The server could not process the device's message: nothing of the session can
+                // be trusted to go on (its commands, if any, came from a failed server).
+                self.failure = Some(SessionFailure::ServerError);
+                return Some(Step::Done(failed(format!(
+                    "the server could not process the device's message: {code} for its SyncHdr"
+                ))));
             }
             _ => {}
         }
@@ -969,6 +998,29 @@ impl ClientSession {
 }
 
 impl ClientSession {
+    /// Reports the device queued while the session runs (an agent that reports the statuses it
+    /// sends) go in its next message, after what is queued: the session takes them on as it took
+    /// Package 1's, to match the server's Status for each. Reports acknowledged already are
+    /// forgotten first, so a report queued again later in the session is matched to itself.
+    fn send_new_reports(&mut self, device: &mut Device) {
+        let pending = device.reports.pending();
+        self.reports
+            .retain(|(_, id)| pending.iter().any(|r| r.id == *id));
+        let fresh: Vec<(Command, u64)> = pending
+            .iter()
+            .filter(|r| !self.reports.iter().any(|(_, id)| *id == r.id))
+            .map(|r| (r.alert.to_command(), r.id))
+            .collect();
+        if fresh.is_empty() {
+            return;
+        }
+        let ids: Vec<u64> = fresh.iter().map(|(_, id)| *id).collect();
+        device.reports.sent_these(&ids);
+        self.outbox
+            .extend(fresh.iter().map(|(alert, _)| alert.clone()));
+        self.reports.extend(fresh);
+    }
+
     /// Note which of the device's reports a numbered message carries, and where.
     fn note_reports(&mut self, msg: &SyncMl) {
         self.chunks_sent.extend(

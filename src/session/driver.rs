@@ -2,10 +2,16 @@
 //!
 //! Waiting for the simulated user goes through `tokio::time::sleep`, so under paused tokio time
 //! (tests, scenario runs) a prompt that times out after 60 s costs nothing.
+//!
+//! When a session is over the driver tells the device how it ended ([`Device::session_ended`]),
+//! so its agents hear of a session that failed before it got through: the server kept refusing
+//! its credentials, or failed (both the session's to tell: [`ClientSession::failure`]), or an
+//! exchange failed in a way that names the server ([`exchange_failure`]: it did not answer in
+//! time, or answered HTTP 5xx).
 
 use super::client::{ClientSession, SessionEnd, SessionStart, Step};
 use super::violation::Violation;
-use crate::device::Device;
+use crate::device::{Device, SessionFailure};
 use crate::protocol::http::{HttpRequest, HttpResponse};
 use crate::syncml::Status;
 use crate::transport::{Transport, TransportError};
@@ -112,6 +118,7 @@ pub async fn run_session_watched<T: Transport, W: FnMut(&Exchange, &[Violation])
         }
     };
     let mut step = Step::Send(first);
+    let mut failure = None;
     let end = loop {
         let (outgoing, then) = match step {
             Step::Done(end) => break end,
@@ -126,9 +133,12 @@ pub async fn run_session_watched<T: Transport, W: FnMut(&Exchange, &[Violation])
         let next = match (&result, then) {
             (_, Some(end)) => Step::Done(end),
             (Ok(response), None) => session.receive(device, response),
-            (Err(e), None) => Step::Done(SessionEnd::Failed {
-                reason: e.to_string(),
-            }),
+            (Err(e), None) => {
+                failure = exchange_failure(e);
+                Step::Done(SessionEnd::Failed {
+                    reason: e.to_string(),
+                })
+            }
         };
         let exchange = Exchange {
             request: outgoing.request,
@@ -143,11 +153,58 @@ pub async fn run_session_watched<T: Transport, W: FnMut(&Exchange, &[Violation])
         }
         step = next;
     };
+    let failure = failure.or(session.failure());
+    device.session_ended(failure.map(|f| (f, end.to_string())));
     SessionReport {
         session_id: session.session_id().to_string(),
         end,
         transcript,
         violations: session.violations().to_vec(),
         acknowledged: session.acknowledged().to_vec(),
+    }
+}
+
+/// How a failed exchange ended the session, when it names the server: it did not answer before
+/// the transport's timeout, or it failed (HTTP 5xx; but 503 Service Unavailable, which says it is
+/// away rather than failed). Other failures (unreachable, TLS, a content type that is not SyncML)
+/// are not the server's failure in a session.
+pub fn exchange_failure(error: &TransportError) -> Option<SessionFailure> {
+    match error {
+        TransportError::Timeout(_) => Some(SessionFailure::TimedOut),
+        TransportError::Http { status, .. } if (500..600).contains(status) && *status != 503 => {
+            Some(SessionFailure::ServerError)
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+
+    #[test]
+    fn only_timeouts_and_server_failures_name_the_server() {
+        let http = |status| TransportError::Http {
+            status,
+            reason: String::new(),
+        };
+        assert_eq!(
+            exchange_failure(&TransportError::Timeout(60_000)),
+            Some(SessionFailure::TimedOut)
+        );
+        assert_eq!(
+            exchange_failure(&http(500)),
+            Some(SessionFailure::ServerError)
+        );
+        assert_eq!(
+            exchange_failure(&http(502)),
+            Some(SessionFailure::ServerError)
+        );
+        assert_eq!(exchange_failure(&http(503)), None);
+        assert_eq!(exchange_failure(&http(404)), None);
+        assert_eq!(
+            exchange_failure(&TransportError::Unreachable("dm.example".into())),
+            None
+        );
     }
 }

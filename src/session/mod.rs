@@ -12,11 +12,13 @@ pub use client::{
     ClientSession, Initiator, Outgoing, SessionEnd, SessionStart, StartError, Step, MAX_MESSAGES,
 };
 pub use driver::{
-    run_session, run_session_watched, run_session_with, DriverOptions, Exchange, Pace,
-    SessionReport,
+    exchange_failure, run_session, run_session_watched, run_session_with, DriverOptions, Exchange,
+    Pace, SessionReport,
 };
 pub use notification::{accept_notification, NotificationRejected};
 pub use violation::{ServerRule, Violation};
 
+#[cfg(test)]
+mod hearing_tests;
 #[cfg(test)]
 mod tests;

@@ -39,6 +39,13 @@ pub(super) fn check(
             ));
         }
     }
+    if let Some(want) = &expect.ends {
+        let ended: Vec<&str> = reports.iter().map(|r| r.end.kind()).collect();
+        let want: Vec<&str> = want.iter().map(|e| e.as_str()).collect();
+        if ended != want {
+            failures.push(format!("sessions ended {ended:?}, expected {want:?}"));
+        }
+    }
     if let Some(want) = &expect.session_id {
         if report.session_id != *want {
             failures.push(format!(
