@@ -69,26 +69,34 @@ fn is_leap(year: u64) -> bool {
     year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400))
 }
 
-fn days_in_month(year: u64, month: u64) -> u64 {
+/// The days of `month` (1 to 12) of `year`; 0 for a month that is not one.
+pub fn days_in_month(year: u64, month: u64) -> u64 {
     match month {
         2 if is_leap(year) => 29,
         2 => 28,
         4 | 6 | 9 | 11 => 30,
-        _ => 31,
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        _ => 0,
     }
 }
 
-/// Days from 1970-01-01 to a date of 1970 or later (counting in 400-year eras of 146 097 days, years
-/// starting on March 1st so the leap day is last).
-fn days_from_civil(year: u64, month: u64, day: u64) -> u64 {
-    let y = if month <= 2 { year - 1 } else { year };
+/// Days from 1970-01-01 to a date (H. Hinnant's `days_from_civil`: 400-year eras of 146 097 days,
+/// years starting on March 1st so the leap day is last); a date before 1970 counts as day 0, and
+/// nothing a caller passes makes it panic.
+pub fn days_from_civil(year: u64, month: u64, day: u64) -> u64 {
+    let y = year.saturating_sub(u64::from(month <= 2));
     let era = y / 400;
     let year_of_era = y % 400;
-    let march_month = if month > 2 { month - 3 } else { month + 9 };
-    let day_of_year = (153 * march_month + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    let march_month = (month % 12 + 9) % 12;
+    let day_of_year = ((153 * march_month + 2) / 5)
+        .saturating_add(day)
+        .saturating_sub(1);
+    let day_of_era =
+        (year_of_era * 365 + year_of_era / 4 - year_of_era / 100).saturating_add(day_of_year);
     // Day 0 of era 0 is 0000-03-01; 1970-01-01 is 719 468 days later.
-    era * 146_097 + day_of_era - 719_468
+    era.saturating_mul(146_097)
+        .saturating_add(day_of_era)
+        .saturating_sub(719_468)
 }
 
 /// The date of day number `days` since 1970-01-01 (the inverse of [`days_from_civil`]).
@@ -131,6 +139,22 @@ mod tests {
         ] {
             assert_eq!(parse_time(&format_time(secs)), Ok(secs), "{secs}");
         }
+    }
+
+    #[test]
+    fn days_count_from_1970_whatever_the_date() {
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2026, 1, 1), 20_454);
+        assert_eq!(
+            days_from_civil(2024, 3, 1) - days_from_civil(2024, 2, 28),
+            2
+        );
+        assert_eq!(days_from_civil(0, 0, 0), 0);
+        assert_eq!(days_from_civil(1969, 12, 31), 0);
+        let _ = days_from_civil(u64::MAX, u64::MAX, u64::MAX);
+        assert_eq!(days_in_month(2000, 2), 29);
+        assert_eq!(days_in_month(1900, 2), 28);
+        assert_eq!(days_in_month(2026, 13), 0);
     }
 
     #[test]
