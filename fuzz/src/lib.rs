@@ -159,10 +159,14 @@ pub fn scenario(index: usize) -> &'static LoadedScenario {
         SCENARIOS
             .iter()
             .map(|(path, text)| {
-                // The FUMO device has a SCOMO object too, so that server input reaches both
-                // agents of the engine (Adds under ./SCOMO/Download, Execs of its operations).
+                // The FUMO device is a Knox E-FOTA family device with a SCOMO object too, so that
+                // server input reaches every agent of the engine (Adds under ./SCOMO/Download,
+                // Execs of its operations, the E-FOTA client's nodes and operations, and the
+                // client's hearing of statuses and session endings).
                 let text = match *path {
-                    "fumo/download-and-update.toml" => format!("{text}\n[device.scomo]\n"),
+                    "fumo/download-and-update.toml" => {
+                        format!("{text}\n[device]\nfamily = \"knox-efota\"\n\n[device.scomo]\n")
+                    }
                     _ => text.to_string(),
                 };
                 dmsim::scenario::load::parse(std::path::Path::new(path), &text)
