@@ -223,6 +223,32 @@ crate::codes::code_table! {
         SourceMissing = "source-missing";
         /// The power went out and the install could not be finished.
         PowerLost = "power-lost";
+        /// The package would downgrade: its target version is older than the one running (a
+        /// firmware) or deployed (a component), which the device refuses.
+        Downgrade = "downgrade";
+        /// The delivery package names the devices (DevIds) or the software version it is for,
+        /// and this device is not one of them, or runs another version.
+        TargetMismatch = "target-mismatch";
+        /// The delivery package's validity (declared in it) ended on the device's clock: the copy
+        /// it stores is no longer valid.
+        PackageExpired = "package-expired";
+        /// The delivery package's format is invalid: its manifest lists a component whose payload
+        /// is not in the package, or carries what the device cannot read.
+        InvalidFormat = "invalid-format";
+        /// A certificate of the package or of a component fails to validate against the device's
+        /// trust anchor (or is not valid yet).
+        CertificateInvalid = "certificate-invalid";
+        /// A certificate of the package or of a component expired on the device's clock.
+        CertificateExpired = "certificate-expired";
+        /// A component is for a sub-device (an attached peripheral) the device does not have: it
+        /// was skipped, the others installed.
+        SubDeviceMissing = "sub-device-missing";
+        /// A component is not at the version the operation asked for: the install was not
+        /// attempted.
+        VersionMismatch = "version-mismatch";
+        /// A package the delivery package requires is not installed (the operation that was to
+        /// install it failed): the install was skipped.
+        PrerequisiteMissing = "prerequisite-missing";
         /// The license file is not a license (it does not parse).
         LicenseInvalid = "license-invalid";
         /// The license's expiry date has passed on the device's clock.
@@ -414,6 +440,9 @@ pub const REACHABLE: &[Key] = {
         Key(Checks, UserIgnored),
         Key(Checks, AlreadyInstalled),
         Key(Checks, InternalError),
+        Key(Checks, PrerequisiteMissing),
+        Key(Checks, VersionMismatch),
+        Key(Checks, InsufficientStorage),
         Key(Install, Succeeded),
         Key(Install, PackageCorrupt),
         Key(Install, WrongModel),
@@ -427,6 +456,13 @@ pub const REACHABLE: &[Key] = {
         Key(Install, PowerLost),
         Key(Install, InternalError),
         Key(Install, ComponentFailed),
+        Key(Install, Downgrade),
+        Key(Install, TargetMismatch),
+        Key(Install, PackageExpired),
+        Key(Install, InvalidFormat),
+        Key(Install, CertificateInvalid),
+        Key(Install, CertificateExpired),
+        Key(Install, SubDeviceMissing),
         Key(Install, RolledBack),
         Key(Install, SourceMissing),
         Key(Verify, Succeeded),
@@ -507,7 +543,9 @@ pub const FETCH_CAUSES: &[Cause] = {
 };
 
 impl Key {
-    /// Whether a FUMO flow can end this way (the outcomes the `fumo-result` table maps).
+    /// Whether a FUMO flow can end this way (the outcomes the `fumo-result` table maps): all but
+    /// the operations on components and the checks of what only delivery packages carry
+    /// (components, terms, certificates).
     pub fn in_fumo(self) -> bool {
         use Cause::*;
         match self.0 {
@@ -520,12 +558,25 @@ impl Key {
             Phase::License | Phase::Config | Phase::Item => false,
             Phase::Install => !matches!(
                 self.1,
-                UnsupportedEnvironment | ComponentFailed | RolledBack | SourceMissing
+                UnsupportedEnvironment
+                    | ComponentFailed
+                    | RolledBack
+                    | SourceMissing
+                    | TargetMismatch
+                    | PackageExpired
+                    | InvalidFormat
+                    | CertificateInvalid
+                    | CertificateExpired
+                    | SubDeviceMissing
+            ),
+            Phase::Checks => !matches!(
+                self.1,
+                PrerequisiteMissing | VersionMismatch | InsufficientStorage
             ),
             // FUMO refuses an Exec while a job is queued (SyncML 409): no transaction of its own is
             // ever aborted for another.
             Phase::Start => self.1 != TransactionInProgress,
-            Phase::Download | Phase::Checks => true,
+            Phase::Download => true,
         }
     }
 
@@ -556,6 +607,9 @@ impl Key {
                     | UserCancelled
                     | UserIgnored
                     | AlreadyInstalled
+                    | PrerequisiteMissing
+                    | VersionMismatch
+                    | InsufficientStorage
             ),
             Phase::Install => matches!(
                 self.1,
@@ -566,6 +620,13 @@ impl Key {
                     | UnsupportedEnvironment
                     | ComponentFailed
                     | RollbackFailed
+                    | Downgrade
+                    | TargetMismatch
+                    | PackageExpired
+                    | InvalidFormat
+                    | CertificateInvalid
+                    | CertificateExpired
+                    | SubDeviceMissing
                     | RolledBack
                     | SourceMissing
             ),
@@ -683,6 +744,30 @@ mod tests {
         assert!(Key(Phase::Download, Cause::NotFound).in_fumo());
         assert!(Key(Phase::Download, Cause::NotFound).in_scomo());
         assert!(!Key(Phase::Activate, Cause::Succeeded).in_fumo());
+        // A downgrade is refused by both agents; the terms and certificates are delivery
+        // packages' only, the checks before a SCOMO install too.
+        assert!(install(Cause::Downgrade).in_fumo() && install(Cause::Downgrade).in_scomo());
+        for cause in [
+            Cause::TargetMismatch,
+            Cause::PackageExpired,
+            Cause::InvalidFormat,
+            Cause::CertificateInvalid,
+            Cause::CertificateExpired,
+            Cause::SubDeviceMissing,
+        ] {
+            assert!(
+                install(cause).in_scomo() && !install(cause).in_fumo(),
+                "{cause}"
+            );
+        }
+        for cause in [
+            Cause::PrerequisiteMissing,
+            Cause::VersionMismatch,
+            Cause::InsufficientStorage,
+        ] {
+            let key = Key(Phase::Checks, cause);
+            assert!(key.in_scomo() && !key.in_fumo(), "{key}");
+        }
         let start = |cause| Key(Phase::Start, cause);
         assert!(start(Cause::TransactionInProgress).in_scomo());
         assert!(!start(Cause::TransactionInProgress).in_fumo());

@@ -1012,3 +1012,25 @@ fn a_knox_efota_device_reports_its_efota_code_to_the_server() {
         String::from_utf8_lossy(&unknown.stderr)
     );
 }
+
+/// `dmsim device` lets the scenario's time pass between sessions, as `dmsim run` does: against
+/// `dmsim serve` with the same campaign, the package delivered in session 1 is installed two days
+/// later in session 2, and its validity has ended (-1456).
+#[test]
+fn dmsim_device_lets_the_time_between_sessions_pass() {
+    let dir = temp_dir("session-interval");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let script = root.join("scenarios/knox-efota/1456-stored-update-no-longer-valid.toml");
+    let script = script.to_str().expect("utf-8");
+    let served = serve(&dir, &["--plain", "--script", script]);
+    let device = dmsim()
+        .current_dir(&dir)
+        .args(["device", "--server", &served.url, "--scenario", script])
+        .output()
+        .expect("runs");
+    let (summary, _) = served.stop();
+    let printed = String::from_utf8_lossy(&device.stdout);
+    assert!(printed.contains("SCOMO job ended: 1456"), "{printed}");
+    assert!(summary.contains("SCOMO results: 1456 (suite)"), "{summary}");
+    assert!(summary.contains("Knox E-FOTA codes: [-1456]"), "{summary}");
+}

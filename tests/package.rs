@@ -111,6 +111,9 @@ proptest! {
         seed in any::<u64>(),
     ) {
         prop_assume!(model.len() <= 255 && to.len() <= 255);
+        // A package to an older version than the one running would downgrade the device: refused
+        // (its own test is below).
+        prop_assume!(!package::version::is_older(&to, &from));
         let spec = PackageSpec::new(model.clone(), from.clone(), to.clone(), size)
             .expect("valid").with_seed(seed);
         let bytes = build(&spec, &test_signing_key());
@@ -137,6 +140,7 @@ fn delivery_device() -> DeliveryDevice<'static> {
     DeliveryDevice {
         env_types: envs(),
         free_memory: u64::MAX,
+        ..DeliveryDevice::default()
     }
 }
 
@@ -241,7 +245,7 @@ proptest! {
         let spec = DeliverySpec::new("p", specs).expect("valid").with_seed(seed);
         let envs: Vec<String> = components.iter().map(|c| c.1.clone()).collect();
         let total: u64 = components.iter().map(|c| c.2).sum();
-        let device = DeliveryDevice { env_types: &envs, free_memory: total };
+        let device = DeliveryDevice { env_types: &envs, free_memory: total, ..DeliveryDevice::default() };
         let bytes = build_delivery(&spec, &test_signing_key());
         let p = inspect_delivery(&bytes, &test_signing_key().verifying_key(), &device).expect("valid");
         for (number, c) in (1..).zip(&p.components) {
@@ -444,9 +448,212 @@ fn cli_help_documents_the_flags() {
         "ID:NAME:VERSION:ENV:SIZE",
         "--env-types",
         "unsupported-env:K",
+        "--requires",
+        "--for-device",
+        "--source-version",
+        "--valid-until",
+        "--certificate",
+        "--component-certificate",
+        "--component-sub-device",
+        "--cert-not-after",
+        "missing-payload:K",
+        "cert-expired",
+        "--dev-id",
+        "--sw-version",
+        "--now",
+        "--deployed",
+        "--installed",
+        "--free-storage",
+        "--sub-devices",
     ] {
         assert!(help.contains(flag), "{flag} in {help}");
     }
+}
+
+/// The terms a server under test builds into a package, and what a device makes of each: the
+/// device each flag describes refuses the package with its outcome, and the device without that
+/// condition installs it.
+#[test]
+fn cli_builds_packages_with_terms_that_devices_check() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (file, said) = build_delivery_cli(
+        dir.path(),
+        "terms.pkg",
+        &[
+            "--requires",
+            "base-1",
+            "--for-device",
+            "IMEI:356938035643809",
+            "--source-version",
+            "SW-1.0.0",
+            "--valid-until",
+            "2026-06-30",
+            "--certificate",
+            "acme-apps",
+            "--cert-not-after",
+            "2027-01-01T00:00:00Z",
+            "--component-sub-device",
+            "2=dock-DX30",
+            "--component-certificate",
+            "1=maps-vendor",
+        ],
+    );
+    assert!(said.contains("(valid)"), "{said}");
+    let ok: &[&str] = &[
+        "--env-types",
+        "Android,Linux",
+        "--dev-id",
+        "IMEI:356938035643809",
+        "--sw-version",
+        "SW-1.0.0",
+        "--installed",
+        "base-1",
+        "--sub-devices",
+        "dock-DX30",
+        "--now",
+        "2026-03-01",
+    ];
+    let (code, text) = inspect_delivery_cli(&file, ok);
+    assert_eq!(code, Some(0), "{text}");
+    for line in [
+        "format    3 (delivery)",
+        "requires  base-1",
+        "for       IMEI:356938035643809",
+        "source    software version SW-1.0.0",
+        "valid     until 2026-06-30T00:00:00Z",
+        "cert      acme-apps from 2025-01-01T00:00:00Z to 2027-01-01T00:00:00Z",
+        "      cert      maps-vendor from 2025-01-01T00:00:00Z to 2027-01-01T00:00:00Z",
+        "      signed    by its certificate's key",
+        "      sub-device dock-DX30",
+        "verdict   valid: a device with Android, Linux installs 2 component(s)",
+    ] {
+        assert!(text.contains(line), "{line:?} in {text}");
+    }
+    // One condition changed at a time.
+    let with = |flag: &str, value: &str| -> Vec<String> {
+        let mut args: Vec<String> = ok.iter().map(|s| s.to_string()).collect();
+        match args.iter().position(|a| a == flag) {
+            Some(i) => args[i + 1] = value.to_string(),
+            None => args.extend([flag.to_string(), value.to_string()]),
+        }
+        args
+    };
+    for (args, says) in [
+        (
+            with("--dev-id", "IMEI:1"),
+            "install.target-mismatch: result 1407",
+        ),
+        (
+            with("--sw-version", "SW-0.9"),
+            "install.target-mismatch: result 1407",
+        ),
+        (
+            with("--installed", "other"),
+            "checks.prerequisite-missing: result 1400",
+        ),
+        (
+            with("--now", "2026-07-01"),
+            "install.package-expired: result 1407",
+        ),
+        (
+            with("--deployed", "maps=2.2"),
+            "install.downgrade: result 1407",
+        ),
+        (
+            with("--free-storage", "1KiB"),
+            "checks.insufficient-storage: result 1406",
+        ),
+        (
+            with("--now", "2024-12-31"),
+            "install.certificate-invalid: result 1407",
+        ),
+    ] {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, text) = inspect_delivery_cli(&file, &args);
+        assert_eq!(code, Some(1), "{args:?}: {text}");
+        assert!(text.contains(says), "{args:?}: {says} in {text}");
+    }
+    // Without the peripheral, its component is skipped, the other one installed.
+    let (code, text) = inspect_delivery_cli(
+        &file,
+        &with("--sub-devices", "pen")
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("installs 1 component(s)")
+            && text.contains("skipped   agent (for sub-device dock-DX30) (install.sub-device-missing: result 1405"),
+        "{text}"
+    );
+    // The certificates expire on the device's clock (after 2027-01-01 here); a package built
+    // without terms is format 2 and inspects as before.
+    let (file, _) = build_delivery_cli(
+        dir.path(),
+        "cert.pkg",
+        &["--certificate", "acme", "--cert-not-after", "2027-01-01"],
+    );
+    let (code, text) = inspect_delivery_cli(
+        &file,
+        &["--env-types", "Android,Linux", "--now", "2027-01-02"],
+    );
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("the certificate of \"acme\" expired at 2027-01-01T00:00:00Z")
+            && text.contains("install.certificate-expired: result 1407"),
+        "{text}"
+    );
+}
+
+#[test]
+fn cli_bad_term_flags_exit_2() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("d.pkg");
+    let out = out.to_str().expect("utf-8");
+    let base = [
+        "package",
+        "--delivery",
+        "--pkg-id",
+        "p",
+        "--component",
+        "a:A:1:Linux:1KiB",
+        "--out",
+        out,
+    ];
+    for (extra, says) in [
+        (&["--valid-until", "2026-13-01"][..], "invalid time"),
+        (&["--component-sub-device", "2=pen"][..], "no component 2"),
+        (&["--component-sub-device", "pen"][..], "NAME=VALUE"),
+        (
+            &["--component-certificate", "0=x"][..],
+            "component number from 1",
+        ),
+        (
+            &[
+                "--certificate",
+                "c",
+                "--cert-not-before",
+                "2030-01-01",
+                "--cert-not-after",
+                "2029-01-01",
+            ][..],
+            "ends before it starts",
+        ),
+        (&["--defect", "cert-expired:2"][..], "cert-expired"),
+    ] {
+        let run = dmsim().args(base).args(extra).output().expect("runs");
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{extra:?}: {err}");
+        assert!(err.contains(says), "{extra:?} should mention {says}: {err}");
+    }
+    // The device flags are for inspecting.
+    let run = dmsim()
+        .args(base)
+        .args(["--dev-id", "IMEI:1"])
+        .output()
+        .expect("runs");
+    assert_eq!(run.status.code(), Some(2));
 }
 
 fn build_delivery_cli(dir: &Path, name: &str, extra: &[&str]) -> (PathBuf, String) {
@@ -593,6 +800,18 @@ fn cli_delivery_defects_are_refused_with_their_causes() {
         (
             "unsupported-env:1",
             "install.unsupported-environment: result 1413",
+        ),
+        ("missing-payload:2", "install.invalid-format: result 1407"),
+        ("unknown-attribute", "install.invalid-format: result 1407"),
+        ("cert-untrusted", "install.certificate-invalid: result 1407"),
+        ("cert-expired", "install.certificate-expired: result 1407"),
+        (
+            "component-cert-untrusted:2",
+            "install.certificate-invalid: result 1407",
+        ),
+        (
+            "component-cert-expired",
+            "install.certificate-expired: result 1407",
         ),
     ] {
         let name = format!("{}.pkg", defect.replace(':', "-"));

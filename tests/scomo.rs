@@ -675,7 +675,8 @@ fn assert_files_match(device: &Device, label: &str) {
     for c in &agent.durable.deployed {
         let seed = if c.version == "1.0" { 1 } else { 2 };
         let bytes = package::build_delivery(&suite(&c.version, seed), &key);
-        let verified = package::verify_delivery(&bytes, &key.verifying_key()).expect("verifies");
+        let verified = package::verify_delivery(&bytes, &key.verifying_key(), package::CLOCK_START)
+            .expect("verifies");
         let header = &verified.component(&c.id).expect("component").header;
         assert_eq!(agent.check_installed(header), Ok(()), "{label}: {}", c.id);
     }

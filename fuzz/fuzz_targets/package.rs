@@ -3,15 +3,17 @@
 //! (`dmsim::package::{parse_delivery, verify_delivery, inspect_delivery}`). Never a panic, hang or
 //! unbounded allocation, and the checks agree with each other: what `verify` accepts, `inspect`
 //! accepts given the memory, and its payload is as long as the header says; what `verify_delivery`
-//! accepts, `inspect_delivery` accepts given the environments and the memory, and the components'
-//! payloads follow each other to the end of the bytes, each as long as its entry says.
+//! accepts, `inspect_delivery` accepts given the environments and the memory unless the package's
+//! own terms (format 3) exclude the device the target plays, and the components' payloads lie in
+//! the bytes, each as long as its entry says (in format 2, one after the other to the end of the
+//! bytes; in format 3, records that do not overlap).
 //!
 //! The first byte chooses how far the bytes get: bit 0 fixes the header's payload lengths and
-//! hashes to match the payloads (in a delivery package, each component keeps its declared length
-//! while the bytes last, the last one takes the rest), bit 1 re-signs the header with the test key
-//! the device trusts (so the fuzzer reaches the checks behind the signature: payloads, model,
-//! version, component ids, environments, memory). The rest is the package; both kinds of check
-//! run on every input.
+//! hashes to match the payloads (in a delivery package of format 2, each component keeps its
+//! declared length while the bytes last, the last one takes the rest), bit 1 re-signs the header
+//! with the test key the device trusts (so the fuzzer reaches the checks behind the signature:
+//! payloads, model, version, component ids, terms, environments, memory). The rest is the package;
+//! both kinds of check run on every input.
 
 #![no_main]
 
@@ -48,7 +50,7 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(parsed) = package::parse_delivery(&bytes) {
         let signed_len = parsed.signed.len();
         let payload_start = signed_len + package::SIGNATURE_LEN;
-        if mode & 1 == 1 {
+        if mode & 1 == 1 && parsed.format == package::DELIVERY_FORMAT_VERSION {
             fix_delivery_lengths(&mut bytes, payload_start);
         }
         if mode & 2 == 2 {
@@ -118,11 +120,11 @@ fn firmware(bytes: &[u8]) {
 
 fn delivery(bytes: &[u8]) {
     let trusted = test_signing_key().verifying_key();
-    let verified = package::verify_delivery(bytes, &trusted);
+    let verified = package::verify_delivery(bytes, &trusted, package::CLOCK_START);
     let envs = ["Android".to_string(), "Linux".to_string()];
     let device = DeliveryDevice {
         env_types: &envs,
-        free_memory: u64::MAX,
+        ..DeliveryDevice::default()
     };
     let inspected = package::inspect_delivery(bytes, &trusted, &device);
     match (&verified, &inspected) {
@@ -142,16 +144,42 @@ fn delivery(bytes: &[u8]) {
             assert_eq!(v, i);
             let _ = (v.to_string(), v.cause());
         }
+        // The terms of a format 3 package name other devices, another software version, a
+        // validity that ended or a package this device does not have.
+        (Ok(v), Err(InstallError::NotForDevice { devices, .. })) => {
+            assert_eq!(&v.terms.devices, devices);
+        }
+        (Ok(v), Err(InstallError::SourceVersion { package, .. })) => {
+            assert_eq!(v.terms.source_version.as_ref(), Some(package));
+        }
+        (Ok(v), Err(InstallError::NoLongerValid { valid_until, .. })) => {
+            assert_eq!(v.terms.valid_until, Some(*valid_until));
+        }
+        (Ok(v), Err(InstallError::PrerequisiteMissing { pkg_id })) => {
+            assert!(v.terms.requires.contains(pkg_id));
+        }
         _ => panic!("verify_delivery {verified:?} but inspect_delivery {inspected:?}"),
     }
     if let Ok(v) = &verified {
-        let mut end = v.components.first().map_or(0, |c| c.payload.start);
-        for c in &v.components {
-            assert_eq!(c.payload.start, end);
-            assert_eq!(c.payload(bytes).len() as u64, c.header.payload_len);
-            end = c.payload.end;
+        let format = package::parse_delivery(bytes).map(|p| p.format);
+        if format == Ok(package::DELIVERY_FORMAT_VERSION) {
+            let mut end = v.components.first().map_or(0, |c| c.payload.start);
+            for c in &v.components {
+                assert_eq!(c.payload.start, end);
+                end = c.payload.end;
+            }
+            assert_eq!(end, bytes.len());
+        } else {
+            let mut ranges: Vec<_> = v.components.iter().map(|c| c.payload.clone()).collect();
+            ranges.sort_by_key(|r| r.start);
+            for pair in ranges.windows(2) {
+                assert!(pair[0].end <= pair[1].start, "records overlap: {ranges:?}");
+            }
+            assert!(ranges.last().is_none_or(|r| r.end <= bytes.len()));
         }
-        assert_eq!(end, bytes.len());
+        for c in &v.components {
+            assert_eq!(c.payload(bytes).len() as u64, c.header.payload_len);
+        }
         assert!(package::check_delivery_memory(v, v.total_payload_len()).is_ok());
         let types: Vec<String> = v
             .components

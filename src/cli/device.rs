@@ -253,6 +253,8 @@ pub fn run(args: Args) -> ExitCode {
         if device.reports.pending().is_empty() {
             break;
         }
+        // The scenario's time between sessions passes on the device's clock, as in `dmsim run`.
+        device.clock = device.clock.saturating_add(file.session_interval);
         completed = session(&mut device);
     }
     print!("{}", violation_summary(&broken));

@@ -61,7 +61,7 @@ enum Command {
     /// running --current for a firmware package, --env-types for a delivery package) would install
     /// the package, 1 when it would refuse it (printing the reason and its result code), 2 on a
     /// bad flag or an unreadable file.
-    Package(package::Args),
+    Package(Box<package::Args>),
     /// Print every code of every profile (code, table, meaning, the outcomes that produce it), with
     /// the faults and scenarios that produce it, measured by running the scenario suite.
     ///
@@ -94,7 +94,7 @@ impl Cli {
             Command::Serve(args) => serve::run(args),
             Command::Device(args) => device::run(*args),
             Command::Certs(args) => certs::run(args),
-            Command::Package(args) => package::run(args),
+            Command::Package(args) => package::run(*args),
             Command::Codes(args) => codes::codes(args),
             Command::Faults(args) => codes::faults(args),
         }

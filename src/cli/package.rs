@@ -1,11 +1,10 @@
 //! `dmsim package`: build simulated firmware update packages and delivery packages of software
 //! components (good, or broken on purpose), and inspect one as a device would.
 
+mod delivery;
+
 use dmsim::outcome::{Cause, Key, Phase};
-use dmsim::package::{
-    self, ComponentSpec, Defect, DeliveryDefect, DeliveryDevice, DeliverySpec, DeviceView,
-    PackageFormat, PackageSpec,
-};
+use dmsim::package::{self, ComponentSpec, Defect, DeviceView, PackageFormat, PackageSpec};
 use dmsim::profile;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -21,10 +20,16 @@ use std::process::ExitCode;
   dmsim package --delivery --pkg-id suite-1 --component maps:Maps:2.1:Android:64KiB \\
       --component agent:Agent:1.4:Linux:16KiB --out bad.pkg --defect corrupt:2
   dmsim package --inspect suite.pkg --env-types Android,Linux --free-memory 1MiB
+  dmsim package --delivery --pkg-id app-2 --component app:App:2.0:Android:64KiB \\
+      --requires base-1 --for-device IMEI:356938035643809 --valid-until 2026-06-30 \\
+      --certificate acme-apps --component-sub-device 1=dock-DX30 --out app.pkg
+  dmsim package --inspect app.pkg --env-types Android --dev-id IMEI:356938035643809 \\
+      --installed base-1 --sub-devices dock-DX30 --now 2026-03-01
 
 --inspect reads either kind of package: a firmware package is checked against --model and
---current, a delivery package against --env-types and --free-memory (the other kind's flags are
-ignored, so one command line inspects both).")]
+--current, a delivery package against --env-types, --free-memory and the other flags that
+describe the device (the other kind's flags are ignored, so one command line inspects both).
+Times are seconds since 1970-01-01 UTC, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ.")]
 pub struct Args {
     /// Inspect this package instead of building one: print its header (a firmware package's model
     /// and versions, a delivery package's components) and whether the device would install it.
@@ -74,9 +79,14 @@ pub struct Args {
     /// wrong-model (403), bad-signature (404), tampered-header (404), wrong-from-version (405).
     /// Delivery (K: a component number from 1, default 1): corrupt:K, truncated, bad-magic,
     /// too-many-components, duplicate-id, huge-length:K (402), bad-signature, tampered-header
-    /// (404), unsupported-env:K (the component's environment type becomes <env>-OTHER).
+    /// (404), unsupported-env:K (the component's environment type becomes <env>-OTHER);
+    /// missing-payload:K (the component's file left out), unknown-attribute (Knox -1458);
+    /// cert-untrusted, component-cert-untrusted:K (a certificate the trust anchor did not issue:
+    /// Knox -1470); cert-expired, component-cert-expired:K (Knox -1471).
     #[arg(long, value_name = "DEFECT")]
     defect: Option<String>,
+    #[command(flatten)]
+    terms: delivery::TermsArgs,
     /// Signing key: 64 hex digits, the Ed25519 seed [default: the test key built into dmsim, the
     /// certs/package-signing.key of its repository, which simulated devices trust].
     #[arg(long, value_name = "FILE")]
@@ -101,9 +111,11 @@ pub struct Args {
     /// Memory the device has free for the install (inspecting; unchecked when not given).
     #[arg(long, value_name = "SIZE", value_parser = size, requires = "inspect")]
     free_memory: Option<u64>,
+    #[command(flatten)]
+    device: delivery::DeviceArgs,
 }
 
-fn size(text: &str) -> Result<u64, String> {
+pub(super) fn size(text: &str) -> Result<u64, String> {
     package::parse_size(text).map_err(|e| e.to_string())
 }
 
@@ -115,7 +127,7 @@ fn component(text: &str) -> Result<ComponentSpec, String> {
 pub fn run(args: Args) -> ExitCode {
     let result = match &args.inspect {
         Some(file) => inspect(&args, file),
-        None if args.delivery => build_delivery(&args),
+        None if args.delivery => delivery::build(&args),
         None => build(&args),
     };
     match result {
@@ -127,7 +139,7 @@ pub fn run(args: Args) -> ExitCode {
     }
 }
 
-fn signing_key(args: &Args) -> Result<package::SigningKey, String> {
+pub(super) fn signing_key(args: &Args) -> Result<package::SigningKey, String> {
     match &args.key {
         Some(path) => package::load_signing_key(path).map_err(|e| e.to_string()),
         None => {
@@ -140,7 +152,7 @@ fn signing_key(args: &Args) -> Result<package::SigningKey, String> {
     }
 }
 
-fn write(out: &Path, bytes: &[u8]) -> Result<(), String> {
+pub(super) fn write(out: &Path, bytes: &[u8]) -> Result<(), String> {
     std::fs::write(out, bytes).map_err(|e| format!("{}: cannot write: {e}", out.display()))
 }
 
@@ -184,55 +196,6 @@ fn build(args: &Args) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn build_delivery(args: &Args) -> Result<ExitCode, String> {
-    let (Some(pkg_id), Some(out)) = (&args.pkg_id, &args.out) else {
-        return Err("building a delivery package needs --pkg-id, --component and --out".into());
-    };
-    let defect = args
-        .defect
-        .as_deref()
-        .map(str::parse::<DeliveryDefect>)
-        .transpose()?;
-    let spec = DeliverySpec::new(pkg_id.as_str(), args.component.clone())
-        .map_err(|e| e.to_string())?
-        .with_seed(args.seed.unwrap_or(0));
-    let key = signing_key(args)?;
-    let bytes = match defect {
-        None => package::build_delivery(&spec, &key),
-        Some(defect) => {
-            package::build_defective_delivery(&spec, &key, defect).map_err(|e| e.to_string())?
-        }
-    };
-    write(out, &bytes)?;
-    let what = match defect {
-        None => "valid".to_string(),
-        Some(d) => format!(
-            "defect {d}: a device refuses it, {}",
-            verdict_code(d.cause())
-        ),
-    };
-    println!(
-        "wrote {} ({} bytes): delivery package {}, {} component(s), {} payload bytes, seed {} ({what})",
-        out.display(),
-        bytes.len(),
-        spec.pkg_id(),
-        spec.components().len(),
-        spec.total_size(),
-        spec.seed(),
-    );
-    for (number, c) in (1..).zip(spec.components()) {
-        println!(
-            "  {number:>2}  {}  {:?}  {}  {}  {} bytes",
-            c.id(),
-            c.name(),
-            c.version(),
-            c.env_type(),
-            c.size()
-        );
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
 fn inspect(args: &Args, file: &Path) -> Result<ExitCode, String> {
     let bytes = std::fs::read(file).map_err(|e| format!("{}: cannot read: {e}", file.display()))?;
     let trusted = match &args.trust {
@@ -259,7 +222,7 @@ fn inspect(args: &Args, file: &Path) -> Result<ExitCode, String> {
                 file.display()
             ));
         };
-        return Ok(inspect_delivery(args, file, &bytes, &trusted, env_types));
+        return delivery::inspect(args, file, &bytes, &trusted, env_types);
     }
     let (Some(model), Some(current)) = (&args.model, &args.current) else {
         return Err(format!(
@@ -301,66 +264,9 @@ fn inspect(args: &Args, file: &Path) -> Result<ExitCode, String> {
     }
 }
 
-fn inspect_delivery(
-    args: &Args,
-    file: &Path,
-    bytes: &[u8],
-    trusted: &package::VerifyingKey,
-    env_types: &[String],
-) -> ExitCode {
-    println!("package   {} ({} bytes)", file.display(), bytes.len());
-    match package::parse_delivery(bytes) {
-        Ok(parsed) => {
-            let h = &parsed.header;
-            println!("format    {} (delivery)", package::DELIVERY_FORMAT_VERSION);
-            println!("pkg-id    {}", h.pkg_id);
-            println!("components {}", h.components.len());
-            for (number, c) in (1..).zip(&h.components) {
-                println!(
-                    "  {number:>2}  {}  {:?}  {}  {}  {} bytes  sha256 {}",
-                    c.id,
-                    c.name,
-                    c.version,
-                    c.env_type,
-                    c.payload_len,
-                    package::to_hex(&c.payload_hash)
-                );
-            }
-        }
-        Err(_) => println!("header    unreadable"),
-    }
-    let device = DeliveryDevice {
-        env_types,
-        free_memory: args.free_memory.unwrap_or(u64::MAX),
-    };
-    match package::inspect_delivery(bytes, trusted, &device) {
-        Ok(p) => {
-            println!(
-                "verdict   valid: a device with {} installs {} component(s), {} bytes",
-                env_types.join(", "),
-                p.components.len(),
-                p.total_payload_len()
-            );
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            println!("verdict   invalid: {e} ({})", verdict_code(e.cause()));
-            ExitCode::from(1)
-        }
-    }
-}
-
 /// The FUMO result, and its meaning, that a device of the default profile reports when its
 /// install ends for `cause`.
 fn install_code(cause: Cause) -> (i64, &'static str) {
     let row = profile::default_profile().fumo_result_row(Key(Phase::Install, cause));
     (row.code, &row.meaning)
-}
-
-/// The outcome and the SCOMO result a device of the default profile reports for it, for a
-/// delivery package.
-fn verdict_code(cause: Cause) -> String {
-    let key = Key(Phase::Install, cause);
-    let row = profile::default_profile().scomo_result_row(key);
-    format!("{key}: result {} {}", row.code, row.meaning)
 }

@@ -38,7 +38,7 @@ use std::sync::Arc;
 pub use crate::engine::SimSeconds;
 
 /// The simulated clock's start: 2026-01-01T00:00:00Z, so transcripts do not depend on the real date.
-pub const EPOCH: SimSeconds = 1_767_225_600;
+pub const EPOCH: SimSeconds = crate::package::CLOCK_START;
 
 /// An Exec that took effect: answered 200 or 202 and, inside an Atomic, committed. An Exec that
 /// was refused (405, 409, …) or rolled back with its Atomic (216, 516) is not recorded: nothing of

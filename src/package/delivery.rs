@@ -1,33 +1,46 @@
-//! Delivery packages (format version 2, see the byte layout in the [module docs](super)): software
-//! components for SCOMO, each with its own id, name, version, environment type and payload, under
-//! one signature. The builder makes good and deliberately broken packages; the device side reads
-//! the structure, verifies the signature before it believes anything, checks every payload, then
-//! what the device offers, and returns where each component's payload lies (no copies).
+//! Delivery packages (format versions 2 and 3, see the byte layouts in the
+//! [module docs](super)): software components for SCOMO, each with its own id, name, version,
+//! environment type and payload, under one signature; version 3 adds the package's terms (what it
+//! requires, the devices and software version it is for, how long it is valid, the certificate it
+//! is signed under: [`super::terms`]) and its components' (a sub-device, a certificate), and carries
+//! each payload as a record named by its component. The builder makes good and deliberately broken
+//! packages ([`build`]); the device side reads the structure, verifies the signature before it
+//! believes anything, checks every payload ([`read`]), then what the device offers
+//! ([`checks`]), and returns where each component's payload lies (no copies).
 
-use super::{
-    different, hex32, parse_size, rogue_key, CorruptReason, Field, InstallError, Reader, SpecError,
-    MAGIC, MAX_TEXT_LEN, SIGNATURE_LEN,
+mod build;
+mod checks;
+mod read;
+
+pub use build::{build_defective_delivery, build_delivery, component_payload};
+pub use checks::{
+    check_asked_versions, check_delivery_memory, check_downgrade, check_environments,
+    check_install_storage, check_prerequisites, check_target, check_validity, inspect_delivery,
+    missing_sub_device, AskedVersions,
 };
-use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
-use rand::{RngCore, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+pub use read::{parse_delivery, verify_delivery};
+
+use super::cert::CertificateSpec;
+use super::terms::{ComponentTerms, PackageTerms};
+use super::{hex32, hexvec, parse_size, Field, SpecError, MAX_TEXT_LEN, SIGNATURE_LEN};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 use std::fmt;
 use std::ops::Range;
 
-/// The format version of delivery packages.
+/// The format version of delivery packages without terms (the builder writes it when a package
+/// uses nothing of version 3, so the packages of earlier releases are built byte for byte the
+/// same).
 pub const DELIVERY_FORMAT_VERSION: u16 = 2;
+/// The format version of delivery packages with terms and payload records.
+pub const DELIVERY_FORMAT_VERSION_3: u16 = 3;
 /// Most components one delivery package carries.
 pub const MAX_COMPONENTS: usize = 64;
+/// Largest attribute block, in bytes (its length is two bytes).
+pub const MAX_ATTRIBUTES_LEN: usize = u16::MAX as usize;
 
-/// Fixed bytes of a component's header entry: four text lengths, the payload length, the hash.
-const ENTRY_FIXED_LEN: usize = 4 + 8 + 32;
-/// Fixed bytes of the header before the entries: magic, version, package id length, count.
-const HEADER_FIXED_LEN: usize = 8 + 2 + 1 + 1;
-
-/// One component to build: `size` bytes of payload for an environment of type `env_type`.
+/// One component to build: `size` bytes of payload for an environment of type `env_type`, and
+/// optionally the sub-device it is for and the certificate it is signed under.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ComponentSpec {
     id: String,
@@ -35,6 +48,8 @@ pub struct ComponentSpec {
     version: String,
     env_type: String,
     size: u64,
+    sub_device: Option<String>,
+    certificate: Option<CertificateSpec>,
 }
 
 fn check_text(field: Field, text: &str) -> Result<(), SpecError> {
@@ -42,6 +57,16 @@ fn check_text(field: Field, text: &str) -> Result<(), SpecError> {
         return Err(SpecError::TextLength {
             field,
             len: text.len(),
+        });
+    }
+    Ok(())
+}
+
+fn check_certificate(spec: &CertificateSpec) -> Result<(), SpecError> {
+    check_text(Field::Subject, &spec.subject)?;
+    if spec.not_before > spec.not_after {
+        return Err(SpecError::CertificateDates {
+            subject: spec.subject.clone(),
         });
     }
     Ok(())
@@ -62,6 +87,8 @@ impl ComponentSpec {
             version: version.into(),
             env_type: env_type.into(),
             size,
+            sub_device: None,
+            certificate: None,
         };
         check_text(Field::ComponentId, &spec.id)?;
         check_text(Field::ComponentName, &spec.name)?;
@@ -74,6 +101,21 @@ impl ComponentSpec {
             return Err(SpecError::TooLarge(size));
         }
         Ok(spec)
+    }
+
+    /// The same component, for the attached peripheral `sub_device` (a format 3 package).
+    pub fn with_sub_device(mut self, sub_device: impl Into<String>) -> Result<Self, SpecError> {
+        let sub_device = sub_device.into();
+        check_text(Field::SubDevice, &sub_device)?;
+        self.sub_device = Some(sub_device);
+        Ok(self)
+    }
+
+    /// The same component, signed on its own under `certificate` (a format 3 package).
+    pub fn with_certificate(mut self, certificate: CertificateSpec) -> Result<Self, SpecError> {
+        check_certificate(&certificate)?;
+        self.certificate = Some(certificate);
+        Ok(self)
     }
 
     pub fn id(&self) -> &str {
@@ -91,6 +133,17 @@ impl ComponentSpec {
     /// Payload size in bytes.
     pub fn size(&self) -> u64 {
         self.size
+    }
+    pub fn sub_device(&self) -> Option<&str> {
+        self.sub_device.as_deref()
+    }
+    pub fn certificate(&self) -> Option<&CertificateSpec> {
+        self.certificate.as_ref()
+    }
+
+    /// Whether it needs format 3.
+    fn has_terms(&self) -> bool {
+        self.sub_device.is_some() || self.certificate.is_some()
     }
 }
 
@@ -116,18 +169,57 @@ impl std::str::FromStr for ComponentSpec {
     }
 }
 
-/// What to build: the delivery package `pkg_id` with its components, the payloads generated from
-/// `seed`.
+/// The terms a package is built with (see [`super::terms`] for what each means to a device).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TermsSpec {
+    /// PkgIDs that must be installed first.
+    pub requires: Vec<String>,
+    /// The devices (DevIds) it is for; empty: any.
+    pub devices: Vec<String>,
+    /// The software version the device must run (`DevDetail/SwV`).
+    pub source_version: Option<String>,
+    /// The last second it is valid (seconds since the Unix epoch, UTC).
+    pub valid_until: Option<u64>,
+    /// The certificate it is signed under (issued by the signing key, which then signs only the
+    /// certificate).
+    pub certificate: Option<CertificateSpec>,
+}
+
+impl TermsSpec {
+    fn is_empty(&self) -> bool {
+        *self == TermsSpec::default()
+    }
+
+    fn check(&self) -> Result<(), SpecError> {
+        for id in &self.requires {
+            check_text(Field::PackageId, id)?;
+        }
+        for dev_id in &self.devices {
+            check_text(Field::DeviceId, dev_id)?;
+        }
+        if let Some(version) = &self.source_version {
+            check_text(Field::SourceVersion, version)?;
+        }
+        if let Some(certificate) = &self.certificate {
+            check_certificate(certificate)?;
+        }
+        Ok(())
+    }
+}
+
+/// What to build: the delivery package `pkg_id` with its components and terms, the payloads
+/// generated from `seed`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliverySpec {
     pkg_id: String,
     components: Vec<ComponentSpec>,
     seed: u64,
+    terms: TermsSpec,
 }
 
 impl DeliverySpec {
-    /// A spec with seed 0: 1 to [`MAX_COMPONENTS`] components with distinct ids, whose payloads
-    /// fit in memory together.
+    /// A spec with seed 0 and no terms: 1 to [`MAX_COMPONENTS`] components with distinct ids,
+    /// whose payloads fit in memory together.
     pub fn new(
         pkg_id: impl Into<String>,
         components: Vec<ComponentSpec>,
@@ -136,6 +228,7 @@ impl DeliverySpec {
             pkg_id: pkg_id.into(),
             components,
             seed: 0,
+            terms: TermsSpec::default(),
         };
         check_text(Field::PackageId, &spec.pkg_id)?;
         if spec.components.is_empty() || spec.components.len() > MAX_COMPONENTS {
@@ -147,16 +240,8 @@ impl DeliverySpec {
                 return Err(SpecError::DuplicateComponent(c.id.clone()));
             }
         }
-        let total = spec
-            .components
-            .iter()
-            .try_fold(0u64, |sum, c| sum.checked_add(c.size));
-        let entries: Vec<Entry> = spec.components.iter().map(Entry::of).collect();
-        match total {
-            Some(total) if package_len(&spec.pkg_id, &entries, total).is_some() => Ok(spec),
-            Some(total) => Err(SpecError::TooLarge(total)),
-            None => Err(SpecError::TooLarge(u64::MAX)),
-        }
+        build::check_size(&spec)?;
+        Ok(spec)
     }
 
     /// The same spec with another payload seed.
@@ -165,11 +250,22 @@ impl DeliverySpec {
         self
     }
 
+    /// The same spec with `terms` (a format 3 package, unless the terms are empty).
+    pub fn with_terms(mut self, terms: TermsSpec) -> Result<DeliverySpec, SpecError> {
+        terms.check()?;
+        self.terms = terms;
+        build::check_size(&self)?;
+        Ok(self)
+    }
+
     pub fn pkg_id(&self) -> &str {
         &self.pkg_id
     }
     pub fn components(&self) -> &[ComponentSpec] {
         &self.components
+    }
+    pub fn terms(&self) -> &TermsSpec {
+        &self.terms
     }
     /// Seed of the payloads' pseudo-random bytes.
     pub fn seed(&self) -> u64 {
@@ -178,6 +274,15 @@ impl DeliverySpec {
     /// The payloads' total size in bytes (checked by [`DeliverySpec::new`] not to overflow).
     pub fn total_size(&self) -> u64 {
         self.components.iter().map(|c| c.size).sum()
+    }
+
+    /// The format version the builder writes for it: 3 when it has terms, 2 otherwise.
+    pub fn format(&self) -> u16 {
+        if self.terms.is_empty() && !self.components.iter().any(ComponentSpec::has_terms) {
+            DELIVERY_FORMAT_VERSION
+        } else {
+            DELIVERY_FORMAT_VERSION_3
+        }
     }
 
     /// The index of component `number` (counted from 1), or why there is none.
@@ -192,7 +297,8 @@ impl DeliverySpec {
 
 /// A deliberately broken delivery package, one per way a device must refuse it. Components are
 /// counted from 1, as [`DeliveryDefect::parse`] reads them and `dmsim package --inspect` lists
-/// them.
+/// them. The defects of format 3 (`missing-payload`, `unknown-attribute` and the certificate
+/// ones) build a format 3 package whatever the spec.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DeliveryDefect {
     /// One byte of component `k`'s payload flipped: its hash does not match (402).
@@ -215,6 +321,22 @@ pub enum DeliveryDefect {
     /// Correctly signed, but component `k` needs an environment type that is not the spec's
     /// (`<env>-OTHER`): unsupported by a device that supports the spec's types (SCOMO 1413).
     UnsupportedEnvironment(usize),
+    /// Correctly signed, but component `k`'s payload is left out of the package: its manifest
+    /// lists a file the package does not have (the format is invalid: Knox -1458).
+    MissingPayload(usize),
+    /// Correctly signed, but the package's terms carry an attribute of a kind no device knows
+    /// (the format is invalid: Knox -1458).
+    UnknownAttribute,
+    /// Signed under a certificate the device's trust anchor did not issue (Knox -1470); the
+    /// spec's certificate, or one of subject `dmsim-signer`.
+    CertificateUntrusted,
+    /// Signed under a certificate that expired before a simulated device's clock starts (Knox
+    /// -1471).
+    CertificateExpired,
+    /// Component `k` signed under a certificate the trust anchor did not issue (Knox -1470).
+    ComponentCertificateUntrusted(usize),
+    /// Component `k` signed under an expired certificate (Knox -1471).
+    ComponentCertificateExpired(usize),
 }
 
 impl DeliveryDefect {
@@ -230,6 +352,12 @@ impl DeliveryDefect {
         "bad-signature",
         "tampered-header",
         "unsupported-env[:K]",
+        "missing-payload[:K]",
+        "unknown-attribute",
+        "cert-untrusted",
+        "cert-expired",
+        "component-cert-untrusted[:K]",
+        "component-cert-expired[:K]",
     ];
 
     /// Look a defect up by its name: `truncated`, `corrupt:2` (component 2), `corrupt`
@@ -251,18 +379,25 @@ impl DeliveryDefect {
             "corrupt" => Some(DeliveryDefect::Corrupt(k)),
             "huge-length" => Some(DeliveryDefect::HugeLength(k)),
             "unsupported-env" => Some(DeliveryDefect::UnsupportedEnvironment(k)),
+            "missing-payload" => Some(DeliveryDefect::MissingPayload(k)),
+            "component-cert-untrusted" => Some(DeliveryDefect::ComponentCertificateUntrusted(k)),
+            "component-cert-expired" => Some(DeliveryDefect::ComponentCertificateExpired(k)),
             "truncated" => plain(DeliveryDefect::Truncated),
             "bad-magic" => plain(DeliveryDefect::BadMagic),
             "too-many-components" => plain(DeliveryDefect::TooManyComponents),
             "duplicate-id" => plain(DeliveryDefect::DuplicateId),
             "bad-signature" => plain(DeliveryDefect::BadSignature),
             "tampered-header" => plain(DeliveryDefect::TamperedHeader),
+            "unknown-attribute" => plain(DeliveryDefect::UnknownAttribute),
+            "cert-untrusted" => plain(DeliveryDefect::CertificateUntrusted),
+            "cert-expired" => plain(DeliveryDefect::CertificateExpired),
             _ => None,
         }
     }
 
     /// Why a device refuses a package with this defect (when it supports the spec's environment
-    /// types and has the memory); its profile gives the code.
+    /// types and has the memory, and its clock is between 2025-01-01 and 2036-01-01, where the
+    /// certificates the builder issues are valid); its profile gives the code.
     pub fn cause(self) -> crate::outcome::Cause {
         use crate::outcome::Cause;
         match self {
@@ -276,6 +411,14 @@ impl DeliveryDefect {
                 Cause::SignatureInvalid
             }
             DeliveryDefect::UnsupportedEnvironment(_) => Cause::UnsupportedEnvironment,
+            DeliveryDefect::MissingPayload(_) | DeliveryDefect::UnknownAttribute => {
+                Cause::InvalidFormat
+            }
+            DeliveryDefect::CertificateUntrusted
+            | DeliveryDefect::ComponentCertificateUntrusted(_) => Cause::CertificateInvalid,
+            DeliveryDefect::CertificateExpired | DeliveryDefect::ComponentCertificateExpired(_) => {
+                Cause::CertificateExpired
+            }
         }
     }
 }
@@ -306,6 +449,16 @@ impl fmt::Display for DeliveryDefect {
             DeliveryDefect::BadSignature => f.write_str("bad-signature"),
             DeliveryDefect::TamperedHeader => f.write_str("tampered-header"),
             DeliveryDefect::UnsupportedEnvironment(k) => write!(f, "unsupported-env:{k}"),
+            DeliveryDefect::MissingPayload(k) => write!(f, "missing-payload:{k}"),
+            DeliveryDefect::UnknownAttribute => f.write_str("unknown-attribute"),
+            DeliveryDefect::CertificateUntrusted => f.write_str("cert-untrusted"),
+            DeliveryDefect::CertificateExpired => f.write_str("cert-expired"),
+            DeliveryDefect::ComponentCertificateUntrusted(k) => {
+                write!(f, "component-cert-untrusted:{k}")
+            }
+            DeliveryDefect::ComponentCertificateExpired(k) => {
+                write!(f, "component-cert-expired:{k}")
+            }
         }
     }
 }
@@ -320,6 +473,9 @@ pub struct ComponentHeader {
     pub payload_len: u64,
     #[serde(with = "hex32")]
     pub payload_hash: [u8; 32],
+    /// Its attribute block (format 3; empty in format 2), as read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "hexvec")]
+    pub attributes: Vec<u8>,
 }
 
 /// The header of a delivery package, as read.
@@ -327,25 +483,36 @@ pub struct ComponentHeader {
 pub struct DeliveryHeader {
     pub pkg_id: String,
     pub components: Vec<ComponentHeader>,
+    /// The package's attribute block (format 3; empty in format 2), as read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "hexvec")]
+    pub attributes: Vec<u8>,
+    /// Format 3: the length of the payload records together, as the header declares it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payloads_len: Option<u64>,
 }
 
 /// A delivery package as parsed, before any check beyond its structure.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParsedDelivery<'a> {
+    /// 2 or 3.
+    pub format: u16,
     pub header: DeliveryHeader,
     /// Bytes `0..H` that the signature covers.
     pub signed: &'a [u8],
     pub signature: [u8; SIGNATURE_LEN],
-    /// Everything after the signature (the payloads, if the package is whole).
+    /// Everything after the signature (the payloads, or their records, if the package is whole).
     pub payloads: &'a [u8],
 }
 
-/// A verified component: its header entry and where its payload lies in the package bytes.
+/// A verified component: its header entry, its terms, and where its payload lies in the package
+/// bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Component {
     pub header: ComponentHeader,
     /// The payload's range in the bytes the package was verified from.
     pub payload: Range<usize>,
+    #[serde(default)]
+    pub terms: ComponentTerms,
 }
 
 impl Component {
@@ -355,11 +522,14 @@ impl Component {
     }
 }
 
-/// A delivery package that passed [`verify_delivery`]: its id and its components, in order.
+/// A delivery package that passed [`verify_delivery`]: its id, its components in order, and its
+/// terms.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryPackage {
     pub pkg_id: String,
     pub components: Vec<Component>,
+    #[serde(default)]
+    pub terms: PackageTerms,
 }
 
 impl DeliveryPackage {
@@ -376,339 +546,53 @@ impl DeliveryPackage {
     }
 }
 
-/// What a SCOMO installer knows about the device it installs on.
+/// What a SCOMO installer knows about the device it installs on, for [`inspect_delivery`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DeliveryDevice<'a> {
     /// The execution environment types the device has (compared exactly, case included).
     pub env_types: &'a [String],
     /// Memory free for the install, in bytes.
     pub free_memory: u64,
+    /// Storage free for the installed components, in bytes (beyond the package it holds).
+    pub free_storage: u64,
+    /// Its `DevInfo/DevId`.
+    pub dev_id: &'a str,
+    /// The software version it runs (`DevDetail/SwV`).
+    pub sw_version: &'a str,
+    /// Its clock, in seconds since the Unix epoch.
+    pub now: u64,
+    /// The components it has deployed: (id, version).
+    pub deployed: &'a [(String, String)],
+    /// The packages it has installed (the PkgIDs its deployed components came from).
+    pub installed: &'a [String],
 }
 
-/// A component's header entry before its hash is known, and which spec component gives its
-/// payload bytes.
-struct Entry {
-    id: String,
-    name: String,
-    version: String,
-    env_type: String,
-    /// The length the header claims (the payload's own, unless a defect lies).
-    claimed_len: u64,
-    /// The payload's real size and stream.
-    size: u64,
-    stream: u64,
-}
-
-impl Entry {
-    fn of(c: &ComponentSpec) -> Entry {
-        Entry {
-            id: c.id.clone(),
-            name: c.name.clone(),
-            version: c.version.clone(),
-            env_type: c.env_type.clone(),
-            claimed_len: c.size,
-            size: c.size,
-            stream: 0,
-        }
-    }
-
-    fn len(&self) -> usize {
-        ENTRY_FIXED_LEN + self.id.len() + self.name.len() + self.version.len() + self.env_type.len()
-    }
-}
-
-/// The header length and the whole package's length, or `None` when it does not fit a `usize`.
-fn package_len(pkg_id: &str, entries: &[Entry], payloads: u64) -> Option<(usize, usize)> {
-    let header = entries
-        .iter()
-        .try_fold(HEADER_FIXED_LEN.checked_add(pkg_id.len())?, |sum, e| {
-            sum.checked_add(e.len())
-        })?;
-    let total = header
-        .checked_add(SIGNATURE_LEN)?
-        .checked_add(usize::try_from(payloads).ok()?)?;
-    Some((header, total))
-}
-
-fn entries(spec: &DeliverySpec) -> Vec<Entry> {
-    spec.components
-        .iter()
-        .zip(0u64..)
-        .map(|(c, stream)| Entry {
-            stream,
-            ..Entry::of(c)
-        })
-        .collect()
-}
-
-/// The payload of component `number` (counted from 1) of a spec: its `size` pseudo-random bytes.
-pub fn component_payload(spec: &DeliverySpec, number: usize) -> Result<Vec<u8>, SpecError> {
-    let index = spec.index(number)?;
-    let mut bytes = vec![0u8; spec.components[index].size as usize];
-    fill(spec.seed, index as u64, &mut bytes);
-    Ok(bytes)
-}
-
-fn fill(seed: u64, stream: u64, bytes: &mut [u8]) {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    rng.set_stream(stream);
-    rng.fill_bytes(bytes);
-}
-
-/// Build a valid delivery package signed with `key`.
-pub fn build_delivery(spec: &DeliverySpec, key: &SigningKey) -> Vec<u8> {
-    assemble(&spec.pkg_id, &entries(spec), spec.seed, key)
-        .expect("DeliverySpec::new checked that the package fits in memory")
-}
-
-/// Build a delivery package with one deliberate defect (see [`DeliveryDefect`] for what each
-/// breaks). Fails when the defect names a component the spec does not have, or when the broken
-/// package would not fit in memory.
-pub fn build_defective_delivery(
-    spec: &DeliverySpec,
-    key: &SigningKey,
-    defect: DeliveryDefect,
-) -> Result<Vec<u8>, SpecError> {
-    let mut entries = entries(spec);
-    let too_large = || SpecError::TooLarge(spec.total_size());
-    let signed = |entries: &[Entry], key: &SigningKey| {
-        assemble(&spec.pkg_id, entries, spec.seed, key).ok_or_else(too_large)
-    };
-    match defect {
-        DeliveryDefect::BadSignature => signed(&entries, &rogue_key()),
-        DeliveryDefect::UnsupportedEnvironment(k) => {
-            let e = &mut entries[spec.index(k)?];
-            e.env_type = different(&e.env_type);
-            signed(&entries, key)
-        }
-        DeliveryDefect::HugeLength(k) => {
-            entries[spec.index(k)?].claimed_len = u64::MAX;
-            signed(&entries, key)
-        }
-        DeliveryDefect::DuplicateId => {
-            if entries.len() == 1 {
-                let copy = Entry::of(&spec.components[0]);
-                entries.push(copy);
-            } else if let Some(last) = entries.last_mut() {
-                last.id = spec.components[0].id.clone();
-            }
-            signed(&entries, key)
-        }
-        DeliveryDefect::Corrupt(k) => {
-            let index = spec.index(k)?;
-            let mut bytes = signed(&entries, key)?;
-            let end = bytes.len() - sizes_after(&entries, index);
-            let start = end - spec.components[index].size as usize;
-            bytes[start + (end - start) / 2] ^= 0xFF;
-            Ok(bytes)
-        }
-        DeliveryDefect::Truncated => {
-            let mut bytes = signed(&entries, key)?;
-            let last = spec.components[spec.components.len() - 1].size as usize;
-            let len = bytes.len() - last + last / 2;
-            bytes.truncate(len);
-            Ok(bytes)
-        }
-        DeliveryDefect::BadMagic => {
-            let mut bytes = signed(&entries, key)?;
-            bytes[0] ^= 0xFF;
-            Ok(bytes)
-        }
-        DeliveryDefect::TooManyComponents => {
-            let mut bytes = signed(&entries, key)?;
-            // The count follows the package id's length byte and the id.
-            bytes[HEADER_FIXED_LEN - 1 + spec.pkg_id.len()] = (MAX_COMPONENTS + 1) as u8;
-            Ok(bytes)
-        }
-        DeliveryDefect::TamperedHeader => {
-            let mut bytes = signed(&entries, key)?;
-            let (header_len, _) =
-                package_len(&spec.pkg_id, &entries, spec.total_size()).ok_or_else(too_large)?;
-            // The last component's hash ends the header.
-            bytes[header_len - 1] ^= 0x01;
-            Ok(bytes)
+impl Default for DeliveryDevice<'_> {
+    /// A device with no environment, plenty of memory and storage, no id or version, its clock
+    /// at [`super::CLOCK_START`], nothing deployed.
+    fn default() -> Self {
+        DeliveryDevice {
+            env_types: &[],
+            free_memory: u64::MAX,
+            free_storage: u64::MAX,
+            dev_id: "",
+            sw_version: "",
+            now: super::CLOCK_START,
+            deployed: &[],
+            installed: &[],
         }
     }
 }
 
-/// The payload bytes of the entries after `index`.
-fn sizes_after(entries: &[Entry], index: usize) -> usize {
-    entries[index + 1..].iter().map(|e| e.size as usize).sum()
-}
-
-/// One allocation of the package's final size: the payloads are generated in place and hashed,
-/// then the header is written in front of them and signed. `None` when it does not fit in memory.
-fn assemble(pkg_id: &str, entries: &[Entry], seed: u64, key: &SigningKey) -> Option<Vec<u8>> {
-    let payloads = entries
-        .iter()
-        .try_fold(0u64, |sum, e| sum.checked_add(e.size))?;
-    let (header_len, total) = package_len(pkg_id, entries, payloads)?;
-    let mut bytes = vec![0u8; total];
-    let mut header = Vec::with_capacity(header_len);
-    header.extend_from_slice(MAGIC);
-    header.extend_from_slice(&DELIVERY_FORMAT_VERSION.to_be_bytes());
-    // Every text is 1 to 255 bytes (the spec's, or `different`'s), at most 65 entries.
-    header.push(pkg_id.len() as u8);
-    header.extend_from_slice(pkg_id.as_bytes());
-    header.push(entries.len() as u8);
-    let mut start = header_len + SIGNATURE_LEN;
-    for e in entries {
-        let end = start + e.size as usize;
-        fill(seed, e.stream, &mut bytes[start..end]);
-        let hash: [u8; 32] = Sha256::digest(&bytes[start..end]).into();
-        for text in [&e.id, &e.name, &e.version, &e.env_type] {
-            header.push(text.len() as u8);
-            header.extend_from_slice(text.as_bytes());
-        }
-        header.extend_from_slice(&e.claimed_len.to_be_bytes());
-        header.extend_from_slice(&hash);
-        start = end;
+/// The bytes a component's certificate signs (see the [module docs](super)): `DMSIMCMP`, the
+/// package id, then the component's entry without its attributes, each text after its length.
+pub(crate) fn component_statement(pkg_id: &str, c: &ComponentHeader) -> Vec<u8> {
+    let mut out = b"DMSIMCMP".to_vec();
+    for text in [pkg_id, &c.id, &c.name, &c.version, &c.env_type] {
+        out.push(u8::try_from(text.len()).unwrap_or(u8::MAX));
+        out.extend_from_slice(text.as_bytes());
     }
-    bytes[..header_len].copy_from_slice(&header);
-    let signature = key.sign(&header);
-    bytes[header_len..header_len + SIGNATURE_LEN].copy_from_slice(&signature.to_bytes());
-    Some(bytes)
-}
-
-/// Read a delivery package's structure: magic, format version 2, package id, 1 to 64 component
-/// entries and the signature. Checks nothing else (not the signature, not the payloads).
-pub fn parse_delivery(bytes: &[u8]) -> Result<ParsedDelivery<'_>, InstallError> {
-    parse_inner(bytes).map_err(InstallError::Corrupt)
-}
-
-fn parse_inner(bytes: &[u8]) -> Result<ParsedDelivery<'_>, CorruptReason> {
-    let mut r = Reader { bytes, pos: 0 };
-    if r.take(MAGIC.len(), Field::Magic) != Ok(MAGIC.as_slice()) {
-        return Err(CorruptReason::BadMagic);
-    }
-    let version = u16::from_be_bytes(r.array(Field::FormatVersion)?);
-    if version != DELIVERY_FORMAT_VERSION {
-        return Err(CorruptReason::UnsupportedFormat(version));
-    }
-    let pkg_id = r.text(Field::PackageId)?;
-    let [count] = r.array::<1>(Field::ComponentCount)?;
-    if count == 0 || usize::from(count) > MAX_COMPONENTS {
-        return Err(CorruptReason::ComponentCount(count));
-    }
-    let mut components = Vec::with_capacity(usize::from(count));
-    for _ in 0..count {
-        components.push(ComponentHeader {
-            id: r.text(Field::ComponentId)?,
-            name: r.text(Field::ComponentName)?,
-            version: r.text(Field::ComponentVersion)?,
-            env_type: r.text(Field::EnvironmentType)?,
-            payload_len: u64::from_be_bytes(r.array(Field::PayloadLength)?),
-            payload_hash: r.array(Field::PayloadHash)?,
-        });
-    }
-    let signed_end = r.pos;
-    let signature = r.array(Field::Signature)?;
-    Ok(ParsedDelivery {
-        header: DeliveryHeader { pkg_id, components },
-        signed: &bytes[..signed_end],
-        signature,
-        payloads: &bytes[r.pos..],
-    })
-}
-
-/// Everything a device checks before installing a delivery package, in the order of the module
-/// docs; the first failure is the answer. Never panics, whatever the bytes.
-pub fn inspect_delivery(
-    bytes: &[u8],
-    trusted: &VerifyingKey,
-    device: &DeliveryDevice<'_>,
-) -> Result<DeliveryPackage, InstallError> {
-    let package = verify_delivery(bytes, trusted)?;
-    check_environments(&package, device.env_types)?;
-    check_delivery_memory(&package, device.free_memory)?;
-    Ok(package)
-}
-
-/// The package's own checks, without the device's: structure, signature, unique component ids,
-/// the payloads' lengths and hashes.
-pub fn verify_delivery(
-    bytes: &[u8],
-    trusted: &VerifyingKey,
-) -> Result<DeliveryPackage, InstallError> {
-    let parsed = parse_delivery(bytes)?;
-    trusted
-        .verify_strict(parsed.signed, &Signature::from_bytes(&parsed.signature))
-        .map_err(|_| InstallError::BadSignature)?;
-    let corrupt = InstallError::Corrupt;
-    let header = parsed.header;
-    let mut ids = HashSet::new();
-    for c in &header.components {
-        if !ids.insert(c.id.as_str()) {
-            return Err(corrupt(CorruptReason::DuplicateComponent(c.id.clone())));
-        }
-    }
-    let declared = header
-        .components
-        .iter()
-        .try_fold(0u64, |sum, c| sum.checked_add(c.payload_len))
-        .ok_or(corrupt(CorruptReason::LengthOverflow))?;
-    let actual = parsed.payloads.len() as u64;
-    if declared != actual {
-        return Err(corrupt(CorruptReason::PayloadLength { declared, actual }));
-    }
-    // The lengths add up to the bytes there are, so each fits a usize and every range is in
-    // bounds; checked all the same.
-    let mut start = parsed.signed.len() + SIGNATURE_LEN;
-    let mut components = Vec::with_capacity(header.components.len());
-    for c in header.components {
-        let end = usize::try_from(c.payload_len)
-            .ok()
-            .and_then(|len| start.checked_add(len))
-            .ok_or(corrupt(CorruptReason::LengthOverflow))?;
-        let payload = bytes
-            .get(start..end)
-            .ok_or(corrupt(CorruptReason::PayloadLength { declared, actual }))?;
-        if <[u8; 32]>::from(Sha256::digest(payload)) != c.payload_hash {
-            return Err(corrupt(CorruptReason::ComponentHashMismatch {
-                component: c.id,
-            }));
-        }
-        components.push(Component {
-            header: c,
-            payload: start..end,
-        });
-        start = end;
-    }
-    Ok(DeliveryPackage {
-        pkg_id: header.pkg_id,
-        components,
-    })
-}
-
-/// Every component's environment type must be one the device has.
-pub fn check_environments(
-    package: &DeliveryPackage,
-    env_types: &[String],
-) -> Result<(), InstallError> {
-    match package
-        .components
-        .iter()
-        .find(|c| !env_types.contains(&c.header.env_type))
-    {
-        Some(c) => Err(InstallError::UnsupportedEnvironment {
-            component: c.header.id.clone(),
-            env_type: c.header.env_type.clone(),
-        }),
-        None => Ok(()),
-    }
-}
-
-/// The install needs as much free memory as the payloads are long together.
-pub fn check_delivery_memory(
-    package: &DeliveryPackage,
-    free_memory: u64,
-) -> Result<(), InstallError> {
-    let need = package.total_payload_len();
-    if need > free_memory {
-        return Err(InstallError::OutOfMemory {
-            need,
-            have: free_memory,
-        });
-    }
-    Ok(())
+    out.extend_from_slice(&c.payload_len.to_be_bytes());
+    out.extend_from_slice(&c.payload_hash);
+    out
 }

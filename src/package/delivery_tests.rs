@@ -34,6 +34,7 @@ fn inspect_all(bytes: &[u8]) -> Result<DeliveryPackage, InstallError> {
     let device = DeliveryDevice {
         env_types: &envs,
         free_memory: 1 << 20,
+        ..DeliveryDevice::default()
     };
     inspect_delivery(bytes, &trusted(), &device)
 }
@@ -342,7 +343,7 @@ fn the_signature_is_checked_before_anything_in_the_header_is_believed() {
     let good = build_delivery(&spec(), &key);
     let other = SigningKey::from_bytes(&[9; 32]).verifying_key();
     assert_eq!(
-        verify_delivery(&good, &other),
+        verify_delivery(&good, &other, CLOCK_START),
         Err(InstallError::BadSignature)
     );
 }
@@ -355,6 +356,7 @@ fn the_device_needs_every_environment_and_memory_for_all_components() {
         let device = DeliveryDevice {
             env_types: &envs,
             free_memory,
+            ..DeliveryDevice::default()
         };
         inspect_delivery(&bytes, &trusted(), &device).map(|p| p.components.len())
     };
@@ -514,11 +516,19 @@ fn the_two_formats_tell_each_other_apart() {
         parse_delivery(&firmware).map(|_| ()),
         Err(InstallError::Corrupt(CorruptReason::UnsupportedFormat(1)))
     );
+    // Version 3 is a delivery package too (with terms); version 4 is no package dmsim knows.
     let mut v3 = delivery.clone();
     v3[9] = 3;
+    assert_eq!(package_format(&v3), Ok(PackageFormat::Delivery));
+    let mut v4 = delivery.clone();
+    v4[9] = 4;
     assert_eq!(
-        package_format(&v3),
-        Err(CorruptReason::UnsupportedFormat(3))
+        package_format(&v4),
+        Err(CorruptReason::UnsupportedFormat(4))
+    );
+    assert_eq!(
+        parse_delivery(&v4).map(|_| ()),
+        Err(InstallError::Corrupt(CorruptReason::UnsupportedFormat(4)))
     );
     assert_eq!(
         package_format(b"DMSIMPKG\x00"),
@@ -616,6 +626,7 @@ fn the_largest_headers_build_every_defect() {
     let device = DeliveryDevice {
         env_types: &envs,
         free_memory: 64,
+        ..DeliveryDevice::default()
     };
     let key = test_signing_key();
     let bytes = build_delivery(&s, &key);

@@ -30,7 +30,7 @@
 //! verifies. [`License::check`] then checks it against the device: its id
 //! ([`Cause::WrongDevice`]) and its clock ([`Cause::LicenseExpired`]).
 
-use super::{from_hex, to_hex, SigningKey, VerifyingKey, SIGNATURE_LEN};
+use super::{from_hex, time, to_hex, SigningKey, VerifyingKey, SIGNATURE_LEN};
 use crate::outcome::Cause;
 use ed25519_dalek::{Signature, Signer};
 use serde::{Deserialize, Serialize};
@@ -75,29 +75,17 @@ impl Date {
             month: u8::try_from(number(5..7)?).ok()?,
             day: u8::try_from(number(8..10)?).ok()?,
         };
-        let leap = date.year.is_multiple_of(4)
-            && (!date.year.is_multiple_of(100) || date.year.is_multiple_of(400));
-        let days_in_month = match date.month {
-            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-            4 | 6 | 9 | 11 => 30,
-            2 if leap => 29,
-            2 => 28,
-            _ => return None,
-        };
-        (date.year >= 1970 && (1..=days_in_month).contains(&date.day)).then_some(date)
+        let days_in_month = time::days_in_month(u64::from(date.year), u64::from(date.month));
+        (date.year >= 1970 && (1..=days_in_month).contains(&u64::from(date.day))).then_some(date)
     }
 
-    /// Days from 1970-01-01 to this day (H. Hinnant's `days_from_civil`).
+    /// Days from 1970-01-01 to this day ([`time::days_from_civil`]).
     pub fn days_since_epoch(self) -> u64 {
-        let (month, day) = (u64::from(self.month), u64::from(self.day));
-        // Years counted from March, so that the leap day ends the year.
-        let year = u64::from(self.year).saturating_sub(u64::from(month <= 2));
-        let era = year / 400;
-        let year_of_era = year % 400;
-        let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
-        let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-        // 719468 is 1970-01-01 counted the same way from 0000-03-01.
-        (era * 146_097 + day_of_era).saturating_sub(719_468)
+        time::days_from_civil(
+            u64::from(self.year),
+            u64::from(self.month),
+            u64::from(self.day),
+        )
     }
 
     /// The first second after this day (UTC), in seconds since the Unix epoch.

@@ -30,8 +30,10 @@
 //!
 //! [`inspect`] checks, and reports the first failure, in this order: the structure (magic, format
 //! version, header fields, a complete signature: 402), the signature with the trusted key (404),
-//! the payload's length and hash (402), the target model (403), the from-version (405), the memory
-//! the install needs (502). Nothing in the header is believed before the signature verifies.
+//! the payload's length and hash (402), the target model (403), the from-version (405), that the
+//! to-version is not older than the one running ([`version::is_older`]: the package would
+//! downgrade the device, which it refuses: 405 under `oma`, Knox -454), the memory the install
+//! needs (502). Nothing in the header is believed before the signature verifies.
 //!
 //! # Byte layout (format version 2: delivery packages)
 //!
@@ -67,34 +69,81 @@
 //!
 //! A delivery package is exactly `H + 64 + n`₁ + … + `n`_c bytes long. Component `k`'s payload is
 //! deterministic too: ChaCha8 seeded with [`DeliverySpec::seed`], on stream `k - 1`.
-//! [`inspect_delivery`] checks, and reports the first failure, in this order: the structure (as
-//! in version 1, and 1 to 64 components: 402), the signature (404), unique component ids (402),
-//! the payloads' total length and each payload's hash (402), then what the device offers: an
-//! environment of every component's type ([`Cause::UnsupportedEnvironment`]) and the memory all
-//! the components need together (502). [`package_format`] tells the two kinds apart.
+//!
+//! # Byte layout (format version 3: delivery packages with terms)
+//!
+//! Version 3 is version 2 with three additions: attribute blocks (the package's terms and each
+//! component's, [`terms`]), the length of the payload area in the header, and payloads carried
+//! as records named by their component (a manifest and its files), so that a package whose
+//! manifest lists a component without its file can be told from a damaged one. Devices read
+//! both versions; the builder writes version 2 for a package without terms.
+//!
+//! | offset | size | field |
+//! | --- | --- | --- |
+//! | 0 | 8 | magic `DMSIMPKG` |
+//! | 8 | 2 | format version, `3` |
+//! | 10 | 1 | `p`: length of the package id |
+//! | 11 | `p` | package id |
+//! | 11+`p` | 2 | `q`: length of the package's attribute block |
+//! | 13+`p` | `q` | the package's attributes: each a tag (1 byte), a length (2 bytes) and a value |
+//! | 13+`p`+`q` | 1 | `c`: number of components, 1 to 64 |
+//! | 14+`p`+`q` | `F`₁+…+`F`_c | the components' entries: each a version 2 entry followed by a 2-byte length and the component's attribute block |
+//! | `H`-8 | 8 | `r`: length of the payload area |
+//! | `H` | 64 | Ed25519 signature over bytes `0..H` (by the key of the package's certificate when it has one, else by the trusted key) |
+//! | `H`+64 | `r` | one record per component, in any order: `i` (1 byte), the component id, `n` (8 bytes), the `n` payload bytes |
+//!
+//! A component that carries a certificate also carries its own signature, by the certificate's
+//! key, over `DMSIMCMP`, the package id and its entry (texts after their lengths, the payload
+//! length and hash) without its attributes ([`cert`] has the certificate record).
+//!
+//! # Delivery package checks
+//!
+//! [`verify_delivery`] checks, and reports the first failure, in this order: the structure (as in
+//! version 1, and 1 to 64 components: 402); the package's certificate, when it has one (it must
+//! validate against the trusted key, the device's trust anchor, and not be before its not-before:
+//! [`Cause::CertificateInvalid`]; not after its not-after: [`Cause::CertificateExpired`]); the
+//! signature (404); unique component ids (402); the attributes ([`Cause::InvalidFormat`]); each
+//! component's certificate (as the package's) and signature (404); the payloads: in version 2 their
+//! total length (402), in version 3 the payload area's length (402), one record per listed
+//! component and none other ([`Cause::InvalidFormat`]: a file is missing), each record's length
+//! (402); each payload's hash (402). [`inspect_delivery`] then checks the package against the
+//! device, in the order of `delivery/checks.rs`: the devices and software version it is for
+//! ([`Cause::TargetMismatch`]), its validity ([`Cause::PackageExpired`]), the packages it requires
+//! ([`Cause::PrerequisiteMissing`]), an environment of every component's type
+//! ([`Cause::UnsupportedEnvironment`]), no downgrade of a deployed component
+//! ([`Cause::Downgrade`]), the memory all the components need together (502) and the storage to
+//! install them ([`Cause::InsufficientStorage`]). [`package_format`] tells the kinds apart.
 //!
 //! # Licenses
 //!
 //! [`license`] is the Knox E-FOTA client's license file, a small signed text of dmsim's own,
 //! signed with the same Ed25519 scheme.
 
+pub mod cert;
 mod delivery;
 mod keys;
 pub mod license;
+pub mod terms;
+pub mod time;
+pub mod version;
 
+pub use cert::{CertificateError, CertificateInfo, CertificateSpec};
 pub use delivery::{
-    build_defective_delivery, build_delivery, check_delivery_memory, check_environments,
-    component_payload, inspect_delivery, parse_delivery, verify_delivery, Component,
-    ComponentHeader, ComponentSpec, DeliveryDefect, DeliveryDevice, DeliveryHeader,
-    DeliveryPackage, DeliverySpec, ParsedDelivery, DELIVERY_FORMAT_VERSION, MAX_COMPONENTS,
+    build_defective_delivery, build_delivery, check_asked_versions, check_delivery_memory,
+    check_downgrade, check_environments, check_install_storage, check_prerequisites, check_target,
+    check_validity, component_payload, inspect_delivery, missing_sub_device, parse_delivery,
+    verify_delivery, AskedVersions, Component, ComponentHeader, ComponentSpec, DeliveryDefect,
+    DeliveryDevice, DeliveryHeader, DeliveryPackage, DeliverySpec, ParsedDelivery, TermsSpec,
+    DELIVERY_FORMAT_VERSION, DELIVERY_FORMAT_VERSION_3, MAX_ATTRIBUTES_LEN, MAX_COMPONENTS,
 };
 pub use ed25519_dalek::{SigningKey, VerifyingKey};
 pub use keys::{
     load_signing_key, load_verifying_key, test_signing_key, KeyError, DEFAULT_SIGNING_KEY,
     DEFAULT_VERIFYING_KEY, TEST_KEY_SEED,
 };
+pub use terms::{ComponentTerms, FormatReason, PackageTerms};
 
-use crate::outcome::Cause;
+use crate::outcome::{Cause, Key, Phase};
 use ed25519_dalek::{Signature, Signer};
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -110,6 +159,9 @@ pub const FORMAT_VERSION: u16 = 1;
 pub const SIGNATURE_LEN: usize = 64;
 /// Longest text field (model, versions), in bytes.
 pub const MAX_TEXT_LEN: usize = 255;
+/// 2026-01-01T00:00:00Z: where a simulated device's clock starts (the device's `EPOCH`), and the
+/// clock [`DeliveryDevice::default`] inspects packages at.
+pub const CLOCK_START: u64 = 1_767_225_600;
 
 /// What to build: a package for `model` that updates `from_version` to `to_version`, with `size`
 /// bytes of payload generated from `seed`.
@@ -139,6 +191,10 @@ pub enum SpecError {
     NoSuchComponent { number: usize, count: usize },
     #[error("invalid component {text:?}: {reason}")]
     ComponentText { text: String, reason: String },
+    #[error("the certificate of {subject:?} ends before it starts")]
+    CertificateDates { subject: String },
+    #[error("the package's attributes take {0} bytes, more than the 65535 a block holds")]
+    AttributesTooLong(usize),
 }
 
 impl PackageSpec {
@@ -299,6 +355,11 @@ pub enum Field {
     ComponentName,
     ComponentVersion,
     EnvironmentType,
+    Attributes,
+    DeviceId,
+    SourceVersion,
+    SubDevice,
+    Subject,
 }
 
 impl fmt::Display for Field {
@@ -318,6 +379,11 @@ impl fmt::Display for Field {
             Field::ComponentName => "component name",
             Field::ComponentVersion => "component version",
             Field::EnvironmentType => "environment type",
+            Field::Attributes => "attributes",
+            Field::DeviceId => "device id",
+            Field::SourceVersion => "source version",
+            Field::SubDevice => "sub-device",
+            Field::Subject => "certificate subject",
         })
     }
 }
@@ -381,6 +447,54 @@ pub enum InstallError {
     /// (SCOMO 1413 Unsupported environment).
     #[error("component {component:?} needs the {env_type:?} environment, which the device does not have")]
     UnsupportedEnvironment { component: String, env_type: String },
+    /// The package would downgrade: its target version (a firmware's to-version, a component's
+    /// version) is older ([`version`]) than the one the device runs or has deployed (Knox -454,
+    /// -1454).
+    #[error("{}{package} is older than {running}, which the device runs", .component.as_ref().map(|c| format!("component {c:?}: ")).unwrap_or_default())]
+    Downgrade {
+        component: Option<String>,
+        package: String,
+        running: String,
+    },
+    /// The delivery package's format is invalid or some of its files are missing (Knox -1458).
+    #[error("the update format is invalid: {0}")]
+    InvalidFormat(FormatReason),
+    /// A certificate of the package or of a component fails to validate against the device's
+    /// trust anchor (Knox -1470), or expired on its clock (-1471).
+    #[error("{holder}: {error}")]
+    Certificate {
+        holder: String,
+        error: CertificateError,
+    },
+    /// The package names the devices it is for, and this one is not one of them (Knox -1455).
+    #[error("the package is for the devices {devices:?}, not {dev_id:?}")]
+    NotForDevice {
+        dev_id: String,
+        devices: Vec<String>,
+    },
+    /// The package is for devices running another software version (Knox -1455).
+    #[error("the package is for software version {package:?}, the device runs {device:?}")]
+    SourceVersion { package: String, device: String },
+    /// The package's validity ended on the device's clock: the copy the device stores is no
+    /// longer valid (Knox -1456).
+    #[error("the package was valid until {}, the device's clock says {}", time::format_time(*.valid_until), time::format_time(*.now))]
+    NoLongerValid { valid_until: u64, now: u64 },
+    /// A package this one requires is not installed: the operation that should have installed
+    /// it failed (or never ran), so this install is skipped, not attempted (Knox -1451).
+    #[error("the package requires {pkg_id:?}, which is not installed: the install is skipped")]
+    PrerequisiteMissing { pkg_id: String },
+    /// A component is not at the version the operation asked for: the install is not attempted
+    /// (Knox -1482).
+    #[error("component {component:?} is version {package:?}, the operation asked for {asked:?}: the install is not attempted")]
+    VersionMismatch {
+        component: String,
+        package: String,
+        asked: String,
+    },
+    /// Not enough storage for the installed components: the install is not attempted (Knox
+    /// -1482).
+    #[error("not enough storage to install: {need} bytes needed, {have} free: the install is not attempted")]
+    InsufficientStorage { need: u64, have: u64 },
 }
 
 impl InstallError {
@@ -394,7 +508,38 @@ impl InstallError {
             InstallError::NotAcceptable { .. } => Cause::WrongFromVersion,
             InstallError::OutOfMemory { .. } => Cause::OutOfMemory,
             InstallError::UnsupportedEnvironment { .. } => Cause::UnsupportedEnvironment,
+            InstallError::Downgrade { .. } => Cause::Downgrade,
+            InstallError::InvalidFormat(_) => Cause::InvalidFormat,
+            InstallError::Certificate {
+                error: CertificateError::Expired { .. },
+                ..
+            } => Cause::CertificateExpired,
+            InstallError::Certificate { .. } => Cause::CertificateInvalid,
+            InstallError::NotForDevice { .. } | InstallError::SourceVersion { .. } => {
+                Cause::TargetMismatch
+            }
+            InstallError::NoLongerValid { .. } => Cause::PackageExpired,
+            InstallError::PrerequisiteMissing { .. } => Cause::PrerequisiteMissing,
+            InstallError::VersionMismatch { .. } => Cause::VersionMismatch,
+            InstallError::InsufficientStorage { .. } => Cause::InsufficientStorage,
         }
+    }
+
+    /// Where the flow ends: the checks before an install for the refusals that leave the install
+    /// not attempted (a prerequisite, the asked version, storage), the install for the package's
+    /// own faults.
+    pub fn phase(&self) -> Phase {
+        match self {
+            InstallError::PrerequisiteMissing { .. }
+            | InstallError::VersionMismatch { .. }
+            | InstallError::InsufficientStorage { .. } => Phase::Checks,
+            _ => Phase::Install,
+        }
+    }
+
+    /// The outcome's name: phase and cause.
+    pub fn key(&self) -> Key {
+        Key(self.phase(), self.cause())
     }
 }
 
@@ -656,6 +801,13 @@ pub fn verify(
             device_current: current_version.to_string(),
         });
     }
+    if version::is_older(&header.to_version, current_version) {
+        return Err(InstallError::Downgrade {
+            component: None,
+            package: header.to_version,
+            running: current_version.to_string(),
+        });
+    }
     Ok(Package {
         header,
         payload_offset: parsed.signed.len() + SIGNATURE_LEN,
@@ -737,12 +889,26 @@ pub mod hex32 {
     }
 }
 
+/// Serde for bytes as a hex string.
+pub mod hexvec {
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::to_hex(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        super::from_hex(&text).ok_or_else(|| D::Error::custom("expected hex digits"))
+    }
+}
+
 /// The kinds of package, by their format version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PackageFormat {
     /// Format version 1: one firmware image ([`parse`], [`inspect`]).
     Firmware,
-    /// Format version 2: software components ([`parse_delivery`], [`inspect_delivery`]).
+    /// Format versions 2 and 3: software components ([`parse_delivery`], [`inspect_delivery`]).
     Delivery,
 }
 
@@ -755,12 +921,14 @@ pub fn package_format(bytes: &[u8]) -> Result<PackageFormat, CorruptReason> {
     }
     match u16::from_be_bytes(r.array(Field::FormatVersion)?) {
         FORMAT_VERSION => Ok(PackageFormat::Firmware),
-        DELIVERY_FORMAT_VERSION => Ok(PackageFormat::Delivery),
+        DELIVERY_FORMAT_VERSION | DELIVERY_FORMAT_VERSION_3 => Ok(PackageFormat::Delivery),
         other => Err(CorruptReason::UnsupportedFormat(other)),
     }
 }
 
 #[cfg(test)]
 mod delivery_tests;
+#[cfg(test)]
+mod terms_tests;
 #[cfg(test)]
 mod tests;

@@ -249,6 +249,55 @@ fn another_from_version_is_not_acceptable() {
     ));
 }
 
+/// A package from the running version to an older one would downgrade the device: refused after
+/// the from-version check (so a package for another version is still 405 for that), before the
+/// memory; to the same version or a newer one, it is not a downgrade.
+#[test]
+fn a_package_to_an_older_version_is_a_downgrade() {
+    let key = test_signing_key();
+    let down = PackageSpec::new("SIM-1", "FW-1.10.0", "FW-1.9.0", 64).expect("spec");
+    let running = DeviceView {
+        current_version: "FW-1.10.0",
+        free_memory: 0,
+        ..device()
+    };
+    let err = inspect(&build(&down, &key), &trusted(), &running).expect_err("a downgrade");
+    assert_eq!(
+        err,
+        InstallError::Downgrade {
+            component: None,
+            package: "FW-1.9.0".into(),
+            running: "FW-1.10.0".into()
+        }
+    );
+    assert_eq!(err.cause(), Cause::Downgrade);
+    assert_eq!(err.key(), Key(Phase::Install, Cause::Downgrade));
+    assert_eq!(
+        err.to_string(),
+        "FW-1.9.0 is older than FW-1.10.0, which the device runs"
+    );
+    // Without the downgrade, the same device gets to its memory check.
+    let up = PackageSpec::new("SIM-1", "FW-1.10.0", "FW-1.11.0", 64).expect("spec");
+    assert!(matches!(
+        inspect(&build(&up, &key), &trusted(), &running),
+        Err(InstallError::OutOfMemory { .. })
+    ));
+    let same = PackageSpec::new("SIM-1", "FW-1.10.0", "FW-1.10.0", 64).expect("spec");
+    assert!(matches!(
+        inspect(&build(&same, &key), &trusted(), &running),
+        Err(InstallError::OutOfMemory { .. })
+    ));
+    // A package for another from-version is that, whatever its to-version.
+    let other = DeviceView {
+        current_version: "FW-2.0.0",
+        ..running
+    };
+    assert!(matches!(
+        inspect(&build(&down, &key), &trusted(), &other),
+        Err(InstallError::NotAcceptable { .. })
+    ));
+}
+
 #[test]
 fn too_little_memory_is_out_of_memory() {
     let bytes = build(&spec(), &test_signing_key());

@@ -362,6 +362,56 @@ fn the_conditions_on_jobs_have_their_knox_codes() {
     );
 }
 
+/// The checks of a package's bytes have the E-FOTA codes the seed's words give them, through the
+/// vendor FUMO and SCOMO results a knox-efota device reports (FUMO 454; SCOMO 1451, 1454, 1455,
+/// 1456, 1458, 1463, 1470, 1471, 1482), while `oma` reports the nearest OMA code.
+#[test]
+fn the_package_checks_have_their_knox_codes() {
+    let knox = builtin("knox-efota").unwrap();
+    let oma = builtin("oma").unwrap();
+    let scomo = |key: &str| {
+        let key = Key::parse(key).expect("a key");
+        let code = knox.scomo_result_row(key).code;
+        let row = knox.vendor_row(
+            Table::KnoxEfota,
+            Some(key),
+            Some((Table::ScomoResult, code)),
+            Platform::Android,
+        );
+        (oma.scomo_result_row(key).code, code, row.map(|r| r.code))
+    };
+    let downgrade = Key::parse("install.downgrade").unwrap();
+    let fumo = knox.fumo_result_row(downgrade).code;
+    let row = knox.vendor_row(
+        Table::KnoxEfota,
+        Some(downgrade),
+        Some((Table::FumoResult, fumo)),
+        Platform::Android,
+    );
+    assert_eq!(
+        (oma.fumo_result(downgrade), fumo, row.map(|r| r.code)),
+        (405, 454, Some(-454))
+    );
+    for (key, expected) in [
+        ("install.downgrade", (1407, 1454, Some(-1454))),
+        ("install.target-mismatch", (1407, 1455, Some(-1455))),
+        ("install.package-expired", (1407, 1456, Some(-1456))),
+        ("install.invalid-format", (1407, 1458, Some(-1458))),
+        ("install.sub-device-missing", (1405, 1463, Some(-1463))),
+        ("install.certificate-invalid", (1407, 1470, Some(-1470))),
+        ("install.certificate-expired", (1407, 1471, Some(-1471))),
+        ("checks.version-mismatch", (1400, 1482, Some(-1482))),
+        ("checks.insufficient-storage", (1406, 1482, Some(-1482))),
+        ("checks.prerequisite-missing", (1400, 1451, Some(-1451))),
+    ] {
+        assert_eq!(scomo(key), expected, "{key}");
+    }
+    // The dmsim profile keeps its own 1451 (roaming): the codes are the profile's.
+    let dmsim = builtin("dmsim").unwrap();
+    let prerequisite = Key::parse("checks.prerequisite-missing").unwrap();
+    assert_eq!(dmsim.scomo_result_row(prerequisite).code, 1400);
+}
+
 /// The E-FOTA client's own flows (license, configuration, items) end in outcomes only the
 /// `knox-efota` table maps: each has a row there naming it, on every platform, and no OMA table
 /// takes them.

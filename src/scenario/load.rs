@@ -243,6 +243,32 @@ mod tests {
     }
 
     #[test]
+    fn the_time_between_sessions_reads_with_its_unit() {
+        let read = |value: &str| {
+            parse(
+                Path::new("s.toml"),
+                &format!("name = \"x\"\nsession_interval = {value}\n"),
+            )
+            .map(|s| s.file.session_interval)
+        };
+        assert_eq!(read("90").ok(), Some(90));
+        assert_eq!(read("\"45s\"").ok(), Some(45));
+        assert_eq!(read("\"30m\"").ok(), Some(1800));
+        assert_eq!(read("\"2h\"").ok(), Some(7200));
+        assert_eq!(read("\"3 d\"").ok(), Some(259_200));
+        assert_eq!(
+            parse(Path::new("s.toml"), "name = \"x\"\n")
+                .map(|s| s.file.session_interval)
+                .ok(),
+            Some(0)
+        );
+        for bad in ["\"2w\"", "\"d\"", "\"-1d\"", "\"99999999999999999999d\""] {
+            let e = err(&format!("name = \"x\"\nsession_interval = {bad}\n"));
+            assert!(e.contains("invalid duration"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
     fn line_col_counts_from_one() {
         assert_eq!(line_col("ab\ncd", 0), (1, 1));
         assert_eq!(line_col("ab\ncd", 4), (2, 2));

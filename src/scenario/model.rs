@@ -30,6 +30,11 @@ pub struct ScenarioFile {
     /// a report.
     #[serde(default = "one")]
     pub sessions: u32,
+    /// Simulated time that passes on the device's clock between a session (and the job the
+    /// device runs after it) and the next: `"1d"`, `"2h"`, `"30m"`, `"45s"` or seconds (default
+    /// none).
+    #[serde(default, deserialize_with = "duration")]
+    pub session_interval: u64,
     #[serde(default)]
     pub device: DeviceSpec,
     #[serde(default)]
@@ -687,6 +692,39 @@ pub struct ResultExpect {
     pub format: Option<String>,
     /// Byte length of the data (for large objects).
     pub len: Option<usize>,
+}
+
+/// A duration in seconds: a number, or a number with a unit `s`, `m`, `h` or `d`.
+fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Secs(u64),
+        Text(String),
+    }
+    let text = match Raw::deserialize(d)? {
+        Raw::Secs(n) => return Ok(n),
+        Raw::Text(t) => t,
+    };
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let unit = match t[split..].trim() {
+        "" | "s" => Some(1u64),
+        "m" => Some(60),
+        "h" => Some(3600),
+        "d" => Some(86_400),
+        _ => None,
+    };
+    t[..split]
+        .parse::<u64>()
+        .ok()
+        .zip(unit)
+        .and_then(|(n, unit)| n.checked_mul(unit))
+        .ok_or_else(|| {
+            de::Error::custom(format!(
+                "invalid duration {text:?}: expected seconds, or a number with s, m, h or d"
+            ))
+        })
 }
 
 fn answers<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<UserAnswer>, D::Error> {

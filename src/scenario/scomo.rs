@@ -5,7 +5,7 @@
 //! ```toml
 //! [device.scomo]                  # root = "./SCOMO", env_types = ["Android", "Linux"], legacy_alert_type, operations, remove_active,
 //!                                 # ask_install_conditions, install_conditions_timeout, exec_while_busy = "conflict" | "abort",
-//!                                 # verify_and_rollback
+//!                                 # verify_and_rollback, sub_devices
 //!
 //! [expect]
 //! scomo_result = [1200]           # result codes of the OperationComplete alerts the server received
@@ -37,6 +37,9 @@ pub struct ScomoSpec {
     /// The operations the device implements (by node name; default all).
     #[serde(deserialize_with = "operations")]
     pub operations: Vec<ScomoOperation>,
+    /// The sub-devices (attached peripherals) the device has, by id (default none): a component
+    /// for another one is skipped.
+    pub sub_devices: Vec<String>,
     /// Ask the user to accept the installation conditions before an install (answers in
     /// `[device.ui] install_conditions`).
     pub ask_install_conditions: bool,
@@ -83,6 +86,7 @@ impl Default for ScomoSpec {
             legacy_alert_type: config.legacy_alert_type,
             operations: config.operations,
             remove_active: config.remove_active,
+            sub_devices: config.sub_devices,
             ask_install_conditions: config.install_conditions.is_some(),
             install_conditions_timeout: crate::engine::DEFAULT_CONDITIONS_TIMEOUT,
             exec_while_busy: ExecWhileBusySpec::Conflict,
@@ -99,6 +103,7 @@ impl ScomoSpec {
         config.legacy_alert_type = self.legacy_alert_type;
         config.operations = self.operations.clone();
         config.remove_active = self.remove_active;
+        config.sub_devices = self.sub_devices.clone();
         config.install_conditions = super::updates::conditions_prompt(
             self.ask_install_conditions,
             self.install_conditions_timeout,

@@ -76,6 +76,9 @@ pub(super) async fn run_against<T: Transport, C: ContentClient>(
         if n >= planned && device.reports.pending().is_empty() {
             break;
         }
+        if n > 0 {
+            device.clock = device.clock.saturating_add(file.session_interval);
+        }
         let start = if n == 0 {
             session_start(file, server, device)
         } else {

@@ -41,7 +41,10 @@ use crate::fumo::FumoConfig;
 use crate::package::license::{
     build_defective_license, build_license, Date, License, LicenseDefect,
 };
-use crate::package::{self, ComponentSpec, Defect, DeliveryDefect, DeliverySpec, PackageSpec};
+use crate::package::{
+    self, CertificateSpec, ComponentSpec, Defect, DeliveryDefect, DeliverySpec, PackageSpec,
+    TermsSpec,
+};
 use crate::protocol::download::{Descriptor, HashAlgorithm};
 use crate::protocol::fumo::Operation;
 use crate::server::{Attempts, ContentConfig, ContentFault, ContentFaultKind, HostedFile};
@@ -300,7 +303,11 @@ pub struct FileSpec {
 }
 
 /// A delivery package to build: `delivery = { pkg_id = "suite-1", components = [{ id = "maps",
-/// name = "Maps", version = "2.1", env = "Android", size = "64KiB" }], defect = "corrupt:2" }`.
+/// name = "Maps", version = "2.1", env = "Android", size = "64KiB" }], defect = "corrupt:2" }`,
+/// and its terms (format 3): `requires = ["base-1"]`, `devices = ["IMEI:…"]`,
+/// `source_version = "SW-1.0.0"`, `valid_until = "2026-01-02T00:00:00Z"`, `certificate = {
+/// subject = "acme" }` (`not_before`, `not_after` optional); a component's `sub_device = "pen"`
+/// and `certificate`. Times are RFC 3339 UTC texts, dates, or seconds since the Unix epoch.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeliveryFileSpec {
@@ -308,6 +315,19 @@ pub struct DeliveryFileSpec {
     pub components: Vec<ComponentFileSpec>,
     #[serde(default, deserialize_with = "delivery_defect")]
     pub defect: Option<DeliveryDefect>,
+    /// PkgIDs the package requires installed first.
+    #[serde(default)]
+    pub requires: Vec<String>,
+    /// The devices (DevIds) the package is for; empty: any.
+    #[serde(default)]
+    pub devices: Vec<String>,
+    /// The software version (`DevDetail/SwV`) the device must run.
+    pub source_version: Option<String>,
+    /// The last second the package is valid.
+    #[serde(default, deserialize_with = "time_opt")]
+    pub valid_until: Option<u64>,
+    /// The certificate the package is signed under (issued by the test key).
+    pub certificate: Option<CertificateFileSpec>,
 }
 
 /// A Knox E-FOTA license to build ([`crate::package::license`]).
@@ -339,6 +359,35 @@ pub struct ComponentFileSpec {
     pub env: String,
     #[serde(default = "default_package_size", deserialize_with = "size")]
     pub size: u64,
+    /// The attached peripheral it is for.
+    pub sub_device: Option<String>,
+    /// The certificate it is signed under on its own.
+    pub certificate: Option<CertificateFileSpec>,
+}
+
+/// A certificate: its subject, valid from `not_before` (default 2025-01-01) to `not_after`
+/// (default 2036-01-01).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CertificateFileSpec {
+    pub subject: String,
+    #[serde(default, deserialize_with = "time_opt")]
+    pub not_before: Option<u64>,
+    #[serde(default, deserialize_with = "time_opt")]
+    pub not_after: Option<u64>,
+}
+
+impl CertificateFileSpec {
+    fn spec(&self) -> CertificateSpec {
+        let mut spec = CertificateSpec::new(self.subject.as_str());
+        if let Some(t) = self.not_before {
+            spec.not_before = t;
+        }
+        if let Some(t) = self.not_after {
+            spec.not_after = t;
+        }
+        spec
+    }
 }
 
 /// A firmware package to build.
@@ -622,11 +671,26 @@ fn build_delivery(d: &DeliveryFileSpec, seed: u64, path: &str) -> Result<Vec<u8>
         .iter()
         .map(|c| {
             let name = c.name.as_deref().unwrap_or(&c.id);
-            ComponentSpec::new(&c.id, name, &c.version, &c.env, c.size)
+            let mut spec = ComponentSpec::new(&c.id, name, &c.version, &c.env, c.size)?;
+            if let Some(sub_device) = &c.sub_device {
+                spec = spec.with_sub_device(sub_device.as_str())?;
+            }
+            if let Some(cert) = &c.certificate {
+                spec = spec.with_certificate(cert.spec())?;
+            }
+            Ok(spec)
         })
         .collect::<Result<Vec<_>, _>>()
         .map_err(error)?;
+    let terms = TermsSpec {
+        requires: d.requires.clone(),
+        devices: d.devices.clone(),
+        source_version: d.source_version.clone(),
+        valid_until: d.valid_until,
+        certificate: d.certificate.as_ref().map(CertificateFileSpec::spec),
+    };
     let spec = DeliverySpec::new(&d.pkg_id, components)
+        .and_then(|s| s.with_terms(terms))
         .map_err(error)?
         .with_seed(seed);
     let key = package::test_signing_key();
@@ -769,6 +833,22 @@ fn size<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     match Raw::deserialize(d)? {
         Raw::Bytes(n) => Ok(n),
         Raw::Text(t) => package::parse_size(&t).map_err(de::Error::custom),
+    }
+}
+
+/// A point in time: seconds since the Unix epoch, or a text [`package::time::parse_time`] reads.
+fn time_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Secs(u64),
+        Text(String),
+    }
+    match Raw::deserialize(d)? {
+        Raw::Secs(n) => Ok(Some(n)),
+        Raw::Text(t) => package::time::parse_time(&t)
+            .map(Some)
+            .map_err(de::Error::custom),
     }
 }
 
@@ -954,6 +1034,7 @@ mod tests {
         let device = package::DeliveryDevice {
             env_types: &["Android".to_string(), "Linux".to_string()],
             free_memory: u64::MAX,
+            ..package::DeliveryDevice::default()
         };
         let trusted = package::test_signing_key().verifying_key();
         let verified =
@@ -982,6 +1063,41 @@ mod tests {
             matches!(&e, BuildError::Package { path, .. } if path == "/sw/suite.pkg"),
             "{e}"
         );
+        // Terms make a format 3 package, each read back by the device; times read as dates.
+        let terms = text(
+            ", requires = [\"base\"], devices = [\"IMEI:1\"], source_version = \"SW-1\", \
+             valid_until = \"2026-01-02\", certificate = { subject = \"acme\", not_after = 2000000000 }",
+        )
+        .replace(
+            "size = \"2KiB\" }",
+            "size = \"2KiB\", sub_device = \"dock\", certificate = { subject = \"v\" } }",
+        );
+        let config = content(&scenario(&terms)).expect("builds");
+        let body = &config.hosted_file("/sw/suite.pkg").expect("hosted").body;
+        assert_eq!(body[9], 3);
+        let p = package::verify_delivery(body, &trusted, package::CLOCK_START).expect("valid");
+        assert_eq!(p.terms.requires, ["base"]);
+        assert_eq!(p.terms.devices, ["IMEI:1"]);
+        assert_eq!(p.terms.source_version.as_deref(), Some("SW-1"));
+        assert_eq!(p.terms.valid_until, Some(package::CLOCK_START + 86_400));
+        let cert = p.terms.certificate.as_ref().expect("a certificate");
+        assert_eq!(
+            (cert.subject.as_str(), cert.not_after),
+            ("acme", 2_000_000_000)
+        );
+        let maps = &p.components[0].terms;
+        assert_eq!(maps.sub_device.as_deref(), Some("dock"));
+        assert_eq!(
+            maps.certificate.as_ref().map(|c| c.subject.as_str()),
+            Some("v")
+        );
+        let e = crate::scenario::load::parse(
+            std::path::Path::new("s.toml"),
+            &text(", valid_until = \"yesterday\""),
+        )
+        .map(drop)
+        .expect_err("not a time");
+        assert!(e.to_string().contains("invalid time"), "{e}");
         let huge = text("").replace("\"2KiB\"", "\"300MiB\"");
         let e = content(&scenario(&huge)).expect_err("too large");
         assert!(matches!(e, BuildError::PackageTooLarge { .. }), "{e}");

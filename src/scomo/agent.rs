@@ -63,8 +63,12 @@ pub struct ScomoConfig {
     /// Whether an Active component may be removed (otherwise it is in use: Remove fails, and the
     /// server must Deactivate it first).
     pub remove_active: bool,
-    /// The key delivery packages must be signed with.
+    /// The key delivery packages must be signed with: the device's trust anchor, which also
+    /// issues the certificates a package or a component may be signed under.
     pub trusted: VerifyingKey,
+    /// The sub-devices (attached peripherals) the device has, by id: a component for another one
+    /// is skipped ([`crate::package::missing_sub_device`]).
+    pub sub_devices: Vec<String>,
     /// Ask the user to accept the installation conditions before an install
     /// ([`crate::engine::prompt`]); `None` (the default) does not ask.
     pub install_conditions: Option<ConditionsPrompt>,
@@ -103,6 +107,7 @@ impl ScomoConfig {
             operations: ScomoOperation::ALL.to_vec(),
             remove_active: true,
             trusted: crate::package::test_signing_key().verifying_key(),
+            sub_devices: Vec::new(),
             install_conditions: None,
             exec_while_busy: ExecWhileBusy::Conflict,
             verify_and_rollback: false,
@@ -145,11 +150,14 @@ pub enum Phase {
     /// The whole package is held (Status 40); next it is verified and delivered.
     Downloaded,
     /// Installing the components of `Delivered/<delivered>`, one per step: `next` is the index
-    /// of the next one, `installed` those this job installed so far.
+    /// of the next one, `installed` those this job installed so far, `skipped` those it skipped
+    /// (their sub-device is missing).
     Install {
         delivered: String,
         next: usize,
         installed: Vec<Installed>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        skipped: Vec<String>,
     },
     /// Component `failed` did not install: those installed before it are removed, the last first,
     /// one per step.
@@ -162,11 +170,14 @@ pub enum Phase {
     /// is up until it times out, then the install fails `checks.conditions-timeout`.
     ConditionsTimeout { delivered: String },
     /// On a device that verifies: verifying the components the job installed, one per step:
-    /// `next` is the index in `installed` of the next one.
+    /// `next` is the index in `installed` of the next one; `skipped` those the install skipped
+    /// (their sub-device is missing).
     Verify {
         delivered: String,
         next: usize,
         installed: Vec<Installed>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        skipped: Vec<String>,
     },
     /// On a device that rolls back: the components the job installed (`remaining`) returned to
     /// their source versions or removed, the last first, one per step, for `reason`.
@@ -352,7 +363,8 @@ impl Scomo {
 
     // ---- the blob ----
 
-    fn delivered_len(&self) -> usize {
+    /// The bytes of the delivered packages the device stores.
+    pub(super) fn delivered_len(&self) -> usize {
         self.durable
             .delivered
             .iter()

@@ -9,15 +9,34 @@
 //! | start (Download ops) | Download 30 | roaming refused (20); the download begins |
 //! | download attempt *n* | Download 30 | one GET through the download agent, resumed from the bytes held |
 //! | downloaded | Download 40 | the whole object is held |
-//! | delivered | Download 40 or 50, Delivered 10 or 40 | the package verified (structure, signature) and delivered; Download ends here |
-//! | checks | Delivered 40 | battery, the device locked, other services running, the user, the installation conditions (when the device asks), environment types, memory, already installed |
+//! | delivered | Download 40 or 50, Delivered 10 or 40 | the package verified (structure, certificates on the device's clock, signature, terms, payloads) and still valid, then delivered; Download ends here |
+//! | checks | Delivered 40 | the package verified again, then: the devices and software version it is for, its validity, the packages it requires, battery, the device locked, other services running, the user, the installation conditions (when the device asks), environment types, no downgrade, memory, the versions the operation asked for, storage to install, already installed |
 //! | conditions timeout | Delivered 40 | the installation conditions went unanswered: the job waits out the prompt's timeout on the device's clock, then the install fails (Delivered 50, `checks.conditions-timeout`) |
-//! | install component *k* | Delivered 40 | one component deployed (Active, or Inactive for the Inactive operations) |
+//! | install component *k* | Delivered 40 | one component deployed (Active, or Inactive for the Inactive operations), or skipped when it is for a sub-device the device does not have |
 //! | rollback component *k* | Delivered 40 | after a failed component, one installed by the job removed (or restored) |
 //! | verify component *k* | Delivered 40 | on a device that verifies and rolls back ([`super::verify`]): one component the job installed read back and checked |
 //! | revert component *k* | Delivered 40 | on such a device, after a failed install or verification or for a trial install: one component returned to its source version (or removed) |
 //! | operate (Remove, Activate, Deactivate) | Delivered 30, Deployed 30, 50 or 70 | the operation carried out |
 //! | report | the terminal values | result recorded, Generic Alert queued, the source version files dropped, in one save |
+//!
+//! # Choices where the Knox E-FOTA codes leave one
+//!
+//! * **Not attempted** (Knox -1451, -1482): a package that requires another (its terms name the
+//!   PkgID) is skipped when no deployed component came from that package: the operation that
+//!   was to install it failed earlier (or never ran), and this one depends on it. A SCOMO agent
+//!   runs one job at a time, so "operations sent in order" are operations of successive sessions.
+//!   An install is not attempted either when a component is not at the version the operation
+//!   asked for (`version=V` or `version.<id>=V` in `Download/<p>/InstallParams`) or when the
+//!   device lacks the storage to install the components beside the packages it stores.
+//! * **Sub-devices** (Knox -1463): a component for an attached peripheral the device does not have
+//!   (`[device.scomo] sub_devices`) is skipped and the others installed, as the Knox portal's
+//!   -7007 (partially updated) describes; the job reports one result, the sub-device's failure
+//!   (the part that worked is in the Deployed inventory), and keeps the package, its State still
+//!   Delivered, for an Install once the peripheral is attached.
+//! * **A stored package no longer valid** (Knox -1456): the package's validity (declared in its
+//!   terms) is checked when it is delivered and again when it is installed, on the device's clock;
+//!   a package delivered while valid and installed after its validity ended is refused and
+//!   deleted.
 
 use super::agent::{Delivered, Deployed, Installed, Job, Phase, RevertReason, Scomo};
 use super::mo::{self, Area};
@@ -26,7 +45,7 @@ use crate::download::{DownloadOutcome, DownloadRequest, Partial};
 use crate::engine::{self, Action, Conditions, Env, Input, Reported};
 use crate::faults::{FaultEffect, FaultPoint};
 use crate::outcome::{self, Cause, Outcome, Rollback};
-use crate::package::{self, DeliveryDevice, DeliveryPackage};
+use crate::package::{self, AskedVersions, DeliveryDevice, DeliveryPackage, InstallError};
 use crate::protocol::scomo::{
     DeliveredState, DeliveredStatus, DeployedState, DeployedStatus, DownloadStatus, ScomoOperation,
 };
@@ -97,9 +116,10 @@ pub(super) fn step(scomo: &mut Scomo, input: Input, env: &mut Env<'_>) -> Action
                 delivered,
                 next,
                 installed,
+                skipped,
             },
             Input::Resume,
-        ) => install_component(scomo, env, &job, &delivered, next, installed),
+        ) => install_component(scomo, env, &job, &delivered, next, installed, skipped),
         (
             Phase::Rollback {
                 delivered,
@@ -120,9 +140,10 @@ pub(super) fn step(scomo: &mut Scomo, input: Input, env: &mut Env<'_>) -> Action
                 delivered,
                 next,
                 installed,
+                skipped,
             },
             Input::Resume,
-        ) => verify::verify_component(scomo, env, &job, &delivered, next, installed),
+        ) => verify::verify_component(scomo, env, &job, &delivered, next, installed, skipped),
         (
             Phase::Revert {
                 delivered,
@@ -283,9 +304,12 @@ fn downloaded(
     }
 }
 
-/// Verify the downloaded package and deliver it; Download ends here, the others install.
+/// Verify the downloaded package (its certificates on the device's clock, and its validity: a
+/// device does not store a package that is no longer valid) and deliver it; Download ends here,
+/// the others install.
 fn deliver(scomo: &mut Scomo, env: &mut Env<'_>, job: &Job) -> Step {
-    let checked = package::verify_delivery(scomo.pending_bytes(), &scomo.config.trusted);
+    let checked = package::verify_delivery(scomo.pending_bytes(), &scomo.config.trusted, env.now)
+        .and_then(|p| package::check_validity(&p, env.now).map(|()| p));
     let package = match checked {
         Ok(package) => package,
         Err(e) => {
@@ -295,11 +319,7 @@ fn deliver(scomo: &mut Scomo, env: &mut Env<'_>, job: &Job) -> Step {
                 _ => DownloadStatus::InstallFailedWithoutData,
             };
             download_status(scomo, env, job, status);
-            return finish(
-                ended(job, outcome::Phase::Install, e.cause()).with_detail(&e),
-                None,
-                None,
-            );
+            return finish(refused(job, &e), None, None);
         }
     };
     let base = mo::entry(&scomo.config.root, Area::Download, &job.name);
@@ -336,10 +356,23 @@ fn deliver(scomo: &mut Scomo, env: &mut Env<'_>, job: &Job) -> Step {
     begin_install(scomo, env, job, &node)
 }
 
-/// The package of `Delivered/<delivered>`, verified again from the bytes held.
-pub(super) fn held_package(scomo: &Scomo, delivered: &str) -> Option<DeliveryPackage> {
-    let index = scomo.delivered_index(delivered)?;
-    package::verify_delivery(scomo.package(index), &scomo.config.trusted).ok()
+/// The package of `Delivered/<delivered>`, verified again from the bytes held (on the device's
+/// clock now: a certificate may have expired since the package was delivered).
+pub(super) fn held_package(
+    scomo: &Scomo,
+    delivered: &str,
+    now: u64,
+) -> Result<DeliveryPackage, InstallError> {
+    // A node without its bytes (deleted by an earlier failure) holds nothing to verify.
+    let bytes = scomo
+        .delivered_index(delivered)
+        .map_or(&[][..], |index| scomo.package(index));
+    package::verify_delivery(bytes, &scomo.config.trusted, now)
+}
+
+/// A refusal of the package, as the outcome of `job`.
+pub(super) fn refused(job: &Job, e: &InstallError) -> Outcome {
+    ended(job, e.phase(), e.cause()).with_detail(e)
 }
 
 /// A failed install of `Delivered/<delivered>`: its Status says the package is still held.
@@ -352,11 +385,20 @@ pub(super) fn install_failed(
     pkg_id: Option<String>,
 ) -> Step {
     // A package no install of this device can use (components for an environment it lacks, bytes
-    // that do not verify) is deleted; one that failed for the device's passing reasons (battery,
-    // the user, memory) is kept for another Install.
+    // or a format that do not verify, a signature or certificate that does not validate, terms
+    // that exclude the device, a validity that ended) is deleted; one that failed for the
+    // device's passing reasons (battery, the user, memory, storage, what is deployed or installed,
+    // the version the operation asked for, a missing sub-device) is kept for another Install.
     let keep = !matches!(
         outcome.cause,
-        Cause::UnsupportedEnvironment | Cause::PackageCorrupt
+        Cause::UnsupportedEnvironment
+            | Cause::PackageCorrupt
+            | Cause::SignatureInvalid
+            | Cause::InvalidFormat
+            | Cause::CertificateInvalid
+            | Cause::CertificateExpired
+            | Cause::TargetMismatch
+            | Cause::PackageExpired
     );
     let (delivered_status, download) = if keep {
         (
@@ -377,7 +419,31 @@ pub(super) fn install_failed(
     finish(outcome, Some(delivered_path(delivered)), pkg_id)
 }
 
-/// The checks before an install, then its beginning.
+/// What the device's tree says of it, for the package's terms.
+fn identity(env: &Env<'_>) -> (String, String) {
+    let leaf = |uri: &str| env.tree.value_str(uri).unwrap_or("").to_string();
+    (leaf("./DevInfo/DevId"), leaf("./DevDetail/SwV"))
+}
+
+/// The versions the operation asks for: `Download/<p>/InstallParams` of a Download operation
+/// (the Delivered and Deployed operations have none).
+fn asked_versions(scomo: &Scomo, env: &Env<'_>, job: &Job) -> AskedVersions {
+    if job.area != Area::Download {
+        return AskedVersions::default();
+    }
+    let base = mo::entry(&scomo.config.root, Area::Download, &job.name);
+    AskedVersions::parse(
+        env.tree
+            .value_str(&format!("{base}/InstallParams"))
+            .unwrap_or(""),
+    )
+}
+
+/// The checks before an install, then its beginning. The package is verified again; then, in
+/// order: the devices and software version it is for, its validity on the device's clock, the
+/// packages it requires (the install skipped when one is not installed), the battery, the user,
+/// the environments, no downgrade, the memory, the versions the operation asked for and the
+/// storage to install (not attempted), and whether it is all installed already.
 fn begin_install(scomo: &mut Scomo, env: &mut Env<'_>, job: &Job, delivered: &str) -> Step {
     scomo.set_delivered(
         env.tree,
@@ -386,11 +452,24 @@ fn begin_install(scomo: &mut Scomo, env: &mut Env<'_>, job: &Job, delivered: &st
         None,
         env.now,
     );
-    let Some(package) = held_package(scomo, delivered) else {
-        let outcome = ended(job, outcome::Phase::Install, Cause::PackageCorrupt);
-        return install_failed(scomo, env, job, delivered, outcome, None);
+    let package = match held_package(scomo, delivered, env.now) {
+        Ok(package) => package,
+        Err(e) => return install_failed(scomo, env, job, delivered, refused(job, &e), None),
     };
     let id = Some(package.pkg_id.clone());
+    let (dev_id, sw_version) = identity(env);
+    let installed: Vec<String> = scomo
+        .durable
+        .deployed
+        .iter()
+        .map(|c| c.pkg_id_ref.clone())
+        .collect();
+    if let Err(e) = package::check_target(&package, &dev_id, &sw_version)
+        .and_then(|()| package::check_validity(&package, env.now))
+        .and_then(|()| package::check_prerequisites(&package, &installed))
+    {
+        return install_failed(scomo, env, job, delivered, refused(job, &e), id);
+    }
     let checks = |cause| ended(job, outcome::Phase::Checks, cause);
     if !env.battery_allows_update {
         return install_failed(scomo, env, job, delivered, checks(Cause::BatteryLow), id);
@@ -429,12 +508,26 @@ fn begin_install(scomo: &mut Scomo, env: &mut Env<'_>, job: &Job, delivered: &st
     let device = DeliveryDevice {
         env_types: &scomo.config.env_types,
         free_memory,
+        ..DeliveryDevice::default()
     };
+    let deployed: Vec<(String, String)> = scomo
+        .durable
+        .deployed
+        .iter()
+        .map(|c| (c.id.clone(), c.version.clone()))
+        .collect();
+    // The packages the device stores take their share of its storage.
+    let free_storage = env
+        .download_limits
+        .free_storage
+        .saturating_sub(scomo.delivered_len() as u64);
     if let Err(e) = package::check_environments(&package, device.env_types)
+        .and_then(|()| package::check_downgrade(&package, &deployed))
         .and_then(|()| package::check_delivery_memory(&package, device.free_memory))
+        .and_then(|()| package::check_asked_versions(&package, &asked_versions(scomo, env, job)))
+        .and_then(|()| package::check_install_storage(&package, free_storage))
     {
-        let outcome = ended(job, outcome::Phase::Install, e.cause()).with_detail(&e);
-        return install_failed(scomo, env, job, delivered, outcome, id);
+        return install_failed(scomo, env, job, delivered, refused(job, &e), id);
     }
     let state = if job.inactive() {
         DeployedState::Inactive
@@ -469,12 +562,42 @@ fn begin_install(scomo: &mut Scomo, env: &mut Env<'_>, job: &Job, delivered: &st
             delivered: delivered.to_string(),
             next: 0,
             installed: Vec::new(),
+            skipped: Vec::new(),
         },
     );
     Step::Save
 }
 
-/// Install component `next` of `Delivered/<delivered>` (one per step).
+/// The end of an install that went through every component and skipped those in `skipped` (their
+/// sub-device is missing): the others stay installed, the package is kept, its State Delivered,
+/// for an Install once the sub-device is there. `None` when none was skipped.
+pub(super) fn sub_devices_missing(
+    scomo: &mut Scomo,
+    env: &mut Env<'_>,
+    job: &Job,
+    delivered: &str,
+    package: &DeliveryPackage,
+    skipped: &[String],
+) -> Option<Step> {
+    let first = skipped.first()?;
+    let sub_device = package
+        .component(first)
+        .and_then(|c| c.terms.sub_device.clone())
+        .unwrap_or_default();
+    let outcome =
+        ended(job, outcome::Phase::Install, Cause::SubDeviceMissing).with_detail(format!(
+            "component {first:?} is for sub-device {sub_device:?}, which the device does not \
+             have: {} of {} components installed, {} skipped",
+            package.components.len().saturating_sub(skipped.len()),
+            package.components.len(),
+            skipped.len()
+        ));
+    let id = Some(package.pkg_id.clone());
+    Some(install_failed(scomo, env, job, delivered, outcome, id))
+}
+
+/// Install component `next` of `Delivered/<delivered>` (one per step), or skip it when it is for
+/// a sub-device the device does not have.
 fn install_component(
     scomo: &mut Scomo,
     env: &mut Env<'_>,
@@ -482,10 +605,11 @@ fn install_component(
     delivered: &str,
     next: usize,
     mut installed: Vec<Installed>,
+    mut skipped: Vec<String>,
 ) -> Step {
-    let Some(package) = held_package(scomo, delivered) else {
-        let outcome = ended(job, outcome::Phase::Install, Cause::PackageCorrupt);
-        return install_failed(scomo, env, job, delivered, outcome, None);
+    let package = match held_package(scomo, delivered, env.now) {
+        Ok(package) => package,
+        Err(e) => return install_failed(scomo, env, job, delivered, refused(job, &e), None),
     };
     let Some(component) = package.components.get(next) else {
         if scomo.config.verify_and_rollback {
@@ -495,9 +619,13 @@ fn install_component(
                     delivered: delivered.to_string(),
                     next: 0,
                     installed,
+                    skipped,
                 },
             );
             return Step::Save;
+        }
+        if let Some(step) = sub_devices_missing(scomo, env, job, delivered, &package, &skipped) {
+            return step;
         }
         scomo.set_delivered(
             env.tree,
@@ -514,6 +642,19 @@ fn install_component(
         );
     };
     let header = &component.header;
+    if package::missing_sub_device(component, &scomo.config.sub_devices).is_some() {
+        skipped.push(header.id.clone());
+        set_phase(
+            scomo,
+            Phase::Install {
+                delivered: delivered.to_string(),
+                next: next + 1,
+                installed,
+                skipped,
+            },
+        );
+        return Step::Save;
+    }
     let rolls_back = scomo.config.verify_and_rollback;
     let source = rolls_back && verify::keep_source(scomo, env, &header.id);
     match env.faults.fire(FaultPoint::InstallWrite) {
@@ -606,6 +747,7 @@ fn install_component(
             delivered: delivered.to_string(),
             next: next + 1,
             installed,
+            skipped,
         },
     );
     Step::Save

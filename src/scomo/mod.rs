@@ -16,6 +16,8 @@ mod job;
 #[cfg(test)]
 mod job_tests;
 pub mod mo;
+#[cfg(test)]
+mod package_tests;
 mod verify;
 #[cfg(test)]
 mod verify_tests;

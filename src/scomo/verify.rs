@@ -34,7 +34,8 @@
 use super::agent::{Installed, Job, Phase, RevertReason, Scomo};
 use super::files::FileKind;
 use super::job::{
-    delivered_path, download_status, ended, finish, held_package, install_failed, set_phase, Step,
+    delivered_path, download_status, ended, finish, held_package, install_failed, refused,
+    set_phase, sub_devices_missing, Step,
 };
 use crate::engine::Env;
 use crate::faults::{FaultEffect, FaultPoint};
@@ -64,10 +65,11 @@ pub(super) fn verify_component(
     delivered: &str,
     next: usize,
     installed: Vec<Installed>,
+    skipped: Vec<String>,
 ) -> Step {
-    let Some(package) = held_package(scomo, delivered) else {
-        let outcome = ended(job, outcome::Phase::Install, Cause::PackageCorrupt);
-        return install_failed(scomo, env, job, delivered, outcome, None);
+    let package = match held_package(scomo, delivered, env.now) {
+        Ok(package) => package,
+        Err(e) => return install_failed(scomo, env, job, delivered, refused(job, &e), None),
     };
     let Some(entry) = installed.get(next) else {
         if job.trial {
@@ -80,6 +82,10 @@ pub(super) fn verify_component(
                 },
             );
             return Step::Save;
+        }
+        // What was installed verified; the components for a missing sub-device were not.
+        if let Some(step) = sub_devices_missing(scomo, env, job, delivered, &package, &skipped) {
+            return step;
         }
         scomo.set_delivered(
             env.tree,
@@ -111,6 +117,7 @@ pub(super) fn verify_component(
             delivered: delivered.to_string(),
             next: next + 1,
             installed,
+            skipped,
         },
         Err(detail) => Phase::Revert {
             delivered: delivered.to_string(),

@@ -38,8 +38,12 @@ fn bytes(spec: &DeliverySpec) -> Vec<u8> {
 }
 
 fn verified(spec: &DeliverySpec) -> DeliveryPackage {
-    package::verify_delivery(&bytes(spec), &package::test_signing_key().verifying_key())
-        .expect("verifies")
+    package::verify_delivery(
+        &bytes(spec),
+        &package::test_signing_key().verifying_key(),
+        package::CLOCK_START,
+    )
+    .expect("verifies")
 }
 
 /// A device with the agent mounted, set up to verify and roll back (or not).
@@ -613,8 +617,11 @@ fn the_delivered_packages_survive_the_files_before_them() {
     for (index, d) in bench.scomo.durable.delivered.iter().enumerate() {
         let held = bench.scomo.package(index);
         assert_eq!(held.len() as u64, d.len);
-        assert!(
-            package::verify_delivery(held, &package::test_signing_key().verifying_key()).is_ok()
-        );
+        assert!(package::verify_delivery(
+            held,
+            &package::test_signing_key().verifying_key(),
+            package::CLOCK_START
+        )
+        .is_ok());
     }
 }
