@@ -31,7 +31,8 @@ fn measured() -> &'static Measured {
 #[test]
 fn every_code_of_the_built_in_profiles_has_a_passing_scenario_that_produces_it() {
     let rows = coverage::code_rows(measured(), &profile::builtins());
-    // The Knox E-FOTA profile is proved by tests/knox_efota.rs (its portal rows are the server's).
+    // The Knox E-FOTA profile is proved by tests/knox_efota.rs, against scenarios/knox-efota/
+    // alone (its portal rows are the server's).
     let uncovered: Vec<String> = rows
         .iter()
         .filter(|r| r.profile != "knox-efota")
