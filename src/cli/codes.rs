@@ -84,6 +84,13 @@ pub fn codes(args: CodesArgs) -> ExitCode {
         if !row.from.is_empty() {
             out.push_str(&format!("         from:      {}\n", row.from.join(", ")));
         }
+        if !row.preceded_by.is_empty() {
+            let codes: Vec<String> = row.preceded_by.iter().map(i64::to_string).collect();
+            out.push_str(&format!(
+                "         after:     {} (in the same report)\n",
+                codes.join(", ")
+            ));
+        }
         if let Some(platform) = row.platform {
             out.push_str(&format!("         platform:  {platform}\n"));
         }

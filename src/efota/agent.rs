@@ -82,9 +82,19 @@ impl Efota {
             alert_type: efota::ALERT_TYPE.to_string(),
             format: "chr".to_string(),
             mark: Some(mark(&reported.outcome).to_string()),
-            data: efota::data(&[row.code]),
+            data: efota::data(&codes(row)),
         }
     }
+}
+
+/// The codes a report of `row` carries: those the row says precede it (a partial result), then
+/// its own.
+fn codes(row: &Row) -> Vec<i64> {
+    row.preceded_by
+        .iter()
+        .copied()
+        .chain(std::iter::once(row.code))
+        .collect()
 }
 
 impl Agent for Efota {

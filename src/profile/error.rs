@@ -37,6 +37,8 @@ pub enum ProfileError {
     BadRelation { at: RowAt, from: String },
     #[error("{at}: {from:?} is already reported again by another code of this table")]
     DuplicateRelation { at: RowAt, from: String },
+    #[error("{at}: preceded_by names {code}, which is not a code of its table in this profile")]
+    UnknownPrecedingCode { at: RowAt, code: i64 },
     #[error("no {table} code reports {key}, and the profile has no base to report it")]
     Unmapped { table: Table, key: Key },
 }

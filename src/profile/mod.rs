@@ -188,6 +188,10 @@ pub struct Row {
     pub from: Vec<(Table, i64)>,
     /// A vendor report row for one platform only (`None`: every platform).
     pub platform: Option<Platform>,
+    /// A vendor report row: codes of the same table the device reports before this one in the
+    /// same report, for an ending that was partly a success (Knox E-FOTA's partial install: -1200
+    /// for the part done, then -1463 for the part whose device was missing).
+    pub preceded_by: Vec<i64>,
 }
 
 /// A profile, parsed and checked.
@@ -232,6 +236,8 @@ struct FileRow {
     from: Vec<String>,
     #[serde(default)]
     platform: Option<Platform>,
+    #[serde(default)]
+    preceded_by: Vec<i64>,
 }
 
 impl Profile {
@@ -271,7 +277,9 @@ impl Profile {
             {
                 return Err(ProfileError::DuplicateCode { at, table });
             }
-            if !table.is_vendor_report() && (!row.from.is_empty() || row.platform.is_some()) {
+            if !table.is_vendor_report()
+                && (!row.from.is_empty() || row.platform.is_some() || !row.preceded_by.is_empty())
+            {
                 return Err(ProfileError::NotAVendorReport { at, table });
             }
             let mut from = Vec::with_capacity(row.from.len());
@@ -329,7 +337,25 @@ impl Profile {
                 outcomes,
                 from,
                 platform: row.platform,
+                preceded_by: row.preceded_by,
             });
+        }
+        for (index, row) in rows.iter().enumerate() {
+            let known = |code: i64| {
+                rows.iter().any(|r| r.table == row.table && r.code == code)
+                    || base.is_some_and(|b| {
+                        b.chain()
+                            .flat_map(|p| p.rows.iter())
+                            .any(|r| r.table == row.table && r.code == code)
+                    })
+            };
+            if let Some(&code) = row.preceded_by.iter().find(|&&c| !known(c)) {
+                let at = RowAt {
+                    index,
+                    code: row.code,
+                };
+                return Err(ProfileError::UnknownPrecedingCode { at, code });
+            }
         }
         if base.is_none() {
             for &table in Table::ALL.iter().filter(|t| t.is_mapped()) {

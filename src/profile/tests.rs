@@ -489,3 +489,30 @@ fn every_download_ending_of_an_item_has_an_efota_code() {
     assert_eq!(knox.dl_status(changed).code(), 955);
     assert_eq!(builtin("oma").unwrap().dl_status(changed).code(), 954);
 }
+
+/// A partial result reports the codes its row says precede it, which must be codes of its table.
+#[test]
+fn preceding_codes_are_codes_of_the_table() {
+    let knox = builtin("knox-efota").unwrap();
+    let partial = knox
+        .rows()
+        .iter()
+        .find(|r| r.table == Table::KnoxEfota && r.code == -1463)
+        .expect("-1463");
+    assert_eq!(partial.preceded_by, [-1200]);
+    let text = |preceded: &str| {
+        format!(
+            "name = \"v\"\nbase = \"oma\"\n[[code]]\ncode = -1200\ntable = \"knox-efota\"\nmeaning = \"m\"\n[[code]]\ncode = -1463\ntable = \"knox-efota\"\nmeaning = \"m\"\npreceded_by = [{preceded}]"
+        )
+    };
+    assert!(parse(&text("-1200")).is_ok());
+    assert!(matches!(
+        parse(&text("-1201")),
+        Err(ProfileError::UnknownPrecedingCode { code: -1201, .. })
+    ));
+    let oma_row = "name = \"v\"\nbase = \"oma\"\n[[code]]\ncode = 450\ntable = \"fumo-result\"\nmeaning = \"m\"\noutcomes = [\"checks.battery-low\"]\npreceded_by = [200]";
+    assert!(matches!(
+        parse(oma_row),
+        Err(ProfileError::NotAVendorReport { .. })
+    ));
+}

@@ -12,7 +12,8 @@
 //! The item: Source the E-FOTA client's root (`./Ext/EFOTA` on the family's devices), Meta Type [`ALERT_TYPE`], Format `chr`, Mark `critical` for a
 //! failure and `informational` otherwise, Data the E-FOTA code as a decimal number, or several
 //! separated by one space when the first announces more (960 "a status of the content handler
-//! follows", 970 "a status per file follows").
+//! follows", 970 "a status per file follows") or the operation was partly done (a partial install:
+//! -1200 for the part done, then -1463 for the part whose device was missing; the seed's -7007).
 
 use crate::syncml::Item;
 

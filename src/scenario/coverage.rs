@@ -143,6 +143,9 @@ pub struct CodeRow {
     /// A vendor report code of one platform only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub platform: Option<&'static str>,
+    /// A vendor report code reported after these in the same report (a partial result).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub preceded_by: Vec<i64>,
     /// The fault rules whose removal makes a producing scenario lose the code.
     pub faults: Vec<String>,
     /// The passing scenarios that produce it.
@@ -179,6 +182,7 @@ pub fn code_rows(measured: &Measured, profiles: &[&Profile]) -> Vec<CodeRow> {
                 outcomes: row.outcomes.iter().map(|k| k.to_string()).collect(),
                 from: row.from.iter().map(|(t, c)| format!("{t} {c}")).collect(),
                 platform: row.platform.map(|p| p.as_str()),
+                preceded_by: row.preceded_by.clone(),
                 faults: faults.into_iter().collect(),
                 scenarios: producing.iter().map(|s| s.file.clone()).collect(),
                 covered: !producing.is_empty(),
