@@ -18,11 +18,13 @@
 //! install-notify paths they POST to, with faults per path. [`MockServer::content`] answers those
 //! requests the same sans-IO way; [`MockServer::with_content`] sets what is hosted.
 
+pub mod api;
 mod check;
 pub mod content;
 #[cfg(test)]
 mod fault_tests;
 pub mod faults;
+pub mod operator;
 pub mod quirks;
 mod record;
 pub mod script;
@@ -31,10 +33,12 @@ mod sessions;
 #[cfg(test)]
 mod tests;
 
+pub use api::{Api, ApiRequest, ApiResponse};
 pub use content::{
     Attempts, ContentConfig, ContentFault, ContentFaultKind, HostedFile, InstallNotification,
 };
 pub use faults::{Answer, SessionFault, SessionFaultKind};
+pub use operator::Operator;
 pub use quirks::Quirk;
 pub use record::{
     efota_codes, fumo_results, scomo_results, DeviceViolation, ReceivedAlert, ReceivedStatus,
