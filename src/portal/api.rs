@@ -330,6 +330,7 @@ impl CampaignRequest {
             software: None,
             deployment_package: None,
             configuration: Default::default(),
+            items: Vec::new(),
         }
     }
 }

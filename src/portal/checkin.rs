@@ -15,7 +15,7 @@
 //!
 //! | check | code |
 //! | --- | --- |
-//! | a value longer than [`Limits::device_info`](super::catalogue::Limits::device_info) | `-7049` |
+//! | a value (the log aside) longer than [`Limits::device_info`](super::catalogue::Limits::device_info) | `-7049` |
 //! | `DmV` not a protocol version the portal speaks | `-34` |
 //! | no `ClientVersion`, or one the portal does not support | `-7036` |
 //! | a required parameter (or the log asked for) missing | `-7021` |
@@ -33,6 +33,8 @@
 //!   `./FUMO/DownloadAndUpdate` (reference §5, FUMO);
 //! * software and rollback: Add `./SCOMO/Download/<operation>` with `PkgID`, `Name` and `PkgURL`,
 //!   Exec its `Operations/DownloadInstall` (reference §6, SCOMO);
+//! * items: Add `./Ext/EFOTA/Items/<n>/URL` with each package's descriptor URL, Exec
+//!   `./Ext/EFOTA/Operations/DownloadItems` (the client's, see `efota::items`);
 //! * configuration: Replace `./Ext/EFOTA/Config/Profile` with the settings as `key = value`
 //!   lines, Exec `./Ext/EFOTA/Operations/InstallProfile` (the client's, see `efota::config`).
 //!
@@ -292,9 +294,12 @@ fn check(
     device: &super::devices::Device,
 ) -> Checked {
     let get = |p: &str| values.get(p).and_then(|v| v.as_deref());
+    // A log is data for the collector, with its own limit (-7046), not information about the
+    // device.
     if values
-        .values()
-        .flatten()
+        .iter()
+        .filter(|(p, _)| p.as_str() != LOGS)
+        .filter_map(|(_, v)| v.as_ref())
         .any(|v| v.len() > catalogue.limits.device_info)
     {
         return Checked::Ends(-7049);
@@ -368,6 +373,25 @@ fn check(
                     ..ExecSpec::default()
                 }),
             ];
+            Checked::Send(commands, exec)
+        }
+        Plan::Items { files } => {
+            let exec = "./Ext/EFOTA/Operations/DownloadItems".to_string();
+            let mut commands: Vec<ScriptCommand> = files
+                .iter()
+                .enumerate()
+                .map(|(n, file)| {
+                    add(
+                        &format!("./Ext/EFOTA/Items/{}/URL", n + 1),
+                        &format!("$SERVER{file}"),
+                    )
+                })
+                .collect();
+            commands.push(ScriptCommand::Exec(ExecSpec {
+                target: Some(exec.clone()),
+                correlator: Some(correlator),
+                ..ExecSpec::default()
+            }));
             Checked::Send(commands, exec)
         }
         Plan::Configure { settings } => {

@@ -10,6 +10,7 @@
 //! | `firmwarePolicy` | `latest` (an active version exists, else `-12`), `upTo` / `specific` (`version` of the model, else `-19`, or `-27` when it is another model's; active, else `-20`), `lock`; the update to it (`from`, or a full image: `-17`) and its file hosted (`-18`) |
 //! | `software` | `instance` (`-11`), `version` (`-7`) or `latest` (`-12`), active (`-20`), for the model (`-27`); the model's SCOMO URI (`-25`); its deployment package (`-29` … `-33`: exists, version, size, encoding, signing key) and the package's file hosted (`-18`) |
 //! | `configuration` | every property the catalogue requires (`-26`) |
+//! | `items` | each deployment package exists (`-29`), its version (`-30`), with a `model` its size, encoding and signing key (`-31` … `-33`), its file hosted (`-18`) |
 //!
 //! The checks run in the order of the table, the first failing one answers.
 
@@ -47,6 +48,9 @@ pub struct OperationRequest {
     pub deployment_package: Option<String>,
     #[serde(default)]
     pub configuration: BTreeMap<String, String>,
+    /// For `items`: the deployment packages, by id.
+    #[serde(default)]
+    pub items: Vec<String>,
 }
 
 /// What an operation does.
@@ -63,6 +67,8 @@ pub enum Kind {
     ClientConfiguration,
     /// Fetch the client's logs into the data collector.
     ClientLog,
+    /// Have the E-FOTA client download and install deployment packages as items.
+    Items,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -123,6 +129,8 @@ pub enum Plan {
     Configure { settings: BTreeMap<String, String> },
     /// Fetch the client's logs.
     Logs,
+    /// Download and install these deployment packages' files as the client's items.
+    Items { files: Vec<String> },
 }
 
 impl Plan {
@@ -153,6 +161,7 @@ impl Plan {
                 })
             }
             Kind::ClientLog => Ok(Plan::Logs),
+            Kind::Items => items(request, catalogue, hosted),
         }
     }
 }
@@ -303,6 +312,44 @@ fn software(
         file: package.file.clone(),
         readers: version.readers.clone(),
     })
+}
+
+fn items(
+    request: &OperationRequest,
+    catalogue: &Catalogue,
+    hosted: &dyn Fn(&str) -> bool,
+) -> Result<Plan, PortalError> {
+    if request.items.is_empty() {
+        return Err(PortalError::BadField(
+            "items: at least one deployment package".into(),
+        ));
+    }
+    let model = request
+        .model
+        .as_ref()
+        .map(|_| model(request, catalogue))
+        .transpose()?;
+    let mut files = Vec::new();
+    for id in &request.items {
+        let package = catalogue
+            .deployment_package(id)
+            .ok_or_else(|| PortalError::UnknownPackage(id.clone()))?;
+        match model {
+            Some(model) => check_package(package, model)?,
+            None if !is_dotted(&package.version) => {
+                return Err(PortalError::InvalidPackageVersion {
+                    id: package.id.clone(),
+                    version: package.version.clone(),
+                })
+            }
+            None => {}
+        }
+        if !hosted(&package.file) {
+            return Err(PortalError::MissingUpdateFile(package.file.clone()));
+        }
+        files.push(package.file.clone());
+    }
+    Ok(Plan::Items { files })
 }
 
 /// The portal builds and signs a deployment package for a model: its version, size, encoding and
