@@ -17,7 +17,11 @@
 //! The server also hosts content ([`content`]): packages and Download Descriptors devices GET, and
 //! install-notify paths they POST to, with faults per path. [`MockServer::content`] answers those
 //! requests the same sans-IO way; [`MockServer::with_content`] sets what is hosted.
+//!
+//! A REST [`Api`] may be served beside the DM endpoint (the `api` module: sans-IO requests and
+//! JSON answers).
 
+pub mod api;
 mod check;
 pub mod content;
 #[cfg(test)]
@@ -31,6 +35,7 @@ mod sessions;
 #[cfg(test)]
 mod tests;
 
+pub use api::{Api, ApiRequest, ApiResponse};
 pub use content::{
     Attempts, ContentConfig, ContentFault, ContentFaultKind, HostedFile, InstallNotification,
 };
