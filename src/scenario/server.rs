@@ -8,6 +8,18 @@ use super::updates;
 use crate::server::{ClientAuthPolicy, MockServer, ServerConfig, ServerCredentials};
 use crate::syncml::auth::Secret;
 
+/// The Knox E-FOTA portal a scenario's `[portal]` asks the server to play, which its
+/// `[[portal.call]]`s call ([`super::portal_calls`]); `None` without `[portal]`. (The portal
+/// itself, `crate::portal`, is not in this build yet: a scenario with `[portal]` cannot be run.)
+pub(super) fn scenario_portal(
+    file: &ScenarioFile,
+) -> Result<Option<std::sync::Arc<dyn super::portal_calls::ScenarioPortal>>, BuildError> {
+    match &file.portal {
+        None => Ok(None),
+        Some(_) => Err(BuildError::NoPortal),
+    }
+}
+
 /// The mock server a scenario describes, with what it hosts.
 pub fn mock_server(file: &ScenarioFile) -> Result<MockServer, BuildError> {
     let content = updates::content(file)?;
