@@ -218,6 +218,7 @@ fn report(state: &mut State, device: usize, correlator: Option<&str>, codes: &[i
         });
     }
     let mut ended = None;
+    let mut updated = None;
     if let Some(id) = correlator {
         for op in state.operations.iter_mut().filter(|op| op.id == id) {
             for part in op.devices.iter_mut().filter(|p| p.device == device) {
@@ -225,9 +226,16 @@ fn report(state: &mut State, device: usize, correlator: Option<&str>, codes: &[i
                     let code = operations::from_report(codes);
                     part.state = PartState::Done { code, at: now };
                     ended = Some((op.id.clone(), code));
+                    if let (0, Plan::Firmware { version, .. }) = (code, &op.plan) {
+                        updated = Some(version.clone());
+                    }
                 }
             }
         }
+    }
+    if let (Some(version), Some(d)) = (updated, state.registry.get_mut(device)) {
+        // The device reported the update done: it runs the version now.
+        d.firmware = Some(version);
     }
     state.event(Event::status_changed(device, ended));
 }

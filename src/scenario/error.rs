@@ -71,9 +71,9 @@ pub enum BuildError {
         "server.content_fault {path:?}: updated needs the request after which the file changes (1 or more, value = {value} given) on every request (attempts = \"every\")"
     )]
     FaultUpdated { path: String, value: u64 },
-    /// The scenario has `[portal]`, and this build has no portal for the server to play.
-    #[error("[portal]: this build of dmsim has no Knox E-FOTA portal for the server to play")]
-    NoPortal,
+    /// The scenario's `[portal]` does not set up a portal.
+    #[error("[portal]: {0}")]
+    Portal(String),
     /// A script command's `data_file` is not hosted.
     #[error("server.package: {0}")]
     DataFile(UnhostedDataFile),

@@ -9,7 +9,7 @@
 
 use super::error::RunError;
 use super::model::{ScenarioFile, Trust};
-use super::server::{mock_server, scenario_portal};
+use super::server::server_and_portal;
 use super::sessions::{run_against, Outcome};
 use crate::net::certs::{builtin, builtin_path};
 use crate::net::{
@@ -178,8 +178,9 @@ async fn serve_and_run(
     content: &HttpContent,
     store: &dyn StateStore,
 ) -> Result<Outcome, RunError> {
-    let portal = scenario_portal(file)?;
-    let server = Arc::new(mock_server(file)?);
+    let (server, portal) = server_and_portal(file)?;
+    let server = Arc::new(server);
+    let portal = portal.map(|p| p as Arc<dyn super::portal_calls::ScenarioPortal>);
     let _ = service.0.set(Arc::clone(&server));
     run_against(client, content, store, &server, portal, file, Pace::Skip).await
 }

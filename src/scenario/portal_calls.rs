@@ -6,36 +6,7 @@
 //! what only a scenario runner needs of it (a valid token, and the portal's clock set to the
 //! device's before each session and call).
 
-// The server's REST API (`server::api`): its request, its answer and the trait, as the shared
-// design gives them. Until that module is merged they are declared here; the swap is this one
-// line: `pub use crate::server::{Api, ApiRequest, ApiResponse};`, and `local_api` goes.
-pub use local_api::{Api, ApiRequest, ApiResponse};
-
-mod local_api {
-    /// One request to the REST API.
-    pub struct ApiRequest {
-        pub method: String,
-        /// The path, with its `?query` if any.
-        pub path: String,
-        pub authorization: Option<String>,
-        pub content_type: Option<String>,
-        pub body: Vec<u8>,
-    }
-
-    /// The API's answer: always JSON.
-    pub struct ApiResponse {
-        pub status: u16,
-        pub body: serde_json::Value,
-    }
-
-    /// A REST API served beside the DM endpoint.
-    pub trait Api: Send + Sync {
-        /// Whether a request for this path is the API's (else the DM/content server's).
-        fn serves(&self, path: &str) -> bool;
-        /// Answer one request at `now` (seconds of the server's clock).
-        fn handle(&self, request: &ApiRequest, now: u64) -> ApiResponse;
-    }
-}
+pub use crate::server::{Api, ApiRequest, ApiResponse};
 
 use super::error::RunError;
 use super::portal_spec::{Placeholders, PortalCall, PortalSpec, TokenSpec};
@@ -46,6 +17,16 @@ pub trait ScenarioPortal: Api {
     fn token(&self) -> String;
     /// Set the portal's clock (seconds) for what the device's sessions make it do.
     fn set_now(&self, now: u64);
+}
+
+impl ScenarioPortal for crate::portal::Portal {
+    fn token(&self) -> String {
+        crate::portal::Portal::token(self)
+    }
+
+    fn set_now(&self, now: u64) {
+        crate::portal::Portal::set_now(self, now)
+    }
 }
 
 /// One call as made, with the portal's answer.
@@ -94,6 +75,8 @@ pub(super) fn make_calls(
             .map(|b| placeholders.apply(b))
             .transpose()
             .map_err(|reason| RunError::PortalCall { index, reason })?;
+        // The clock first: a valid token is one issued at the call's moment.
+        portal.set_now(now);
         let authorization = match &call.token {
             TokenSpec::Valid => Some(format!("Bearer {}", portal.token())),
             TokenSpec::None => None,
@@ -108,7 +91,6 @@ pub(super) fn make_calls(
                 .then(|| "application/json".to_string()),
             body: request_body.clone().unwrap_or_default().into_bytes(),
         };
-        portal.set_now(now);
         let response = portal.handle(&request, now);
         records.push(CallRecord {
             index,

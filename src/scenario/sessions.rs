@@ -8,7 +8,7 @@ use super::error::RunError;
 use super::model::{InitiatorSpec, ScenarioFile, UiModeSpec};
 use super::portal_calls::{make_calls, CallRecord, Moment, ScenarioPortal};
 use super::portal_spec::Placeholders;
-use super::server::{mock_server, scenario_portal};
+use super::server::server_and_portal;
 use crate::device::Device;
 use crate::download::ContentClient;
 use crate::inproc::{InProcess, InProcessContent};
@@ -44,8 +44,9 @@ pub(super) async fn run_in_process(
     file: &ScenarioFile,
     store: &dyn StateStore,
 ) -> Result<Outcome, RunError> {
-    let portal = scenario_portal(file)?;
-    let server = Arc::new(mock_server(file)?);
+    let (server, portal) = server_and_portal(file)?;
+    let server = Arc::new(server);
+    let portal = portal.map(|p| p as Arc<dyn ScenarioPortal>);
     let transport = InProcess::new(Arc::clone(&server));
     let content = InProcessContent::new(Arc::clone(&server));
     run_against(
@@ -215,7 +216,7 @@ mod tests {
             call("session 1", "/api/efota/one"),
         );
         let file = parse(Path::new("s.toml"), &text).expect("valid").file;
-        let server = Arc::new(mock_server(&file).expect("server"));
+        let server = Arc::new(super::super::server::mock_server(&file).expect("server"));
         let seen = Arc::clone(&server);
         let portal = Arc::new(FakePortal {
             probe: Some(Box::new(move || seen.records().len().to_string())),
@@ -285,19 +286,19 @@ mod tests {
         );
     }
 
-    /// A scenario with `[portal]` cannot run in a build without a portal: an error, not a run
-    /// without the calls.
+    /// A `[portal]` whose catalogue does not read is an error naming it, not a run without the
+    /// portal.
     #[tokio::test(start_paused = true)]
-    async fn a_portal_scenario_without_a_portal_is_an_error() {
-        let text = "name = \"x\"\n[portal]\n[[portal.call]]\nmethod = \"GET\"\npath = \"/api/efota/licenses\"\nstatus = 200\n";
+    async fn a_portal_that_does_not_read_is_an_error() {
+        let text = "name = \"x\"\n[portal]\nbogus = 1\n";
         let file = parse(Path::new("s.toml"), text).expect("valid").file;
         let e = run_in_process(&file, &MemoryStore::new())
             .await
             .err()
-            .expect("no portal");
-        assert_eq!(
-            e.to_string(),
-            "[portal]: this build of dmsim has no Knox E-FOTA portal for the server to play"
+            .expect("a bad portal");
+        assert!(
+            e.to_string().starts_with("[portal]: unknown field `bogus`"),
+            "{e}"
         );
     }
 }
