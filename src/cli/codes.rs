@@ -1,7 +1,7 @@
 //! `dmsim codes` and `dmsim faults`: every code of every profile and every fault point, with what
 //! produces each, measured by running the scenario suite (see `dmsim::scenario::coverage`).
 
-use dmsim::profile::{self, Profile};
+use dmsim::profile::{self, Profile, Table};
 use dmsim::scenario::coverage::{self, CodeRow, FaultRow, Measured};
 use dmsim::scenario::{self, RunOptions};
 use std::io::Write;
@@ -108,10 +108,17 @@ pub fn codes(args: CodesArgs) -> ExitCode {
             }
             if let Some(first) = row.scenarios.first() {
                 out.push_str(&format!("         reproduce: dmsim run {first}\n"));
-                out.push_str(&format!(
-                    "         against your server: dmsim device --profile {} --scenario {first} --server URL\n",
-                    row.profile
-                ));
+                if row.table == Table::KnoxEfotaPortal {
+                    // The mock portal gives this code, not a server under test.
+                    out.push_str(
+                        "         the portal: dmsim serve --profile knox-efota (README, \"Knox E-FOTA portal\")\n",
+                    );
+                } else {
+                    out.push_str(&format!(
+                        "         against your server: dmsim device --profile {} --scenario {first} --server URL\n",
+                        row.profile
+                    ));
+                }
             }
             continue;
         }

@@ -82,6 +82,31 @@ pub fn measure(suite: &[LoadedScenario], options: &RunOptions) -> std::io::Resul
             ));
             variants.push(v);
         }
+        let portal_faults = s
+            .file
+            .portal
+            .as_ref()
+            .and_then(|spec| super::server::portal_config(spec).ok())
+            .map(|config| config.faults)
+            .unwrap_or_default();
+        for (i, rule) in portal_faults.iter().enumerate() {
+            let mut v = s.clone();
+            if let Some(toml::Value::Array(faults)) = v
+                .file
+                .portal
+                .as_mut()
+                .and_then(|spec| spec.config.get_mut("fault"))
+            {
+                faults.remove(i);
+            }
+            owners.push((
+                index,
+                format!("[[portal.fault]] {rule}"),
+                "portal".to_string(),
+                rule.kind.as_str().to_string(),
+            ));
+            variants.push(v);
+        }
         for i in 0..s.file.server.content_faults.len() {
             let mut v = s.clone();
             let rule = v.file.server.content_faults.remove(i);

@@ -17,6 +17,8 @@ pub trait ScenarioPortal: Api {
     fn token(&self) -> String;
     /// Set the portal's clock (seconds) for what the device's sessions make it do.
     fn set_now(&self, now: u64);
+    /// How often each of the portal's own faults (`[[portal.fault]]`, in order) fired.
+    fn faults_fired(&self) -> Vec<u32>;
 }
 
 impl ScenarioPortal for crate::portal::Portal {
@@ -26,6 +28,10 @@ impl ScenarioPortal for crate::portal::Portal {
 
     fn set_now(&self, now: u64) {
         crate::portal::Portal::set_now(self, now)
+    }
+
+    fn faults_fired(&self) -> Vec<u32> {
+        crate::portal::Portal::faults_fired(self)
     }
 }
 
@@ -230,6 +236,10 @@ pub(super) mod tests {
     impl ScenarioPortal for FakePortal {
         fn token(&self) -> String {
             "T0KEN".to_string()
+        }
+
+        fn faults_fired(&self) -> Vec<u32> {
+            Vec::new()
         }
 
         fn set_now(&self, now: u64) {

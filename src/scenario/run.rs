@@ -117,6 +117,7 @@ pub async fn run(scenario: &LoadedScenario, env: &RunEnv) -> ScenarioResult {
         content_faults_fired,
         session_faults_fired,
         api_calls,
+        portal_faults_fired,
     } = match outcome {
         Ok(o) => o,
         Err(e) => {
@@ -142,7 +143,13 @@ pub async fn run(scenario: &LoadedScenario, env: &RunEnv) -> ScenarioResult {
         let failures = portal_calls::check(portal, &api_calls, reports.len());
         result.failures.extend(failures);
     }
-    result.faults = fired_rules(file, &device, &content_faults_fired, &session_faults_fired);
+    result.faults = fired_rules(
+        file,
+        &device,
+        &content_faults_fired,
+        &session_faults_fired,
+        &portal_faults_fired,
+    );
     for rule in result.faults.iter().filter(|r| r.fired == 0 && !r.optional) {
         result.failures.push(format!(
             "fault rule {} never fired (a scenario whose fault did not happen proves nothing; say optional = true if it may rightly not fire)",
@@ -184,12 +191,14 @@ pub async fn run(scenario: &LoadedScenario, env: &RunEnv) -> ScenarioResult {
 }
 
 /// Every fault rule of the scenario with how often it fired: the device's `[[fault]]` rules, then the
-/// server's `[[server.content_fault]]` ones, then its `[[server.session_fault]]` ones.
+/// server's `[[server.content_fault]]` ones, then its `[[server.session_fault]]` ones, then the
+/// portal's `[[portal.fault]]` ones.
 fn fired_rules(
     file: &ScenarioFile,
     device: &Device,
     content: &[u32],
     session: &[u32],
+    portal: &[u32],
 ) -> Vec<FiredRule> {
     let device_rules = file
         .faults
@@ -220,8 +229,23 @@ fn fired_rules(
             fired,
             optional: rule.optional,
         });
+    let portal_faults = file
+        .portal
+        .as_ref()
+        .and_then(|spec| super::server::portal_config(spec).ok())
+        .map(|config| config.faults)
+        .unwrap_or_default();
+    let portal_rules = portal_faults
+        .into_iter()
+        .zip(portal)
+        .map(|(rule, &fired)| FiredRule {
+            rule: format!("[[portal.fault]] {rule}"),
+            fired,
+            optional: rule.optional,
+        });
     device_rules
         .chain(content_rules)
         .chain(session_rules)
+        .chain(portal_rules)
         .collect()
 }

@@ -37,6 +37,8 @@ pub(super) struct Outcome {
     pub session_faults_fired: Vec<u32>,
     /// The `[[portal.call]]`s made, in order, with the portal's answers.
     pub api_calls: Vec<CallRecord>,
+    /// How often each `[[portal.fault]]` fired.
+    pub portal_faults_fired: Vec<u32>,
 }
 
 /// Run the scenario's session against the mock server in the same process.
@@ -153,6 +155,10 @@ pub(super) async fn run_against<T: Transport, C: ContentClient>(
         content_faults_fired: server.content_faults_fired(),
         session_faults_fired: server.session_faults_fired(),
         api_calls,
+        portal_faults_fired: portal
+            .as_ref()
+            .map(|p| p.faults_fired())
+            .unwrap_or_default(),
     })
 }
 
