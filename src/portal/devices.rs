@@ -85,10 +85,14 @@ impl Registry {
         self.by_key.get(key).copied()
     }
 
-    /// The device a DM device id is (`IMEI:<imei>`, or a serial number).
+    /// The device a DM device id is: `IMEI:<imei>` is the device of that IMEI, or of the serial
+    /// number a simulated device derives from it ([`crate::protocol::efota::serial_number`]); any
+    /// other id is a serial number.
     pub fn of_dm_id(&self, dev_id: &str) -> Option<usize> {
-        match dev_id.strip_prefix("IMEI:") {
-            Some(imei) => self.find(imei),
+        match crate::protocol::efota::imei(dev_id) {
+            Some(imei) => self.find(imei).or_else(|| {
+                crate::protocol::efota::serial_number(dev_id).and_then(|s| self.find(&s))
+            }),
             None => self.find(dev_id),
         }
     }
@@ -206,5 +210,18 @@ mod tests {
         assert_eq!(r.of_dm_id("IMEI:356938035643809"), Some(a));
         assert_eq!(r.of_dm_id("R58N123ABC"), Some(b));
         assert_eq!(r.of_dm_id("IMEI:490154203237518"), None);
+        let c = r
+            .upload(
+                &Upload {
+                    imei: None,
+                    serial_number: Some("R5C03237518".into()),
+                    model: None,
+                    group: None,
+                    attributes: BTreeMap::new(),
+                },
+                None,
+            )
+            .unwrap();
+        assert_eq!(r.of_dm_id("IMEI:490154203237518"), Some(c));
     }
 }

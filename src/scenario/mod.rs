@@ -46,7 +46,7 @@ pub use model::TransportKind;
 pub use network::NetworkEnv;
 pub use observe::{Observation, WireCounts, WireSummary};
 pub use run::{RunEnv, ScenarioResult, Verdict};
-pub use server::{mock_server, server_config};
+pub use server::{mock_server, portal_config, server_and_portal, server_config};
 pub use transcript::{render_exchange, render_report, render_transcript};
 
 use crate::syncml::Encoding;

@@ -27,7 +27,7 @@ use serde::Deserialize;
 use std::fmt;
 
 /// `[portal]`: the portal's catalogue (opaque here) and the API calls.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(try_from = "toml::Table")]
 pub struct PortalSpec {
     /// Everything of `[portal]` but `call`: the portal's own configuration (its catalogue),
