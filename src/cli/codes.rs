@@ -5,6 +5,9 @@ use dmsim::profile::{self, Profile, Table};
 use dmsim::scenario::coverage::{self, CodeRow, FaultRow, Measured};
 use dmsim::scenario::{self, RunOptions};
 use std::io::Write;
+
+/// The section of vendor rows that the vendor's tables do not list (codes its text names).
+const NOT_IN_SEED: &str = "not-in-seed";
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -137,6 +140,19 @@ pub fn codes(args: CodesArgs) -> ExitCode {
         rows.len(),
         rows.len() - covered
     ));
+    // A vendor's codes are the rows that name the table of its document they are listed in
+    // (`section`): the seed's codes, apart from the OMA rows a vendor adds to.
+    let vendor: Vec<&CodeRow> = rows
+        .iter()
+        .filter(|r| r.section.as_deref().is_some_and(|s| s != NOT_IN_SEED))
+        .collect();
+    if !vendor.is_empty() {
+        let produced = vendor.iter().filter(|r| r.covered).count();
+        out.push_str(&format!(
+            "the vendor's own tables: {produced}/{} codes produced\n",
+            vendor.len()
+        ));
+    }
     print!("{out}");
     ExitCode::SUCCESS
 }
