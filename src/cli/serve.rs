@@ -555,7 +555,7 @@ mod tests {
         let file = load::parse(Path::new("t.toml"), script)
             .expect("valid")
             .file;
-        let server = mock_server(&file).expect("server");
+        let server = scenario::mock_server(&file).expect("server");
         for msg_id in 1..=40 {
             let body = format!(
                 "<SyncML xmlns=\"SYNCML:SYNCML1.2\"><SyncHdr><VerDTD>1.2</VerDTD>\

@@ -68,6 +68,10 @@ impl Registry {
         self.devices.len()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.devices.is_empty()
+    }
+
     pub fn get(&self, index: usize) -> Option<&Device> {
         self.devices.get(index)
     }
@@ -165,7 +169,7 @@ pub fn valid_imei(imei: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 #[cfg(test)]
