@@ -3,7 +3,7 @@
 //! answer and its HTTP status: custom codes come under 400 (reference: knox-efota-facts.md,
 //! "errors"), wrong access under 403, the portal's own failures under 500.
 
-use super::super::server::ApiResponse;
+use crate::server::ApiResponse;
 
 /// A request the portal refuses.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
