@@ -1,6 +1,6 @@
 //! `dmsim serve` as a child process for the tests that talk to it over loopback: started on port 0
 //! with the caller's flags, its URL read from the first line it prints, stopped with SIGTERM (by
-//! its pid) so it prints its summary.
+//! its pid) so it prints its summary; killed when dropped unstopped (a test that failed).
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -18,7 +18,7 @@ pub struct Served {
     /// The URL devices use (`http(s)://127.0.0.1:PORT/dm`).
     pub url: String,
     lines: Receiver<String>,
-    reader: JoinHandle<()>,
+    reader: Option<JoinHandle<()>>,
 }
 
 /// `dmsim serve` on a free port with `extra` flags, run from the repository's root; its URL once
@@ -54,7 +54,7 @@ pub fn serve(extra: &[&str]) -> Served {
         child,
         url,
         lines,
-        reader,
+        reader: Some(reader),
     }
 }
 
@@ -81,7 +81,19 @@ impl Served {
             let _ = self.child.kill();
         }
         let _ = self.child.wait();
-        let _ = self.reader.join();
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
         summary.join("\n")
+    }
+}
+
+impl Drop for Served {
+    /// A test that failed before stopping the server leaves no process behind.
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }
