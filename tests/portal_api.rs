@@ -33,13 +33,6 @@ const WEBHOOK_WAIT: Duration = Duration::from_secs(10);
 
 const IMEI: &str = "356938035643809";
 
-/// The server script of the UEM loop. `dmsim serve --profile knox-efota` without `--script`
-/// hosts the firmware update built for the scenario default's firmware (FW-1.0.0), which the
-/// family's device (on G991BXXU5CVJB) refuses (`-2405`); this scenario hosts the same update
-/// files built for the device's firmware. Under `serve` only its server part counts: its
-/// `[[portal.call]]`s and `[expect]` are a scenario run's.
-const LOOP_SCRIPT: &str = "scenarios/knox-efota/portal/0-firmware-campaign-completed.toml";
-
 async fn bounded<F: Future>(f: F) -> F::Output {
     tokio::time::timeout(LIMIT, f)
         .await
@@ -419,13 +412,7 @@ fn is_iso_utc(value: &Value) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_uem_uploads_a_device_runs_campaigns_and_sees_the_agent_error() {
-    let served = serve(&[
-        "--profile",
-        "knox-efota",
-        "--plain",
-        "--script",
-        LOOP_SCRIPT,
-    ]);
+    let served = serve(&["--profile", "knox-efota", "--plain"]);
     let portal = Portal::of(&served);
     let url = served.url.clone();
     bounded(async {

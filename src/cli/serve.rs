@@ -59,7 +59,7 @@ name = "dmsim serve: the Knox E-FOTA portal"
 
 [[server.file]]
 path = "/efota/fw/G991BXXU5DWA1.pkg"
-package = { to = "G991BXXU5DWA1", size = "16KiB", model = "SM-G991B" }
+package = { from = "G991BXXU5CVJB", to = "G991BXXU5DWA1", size = "16KiB", model = "SM-G991B" }
 
 [[server.file]]
 path = "/efota/fw/G991BXXU5DWA1.dd"
@@ -137,11 +137,12 @@ pub fn run(args: Args) -> ExitCode {
         }
     };
     let https = tls.is_some();
+    let portal = config.portal.is_some();
     match runtime.block_on(serve_until_stopped(&args, config, tls)) {
         Ok((records, refused, tls_refused)) => {
             print!(
                 "{}",
-                summary(&records, &refused, https.then_some(tls_refused))
+                summary(&records, &refused, https.then_some(tls_refused), portal,)
             );
             ExitCode::SUCCESS
         }
@@ -174,6 +175,13 @@ fn prepare(args: &Args) -> anyhow::Result<(ScenarioFile, Option<Arc<rustls::Serv
     }
     if !portal && config.portal.is_some() {
         anyhow::bail!("the script has [portal]: serve it with --profile knox-efota");
+    }
+    if portal {
+        // Tokens come from the seed: a server started again must not accept the last one's.
+        let started = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        config.seed ^= started;
     }
     if args.plain {
         return Ok((config, None));
@@ -412,6 +420,7 @@ fn summary(
     records: &[SessionRecord],
     refused: &RefusedRequests,
     tls_refused: Option<u64>,
+    portal: bool,
 ) -> String {
     let ended = records.iter().filter(|r| r.ended).count();
     let mut out = format!(
@@ -449,7 +458,9 @@ fn summary(
                 statuses.join(", ")
             }
         ));
-        if r.ordinal > 0 && r.packages_sent == 0 {
+        if r.ordinal > 0 && r.packages_sent == 0 && portal {
+            out.push_str("    no commands: the portal had no operation waiting for the device\n");
+        } else if r.ordinal > 0 && r.packages_sent == 0 {
             out.push_str(&format!(
                 "    no commands: the script has no package for the device's session {} \
                  (a package's session = {} or session = \"every\" would go in it)\n",
@@ -500,7 +511,7 @@ mod tests {
     #[test]
     fn the_summary_tells_ended_sessions_from_cut_ones_and_counts_refused_handshakes() {
         let records = [record("IMEI:1", true), record("IMEI:2", false)];
-        let text = summary(&records, &RefusedRequests::default(), Some(3));
+        let text = summary(&records, &RefusedRequests::default(), Some(3), false);
         assert!(
             text.starts_with(
                 "2 session(s): 1 ended, 1 cut by shutdown; 3 TLS handshake(s) refused\n"
@@ -519,7 +530,7 @@ mod tests {
             auth_failures: 3,
             ..record("IMEI:3", true)
         };
-        let text = summary(&[refused], &RefusedRequests::default(), None);
+        let text = summary(&[refused], &RefusedRequests::default(), None, false);
         assert!(
             text.contains(
                 "  IMEI:3 session 1: ended, credentials refused 3 time(s); statuses: none\n"
@@ -532,7 +543,7 @@ mod tests {
             client_authenticated: true,
             ..record("IMEI:4", true)
         };
-        let text = summary(&[empty], &RefusedRequests::default(), None);
+        let text = summary(&[empty], &RefusedRequests::default(), None, false);
         assert!(
             text.contains(
                 "  IMEI:4 session 1: ended, authenticated; statuses: none\n    no commands: the \
@@ -542,7 +553,7 @@ mod tests {
             "{text}"
         );
         // Over plain HTTP there is no handshake to count.
-        assert!(summary(&[], &RefusedRequests::default(), None)
+        assert!(summary(&[], &RefusedRequests::default(), None, false)
             .starts_with("0 session(s): 0 ended, 0 cut by shutdown\n"));
     }
 
@@ -573,7 +584,7 @@ mod tests {
             });
             assert_eq!(response.status, 200);
         }
-        let text = summary(&server.records(), &server.refused(), None);
+        let text = summary(&server.records(), &server.refused(), None, false);
         assert!(
             text.starts_with("1 session(s): 1 ended, 0 cut by shutdown\n"),
             "{text}"

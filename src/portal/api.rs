@@ -613,7 +613,8 @@ fn campaign_schema() -> Value {
                     "version": { "type": "string", "description": "for upTo and specific" },
                     "from": { "type": "string", "description": "the version devices update from (a delta update); a full image when absent" }
                 },
-                "dependentRequired": { "version": ["type"] }
+                "if": { "properties": { "type": { "enum": ["upTo", "specific"] } } },
+                "then": { "required": ["version"] }
             },
             "devices": { "type": "array", "items": { "type": "string" }, "description": "IMEIs or serial numbers" },
             "groups": { "type": "array", "items": { "type": "string" } },

@@ -2,8 +2,9 @@
 //! versions and their update files, software and its deployment packages, triggers, the
 //! configuration a client needs, the client and protocol versions it manages) and its limits.
 //!
-//! A scenario's `[portal]` table overrides any part (`[[portal.model]]`, `[[portal.firmware]]`,
-//! …); what it leaves out is [`Catalogue::default`]'s, which fits the `knox-efota` family's
+//! A scenario's `[portal.catalogue]` table overrides any part (`[[portal.catalogue.model]]`,
+//! `[[portal.catalogue.firmware]]`, …, each list whole); what it leaves out is
+//! [`Catalogue::default`]'s, which fits the `knox-efota` family's
 //! Android device (SM-G991B on G991BXXU5CVJB, E-FOTA client 3.6.12, DM 1.2). Samsung's real
 //! catalogue is not public: its shape here is dmsim's, documented in the README ("Knox E-FOTA
 //! portal").
