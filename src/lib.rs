@@ -31,7 +31,8 @@
 //!   agents to do (a FUMO download and update), carrying out their steps' actions: downloads,
 //!   saves, reboots, waits on the device's clock, reports.
 //! * **The server side**: [`server`], the embedded mock DM server with its content hosting. It
-//!   shares only formats with the device side.
+//!   shares only formats with the device side. [`portal`], the mock Knox E-FOTA portal: a REST API
+//!   beside the DM endpoint and the operator that decides what the server sends each device.
 //! * **Joining the sides**: [`inproc`] in one process (no sockets, simulated time), [`net`] over
 //!   HTTP(S) on real sockets (and the mock server's network front end).
 //! * **On top**: [`scenario`] reads scenario files, wires devices to servers, runs them and reports
@@ -68,6 +69,7 @@
 //! | `session` | `syncml`, `protocol`, `tree`, `device`, `transport` |
 //! | `jobs` | `syncml`, `faults`, `outcome`, `package`, `protocol`, `profile`, `storage`, `firmware`, `download`, `engine`, `fumo`, `scomo`, `efota`, `device` |
 //! | `server` | `syncml`, `package`, `protocol`, `tree` |
+//! | `portal` | `syncml`, `protocol`, `profile`, `tree`, `server` |
 //! | `inproc` | `protocol`, `transport`, `download`, `server` |
 //! | `net` | `syncml`, `protocol`, `transport`, `download`, `server` |
 //! | `scenario` | everything above |
@@ -97,6 +99,7 @@ pub mod jobs;
 pub mod net;
 pub mod outcome;
 pub mod package;
+pub mod portal;
 pub mod profile;
 pub mod protocol;
 pub mod scenario;

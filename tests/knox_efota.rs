@@ -1,7 +1,8 @@
 //! The Knox E-FOTA profile against its seed and its scenarios: every code of the seed has its row,
-//! every device-side code is produced by a passing scenario under `scenarios/knox-efota/` and
-//! observed under the family `knox-efota`, and every fault of those scenarios is what produces
-//! their code.
+//! every one of the seed's 153 codes is produced by a passing scenario under
+//! `scenarios/knox-efota/` and observed under the family `knox-efota` (the device's reports, and
+//! the portal's answers: side `portal`, which credits the table `knox-efota-portal`), and every
+//! fault of those scenarios is what produces their code.
 
 use dmsim::profile::{self, Side, Table};
 use dmsim::scenario::coverage::{self, Measured};
@@ -95,6 +96,41 @@ fn every_device_side_code_has_a_passing_scenario_that_produces_it() {
     );
 }
 
+#[test]
+fn every_code_of_the_seed_is_produced_device_and_portal_side() {
+    let rows = coverage::code_rows(measured(), &[knox()]);
+    let seed: Vec<_> = rows
+        .iter()
+        .filter(|r| r.section.as_deref().is_some_and(|s| s != "not-in-seed"))
+        .collect();
+    let uncovered: Vec<String> = seed
+        .iter()
+        .filter(|r| !r.covered)
+        .map(|r| format!("{} {}: {}", r.table, r.code, r.meaning))
+        .collect();
+    assert!(
+        uncovered.is_empty(),
+        "no passing scenario produces these codes of the seed:\n{}",
+        uncovered.join("\n")
+    );
+    assert_eq!(seed.len(), 153);
+    let portal = seed
+        .iter()
+        .filter(|r| r.table == Table::KnoxEfotaPortal)
+        .count();
+    assert_eq!(portal, 50, "the portal's codes");
+    let out = Command::new(env!("CARGO_BIN_EXE_dmsim"))
+        .args(["codes", "--profile", "knox-efota"])
+        .current_dir(root())
+        .output()
+        .expect("dmsim runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("the vendor's own tables: 153/153 codes produced"),
+        "{text}"
+    );
+}
+
 /// A scenario with fault rules proves its code only if a rule is what produces it: without the
 /// rule, the scenario no longer observes a knox-efota code it did.
 #[test]
@@ -104,9 +140,11 @@ fn every_fault_of_the_knox_scenarios_produces_an_efota_code() {
         .iter()
         .filter(|s| !s.rules.is_empty())
         .filter(|s| {
-            !s.rules
-                .iter()
-                .any(|r| r.produces.iter().any(|(family, _)| *family == "knox-efota"))
+            !s.rules.iter().any(|r| {
+                r.produces
+                    .iter()
+                    .any(|(family, _)| matches!(*family, "knox-efota" | "knox-efota-portal"))
+            })
         })
         .map(|s| s.file.clone())
         .collect();

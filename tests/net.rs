@@ -6,6 +6,8 @@
 //!
 //! Everything listens on 127.0.0.1 with port 0, and every test is bounded by a timeout.
 
+mod support;
+
 use dmsim::device::Device;
 use dmsim::net::{self, tls, ClientAuth, ClientOptions, DmService, HttpTransport, Identity};
 use dmsim::protocol::http::{HttpRequest, HttpResponse};
@@ -15,12 +17,13 @@ use dmsim::session::{run_session, Initiator, SessionEnd, SessionReport, SessionS
 use dmsim::syncml::CONTENT_TYPE_XML;
 use dmsim::transport::{Transport, TransportError};
 use std::future::Future;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
+use support::served::serve;
 
 const LIMIT: Duration = Duration::from_secs(10);
 
@@ -455,69 +458,6 @@ async fn fifty_devices_share_one_transport() {
         running.shutdown().await;
     })
     .await;
-}
-
-/// A `dmsim serve` running in the background.
-struct Served {
-    child: std::process::Child,
-    url: String,
-    lines: std::sync::mpsc::Receiver<String>,
-    reader: std::thread::JoinHandle<()>,
-}
-
-/// `dmsim serve` on a free port with `extra` flags; its URL once it printed it.
-fn serve(extra: &[&str]) -> Served {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dmsim"))
-        .current_dir(root)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("dmsim serve starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let (lines_tx, lines) = std::sync::mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if lines_tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let first = lines.recv_timeout(LIMIT);
-    let url = match first.as_deref().map(|l| l.strip_prefix("listening on ")) {
-        Ok(Some(url)) => url.to_string(),
-        other => {
-            let _ = child.kill();
-            panic!("dmsim serve did not print its URL: {other:?}");
-        }
-    };
-    Served {
-        child,
-        url,
-        lines,
-        reader,
-    }
-}
-
-impl Served {
-    /// Stop the server by its pid, gracefully, and collect its summary.
-    fn stop(mut self) -> String {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let mut summary = Vec::new();
-        while let Ok(line) = self.lines.recv_timeout(LIMIT) {
-            summary.push(line);
-        }
-        if self.child.try_wait().ok().flatten().is_none() {
-            let _ = self.child.kill();
-        }
-        let _ = self.child.wait();
-        let _ = self.reader.join();
-        summary.join("\n")
-    }
 }
 
 /// `dmsim serve` on a free port, then `dmsim device` against it, then SIGTERM and the summary.

@@ -1,10 +1,13 @@
 //! `dmsim codes` and `dmsim faults`: every code of every profile and every fault point, with what
 //! produces each, measured by running the scenario suite (see `dmsim::scenario::coverage`).
 
-use dmsim::profile::{self, Profile};
+use dmsim::profile::{self, Profile, Table};
 use dmsim::scenario::coverage::{self, CodeRow, FaultRow, Measured};
 use dmsim::scenario::{self, RunOptions};
 use std::io::Write;
+
+/// The section of vendor rows that the vendor's tables do not list (codes its text names).
+const NOT_IN_SEED: &str = "not-in-seed";
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -108,10 +111,17 @@ pub fn codes(args: CodesArgs) -> ExitCode {
             }
             if let Some(first) = row.scenarios.first() {
                 out.push_str(&format!("         reproduce: dmsim run {first}\n"));
-                out.push_str(&format!(
-                    "         against your server: dmsim device --profile {} --scenario {first} --server URL\n",
-                    row.profile
-                ));
+                if row.table == Table::KnoxEfotaPortal {
+                    // The mock portal gives this code, not a server under test.
+                    out.push_str(
+                        "         the portal: dmsim serve --profile knox-efota (README, \"Knox E-FOTA portal\")\n",
+                    );
+                } else {
+                    out.push_str(&format!(
+                        "         against your server: dmsim device --profile {} --scenario {first} --server URL\n",
+                        row.profile
+                    ));
+                }
             }
             continue;
         }
@@ -130,6 +140,19 @@ pub fn codes(args: CodesArgs) -> ExitCode {
         rows.len(),
         rows.len() - covered
     ));
+    // A vendor's codes are the rows that name the table of its document they are listed in
+    // (`section`): the seed's codes, apart from the OMA rows a vendor adds to.
+    let vendor: Vec<&CodeRow> = rows
+        .iter()
+        .filter(|r| r.section.as_deref().is_some_and(|s| s != NOT_IN_SEED))
+        .collect();
+    if !vendor.is_empty() {
+        let produced = vendor.iter().filter(|r| r.covered).count();
+        out.push_str(&format!(
+            "the vendor's own tables: {produced}/{} codes produced\n",
+            vendor.len()
+        ));
+    }
     print!("{out}");
     ExitCode::SUCCESS
 }

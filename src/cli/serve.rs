@@ -14,12 +14,20 @@
 //! of the device's sessions it was, so a client that runs twice against one server and gets
 //! nothing the second time sees why. The default script (no `--script`) reads its two nodes in
 //! every session.
+//!
+//! `--profile knox-efota` makes the server play the Knox E-FOTA portal too (`dmsim::portal`): its
+//! REST API under `/api/efota/…` beside the DM endpoint, its operations turned into the commands
+//! devices get when they check in, on the wall clock; webhook notifications are posted to the URLs
+//! registered through the API. Without `--script` it hosts the files of the portal's default
+//! catalogue ([`PORTAL_SCRIPT`]): the firmware update to G991BXXU5DWA1 and the E-FOTA tool 2.4.1.
 
 use anyhow::Context;
 use dmsim::net::{self, tls, ClientAuth, DmService, Identity};
+use dmsim::portal::Portal;
 use dmsim::protocol::http::{ContentRequest, ContentResponse, HttpRequest, HttpResponse};
 use dmsim::scenario::model::ScenarioFile;
-use dmsim::scenario::{self, load, mock_server};
+use dmsim::scenario::{self, load, server_and_portal};
+use dmsim::server::Api;
 use dmsim::server::{
     Answer, MockServer, RefusedRequests, ScriptPackage, SessionChoice, SessionRecord,
 };
@@ -43,6 +51,35 @@ target = "./DevInfo/Mod"
 cmd = "get"
 target = "./DevDetail/FwV"
 "#;
+
+/// The script of `--profile knox-efota` without `--script`: no packages (the portal decides what
+/// devices get), the portal's default catalogue, and the files that catalogue names.
+pub const PORTAL_SCRIPT: &str = r#"
+name = "dmsim serve: the Knox E-FOTA portal"
+
+[[server.file]]
+path = "/efota/fw/G991BXXU5DWA1.pkg"
+package = { from = "G991BXXU5CVJB", to = "G991BXXU5DWA1", size = "16KiB", model = "SM-G991B" }
+
+[[server.file]]
+path = "/efota/fw/G991BXXU5DWA1.dd"
+descriptor = { object = "G991BXXU5DWA1.pkg", notify = "/efota/fw/notify" }
+
+[[server.file]]
+path = "/efota/sw/tool-2.4.1.pkg"
+delivery = { pkg_id = "dp-tool-2.4.1", components = [
+  { id = "efota-tool", name = "E-FOTA tool", version = "2.4.1", env = "Android", size = "4KiB" },
+] }
+
+[[server.file]]
+path = "/efota/sw/tool-2.4.1.dd"
+descriptor = { object = "tool-2.4.1.pkg", notify = "/efota/sw/notify" }
+
+[portal]
+"#;
+
+/// The profiles `--profile` takes: the ones whose server side dmsim plays.
+const SERVER_PROFILES: &[&str] = &["knox-efota"];
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -74,6 +111,10 @@ pub struct Args {
     /// Path of the URL printed for devices (the server answers on any path).
     #[arg(long, value_name = "PATH", default_value = "/dm")]
     path: String,
+    /// Play a vendor's server too: `knox-efota` serves the Knox E-FOTA portal's REST API under
+    /// /api/efota (README, "Knox E-FOTA portal"); the script's [portal] sets it up.
+    #[arg(long, value_name = "NAME")]
+    profile: Option<String>,
 }
 
 pub fn run(args: Args) -> ExitCode {
@@ -96,11 +137,12 @@ pub fn run(args: Args) -> ExitCode {
         }
     };
     let https = tls.is_some();
+    let portal = config.portal.is_some();
     match runtime.block_on(serve_until_stopped(&args, config, tls)) {
         Ok((records, refused, tls_refused)) => {
             print!(
                 "{}",
-                summary(&records, &refused, https.then_some(tls_refused))
+                summary(&records, &refused, https.then_some(tls_refused), portal,)
             );
             ExitCode::SUCCESS
         }
@@ -114,10 +156,33 @@ pub fn run(args: Args) -> ExitCode {
 /// The scenario whose server part configures the server, and the TLS settings, from the flags
 /// and files.
 fn prepare(args: &Args) -> anyhow::Result<(ScenarioFile, Option<Arc<rustls::ServerConfig>>)> {
-    let config = match &args.script {
+    if let Some(name) = &args.profile {
+        if !SERVER_PROFILES.contains(&name.as_str()) {
+            anyhow::bail!(
+                "--profile {name}: dmsim plays the server side of {} only",
+                SERVER_PROFILES.join(", ")
+            );
+        }
+    }
+    let portal = args.profile.is_some();
+    let mut config = match &args.script {
         Some(path) => scenario::load(path)?.file,
+        None if portal => load::parse(Path::new("<portal script>"), PORTAL_SCRIPT)?.file,
         None => load::parse(Path::new("<default script>"), DEFAULT_SCRIPT)?.file,
     };
+    if portal && config.portal.is_none() {
+        config.portal = Some(Default::default());
+    }
+    if !portal && config.portal.is_some() {
+        anyhow::bail!("the script has [portal]: serve it with --profile knox-efota");
+    }
+    if portal {
+        // Tokens come from the seed: a server started again must not accept the last one's.
+        let started = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        config.seed ^= started;
+    }
     if args.plain {
         return Ok((config, None));
     }
@@ -153,18 +218,35 @@ async fn serve_until_stopped(
 ) -> anyhow::Result<(Vec<SessionRecord>, RefusedRequests, u64)> {
     let service = Arc::new(LoggedServer {
         server: OnceLock::new(),
+        portal: OnceLock::new(),
         tls_refused: AtomicU64::new(0),
     });
     let running = net::serve(args.listen, Arc::clone(&service) as Arc<dyn DmService>, tls).await?;
     // The server's LocURI is the URL it really listens on, known once the socket is bound.
     let url = running.url(&args.path);
     file.server.url = url.clone();
-    let server = mock_server(&file)?;
+    let (server, portal) = server_and_portal(&file)?;
     let _ = service.server.set(server);
+    let webhooks = match portal {
+        Some(portal) => {
+            let _ = service.portal.set(Arc::clone(&portal));
+            eprintln!(
+                "dmsim: the Knox E-FOTA portal's API at {}",
+                running.url(dmsim::portal::PREFIX)
+            );
+            Some(spawn_webhooks(portal)?)
+        }
+        None => None,
+    };
     println!("listening on {url}");
-    eprintln!("dmsim: {}", package_plan(&file.server.packages));
+    if service.portal.get().is_none() || !file.server.packages.is_empty() {
+        eprintln!("dmsim: {}", package_plan(&file.server.packages));
+    }
     eprintln!("dmsim: serving until Ctrl-C (RUST_LOG=debug shows more, RUST_LOG=warn less)");
     stopped().await;
+    if let Some(task) = webhooks {
+        task.abort();
+    }
     running.shutdown().await;
     let (records, refused) = service
         .server
@@ -201,6 +283,8 @@ async fn stopped() {
 /// and counting the TLS handshakes refused.
 struct LoggedServer {
     server: OnceLock<MockServer>,
+    /// The portal it plays (`--profile knox-efota`), set with the server.
+    portal: OnceLock<Arc<Portal>>,
     tls_refused: AtomicU64,
 }
 
@@ -221,6 +305,10 @@ impl DmService for LoggedServer {
                 delay: None,
             };
         };
+        if let Some(portal) = self.portal.get() {
+            // What devices' sessions make the portal do happens on the wall clock.
+            portal.set_now(unix_now());
+        }
         let answer = server.answer(request);
         let response = &answer.response;
         if tracing::enabled!(tracing::Level::INFO) {
@@ -261,10 +349,42 @@ impl DmService for LoggedServer {
         self.server.get().map(|s| s.content(request))
     }
 
+    fn api(&self) -> Option<&dyn Api> {
+        self.portal.get().map(|p| p.as_ref() as &dyn Api)
+    }
+
     fn tls_refused(&self, _peer: SocketAddr, _reason: &str) {
         // The network front end logs the peer and the reason.
         self.tls_refused.fetch_add(1, Ordering::Relaxed);
     }
+}
+
+/// Seconds since the Unix epoch, by the wall clock.
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Deliver the portal's webhook notifications: every half second, the events it has are handed to
+/// the delivery task, which posts them in order (`net::webhook`).
+fn spawn_webhooks(portal: Arc<Portal>) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let client =
+        net::webhook::client(&net::ClientOptions::default()).context("the webhook client")?;
+    let (sender, events) = tokio::sync::mpsc::channel(dmsim::portal::MAX_EVENTS);
+    let delivery = net::webhook::spawn_delivery(client, events);
+    Ok(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+        loop {
+            tick.tick().await;
+            for event in portal.take_webhooks() {
+                if sender.send((event.url, event.body)).await.is_err() {
+                    delivery.abort();
+                    return;
+                }
+            }
+        }
+    }))
 }
 
 /// Which sessions the script's packages go in, in words: e.g. `script: 2 package(s), 1 in each
@@ -300,6 +420,7 @@ fn summary(
     records: &[SessionRecord],
     refused: &RefusedRequests,
     tls_refused: Option<u64>,
+    portal: bool,
 ) -> String {
     let ended = records.iter().filter(|r| r.ended).count();
     let mut out = format!(
@@ -337,7 +458,9 @@ fn summary(
                 statuses.join(", ")
             }
         ));
-        if r.ordinal > 0 && r.packages_sent == 0 {
+        if r.ordinal > 0 && r.packages_sent == 0 && portal {
+            out.push_str("    no commands: the portal had no operation waiting for the device\n");
+        } else if r.ordinal > 0 && r.packages_sent == 0 {
             out.push_str(&format!(
                 "    no commands: the script has no package for the device's session {} \
                  (a package's session = {} or session = \"every\" would go in it)\n",
@@ -388,7 +511,7 @@ mod tests {
     #[test]
     fn the_summary_tells_ended_sessions_from_cut_ones_and_counts_refused_handshakes() {
         let records = [record("IMEI:1", true), record("IMEI:2", false)];
-        let text = summary(&records, &RefusedRequests::default(), Some(3));
+        let text = summary(&records, &RefusedRequests::default(), Some(3), false);
         assert!(
             text.starts_with(
                 "2 session(s): 1 ended, 1 cut by shutdown; 3 TLS handshake(s) refused\n"
@@ -407,7 +530,7 @@ mod tests {
             auth_failures: 3,
             ..record("IMEI:3", true)
         };
-        let text = summary(&[refused], &RefusedRequests::default(), None);
+        let text = summary(&[refused], &RefusedRequests::default(), None, false);
         assert!(
             text.contains(
                 "  IMEI:3 session 1: ended, credentials refused 3 time(s); statuses: none\n"
@@ -420,7 +543,7 @@ mod tests {
             client_authenticated: true,
             ..record("IMEI:4", true)
         };
-        let text = summary(&[empty], &RefusedRequests::default(), None);
+        let text = summary(&[empty], &RefusedRequests::default(), None, false);
         assert!(
             text.contains(
                 "  IMEI:4 session 1: ended, authenticated; statuses: none\n    no commands: the \
@@ -430,7 +553,7 @@ mod tests {
             "{text}"
         );
         // Over plain HTTP there is no handshake to count.
-        assert!(summary(&[], &RefusedRequests::default(), None)
+        assert!(summary(&[], &RefusedRequests::default(), None, false)
             .starts_with("0 session(s): 0 ended, 0 cut by shutdown\n"));
     }
 
@@ -443,7 +566,7 @@ mod tests {
         let file = load::parse(Path::new("t.toml"), script)
             .expect("valid")
             .file;
-        let server = mock_server(&file).expect("server");
+        let server = scenario::mock_server(&file).expect("server");
         for msg_id in 1..=40 {
             let body = format!(
                 "<SyncML xmlns=\"SYNCML:SYNCML1.2\"><SyncHdr><VerDTD>1.2</VerDTD>\
@@ -461,7 +584,7 @@ mod tests {
             });
             assert_eq!(response.status, 200);
         }
-        let text = summary(&server.records(), &server.refused(), None);
+        let text = summary(&server.records(), &server.refused(), None, false);
         assert!(
             text.starts_with("1 session(s): 1 ended, 0 cut by shutdown\n"),
             "{text}"

@@ -6,16 +6,21 @@
 //!   [`HttpContent`] is the device's [`ContentClient`](crate::download::ContentClient) on the same
 //!   kind of client, for packages and descriptors.
 //! * [`serve`] is the network front end of the mock server (or of any [`DmService`]): it listens on
-//!   a socket, optionally with TLS and client-certificate checks, and hands each POST to the service.
+//!   a socket, optionally with TLS and client-certificate checks, and hands each POST to the service;
+//!   a service's REST API ([`WithApi`]) is served beside it, in JSON.
+//! * [`webhook`] posts JSON events to the URLs a user gave (a portal's webhook notifications).
 //! * [`tls`] reads PEM files into shared rustls configurations; [`certs`] generates the test PKI
 //!   committed in `certs/`.
 
+mod api;
 pub mod certs;
 pub mod client;
 pub mod content;
 pub mod server;
 pub mod tls;
+pub mod webhook;
 
+pub use api::{WithApi, MAX_API_BODY_BYTES};
 pub use client::{ClientOptions, HttpTransport};
 pub use content::{HttpContent, MAX_CONTENT_BYTES};
 pub use server::{serve, DmService, RunningServer, MAX_BODY_BYTES};

@@ -20,12 +20,15 @@
 //! as above (405, 415). The answer's faults happen on the wire: a `delay` is waited out before the
 //! head, and a cut body ([`BodyEnd::ConnectionLost`]) announces its whole `Content-Length`, sends
 //! the bytes it has, and drops the connection once they had [`CUT_FLUSH_GRACE`] to leave.
+//!
+//! A REST API ([`DmService::api`]) comes first: a request whose path it serves goes to it, whatever
+//! its method, and is answered in JSON (the `api` module of `net` says how).
 
-use super::{is_syncml_content_type, NetError, HMAC_HEADER};
+use super::{api, is_syncml_content_type, NetError, HMAC_HEADER};
 use crate::protocol::http::{
     BodyEnd, ContentMethod, ContentRequest, ContentResponse, HttpRequest, HttpResponse,
 };
-use crate::server::{Answer, MockServer};
+use crate::server::{Answer, Api, MockServer};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Body, Bytes, Frame, Incoming, SizeHint};
 use hyper::header::{
@@ -90,6 +93,12 @@ pub trait DmService: Send + Sync + 'static {
     /// request (the front end logs it too). By default nothing more is done.
     fn tls_refused(&self, peer: SocketAddr, reason: &str) {
         let _ = (peer, reason);
+    }
+
+    /// A REST API served beside the DM endpoint: requests whose path it serves go to it, whatever
+    /// their method, before anything else (see [`WithApi`](super::WithApi)). None by default.
+    fn api(&self) -> Option<&dyn Api> {
+        None
     }
 }
 
@@ -292,13 +301,20 @@ fn text(status: StatusCode, message: String) -> Response<Full<Bytes>> {
     response
 }
 
-/// GETs and non-SyncML POSTs to the content part when it hosts them, everything else to
-/// [`respond`].
+/// Requests for the API's paths to the API; GETs and non-SyncML POSTs to the content part when
+/// it hosts them; everything else to [`respond`].
 async fn route(
     context: &Context,
     peer: SocketAddr,
     request: Request<Incoming>,
 ) -> Response<OutBody> {
+    if let Some(service_api) = context.service.api() {
+        if api::serves(service_api, request.uri().path()) {
+            return api::respond(service_api, peer, request)
+                .await
+                .map(OutBody::Whole);
+        }
+    }
     let method = request.method().clone();
     let content_type = content_type_of(&request);
     let is_content =

@@ -49,6 +49,22 @@ pub fn reported_codes(item: &Item) -> Option<Vec<i64>> {
     (!codes.is_empty() && codes.len() <= MAX_CODES).then_some(codes)
 }
 
+/// The IMEI of a device whose DevId is `IMEI:` and 15 digits, the form OMA DM's DevInfo gives it
+/// (the Knox E-FOTA portal identifies devices by IMEI or serial number).
+pub fn imei(dev_id: &str) -> Option<&str> {
+    let imei = dev_id.strip_prefix("IMEI:")?;
+    (imei.len() == 15 && imei.bytes().all(|b| b.is_ascii_digit())).then_some(imei)
+}
+
+/// The serial number of a device whose DevId is an IMEI ([`imei`]): `R5C` and the IMEI's last
+/// eight digits. Samsung serial numbers are 11 characters starting with `R` (a factory code, the
+/// year and month made, a unique part); a simulated device has none in its tree, so both ends
+/// derive it from the IMEI (dmsim's choice, in the README's "Knox E-FOTA" section).
+pub fn serial_number(dev_id: &str) -> Option<String> {
+    let imei = imei(dev_id)?;
+    Some(format!("R5C{}", &imei[7..]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,5 +111,24 @@ mod tests {
         );
         let too_many = vec!["1"; MAX_CODES + 1].join(" ");
         assert_eq!(reported_codes(&item(ALERT_TYPE, &too_many)), None);
+    }
+
+    #[test]
+    fn the_imei_and_serial_number_come_from_an_imei_dev_id() {
+        assert_eq!(imei("IMEI:356938035643809"), Some("356938035643809"));
+        assert_eq!(
+            serial_number("IMEI:356938035643809").as_deref(),
+            Some("R5C35643809")
+        );
+        for not_imei in [
+            "356938035643809",
+            "IMEI:35693803564380",
+            "IMEI:35693803564380x",
+            "MEID:356938035643809",
+            "IMEI:",
+        ] {
+            assert_eq!(imei(not_imei), None, "{not_imei}");
+            assert_eq!(serial_number(not_imei), None, "{not_imei}");
+        }
     }
 }

@@ -4,11 +4,15 @@
 //!
 //! A code counts as produced by a scenario when the scenario passed and observed it (in the
 //! observation family named like the code's table, on the device's side) with a device whose
-//! profile is the code's profile or is layered on it. What a fault rule produces is measured, not
+//! profile is the code's profile or is layered on it. The Knox E-FOTA portal's codes are the one
+//! table of the server's side: a `knox-efota` observation with `side` `portal` (read from the
+//! portal's API answers, see [`super::observe`]) credits the table `knox-efota-portal`, the
+//! device's `knox-efota` observations the table `knox-efota`. What a fault rule produces is measured, not
 //! declared: the scenario runs again without the rule, and the codes that are then no longer
 //! observed are the rule's.
 
 use super::load::LoadedScenario;
+use super::observe::Observation;
 use super::run::{ScenarioResult, Verdict};
 use super::RunOptions;
 use crate::faults::{FaultEffect, FaultPoint};
@@ -78,6 +82,31 @@ pub fn measure(suite: &[LoadedScenario], options: &RunOptions) -> std::io::Resul
             ));
             variants.push(v);
         }
+        let portal_faults = s
+            .file
+            .portal
+            .as_ref()
+            .and_then(|spec| super::server::portal_config(spec).ok())
+            .map(|config| config.faults)
+            .unwrap_or_default();
+        for (i, rule) in portal_faults.iter().enumerate() {
+            let mut v = s.clone();
+            if let Some(toml::Value::Array(faults)) = v
+                .file
+                .portal
+                .as_mut()
+                .and_then(|spec| spec.config.get_mut("fault"))
+            {
+                faults.remove(i);
+            }
+            owners.push((
+                index,
+                format!("[[portal.fault]] {rule}"),
+                "portal".to_string(),
+                rule.kind.as_str().to_string(),
+            ));
+            variants.push(v);
+        }
         for i in 0..s.file.server.content_faults.len() {
             let mut v = s.clone();
             let rule = v.file.server.content_faults.remove(i);
@@ -116,9 +145,18 @@ pub fn measure(suite: &[LoadedScenario], options: &RunOptions) -> std::io::Resul
     Ok(Measured { scenarios })
 }
 
-/// The codes of a result, by family (commands, senders and counts aside).
+/// The codes of a result, by the profile table they credit (commands, senders and counts aside):
+/// the observation's family, or `knox-efota-portal` for a portal's `knox-efota` code.
 fn codes(result: &ScenarioResult) -> BTreeSet<Code> {
-    result.observed.iter().map(|o| (o.family, o.code)).collect()
+    result.observed.iter().map(code_of).collect()
+}
+
+/// The profile table and code an observation credits.
+fn code_of(o: &Observation) -> Code {
+    match (o.family, o.side) {
+        ("knox-efota", Some("portal")) => (Table::KnoxEfotaPortal.as_str(), o.code),
+        _ => (o.family, o.code),
+    }
 }
 
 /// One code of a profile, with what produces it: a row of `dmsim codes --json`.
@@ -259,5 +297,50 @@ fn fault_row(measured: &Measured, kind: &'static str, point: &str, effect: &str)
             .map(|(family, code)| format!("{family} {code}"))
             .collect(),
         scenarios: scenarios.into_iter().collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn observation(family: &'static str, code: i64, side: Option<&'static str>) -> Observation {
+        Observation {
+            family,
+            code,
+            source: if side.is_some() { "server" } else { "wire" },
+            command: None,
+            sender: None,
+            side,
+            count: 1,
+        }
+    }
+
+    /// A portal's `knox-efota` code credits the profile's `knox-efota-portal` table; the device's
+    /// own `knox-efota` codes and other families credit the table named like their family.
+    #[test]
+    fn a_portal_code_credits_the_portal_table() {
+        assert_eq!(
+            code_of(&observation("knox-efota", -4, Some("portal"))),
+            ("knox-efota-portal", -4)
+        );
+        assert_eq!(
+            code_of(&observation("knox-efota", -4, None)),
+            ("knox-efota", -4)
+        );
+        assert_eq!(
+            code_of(&observation("fumo-result", 402, None)),
+            ("fumo-result", 402)
+        );
+        let efota = profile::builtin("knox-efota").expect("built in");
+        let portal_row = efota
+            .rows()
+            .iter()
+            .find(|r| r.table == Table::KnoxEfotaPortal && r.code == -4)
+            .expect("-4 is a portal code");
+        assert_eq!(
+            portal_row.table.as_str(),
+            code_of(&observation("knox-efota", -4, Some("portal"))).0
+        );
     }
 }

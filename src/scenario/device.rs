@@ -68,15 +68,8 @@ pub fn build_device(file: &ScenarioFile) -> Result<Device, BuildError> {
             .map(|a| a.kind.auth_type().aauth_type().to_string()),
     };
     let limits = UriLimits::new(d.max_depth, d.max_tot_len, d.max_seg_len);
-    let mut tree =
+    let tree =
         tree::standard_tree(&identity, &[account], limits).with_capacity_bytes(d.tree_capacity);
-    for node in &d.nodes {
-        tree.insert(&node.uri, custom_node(node)?)
-            .map_err(|error| BuildError::Node {
-                uri: node.uri.clone(),
-                error,
-            })?;
-    }
     let user = User::new(d.ui.display, d.ui.max_text, d.ui.answers.clone())
         .with_max_choices(d.ui.max_choices)
         .with_install_conditions(d.ui.install_conditions.clone());
@@ -129,6 +122,17 @@ pub fn build_device(file: &ScenarioFile) -> Result<Device, BuildError> {
             error,
         }
     })?;
+    // The scenario's own nodes go last, so they may add to an agent's subtree (an E-FOTA
+    // client's tool version report or log under ./Ext/EFOTA).
+    for node in &d.nodes {
+        device
+            .tree
+            .insert(&node.uri, custom_node(node)?)
+            .map_err(|error| BuildError::Node {
+                uri: node.uri.clone(),
+                error,
+            })?;
+    }
     for alert in generic_alerts(file) {
         device.reports.push(alert);
     }

@@ -71,6 +71,9 @@ pub enum BuildError {
         "server.content_fault {path:?}: updated needs the request after which the file changes (1 or more, value = {value} given) on every request (attempts = \"every\")"
     )]
     FaultUpdated { path: String, value: u64 },
+    /// The scenario's `[portal]` does not set up a portal.
+    #[error("[portal]: {0}")]
+    Portal(String),
     /// A script command's `data_file` is not hosted.
     #[error("server.package: {0}")]
     DataFile(UnhostedDataFile),
@@ -102,6 +105,9 @@ pub enum RunError {
     NoBuiltinPem(String),
     #[error(transparent)]
     Tls(#[from] TlsError),
+    /// A `[[portal.call]]` could not be made as written.
+    #[error("portal.call[{index}]: {reason}")]
+    PortalCall { index: usize, reason: String },
     /// The loopback server or the device's HTTP clients could not be set up.
     #[error(transparent)]
     Net(#[from] NetError),

@@ -99,6 +99,9 @@ pub fn parse(path: &Path, text: &str) -> Result<LoadedScenario, LoadError> {
     if let std::borrow::Cow::Owned(device) = super::family::resolve(&file.device) {
         file.device = device;
     }
+    if let Some(portal) = &file.portal {
+        check_portal_calls(portal, &file).map_err(invalid)?;
+    }
     for (i, f) in file.faults.iter().enumerate() {
         if let Some(p) = f.probability.filter(|p| !(0.0..=1.0).contains(p)) {
             return Err(invalid(format!(
@@ -156,6 +159,36 @@ pub fn parse(path: &Path, text: &str) -> Result<LoadedScenario, LoadError> {
         path: path.to_path_buf(),
         file,
     })
+}
+
+/// What a `[[portal.call]]` needs of the rest of the file: a session it comes before that the
+/// device may run (its `sessions` and the extra ones it may open), and the device's values its
+/// body names.
+fn check_portal_calls(
+    portal: &super::portal_spec::PortalSpec,
+    file: &ScenarioFile,
+) -> Result<(), String> {
+    let most = file
+        .sessions
+        .max(1)
+        .saturating_add(super::sessions::EXTRA_SESSIONS);
+    let placeholders = super::portal_spec::Placeholders::of(&file.device.dev_id);
+    for (i, call) in portal.calls.iter().enumerate() {
+        if call.at.before_session().is_some_and(|n| n > most) {
+            return Err(format!(
+                "portal.call[{i}]: at = \"{}\": the device runs at most {most} sessions ({} and up to {} more while it owes the server reports)",
+                call.at,
+                file.sessions.max(1),
+                super::sessions::EXTRA_SESSIONS
+            ));
+        }
+        if let Some(body) = &call.body {
+            placeholders
+                .apply(body)
+                .map_err(|e| format!("portal.call[{i}]: {e}"))?;
+        }
+    }
+    Ok(())
 }
 
 /// 1-based line and column of a byte offset.
@@ -266,6 +299,38 @@ mod tests {
             let e = err(&format!("name = \"x\"\nsession_interval = {bad}\n"));
             assert!(e.contains("invalid duration"), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn portal_calls_are_checked_against_the_file() {
+        let call = |extra: &str| {
+            format!("name = \"x\"\nsessions = 2\n[portal]\n[[portal.call]]\nmethod = \"GET\"\npath = \"/api/efota/licenses\"\nstatus = 200\n{extra}\n")
+        };
+        let s = parse(Path::new("s.toml"), &call("at = \"session 5\"")).expect("valid");
+        let portal = s.file.portal.expect("[portal]");
+        assert_eq!(portal.calls.len(), 1);
+        assert!(portal.config.is_empty());
+        assert!(parse(Path::new("s.toml"), "name = \"x\"\n")
+            .expect("valid")
+            .file
+            .portal
+            .is_none());
+        let e = err(&call("at = \"session 6\""));
+        assert!(
+            e.starts_with("s.toml:1:1: portal.call[0]: at = \"session 6\": the device runs at most 5 sessions"),
+            "{e}"
+        );
+        let e = err(&call("at = \"bogus\""));
+        assert!(
+            e.starts_with("s.toml:") && e.contains("portal.call[0]: at = \"bogus\""),
+            "{e}"
+        );
+        let e = err(&format!(
+            "{}[device]\ndev_id = \"dev-1\"\n",
+            call("body = '{\"sn\": \"$SERIAL\"}'")
+        ));
+        assert!(e.contains("portal.call[0]: the body names $SERIAL"), "{e}");
+        assert!(parse(Path::new("s.toml"), &call("body = '{\"sn\": \"$SERIAL\"}'")).is_ok());
     }
 
     #[test]

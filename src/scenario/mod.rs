@@ -7,6 +7,9 @@
 //! * `sessions` runs the device's sessions over a transport, in-process or (`network`) over
 //!   loopback HTTP(S), and `between` the device's work between two sessions (its FUMO job);
 //!   `state` says where the device keeps its durable state;
+//! * [`portal_spec`] reads a scenario's `[portal]` (the Knox E-FOTA portal the server plays, and the
+//!   calls to its REST API), and [`portal_calls`] makes those calls at their moments of the run,
+//!   checks the answers and shows them in the transcript;
 //! * `expect` checks the expectations against what happened;
 //! * `transcript` renders the sessions for people ([`render_transcript`], [`render_report`]).
 //!
@@ -24,6 +27,8 @@ pub mod load;
 pub mod model;
 mod network;
 pub mod observe;
+pub mod portal_calls;
+pub mod portal_spec;
 pub mod report;
 pub mod run;
 pub mod scomo;
@@ -41,7 +46,7 @@ pub use model::TransportKind;
 pub use network::NetworkEnv;
 pub use observe::{Observation, WireCounts, WireSummary};
 pub use run::{RunEnv, ScenarioResult, Verdict};
-pub use server::{mock_server, server_config};
+pub use server::{mock_server, portal_config, server_and_portal, server_config};
 pub use transcript::{render_exchange, render_report, render_transcript};
 
 use crate::syncml::Encoding;

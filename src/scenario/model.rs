@@ -45,6 +45,9 @@ pub struct ScenarioFile {
     pub transport: TransportSpec,
     #[serde(default)]
     pub expect: Expect,
+    /// `[portal]`: the embedded server plays the Knox E-FOTA portal, and the scenario calls its
+    /// REST API (see [`super::portal_spec`]).
+    pub portal: Option<super::portal_spec::PortalSpec>,
 }
 
 /// How the device reaches the server.

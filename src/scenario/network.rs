@@ -9,7 +9,7 @@
 
 use super::error::RunError;
 use super::model::{ScenarioFile, Trust};
-use super::server::mock_server;
+use super::server::server_and_portal;
 use super::sessions::{run_against, Outcome};
 use crate::net::certs::{builtin, builtin_path};
 use crate::net::{
@@ -178,9 +178,11 @@ async fn serve_and_run(
     content: &HttpContent,
     store: &dyn StateStore,
 ) -> Result<Outcome, RunError> {
-    let server = Arc::new(mock_server(file)?);
+    let (server, portal) = server_and_portal(file)?;
+    let server = Arc::new(server);
+    let portal = portal.map(|p| p as Arc<dyn super::portal_calls::ScenarioPortal>);
     let _ = service.0.set(Arc::clone(&server));
-    run_against(client, content, store, &server, file, Pace::Skip).await
+    run_against(client, content, store, &server, portal, file, Pace::Skip).await
 }
 
 /// Run the scenario's session over loopback HTTP or HTTPS.

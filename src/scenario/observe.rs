@@ -19,7 +19,12 @@
 //!   installNotifyURI), by FUMO, by the Knox E-FOTA client's items and by SCOMO; `scomo-status` every value a SCOMO Status node took, with the node's kind
 //!   (`download`, `delivered`, `deployed`) as its `command`.
 //! - `server`: the mock server's records. `install-notify` is every status a device posted to the
-//!   server's installNotifyURI, as the server received it.
+//!   server's installNotifyURI, as the server received it. `knox-efota` with `side` `portal` is a
+//!   code of the Knox E-FOTA portal, read from the answers its REST API gave the scenario's calls
+//!   (`[[portal.call]]`, never the calls' expectations): the object at `/error` with an integer
+//!   `code` (a request the portal refused), and every object under a key `result`, at any depth,
+//!   with an integer `code` (an operation's result, overall or per device). An `agentError` is the
+//!   device's own E-FOTA code as the portal shows it, not the portal's: nothing under it is read.
 //!
 //! Each distinct observation is listed once, in the order first seen, with how often it occurred.
 //!
@@ -44,6 +49,10 @@ pub struct Observation {
     pub command: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sender: Option<&'static str>,
+    /// Whose code of a family with two sides: `portal` for a Knox E-FOTA portal's code (a
+    /// `knox-efota` observation without it is the device's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub side: Option<&'static str>,
     pub count: u32,
 }
 
@@ -102,19 +111,80 @@ impl Observations {
         command: Option<String>,
         sender: Option<&'static str>,
     ) {
+        self.push(Observation {
+            family,
+            code,
+            source: source_of(family),
+            command,
+            sender,
+            side: None,
+            count: 1,
+        });
+    }
+
+    /// Add an observation, or count it again if it was seen.
+    fn push(&mut self, new: Observation) {
         match self.list.iter_mut().find(|o| {
-            o.family == family && o.code == code && o.command == command && o.sender == sender
+            o.family == new.family
+                && o.code == new.code
+                && o.source == new.source
+                && o.command == new.command
+                && o.sender == new.sender
+                && o.side == new.side
         }) {
-            Some(o) => o.count = o.count.saturating_add(1),
-            None => self.list.push(Observation {
-                family,
-                code,
-                source: source_of(family),
-                command,
-                sender,
-                count: 1,
-            }),
+            Some(o) => o.count = o.count.saturating_add(new.count),
+            None => self.list.push(new),
         }
+    }
+
+    /// The Knox E-FOTA portal's codes in the answers its REST API gave (see the module docs).
+    pub fn portal_answers<'a>(&mut self, answers: impl IntoIterator<Item = &'a serde_json::Value>) {
+        for body in answers {
+            if let Some(code) = body
+                .pointer("/error/code")
+                .and_then(serde_json::Value::as_i64)
+            {
+                self.portal_code(code);
+            }
+            self.portal_results(body);
+        }
+    }
+
+    /// Every `result` object's integer `code` in `value`, at any depth, outside `agentError`.
+    fn portal_results(&mut self, value: &serde_json::Value) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, inner) in map {
+                    if key == "agentError" {
+                        continue;
+                    }
+                    if key == "result" {
+                        if let Some(code) = inner.get("code").and_then(serde_json::Value::as_i64) {
+                            self.portal_code(code);
+                        }
+                    }
+                    self.portal_results(inner);
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for item in items {
+                    self.portal_results(item);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn portal_code(&mut self, code: i64) {
+        self.push(Observation {
+            family: "knox-efota",
+            code,
+            source: "server",
+            command: None,
+            sender: None,
+            side: Some("portal"),
+            count: 1,
+        });
     }
 
     fn message(&mut self, msg: &SyncMl, sender: Sender) {
@@ -484,5 +554,66 @@ mod tests {
                 (1405, Some(LEGACY_OPERATION_COMPLETE.to_string())),
             ]
         );
+    }
+
+    /// The portal's codes: the refusal at `/error`, every `result` at any depth (an operation's
+    /// and each device's), never a device's `agentError`; repeats are counted, and the device's
+    /// own `knox-efota` codes stay apart from the portal's.
+    #[test]
+    fn portal_codes_are_read_from_the_apis_answers() {
+        let answers = [
+            serde_json::json!({"error": {"code": -4, "key": "EMPTY_DEVICE_LIST", "message": "x"}}),
+            serde_json::json!({"error": {"key": "UNAUTHORIZED", "message": "no token"}}),
+            serde_json::json!({
+                "id": "op-1",
+                "result": {"code": -7007, "message": "partial"},
+                "devices": [
+                    {"deviceId": "a", "result": {"code": 0}},
+                    {"deviceId": "b", "result": {"code": -7006},
+                     "agentError": {"code": -1463, "result": {"code": -1200}}},
+                    {"deviceId": "c", "operation": {"id": "op-1", "result": {"code": 0}}},
+                    {"deviceId": "d", "result": {"code": "-1"}},
+                    {"deviceId": "e", "result": {"code": -4.5}},
+                ]
+            }),
+            serde_json::json!([{"result": {"code": -4}}]),
+            serde_json::json!({"data": {"error": {"code": -100}}}),
+        ];
+        let mut obs = Observations::default();
+        obs.add("knox-efota", -4, None, None);
+        obs.portal_answers(&answers);
+        let seen: Vec<(&str, i64, &str, Option<&str>, u32)> = obs
+            .into_vec()
+            .into_iter()
+            .map(|o| (o.family, o.code, o.source, o.side, o.count))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("knox-efota", -4, "wire", None, 1),
+                ("knox-efota", -4, "server", Some("portal"), 2),
+                ("knox-efota", 0, "server", Some("portal"), 2),
+                ("knox-efota", -7006, "server", Some("portal"), 1),
+                ("knox-efota", -7007, "server", Some("portal"), 1),
+            ]
+        );
+        let json = serde_json::to_value(Observation {
+            family: "knox-efota",
+            code: -4,
+            source: "server",
+            command: None,
+            sender: None,
+            side: Some("portal"),
+            count: 1,
+        })
+        .expect("serializes");
+        assert_eq!(
+            json,
+            serde_json::json!({"family": "knox-efota", "code": -4, "source": "server", "side": "portal", "count": 1})
+        );
+        let mut device = Observations::default();
+        device.add("knox-efota", -4, None, None);
+        let json = serde_json::to_value(&device.into_vec()[0]).expect("serializes");
+        assert!(json.get("side").is_none(), "{json}");
     }
 }

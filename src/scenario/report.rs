@@ -1,11 +1,11 @@
 //! Reports of a run: the human summary, JSON (`--json`) and JUnit XML (`--junit`).
 //!
 //! The JSON schema is stable: `{"scenarios": [{"name", "file", "status", "transport", "duration_ms",
-//! "failures", "observed": [{"family", "code", "source", "command"?, "sender"?, "count"}], "faults":
+//! "failures", "observed": [{"family", "code", "source", "command"?, "sender"?, "side"?, "count"}], "faults":
 //! [{"rule", "fired", "optional"?}], "violations": [{"rule", "msg_id", "cmd_id", "detail"}],
 //! "wire": {"device": {"wbxml", "xml", "other"}, "server": {"wbxml", "xml", "other"}}, "end"}],
 //! "summary": {"total", "passed", "failed", "errors", "duration_ms"}}`. `source` says where an
-//! observation was read (see [`super::observe`]; the `server-violation` family has the rule's
+//! observation was read and `side` whose code it is where a family has two (see [`super::observe`]; the `server-violation` family has the rule's
 //! number as `code` and its id as `command`, see [`crate::session::ServerRule`]); `faults` lists every fault rule of the scenario
 //! and how often it fired; `violations` are the protocol rules the device broke as the mock server
 //! saw them (`rule` is one of `msg-id`, `missing-status`, `max-msg-size`, `max-obj-size`,

@@ -7,6 +7,7 @@ use super::load::LoadedScenario;
 use super::model::{ScenarioFile, TransportKind};
 use super::network::{self, NetworkEnv};
 use super::observe::{Observation, Observations, WireSummary};
+use super::portal_calls::{self, render_calls};
 use super::sessions::{self, Outcome};
 use super::state::state_store;
 use super::transcript::render_report;
@@ -115,6 +116,8 @@ pub async fn run(scenario: &LoadedScenario, env: &RunEnv) -> ScenarioResult {
         notifications,
         content_faults_fired,
         session_faults_fired,
+        api_calls,
+        portal_faults_fired,
     } = match outcome {
         Ok(o) => o,
         Err(e) => {
@@ -136,7 +139,17 @@ pub async fn run(scenario: &LoadedScenario, env: &RunEnv) -> ScenarioResult {
         &mut result.failures,
     );
     expect::check_scomo(&file.expect, &device, &records, &mut result.failures);
-    result.faults = fired_rules(file, &device, &content_faults_fired, &session_faults_fired);
+    if let Some(portal) = &file.portal {
+        let failures = portal_calls::check(portal, &api_calls, reports.len());
+        result.failures.extend(failures);
+    }
+    result.faults = fired_rules(
+        file,
+        &device,
+        &content_faults_fired,
+        &session_faults_fired,
+        &portal_faults_fired,
+    );
     for rule in result.faults.iter().filter(|r| r.fired == 0 && !r.optional) {
         result.failures.push(format!(
             "fault rule {} never fired (a scenario whose fault did not happen proves nothing; say optional = true if it may rightly not fire)",
@@ -151,6 +164,7 @@ pub async fn run(scenario: &LoadedScenario, env: &RunEnv) -> ScenarioResult {
     observed.server_violations(reports.iter().flat_map(|r| &r.violations));
     observed.device(&device);
     observed.install_notifications(&notifications);
+    observed.portal_answers(api_calls.iter().map(|c| &c.body));
     result.observed = observed.into_vec();
     result.wire = WireSummary::of(transcript.iter().copied());
     result.end = reports
@@ -160,20 +174,31 @@ pub async fn run(scenario: &LoadedScenario, env: &RunEnv) -> ScenarioResult {
     result.transcript = reports
         .iter()
         .enumerate()
-        .map(|(n, r)| format!("=== session {} ({})\n{}", n + 1, r.end, render_report(r)))
+        .map(|(n, r)| {
+            format!(
+                "{}=== session {} ({})\n{}",
+                render_calls(&api_calls, Some(n)),
+                n + 1,
+                r.end,
+                render_report(r)
+            )
+        })
         .collect();
+    result.transcript.push_str(&render_calls(&api_calls, None));
     result.exchanges = reports.into_iter().flat_map(|r| r.transcript).collect();
     result.duration_ms = started.elapsed().as_millis() as u64;
     result
 }
 
 /// Every fault rule of the scenario with how often it fired: the device's `[[fault]]` rules, then the
-/// server's `[[server.content_fault]]` ones, then its `[[server.session_fault]]` ones.
+/// server's `[[server.content_fault]]` ones, then its `[[server.session_fault]]` ones, then the
+/// portal's `[[portal.fault]]` ones.
 fn fired_rules(
     file: &ScenarioFile,
     device: &Device,
     content: &[u32],
     session: &[u32],
+    portal: &[u32],
 ) -> Vec<FiredRule> {
     let device_rules = file
         .faults
@@ -204,8 +229,23 @@ fn fired_rules(
             fired,
             optional: rule.optional,
         });
+    let portal_faults = file
+        .portal
+        .as_ref()
+        .and_then(|spec| super::server::portal_config(spec).ok())
+        .map(|config| config.faults)
+        .unwrap_or_default();
+    let portal_rules = portal_faults
+        .into_iter()
+        .zip(portal)
+        .map(|(rule, &fired)| FiredRule {
+            rule: format!("[[portal.fault]] {rule}"),
+            fired,
+            optional: rule.optional,
+        });
     device_rules
         .chain(content_rules)
         .chain(session_rules)
+        .chain(portal_rules)
         .collect()
 }

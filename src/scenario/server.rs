@@ -5,18 +5,54 @@
 use super::error::BuildError;
 use super::model::{AuthSpec, ScenarioFile};
 use super::updates;
-use crate::server::{ClientAuthPolicy, MockServer, ServerConfig, ServerCredentials};
+use crate::portal::{Hosted, Portal, PortalConfig};
+use crate::server::{ClientAuthPolicy, MockServer, Operator, ServerConfig, ServerCredentials};
 use crate::syncml::auth::Secret;
+use std::collections::HashSet;
+use std::sync::Arc;
 
 /// The mock server a scenario describes, with what it hosts.
 pub fn mock_server(file: &ScenarioFile) -> Result<MockServer, BuildError> {
+    Ok(server_and_portal(file)?.0)
+}
+
+/// The mock server a scenario describes, with what it hosts, and the Knox E-FOTA portal it plays
+/// when the scenario has `[portal]`: the portal decides the commands devices get beyond the
+/// script (the server's operator) and asks the server's content whether an update file is
+/// hosted.
+pub fn server_and_portal(
+    file: &ScenarioFile,
+) -> Result<(MockServer, Option<Arc<Portal>>), BuildError> {
     let content = updates::content(file)?;
     let mut config = server_config(file);
     crate::server::attach_files(&mut config.packages, &|path: &str| {
         content.hosted_file(path).map(|f| f.body.as_slice())
     })
     .map_err(BuildError::DataFile)?;
-    Ok(MockServer::with_content(config, content))
+    let Some(spec) = &file.portal else {
+        return Ok((MockServer::with_content(config, content), None));
+    };
+    let portal_config = portal_config(spec)?;
+    let paths: HashSet<String> = content
+        .files
+        .iter()
+        .map(|f| f.path.trim_start_matches('/').to_string())
+        .collect();
+    let hosted: Hosted = Arc::new(move |path: &str| paths.contains(path.trim_start_matches('/')));
+    let portal = Arc::new(Portal::new(portal_config, file.seed, hosted));
+    let operator: Arc<dyn Operator> = portal.clone();
+    Ok((
+        MockServer::with_operator(config, content, operator),
+        Some(portal),
+    ))
+}
+
+/// The portal's configuration of a scenario's `[portal]` (its calls aside).
+pub fn portal_config(spec: &super::portal_spec::PortalSpec) -> Result<PortalConfig, BuildError> {
+    spec.config
+        .clone()
+        .try_into()
+        .map_err(|e: toml::de::Error| BuildError::Portal(e.message().to_string()))
 }
 
 /// The mock server's configuration a scenario describes.

@@ -17,12 +17,18 @@
 //! The server also hosts content ([`content`]): packages and Download Descriptors devices GET, and
 //! install-notify paths they POST to, with faults per path. [`MockServer::content`] answers those
 //! requests the same sans-IO way; [`MockServer::with_content`] sets what is hosted.
+//!
+//! Beside the script, an [`Operator`] ([`MockServer::with_operator`]) may decide more of a
+//! device's commands from what it reports (the `operator` module says how); and a REST [`Api`]
+//! may be served beside the DM endpoint (the `api` module: sans-IO requests and JSON answers).
 
+pub mod api;
 mod check;
 pub mod content;
 #[cfg(test)]
 mod fault_tests;
 pub mod faults;
+pub mod operator;
 pub mod quirks;
 mod record;
 pub mod script;
@@ -31,10 +37,12 @@ mod sessions;
 #[cfg(test)]
 mod tests;
 
+pub use api::{Api, ApiRequest, ApiResponse};
 pub use content::{
     Attempts, ContentConfig, ContentFault, ContentFaultKind, HostedFile, InstallNotification,
 };
 pub use faults::{Answer, SessionFault, SessionFaultKind};
+pub use operator::Operator;
 pub use quirks::Quirk;
 pub use record::{
     efota_codes, fumo_results, scomo_results, DeviceViolation, ReceivedAlert, ReceivedStatus,
@@ -53,7 +61,7 @@ use crate::syncml::pkg0::{self, Notification, UiMode};
 use sessions::Sessions;
 pub use sessions::DEFAULT_KEPT_SESSIONS;
 use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// What the server demands of devices.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,6 +135,8 @@ pub struct MockServer {
     /// What is hosted. (Not a field of [`ServerConfig`], which other code builds field by field.)
     content: ContentConfig,
     content_state: Mutex<content::ContentState>,
+    /// What decides commands besides the script ([`MockServer::with_operator`]).
+    operator: Option<Arc<dyn Operator>>,
 }
 
 struct State {
@@ -177,6 +187,20 @@ impl MockServer {
             }),
             content,
             content_state: Mutex::new(content::ContentState::default()),
+            operator: None,
+        }
+    }
+
+    /// A server that hosts `content` and asks `operator` for packages once the script's are sent,
+    /// telling it every message of devices' authenticated sessions (see [`operator`]).
+    pub fn with_operator(
+        config: ServerConfig,
+        content: ContentConfig,
+        operator: Arc<dyn Operator>,
+    ) -> MockServer {
+        MockServer {
+            operator: Some(operator),
+            ..MockServer::with_content(config, content)
         }
     }
 
@@ -263,7 +287,8 @@ impl MockServer {
     /// (a [`SessionFaultKind::Slow`] fault).
     pub fn answer(&self, request: &HttpRequest) -> Answer {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        session::handle(&self.config, &mut state, request)
+        // Lock order: the server's state, then the operator (which never calls back).
+        session::handle(&self.config, &mut state, self.operator.as_deref(), request)
     }
 
     /// How often each session fault ([`ServerConfig::session_faults`], in its order) changed an

@@ -29,7 +29,9 @@
 //! * each authenticated client message that is not an abort gets the next package of the script
 //!   for this session (a package's `session`: the device's first by default, the Nth, or every
 //!   one, counting the device's sessions from the first it passed authentication in; see
-//!   [`super::SessionChoice`]); when they are done, a reply with no commands ends the session;
+//!   [`super::SessionChoice`]); when they are done, the server's [`Operator`] (if it has one) is
+//!   asked for more, package by package ([`super::operator`]); when there are no more, a reply
+//!   with no commands ends the session;
 //! * a device that refuses the server's credentials (401/407 on the server's SyncHdr) gets the
 //!   commands of the message it refused again, ahead of the rest of the package, this time with
 //!   credentials computed on the device's new nonce; when that message had no commands (the
@@ -48,6 +50,7 @@
 
 use super::check::{self, SentRef};
 use super::faults::{Answer, SessionFault, SessionFaultKind};
+use super::operator::Operator;
 use super::quirks;
 use super::record::{
     DeviceViolation, ReceivedAlert, ReceivedStatus, Rule, ServerExchange, SessionRecord,
@@ -64,6 +67,7 @@ use crate::syncml::{
     Location, Meta, Status, StatusCode, SyncBody, SyncHdr, SyncMl, CONTENT_TYPE_WBXML,
     CONTENT_TYPE_XML, VER_DTD, VER_PROTO,
 };
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 /// How the server's answer goes on after its Statuses.
@@ -112,7 +116,12 @@ pub(super) struct ServerSession {
     messages: u32,
 }
 
-pub(super) fn handle(config: &ServerConfig, state: &mut State, request: &HttpRequest) -> Answer {
+pub(super) fn handle(
+    config: &ServerConfig,
+    state: &mut State,
+    operator: Option<&dyn Operator>,
+    request: &HttpRequest,
+) -> Answer {
     let (encoding, msg) = match decode_labelled(&request.content_type, &request.body) {
         Ok(read) => read,
         Err(e) => {
@@ -212,7 +221,17 @@ pub(super) fn handle(config: &ServerConfig, state: &mut State, request: &HttpReq
         }
     }
     let owed = session.record_commands(config, &msg);
-    let body = session.next_body(config, &msg, (hdr_code, chal), owed, refusals_left);
+    let operator = operator.map(|o| (o, msg.hdr.source.loc_uri.as_str()));
+    if let (Some((o, device)), true) = (operator, hdr_code.is_success()) {
+        o.received(device, session.record.ordinal, &msg);
+    }
+    let body = session.next_body(
+        (config, operator),
+        &msg,
+        (hdr_code, chal),
+        owed,
+        refusals_left,
+    );
     let response = session.respond(config, &msg, body, encoding);
     session.keep_exchange(config, request, &response);
     Answer {
@@ -630,7 +649,7 @@ impl ServerSession {
     /// The server's answer: its commands, and whether it ends the server's package (Final).
     fn next_body(
         &mut self,
-        config: &ServerConfig,
+        (config, operator): (&ServerConfig, Option<(&dyn Operator, &str)>),
         msg: &SyncMl,
         (hdr_code, chal): (StatusCode, Option<Chal>),
         owed: Vec<Command>,
@@ -721,37 +740,47 @@ impl ServerSession {
             return (body, Then::AskNext);
         }
         if self.outbox.is_empty() && !asks_next {
-            self.load_next_package(config);
+            self.load_next_package(config, operator);
         }
         (body, Then::Package)
     }
 
-    /// Queue the next package of this session's script; none left ends the session.
-    fn load_next_package(&mut self, config: &ServerConfig) {
+    /// Queue the next package of this session's script, or once those are sent, the operator's
+    /// (the `operator` module); none left ends the session.
+    fn load_next_package(
+        &mut self,
+        config: &ServerConfig,
+        operator: Option<(&dyn Operator, &str)>,
+    ) {
         let ordinal = self.record.ordinal;
-        let Some(package) = config
+        let scripted = config
             .packages
             .iter()
             .filter(|p| p.session.includes(ordinal))
             .nth(self.next_package)
-        else {
+            .map(|p| Cow::Borrowed(p.commands.as_slice()));
+        let package = scripted.or_else(|| {
+            let (operator, device) = operator?;
+            operator
+                .next_package(device, ordinal)
+                .filter(|commands| !commands.is_empty())
+                .map(Cow::Owned)
+        });
+        let Some(commands) = package else {
             self.record.ended = true;
             return;
         };
-        self.next_package += 1;
+        // Counts the operator's packages too: past the script's, the script has none to give.
+        self.next_package = self.next_package.saturating_add(1);
         self.record.packages_sent = self.record.packages_sent.saturating_add(1);
         let mut id = 1;
         let origin = server_origin(&config.url);
-        self.outbox.extend(package.commands.iter().map(|c| {
+        self.outbox.extend(commands.iter().map(|c| {
             let mut cmd = c.to_command(&mut id);
             expand_server(&mut cmd, &origin);
             cmd
         }));
-        if package
-            .commands
-            .iter()
-            .any(|c| matches!(c, ScriptCommand::Abort))
-        {
+        if commands.iter().any(|c| matches!(c, ScriptCommand::Abort)) {
             self.record.ended = true;
         }
     }

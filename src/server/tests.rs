@@ -8,6 +8,7 @@ use crate::syncml::{
     Alert, AlertCode, CmdName, Command, Data, Encoding, Item, ItemCommand, Location, Meta, Results,
     Status, StatusCode, SyncBody, SyncHdr, SyncMl, VER_DTD, VER_PROTO,
 };
+use std::sync::Arc;
 
 const SERVER: &str = "https://dm.dmsim.test/dm";
 const DEVICE: &str = "IMEI:356938035643809";
@@ -849,4 +850,207 @@ fn every_answer_has_a_status_for_the_servers_synchdr_and_a_refusal_a_chal() {
     let s = server("", None, None);
     post(&s, &package1(1, 16384));
     assert!(violations(&s).is_empty(), "{:?}", violations(&s));
+}
+
+/// An operator that plays back packages per session (by ordinal) and records what it was told
+/// and asked.
+#[derive(Default)]
+struct FakeOperator {
+    /// Packages per session ordinal, given in order.
+    plan: std::collections::HashMap<u32, Vec<Vec<ScriptCommand>>>,
+    given: Mutex<std::collections::HashMap<u32, usize>>,
+    received: Mutex<Vec<(String, u32, SyncMl)>>,
+    asked: Mutex<Vec<(String, u32)>>,
+}
+
+impl FakeOperator {
+    /// Each package is the `[[package.command]]` TOML of one package, for session `ordinal`.
+    fn with(packages: &[(u32, &str)]) -> FakeOperator {
+        let mut op = FakeOperator::default();
+        for (ordinal, text) in packages {
+            let package: ScriptPackage = toml::from_str(text).expect("package");
+            op.plan.entry(*ordinal).or_default().push(package.commands);
+        }
+        op
+    }
+
+    fn received(&self) -> Vec<(String, u32, SyncMl)> {
+        self.received.lock().expect("lock").clone()
+    }
+
+    fn asked(&self) -> Vec<(String, u32)> {
+        self.asked.lock().expect("lock").clone()
+    }
+}
+
+impl Operator for FakeOperator {
+    fn received(&self, device: &str, ordinal: u32, msg: &SyncMl) {
+        let mut received = self.received.lock().expect("lock");
+        received.push((device.to_string(), ordinal, msg.clone()));
+    }
+
+    fn next_package(&self, device: &str, ordinal: u32) -> Option<Vec<ScriptCommand>> {
+        self.asked
+            .lock()
+            .expect("lock")
+            .push((device.to_string(), ordinal));
+        let mut given = self.given.lock().expect("lock");
+        let n = given.entry(ordinal).or_insert(0);
+        let package = self.plan.get(&ordinal)?.get(*n)?.clone();
+        *n += 1;
+        Some(package)
+    }
+}
+
+const OP_GET_MOD: &str = r#"
+[[command]]
+cmd = "get"
+target = "./DevInfo/Mod"
+"#;
+
+const OP_REPLACE: &str = r#"
+[[command]]
+cmd = "replace"
+target = "./Vendor/Url"
+data = "$SERVER/report"
+"#;
+
+/// A server with this script and `operator`.
+fn operated(script: &str, operator: &Arc<FakeOperator>) -> MockServer {
+    let config = server(script, None, None).config().clone();
+    MockServer::with_operator(
+        config,
+        ContentConfig::default(),
+        Arc::clone(operator) as Arc<dyn Operator>,
+    )
+}
+
+#[test]
+fn an_operators_package_reaches_the_wire_and_the_devices_reports_reach_it() {
+    let op = Arc::new(FakeOperator::with(&[(1, OP_GET_MOD)]));
+    let s = operated("", &op);
+    let pkg2 = post(&s, &package1(1, 16384));
+    let gets = commands(&pkg2);
+    assert_eq!(targets(std::slice::from_ref(&pkg2)), ["./DevInfo/Mod"]);
+    assert!(pkg2.body.final_flag);
+    // The device answers with the Results and a Generic Alert.
+    let mut pkg3 = answer(&pkg2, 2, 16384);
+    pkg3.body.commands.push(results(
+        gets[0],
+        "./DevInfo/Mod",
+        Data::Text("Galaxy".into()),
+        None,
+        false,
+    ));
+    pkg3.body.commands.push(Command::Alert(Alert {
+        items: vec![Item {
+            data: Some(Data::Text("-1200".into())),
+            ..Item::default()
+        }],
+        ..Alert::bare(AlertCode::GenericAlert)
+    }));
+    let pkg4 = post(&s, &pkg3);
+    assert!(pkg4.body.final_flag && commands(&pkg4).is_empty());
+    let received = op.received();
+    assert_eq!(received.len(), 2, "Package 1 and Package 3");
+    assert!(received.iter().all(|(d, o, _)| d == DEVICE && *o == 1));
+    let last = &received[1].2.body.commands;
+    assert!(last.iter().any(|c| matches!(c, Command::Results(r)
+        if r.items[0].data == Some(Data::Text("Galaxy".into())))));
+    assert!(last
+        .iter()
+        .any(|c| matches!(c, Command::Alert(a) if a.code == AlertCode::GenericAlert)));
+    // Asked after Package 1 (gave the Get), after Package 3 (none left): the session ended.
+    assert_eq!(
+        op.asked(),
+        [(DEVICE.to_string(), 1), (DEVICE.to_string(), 1)]
+    );
+    let record = &s.records()[0];
+    assert_eq!((record.packages_sent, record.ended), (1, true));
+    // Session 2: nothing planned, so nothing sent; the operator heard of it under ordinal 2.
+    assert!(targets(&whole_session(&s, "2")).is_empty());
+    assert!(op.received().iter().skip(2).all(|(_, o, _)| *o == 2));
+    assert_eq!(s.records()[1].packages_sent, 0);
+}
+
+#[test]
+fn operator_packages_follow_the_script_one_after_another() {
+    let op = Arc::new(FakeOperator::with(&[(1, OP_GET_MOD), (1, OP_REPLACE)]));
+    let s = operated(ONE_GET, &op);
+    let messages = whole_session(&s, "1");
+    assert_eq!(
+        targets(&messages),
+        [
+            "./DevInfo/Mod",
+            "./DevInfo/Man",
+            "./DevInfo/Mod",
+            "./Vendor/Url"
+        ]
+    );
+    // One package per server message, `$SERVER` expanded.
+    let per_message: Vec<usize> = messages.iter().map(|m| commands(m).len()).collect();
+    assert_eq!(per_message, [2, 1, 1, 0]);
+    let replace = commands(&messages[2])[0];
+    assert_eq!(
+        replace.items()[0].data,
+        Some(Data::Text("https://dm.dmsim.test/report".into()))
+    );
+    assert_eq!(s.records()[0].packages_sent, 3);
+    // Asked only once the script was sent: after its package, after each of its own, then None.
+    assert_eq!(op.asked().len(), 3);
+}
+
+#[test]
+fn an_operators_abort_ends_the_session_and_an_empty_package_is_none() {
+    let op = Arc::new(FakeOperator::with(&[(1, "[[command]]\ncmd = \"abort\"\n")]));
+    let s = operated("", &op);
+    let pkg2 = post(&s, &package1(1, 16384));
+    assert!(commands(&pkg2)
+        .iter()
+        .any(|c| matches!(c, Command::Alert(a) if a.code == AlertCode::SessionAbort)));
+    assert!(s.records()[0].ended);
+    let op = Arc::new(FakeOperator::with(&[(1, "")]));
+    let s = operated("", &op);
+    let pkg2 = post(&s, &package1(1, 16384));
+    assert!(pkg2.body.final_flag && commands(&pkg2).is_empty());
+    let record = &s.records()[0];
+    assert_eq!((record.packages_sent, record.ended), (0, true));
+}
+
+#[test]
+fn a_message_refused_at_its_synchdr_does_not_reach_the_operator() {
+    let op = Arc::new(FakeOperator::with(&[(1, OP_GET_MOD)]));
+    let mut config = server("", None, None).config().clone();
+    config.client_auth = Some(ClientAuthPolicy {
+        kind: AuthType::Basic,
+        secret: crate::syncml::auth::Secret::new("device01", "right"),
+        nonce: Vec::new(),
+    });
+    let s = MockServer::with_operator(
+        config,
+        ContentConfig::default(),
+        Arc::clone(&op) as Arc<dyn Operator>,
+    );
+    let refused = post(&s, &package1(1, 16384));
+    assert!(commands(&refused).is_empty());
+    assert!(op.received().is_empty() && op.asked().is_empty());
+    let mut pkg1 = package1(1, 16384);
+    pkg1.hdr.msg_id = "2".into();
+    pkg1.hdr.source.loc_name = Some("device01".into());
+    pkg1.hdr.cred = crate::syncml::auth::make_cred(
+        AuthType::Basic,
+        &crate::syncml::auth::Secret::new("device01", "right"),
+        &[],
+    );
+    let pkg2 = post(&s, &pkg1);
+    assert_eq!(targets(std::slice::from_ref(&pkg2)), ["./DevInfo/Mod"]);
+    assert_eq!(op.received().len(), 1);
+}
+
+#[test]
+fn without_an_operator_the_session_ends_with_the_script() {
+    let s = server(ONE_GET, None, None);
+    let messages = whole_session(&s, "1");
+    assert_eq!(targets(&messages), ["./DevInfo/Mod", "./DevInfo/Man"]);
+    assert_eq!(s.records()[0].packages_sent, 1);
 }
