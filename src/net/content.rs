@@ -12,7 +12,8 @@ use crate::download::client::parse_url;
 use crate::download::{ContentClient, FetchError};
 use crate::protocol::http::{BodyEnd, ContentResponse};
 use reqwest::header::{
-    HeaderValue, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, LAST_MODIFIED, RANGE,
+    HeaderValue, AUTHORIZATION, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, LAST_MODIFIED,
+    RANGE,
 };
 use reqwest::Url;
 
@@ -51,11 +52,25 @@ impl HttpContent {
 
 impl ContentClient for HttpContent {
     async fn get(&self, url: &str, range_from: Option<u64>) -> Result<ContentResponse, FetchError> {
+        self.get_authorized(url, range_from, None).await
+    }
+
+    async fn get_authorized(
+        &self,
+        url: &str,
+        range_from: Option<u64>,
+        authorization: Option<&str>,
+    ) -> Result<ContentResponse, FetchError> {
         let url = parse_url(url)?;
         let peer = peer_of(&url);
         let mut request = self.client.get(url);
         if let Some(from) = range_from {
             request = request.header(RANGE, format!("bytes={from}-"));
+        }
+        if let Some(authorization) = authorization {
+            let value = HeaderValue::from_str(authorization)
+                .map_err(|_| FetchError::Other("invalid Authorization header".into()))?;
+            request = request.header(AUTHORIZATION, value);
         }
         let mut response = request.send().await.map_err(|e| classify(&peer, &e))?;
         let header = |name| {
