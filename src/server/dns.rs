@@ -130,7 +130,12 @@ mod tests {
             ask(&r, "fw.example.com", RecordType::A).unwrap().rcode,
             Rcode::NameError
         );
-        assert!(ask(&r.with_fault(Some(DnsFault::Silent)), "fw.example.com", RecordType::A).is_none());
+        assert!(ask(
+            &r.with_fault(Some(DnsFault::Silent)),
+            "fw.example.com",
+            RecordType::A
+        )
+        .is_none());
     }
 
     #[test]

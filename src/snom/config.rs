@@ -79,7 +79,11 @@ impl SnomConfig {
     /// The URL of a file in the update folder: the server URL (a `/` added when it lacks one),
     /// the folder, the file name. `None` without a server (an empty setting counts as none).
     pub fn file_url(&self, file: &str) -> Option<String> {
-        let server = self.server.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
+        let server = self
+            .server
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())?;
         let slash = if server.ends_with('/') { "" } else { "/" };
         let folder = self.folder.trim_start_matches('/');
         Some(format!("{server}{slash}{folder}{file}"))
@@ -109,7 +113,10 @@ mod tests {
             Some("http://fw.example.com/root/group1/a.fwu")
         );
         assert_eq!(SnomConfig::new("0790").file_url("x"), None);
-        assert_eq!(SnomConfig::new("0790").with_server("  ").file_url("x"), None);
+        assert_eq!(
+            SnomConfig::new("0790").with_server("  ").file_url("x"),
+            None
+        );
     }
 
     #[test]

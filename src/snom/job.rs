@@ -225,15 +225,21 @@ impl UpdateJob {
             (Stage::Reboot, Input::Rebooted) => self.fetch_file(Part::Handset),
             (Stage::HandsetFlash, Input::Flashed) => {
                 let version = self.config.version.clone();
-                self.finish(update(Cause::Succeeded).with_detail(format!(
-                    "the gateway and the handsets run {version}"
-                )))
+                self.finish(
+                    update(Cause::Succeeded)
+                        .with_detail(format!("the gateway and the handsets run {version}")),
+                )
             }
-            (Stage::GatewayFlash | Stage::Reboot | Stage::HandsetFlash, Input::FlashFailed(reason)) => {
-                self.finish(update(Cause::WriteFailed).with_detail(reason))
-            }
+            (
+                Stage::GatewayFlash | Stage::Reboot | Stage::HandsetFlash,
+                Input::FlashFailed(reason),
+            ) => self.finish(update(Cause::WriteFailed).with_detail(reason)),
             (stage, input) => {
-                tracing::warn!(?stage, ?input, "an input the update does not expect now; ignored");
+                tracing::warn!(
+                    ?stage,
+                    ?input,
+                    "an input the update does not expect now; ignored"
+                );
                 Vec::new()
             }
         }
@@ -332,7 +338,7 @@ impl UpdateJob {
                 self.gateway_version
             )));
         }
-        for part in self.parts() {
+        for &part in self.parts() {
             let listed = version.file(part).size;
             let flash = self.flash(part);
             if listed > flash {
@@ -449,7 +455,8 @@ fn fetched(answer: Result<ContentResponse, FetchError>) -> Result<Vec<u8>, Outco
             .with_detail(format!("the connection dropped after {received} bytes"))),
         BodyEnd::TimedOut => Err(download(Cause::Timeout)
             .with_detail(format!("the time ran out after {received} bytes"))),
-        BodyEnd::TooLarge => Err(update(Cause::TooBig)
-            .with_detail("the file is larger than the base reads")),
+        BodyEnd::TooLarge => {
+            Err(update(Cause::TooBig).with_detail("the file is larger than the base reads"))
+        }
     }
 }

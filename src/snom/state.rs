@@ -210,7 +210,10 @@ mod tests {
     fn the_display_log_is_bounded() {
         let mut log = DisplayLog::default();
         for i in 0..(MAX_SHOWN + 3) {
-            let key = Key(crate::outcome::Phase::Update, crate::outcome::Cause::Succeeded);
+            let key = Key(
+                crate::outcome::Phase::Update,
+                crate::outcome::Cause::Succeeded,
+            );
             log.show((i % 13) as u8, key);
         }
         assert_eq!(log.codes().len(), MAX_SHOWN);
