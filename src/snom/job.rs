@@ -23,9 +23,9 @@
 //! skips the gateway's file.
 //!
 //! dmsim's choices where the seed leaves them: the language must be one the version lists, else
-//! Code 1 (the selected software is not in the DirList); a `.fwu` larger than the flash is Code 4
-//! even when its header is also wrong for another reason only if the header reads (a file that does
-//! not parse is Code 7); a flash write failure is Code 7 (the seed's "a number of errors"); a power
+//! Code 1 (the selected software is not in the DirList); a `.fwu` whose header reads and names the
+//! expected part, version and language but whose body is larger than the flash is Code 4 (a file
+//! that does not parse, or names another part, version or language, is Code 7); a flash write failure is Code 7 (the seed's "a number of errors"); a power
 //! loss ends the job with no code (the base reboots on the old or the new gateway image).
 
 use super::resolver::LookupError;
