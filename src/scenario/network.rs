@@ -206,3 +206,31 @@ pub(super) async fn run(
     running.shutdown().await;
     outcome
 }
+
+/// Run a `snom-m3` scenario's base against the mock server over loopback HTTP or HTTPS: its
+/// content fetched with the project's HTTP content client.
+pub(super) async fn run_snom(
+    file: &ScenarioFile,
+    env: &NetworkEnv,
+    https: bool,
+    store: Arc<dyn StateStore>,
+) -> Result<super::snom::SnomOutcome, RunError> {
+    let spec = &file.transport;
+    let tls = https
+        .then(|| env.server_tls(spec.require_client_certificate))
+        .transpose()?;
+    let (_, content) = env.client(https, spec.client_certificate, spec.trust)?;
+    let service = Arc::new(Deferred(OnceLock::new()));
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+    let running = net::serve(addr, Arc::clone(&service) as Arc<dyn DmService>, tls).await?;
+    let mut file = file.clone();
+    file.server.url = running.url("/dm");
+    let outcome = async {
+        let server = Arc::new(super::server::mock_server(&file)?);
+        let _ = service.0.set(Arc::clone(&server));
+        super::snom::run_against(&file, &server, &content, Ipv4Addr::LOCALHOST.into(), store).await
+    }
+    .await;
+    running.shutdown().await;
+    outcome
+}

@@ -43,7 +43,8 @@ mod tests;
 
 pub use api::{Api, ApiRequest, ApiResponse};
 pub use content::{
-    Attempts, ContentConfig, ContentFault, ContentFaultKind, HostedFile, InstallNotification,
+    Attempts, ContentAuth, ContentConfig, ContentFault, ContentFaultKind, HostedFile,
+    InstallNotification,
 };
 pub use faults::{Answer, SessionFault, SessionFaultKind};
 pub use operator::Operator;

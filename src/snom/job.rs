@@ -153,6 +153,8 @@ pub struct UpdateJob {
     stage: Stage,
     version: Option<Version>,
     outcome: Option<Outcome>,
+    /// The server's address, once looked up: the base connects to it.
+    address: Option<IpAddr>,
 }
 
 fn update(cause: Cause) -> Outcome {
@@ -178,6 +180,7 @@ impl UpdateJob {
             stage: Stage::Start,
             version: None,
             outcome: None,
+            address: None,
         }
     }
 
@@ -202,7 +205,10 @@ impl UpdateJob {
         }
         match (self.stage, input) {
             (Stage::Start, Input::Start) => self.begin(),
-            (Stage::Resolving, Input::Resolved(_)) => self.fetch_dirlist(),
+            (Stage::Resolving, Input::Resolved(addresses)) => {
+                self.address = addresses.first().copied();
+                self.fetch_dirlist()
+            }
             (Stage::Resolving, Input::LookupFailed(e)) => {
                 self.finish(update(Cause::NameLookupFailed).with_detail(e))
             }
@@ -284,9 +290,19 @@ impl UpdateJob {
         }]
     }
 
+    /// The GET of a file of the update folder, at the address the server's name resolved to
+    /// when it was looked up (port and path as the setting says).
     fn fetch(&self, file: &str) -> Action {
+        let url = self.config.file_url(file).unwrap_or_default();
+        let url = match (self.address, reqwest::Url::parse(&url)) {
+            (Some(ip), Ok(mut parsed)) => match parsed.set_ip_host(ip) {
+                Ok(()) => parsed.to_string(),
+                Err(()) => url,
+            },
+            _ => url,
+        };
         Action::Fetch {
-            url: self.config.file_url(file).unwrap_or_default(),
+            url,
             authorization: self.config.authorization(),
         }
     }

@@ -54,6 +54,11 @@ pub struct DnsResolver<X> {
 }
 
 impl<X: DnsExchange> DnsResolver<X> {
+    /// The DNS server it asks.
+    pub fn exchange(&self) -> &X {
+        &self.exchange
+    }
+
     pub fn new(exchange: X) -> DnsResolver<X> {
         DnsResolver {
             exchange,
