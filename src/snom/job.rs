@@ -7,7 +7,7 @@
 //! | stage | what the base does | ends with (code in `snom-m3`) |
 //! | --- | --- | --- |
 //! | start | a server is configured | `update.no-server` (6) |
-//! | [`Stage::Resolving`] | looks the server's name up (skipped for an IP literal) | `update.name-lookup-failed` (11); a server setting that is no http URL: `download.bad-url` (2) |
+//! | [`Stage::Resolving`] | looks the server's name up (skipped for an IP literal); every request after goes to the first address it got (port and path as the setting says) | `update.name-lookup-failed` (11); a server setting that is no http URL: `download.bad-url` (2) |
 //! | [`Stage::DirList`] | GET `<server>/<folder>DirList.txt` (with `Authorization: Basic …` when credentials are set) | the fetch's cause: 401 `authentication-failed` (12), 404 `not-found` (3), no answer in time `timeout` (5), any other status or network failure (2); a body too long for the client `update.too-big` (4) |
 //! | | reads the DirList | `update.dirlist-syntax` (9), `update.dirlist-unknown-format` (10) |
 //! | | finds the selected version in the selected language | `update.version-not-listed` (1) |

@@ -66,6 +66,11 @@ impl Server {
     }
 }
 
+/// The path of a URL (the URL itself when it does not parse).
+fn path_of(url: &str) -> String {
+    reqwest::Url::parse(url).map_or_else(|_| url.to_string(), |u| u.path().to_string())
+}
+
 impl ContentClient for Server {
     async fn get(&self, url: &str, range: Option<u64>) -> Result<ContentResponse, FetchError> {
         self.get_authorized(url, range, None).await
@@ -84,10 +89,23 @@ impl ContentClient for Server {
         if self.auth.is_some() && self.auth.as_deref() != authorization {
             return Ok(ContentResponse::new(401, None, Vec::new()));
         }
-        let Some(bytes) = self.files.get(url) else {
+        // The base connects to the address its lookup gave: the server answers by path, as one
+        // host serving every name it has would.
+        let path = path_of(url);
+        let Some(bytes) = self
+            .files
+            .iter()
+            .find(|(k, _)| path_of(k) == path)
+            .map(|(_, v)| v)
+        else {
             return Ok(ContentResponse::new(404, None, Vec::new()));
         };
-        match self.faults.get(url).cloned() {
+        let fault = self
+            .faults
+            .iter()
+            .find(|(k, _)| path_of(k) == path)
+            .map(|(_, f)| f.clone());
+        match fault {
             None => Ok(ContentResponse::new(200, None, bytes.clone())),
             Some(Fault::Status(status)) => Ok(ContentResponse::new(status, None, Vec::new())),
             Some(Fault::Error(e)) => Err(e),
@@ -189,13 +207,14 @@ async fn code_0_both_parts_installed_and_the_versions_changed() {
     assert_eq!(b.gateway_version(), NEW);
     assert_eq!(handsets(&b), [NEW, NEW]);
     assert_eq!(*resolver.asked.lock().unwrap(), ["fw.example.com"]);
+    // The base connects to the address the name resolved to.
     let urls: Vec<String> = server.requests().into_iter().map(|(u, _)| u).collect();
     assert_eq!(
         urls,
         [
-            "http://fw.example.com/Updates/DirList.txt",
-            "http://fw.example.com/Updates/m3Gw_fr01_v0790.fwu",
-            "http://fw.example.com/Updates/m3Pp_fr01_v0790.fwu",
+            "http://192.0.2.80/Updates/DirList.txt",
+            "http://192.0.2.80/Updates/m3Gw_fr01_v0790.fwu",
+            "http://192.0.2.80/Updates/m3Pp_fr01_v0790.fwu",
         ]
     );
     // The new image is committed in the other slot; the old one stays beside it.
@@ -210,9 +229,13 @@ async fn an_ip_literal_server_needs_no_lookup() {
     let resolver = names(Err(LookupError::NoSuchName));
     let mut b = base(SnomConfig::new(NEW).with_server("http://127.0.0.1:8080/"));
     let ended = update(&mut b, &server, &resolver).await;
-    // The scripted server only knows fw.example.com: 404 proves the request went to the literal.
-    assert_eq!(key(&ended), Key(Phase::Download, Cause::NotFound));
+    // No lookup (one would have failed), and every request went to the literal.
+    assert_eq!(key(&ended), Key(Phase::Update, Cause::Succeeded));
     assert!(resolver.asked.lock().unwrap().is_empty());
+    assert!(server
+        .requests()
+        .iter()
+        .all(|(u, _)| u.starts_with("http://127.0.0.1:8080/Updates/")));
 }
 
 #[tokio::test]
