@@ -74,7 +74,7 @@
 //! | `server` | `syncml`, `package`, `protocol`, `tree` |
 //! | `portal` | `syncml`, `protocol`, `profile`, `tree`, `server` |
 //! | `inproc` | `protocol`, `transport`, `download`, `snom`, `server` |
-//! | `net` | `syncml`, `protocol`, `transport`, `download`, `server` |
+//! | `net` | `syncml`, `protocol`, `transport`, `download`, `snom`, `server` |
 //! | `scenario` | everything above |
 //! | `cli` (the binary) | everything above |
 //!
