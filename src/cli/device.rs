@@ -558,6 +558,13 @@ fn compose(args: &Args) -> anyhow::Result<String> {
 /// The HTTP(S) clients of the flags (DM and content): the CA for https, the client certificate
 /// when given.
 fn clients(args: &Args) -> anyhow::Result<(HttpTransport, HttpContent)> {
+    let options = client_options(args)?;
+    Ok((HttpTransport::new(&options)?, HttpContent::new(&options)?))
+}
+
+/// The HTTP client options of the flags: the CA for https, the client certificate when given, the
+/// timeout.
+fn client_options(args: &Args) -> anyhow::Result<ClientOptions> {
     let roots = match &args.ca {
         Some(path) => Some(tls::load_roots(path).context("CA certificates (--ca)")?),
         None if is_https(&args.server) => {
@@ -581,12 +588,11 @@ fn clients(args: &Args) -> anyhow::Result<(HttpTransport, HttpContent)> {
             Some(tls::client_config(roots, identity)?)
         }
     };
-    let options = ClientOptions {
+    Ok(ClientOptions {
         tls,
         request_timeout: Duration::from_secs(args.timeout.max(1)),
         ..ClientOptions::default()
-    };
-    Ok((HttpTransport::new(&options)?, HttpContent::new(&options)?))
+    })
 }
 
 /// Prints every device message as it goes; the server's answers are printed by [`print_answer`].

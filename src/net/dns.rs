@@ -6,9 +6,14 @@
 //! * [`UdpDns`], a [`DnsExchange`] that sends the base's own DNS query to one DNS server over UDP
 //!   (RFC 1035 §4.2.1: one datagram each way, at most 512 bytes) and waits a bounded time for the
 //!   answer; with [`crate::snom::DnsResolver`] the whole lookup is the base's own, by DNS messages.
+//! * [`LookedUp`], the addresses a base found, kept by [`Remembering`] around its resolver: the
+//!   base's HTTP client ([`super::HttpContent::with_names`]) connects to those, so the address the
+//!   base looked up is the one it fetches from, whichever resolver found it.
 
 use crate::snom::{DnsExchange, LookupError, Resolver};
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::net::UdpSocket;
 
@@ -35,6 +40,79 @@ impl Resolver for SystemResolver {
         if addresses.is_empty() {
             return Err(LookupError::NoAddress);
         }
+        Ok(addresses)
+    }
+}
+
+/// The addresses of the names a device looked up (names in lower case), shared by its resolver
+/// ([`Remembering`]) and its HTTP client. Cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct LookedUp {
+    names: Arc<Mutex<HashMap<String, Vec<IpAddr>>>>,
+}
+
+impl LookedUp {
+    pub fn new() -> LookedUp {
+        LookedUp::default()
+    }
+
+    /// The addresses found for `host`, if it was looked up.
+    pub fn get(&self, host: &str) -> Option<Vec<IpAddr>> {
+        let names = self.names.lock().unwrap_or_else(PoisonError::into_inner);
+        names.get(&host.to_ascii_lowercase()).cloned()
+    }
+
+    fn remember(&self, host: &str, addresses: &[IpAddr]) {
+        let mut names = self.names.lock().unwrap_or_else(PoisonError::into_inner);
+        names.insert(host.to_ascii_lowercase(), addresses.to_vec());
+    }
+}
+
+impl reqwest::dns::Resolve for LookedUp {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_string();
+        let found = self.get(&host);
+        Box::pin(async move {
+            let addresses = match found {
+                Some(addresses) => addresses,
+                None => SystemResolver
+                    .lookup(&host)
+                    .await
+                    .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)?,
+            };
+            // Port 0: the client puts the URL's port in.
+            let addrs: reqwest::dns::Addrs = Box::new(
+                addresses
+                    .into_iter()
+                    .map(|ip| SocketAddr::new(ip, 0))
+                    .collect::<Vec<_>>()
+                    .into_iter(),
+            );
+            Ok(addrs)
+        })
+    }
+}
+
+/// A resolver that keeps what it found in a [`LookedUp`].
+#[derive(Debug)]
+pub struct Remembering<R> {
+    resolver: R,
+    found: LookedUp,
+}
+
+impl<R: Resolver> Remembering<R> {
+    pub fn new(resolver: R, found: LookedUp) -> Remembering<R> {
+        Remembering { resolver, found }
+    }
+}
+
+impl<R: Resolver> Resolver for Remembering<R> {
+    async fn lookup(&self, host: &str) -> Result<Vec<IpAddr>, LookupError> {
+        let addresses = self.resolver.lookup(host).await?;
+        self.found.remember(
+            host.trim_start_matches('[').trim_end_matches(']'),
+            &addresses,
+        );
         Ok(addresses)
     }
 }
@@ -128,6 +206,30 @@ mod tests {
             Err(LookupError::NoAnswer)
         );
         task.abort();
+    }
+
+    #[tokio::test]
+    async fn the_http_client_gets_the_addresses_the_device_looked_up() {
+        use reqwest::dns::Resolve;
+        let found = LookedUp::new();
+        let address: IpAddr = "192.0.2.9".parse().unwrap();
+        struct Local(DnsResponder);
+        impl DnsExchange for Local {
+            async fn exchange(&self, query: Vec<u8>) -> Option<Vec<u8>> {
+                self.0.answer(&query)
+            }
+        }
+        let responder = DnsResponder::new().with_name("fw.m3.test", vec![address]);
+        let resolver = Remembering::new(DnsResolver::new(Local(responder)), found.clone());
+        assert_eq!(found.get("fw.m3.test"), None);
+        assert_eq!(resolver.lookup("FW.m3.test").await, Ok(vec![address]));
+        let name: reqwest::dns::Name = "fw.m3.test".parse().unwrap();
+        let addrs: Vec<SocketAddr> = found.resolve(name).await.unwrap().collect();
+        assert_eq!(addrs, [SocketAddr::new(address, 0)]);
+        // A name the device did not look up: the operating system's answer.
+        let name: reqwest::dns::Name = "127.0.0.1".parse().unwrap();
+        let addrs: Vec<SocketAddr> = found.resolve(name).await.unwrap().collect();
+        assert_eq!(addrs, [SocketAddr::new(Ipv4Addr::LOCALHOST.into(), 0)]);
     }
 
     #[tokio::test]

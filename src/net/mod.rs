@@ -26,7 +26,7 @@ pub mod webhook;
 pub use api::{WithApi, MAX_API_BODY_BYTES};
 pub use client::{ClientOptions, HttpTransport};
 pub use content::{HttpContent, MAX_CONTENT_BYTES};
-pub use dns::{SystemResolver, UdpDns};
+pub use dns::{LookedUp, Remembering, SystemResolver, UdpDns};
 pub use server::{serve, DmService, RunningServer, MAX_BODY_BYTES};
 pub use tls::{ClientAuth, Identity, TlsError};
 

@@ -9,8 +9,8 @@
 //! (`--firmware` for the gateway, `--handset` for each handset; or what it saved in `--state-dir`
 //! in an earlier run), looks the server's name up (the operating system's resolver, or its own DNS
 //! messages to `--dns ADDR` over UDP; an IP literal needs none), fetches through
-//! [`dmsim::net::HttpContent`] with Basic credentials when `--user`/`--password` are given, and
-//! writes what it fetched. Each lookup and GET is printed as it ends, then each code the display
+//! [`dmsim::net::HttpContent`] from the address it found, with Basic credentials when
+//! `--user`/`--password` are given, and writes what it fetched. Each lookup and GET is printed as it ends, then each code the display
 //! shows (`Code N: <meaning in the profile>`), how the update ended and the versions.
 //!
 //! Exit code: 0 when the update ended with Code 0, 1 when it ended with another code (or the power
@@ -18,7 +18,7 @@
 
 use super::Args;
 use dmsim::download::{ContentClient, FetchError};
-use dmsim::net::{HttpContent, SystemResolver, UdpDns};
+use dmsim::net::{HttpContent, LookedUp, Remembering, SystemResolver, UdpDns};
 use dmsim::package::snom::fwu;
 use dmsim::profile::Profile;
 use dmsim::protocol::http::ContentResponse;
@@ -163,8 +163,12 @@ pub fn run(args: &Args) -> ExitCode {
         Ok(c) => c,
         Err(e) => return bad(e),
     };
-    let content = match super::clients(args) {
-        Ok((_, content)) => content,
+    // The base fetches from the address its own lookup found.
+    let names = LookedUp::new();
+    let content = match super::client_options(args)
+        .and_then(|options| Ok(HttpContent::with_names(&options, names.clone())?))
+    {
+        Ok(content) => content,
         Err(e) => return bad(format!("{e:#}")),
     };
     let store: Arc<dyn StateStore> = match &args.state_dir {
@@ -224,9 +228,16 @@ pub fn run(args: &Args) -> ExitCode {
         Some(server) => runtime.block_on(update(
             &mut base,
             &client,
-            &Named(DnsResolver::new(UdpDns::new(server, DNS_WAIT)), "DNS"),
+            &Named(
+                Remembering::new(DnsResolver::new(UdpDns::new(server, DNS_WAIT)), names),
+                "DNS",
+            ),
         )),
-        None => runtime.block_on(update(&mut base, &client, &Named(SystemResolver, "system"))),
+        None => runtime.block_on(update(
+            &mut base,
+            &client,
+            &Named(Remembering::new(SystemResolver, names), "system"),
+        )),
     };
     let entries: Vec<_> = base.display().entries().collect();
     for (code, key) in entries.iter().skip(shown_before) {
