@@ -12,7 +12,7 @@
 //!   WBXML codecs, credentials, Package #0, Generic Alerts); [`protocol`] holds the other formats
 //!   both ends agree on (the HTTP exchanges, OMA Download descriptors and statuses, FUMO codes, DNS messages);
 //!   [`package`] is the simulated package format (firmware, and delivery packages of software
-//!   components); [`faults`] names what can go wrong and when; [`tree`] is the DM tree (nodes,
+//!   components) and the files a Snom m3 base fetches (`DirList.txt`, `.fwu`); [`faults`] names what can go wrong and when; [`tree`] is the DM tree (nodes,
 //!   ACLs, the standard objects built from templates).
 //! * **Outcomes and profiles**: [`outcome`] says how an update flow ended (operation, phase, cause,
 //!   what was rolled back) without choosing a code; [`profile`] turns outcomes into the codes a
@@ -74,7 +74,7 @@
 //! | `server` | `syncml`, `package`, `protocol`, `tree` |
 //! | `portal` | `syncml`, `protocol`, `profile`, `tree`, `server` |
 //! | `inproc` | `protocol`, `transport`, `download`, `snom`, `server` |
-//! | `net` | `syncml`, `protocol`, `transport`, `download`, `server` |
+//! | `net` | `syncml`, `protocol`, `transport`, `download`, `snom`, `server` |
 //! | `scenario` | everything above |
 //! | `cli` (the binary) | everything above |
 //!

@@ -6,7 +6,8 @@
 //! arrived and [`BodyEnd::ConnectionLost`] or [`BodyEnd::TimedOut`], so the download agent resumes
 //! from there; a body longer than the client reads of one answer is [`BodyEnd::TooLarge`].
 
-use super::client::{build_client, causes, error_chain};
+use super::client::{build_client, build_client_with, causes, error_chain};
+use super::dns::LookedUp;
 use super::{ClientOptions, NetError};
 use crate::download::client::parse_url;
 use crate::download::{ContentClient, FetchError};
@@ -37,6 +38,21 @@ impl HttpContent {
     /// 10): download servers use them.
     pub fn new(options: &ClientOptions) -> Result<HttpContent, NetError> {
         let client = build_client(options, reqwest::redirect::Policy::limited(MAX_REDIRECTS))?;
+        Ok(HttpContent {
+            client,
+            max_body: MAX_CONTENT_BYTES,
+        })
+    }
+
+    /// [`HttpContent::new`], connecting to the addresses in `names` (what a device looked up, e.g.
+    /// a Snom m3 base through its own resolver) rather than to what the operating system finds; a
+    /// name not in it (a redirect to another server) is looked up by the operating system.
+    pub fn with_names(options: &ClientOptions, names: LookedUp) -> Result<HttpContent, NetError> {
+        let client = build_client_with(
+            options,
+            reqwest::redirect::Policy::limited(MAX_REDIRECTS),
+            Some(std::sync::Arc::new(names)),
+        )?;
         Ok(HttpContent {
             client,
             max_body: MAX_CONTENT_BYTES,

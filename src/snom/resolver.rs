@@ -33,6 +33,10 @@ pub enum LookupError {
     /// No answer came within the resolver's time.
     #[error("no answer from the DNS server")]
     NoAnswer,
+    /// The operating system's resolver (which speaks DNS, or reads a hosts file, on the device's
+    /// behalf) found no address; its reason.
+    #[error("the system resolver: {0}")]
+    System(String),
 }
 
 /// How a base's update looks a name up.

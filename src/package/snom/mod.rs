@@ -113,8 +113,8 @@ impl std::str::FromStr for Defect {
             .ok_or_else(|| {
                 let known: Vec<_> = FwuDefect::ALL.iter().map(|d| d.as_str()).collect();
                 format!(
-                    "unknown snom-m3 defect {text:?}; known: {}[:gw|:pp], dirlist-syntax, \
-                     dirlist-format",
+                    "unknown snom-m3 defect {text:?}; known: {} (each with an optional :gw or \
+                     :pp), dirlist-syntax, dirlist-format",
                     known.join(", ")
                 )
             })
