@@ -43,6 +43,7 @@ use super::run::FiredRule;
 use crate::download::ContentClient;
 use crate::faults::FaultPlan;
 use crate::inproc::{InProcessContent, InProcessDns};
+use crate::net::{LookedUp, Remembering};
 use crate::package::snom::{build_release, Defect, ReleaseSpec};
 use crate::server::dns::{DnsFault, DnsResponder};
 use crate::server::{ContentAuth, HostedFile, MockServer};
@@ -291,7 +292,7 @@ pub(super) fn host(
 /// The DNS exchange of a scenario: the responder, counting the queries it answers.
 struct CountingDns {
     inner: InProcessDns,
-    queries: AtomicU32,
+    queries: Arc<AtomicU32>,
 }
 
 impl DnsExchange for CountingDns {
@@ -302,13 +303,15 @@ impl DnsExchange for CountingDns {
 }
 
 /// Run the scenario's base against `server`, fetching through `content`; `address` is the
-/// server's address (what its name resolves to).
+/// server's address (what its name resolves to); what the base looks up is kept in `found`,
+/// which a network content client connects by.
 pub(super) async fn run_against<C: ContentClient>(
     file: &ScenarioFile,
     server: &MockServer,
     content: &C,
     address: IpAddr,
     store: Arc<dyn StateStore>,
+    found: LookedUp,
 ) -> Result<SnomOutcome, RunError> {
     let spec = file.device.snom.as_ref().ok_or(RunError::SnomSpecMissing)?;
     let origin = origin(&file.server.url);
@@ -337,11 +340,13 @@ pub(super) async fn run_against<C: ContentClient>(
         responder = responder.with_name(name, vec![*ip]);
     }
     responder = responder.with_fault(dns.fault.map(DnsFaultSpec::fault));
+    let exchange = InProcessDns::new(Arc::new(responder));
+    let dns_queries = Arc::new(AtomicU32::new(0));
     let exchange = CountingDns {
-        inner: InProcessDns::new(Arc::new(responder)),
-        queries: AtomicU32::new(0),
+        inner: exchange,
+        queries: Arc::clone(&dns_queries),
     };
-    let resolver = DnsResolver::new(exchange);
+    let resolver = Remembering::new(DnsResolver::new(exchange), found);
     let mut config = SnomConfig::new(spec.version.as_str());
     config.server = Some(server_setting).filter(|s| !s.trim().is_empty());
     config.folder = spec.folder.clone();
@@ -376,7 +381,7 @@ pub(super) async fn run_against<C: ContentClient>(
         base,
         ended,
         content_faults_fired: server.content_faults_fired(),
-        dns_queries: resolver.exchange().queries.load(Ordering::Relaxed),
+        dns_queries: dns_queries.load(Ordering::Relaxed),
     })
 }
 
@@ -413,7 +418,7 @@ pub(super) async fn run_in_process(
     let content = InProcessContent::new(Arc::clone(&server));
     // TEST-NET-1 (RFC 5737): an address for the in-process server's name.
     let address = IpAddr::from([192, 0, 2, 10]);
-    run_against(file, &server, &content, address, store).await
+    run_against(file, &server, &content, address, store, LookedUp::new()).await
 }
 
 /// The fault rules of a snom-m3 scenario with how often each fired: the device's `[[fault]]`s,

@@ -7,7 +7,7 @@
 //! | stage | what the base does | ends with (code in `snom-m3`) |
 //! | --- | --- | --- |
 //! | start | a server is configured | `update.no-server` (6) |
-//! | [`Stage::Resolving`] | looks the server's name up (skipped for an IP literal); every request after goes to the first address it got (port and path as the setting says) | `update.name-lookup-failed` (11); a server setting that is no http URL: `download.bad-url` (2) |
+//! | [`Stage::Resolving`] | looks the server's name up (skipped for an IP literal); the content client connects to what it found (`net::LookedUp`) | `update.name-lookup-failed` (11); a server setting that is no http URL: `download.bad-url` (2) |
 //! | [`Stage::DirList`] | GET `<server>/<folder>DirList.txt` (with `Authorization: Basic …` when credentials are set) | the fetch's cause: 401 `authentication-failed` (12), 404 `not-found` (3), no answer in time `timeout` (5), any other status or network failure (2); a body too long for the client `update.too-big` (4) |
 //! | | reads the DirList | `update.dirlist-syntax` (9), `update.dirlist-unknown-format` (10) |
 //! | | finds the selected version in the selected language | `update.version-not-listed` (1) |
@@ -153,8 +153,6 @@ pub struct UpdateJob {
     stage: Stage,
     version: Option<Version>,
     outcome: Option<Outcome>,
-    /// The server's address, once looked up: the base connects to it.
-    address: Option<IpAddr>,
 }
 
 fn update(cause: Cause) -> Outcome {
@@ -180,7 +178,6 @@ impl UpdateJob {
             stage: Stage::Start,
             version: None,
             outcome: None,
-            address: None,
         }
     }
 
@@ -205,10 +202,7 @@ impl UpdateJob {
         }
         match (self.stage, input) {
             (Stage::Start, Input::Start) => self.begin(),
-            (Stage::Resolving, Input::Resolved(addresses)) => {
-                self.address = addresses.first().copied();
-                self.fetch_dirlist()
-            }
+            (Stage::Resolving, Input::Resolved(_)) => self.fetch_dirlist(),
             (Stage::Resolving, Input::LookupFailed(e)) => {
                 self.finish(update(Cause::NameLookupFailed).with_detail(e))
             }
@@ -290,19 +284,9 @@ impl UpdateJob {
         }]
     }
 
-    /// The GET of a file of the update folder, at the address the server's name resolved to
-    /// when it was looked up (port and path as the setting says).
     fn fetch(&self, file: &str) -> Action {
-        let url = self.config.file_url(file).unwrap_or_default();
-        let url = match (self.address, reqwest::Url::parse(&url)) {
-            (Some(ip), Ok(mut parsed)) => match parsed.set_ip_host(ip) {
-                Ok(()) => parsed.to_string(),
-                Err(()) => url,
-            },
-            _ => url,
-        };
         Action::Fetch {
-            url,
+            url: self.config.file_url(file).unwrap_or_default(),
             authorization: self.config.authorization(),
         }
     }

@@ -207,14 +207,13 @@ async fn code_0_both_parts_installed_and_the_versions_changed() {
     assert_eq!(b.gateway_version(), NEW);
     assert_eq!(handsets(&b), [NEW, NEW]);
     assert_eq!(*resolver.asked.lock().unwrap(), ["fw.example.com"]);
-    // The base connects to the address the name resolved to.
     let urls: Vec<String> = server.requests().into_iter().map(|(u, _)| u).collect();
     assert_eq!(
         urls,
         [
-            "http://192.0.2.80/Updates/DirList.txt",
-            "http://192.0.2.80/Updates/m3Gw_fr01_v0790.fwu",
-            "http://192.0.2.80/Updates/m3Pp_fr01_v0790.fwu",
+            "http://fw.example.com/Updates/DirList.txt",
+            "http://fw.example.com/Updates/m3Gw_fr01_v0790.fwu",
+            "http://fw.example.com/Updates/m3Pp_fr01_v0790.fwu",
         ]
     );
     // The new image is committed in the other slot; the old one stays beside it.
