@@ -10,9 +10,9 @@
 //!   use.
 //! * **Formats**, pure and shared by both ends: [`syncml`] is the wire (SyncML DM messages, XML and
 //!   WBXML codecs, credentials, Package #0, Generic Alerts); [`protocol`] holds the other formats
-//!   both ends agree on (the HTTP exchanges, OMA Download descriptors and statuses, FUMO codes);
+//!   both ends agree on (the HTTP exchanges, OMA Download descriptors and statuses, FUMO codes, DNS messages);
 //!   [`package`] is the simulated package format (firmware, and delivery packages of software
-//!   components); [`faults`] names what can go wrong and when; [`tree`] is the DM tree (nodes,
+//!   components) and the files a Snom m3 base fetches (`DirList.txt`, `.fwu`); [`faults`] names what can go wrong and when; [`tree`] is the DM tree (nodes,
 //!   ACLs, the standard objects built from templates).
 //! * **Outcomes and profiles**: [`outcome`] says how an update flow ended (operation, phase, cause,
 //!   what was rolled back) without choosing a code; [`profile`] turns outcomes into the codes a
@@ -25,7 +25,9 @@
 //!   reports), [`fumo`] (the FUMO object and agent, the engine's first agent, its nodes placed by a
 //!   layout), [`scomo`] (the SCOMO object and agent, the second: software components delivered
 //!   and deployed), [`efota`] (the Samsung Knox E-FOTA client of a `knox-efota` device: its own
-//!   subtree, and every operation's ending reported again in E-FOTA codes); then [`device`], one simulated device holding a list of agents; [`transport`], the
+//!   subtree, and every operation's ending reported again in E-FOTA codes), [`snom`] (the Snom m3
+//!   DECT base station, a family of its own beside the DM devices: its firmware update over HTTP,
+//!   its name lookup by DNS, its display codes); then [`device`], one simulated device holding a list of agents; [`transport`], the
 //!   trait a session's messages go through; [`session`], the client session as a sans-IO state
 //!   machine with a thin async driver; and [`jobs`], which runs what a session left a device's
 //!   agents to do (a FUMO download and update), carrying out their steps' actions: downloads,
@@ -64,14 +66,15 @@
 //! | `fumo` | `syncml`, `faults`, `outcome`, `package`, `protocol`, `profile`, `tree`, `firmware`, `download`, `engine` |
 //! | `scomo` | `syncml`, `faults`, `outcome`, `package`, `protocol`, `profile`, `tree`, `download`, `engine` |
 //! | `efota` | `syncml`, `faults`, `outcome`, `package`, `protocol`, `profile`, `tree`, `download`, `engine` |
+//! | `snom` | `faults`, `outcome`, `package`, `protocol`, `profile`, `storage`, `firmware`, `download` |
 //! | `device` | `syncml`, `faults`, `outcome`, `package`, `protocol`, `profile`, `tree`, `storage`, `firmware`, `download`, `engine`, `fumo`, `scomo`, `efota` |
 //! | `transport` | `protocol` |
 //! | `session` | `syncml`, `protocol`, `tree`, `device`, `transport` |
 //! | `jobs` | `syncml`, `faults`, `outcome`, `package`, `protocol`, `profile`, `storage`, `firmware`, `download`, `engine`, `fumo`, `scomo`, `efota`, `device` |
 //! | `server` | `syncml`, `package`, `protocol`, `tree` |
 //! | `portal` | `syncml`, `protocol`, `profile`, `tree`, `server` |
-//! | `inproc` | `protocol`, `transport`, `download`, `server` |
-//! | `net` | `syncml`, `protocol`, `transport`, `download`, `server` |
+//! | `inproc` | `protocol`, `transport`, `download`, `snom`, `server` |
+//! | `net` | `syncml`, `protocol`, `transport`, `download`, `snom`, `server` |
 //! | `scenario` | everything above |
 //! | `cli` (the binary) | everything above |
 //!
@@ -106,6 +109,7 @@ pub mod scenario;
 pub mod scomo;
 pub mod server;
 pub mod session;
+pub mod snom;
 pub mod storage;
 pub mod syncml;
 pub mod transport;

@@ -45,6 +45,9 @@ pub enum Operation {
     /// Not an operation the server asked for but the DM session every operation goes through: how
     /// a session failed, which a client that reports its sessions (the Knox E-FOTA client) reports.
     Session,
+    /// The Snom m3 base station's own firmware update of its gateway and handsets over HTTP (not
+    /// OMA-DM: the base fetches a DirList and `.fwu` files and shows "Code N").
+    FirmwareUpdate,
 }
 
 crate::codes::code_table! {
@@ -91,6 +94,11 @@ crate::codes::code_table! {
         /// that reports its sessions has codes for these (the Knox E-FOTA client); they end no
         /// FUMO or SCOMO flow, so the OMA tables have none ([`Key::in_session`]).
         Session = "session";
+        /// Snom m3: the base's own firmware update, around its fetches (which end in the
+        /// `download` phase with the fetch causes): the server setting, the name lookup, the
+        /// DirList, the checks of the selected version and of the `.fwu` files, the flash writes
+        /// ([`Key::in_snom`]).
+        Update = "update";
     }
 }
 
@@ -272,6 +280,27 @@ crate::codes::code_table! {
         HandlerFailed = "handler-failed";
         /// The items of one operation ended differently.
         ItemsDiffered = "items-differed";
+        /// Snom m3: no firmware update server is configured.
+        NoServer = "no-server";
+        /// Snom m3: the selected firmware version is not listed in the DirList.
+        VersionNotListed = "version-not-listed";
+        /// Snom m3: the DirList is not well formed (a line that cannot be read, a bad number, a
+        /// section that lacks a file).
+        DirlistSyntax = "dirlist-syntax";
+        /// Snom m3: the DirList is well formed text of another format or format version (often a
+        /// file fetched from the wrong folder).
+        DirlistUnknownFormat = "dirlist-unknown-format";
+        /// Snom m3: the firmware server's name could not be resolved to an address (NXDOMAIN,
+        /// SERVFAIL, no address, no answer from the DNS server).
+        NameLookupFailed = "name-lookup-failed";
+        /// Snom m3: a firmware file is larger than the flash it is written to.
+        TooBig = "too-big";
+        /// Snom m3: a downloaded `.fwu` file is not what the base expected (bad header, wrong
+        /// part, version or language, wrong size, checksum).
+        WrongFormat = "wrong-format";
+        /// Snom m3: the firmware update API was used in a way it does not allow (an update started
+        /// while one runs, a handset update without the base update a version requires).
+        ApiMisuse = "api-misuse";
     }
 }
 
@@ -515,6 +544,38 @@ pub const REACHABLE: &[Key] = {
         Key(Item, RequirementsNotMet),
         Key(Item, HandlerFailed),
         Key(Item, ItemsDiffered),
+        Key(Update, Succeeded),
+        Key(Update, NoServer),
+        Key(Update, NameLookupFailed),
+        Key(Update, DirlistSyntax),
+        Key(Update, DirlistUnknownFormat),
+        Key(Update, VersionNotListed),
+        Key(Update, TooBig),
+        Key(Update, WrongFormat),
+        Key(Update, WriteFailed),
+        Key(Update, ApiMisuse),
+    ]
+};
+
+/// The causes a Snom m3 base's fetch of its DirList or a `.fwu` file can end with, in the
+/// `download` phase: a whole document taken as it comes (no ranges, no descriptor), so
+/// [`FETCH_CAUSES`] without the range and storage causes (the base checks sizes itself, as
+/// `update.too-big`).
+pub const SNOM_FETCH_CAUSES: &[Cause] = {
+    use Cause::*;
+    &[
+        BadUrl,
+        AuthenticationFailed,
+        TlsFailed,
+        Forbidden,
+        NotFound,
+        ServerUnavailable,
+        Unreachable,
+        Timeout,
+        ConnectionLost,
+        ServerError,
+        UnexpectedStatus,
+        Transport,
     ]
 };
 
@@ -555,7 +616,7 @@ impl Key {
             | Phase::Deactivate
             | Phase::Remove
             | Phase::Session => false,
-            Phase::License | Phase::Config | Phase::Item => false,
+            Phase::License | Phase::Config | Phase::Item | Phase::Update => false,
             Phase::Install => !matches!(
                 self.1,
                 UnsupportedEnvironment
@@ -633,7 +694,7 @@ impl Key {
             Phase::Verify | Phase::Trial | Phase::Activate | Phase::Deactivate | Phase::Remove => {
                 true
             }
-            Phase::License | Phase::Config | Phase::Item | Phase::Session => false,
+            Phase::License | Phase::Config | Phase::Item | Phase::Session | Phase::Update => false,
         }
     }
 
@@ -683,6 +744,17 @@ impl Key {
     pub fn in_session(self) -> bool {
         self.0 == Phase::Session
     }
+
+    /// Whether a Snom m3 base's firmware update can end this way (the outcomes the `snom-m3` table
+    /// maps): its fetches in the `download` phase ([`SNOM_FETCH_CAUSES`]), and its own `update`
+    /// phase. No OMA table has codes for the `update` phase.
+    pub fn in_snom(self) -> bool {
+        match self.0 {
+            Phase::Download => SNOM_FETCH_CAUSES.contains(&self.1),
+            Phase::Update => true,
+            _ => false,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -706,8 +778,9 @@ mod tests {
     #[test]
     fn every_outcome_ends_exactly_one_kind_of_flow() {
         for &key in REACHABLE {
+            // The download phase is shared by FUMO, SCOMO and the Snom m3 base's fetches.
             let flows = [
-                key.in_fumo() || key.in_scomo(),
+                key.in_fumo() || key.in_scomo() || key.in_snom(),
                 key.in_efota(),
                 key.in_session(),
             ];
@@ -732,6 +805,17 @@ mod tests {
                 assert_eq!(key.in_efota(), key.is_reachable(), "{key}");
             }
         }
+        for &cause in SNOM_FETCH_CAUSES {
+            let key = Key(Phase::Download, cause);
+            assert!(
+                key.is_reachable() && key.in_snom() && key.in_fumo(),
+                "{key}"
+            );
+        }
+        for &key in REACHABLE.iter().filter(|k| k.0 == Phase::Update) {
+            assert!(key.in_snom() && !key.in_fumo() && !key.in_scomo(), "{key}");
+        }
+        assert!(!Key(Phase::Download, Cause::BadRange).in_snom());
         assert!(Key(Phase::Download, Cause::ObjectChanged).in_fumo());
         assert!(!Key(Phase::Config, Cause::Timeout).in_scomo());
         let session = Key(Phase::Session, Cause::Timeout);

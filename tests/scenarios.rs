@@ -85,7 +85,8 @@ fn assert_all_on_wire(results: &[ScenarioResult], encoding: Encoding) {
         Encoding::Xml => counts.wbxml == 0 && counts.other == 0,
     };
     let mut total = 0;
-    for r in results {
+    // A Snom m3 base updates over plain HTTP, with no DM session: no SyncML message at all.
+    for r in results.iter().filter(|r| !r.file.contains("snom-m3")) {
         let wire = &r.wire;
         // A server that fails on purpose (a `server-error` session fault) answers an HTTP error
         // instead of a message, each time the fault fired.

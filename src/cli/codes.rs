@@ -24,7 +24,8 @@ pub struct Suite {
 
 #[derive(clap::Args)]
 pub struct CodesArgs {
-    /// Only this profile's codes (built in: oma, dmsim, knox-efota) [default: every profile].
+    /// Only this profile's codes (built in: oma, dmsim, knox-efota, snom-m3) [default: every
+    /// profile].
     #[arg(long, value_name = "NAME")]
     profile: Option<String>,
     /// Only the codes no passing scenario produces.
@@ -48,7 +49,10 @@ pub fn codes(args: CodesArgs) -> ExitCode {
         Some(name) => match profile::builtin(name) {
             Some(p) => vec![p],
             None => {
-                eprintln!("dmsim: --profile {name:?} is not a known profile (known: oma, dmsim, knox-efota)");
+                eprintln!(
+                    "dmsim: --profile {name:?} is not a known profile (known: {})",
+                    profile::NAMES
+                );
                 return ExitCode::from(2);
             }
         },

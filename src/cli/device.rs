@@ -16,6 +16,9 @@
 //! that saved state in an earlier run starts from it, and says what it carries over: its
 //! firmware, a FUMO job it had not finished (which it resumes after the first session), reports
 //! it had not delivered.
+//!
+//! With `--profile snom-m3` the device is a Snom m3 DECT base instead, which updates its firmware
+//! from the firmware server and folder of `--server` ([`snom`]).
 
 use anyhow::Context;
 use dmsim::device::{Device, Saved};
@@ -35,6 +38,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+
+mod snom;
 
 /// An authentication scheme on the command line.
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -84,17 +89,20 @@ pub struct Args {
     /// Manufacturer (DevInfo/Man).
     #[arg(long, value_name = "TEXT", conflicts_with = "scenario")]
     manufacturer: Option<String>,
-    /// Firmware version (DevDetail/FwV).
+    /// Firmware version (DevDetail/FwV); with --profile snom-m3, the gateway's factory version
+    /// [default there: 0780].
     #[arg(long, value_name = "TEXT", conflicts_with = "scenario")]
     firmware: Option<String>,
     /// How the device authenticates to the server.
     #[arg(long, value_enum, requires_all = ["user", "password"], conflicts_with = "scenario")]
     auth: Option<AuthArg>,
-    /// The device's user name towards the server.
-    #[arg(long, value_name = "NAME", requires = "auth")]
+    /// The device's user name towards the server (with --auth; with --profile snom-m3, the HTTP
+    /// Basic user name the base sends the firmware server).
+    #[arg(long, value_name = "NAME")]
     user: Option<String>,
-    /// The device's password towards the server.
-    #[arg(long, value_name = "SECRET", requires = "auth")]
+    /// The device's password towards the server (with --auth; with --profile snom-m3, the HTTP
+    /// Basic password).
+    #[arg(long, value_name = "SECRET")]
     password: Option<String>,
     /// The nonce for the device's first credentials (MD5, HMAC).
     #[arg(long, value_name = "TEXT", requires = "auth")]
@@ -128,12 +136,29 @@ pub struct Args {
     /// Give the device a FUMO object at ./FUMO/Pkg1 and carry out the server's firmware updates.
     #[arg(long, conflicts_with = "scenario")]
     fumo: bool,
-    /// The codes the device reports (built in: oma, dmsim, knox-efota) [default: the scenario's,
-    /// else dmsim]. `knox-efota` makes it the Knox E-FOTA family's device when the scenario names
-    /// no family: a Samsung identity, FUMO at ./FUMO, SCOMO, and the E-FOTA client, which reports
-    /// every operation in E-FOTA codes too.
+    /// The codes the device reports (built in: oma, dmsim, knox-efota, snom-m3) [default: the
+    /// scenario's, else dmsim]. `knox-efota` makes it the Knox E-FOTA family's device when the
+    /// scenario names no family: a Samsung identity, FUMO at ./FUMO, SCOMO, and the E-FOTA client,
+    /// which reports every operation in E-FOTA codes too. `snom-m3` makes it a Snom m3 DECT base
+    /// that updates its firmware from the folder of --server (`http://HOST:PORT/Updates/`), with
+    /// --version; it prints each display code.
     #[arg(long, value_name = "NAME")]
     profile: Option<String>,
+    /// Snom m3: the firmware version the base installs, four digits (required with --profile
+    /// snom-m3).
+    #[arg(long, value_name = "NNNN")]
+    version: Option<String>,
+    /// Snom m3: the language of the files the base fetches [default: fr01].
+    #[arg(long, value_name = "LANG")]
+    language: Option<String>,
+    /// Snom m3: a handset and the version it runs, once per handset [default: two handsets at
+    /// the gateway's version].
+    #[arg(long, value_name = "NNNN")]
+    handset: Vec<String>,
+    /// Snom m3: look the server's name up by the base's own DNS queries to this DNS server over
+    /// UDP (ADDR or ADDR:PORT, port 53 by default) [default: the operating system's resolver].
+    #[arg(long, value_name = "ADDR", value_parser = snom::dns_server)]
+    dns: Option<std::net::SocketAddr>,
     /// Keep the device's durable state (firmware slots, FUMO state, downloads, reports) in this
     /// directory, and start from the state saved there by an earlier run; in memory by default.
     #[arg(long, value_name = "DIR")]
@@ -166,6 +191,22 @@ fn is_https(url: &str) -> bool {
 const REPORT_SESSIONS: usize = 3;
 
 pub fn run(args: Args) -> ExitCode {
+    if args.profile.as_deref() == Some(snom::PROFILE) {
+        return snom::run(&args);
+    }
+    let misplaced = snom::snom_only_flags(&args);
+    if !misplaced.is_empty() {
+        eprintln!(
+            "dmsim: only a Snom m3 base (--profile {}) has {}",
+            snom::PROFILE,
+            misplaced.join(", ")
+        );
+        return ExitCode::from(2);
+    }
+    if args.auth.is_none() && (args.user.is_some() || args.password.is_some()) {
+        eprintln!("dmsim: --user and --password need --auth (or --profile snom-m3)");
+        return ExitCode::from(2);
+    }
     let prepared = scenario_of(&args).and_then(|file| Ok((clients(&args)?, file)));
     let ((transport, content), file) = match prepared {
         Ok(p) => p,
@@ -517,6 +558,13 @@ fn compose(args: &Args) -> anyhow::Result<String> {
 /// The HTTP(S) clients of the flags (DM and content): the CA for https, the client certificate
 /// when given.
 fn clients(args: &Args) -> anyhow::Result<(HttpTransport, HttpContent)> {
+    let options = client_options(args)?;
+    Ok((HttpTransport::new(&options)?, HttpContent::new(&options)?))
+}
+
+/// The HTTP client options of the flags: the CA for https, the client certificate when given, the
+/// timeout.
+fn client_options(args: &Args) -> anyhow::Result<ClientOptions> {
     let roots = match &args.ca {
         Some(path) => Some(tls::load_roots(path).context("CA certificates (--ca)")?),
         None if is_https(&args.server) => {
@@ -540,12 +588,11 @@ fn clients(args: &Args) -> anyhow::Result<(HttpTransport, HttpContent)> {
             Some(tls::client_config(roots, identity)?)
         }
     };
-    let options = ClientOptions {
+    Ok(ClientOptions {
         tls,
         request_timeout: Duration::from_secs(args.timeout.max(1)),
         ..ClientOptions::default()
-    };
-    Ok((HttpTransport::new(&options)?, HttpContent::new(&options)?))
+    })
 }
 
 /// Prints every device message as it goes; the server's answers are printed by [`print_answer`].

@@ -48,7 +48,9 @@ enum Command {
     /// every message.
     ///
     /// Exits 0 when every session completed and every FUMO job succeeded, 1 when one did not, 2 on
-    /// a bad flag (a --server that is not an http(s) URL) or an unusable file.
+    /// a bad flag (a --server that is not an http(s) URL) or an unusable file. With --profile
+    /// snom-m3, a Snom m3 base updates from the firmware folder of --server to --version, printing
+    /// each display code: exits 0 on Code 0, 1 on another code, 2 on a bad flag.
     Device(Box<device::Args>),
     /// Generate a test PKI (CA, server and device certificates) as PEM files.
     ///

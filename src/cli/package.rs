@@ -1,7 +1,9 @@
 //! `dmsim package`: build simulated firmware update packages and delivery packages of software
-//! components (good, or broken on purpose), and inspect one as a device would.
+//! components (good, or broken on purpose), and inspect one as a device would; with `--family
+//! snom-m3`, build a Snom m3 firmware server's folder instead.
 
 mod delivery;
+mod snom;
 
 use dmsim::outcome::{Cause, Key, Phase};
 use dmsim::package::{self, ComponentSpec, Defect, DeviceView, PackageFormat, PackageSpec};
@@ -25,6 +27,8 @@ use std::process::ExitCode;
       --certificate acme-apps --component-sub-device 1=dock-DX30 --out app.pkg
   dmsim package --inspect app.pkg --env-types Android --dev-id IMEI:356938035643809 \\
       --installed base-1 --sub-devices dock-DX30 --now 2026-03-01
+  dmsim package --family snom-m3 --version 0790 --also 0805 --out Updates/
+  dmsim package --family snom-m3 --version 0790 --out Updates/ --defect bad-checksum:pp
 
 --inspect reads either kind of package: a firmware package is checked against --model and
 --current, a delivery package against --env-types, --free-memory and the other flags that
@@ -42,16 +46,16 @@ pub struct Args {
     inspect: Option<PathBuf>,
     /// The model the firmware package is for (building), or the device's model (inspecting a
     /// firmware package).
-    #[arg(long, value_name = "MODEL", required_unless_present_any = ["inspect", "delivery"])]
+    #[arg(long, value_name = "MODEL", required_unless_present_any = ["inspect", "delivery", "family"])]
     model: Option<String>,
     /// The firmware version the package updates.
-    #[arg(long, value_name = "VERSION", required_unless_present_any = ["inspect", "delivery"])]
+    #[arg(long, value_name = "VERSION", required_unless_present_any = ["inspect", "delivery", "family"])]
     from: Option<String>,
     /// The firmware version after the update.
-    #[arg(long, value_name = "VERSION", required_unless_present_any = ["inspect", "delivery"])]
+    #[arg(long, value_name = "VERSION", required_unless_present_any = ["inspect", "delivery", "family"])]
     to: Option<String>,
     /// Payload size of a firmware package: bytes, or with a unit (4KiB, 4MiB, 1GiB, 10kB, 10MB).
-    #[arg(long, value_name = "SIZE", value_parser = size, required_unless_present_any = ["inspect", "delivery"])]
+    #[arg(long, value_name = "SIZE", value_parser = size, required_unless_present_any = ["inspect", "delivery", "family"])]
     size: Option<u64>,
     /// Build a delivery package of software components (SCOMO) instead of a firmware package:
     /// --pkg-id, one --component per component, --out.
@@ -69,7 +73,20 @@ pub struct Args {
     /// the size as for --size; ids must differ).
     #[arg(long, value_name = "ID:NAME:VERSION:ENV:SIZE", value_parser = component, requires = "delivery")]
     component: Vec<ComponentSpec>,
-    /// Where to write the package.
+    /// Build the files of another device family: snom-m3, a Snom m3 DECT base's firmware server
+    /// folder (DirList.txt, m3Gw_<lang>_v<ver>.fwu, m3Pp_<lang>_v<ver>.fwu) into --out, from
+    /// --version (and --also, --language, --size-gw, --size-pp, --link-date, --requires-both)
+    /// [default: the DM devices' firmware and delivery packages].
+    #[arg(
+        long,
+        value_name = "FAMILY",
+        requires_all = ["snom_version", "out"],
+        conflicts_with_all = ["inspect", "delivery", "model", "from", "to", "size", "key"]
+    )]
+    family: Option<snom::Family>,
+    #[command(flatten)]
+    snom: snom::SnomArgs,
+    /// Where to write the package (with --family snom-m3: the folder to write the files into).
     #[arg(long, value_name = "FILE", required_unless_present = "inspect")]
     out: Option<PathBuf>,
     /// Seed of the payloads' pseudo-random bytes (the same flags make the same package).
@@ -82,7 +99,11 @@ pub struct Args {
     /// (404), unsupported-env:K (the component's environment type becomes <env>-OTHER);
     /// missing-payload:K (the component's file left out), unknown-attribute (Knox -1458);
     /// cert-untrusted, component-cert-untrusted:K (a certificate the trust anchor did not issue:
-    /// Knox -1470); cert-expired, component-cert-expired:K (Knox -1471).
+    /// Knox -1470); cert-expired, component-cert-expired:K (Knox -1471). Snom m3 (Code 7 on the
+    /// base; :pp breaks the handset file instead of the gateway file): bad-magic, bad-checksum,
+    /// truncated, trailing-bytes (the parser refuses them), wrong-part, wrong-version,
+    /// wrong-language (the base's check refuses them), each [:gw|:pp]; dirlist-syntax (Code 9),
+    /// dirlist-format (Code 10).
     #[arg(long, value_name = "DEFECT")]
     defect: Option<String>,
     #[command(flatten)]
@@ -127,6 +148,7 @@ fn component(text: &str) -> Result<ComponentSpec, String> {
 pub fn run(args: Args) -> ExitCode {
     let result = match &args.inspect {
         Some(file) => inspect(&args, file),
+        None if args.family.is_some() => snom::build(&args),
         None if args.delivery => delivery::build(&args),
         None => build(&args),
     };

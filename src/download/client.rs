@@ -44,6 +44,26 @@ pub trait ContentClient: Send + Sync {
         range_from: Option<u64>,
     ) -> impl Future<Output = Result<ContentResponse, FetchError>> + Send;
 
+    /// GET `url` with an `Authorization` header when one is given (HTTP Basic credentials of a
+    /// device that has them: the Snom m3 base). A client that cannot send the header refuses a
+    /// request that has one rather than send it without: the default answers
+    /// [`FetchError::Other`] then, and is [`ContentClient::get`] otherwise.
+    fn get_authorized(
+        &self,
+        url: &str,
+        range_from: Option<u64>,
+        authorization: Option<&str>,
+    ) -> impl Future<Output = Result<ContentResponse, FetchError>> + Send {
+        async move {
+            match authorization {
+                None => self.get(url, range_from).await,
+                Some(_) => Err(FetchError::Other(
+                    "this content client cannot send an Authorization header".into(),
+                )),
+            }
+        }
+    }
+
     /// POST `body` to `url`; the HTTP status of the answer.
     fn post(
         &self,

@@ -44,8 +44,17 @@ impl InProcessContent {
 
 impl ContentClient for InProcessContent {
     async fn get(&self, url: &str, range_from: Option<u64>) -> Result<ContentResponse, FetchError> {
+        self.get_authorized(url, range_from, None).await
+    }
+
+    async fn get_authorized(
+        &self,
+        url: &str,
+        range_from: Option<u64>,
+        authorization: Option<&str>,
+    ) -> Result<ContentResponse, FetchError> {
         parse_url(url)?;
-        self.exchange(&ContentRequest::get(url, range_from))
+        self.exchange(&ContentRequest::get(url, range_from).with_authorization(authorization))
     }
 
     async fn post(&self, url: &str, content_type: &str, body: Vec<u8>) -> Result<u16, FetchError> {

@@ -59,6 +59,16 @@ pub(crate) fn build_client(
     options: &ClientOptions,
     redirects: reqwest::redirect::Policy,
 ) -> Result<reqwest::Client, NetError> {
+    build_client_with(options, redirects, None)
+}
+
+/// [`build_client`], with `names` finding the addresses of names instead of the operating system
+/// when given.
+pub(crate) fn build_client_with(
+    options: &ClientOptions,
+    redirects: reqwest::redirect::Policy,
+    names: Option<Arc<dyn reqwest::dns::Resolve>>,
+) -> Result<reqwest::Client, NetError> {
     // reqwest takes the rustls configuration by value: one copy per client, shared by every clone
     // of it (never one per device or per request).
     let config: rustls::ClientConfig = match &options.tls {
@@ -67,7 +77,11 @@ pub(crate) fn build_client(
             .as_ref()
             .clone(),
     };
-    reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder();
+    if let Some(names) = names {
+        builder = builder.dns_resolver(names);
+    }
+    builder
         .tls_backend_preconfigured(config)
         .http1_only()
         .redirect(redirects)

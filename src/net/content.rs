@@ -6,13 +6,15 @@
 //! arrived and [`BodyEnd::ConnectionLost`] or [`BodyEnd::TimedOut`], so the download agent resumes
 //! from there; a body longer than the client reads of one answer is [`BodyEnd::TooLarge`].
 
-use super::client::{build_client, causes, error_chain};
+use super::client::{build_client, build_client_with, causes, error_chain};
+use super::dns::LookedUp;
 use super::{ClientOptions, NetError};
 use crate::download::client::parse_url;
 use crate::download::{ContentClient, FetchError};
 use crate::protocol::http::{BodyEnd, ContentResponse};
 use reqwest::header::{
-    HeaderValue, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, LAST_MODIFIED, RANGE,
+    HeaderValue, AUTHORIZATION, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, LAST_MODIFIED,
+    RANGE,
 };
 use reqwest::Url;
 
@@ -42,6 +44,21 @@ impl HttpContent {
         })
     }
 
+    /// [`HttpContent::new`], connecting to the addresses in `names` (what a device looked up, e.g.
+    /// a Snom m3 base through its own resolver) rather than to what the operating system finds; a
+    /// name not in it (a redirect to another server) is looked up by the operating system.
+    pub fn with_names(options: &ClientOptions, names: LookedUp) -> Result<HttpContent, NetError> {
+        let client = build_client_with(
+            options,
+            reqwest::redirect::Policy::limited(MAX_REDIRECTS),
+            Some(std::sync::Arc::new(names)),
+        )?;
+        Ok(HttpContent {
+            client,
+            max_body: MAX_CONTENT_BYTES,
+        })
+    }
+
     /// Read at most `max` bytes of one answer ([`BodyEnd::TooLarge`] past that).
     pub fn with_max_body(mut self, max: u64) -> HttpContent {
         self.max_body = max;
@@ -51,11 +68,25 @@ impl HttpContent {
 
 impl ContentClient for HttpContent {
     async fn get(&self, url: &str, range_from: Option<u64>) -> Result<ContentResponse, FetchError> {
+        self.get_authorized(url, range_from, None).await
+    }
+
+    async fn get_authorized(
+        &self,
+        url: &str,
+        range_from: Option<u64>,
+        authorization: Option<&str>,
+    ) -> Result<ContentResponse, FetchError> {
         let url = parse_url(url)?;
         let peer = peer_of(&url);
         let mut request = self.client.get(url);
         if let Some(from) = range_from {
             request = request.header(RANGE, format!("bytes={from}-"));
+        }
+        if let Some(authorization) = authorization {
+            let value = HeaderValue::from_str(authorization)
+                .map_err(|_| FetchError::Other("invalid Authorization header".into()))?;
+            request = request.header(AUTHORIZATION, value);
         }
         let mut response = request.send().await.map_err(|e| classify(&peer, &e))?;
         let header = |name| {

@@ -8,6 +8,8 @@
 //! * [`serve`] is the network front end of the mock server (or of any [`DmService`]): it listens on
 //!   a socket, optionally with TLS and client-certificate checks, and hands each POST to the service;
 //!   a service's REST API ([`WithApi`]) is served beside it, in JSON.
+//! * [`dns`] looks a Snom m3 base's server name up on a real network: through the operating system
+//!   ([`SystemResolver`]), or by the base's own DNS messages to a server over UDP ([`UdpDns`]).
 //! * [`webhook`] posts JSON events to the URLs a user gave (a portal's webhook notifications).
 //! * [`tls`] reads PEM files into shared rustls configurations; [`certs`] generates the test PKI
 //!   committed in `certs/`.
@@ -16,6 +18,7 @@ mod api;
 pub mod certs;
 pub mod client;
 pub mod content;
+pub mod dns;
 pub mod server;
 pub mod tls;
 pub mod webhook;
@@ -23,6 +26,7 @@ pub mod webhook;
 pub use api::{WithApi, MAX_API_BODY_BYTES};
 pub use client::{ClientOptions, HttpTransport};
 pub use content::{HttpContent, MAX_CONTENT_BYTES};
+pub use dns::{LookedUp, Remembering, SystemResolver, UdpDns};
 pub use server::{serve, DmService, RunningServer, MAX_BODY_BYTES};
 pub use tls::{ClientAuth, Identity, TlsError};
 

@@ -32,8 +32,8 @@ use crate::server::{Answer, Api, MockServer};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Body, Bytes, Frame, Incoming, SizeHint};
 use hyper::header::{
-    HeaderValue, ACCEPT_RANGES, ALLOW, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, HOST,
-    LAST_MODIFIED, RANGE,
+    HeaderValue, ACCEPT_RANGES, ALLOW, AUTHORIZATION, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE,
+    ETAG, HOST, LAST_MODIFIED, RANGE,
 };
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -333,6 +333,11 @@ async fn route(
         .get(RANGE)
         .and_then(|v| v.to_str().ok())
         .and_then(parse_range);
+    let authorization = request
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let (content_method, body) = if method == Method::POST {
         match read_body(peer, request.into_body()).await {
             Ok(body) => (ContentMethod::Post, body.to_vec()),
@@ -346,6 +351,7 @@ async fn route(
         url,
         range_from,
         content_type: (!content_type.is_empty()).then_some(content_type),
+        authorization,
         body,
     };
     let service = &context.service;

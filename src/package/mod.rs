@@ -118,11 +118,17 @@
 //!
 //! [`license`] is the Knox E-FOTA client's license file, a small signed text of dmsim's own,
 //! signed with the same Ed25519 scheme.
+//!
+//! # Snom m3
+//!
+//! [`snom`] holds the files a Snom m3 base fetches (not packages of this format): dmsim's
+//! `DirList.txt` and `.fwu` layouts, their parsers and a builder of a server folder's files.
 
 pub mod cert;
 mod delivery;
 mod keys;
 pub mod license;
+pub mod snom;
 pub mod terms;
 pub mod time;
 pub mod version;
@@ -630,8 +636,17 @@ pub fn build_defective(spec: &PackageSpec, key: &SigningKey, defect: Defect) -> 
 /// The payload of a spec: `size` pseudo-random bytes from its seed.
 pub fn payload(spec: &PackageSpec) -> Vec<u8> {
     let mut bytes = vec![0u8; spec.size as usize];
-    ChaCha8Rng::seed_from_u64(spec.seed).fill_bytes(&mut bytes);
+    fill_seeded(spec.seed, 0, &mut bytes);
     bytes
+}
+
+/// Fill `bytes` with the deterministic pseudo-random bytes of every payload dmsim builds: ChaCha8
+/// seeded with `seed`, on stream `stream` (stream 0 is ChaCha8's default stream, so a firmware
+/// payload is [`fill_seeded`]`(seed, 0, …)`).
+pub fn fill_seeded(seed: u64, stream: u64, bytes: &mut [u8]) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(stream);
+    rng.fill_bytes(bytes);
 }
 
 /// A key no device trusts, for [`Defect::BadSignature`].
@@ -663,7 +678,7 @@ fn assemble(spec: &PackageSpec, model: &str, from_version: &str, key: &SigningKe
     let payload_start = header_len + SIGNATURE_LEN;
     // PackageSpec::new checked that the size fits in a usize.
     let mut bytes = vec![0u8; payload_start + spec.size as usize];
-    ChaCha8Rng::seed_from_u64(spec.seed).fill_bytes(&mut bytes[payload_start..]);
+    fill_seeded(spec.seed, 0, &mut bytes[payload_start..]);
     let hash: [u8; 32] = Sha256::digest(&bytes[payload_start..]).into();
     let mut header = Vec::with_capacity(header_len);
     header.extend_from_slice(MAGIC);

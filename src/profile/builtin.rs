@@ -11,6 +11,8 @@ static DMSIM: LazyLock<Profile> =
     LazyLock::new(|| parse(include_str!("../../profiles/dmsim.toml")));
 static KNOX_EFOTA: LazyLock<Profile> =
     LazyLock::new(|| parse(include_str!("../../profiles/knox-efota.toml")));
+static SNOM_M3: LazyLock<Profile> =
+    LazyLock::new(|| parse(include_str!("../../profiles/snom-m3.toml")));
 
 /// A built-in profile file, which the tests parse: a refusal here is a defect of the repository.
 fn parse(text: &str) -> Profile {
@@ -19,16 +21,17 @@ fn parse(text: &str) -> Profile {
 }
 
 /// Every built-in profile, bases first.
-pub fn builtins() -> [&'static Profile; 3] {
+pub fn builtins() -> [&'static Profile; 4] {
     [
         LazyLock::force(&OMA),
         LazyLock::force(&DMSIM),
         LazyLock::force(&KNOX_EFOTA),
+        LazyLock::force(&SNOM_M3),
     ]
 }
 
 /// The names of the built-in profiles, for messages.
-pub const NAMES: &str = "oma, dmsim, knox-efota";
+pub const NAMES: &str = "oma, dmsim, knox-efota, snom-m3";
 
 /// A built-in profile by name.
 pub fn builtin(name: &str) -> Option<&'static Profile> {
@@ -36,6 +39,7 @@ pub fn builtin(name: &str) -> Option<&'static Profile> {
         "oma" => Some(LazyLock::force(&OMA)),
         "dmsim" => Some(LazyLock::force(&DMSIM)),
         "knox-efota" => Some(LazyLock::force(&KNOX_EFOTA)),
+        "snom-m3" => Some(LazyLock::force(&SNOM_M3)),
         _ => None,
     }
 }

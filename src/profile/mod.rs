@@ -47,6 +47,9 @@ pub enum Table {
     KnoxEfota,
     /// The Knox E-FOTA portal's own codes (validation, operation results): the server's side.
     KnoxEfotaPortal,
+    /// The display codes of a Snom m3 base's firmware update ("Code 0" to "Code 12"), mapped from
+    /// the outcomes of its update ([`Key::in_snom`]).
+    SnomM3,
 }
 
 impl Table {
@@ -58,6 +61,7 @@ impl Table {
         Table::SyncmlStatus,
         Table::KnoxEfota,
         Table::KnoxEfotaPortal,
+        Table::SnomM3,
     ];
 
     /// The name profile files (and observation families) use.
@@ -70,6 +74,7 @@ impl Table {
             Table::SyncmlStatus => "syncml-status",
             Table::KnoxEfota => "knox-efota",
             Table::KnoxEfotaPortal => "knox-efota-portal",
+            Table::SnomM3 => "snom-m3",
         }
     }
 
@@ -81,7 +86,7 @@ impl Table {
     pub fn is_mapped(self) -> bool {
         matches!(
             self,
-            Table::FumoResult | Table::ScomoResult | Table::DlStatus
+            Table::FumoResult | Table::ScomoResult | Table::DlStatus | Table::SnomM3
         )
     }
 
@@ -102,6 +107,7 @@ impl Table {
             Table::ScomoResult => key.in_scomo(),
             Table::DlStatus => key.0 == Phase::Download,
             Table::KnoxEfota => true,
+            Table::SnomM3 => key.in_snom(),
             Table::FumoState | Table::SyncmlStatus | Table::KnoxEfotaPortal => false,
         }
     }
@@ -118,6 +124,7 @@ impl Table {
         };
         match self {
             Table::KnoxEfota | Table::KnoxEfotaPortal => false,
+            Table::SnomM3 => code <= 12,
             Table::FumoResult => (200..=599).contains(&code),
             Table::ScomoResult => (1200..=1599).contains(&code),
             Table::DlStatus => (900..=999).contains(&code),
@@ -244,7 +251,8 @@ impl Profile {
     /// Read a profile file. `base` finds the profile a `base = "…"` names. Every row is checked:
     /// its table and code exist, its outcomes are ways a flow can end that the table has codes
     /// for, no code or outcome appears twice in a table, a mapped table's row names an outcome,
-    /// and a profile with no base maps every outcome of every mapped table.
+    /// and a profile with no base maps every outcome of every mapped table it has rows in (`oma`
+    /// the OMA tables, `snom-m3` its display codes).
     pub fn parse(
         text: &str,
         base: impl Fn(&str) -> Option<&'static Profile>,
@@ -358,7 +366,10 @@ impl Profile {
             }
         }
         if base.is_none() {
-            for &table in Table::ALL.iter().filter(|t| t.is_mapped()) {
+            let tables = Table::ALL
+                .iter()
+                .filter(|t| t.is_mapped() && rows.iter().any(|r| r.table == **t));
+            for &table in tables {
                 if let Some(&key) = REACHABLE
                     .iter()
                     .find(|&&k| table.applies_to(k) && !by_outcome.contains_key(&(table, k)))
@@ -425,6 +436,13 @@ impl Profile {
     /// phase.
     pub fn dl_status(&self, key: Key) -> DlStatus {
         DlStatus::from_code(code_u16(self.mapped(Table::DlStatus, key)))
+    }
+
+    /// The row of the `snom-m3` display code a base of this profile shows for an outcome of its
+    /// firmware update; `None` when the profile has no `snom-m3` table (a Snom base refuses such a
+    /// profile when it is built, so that every ending has its code).
+    pub fn snom_row(&self, key: Key) -> Option<&Row> {
+        self.row(Table::SnomM3, key)
     }
 
     /// The row of vendor report `table` for how a flow ended on a device of `platform`: the row

@@ -16,8 +16,9 @@ fn parse(text: &str) -> Result<Profile, ProfileError> {
 
 #[test]
 fn the_built_in_profiles_parse_and_layer() {
-    let [oma, dmsim, knox] = builtins();
+    let [oma, dmsim, knox, snom] = builtins();
     assert_eq!(oma.name(), "oma");
+    assert!(snom.base().is_none());
     assert!(oma.base().is_none());
     assert_eq!(dmsim.base().map(Profile::name), Some("oma"));
     assert_eq!(knox.base().map(Profile::name), Some("oma"));
@@ -26,7 +27,8 @@ fn the_built_in_profiles_parse_and_layer() {
 
 #[test]
 fn every_reachable_outcome_has_its_flows_results_and_download_outcomes_a_dl_status() {
-    for profile in builtins() {
+    // The DM profiles (snom-m3 has its own table alone: see the test below).
+    for profile in builtins().into_iter().filter(|p| p.name() != "snom-m3") {
         for &key in REACHABLE {
             if key.in_fumo() {
                 let code = profile.fumo_result(key);
@@ -48,6 +50,54 @@ fn every_reachable_outcome_has_its_flows_results_and_download_outcomes_a_dl_stat
             }
         }
     }
+}
+
+/// The Snom m3 profile maps every outcome of the base's update to one display code 0-12, each code
+/// once, and has no OMA table; the DM profiles have no `snom-m3` row.
+#[test]
+fn snom_m3_maps_every_outcome_of_its_update_to_a_display_code() {
+    let snom = builtin("snom-m3").expect("built in");
+    let mut codes: Vec<i64> = snom.rows().iter().map(|r| r.code).collect();
+    codes.sort_unstable();
+    assert_eq!(codes, (0..=12).collect::<Vec<i64>>());
+    assert!(snom.rows().iter().all(|r| r.table == Table::SnomM3));
+    for &key in REACHABLE {
+        let row = snom.snom_row(key);
+        assert_eq!(row.is_some(), key.in_snom(), "{key}");
+        for other in builtins().into_iter().filter(|p| p.name() != "snom-m3") {
+            assert!(other.snom_row(key).is_none(), "{}: {key}", other.name());
+        }
+    }
+    let code = |key: &str| snom.snom_row(Key::parse(key).unwrap()).unwrap().code;
+    assert_eq!(code("update.succeeded"), 0);
+    assert_eq!(code("download.authentication-failed"), 12);
+    assert_eq!(code("download.not-found"), 3);
+    assert_eq!(code("download.timeout"), 5);
+    assert_eq!(code("download.server-error"), 2);
+    assert_eq!(code("update.name-lookup-failed"), 11);
+    // A root profile of the snom-m3 table must map all of it, and only its outcomes.
+    let one = "name = \"t\"\n[[code]]\ncode = 0\ntable = \"snom-m3\"\nmeaning = \"\"\noutcomes = [\"update.succeeded\"]\n";
+    let err = parse(one).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ProfileError::Unmapped {
+                table: Table::SnomM3,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let wrong = "name = \"t\"\nbase = \"snom-m3\"\n[[code]]\ncode = 1\ntable = \"snom-m3\"\nmeaning = \"\"\noutcomes = [\"install.write-failed\"]\n";
+    assert!(parse(wrong)
+        .unwrap_err()
+        .to_string()
+        .contains("has no codes for install.write-failed"));
+    let big = "name = \"t\"\nbase = \"snom-m3\"\n[[code]]\ncode = 13\ntable = \"snom-m3\"\nmeaning = \"\"\noutcomes = [\"update.too-big\"]\n";
+    assert!(parse(big)
+        .unwrap_err()
+        .to_string()
+        .contains("not a code of snom-m3"));
 }
 
 /// The vendor codes replace OMA codes only for their outcomes; the rest falls through to `oma`.

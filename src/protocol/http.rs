@@ -58,6 +58,9 @@ pub struct ContentRequest {
     /// `Range: bytes=<n>-`.
     pub range_from: Option<u64>,
     pub content_type: Option<String>,
+    /// The `Authorization` header, as sent (`Basic …`): a device with HTTP credentials for its
+    /// content server (the Snom m3 base).
+    pub authorization: Option<String>,
     pub body: Vec<u8>,
 }
 
@@ -68,6 +71,7 @@ impl ContentRequest {
             url: url.into(),
             range_from,
             content_type: None,
+            authorization: None,
             body: Vec::new(),
         }
     }
@@ -78,8 +82,15 @@ impl ContentRequest {
             url: url.into(),
             range_from: None,
             content_type: Some(content_type.to_string()),
+            authorization: None,
             body,
         }
+    }
+
+    /// The same request with an `Authorization` header.
+    pub fn with_authorization(mut self, authorization: Option<&str>) -> Self {
+        self.authorization = authorization.map(str::to_string);
+        self
     }
 
     fn parsed(&self) -> Option<Url> {

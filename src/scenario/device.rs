@@ -195,7 +195,7 @@ fn access_flag(name: &str) -> Option<Access> {
     })
 }
 
-fn fault_plan(file: &ScenarioFile) -> FaultPlan {
+pub(super) fn fault_plan(file: &ScenarioFile) -> FaultPlan {
     FaultPlan::new(
         file.faults
             .iter()

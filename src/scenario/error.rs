@@ -19,6 +19,9 @@ use std::path::PathBuf;
 /// Something the scenario describes cannot be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BuildError {
+    /// A `[[server.snom_release]]` that cannot be built.
+    #[error("server.snom_release[{index}]: {reason}")]
+    SnomRelease { index: usize, reason: String },
     #[error("device.node {uri:?}: unknown format {format:?}")]
     NodeFormat { uri: String, format: String },
     #[error(
@@ -84,6 +87,17 @@ pub enum BuildError {
 pub enum RunError {
     #[error(transparent)]
     Build(#[from] BuildError),
+    /// A `snom-m3` device without `[device.snom]`.
+    #[error(
+        "device.snom: a snom-m3 device needs its settings (at least the version to update to)"
+    )]
+    SnomSpecMissing,
+    /// The device's profile is not built in.
+    #[error("device.profile {0:?}: not a built-in profile")]
+    SnomProfile(String),
+    /// The base could not power up.
+    #[error("the Snom m3 base: {0}")]
+    SnomBase(String),
     /// The previous run's state could not be removed from `--state-dir`.
     #[error("{}: cannot clear the old state: {error}", dir.display())]
     ClearState { dir: PathBuf, error: std::io::Error },

@@ -25,6 +25,9 @@ use std::borrow::Cow;
 pub enum Family {
     /// A Samsung device (or the family's iOS-like one) with the Knox E-FOTA Advanced client.
     KnoxEfota,
+    /// A Snom m3 DECT base station, which updates its firmware over HTTP, not OMA-DM
+    /// ([`crate::snom`], [`super::snom`]).
+    SnomM3,
 }
 
 /// The E-FOTA client version the family's devices run.
@@ -32,6 +35,16 @@ pub const EFOTA_CLIENT_VERSION: &str = "3.6.12";
 
 /// `device` with its family's preset applied to what it leaves at dmsim's defaults.
 pub fn resolve(device: &DeviceSpec) -> Cow<'_, DeviceSpec> {
+    if device.family == Some(Family::SnomM3) {
+        let mut d = device.clone();
+        if d.profile == DeviceSpec::default().profile {
+            d.profile = "snom-m3".to_string();
+        }
+        if d.model == DeviceSpec::default().model {
+            d.model = "m3".to_string();
+        }
+        return Cow::Owned(d);
+    }
     let Some(Family::KnoxEfota) = device.family else {
         return Cow::Borrowed(device);
     };

@@ -35,6 +35,7 @@ pub mod scomo;
 mod server;
 pub mod session_faults;
 mod sessions;
+pub mod snom;
 mod state;
 mod transcript;
 pub mod updates;

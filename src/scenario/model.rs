@@ -156,6 +156,8 @@ pub struct DeviceSpec {
     /// The device family, a preset of identity, agents and profile (`knox-efota`; see
     /// `scenario/family.rs`).
     pub family: Option<super::family::Family>,
+    /// A `snom-m3` base's settings (`[device.snom]`, see [`super::snom`]).
+    pub snom: Option<super::snom::SnomSpec>,
     /// The platform of a family's device (`android`, or `ios` for Knox E-FOTA's iOS-like device).
     pub platform: crate::profile::Platform,
 }
@@ -226,6 +228,7 @@ impl Default for DeviceSpec {
             profile: crate::profile::DEFAULT.into(),
             preconditions: PreconditionsSpec::default(),
             family: None,
+            snom: None,
             platform: crate::profile::Platform::Android,
         }
     }
@@ -369,6 +372,13 @@ pub struct ServerSpec {
     /// Sessions the server fails on purpose (see [`crate::server::faults`]).
     #[serde(rename = "session_fault")]
     pub session_faults: Vec<super::session_faults::SessionFaultSpec>,
+    /// Snom m3 releases hosted (`[[server.snom_release]]`, see [`super::snom`]).
+    #[serde(rename = "snom_release")]
+    pub snom_releases: Vec<super::snom::SnomReleaseSpec>,
+    /// Credentials the hosted files need (`[server.file_auth]`).
+    pub file_auth: Option<super::snom::FileAuthSpec>,
+    /// The DNS responder a Snom m3 base's lookups reach (`[server.dns]`).
+    pub dns: Option<super::snom::DnsSpec>,
 }
 
 impl Default for ServerSpec {
@@ -388,6 +398,9 @@ impl Default for ServerSpec {
             files: Vec::new(),
             content_faults: Vec::new(),
             session_faults: Vec::new(),
+            snom_releases: Vec::new(),
+            file_auth: None,
+            dns: None,
         }
     }
 }
@@ -558,6 +571,12 @@ pub struct Expect {
     pub boots: Option<u32>,
     /// The firmware version the device runs (and shows in `DevDetail/FwV`) at the end.
     pub firmware: Option<String>,
+    /// A Snom m3 base: the codes its display showed, in order, exactly.
+    pub snom_m3: Option<Vec<u8>>,
+    /// A Snom m3 base: the gateway's version at the end.
+    pub gateway: Option<String>,
+    /// A Snom m3 base: each handset's version at the end.
+    pub handsets: Option<BTreeMap<String, String>>,
     /// The firmware slots at the end: `"good <version>"`, `"pending <version>"` or `"empty"`.
     #[serde(default)]
     pub slots: BTreeMap<String, String>,

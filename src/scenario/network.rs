@@ -12,6 +12,7 @@ use super::model::{ScenarioFile, Trust};
 use super::server::server_and_portal;
 use super::sessions::{run_against, Outcome};
 use crate::net::certs::{builtin, builtin_path};
+use crate::net::LookedUp;
 use crate::net::{
     self, tls, ClientAuth, ClientOptions, DmService, HttpContent, HttpTransport, Identity,
 };
@@ -58,6 +59,20 @@ impl NetworkEnv {
         if let Some(c) = clients.get(&key) {
             return Ok(c.clone());
         }
+        let options = self.options(https, client_cert, trust)?;
+        let client = HttpTransport::new(&options)?;
+        let content = HttpContent::new(&options)?;
+        clients.insert(key, (client.clone(), content.clone()));
+        Ok((client, content))
+    }
+
+    /// The HTTP client options of a scenario's transport settings.
+    fn options(
+        &self,
+        https: bool,
+        client_cert: bool,
+        trust: Trust,
+    ) -> Result<ClientOptions, RunError> {
         let tls = if https {
             let ca = match trust {
                 Trust::Ca => "ca.pem",
@@ -71,14 +86,10 @@ impl NetworkEnv {
         } else {
             None
         };
-        let options = ClientOptions {
+        Ok(ClientOptions {
             tls,
             ..ClientOptions::default()
-        };
-        let client = HttpTransport::new(&options)?;
-        let content = HttpContent::new(&options)?;
-        clients.insert(key, (client.clone(), content.clone()));
-        Ok((client, content))
+        })
     }
 
     /// The shared server TLS configuration, requiring client certificates or not.
@@ -203,6 +214,40 @@ pub(super) async fn run(
     let mut file = file.clone();
     file.server.url = running.url("/dm");
     let outcome = serve_and_run(&file, &service, &client, &content, store).await;
+    running.shutdown().await;
+    outcome
+}
+
+/// Run a `snom-m3` scenario's base against the mock server over loopback HTTP or HTTPS: its
+/// content fetched with the project's HTTP content client.
+pub(super) async fn run_snom(
+    file: &ScenarioFile,
+    env: &NetworkEnv,
+    https: bool,
+    store: Arc<dyn StateStore>,
+) -> Result<super::snom::SnomOutcome, RunError> {
+    let spec = &file.transport;
+    let tls = https
+        .then(|| env.server_tls(spec.require_client_certificate))
+        .transpose()?;
+    // The base's own content client: it connects to the addresses the base looked up.
+    let found = LookedUp::new();
+    let content = HttpContent::with_names(
+        &env.options(https, spec.client_certificate, spec.trust)?,
+        found.clone(),
+    )?;
+    let service = Arc::new(Deferred(OnceLock::new()));
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+    let running = net::serve(addr, Arc::clone(&service) as Arc<dyn DmService>, tls).await?;
+    let mut file = file.clone();
+    file.server.url = running.url("/dm");
+    let outcome = async {
+        let server = Arc::new(super::server::mock_server(&file)?);
+        let _ = service.0.set(Arc::clone(&server));
+        let address = Ipv4Addr::LOCALHOST.into();
+        super::snom::run_against(&file, &server, &content, address, store, found).await
+    }
+    .await;
     running.shutdown().await;
     outcome
 }

@@ -310,6 +310,13 @@ impl Observations {
         }
     }
 
+    /// Observations of a Snom m3 base's display: every code it showed, in order.
+    pub fn snom_display(&mut self, codes: &[u8]) {
+        for &code in codes {
+            self.add("snom-m3", code.into(), None, None);
+        }
+    }
+
     /// The observations, in the order first seen.
     pub fn into_vec(self) -> Vec<Observation> {
         self.list
@@ -319,7 +326,7 @@ impl Observations {
 /// Where a family's observations are read (see the module docs).
 fn source_of(family: &str) -> &'static str {
     match family {
-        "fumo-state" | "dl-status" | "scomo-status" => "device",
+        "fumo-state" | "dl-status" | "scomo-status" | "snom-m3" => "device",
         "install-notify" => "server",
         _ => "wire",
     }

@@ -9,6 +9,7 @@ use super::network::{self, NetworkEnv};
 use super::observe::{Observation, Observations, WireSummary};
 use super::portal_calls::{self, render_calls};
 use super::sessions::{self, Outcome};
+use super::snom;
 use super::state::state_store;
 use super::transcript::render_report;
 use crate::device::Device;
@@ -100,6 +101,11 @@ pub async fn run(scenario: &LoadedScenario, env: &RunEnv) -> ScenarioResult {
         transcript: String::new(),
         exchanges: Vec::new(),
     };
+    if file.device.family == Some(super::family::Family::SnomM3) {
+        run_snom(scenario, file, env, &mut result).await;
+        result.duration_ms = started.elapsed().as_millis() as u64;
+        return result;
+    }
     let outcome = match state_store(env, &scenario.path) {
         Err(e) => Err(e),
         Ok(store) => match result.transport {
@@ -248,4 +254,49 @@ fn fired_rules(
         .chain(session_rules)
         .chain(portal_rules)
         .collect()
+}
+
+/// Run a `snom-m3` scenario (a base's firmware update, no DM session: [`super::snom`]) into
+/// `result`.
+async fn run_snom(
+    scenario: &LoadedScenario,
+    file: &ScenarioFile,
+    env: &RunEnv,
+    result: &mut ScenarioResult,
+) {
+    let outcome = match state_store(env, &scenario.path) {
+        Err(e) => Err(e),
+        Ok(store) => {
+            let store: std::sync::Arc<dyn crate::storage::StateStore> = store.into();
+            match result.transport {
+                TransportKind::InProcess => snom::run_in_process(file, store).await,
+                TransportKind::Http => network::run_snom(file, &env.network, false, store).await,
+                TransportKind::Https => network::run_snom(file, &env.network, true, store).await,
+            }
+        }
+    };
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(e) => {
+            result.verdict = Verdict::Error;
+            result.failures.push(e.to_string());
+            return;
+        }
+    };
+    result.failures = snom::check(&file.expect, &outcome);
+    result.faults = snom::fired_rules(file, &outcome);
+    for rule in result.faults.iter().filter(|r| r.fired == 0 && !r.optional) {
+        result.failures.push(format!(
+            "fault rule {} never fired (a scenario whose fault did not happen proves nothing; say optional = true if it may rightly not fire)",
+            rule.rule
+        ));
+    }
+    if !result.failures.is_empty() {
+        result.verdict = Verdict::Failed;
+    }
+    let mut observed = Observations::default();
+    observed.snom_display(&outcome.base.display().codes());
+    result.observed = observed.into_vec();
+    result.end = snom::describe(&outcome);
+    result.transcript = snom::transcript(&outcome);
 }

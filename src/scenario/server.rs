@@ -23,7 +23,8 @@ pub fn mock_server(file: &ScenarioFile) -> Result<MockServer, BuildError> {
 pub fn server_and_portal(
     file: &ScenarioFile,
 ) -> Result<(MockServer, Option<Arc<Portal>>), BuildError> {
-    let content = updates::content(file)?;
+    let mut content = updates::content(file)?;
+    super::snom::host(file, &mut content)?;
     let mut config = server_config(file);
     crate::server::attach_files(&mut config.packages, &|path: &str| {
         content.hosted_file(path).map(|f| f.body.as_slice())

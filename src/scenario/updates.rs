@@ -823,7 +823,7 @@ fn content_fault(f: &ContentFaultSpec) -> Result<ContentFault, BuildError> {
 }
 
 /// A size: a number of bytes, or text such as `"64KiB"`.
-fn size<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+pub(super) fn size<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Raw {

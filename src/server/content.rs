@@ -164,6 +164,30 @@ pub struct ContentConfig {
     pub faults: Vec<ContentFault>,
     /// Paths that take install notifications (`installNotifyURI`s).
     pub notify_paths: Vec<String>,
+    /// Credentials the files under a path need (HTTP Basic, RFC 7617): a request without them, or
+    /// with others, is answered 401.
+    pub auth: Option<ContentAuth>,
+}
+
+/// Hosted files that need credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentAuth {
+    /// The path the files are under (`/Updates/`).
+    pub prefix: String,
+    /// The `Authorization` header a request must carry (`Basic <base64 of user:password>`).
+    pub authorization: String,
+}
+
+impl ContentAuth {
+    /// Files under `prefix` need `user` and `password`.
+    pub fn basic(prefix: &str, user: &str, password: &str) -> ContentAuth {
+        use base64::Engine as _;
+        let pair = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        ContentAuth {
+            prefix: prefix.to_string(),
+            authorization: format!("Basic {pair}"),
+        }
+    }
 }
 
 impl ContentConfig {
@@ -277,6 +301,15 @@ pub(super) fn handle(
         *n = n.saturating_add(1);
         *n
     };
+    if let Some(auth) = &config.auth {
+        let under = path
+            .trim_start_matches('/')
+            .starts_with(auth.prefix.trim_start_matches('/'));
+        if under && request.authorization.as_deref() != Some(auth.authorization.as_str()) {
+            tracing::debug!(path, "content: credentials missing or wrong");
+            return ContentResponse::text(401, &format!("{path}: authentication required"));
+        }
+    }
     // The faults due on this request, with their index in the configuration (to count them).
     let due: Vec<(usize, ContentFaultKind)> = config
         .faults

@@ -21,10 +21,14 @@
 //! Beside the script, an [`Operator`] ([`MockServer::with_operator`]) may decide more of a
 //! device's commands from what it reports (the `operator` module says how); and a REST [`Api`]
 //! may be served beside the DM endpoint (the `api` module: sans-IO requests and JSON answers).
+//!
+//! [`dns`] is the simulated network's DNS server, which a Snom m3 base asks for its firmware
+//! server's address.
 
 pub mod api;
 mod check;
 pub mod content;
+pub mod dns;
 #[cfg(test)]
 mod fault_tests;
 pub mod faults;
@@ -39,7 +43,8 @@ mod tests;
 
 pub use api::{Api, ApiRequest, ApiResponse};
 pub use content::{
-    Attempts, ContentConfig, ContentFault, ContentFaultKind, HostedFile, InstallNotification,
+    Attempts, ContentAuth, ContentConfig, ContentFault, ContentFaultKind, HostedFile,
+    InstallNotification,
 };
 pub use faults::{Answer, SessionFault, SessionFaultKind};
 pub use operator::Operator;

@@ -8,15 +8,13 @@ use super::super::terms::{
     self, TAG_CERTIFICATE, TAG_DEVICE, TAG_REQUIRES, TAG_SIGNATURE, TAG_SOURCE_VERSION,
     TAG_SUB_DEVICE, TAG_VALID_UNTIL,
 };
-use super::super::{different, rogue_key, MAGIC, SIGNATURE_LEN};
+use super::super::{different, fill_seeded as fill, rogue_key, MAGIC, SIGNATURE_LEN};
 use super::{
     component_statement, ComponentHeader, ComponentSpec, DeliveryDefect, DeliverySpec,
     DELIVERY_FORMAT_VERSION_3, MAX_ATTRIBUTES_LEN, MAX_COMPONENTS,
 };
 use crate::package::SpecError;
 use ed25519_dalek::{Signer, SigningKey};
-use rand::{RngCore, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use sha2::{Digest, Sha256};
 use std::ops::Range;
 
@@ -324,12 +322,6 @@ pub fn component_payload(spec: &DeliverySpec, number: usize) -> Result<Vec<u8>, 
     let mut bytes = vec![0u8; spec.components[index].size as usize];
     fill(spec.seed, index as u64, &mut bytes);
     Ok(bytes)
-}
-
-fn fill(seed: u64, stream: u64, bytes: &mut [u8]) {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    rng.set_stream(stream);
-    rng.fill_bytes(bytes);
 }
 
 /// Build a valid delivery package signed with `key` (the header signed by the key of the
