@@ -156,3 +156,6 @@ fn has_nonce(msg: &SyncMl) -> bool {
         matches!(c, Command::Status(s) if s.chal.as_ref().is_some_and(|ch| ch.meta.next_nonce.is_some()))
     })
 }
+
+#[cfg(test)]
+mod inspect_tests;
