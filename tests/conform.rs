@@ -102,3 +102,18 @@ fn a_server_that_demands_credentials_is_checked_on_its_refusals() {
         }
     }
 }
+
+#[test]
+fn the_readme_table_is_the_catalogue() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md");
+    let start = "<!-- conform checks: generated from src/conform/checks.rs; tests/conform.rs keeps them equal -->\n";
+    let end = "<!-- /conform checks -->";
+    let from = readme.find(start).expect("the README's table start") + start.len();
+    let to = readme[from..].find(end).expect("the README's table end") + from;
+    assert_eq!(
+        &readme[from..to],
+        checks::markdown_table(),
+        "the README's table of checks differs from the catalogue: paste checks::markdown_table()"
+    );
+}
