@@ -4,9 +4,9 @@
 //!
 //! Choices where the reference leaves room: a SyncHdr Status's TargetRef and SourceRef are
 //! optional (Status: `TargetRef*, SourceRef*`), so `hdr-status-refs` compares them only when
-//! present, and a SourceRef without the query of the device's Source passes (Samsung's form, facts
-//! §1.5). A command the device sends with NoResp, its Status and Results need no Status
-//! (`status-every-command`). The session's last server message is the one that "ends" it only when
+//! present, and a TargetRef without the query of the URL the device sent to passes (the form
+//! Samsung's client uses for the server's URL, facts §1.5). A command the device sends with
+//! NoResp, its Status and Results need no Status (`status-every-command`). The session's last server message is the one that "ends" it only when
 //! the session completed or the server aborted it (`final-at-end`).
 
 use crate::syncml::notes;
@@ -212,11 +212,7 @@ pub fn header_status(device: &SyncMl, server: &SyncMl, tally: &mut Tally) {
     let bad = first_hdr
         .target_refs
         .iter()
-        .find(|t| {
-            t.trim() != source
-                && t.trim() != target
-                && without_query(t.trim()) != without_query(target)
-        })
+        .find(|t| t.trim() != target && without_query(t.trim()) != without_query(target))
         .map(|t| leaf("TargetRef", t))
         .or_else(|| {
             first_hdr
