@@ -6,8 +6,10 @@
 //! optional (Status: `TargetRef*, SourceRef*`), so `hdr-status-refs` compares them only when
 //! present, and a TargetRef without the query of the URL the device sent to passes (the form
 //! Samsung's client uses for the server's URL, facts §1.5). A command the device sends with
-//! NoResp, its Status and Results need no Status (`status-every-command`). The session's last server message is the one that "ends" it only when
-//! the session completed or the server aborted it (`final-at-end`).
+//! NoResp, its Status and Results need no Status (`status-every-command`). The session's last
+//! server message is the one that "ends" it only when the session completed or the server aborted
+//! it (`final-at-end`). A reply refusing credentials may carry Alert 1223 beside its Statuses (the
+//! embedded server does on the third refusal; `auth-failure-statuses-only`).
 
 use crate::syncml::notes;
 use crate::syncml::{AlertCode, CmdName, Command, Status, SyncMl};
