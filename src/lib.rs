@@ -38,7 +38,8 @@
 //! * **Joining the sides**: [`inproc`] in one process (no sockets, simulated time), [`net`] over
 //!   HTTP(S) on real sockets (and the mock server's network front end).
 //! * **On top**: [`scenario`] reads scenario files, wires devices to servers, runs them and reports
-//!   what was observed; the `dmsim` binary's `cli` sits on all of it.
+//!   what was observed; [`conform`] runs a battery of device sessions against a server and checks
+//!   every server message against its catalogue; the `dmsim` binary's `cli` sits on all of it.
 //!
 //! The transport trait sits below the session because the session's driver sends through it (as
 //! the content-client trait sits below the download agent); the implementations of both traits
@@ -76,6 +77,7 @@
 //! | `inproc` | `protocol`, `transport`, `download`, `snom`, `server` |
 //! | `net` | `syncml`, `protocol`, `transport`, `download`, `snom`, `server` |
 //! | `scenario` | everything above |
+//! | `conform` | everything above |
 //! | `cli` (the binary) | everything above |
 //!
 //! `tests/layers.rs` enforces the table: it reads every `crate::` path of the code under `src/`
@@ -90,6 +92,7 @@
 #![forbid(unsafe_code)]
 
 mod codes;
+pub mod conform;
 pub mod device;
 pub mod download;
 pub mod efota;

@@ -166,7 +166,7 @@ pub struct Args {
 }
 
 /// `--server`: a URL with scheme http or https and a host, checked before anything starts.
-fn server_url(text: &str) -> Result<String, String> {
+pub(super) fn server_url(text: &str) -> Result<String, String> {
     let url = reqwest::Url::parse(text)
         .map_err(|e| format!("not a URL ({e}); expected e.g. https://dm.example.com/dm"))?;
     if !matches!(url.scheme(), "http" | "https") {
@@ -182,7 +182,7 @@ fn server_url(text: &str) -> Result<String, String> {
 }
 
 /// Whether a URL that [`server_url`] accepted is https (the scheme in any case).
-fn is_https(url: &str) -> bool {
+pub(super) fn is_https(url: &str) -> bool {
     url.get(..8)
         .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
 }

@@ -2,6 +2,7 @@
 
 mod certs;
 mod codes;
+mod conform;
 mod decode;
 mod device;
 mod package;
@@ -52,6 +53,12 @@ enum Command {
     /// snom-m3, a Snom m3 base updates from the firmware folder of --server to --version, printing
     /// each display code: exits 0 on Code 0, 1 on another code, 2 on a bad flag.
     Device(Box<device::Args>),
+    /// Check a DM server's conformance: a battery of device sessions (XML and WBXML, with the
+    /// device's credentials and without), every server message checked, a verdict per check.
+    ///
+    /// Exits 0 when no check fails, 1 when one fails (or nothing could be checked), 2 on a bad
+    /// flag or an unusable file (--allow, --ca).
+    Conform(Box<conform::Args>),
     /// Generate a test PKI (CA, server and device certificates) as PEM files.
     ///
     /// For tests only: the keys are not secret. Exits 2 when the files cannot be written.
@@ -95,6 +102,7 @@ impl Cli {
             Command::Encode(args) => decode::encode(args),
             Command::Serve(args) => serve::run(args),
             Command::Device(args) => device::run(*args),
+            Command::Conform(args) => conform::run(*args),
             Command::Certs(args) => certs::run(args),
             Command::Package(args) => package::run(*args),
             Command::Codes(args) => codes::codes(args),
