@@ -102,6 +102,7 @@ pub fn parse(path: &Path, text: &str) -> Result<LoadedScenario, LoadError> {
     if let Some(portal) = &file.portal {
         check_portal_calls(portal, &file).map_err(invalid)?;
     }
+    check_family_expectations(&file, text).map_err(invalid)?;
     for (i, f) in file.faults.iter().enumerate() {
         if let Some(p) = f.probability.filter(|p| !(0.0..=1.0).contains(p)) {
             return Err(invalid(format!(
@@ -164,6 +165,44 @@ pub fn parse(path: &Path, text: &str) -> Result<LoadedScenario, LoadError> {
 /// What a `[[portal.call]]` needs of the rest of the file: a session it comes before that the
 /// device may run (its `sessions` and the extra ones it may open), and the device's values its
 /// body names.
+/// The expectations a Snom m3 base can be checked against (it has no DM session).
+const SNOM_EXPECTATIONS: &[&str] = &["snom_m3", "gateway", "handsets"];
+
+/// A `snom-m3` scenario expects only what a base can show, and needs its settings; a DM device's
+/// scenario expects nothing of a base. An expectation that cannot be checked would pass unchecked.
+fn check_family_expectations(file: &ScenarioFile, text: &str) -> Result<(), String> {
+    let snom = file.device.family == Some(super::family::Family::SnomM3);
+    let keys: Vec<String> = text
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|t| t.get("expect").and_then(|e| e.as_table()).cloned())
+        .map(|e| e.keys().cloned().collect())
+        .unwrap_or_default();
+    for key in keys {
+        let of_snom = SNOM_EXPECTATIONS.contains(&key.as_str());
+        if snom && !of_snom {
+            return Err(format!(
+                "expect.{key}: a snom-m3 base has no DM session; it is checked by {}",
+                SNOM_EXPECTATIONS.join(", ")
+            ));
+        }
+        if !snom && of_snom {
+            return Err(format!(
+                "expect.{key}: only a snom-m3 device ([device] family = \"snom-m3\") has a base's display and versions"
+            ));
+        }
+    }
+    if snom && file.device.snom.is_none() {
+        return Err("[device.snom]: a snom-m3 device needs its settings (at least version)".into());
+    }
+    if !snom && file.device.snom.is_some() {
+        return Err(
+            "[device.snom]: only for a snom-m3 device ([device] family = \"snom-m3\")".into(),
+        );
+    }
+    Ok(())
+}
+
 fn check_portal_calls(
     portal: &super::portal_spec::PortalSpec,
     file: &ScenarioFile,
@@ -215,6 +254,34 @@ mod tests {
             Err(e) => e.to_string(),
             Ok(_) => panic!("expected an error for {text:?}"),
         }
+    }
+
+    #[test]
+    fn a_family_s_scenario_expects_only_what_the_family_can_be_checked_by() {
+        let snom =
+            "name = \"x\"\n[device]\nfamily = \"snom-m3\"\n[device.snom]\nversion = \"0790\"\n";
+        let e = err(&format!("{snom}[expect]\nfumo_result = [200]\n"));
+        assert!(
+            e.contains("expect.fumo_result: a snom-m3 base has no DM session"),
+            "{e}"
+        );
+        assert!(parse(
+            Path::new("s.toml"),
+            &format!("{snom}[expect]\nsnom_m3 = [0]\n")
+        )
+        .is_ok());
+        let e = err("name = \"x\"\n[expect]\nsnom_m3 = [0]\n");
+        assert!(e.contains("expect.snom_m3: only a snom-m3 device"), "{e}");
+        let e = err("name = \"x\"\n[device]\nfamily = \"snom-m3\"\n");
+        assert!(
+            e.contains("[device.snom]: a snom-m3 device needs its settings"),
+            "{e}"
+        );
+        let e = err("name = \"x\"\n[device.snom]\nversion = \"0790\"\n");
+        assert!(
+            e.contains("[device.snom]: only for a snom-m3 device"),
+            "{e}"
+        );
     }
 
     #[test]
