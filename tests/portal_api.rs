@@ -21,9 +21,8 @@ use std::future::Future;
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
+use support::receiver::{receiver, Received};
 use support::served::{serve, Served};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
 const LIMIT: Duration = Duration::from_secs(120);
@@ -304,68 +303,11 @@ async fn tokens_and_every_refusal_come_in_the_api_s_shapes() {
     assert!(summary.starts_with("0 session(s)"), "{summary}");
 }
 
-/// A loopback webhook receiver answering 204 (one request per connection): its URL and the JSON
-/// bodies it receives.
-async fn receiver() -> (String, mpsc::UnboundedReceiver<Value>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
-    let (tx, rx) = mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let Some(body) = read_post(&mut stream).await else {
-                continue;
-            };
-            let answer =
-                "HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-            let _ = stream.write_all(answer.as_bytes()).await;
-            let _ = stream.shutdown().await;
-            let json = serde_json::from_slice(&body).unwrap_or(Value::Null);
-            if tx.send(json).is_err() {
-                return;
-            }
-        }
-    });
-    (url, rx)
-}
-
-/// The body of one HTTP/1.1 POST with a Content-Length.
-async fn read_post(stream: &mut tokio::net::TcpStream) -> Option<Vec<u8>> {
-    let mut data = Vec::new();
-    let mut buf = [0u8; 4096];
-    let end = loop {
-        if let Some(end) = data.windows(4).position(|w| w == b"\r\n\r\n") {
-            break end + 4;
-        }
-        let n = stream.read(&mut buf).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        data.extend_from_slice(&buf[..n]);
-    };
-    let head = String::from_utf8_lossy(&data[..end]).to_ascii_lowercase();
-    if !head.starts_with("post ") {
-        return None;
-    }
-    let length: usize = head
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:"))?
-        .trim()
-        .parse()
-        .ok()?;
-    while data.len() < end + length {
-        let n = stream.read(&mut buf).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        data.extend_from_slice(&buf[..n]);
-    }
-    data.get(end..end + length).map(<[u8]>::to_vec)
-}
-
 /// The first DEVICE_STATUS_CHANGED the receiver gets for `operation`, within [`WEBHOOK_WAIT`].
-async fn status_change(hooks: &mut mpsc::UnboundedReceiver<Value>, operation: &str) -> Value {
+async fn status_change(hooks: &mut mpsc::UnboundedReceiver<Received>, operation: &str) -> Value {
     let wait = async {
-        while let Some(body) = hooks.recv().await {
+        while let Some((_, bytes)) = hooks.recv().await {
+            let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
             if body["eventType"] == "DEVICE_STATUS_CHANGED" && body["operationId"] == operation {
                 return body;
             }
@@ -424,7 +366,7 @@ async fn a_uem_uploads_a_device_runs_campaigns_and_sees_the_agent_error() {
         assert_eq!(uploaded.body["accepted"], 1);
         assert_eq!(uploaded.body["rejected"], json!([]));
 
-        let (hook_url, mut hooks) = receiver().await;
+        let (hook_url, mut hooks) = receiver(204).await;
         let hook = portal
             .post("/webhooks", &token, &json!({ "url": hook_url }))
             .await;

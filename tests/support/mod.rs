@@ -1,11 +1,12 @@
 //! Proptest strategies for SyncML messages, shared by the codec property tests: every element of
 //! the model, Atomic and Sequence nested up to three deep, Item Data as text or opaque bytes
 //! ([`without_opaque`] gives the XML view of a message); and `dmsim serve` as a child process
-//! ([`served`]).
+//! ([`served`]), and a loopback webhook receiver ([`receiver`]).
 
 #![allow(dead_code)]
 
 pub mod libwbxml;
+pub mod receiver;
 pub mod served;
 
 use base64::Engine as _;
